@@ -1,0 +1,57 @@
+"""Errors with stable machine codes and bilingual messages.
+
+Every refusal the backend gives (bad input, a failed eligibility check, missing
+authority) is a `BusinessError`. The API turns it into a 4xx JSON body:
+    {"error": {"code": "...", "message_zh": "...", "message_en": "...",
+               "fix_zh": "...", "fix_en": "...", "field": "..."}}
+The assistant shows `message_*` and `fix_*` to the person; `code` is what
+programs and tests match on, so codes never change once published.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class BusinessError(Exception):
+    code: str
+    message_zh: str
+    message_en: str
+    status: int = 422
+    fix_zh: str | None = None
+    fix_en: str | None = None
+    field: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:  # readable in logs and pytest output
+        return f"{self.code}: {self.message_en}"
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+        for key in ("fix_zh", "fix_en", "field"):
+            value = getattr(self, key)
+            if value:
+                body[key] = value
+        if self.extra:
+            body["details"] = self.extra
+        return body
+
+
+class InvalidInput(BusinessError):
+    """Input that can never be right as typed (400/422 family)."""
+
+
+def invalid(code: str, zh: str, en: str, *, field: str | None = None,
+            fix_zh: str | None = None, fix_en: str | None = None) -> InvalidInput:
+    return InvalidInput(code, zh, en, status=422, field=field, fix_zh=fix_zh, fix_en=fix_en)
+
+
+def refused(code: str, zh: str, en: str, *, fix_zh: str | None = None,
+            fix_en: str | None = None, status: int = 409, **extra: Any) -> BusinessError:
+    """A valid request the rules do not allow for this person now."""
+    return BusinessError(code, zh, en, status=status, fix_zh=fix_zh, fix_en=fix_en, extra=extra)
