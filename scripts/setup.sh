@@ -49,6 +49,8 @@ make_venv .venv/rasa "$PY_RASA" bot/requirements.txt
 # System tools the tests use: pdftotext (poppler-utils) to read generated PDFs.
 missing=()
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+# poppler needs poppler-data to extract text set in the CJK CID fonts of our PDFs
+[ -d /usr/share/poppler/cMap ] || missing+=(poppler-data)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get"

@@ -9,7 +9,7 @@ programs and tests match on, so codes never change once published.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 
@@ -22,7 +22,7 @@ class BusinessError(Exception):
     fix_zh: str | None = None
     fix_en: str | None = None
     field: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = dc_field(default_factory=dict)
 
     def __str__(self) -> str:  # readable in logs and pytest output
         return f"{self.code}: {self.message_en}"

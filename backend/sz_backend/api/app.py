@@ -1,0 +1,65 @@
+"""The HTTP application: routers, error mapping, start-up."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import BusinessError
+from . import routes_auth, routes_items, routes_services
+from .schemas import ErrorResponse
+
+log = logging.getLogger("sz_backend")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)
+}
+
+
+def _error(status: int, code: str, zh: str, en: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message_zh": zh, "message_en": en, **extra}}, status_code=status)
+
+
+def create_app() -> FastAPI:
+    # Importing the handlers registers them under their catalogue codes.
+    from ..services.items import handlers  # noqa: F401
+
+    app = FastAPI(title="深圳社保个人网上服务 business core", version="1.0.0", responses=_ERRORS,
+                  description="Every fact and decision of the Shenzhen social insurance personal services. "
+                              "Errors carry a stable `code` and messages in Chinese and English.")
+
+    @app.exception_handler(BusinessError)
+    async def business_error(_req: Request, exc: BusinessError) -> JSONResponse:
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error(422, "INVALID_REQUEST", f"请求内容不正确：{where}", f"Invalid request: {where} {first.get('msg', '')}",
+                      field=where or None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: ("NOT_FOUND", "找不到该地址", "Not found"), 405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed")}
+        code, zh, en = codes.get(exc.status_code, ("HTTP_ERROR", "请求失败", str(exc.detail)))
+        return _error(exc.status_code, code, zh, en)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _error(500, "INTERNAL", "系统繁忙，请稍后再试", "System busy, please try again later")
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for module in (routes_auth, routes_items, routes_services):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,69 @@
+"""The catalogue and its business items."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query
+
+from ..catalogue import get_catalogue
+from ..errors import BusinessError
+from ..persistence.db import session_scope
+from ..services import identity
+from ..services.items import runner
+from .deps import bearer, run_idempotent
+from .schemas import ItemRequest
+
+router = APIRouter(tags=["items"])
+
+
+@router.get("/catalogue", summary="Every business item and service: names, mode, fields, materials")
+def catalogue() -> dict[str, Any]:
+    cat = get_catalogue()
+    return {"items": [e.to_dict() for e in cat.items], "services": [e.to_dict() for e in cat.services],
+            "where_zh": cat.where_zh, "where_en": cat.where_en}
+
+
+@router.get("/catalogue/{code}", summary="One catalogue entry")
+def catalogue_entry(code: str) -> dict[str, Any]:
+    entry = get_catalogue().get(code)
+    if entry is None:
+        raise BusinessError("ITEM_UNKNOWN", "没有这项业务", "No such business item", status=404)
+    return entry.to_dict()
+
+
+@router.get("/options", summary="Which of the given items this person (and each linked child) can use now")
+def options(codes: str = Query(min_length=1, max_length=2000, description="comma-separated item codes"),
+            token: str | None = Depends(bearer)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        children = runner.linked_children(s, who.person)
+        out = []
+        for code in dict.fromkeys(c.strip() for c in codes.split(",") if c.strip()):
+            entry = runner.item_entry(code)
+            subjects = [c.id for c in children] if entry.acts_for == "child" else [None]
+            out.extend(runner.check_eligibility(s, who.person, code, sid, who.channel) for sid in subjects)
+        return {"options": out}
+
+
+@router.get("/items/{code}/eligibility", summary="Can this person use the item now (before giving any field)?")
+def eligibility(code: str, subject_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
+                token: str | None = Depends(bearer)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        return runner.check_eligibility(s, who.person, code, subject_id, who.channel)
+
+
+@router.post("/items/{code}", summary="Carry out a business item: completed, or a pre-application")
+def submit(code: str, body: ItemRequest, token: str | None = Depends(bearer),
+           idempotency_key: str | None = Header(default=None)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        account_id, person_id, channel = who.account.id, who.person.id, who.channel
+
+    def work(session):  # noqa: ANN001, ANN202
+        from ..persistence.models import Person
+
+        actor = session.get(Person, person_id)
+        return runner.run_item(session, actor, code, body.subject_id, dict(body.fields), channel)
+
+    return run_idempotent(account_id, idempotency_key, {"code": code, **body.model_dump()}, work)

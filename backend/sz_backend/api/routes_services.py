@@ -1,0 +1,69 @@
+"""The services besides the catalogue items: payment, contribution details,
+certificate, pre-application status, new-user registration, document download."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
+
+from ..persistence.db import session_scope
+from ..persistence.models import Person
+from ..services import certificate, contributions, documents, identity, payments, pre_applications, registration
+from .deps import bearer, channel_header, run_idempotent
+from .schemas import PaymentRequest, RegisterAccountRequest
+
+router = APIRouter(tags=["services"])
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+@router.post("/services/self_service_payment", summary="Pay this month's contribution (working days 09:00-17:00)")
+def self_service_payment(body: PaymentRequest, token: str | None = Depends(bearer),
+                         idempotency_key: str | None = Header(default=None)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        account_id, person_id, channel = who.account.id, who.person.id, who.channel
+
+    def work(session):  # noqa: ANN001, ANN202
+        return payments.self_service_payment(session, session.get(Person, person_id), body.subject_id, channel)
+
+    return run_idempotent(account_id, idempotency_key, {"service": "self_service_payment", **body.model_dump()}, work)
+
+
+@router.get("/services/contributions", summary="Monthly contribution details of the five insurances")
+def query_contributions(from_month: str | None = Query(default=None, pattern=MONTH),
+                        to_month: str | None = Query(default=None, pattern=MONTH),
+                        subject_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
+                        token: str | None = Depends(bearer)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        return contributions.query(s, who.person, subject_id, from_month, to_month, who.channel)
+
+
+@router.post("/services/certificate", summary="Issue an insurance certificate PDF; returns its download link")
+def print_certificate(body: PaymentRequest, token: str | None = Depends(bearer)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        return certificate.issue(s, who.person, body.subject_id, who.channel)
+
+
+@router.get("/pre-applications/{number}", summary="Status of a pre-application by its number")
+def pre_application_status(number: str, token: str | None = Depends(bearer)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        return pre_applications.status(s, who.person, number)
+
+
+@router.post("/accounts", summary="New user registration (needs a Shenzhen account at a cooperating bank)")
+def register_account(body: RegisterAccountRequest, channel: str = Depends(channel_header)) -> dict[str, Any]:
+    with session_scope() as s:
+        return registration.register(s, body, channel)
+
+
+@router.get("/documents/{number}.pdf", summary="Download a generated PDF through its signed link",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def download(number: str, exp: int = Query(ge=0, le=2**40), sig: str = Query(min_length=1, max_length=64)) -> Response:
+    with session_scope() as s:
+        doc = documents.fetch(s, number, exp, sig)
+        return Response(doc.content, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{doc.number}.pdf"'})

@@ -1,0 +1,62 @@
+"""Request bodies (pydantic). Limits here are the first line against bad input."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class ItemRequest(Strict):
+    subject_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                   description="The child's person id for items a guardian does for a child")
+    fields: dict[str, str | int] = Field(default_factory=dict, max_length=20)
+
+
+class PaymentRequest(Strict):
+    subject_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class RegisterAccountRequest(Strict):
+    id_number: str = Field(min_length=15, max_length=24)
+    name: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=11, max_length=16)
+    username: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=8, max_length=128)
+    bank_name: str = Field(min_length=2, max_length=32)
+    bank_account: str = Field(min_length=10, max_length=34)
+    bank_opened_in_shenzhen: bool
+
+
+class BindRequest(Strict):
+    channel: str = Field(pattern=r"^(wechat|phone)$")
+    external_id: str = Field(min_length=1, max_length=128)
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class ChannelTokenRequest(Strict):
+    channel: str = Field(pattern=r"^(wechat|phone)$")
+    external_id: str = Field(min_length=1, max_length=128)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message_zh: str
+    message_en: str
+    fix_zh: str | None = None
+    fix_en: str | None = None
+    field: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,147 @@
+"""Accounts, passwords, tokens and channel bindings.
+
+Passwords and phone PINs are hashed with Argon2id. Tokens are random, given to
+the client once, and stored only as their SHA-256, so a leaked database does
+not leak sessions.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import BusinessError
+from ..persistence.models import AuthToken, ChannelBinding, Person, UserAccount
+from ..settings import get_settings
+from . import audit
+
+CHANNELS = ("web", "wechat", "ivr", "api", "rest")
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing the same.
+_DUMMY_HASH = _hasher.hash("dummy-password-for-timing")
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(stored_hash: str | None, secret: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: UserAccount
+    person: Person
+    channel: str
+
+
+def check_channel(channel: str | None) -> str:
+    channel = (channel or "api").lower()
+    if channel not in CHANNELS:
+        raise BusinessError("CHANNEL_UNKNOWN", "未知的渠道", "Unknown channel", status=400, field="X-Channel")
+    return channel
+
+
+def issue_token(session: Session, account: UserAccount, channel: str) -> dict[str, object]:
+    token = secrets.token_urlsafe(32)
+    expires = datetime.now(timezone.utc) + timedelta(minutes=get_settings().token_ttl_minutes)
+    session.add(AuthToken(token_hash=_token_digest(token), account_id=account.id, channel=channel,
+                          expires_at=expires))
+    return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
+            "person_id": account.person_id, "name": account.person.name}
+
+
+_BAD_LOGIN = ("LOGIN_FAILED", "用户名或密码不正确", "Wrong user name or password")
+
+
+def login(session: Session, username: str, password: str, channel: str) -> dict[str, object]:
+    account = session.scalar(select(UserAccount).where(UserAccount.username == username.strip()))
+    if not verify_secret(account.password_hash if account else None, password) or account is None:
+        raise BusinessError(*_BAD_LOGIN, status=401,
+                            fix_zh="忘记密码可在深圳市人力资源和社会保障局统一用户平台找回",
+                            fix_en="Reset a forgotten password on the bureau's unified user platform")
+    audit.record(session, action="auth.login", channel=channel, actor_person_id=account.person_id)
+    return issue_token(session, account, channel)
+
+
+def authenticate(session: Session, token: str | None) -> Identity:
+    if not token:
+        raise BusinessError("AUTH_REQUIRED", "请先登录", "Please log in first", status=401)
+    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked or _aware(row.expires_at) < datetime.now(timezone.utc):
+        raise BusinessError("AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; please log in again",
+                            status=401)
+    account = session.get(UserAccount, row.account_id)
+    assert account is not None
+    return Identity(account=account, person=account.person, channel=row.channel)
+
+
+def logout(session: Session, token: str) -> None:
+    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_digest(token)))
+    if row is not None:
+        row.revoked = True
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes even for timezone=True columns.
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def check_service_key(key: str | None) -> None:
+    """Only the trusted channel front ends (WeChat, IVR servers) hold this key."""
+    if not key or not hmac.compare_digest(key.encode(), get_settings().channel_service_key.encode()):
+        raise BusinessError("SERVICE_KEY_INVALID", "渠道服务密钥无效", "Invalid channel service key", status=401)
+
+
+def bind_channel(session: Session, channel: str, external_id: str, username: str, password: str) -> dict[str, object]:
+    """Bind a WeChat OpenID (or a phone number) to an account after checking its password."""
+    account = session.scalar(select(UserAccount).where(UserAccount.username == username.strip()))
+    if not verify_secret(account.password_hash if account else None, password) or account is None:
+        raise BusinessError(*_BAD_LOGIN, status=401)
+    existing = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == channel,
+                                                           ChannelBinding.external_id == external_id))
+    if existing is not None and existing.account_id != account.id:
+        raise BusinessError("BINDING_TAKEN", "该微信号已绑定其他账户，请先解绑", "This ID is bound to another account",
+                            status=409)
+    if existing is None:
+        session.add(ChannelBinding(account_id=account.id, channel=channel, external_id=external_id))
+    audit.record(session, action="channel.bind", channel=channel, actor_person_id=account.person_id)
+    return issue_token(session, account, channel)
+
+
+def unbind_channel(session: Session, channel: str, external_id: str) -> bool:
+    existing = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == channel,
+                                                           ChannelBinding.external_id == external_id))
+    if existing is None:
+        return False
+    account = session.get(UserAccount, existing.account_id)
+    session.delete(existing)
+    audit.record(session, action="channel.unbind", channel=channel,
+                 actor_person_id=account.person_id if account else None)
+    return True
+
+
+def token_for_binding(session: Session, channel: str, external_id: str) -> dict[str, object]:
+    binding = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == channel,
+                                                          ChannelBinding.external_id == external_id))
+    if binding is None:
+        raise BusinessError("NOT_BOUND", "尚未绑定账户", "No account is bound to this ID", status=404,
+                            fix_zh="请先发送“绑定”完成账户绑定", fix_en='Send "bind" to bind your account first')
+    account = session.get(UserAccount, binding.account_id)
+    assert account is not None
+    return issue_token(session, account, channel)

@@ -1,0 +1,117 @@
+"""What every business item handler gets and returns.
+
+A handler holds the rules of one catalogue item: `check` (eligibility from the
+person's stored state, before any field is asked for) and `execute` (the item's
+effect on stored state, given validated fields). The runner (`runner.py`) does
+everything common: authority, field validation, the transaction record, serial
+and pre-application numbers, the printable form, the audit log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...catalogue import CatalogueEntry
+from ...clock import add_months, month_key
+from ...persistence.models import (
+    Enrolment,
+    EnrolmentEvent,
+    EnrolmentStatus,
+    InsuranceType,
+    Person,
+    Scheme,
+    Transaction,
+)
+
+
+@dataclass
+class ItemContext:
+    session: Session
+    entry: CatalogueEntry
+    actor: Person
+    subject: Person
+    channel: str
+    now: datetime
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def this_month(self) -> str:
+        return month_key(self.now)
+
+    @property
+    def next_month(self) -> str:
+        return add_months(self.this_month, 1)
+
+    def enrolments(self, *, person: Person | None = None, insurance: InsuranceType | None = None,
+                   schemes: tuple[Scheme, ...] | None = None,
+                   statuses: tuple[EnrolmentStatus, ...] | None = None) -> list[Enrolment]:
+        stmt = select(Enrolment).where(Enrolment.person_id == (person or self.subject).id)
+        if insurance is not None:
+            stmt = stmt.where(Enrolment.insurance == insurance)
+        if schemes is not None:
+            stmt = stmt.where(Enrolment.scheme.in_(schemes))
+        if statuses is not None:
+            stmt = stmt.where(Enrolment.status.in_(statuses))
+        return list(self.session.scalars(stmt.order_by(Enrolment.id)))
+
+
+@dataclass
+class Mismatch:
+    """One field where the submitted data and the hukou registry disagree."""
+
+    field: str
+    label_zh: str
+    label_en: str
+    submitted: str
+    registry: str
+    fix_zh: str
+    fix_en: str
+
+
+@dataclass
+class ItemResult:
+    completed: bool                     # False -> becomes a pre-application
+    message_zh: str
+    message_en: str
+    details: dict[str, Any] = field(default_factory=dict)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+
+class ItemHandler:
+    code: ClassVar[str]
+
+    def check(self, ctx: ItemContext) -> None:
+        """Raise a BusinessError when this person cannot use the item now."""
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, ItemHandler] = {}
+
+
+def handler(cls: type[ItemHandler]) -> type[ItemHandler]:
+    """Class decorator: register one handler instance under its catalogue code."""
+    if cls.code in REGISTRY:
+        raise RuntimeError(f"duplicate handler for {cls.code}")
+    REGISTRY[cls.code] = cls()
+    return cls
+
+
+def change_enrolment(ctx: ItemContext, enrolment: Enrolment, tx: Transaction, change: str, **detail: Any) -> None:
+    """Record one change of an enrolment in its history (same unit of work as the change)."""
+    ctx.session.add(EnrolmentEvent(enrolment_id=enrolment.id, change=change, detail=detail, transaction_id=tx.id))
+
+
+def stop_enrolments(ctx: ItemContext, enrolments: list[Enrolment], tx: Transaction) -> str:
+    """Stop from next month: this month stays covered (it may already be paid)."""
+    last = ctx.this_month
+    for e in enrolments:
+        e.status = EnrolmentStatus.stopped
+        e.end_month = last
+        change_enrolment(ctx, e, tx, "stopped", last_month=last)
+    return last

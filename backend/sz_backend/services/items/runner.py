@@ -1,0 +1,157 @@
+"""Carries out a catalogue item for an actor: the steps every item shares.
+
+authority (self, or a guardian for a linked child) -> eligibility (handler.check)
+-> field validation -> effect (handler.execute) -> transaction record with a
+serial number -> for a pre-application: its number, materials and printable
+form -> audit entry. All inside the caller's unit of work, so a refusal at any
+step leaves nothing half-written.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...catalogue import CatalogueEntry, get_catalogue
+from ...errors import BusinessError
+from ...persistence.db import next_value
+from ...persistence.models import (
+    GuardianLink,
+    Outcome,
+    Person,
+    PreApplication,
+    PreApplicationStatus,
+    Transaction,
+)
+from ...rules.masking import mask_id_number
+from ...rules.numbers import make_pre_application_number, make_serial_number
+from .. import audit, documents
+from .base import REGISTRY, ItemContext, ItemResult
+from .fields import normalise_fields
+
+
+def item_entry(code: str) -> CatalogueEntry:
+    entry = get_catalogue().get(code)
+    if entry is None or entry.kind != "item" or code not in REGISTRY:
+        raise BusinessError("ITEM_UNKNOWN", f"没有这项业务：{code[:64]}", f"No such business item: {code[:64]}",
+                            status=404)
+    return entry
+
+
+def linked_children(session: Session, guardian: Person) -> list[Person]:
+    stmt = (select(Person).join(GuardianLink, GuardianLink.child_id == Person.id)
+            .where(GuardianLink.guardian_id == guardian.id).order_by(Person.birth_date))
+    return list(session.scalars(stmt))
+
+
+def resolve_subject(session: Session, actor: Person, entry: CatalogueEntry, subject_id: int | None) -> Person:
+    """Whose insurance the item acts on. A guardian may act only for linked children."""
+    if entry.acts_for == "child":
+        children = linked_children(session, actor)
+        if subject_id is None:
+            if len(children) == 1:
+                return children[0]
+            raise BusinessError("SUBJECT_REQUIRED", "请选择为哪个孩子办理", "Choose which child this is for",
+                                status=422, field="subject_id",
+                                extra={"children": [{"id": c.id, "name": c.name} for c in children]}) \
+                if children else BusinessError(
+                    "NO_LINKED_CHILD", "您的账户没有关联的少儿，无法为他人办理",
+                    "No child is linked to your account", status=403,
+                    fix_zh="如需关联孩子，请办理“监护人信息维护”或到窗口办理",
+                    fix_en="Link the child first through guardian information maintenance or at a window")
+        for child in children:
+            if child.id == subject_id:
+                return child
+        raise BusinessError("NOT_GUARDIAN", "您不是该少儿的监护人，不能为其办理",
+                            "You are not the guardian of that child", status=403)
+    if subject_id is not None and subject_id != actor.id:
+        raise BusinessError("SELF_ONLY", "此业务只能本人办理", "This item can only be done by the person themself",
+                            status=403)
+    return actor
+
+
+def _context(session: Session, actor: Person, entry: CatalogueEntry, subject_id: int | None,
+             channel: str) -> ItemContext:
+    subject = resolve_subject(session, actor, entry, subject_id)
+    return ItemContext(session=session, entry=entry, actor=actor, subject=subject, channel=channel, now=clock.now())
+
+
+def check_eligibility(session: Session, actor: Person, code: str, subject_id: int | None,
+                      channel: str) -> dict[str, Any]:
+    """Eligibility before any field is collected; refusals come back as data, not errors."""
+    entry = item_entry(code)
+    try:
+        ctx = _context(session, actor, entry, subject_id, channel)
+        REGISTRY[code].check(ctx)
+    except BusinessError as err:
+        if err.code in ("ITEM_UNKNOWN",):
+            raise
+        return {"code": code, "eligible": False, "subject_id": subject_id, "reason": err.to_dict()}
+    return {"code": code, "eligible": True, "subject_id": ctx.subject.id, "subject_name": ctx.subject.name,
+            "mode": entry.mode, "fields": [f.__dict__ | {"choices": list(f.choices)} for f in entry.fields]}
+
+
+def run_item(session: Session, actor: Person, code: str, subject_id: int | None, submitted: dict[str, Any],
+             channel: str) -> dict[str, Any]:
+    entry = item_entry(code)
+    ctx = _context(session, actor, entry, subject_id, channel)
+    handler = REGISTRY[code]
+    handler.check(ctx)
+    ctx.fields = normalise_fields(entry, submitted)
+
+    tx = Transaction(
+        serial_no=make_serial_number(ctx.now, next_value(session, f"serial:{ctx.now:%Y%m%d}")),
+        item_code=code, actor_person_id=actor.id, subject_person_id=ctx.subject.id, channel=channel,
+        outcome=Outcome.completed, data=_masked(ctx.fields),
+    )
+    session.add(tx)
+    session.flush()
+    result = handler.execute(ctx, tx)
+    body: dict[str, Any] = {
+        "code": code, "name_zh": entry.name_zh, "name_en": entry.name_en,
+        "serial_no": tx.serial_no, "subject_id": ctx.subject.id, "subject_name": ctx.subject.name,
+        "message_zh": result.message_zh, "message_en": result.message_en, "details": result.details,
+    }
+    if result.completed:
+        body["outcome"] = "completed"
+    else:
+        tx.outcome = Outcome.pre_application
+        body["outcome"] = "pre_application"
+        body["pre_application"] = _issue_pre_application(ctx, tx, result)
+    tx.result = {k: body[k] for k in ("outcome", "details")}
+    audit.record(session, action=f"item.{code}", channel=channel, actor_person_id=actor.id,
+                 subject_person_id=ctx.subject.id, serial_no=tx.serial_no, outcome=body["outcome"])
+    return body
+
+
+def _issue_pre_application(ctx: ItemContext, tx: Transaction, result: ItemResult) -> dict[str, Any]:
+    catalogue = get_catalogue()
+    year = ctx.now.year
+    number = make_pre_application_number(year, next_value(ctx.session, f"preapp:{year}"))
+    materials = [{"zh": m.zh, "en": m.en} for m in ctx.entry.materials]
+    mismatches = [m.__dict__ for m in result.mismatches]
+    pre = PreApplication(
+        number=number, transaction_id=tx.id, item_code=ctx.entry.code, applicant_person_id=ctx.actor.id,
+        subject_person_id=ctx.subject.id, data=tx.data, mismatches=mismatches, materials=materials,
+        status=PreApplicationStatus.submitted,
+    )
+    ctx.session.add(pre)
+    ctx.session.flush()
+    form_url = documents.store_application_form(ctx.session, pre, ctx.entry, ctx.subject, ctx.now)
+    return {"number": number, "materials": materials, "where_zh": catalogue.where_zh,
+            "where_en": catalogue.where_en, "form_url": form_url, "mismatches": mismatches}
+
+
+def _masked(fields: dict[str, Any]) -> dict[str, Any]:
+    """What the transaction keeps of the fields: ID and account numbers masked."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if "id_number" in key:
+            out[key] = mask_id_number(str(value))
+        elif key == "account_no":
+            out[key] = "*" * max(0, len(str(value)) - 4) + str(value)[-4:]
+        else:
+            out[key] = value
+    return out
