@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set everything up and start the assistant on embedded defaults (SQLite):
+#   backend        http://127.0.0.1:8000   (API docs at /docs)
+#   action server  http://127.0.0.1:5055
+#   Rasa server    http://127.0.0.1:5005   (REST: /webhooks/rest/webhook, Socket.IO for the widget)
+# Ctrl-C stops them all.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+"$ROOT/scripts/setup.sh"
+mkdir -p "$ROOT/var/log"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+wait_http() {  # url name
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 1
+  done
+  echo "run: $2 did not start; see var/log/" >&2; exit 1
+}
+
+echo "run: starting the backend"
+(cd "$ROOT/backend" && exec "$BACKEND_PY" -m sz_backend.cli serve --port 8000) >"$ROOT/var/log/backend.log" 2>&1 &
+pids+=($!)
+echo "run: training the assistant if the data changed (first time: a few minutes)"
+train_model
+echo "run: starting the action server"
+(cd "$ROOT" && exec "$RASA" run actions --actions bot.actions --port 5055) >"$ROOT/var/log/actions.log" 2>&1 &
+pids+=($!)
+echo "run: starting Rasa"
+(cd "$ROOT" && exec "$RASA" run --enable-api --cors "*" --port 5005 --model models \
+   --endpoints endpoints.yml --credentials credentials.yml) >"$ROOT/var/log/rasa.log" 2>&1 &
+pids+=($!)
+wait_http http://127.0.0.1:8000/health backend
+wait_http http://127.0.0.1:5055/health "action server"
+wait_http http://127.0.0.1:5005/status Rasa
+cat <<MSG
+
+The assistant is running.
+  Backend API and its docs:  http://127.0.0.1:8000/docs
+  Chat over REST:            curl -s localhost:5005/webhooks/rest/webhook -d '{"sender":"me","message":"你好"}'
+  Demo users (password Demo@2026) are listed in README.md.
+Press Ctrl-C to stop.
+MSG
+wait
