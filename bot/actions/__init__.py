@@ -1,0 +1,16 @@
+"""Action server package of the Shenzhen social insurance assistant.
+
+Run it with:  rasa run actions --actions bot.actions   (from the repository root)
+
+Modules, one per concern:
+    backend_client  the only way to the business backend (requests, timeouts, off the event loop)
+    identity        the caller's backend token from channel metadata; how to log in
+    language        zh/en detection (slot `language`, every turn)
+    tasks           which intents are items/services; the form's slots per task
+    fields          reading one field from an answer (light format checks only)
+    items           the generic flow: start, item_form validation, review, submit, cancel
+    services        payment, contribution details, certificate, pre-application status, registration
+    clarify         vague requests and low-confidence NLU: ask, never guess
+    handoff         12333 hotline and service windows
+"""
+from . import clarify, handoff, items, language, services  # noqa: F401  (registers the actions)

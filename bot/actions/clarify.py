@@ -1,0 +1,208 @@
+"""Asking instead of guessing.
+
+- Vague requests ("我要停保", "社保转出"): the person's profile decides. The
+  backend's `GET /options` says, per candidate item and per linked child,
+  whether it can be used now; one usable candidate is taken, several are
+  offered as buttons, none is explained with the backend's reasons.
+- A low-confidence or ambiguous NLU result (`nlu_fallback` from the
+  FallbackClassifier) or a turn no policy is sure about (`action_default_fallback`):
+  the top intents are offered as buttons, named as the catalogue names them;
+  nothing is done on a guess.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
+from .common import pick, reason_text, say
+from .fields import entity_values
+from .language import reply_language
+from .tasks import ITEM_CODES, SERVICE_CODES
+
+log = logging.getLogger(__name__)
+
+VAGUE: Dict[str, Tuple[str, ...]] = {
+    "stop_insurance": ("stop_individual_insurance", "stop_resident_insurance", "stop_child_insurance",
+                       "stop_student_insurance"),
+    "transfer_out": ("transfer_pension_out", "transfer_medical_out"),
+}
+VAGUE_NAMES = {"stop_insurance": ("停保", "stopping insurance"), "transfer_out": ("社保关系转出", "transferring insurance out")}
+
+# Canonical questions: a button re-asks the question in words the NLU knows well.
+FAQ_TOPICS: Dict[str, Tuple[str, str, str, str]] = {
+    # topic: (button title zh, question zh, button title en, question en)
+    "login": ("如何登录", "个人网上服务系统怎么登录", "How to log in", "How do I log in to the personal online service system?"),
+    "register": ("如何注册新用户", "新用户怎么注册", "How to register", "How do I register a new account?"),
+    "cooperating_banks": ("合作银行有哪些", "金融社保卡合作银行有哪些", "Cooperating banks", "Which banks are supported?"),
+    "payment_hours": ("什么时间可以缴费", "什么时候可以缴费", "Payment hours", "What time can I pay?"),
+    "card_locks_account": ("金融社保卡与缴费账户", "我有金融社保卡，还能换别的银行卡缴费吗", "Social security card and payment account",
+                           "Can I change my payment account if I have a financial social security card?"),
+    "fix_hukou_category": ("户籍信息不对怎么办", "提示户籍信息不对怎么办", "Hukou information is wrong",
+                           "It says my household registration info is wrong, what do I do?"),
+    "online_items": ("哪些业务可网上办结", "哪些业务可以网上直接办结", "What can be done online", "Which services can be completed online?"),
+    "pre_application": ("什么是预申请", "预申请是什么意思", "What is a pre-application", "What is a pre-application?"),
+    "flexible_employment": ("灵活就业人员参保", "灵活就业人员怎么参保", "Flexible workers' enrolment",
+                            "How can freelancers join social insurance in Shenzhen?"),
+    "child_enrollment": ("少儿如何参保", "孩子没上幼儿园怎么参保", "Enrolling a child", "How do I enroll my child who isn't in school?"),
+    "lump_sum": ("什么是趸缴、延缴", "趸缴是什么意思", "Lump-sum and extended contributions", "What does lump-sum payment mean?"),
+}
+OTHER_CHOICES = {
+    "ask_human": ("转人工服务", "Talk to a person"),
+    "ask_capabilities": ("您能办理哪些业务", "What you can do"),
+    "stop_insurance": ("停保（选择停哪一项）", "Stop insurance (choose which)"),
+    "transfer_out": ("社保关系转出", "Transfer insurance out"),
+}
+MIN_CONFIDENCE = 0.05
+
+
+async def catalogue_index(client: BackendClient) -> Dict[str, Dict[str, Any]]:
+    """code -> {zh, en, acts_for} for every item and service of the backend catalogue."""
+    cat = await client.catalogue()
+    return {e["code"]: {"zh": e.get("name_zh", e["code"]), "en": e.get("name_en", e["code"]),
+                        "acts_for": e.get("acts_for", "self")}
+            for e in list(cat.get("items") or []) + list(cat.get("services") or [])}
+
+
+def _filter_candidates(code: str, message: Dict[str, Any], index: Dict[str, Dict[str, Any]]) -> Tuple[str, ...]:
+    candidates = VAGUE[code]
+    insurance = set(entity_values(message, "insurance_type"))
+    subject = set(entity_values(message, "subject"))
+    if code == "transfer_out" and len(insurance) == 1:
+        wanted = f"transfer_{insurance.pop()}_out"
+        candidates = tuple(c for c in candidates if c == wanted) or candidates
+    if code == "stop_insurance" and len(subject) == 1:
+        who = subject.pop()
+        picked = tuple(c for c in candidates
+                       if (index.get(c, {}).get("acts_for") == "child") == (who == "child"))
+        candidates = picked or candidates
+    return candidates
+
+
+async def resolve_vague(client: BackendClient, token: str, code: str, tracker: Tracker,
+                        dispatcher: CollectingDispatcher, lang: str) -> Optional[Tuple[str, Optional[int]]]:
+    """The one concrete item (and child) meant, or None after asking / explaining."""
+    names = await catalogue_index(client)
+    candidates = _filter_candidates(code, tracker.latest_message or {}, names)
+    options = await client.options(token, list(candidates))
+    usable = [o for o in options if o.get("eligible")]
+
+    def for_child(o: Dict[str, Any]) -> bool:
+        return names.get(o.get("code", ""), {}).get("acts_for") == "child"
+
+    if len(usable) == 1:
+        o = usable[0]
+        return o["code"], (o.get("subject_id") if for_child(o) else None)
+    what_zh, what_en = VAGUE_NAMES[code]
+    if usable:
+        buttons = []
+        for o in usable:
+            name = names.get(o["code"], {}).get(lang, o["code"])
+            if for_child(o) and o.get("subject_id"):
+                title = f"{name}（{o.get('subject_name', '')}）" if lang != "en" else f"{name} ({o.get('subject_name', '')})"
+                payload = f'/{o["code"]}{{"subject_id":"{int(o["subject_id"])}"}}'
+            else:
+                title, payload = name, f"/{o['code']}"
+            buttons.append({"title": title, "payload": payload})
+        buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/cancel"})
+        say(dispatcher, lang, f"根据您的参保情况，以下几项都可以办理{what_zh}，请问您要办理哪一项？",
+            f"Going by your records, several kinds of {what_en} apply to you. Which one do you mean?", buttons)
+        return None
+    reasons: List[str] = []
+    seen = set()
+    for o in options:
+        reason = o.get("reason") or {}
+        text = reason_text(reason, lang)
+        if text in seen:
+            continue
+        seen.add(text)
+        name = names.get(o["code"], {}).get(lang, o["code"])
+        reasons.append(f"· {name}：{text}" if lang != "en" else f"- {name}: {text}")
+    say(dispatcher, lang,
+        f"根据您的参保情况，目前没有可以在网上办理的{what_zh}业务：\n" + "\n".join(reasons[:6]),
+        f"Going by your records, there is nothing to do for {what_en} online right now:\n" + "\n".join(reasons[:6]))
+    return None
+
+
+
+
+# ---- low-confidence NLU ----------------------------------------------------------
+def _faq_choices(message: Dict[str, Any]) -> List[str]:
+    selector = (message.get("response_selector") or {}).get("faq") or {}
+    ranking = selector.get("ranking") or []
+    topics = []
+    for r in ranking[:2]:
+        key = str(r.get("intent_response_key") or "")
+        topic = key.split("/", 1)[1] if "/" in key else ""
+        if topic in FAQ_TOPICS and topic not in topics:
+            topics.append(topic)
+    if not topics:
+        key = str(((selector.get("response") or {}).get("intent_response_key")) or "")
+        if "/" in key and key.split("/", 1)[1] in FAQ_TOPICS:
+            topics.append(key.split("/", 1)[1])
+    return topics
+
+
+async def clarification_buttons(message: Dict[str, Any], lang: str, limit: int = 3) -> List[Dict[str, str]]:
+    ranking = [r for r in (message.get("intent_ranking") or [])
+               if r.get("name") not in ("nlu_fallback", None) and (r.get("confidence") or 0) >= MIN_CONFIDENCE]
+    wanted = [r["name"] for r in ranking
+              if r["name"] in ITEM_CODES or r["name"] in SERVICE_CODES or r["name"] in OTHER_CHOICES
+              or r["name"] == "faq"][:limit]
+    names: Dict[str, Dict[str, Any]] = {}
+    if any(c in ITEM_CODES or c in SERVICE_CODES for c in wanted):
+        try:
+            names = await catalogue_index(get_client())
+        except (BackendUnavailable, BackendError):
+            names = {}
+    buttons: List[Dict[str, str]] = []
+    for intent in wanted:
+        if intent == "faq":
+            for topic in _faq_choices(message)[:1]:
+                t_zh, q_zh, t_en, q_en = FAQ_TOPICS[topic]
+                buttons.append({"title": pick(lang, t_zh, t_en), "payload": pick(lang, q_zh, q_en)})
+        elif intent in OTHER_CHOICES:
+            buttons.append({"title": pick(lang, *OTHER_CHOICES[intent]), "payload": f"/{intent}"})
+        elif intent in names:
+            buttons.append({"title": names[intent]["en" if lang == "en" else "zh"], "payload": f"/{intent}"})
+        # an item whose name is unknown (catalogue unreachable) is not offered: no guessing
+    return buttons
+
+
+class ActionClarifyIntent(Action):
+    """After `nlu_fallback`: offer the likely intents as buttons."""
+
+    def name(self) -> Text:
+        return "action_clarify_intent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        buttons = await clarification_buttons(tracker.latest_message or {}, lang)
+        if buttons:
+            buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/ask_capabilities"})
+            say(dispatcher, lang, "抱歉，我不太确定您的意思。您是想问以下哪一项？",
+                "Sorry, I am not sure what you mean. Is it one of these?", buttons)
+        else:
+            say(dispatcher, lang,
+                "抱歉，我没有理解您的意思。可以换个说法告诉我要办理什么业务，或者说“你能做什么”查看可办理的业务；"
+                "也可以说“转人工”。",
+                "Sorry, I did not understand. Could you say it another way, or ask \"what can you do\"? "
+                "You can also ask for a person.")
+        return []
+
+
+class ActionDefaultFallback(ActionClarifyIntent):
+    """When no policy is confident about the next action: ask, then forget the turn."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        await super().run(dispatcher, tracker, domain)
+        return [UserUtteranceReverted()]

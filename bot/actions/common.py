@@ -1,0 +1,123 @@
+"""Shared helpers: bilingual replies, the task slots, masking for display."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Sequence
+from zoneinfo import ZoneInfo
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from .backend_client import BackendError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# One slot per catalogue field name (backend/data/catalog.yml), plus the two
+# form-only slots: which optional field to change, and a pre-application number.
+FIELD_SLOTS = (
+    "month", "medical_tier", "pension_grade", "destination_province", "destination_city",
+    "from_province", "from_city", "new_id_number", "bank_name", "account_no", "holder_name",
+    "holder_id_number", "years", "work_start_year", "work_end_year", "category", "from_month",
+    "to_month", "other_place", "settle_in_date", "hukou_category", "phone", "address", "in_school",
+    "school_name", "guardian_name", "guardian_id_number", "relation",
+)
+FORM_ONLY_SLOTS = ("change_target", "pre_application_number")
+TASK_SLOTS = ("task_code", "subject_id", "subject_name", "task_nonce")
+STAGE_SLOT = "task_stage"          # idle / collect / confirm: the only slot rules look at
+IDLE, COLLECT, CONFIRM = "idle", "collect", "confirm"
+
+BUSY_ZH = "系统繁忙，请稍后再试。"
+BUSY_EN = "The system is busy, please try again later."
+
+
+def now() -> datetime:
+    """Asia/Shanghai now; SZ_NOW (or the backend's SZ_BACKEND_NOW) pins it for demos and tests."""
+    pinned = os.environ.get("SZ_NOW") or os.environ.get("SZ_BACKEND_NOW")
+    if pinned:
+        value = datetime.fromisoformat(pinned)
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    return datetime.now(SHANGHAI)
+
+
+def add_months_key(month: str, n: int) -> str:
+    """'2026-11' + n months -> 'YYYY-MM'."""
+    year, mon = (int(p) for p in month.split("-"))
+    total = year * 12 + (mon - 1) + n
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+def pick(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+def say(dispatcher: CollectingDispatcher, lang: str, zh: str, en: str,
+        buttons: Optional[Sequence[Dict[str, str]]] = None) -> None:
+    if buttons:
+        dispatcher.utter_message(text=pick(lang, zh, en), buttons=list(buttons))
+    else:
+        dispatcher.utter_message(text=pick(lang, zh, en))
+
+
+def busy(dispatcher: CollectingDispatcher, lang: str, extra_zh: str = "", extra_en: str = "") -> None:
+    say(dispatcher, lang, BUSY_ZH + extra_zh, BUSY_EN + extra_en)
+
+
+def error_text(err: BackendError, lang: str) -> str:
+    """The backend's reason and, when given, how to fix it: stated plainly."""
+    if lang == "en":
+        text = err.message_en.rstrip(".") + "."
+        if err.fix_en:
+            text += f" What you can do: {err.fix_en}"
+        return text
+    text = err.message_zh.rstrip("。") + "。"
+    if err.fix_zh:
+        text += f"建议：{err.fix_zh}"
+    return text
+
+
+def reason_text(reason: Dict[str, Any], lang: str) -> str:
+    """Same as error_text for a refusal that came back as data (eligibility)."""
+    return error_text(BackendError(status=409, code=str(reason.get("code", "")),
+                                   message_zh=str(reason.get("message_zh") or "暂不能办理"),
+                                   message_en=str(reason.get("message_en") or "Not possible now"),
+                                   fix_zh=reason.get("fix_zh"), fix_en=reason.get("fix_en")), lang)
+
+
+def name_of(entry: Dict[str, Any], lang: str) -> str:
+    return str(entry.get("name_en") if lang == "en" else entry.get("name_zh") or entry.get("code", ""))
+
+
+def reset_task_events(stage: str = IDLE) -> List[Dict[str, Any]]:
+    """Forget the current task: its code, subject, nonce and every form slot."""
+    events = [SlotSet(name, None) for name in TASK_SLOTS + FIELD_SLOTS + FORM_ONLY_SLOTS]
+    events.append(SlotSet("requested_slot", None))
+    events.append(SlotSet(STAGE_SLOT, stage))
+    return events
+
+
+def idempotency_key(sender_id: str, code: str, nonce: str) -> str:
+    """One key per confirmation: a retried confirmation replays instead of acting twice."""
+    digest = hashlib.sha256(f"{sender_id}\x1f{code}\x1f{nonce}".encode()).hexdigest()
+    return f"rasa-{digest[:48]}"
+
+
+_SEP = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d]+")
+
+
+def mask_id(value: Any) -> str:
+    text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or ""))).upper()
+    return text[:4] + "*" * (len(text) - 8) + text[-4:] if len(text) > 8 else "*" * len(text)
+
+
+def mask_account(value: Any) -> str:
+    text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or "")))
+    return "*" * max(0, len(text) - 4) + text[-4:]
+
+
+def mask_phone(value: Any) -> str:
+    text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or "")))
+    return text[:3] + "*" * (len(text) - 7) + text[-4:] if len(text) >= 8 else "*" * len(text)

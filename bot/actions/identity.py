@@ -1,0 +1,72 @@
+"""Who the person is: a backend bearer token that the channel passes as metadata.
+
+The channel (web widget after login, WeChat after binding, IVR after caller
+verification) puts `auth_token` into the message metadata. The backend verifies
+it on every call. Never an ID number typed into the chat, never the sender id.
+The token is read per turn and never put into a slot, an event or a log line.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Optional
+
+from rasa_sdk import Tracker
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "auth_token"
+
+
+def _token_from(metadata: Any) -> Optional[str]:
+    if not isinstance(metadata, dict):
+        return None
+    token = metadata.get(TOKEN_KEY)
+    if isinstance(token, str) and 8 <= len(token.strip()) <= 512:
+        return token.strip()
+    return None
+
+
+def auth_token(tracker: Tracker) -> Optional[str]:
+    """The latest message's token, else the one the session started with."""
+    latest: Dict[str, Any] = tracker.latest_message or {}
+    return _token_from(latest.get("metadata")) or _token_from(tracker.get_slot("session_started_metadata"))
+
+
+def channel_kind(tracker: Tracker) -> str:
+    """web / wechat / phone / other, from the input channel of the latest message."""
+    name = (tracker.get_latest_input_channel() or "").lower()
+    latest = tracker.latest_message or {}
+    meta = latest.get("metadata") if isinstance(latest.get("metadata"), dict) else {}
+    name = name or str(meta.get("channel") or "").lower()
+    if name in ("socketio", "web", "webchat", "widget"):
+        return "web"
+    if "wechat" in name or "weixin" in name:
+        return "wechat"
+    if name in ("ivr", "phone", "twilio_voice", "jambonz", "audiocodes") or "ivr" in name:
+        return "phone"
+    return "other"
+
+
+_LOGIN_ZH = {
+    "web": "请先在本页面登录个人网上服务系统（右上角“登录”），登录后再和我说一次，我就能为您办理。",
+    "wechat": "请先发送“绑定”，按提示把微信绑定到您的社保个人网上服务账户，绑定后再和我说一次。",
+    "phone": "请先按语音提示完成来电身份验证，验证后就可以办理。",
+    "other": ("请先登录：网站用户在页面上登录个人网上服务系统；微信用户发送“绑定”绑定账户；"
+              "电话用户按语音提示完成身份验证。"),
+}
+_LOGIN_EN = {
+    "web": "Please log in to the personal online service system on this page first (\"登录\" at the top right), "
+           "then ask me again.",
+    "wechat": "Please send \"绑定\" (bind) first and follow the steps to link WeChat to your account, then ask me again.",
+    "phone": "Please complete the caller verification first as the voice prompt explains, then ask again.",
+    "other": "Please log in first: on the website, log in on the page; in WeChat, send \"绑定\" (bind); "
+             "on the phone, complete the caller verification.",
+}
+
+
+def login_help(lang: str, kind: str, expired: bool = False) -> str:
+    if lang == "en":
+        head = "Your login has expired. " if expired else "To see or change your personal data I need to know who you are. "
+        return head + _LOGIN_EN.get(kind, _LOGIN_EN["other"]) + " Questions I can answer without logging in."
+    head = "您的登录已失效。" if expired else "查询或办理个人业务前，需要先确认您的身份。"
+    return head + _LOGIN_ZH.get(kind, _LOGIN_ZH["other"]) + "不登录也可以向我咨询政策和办事问题。"

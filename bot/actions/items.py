@@ -1,0 +1,529 @@
+"""The generic flow every business item (and every service) goes through.
+
+    intent (= catalogue code) -> action_start_task
+        identity? (token in metadata)   no  -> how to log in
+        vague?  (stop_insurance ...)        -> clarify from the profile (clarify.py)
+        whose?  (items for a child)         -> the linked children that qualify; ask when several
+        eligible? (GET /items/{code}/eligibility) no -> the reason and the fix
+        fields?  yes -> task_stage=collect -> item_form (validate_item_form asks each field)
+                 no  -> summary + 确认/取消 (task_stage=confirm)
+    item_form done -> action_review_task -> summary + 确认/取消 (read-only services: the answer)
+    affirm (task_stage=confirm) -> action_submit_task -> POST with Idempotency-Key
+        completed / pre_application / refused; a 422 naming a field re-asks that field
+
+The only slot the dialogue policy looks at is `task_stage`; everything else
+lives in unfeaturized slots and in the backend.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from . import services
+from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
+from .clarify import resolve_vague
+from .common import (COLLECT, CONFIRM, FIELD_SLOTS, FORM_ONLY_SLOTS, IDLE, STAGE_SLOT, busy, error_text,
+                     idempotency_key, mask_id, name_of, pick, reason_text, reset_task_events, say)
+from .fields import ENTITY_FOR_NAME, ENTITY_FOR_TYPE, Parsed, display_value, entity_values, hint_for, parse_field
+from .identity import auth_token, channel_kind, login_help
+from .language import reply_language
+from .tasks import (CHANGE_TARGET, TASK_INTENTS, VAGUE_CODES, form_specs, inferred_change_target, is_item,
+                    is_service, needs_confirmation, required_names, task_fields)
+
+log = logging.getLogger(__name__)
+
+FORM = "item_form"
+# Intents that, when the answer to the question asked cannot be read, mean the
+# person wants something else: the form rejects and the rules answer them.
+INTERRUPTIONS = {"faq", "cancel", "ask_human", "bot_challenge", "ask_capabilities", "goodbye", *TASK_INTENTS}
+INTERRUPT_CONFIDENCE = 0.5
+CONFIRM_BUTTONS = {"zh": [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}],
+                   "en": [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}]}
+MODE_NOTE = {
+    "direct": ("确认后将在网上直接办结。", "Once you confirm, it is completed online."),
+    "pre_application": ("确认后将生成预申请号和可打印的申请表，您还需要携带材料到服务窗口办理。",
+                        "Once you confirm, you get a pre-application number and a printable form; you then "
+                        "bring the materials to a service window."),
+    "compare": ("确认后系统会与户籍信息比对：一致即网上办结，不一致则转为预申请。",
+                "Once you confirm, the data is compared with the hukou record: if it matches, it is completed "
+                "online; if not, it becomes a pre-application."),
+}
+
+
+def _intent(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def _subject_id_entity(message: Dict[str, Any]) -> Optional[int]:
+    for value in entity_values(message, "subject_id"):
+        if str(value).isdigit() and 0 < int(value) < 2**31:
+            return int(value)
+    return None
+
+
+def _values(tracker: Tracker) -> Dict[str, Any]:
+    return {name: tracker.get_slot(name) for name in FIELD_SLOTS + FORM_ONLY_SLOTS}
+
+
+def _subject_id_slot(tracker: Tracker) -> Optional[int]:
+    raw = tracker.get_slot("subject_id")
+    return int(raw) if raw is not None and str(raw).isdigit() else None
+
+
+def _mode_of(code: str, entry: Dict[str, Any]) -> str:
+    return str(entry.get("mode") or "direct")
+
+
+def _refusal(dispatcher: CollectingDispatcher, lang: str, name: str, text: str) -> None:
+    say(dispatcher, lang, f"暂时不能办理“{name}”：{text}", f"“{name}” is not possible right now: {text}")
+
+
+def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entry: Dict[str, Any],
+                    fields: List[Dict[str, Any]], values: Dict[str, Any],
+                    subject_name: Optional[str]) -> List[Dict[str, Any]]:
+    """Show what will be submitted and ask for 确认/取消; a new nonce per confirmation."""
+    if code == "self_service_payment":
+        text = services.payment_summary(lang, subject_name)
+    else:
+        name = name_of(entry, lang)
+        lines = [pick(lang, "请核对以下信息：", "Please check:"),
+                 pick(lang, f"· 业务：{name}", f"- Item: {name}")]
+        if subject_name:
+            lines.append(pick(lang, f"· 办理对象：{subject_name}", f"- For: {subject_name}"))
+        specs = form_specs(fields)
+        for fname in required_names(fields, values):
+            if fname == CHANGE_TARGET or fname not in specs:
+                continue
+            spec = specs[fname]
+            label = spec.get("label_en") if lang == "en" else spec.get("label_zh")
+            shown = display_value(spec, values.get(fname), lang)
+            lines.append(f"- {label}: {shown}" if lang == "en" else f"· {label}：{shown}")
+        note = MODE_NOTE.get(_mode_of(code, entry))
+        if note:
+            lines.append(pick(lang, *note))
+        lines.append(pick(lang, "确认办理吗？", "Shall I go ahead?"))
+        text = "\n".join(lines)
+    dispatcher.utter_message(text=text, buttons=CONFIRM_BUTTONS["en" if lang == "en" else "zh"])
+    return [SlotSet(STAGE_SLOT, CONFIRM), SlotSet("task_nonce", uuid.uuid4().hex)]
+
+
+def render_outcome(body: Dict[str, Any], lang: str) -> str:
+    """completed (serial number) or pre_application (number, materials, where, form link)."""
+    name = body.get("name_en") if lang == "en" else body.get("name_zh")
+    subject = body.get("subject_name")
+    message = str((body.get("message_en") if lang == "en" else body.get("message_zh")) or "").strip()
+    serial = body.get("serial_no")
+    lines: List[str] = []
+    if body.get("outcome") == "pre_application":
+        pre = body.get("pre_application") or {}
+        lines.append(pick(lang, f"“{name}”已提交预申请，还需要您到服务窗口完成办理。",
+                          f"“{name}” is registered as a pre-application; please finish it at a service window."))
+        if message:
+            lines.append(message)
+        mismatches = pre.get("mismatches") or []
+        if mismatches:
+            lines.append(pick(lang, "信息比对未通过：", "The comparison with the hukou record did not match:"))
+            for m in mismatches:
+                submitted, registry = m.get("submitted"), m.get("registry")
+                if "id_number" in str(m.get("field", "")):
+                    submitted, registry = mask_id(submitted), mask_id(registry)
+                if lang == "en":
+                    lines.append(f"- {m.get('label_en')}: you gave “{submitted or '-'}”, the record says "
+                                 f"“{registry or '-'}”. {m.get('fix_en') or ''}".rstrip())
+                else:
+                    lines.append(f"· {m.get('label_zh')}：您提交的是“{submitted or '-'}”，户籍登记为“{registry or '-'}”。"
+                                 f"{m.get('fix_zh') or ''}")
+        lines.append(pick(lang, f"预申请号：{pre.get('number')}", f"Pre-application number: {pre.get('number')}"))
+        materials = [m for m in pre.get("materials") or [] if isinstance(m, dict)]
+        if materials:
+            lines.append(pick(lang, "请携带以下材料：", "Please bring:"))
+            lines += [f"{i}. {m.get('en') if lang == 'en' else m.get('zh')}" for i, m in enumerate(materials, 1)]
+        where = pre.get("where_en") if lang == "en" else pre.get("where_zh")
+        if where:
+            lines.append(pick(lang, f"办理地点：{where}", f"Where: {where}"))
+        if pre.get("form_url"):
+            lines.append(pick(lang, f"打印申请表：{pre['form_url']}", f"Printable application form: {pre['form_url']}"))
+    else:
+        who = f"（{subject}）" if subject and lang != "en" else (f" ({subject})" if subject else "")
+        lines.append(pick(lang, f"已办结：{name}{who}。", f"Done: {name}{who}."))
+        if message:
+            lines.append(message)
+    if serial:
+        lines.append(pick(lang, f"业务流水号：{serial}", f"Serial number: {serial}"))
+    if body.get("idempotent_replay"):
+        lines.append(pick(lang, "（这是您之前那次确认的结果，没有重复办理。）",
+                          "(This is the result of your earlier confirmation; nothing was done twice.)"))
+    return "\n".join(lines)
+
+
+class ActionStartTask(Action):
+    """Start any item or service: identity, clarification, subject, eligibility, then form or summary."""
+
+    def name(self) -> Text:
+        return "action_start_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        code = _intent(tracker)
+        events: List[Dict[str, Any]] = []
+        if (tracker.active_loop or {}).get("name"):
+            events.append(ActiveLoop(None))
+        events += reset_task_events(IDLE)
+        if lang != tracker.get_slot("language"):
+            events.append(SlotSet("language", lang))
+        if code not in TASK_INTENTS:
+            say(dispatcher, lang, "请问您要办理什么业务？", "Which service do you need?")
+            return events
+        try:
+            events += await self._start(code, dispatcher, tracker, lang)
+        except BackendUnavailable:
+            busy(dispatcher, lang)
+        except BackendError as err:
+            if err.is_auth:
+                say(dispatcher, lang, login_help("zh", channel_kind(tracker), expired=True),
+                    login_help("en", channel_kind(tracker), expired=True))
+            else:
+                say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
+        return events
+
+    async def _start(self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     lang: str) -> List[Dict[str, Any]]:
+        client = get_client()
+        message = tracker.latest_message or {}
+        if code == "register_account":
+            services.registration_guide(dispatcher, lang)
+            return []
+        token = auth_token(tracker)
+        if not token:
+            kind = channel_kind(tracker)
+            say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
+            return []
+        subject_id = _subject_id_entity(message)
+        if code in VAGUE_CODES:
+            resolved = await resolve_vague(client, token, code, tracker, dispatcher, lang)
+            if resolved is None:
+                return []
+            code, subject_id = resolved
+        if is_service(code):
+            return await self._start_service(client, token, code, subject_id, dispatcher, tracker, lang)
+
+        entry = await client.catalogue_entry(code)
+        name = name_of(entry, lang)
+        for_child = entry.get("acts_for") == "child"
+        if for_child and not subject_id:
+            options = await client.options(token, [code])
+            usable = [o for o in options if o.get("eligible")]
+            if len(usable) == 1:
+                subject_id = usable[0].get("subject_id")
+            elif usable:
+                buttons = [{"title": str(o.get("subject_name") or o.get("subject_id")),
+                            "payload": f'/{code}{{"subject_id":"{int(o["subject_id"])}"}}'} for o in usable]
+                buttons.append({"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"})
+                say(dispatcher, lang, f"请问要为哪个孩子办理“{name}”？", f"Which child is “{name}” for?", buttons)
+                return []
+            elif options:
+                texts = []
+                for o in options:
+                    text = reason_text(o.get("reason") or {}, lang)
+                    if text not in texts:
+                        texts.append(text)
+                _refusal(dispatcher, lang, name, ("\n" if len(texts) > 1 else "").join(texts))
+                return []
+            # no linked child at all: the eligibility check below says so, with its fix
+        elig = await client.eligibility(token, code, subject_id if for_child else None)
+        if not elig.get("eligible"):
+            _refusal(dispatcher, lang, name, reason_text(elig.get("reason") or {}, lang))
+            return []
+        subject_name = elig.get("subject_name") if for_child else None
+        fields = list(elig.get("fields") or entry.get("fields") or [])
+        events: List[Dict[str, Any]] = [
+            SlotSet("task_code", code),
+            SlotSet("subject_id", str(elig.get("subject_id")) if for_child and elig.get("subject_id") else None),
+            SlotSet("subject_name", subject_name),
+        ]
+        if required_names(fields, {}):
+            labels = [f.get("label_en") if lang == "en" else f.get("label_zh") for f in fields if f.get("required")]
+            who_zh = f"为{subject_name}" if subject_name else ""
+            who_en = f" for {subject_name}" if subject_name else ""
+            if labels:
+                say(dispatcher, lang, f"好的，{who_zh}办理“{name}”，需要以下信息：{'、'.join(labels)}。",
+                    f"OK, “{name}”{who_en}. I need: {', '.join(labels)}.")
+            else:
+                say(dispatcher, lang, f"好的，{who_zh}办理“{name}”。", f"OK, “{name}”{who_en}.")
+            return events + [SlotSet(STAGE_SLOT, COLLECT)]
+        return events + present_summary(dispatcher, lang, code, entry, fields, {}, subject_name)
+
+    async def _start_service(self, client: BackendClient, token: str, code: str, subject_id: Optional[int],
+                             dispatcher: CollectingDispatcher, tracker: Tracker,
+                             lang: str) -> List[Dict[str, Any]]:
+        message = tracker.latest_message or {}
+        if code == "self_service_payment":
+            events = [SlotSet("task_code", code)]
+            return events + present_summary(dispatcher, lang, code, {}, [], {}, None)
+        if code == "query_pre_application":
+            number = services.pre_application_number_from(message)
+            if number:
+                return await services.run_read_service(client, token, code, tracker, dispatcher, lang,
+                                                       subject_id=None, number=number)
+            return [SlotSet("task_code", code), SlotSet(STAGE_SLOT, COLLECT)]
+        # query_contributions / print_insurance_certificate: for oneself, or a linked child
+        if subject_id is None and "child" in entity_values(message, "subject"):
+            me = await client.me(token)
+            children = me.get("children") or []
+            if not children:
+                say(dispatcher, lang, "您的账户没有关联的少儿，只能查询本人的信息。",
+                    "No child is linked to your account; I can only show your own records.")
+                return []
+            if len(children) > 1:
+                buttons = [{"title": str(c.get("name")), "payload": f'/{code}{{"subject_id":"{int(c["id"])}"}}'}
+                           for c in children if c.get("id")]
+                say(dispatcher, lang, "请问要查询哪个孩子的？", "Which child?", buttons)
+                return []
+            subject_id = int(children[0]["id"])
+        return await services.run_read_service(client, token, code, tracker, dispatcher, lang,
+                                               subject_id=subject_id)
+
+
+def _fresh_user_input(tracker: Tracker) -> bool:
+    """True when the form runs on a new user message (not on activation, not after an interruption)."""
+    actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    if actions and actions[-1] == FORM:
+        actions = actions[:-1]   # the form's own run, added to the tracker the validator sees
+    return bool(actions) and actions[-1] == "action_listen"
+
+
+def _is_interruption(message: Dict[str, Any], current: Optional[str]) -> bool:
+    intent = message.get("intent") or {}
+    name = intent.get("name")
+    return (name in INTERRUPTIONS and name != current
+            and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE)
+
+
+def _unambiguous_entity_fields(fields: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Fields an entity can fill without being asked: only when no other field takes that entity."""
+    by_entity: Dict[str, List[Dict[str, Any]]] = {}
+    for f in fields:
+        entity = ENTITY_FOR_NAME.get(f["name"]) or ENTITY_FOR_TYPE.get(f.get("type", ""))
+        if entity:
+            by_entity.setdefault(entity, []).append(f)
+    return [fs[0] for fs in by_entity.values() if len(fs) == 1]
+
+
+class ValidateItemForm(Action):
+    """Fills and checks the slots of `item_form` for the current task, and says what to ask next.
+
+    The form's slots are the current task's catalogue fields, so one form serves
+    all items. It sets `requested_slot` itself (None ends the form). When the
+    answer cannot be read and the message is really a question or another
+    request, it returns nothing: the form rejects and the rules answer (FAQ,
+    cancel, handoff, another item); the form then asks again.
+    """
+
+    def name(self) -> Text:
+        return "validate_item_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        code = tracker.get_slot("task_code")
+        if not code or tracker.get_slot(STAGE_SLOT) != COLLECT:
+            return [SlotSet("requested_slot", None)]
+        try:
+            fields = await task_fields(get_client(), code)
+        except BackendUnavailable:
+            busy(dispatcher, lang)
+            return reset_task_events(IDLE)
+        except BackendError as err:
+            say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
+            return reset_task_events(IDLE)
+        specs = form_specs(fields)
+        values = _values(tracker)
+        message = tracker.latest_message or {}
+        requested = tracker.get_slot("requested_slot")
+        events: List[Dict[str, Any]] = []
+
+        def fill(name: str, value: Any) -> None:
+            values[name] = value
+            events.append(SlotSet(name, value))
+
+        others = [f for f in _unambiguous_entity_fields(fields) if f["name"] != requested and values.get(f["name"]) is None]
+        if _fresh_user_input(tracker) and requested in specs:
+            spec = specs[requested]
+            free_text = spec.get("type") in ("text", "bank") and requested != "phone"
+            if free_text and _is_interruption(message, code) and not entity_values(message, requested):
+                return []
+            parsed = self._parse_requested(spec, message, tracker)
+            found = {f["name"]: p.value for f in others
+                     if (p := parse_field(f, message, requested=False)).value is not None}
+            if parsed.value is None and not found:
+                if _is_interruption(message, code) or (parsed.hint_zh is None and not message.get("text")):
+                    return []
+                hint_zh, hint_en = (parsed.hint_zh, parsed.hint_en) if parsed.hint_zh else hint_for(spec)
+                say(dispatcher, lang, hint_zh, hint_en)
+                fill(requested, None)
+            else:
+                if parsed.value is not None:
+                    fill(requested, parsed.value)
+                for name, value in found.items():
+                    fill(name, value)
+        elif requested is None:
+            # activation: take what the request itself already said ("转到湖南长沙")
+            for f in others:
+                p = parse_field(f, message, requested=False)
+                if p.value is not None:
+                    fill(f["name"], p.value)
+        target = inferred_change_target(fields, values)
+        if target:
+            fill(CHANGE_TARGET, target)
+        missing = [n for n in required_names(fields, values) if values.get(n) is None]
+        events.append(SlotSet("requested_slot", missing[0] if missing else None))
+        return events
+
+    @staticmethod
+    def _parse_requested(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker) -> Parsed:
+        intent = (message.get("intent") or {}).get("name")
+        if set(spec.get("choices") or []) == {"yes", "no"} and intent in ("affirm", "deny"):
+            return Parsed("yes" if intent == "affirm" else "no")
+        return parse_field(spec, message, requested=True)
+
+
+class ActionReviewTask(Action):
+    """After the form: the summary to confirm (or, for a read-only query, the answer)."""
+
+    def name(self) -> Text:
+        return "action_review_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        code = tracker.get_slot("task_code")
+        if not code or tracker.get_slot(STAGE_SLOT) != COLLECT:
+            return [SlotSet(STAGE_SLOT, IDLE)] if tracker.get_slot(STAGE_SLOT) != IDLE else []
+        client = get_client()
+        try:
+            if not needs_confirmation(code):
+                token = auth_token(tracker)
+                if not token:
+                    kind = channel_kind(tracker)
+                    say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
+                else:
+                    await services.run_read_service(client, token, code, tracker, dispatcher, lang,
+                                                    subject_id=_subject_id_slot(tracker),
+                                                    number=tracker.get_slot("pre_application_number"))
+                return reset_task_events(IDLE)
+            entry = await client.catalogue_entry(code) if is_item(code) else {}
+            fields = await task_fields(client, code)
+            return present_summary(dispatcher, lang, code, entry, fields, _values(tracker),
+                                   tracker.get_slot("subject_name"))
+        except BackendUnavailable:
+            busy(dispatcher, lang)
+        except BackendError as err:
+            if err.is_auth:
+                kind = channel_kind(tracker)
+                say(dispatcher, lang, login_help("zh", kind, expired=True), login_help("en", kind, expired=True))
+            else:
+                say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
+        return reset_task_events(IDLE)
+
+
+def _field_for_error(err: BackendError, fields: List[Dict[str, Any]], asked: List[str]) -> Optional[str]:
+    if err.status != 422 or not err.field:
+        return None
+    name = err.field.split(".")[-1]
+    if name in asked:
+        return name
+    if "id_number" in name:   # the ID number rules name their field generically
+        ids = [n for n in asked if any(f["name"] == n and f.get("type") == "id_number" for f in fields)]
+        return ids[0] if len(ids) == 1 else None
+    return None
+
+
+class ActionSubmitTask(Action):
+    """The one state-changing call, after 确认, with an Idempotency-Key from the confirmation's nonce."""
+
+    def name(self) -> Text:
+        return "action_submit_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        code = tracker.get_slot("task_code")
+        nonce = tracker.get_slot("task_nonce")
+        if tracker.get_slot(STAGE_SLOT) != CONFIRM or not code or not nonce:
+            say(dispatcher, lang, "当前没有需要确认的业务。请问要办理什么？", "There is nothing to confirm. What do you need?")
+            return [SlotSet(STAGE_SLOT, IDLE)]
+        token = auth_token(tracker)
+        kind = channel_kind(tracker)
+        if not token:
+            say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
+            return reset_task_events(IDLE)
+        client = get_client()
+        key = idempotency_key(tracker.sender_id, code, nonce)
+        fields: List[Dict[str, Any]] = []
+        asked: List[str] = []
+        try:
+            if code == "self_service_payment":
+                body = await services.submit_payment(client, token, subject_id=_subject_id_slot(tracker),
+                                                     idempotency_key=key)
+                text = services.render_payment(body, lang)
+            else:
+                fields = await task_fields(client, code)
+                values = _values(tracker)
+                asked = [n for n in required_names(fields, values) if n != CHANGE_TARGET]
+                submitted = {n: values[n] for n in asked if values.get(n) is not None}
+                body = await client.submit_item(token, code, submitted, subject_id=_subject_id_slot(tracker),
+                                                idempotency_key=key)
+                text = render_outcome(body, lang)
+        except BackendUnavailable:
+            # Nothing is known to have happened; the same 确认 reuses the same key, so a retry
+            # cannot act twice even if the backend did finish before the timeout.
+            busy(dispatcher, lang, "您可以稍后再点“确认”重试，不会重复办理。",
+                 " You can press “Confirm” again later; it will not be done twice.")
+            return []
+        except BackendError as err:
+            if err.is_auth:
+                say(dispatcher, lang, login_help("zh", kind, expired=True), login_help("en", kind, expired=True))
+                return reset_task_events(IDLE)
+            field = _field_for_error(err, fields, asked)
+            if field:
+                say(dispatcher, lang, f"{error_text(err, 'zh')}请重新提供。", f"{error_text(err, 'en')} Please give it again.")
+                return [SlotSet(field, None), SlotSet("task_nonce", None), SlotSet("requested_slot", None),
+                        SlotSet(STAGE_SLOT, COLLECT)]
+            name = code
+            try:
+                name = name_of(await client.catalogue_entry(code), lang) if is_item(code) else code
+            except (BackendUnavailable, BackendError):
+                pass
+            say(dispatcher, lang, f"未能办理“{name}”：{error_text(err, 'zh')}",
+                f"“{name}” could not be done: {error_text(err, 'en')}")
+            log.info("task %s refused: %s", code, err.code)
+            return reset_task_events(IDLE)
+        dispatcher.utter_message(text=text)
+        log.info("task %s submitted: outcome=%s serial=%s replay=%s", code, body.get("outcome", "-"),
+                 body.get("serial_no", "-"), bool(body.get("idempotent_replay")))
+        return reset_task_events(IDLE)
+
+
+class ActionCancelTask(Action):
+    """Leave the current form or pending confirmation; nothing is submitted."""
+
+    def name(self) -> Text:
+        return "action_cancel_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        in_loop = bool((tracker.active_loop or {}).get("name"))
+        pending = in_loop or tracker.get_slot(STAGE_SLOT) in (COLLECT, CONFIRM) or tracker.get_slot("task_code")
+        if pending:
+            say(dispatcher, lang, "好的，已取消，没有提交任何内容。还有什么可以帮您？",
+                "OK, cancelled; nothing was submitted. Anything else?")
+        else:
+            say(dispatcher, lang, "好的。还有什么可以帮您？", "OK. Anything else I can help with?")
+        return [ActiveLoop(None)] + reset_task_events(IDLE)

@@ -1,0 +1,101 @@
+"""What the conversation knows about a task (a catalogue item or a service).
+
+Items: names, mode and fields come from the backend catalogue (`GET
+/catalogue/{code}`, cached by the client). Services have no catalogue fields;
+the only one that needs a form is the pre-application status query.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from .backend_client import BackendClient
+
+ITEM_CODES = (
+    "stop_individual_insurance", "stop_child_insurance", "stop_student_insurance", "stop_resident_insurance",
+    "resume_resident_insurance", "retry_individual_collection", "pay_child_medical", "change_enrollment_info",
+    "upgrade_id_number", "maintain_payment_bank", "change_resident_pension_grade",
+    "continue_medical_after_retirement", "transfer_pension_out", "transfer_medical_out",
+    "cancel_pension_transfer_out", "cancel_medical_transfer_out",
+    "register_extended_contribution", "register_lump_sum_contribution", "register_resident_pension",
+    "elderly_resident_medical", "resident_back_payment", "work_years_back_payment",
+    "four_categories_back_payment", "refund_duplicate_pension", "transfer_pension_in", "transfer_medical_in",
+    "register_individual_insurance", "enroll_child_first_time", "change_basic_info",
+    "maintain_child_student_info", "maintain_guardian_info",
+)
+SERVICE_CODES = ("self_service_payment", "query_contributions", "print_insurance_certificate",
+                 "query_pre_application", "register_account")
+VAGUE_CODES = ("stop_insurance", "transfer_out")
+TASK_INTENTS = ITEM_CODES + SERVICE_CODES + VAGUE_CODES
+
+# Services that change something: confirmed first, submitted with an Idempotency-Key.
+CHANGING_SERVICES = ("self_service_payment",)
+
+PRE_APPLICATION_FIELD = {
+    "name": "pre_application_number", "type": "pre_application_number", "required": True,
+    "label_zh": "预申请号", "label_en": "pre-application number", "choices": [],
+}
+SERVICE_FIELDS: Dict[str, List[Dict[str, Any]]] = {"query_pre_application": [PRE_APPLICATION_FIELD]}
+
+# Optional fields asked only when another answer makes them relevant (form UI,
+# not a business rule: the backend decides whether the combination is valid).
+ASK_WHEN = {"school_name": ("in_school", "yes")}
+CHANGE_TARGET = "change_target"
+
+
+def is_item(code: Optional[str]) -> bool:
+    return code in ITEM_CODES
+
+
+def is_service(code: Optional[str]) -> bool:
+    return code in SERVICE_CODES
+
+
+def needs_confirmation(code: str) -> bool:
+    return is_item(code) or code in CHANGING_SERVICES
+
+
+async def task_fields(client: BackendClient, code: str) -> List[Dict[str, Any]]:
+    if is_service(code):
+        return [dict(f) for f in SERVICE_FIELDS.get(code, [])]
+    entry = await client.catalogue_entry(code)
+    return [dict(f) for f in entry.get("fields") or []]
+
+
+def change_target_spec(fields: List[Dict[str, Any]]) -> Dict[str, Any]:
+    optional = [f["name"] for f in fields if not f.get("required")]
+    return {"name": CHANGE_TARGET, "type": "choice", "required": True, "choices": optional,
+            "label_zh": "要变更的项目", "label_en": "what to change"}
+
+
+def form_specs(fields: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    specs = {f["name"]: f for f in fields}
+    if fields and not any(f.get("required") for f in fields):
+        specs[CHANGE_TARGET] = change_target_spec(fields)
+    return specs
+
+
+def required_names(fields: List[Dict[str, Any]], values: Dict[str, Any]) -> List[str]:
+    """The form's slots for this task, in order, given what is known so far."""
+    required = [f["name"] for f in fields if f.get("required")]
+    optional = [f["name"] for f in fields if not f.get("required")]
+    if not required and optional:
+        # Every field optional (change_basic_info): ask which one to change.
+        target = values.get(CHANGE_TARGET)
+        if target not in optional:
+            filled = [n for n in optional if values.get(n) is not None]
+            target = filled[0] if len(filled) == 1 else None
+        return [CHANGE_TARGET] + ([target] if target else [])
+    names = list(required)
+    for name in optional:
+        cond = ASK_WHEN.get(name)
+        if cond and values.get(cond[0]) == cond[1]:
+            names.append(name)
+    return names
+
+
+def inferred_change_target(fields: List[Dict[str, Any]], values: Dict[str, Any]) -> Optional[str]:
+    optional = [f["name"] for f in fields if not f.get("required")]
+    if any(f.get("required") for f in fields) or not optional or values.get(CHANGE_TARGET) in optional:
+        return None
+    filled = [n for n in optional if values.get(n) is not None]
+    return filled[0] if len(filled) == 1 else None
