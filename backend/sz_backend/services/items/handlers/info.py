@@ -1,0 +1,224 @@
+"""Changing the person's own records: 个人参保信息变更, 身份证号正常升位, 缴费银行信息维护."""
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import select
+
+from ....errors import refused
+from ....persistence.models import (
+    BankAccount,
+    Enrolment,
+    EnrolmentStatus,
+    HukouRecord,
+    InsuranceType,
+    Person,
+    Scheme,
+    Transaction,
+)
+from ....rules import banks, idnumber
+from ....rules.masking import mask_bank_account, mask_id_number
+from ....rules.money import fen_to_yuan_str
+from ... import payments
+from ..base import ItemContext, ItemHandler, ItemResult, Mismatch, change_enrolment, handler
+
+ACTIVE = (EnrolmentStatus.active,)
+_TIER_ZH = {1: "一档", 2: "二档"}
+
+
+# -- 个人参保信息变更 ----------------------------------------------------------------------------------
+
+@handler
+class ChangeEnrollmentInfo(ItemHandler):
+    """Change the medical tier of a flexible worker's medical insurance, from next month."""
+
+    code = "change_enrollment_info"
+
+    def _enrolment(self, ctx: ItemContext) -> Enrolment | None:
+        found = ctx.enrolments(insurance=InsuranceType.medical, schemes=(Scheme.flexible,), statuses=ACTIVE)
+        return found[0] if found else None
+
+    def check(self, ctx: ItemContext) -> None:
+        if self._enrolment(ctx) is None:
+            raise refused("NO_INDIVIDUAL_ENROLMENT", "您没有正在参保的个人缴费（灵活就业）医疗保险，无法变更参保档次",
+                          "You have no active flexible-worker medical insurance whose tier could change",
+                          fix_zh="深户灵活就业人员请先办理“个人缴费人员参保登记”；由单位参保的，档次由单位申报",
+                          fix_en="Flexible workers with Shenzhen hukou register first; for insurance through an "
+                                 "employer the employer declares the tier")
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        enrolment = self._enrolment(ctx)
+        assert enrolment is not None  # check() ran in this unit of work
+        new: int = ctx.fields["medical_tier"]
+        old = enrolment.medical_tier
+        if old == new:
+            raise refused("SAME_TIER", f"您当前已是医疗保险{_TIER_ZH[new]}，无需变更",
+                          f"Your medical insurance is already tier {new}",
+                          fix_zh=f"如需变更，请选择{_TIER_ZH[3 - new]}", fix_en=f"To change it choose tier {3 - new}")
+        # This month keeps the old tier (it may be paid already): payments read the history
+        # (services.payments.medical_tier_in_force) to apply the new tier from next month.
+        enrolment.medical_tier = new
+        change_enrolment(ctx, enrolment, tx, "tier_changed", old_tier=old, new_tier=new, from_month=ctx.next_month)
+        monthly = payments.flexible_due(ctx.session, enrolment, ctx.next_month).amount_fen
+        return ItemResult(
+            True,
+            f"医疗保险已由{_TIER_ZH.get(old or 0, '未定档')}变更为{_TIER_ZH[new]}，自{ctx.next_month}起生效，"
+            f"届时每月医疗保险缴费{fen_to_yuan_str(monthly)}元。",
+            f"Medical insurance changes from tier {old} to tier {new} from {ctx.next_month}; the monthly medical "
+            f"contribution will then be {fen_to_yuan_str(monthly)} yuan.",
+            details={"old_tier": old, "new_tier": new, "effective_from": ctx.next_month,
+                     "monthly_fen": monthly, "monthly_yuan": fen_to_yuan_str(monthly)},
+        )
+
+
+# -- 身份证号正常升位 ----------------------------------------------------------------------------------
+
+@handler
+class UpgradeIdNumber(ItemHandler):
+    """15 -> 18 digits. The person types the new number; it must equal the computed upgrade."""
+
+    code = "upgrade_id_number"
+
+    def check(self, ctx: ItemContext) -> None:
+        if len(ctx.subject.id_number) != 15:
+            raise refused("ALREADY_18_DIGITS", "您的社保记录中已是18位身份证号码，无需升位",
+                          "Your record already has the 18-character ID number; no upgrade is needed",
+                          fix_zh="如身份证号码有误，请办理“个人基本信息变更”",
+                          fix_en="If the ID number on record is wrong, use 'change personal basic information'")
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        old = ctx.subject.id_number
+        typed: str = ctx.fields["new_id_number"]
+        if idnumber.parse(old).centenarian_code:
+            # Sequences 996-999: the century is not 19xx, a person at a window decides.
+            return ItemResult(
+                False,
+                "您的15位身份证号码使用了特殊顺序码（996-999），不能在网上自动升位，已为您生成预申请，"
+                "请打印申请表并携带材料到社保窗口办理。",
+                "Your 15-digit ID number uses a special sequence code (996-999) and cannot be upgraded online; "
+                "a pre-application was made: print the form and bring the materials to a service window.",
+                details={"reason": "ID_UPGRADE_MANUAL"},
+            )
+        expected = idnumber.upgrade_15_to_18(old)
+        if typed != expected:
+            # Never show the computed number: the person must read it from their own ID card.
+            raise refused("ID_UPGRADE_MISMATCH", "您输入的18位身份证号码与社保记录中的15位号码不对应",
+                          "The 18-character ID number you entered does not correspond to the 15-digit number on record",
+                          fix_zh="请对照本人18位居民身份证逐位核对后重新输入；如身份证信息确有变化，请到社保窗口办理",
+                          fix_en="Check it digit by digit against your 18-character ID card and enter it again; "
+                                 "if your ID details really changed, go to a service window")
+        taken = ctx.session.scalar(select(Person.id).where(Person.id_number == expected, Person.id != ctx.subject.id))
+        if taken is not None:
+            raise refused("ID_NUMBER_IN_USE", "该18位身份证号码已登记在另一条社保记录上，不能在网上升位",
+                          "This 18-character ID number is already on another insurance record; it cannot be "
+                          "upgraded online", fix_zh="请携带身份证到社保窗口办理记录合并",
+                          fix_en="Bring your ID card to a service window to have the records merged")
+        ctx.subject.id_number = expected
+        # The registry row keyed by the old number follows, unless the registry already has the new one.
+        registry = ctx.session.scalar(select(HukouRecord).where(HukouRecord.id_number == old))
+        if registry is not None and ctx.session.scalar(
+                select(HukouRecord.id).where(HukouRecord.id_number == expected)) is None:
+            registry.id_number = expected
+        ctx.session.flush()
+        masked = mask_id_number(expected)
+        return ItemResult(
+            True,
+            f"身份证号码已由15位升为18位：{masked}。",
+            f"Your ID number was upgraded from 15 to 18 characters: {masked}.",
+            details={"old_id_number": mask_id_number(old), "new_id_number": masked},
+        )
+
+
+# -- 缴费银行信息维护 ----------------------------------------------------------------------------------
+
+def _same_name(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", s).split())
+    return norm(a) == norm(b)
+
+
+def _own_id_number(person: Person) -> str:
+    """The person's ID number in 18-character form, what a bank has on file today."""
+    stored = person.id_number
+    if len(stored) == 15 and not idnumber.parse(stored).centenarian_code:
+        return idnumber.upgrade_15_to_18(stored)
+    return stored
+
+
+@handler
+class MaintainPaymentBank(ItemHandler):
+    """Register a new payment bank account; the account holder is compared with the person."""
+
+    code = "maintain_payment_bank"
+
+    def check(self, ctx: ItemContext) -> None:
+        card = payments.activated_card(ctx.session, ctx.subject)
+        if card is not None:
+            masked = mask_bank_account(card.card_no)
+            raise refused("CARD_LOCKS_ACCOUNT",
+                          f"您已办理并激活金融社保卡（{card.bank_name}{masked}），只能默认金融社保卡为缴费银行账号，无法变更",
+                          f"You have an activated financial social security card ({card.bank_name} {masked}); "
+                          "it is the only allowed payment account and cannot be changed",
+                          fix_zh="请确保金融社保卡账户余额充足；如需更换，请先到发卡银行办理社保卡相关业务",
+                          fix_en="Keep enough money on the card's account; to change it, first deal with the card "
+                                 "at the issuing bank")
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        f = ctx.fields
+        bank_name: str = f["bank_name"]
+        if not banks.is_cooperating(bank_name):
+            names = [b["name_zh"] for b in banks.cooperating_banks()]
+            raise refused("BANK_NOT_COOPERATING", f"“{bank_name}”不是金融社保卡合作银行，不能作为缴费账户",
+                          f"{bank_name} is not a bank cooperating with the financial social security card",
+                          fix_zh=f"请使用以下银行在深圳开户的本人账户：{'、'.join(names)}",
+                          fix_en="Use your own account opened in Shenzhen at one of: "
+                                 + ", ".join(b["name_en"] for b in banks.cooperating_banks()),
+                          banks=names)
+        bank_name = banks.canonical_bank(bank_name) or bank_name
+        mismatches = self._compare(ctx)
+        if mismatches:
+            return ItemResult(
+                False,
+                "账户户名或户主身份证号与您的身份信息不一致，缴费账户必须是本人名下的账户。已为您生成预申请，"
+                "请携带材料到社保窗口办理。",
+                "The account holder's name or ID number does not match yours: the payment account must be in your "
+                "own name. A pre-application was made: bring the materials to a service window.",
+                details={"bank_name": bank_name, "account_no": mask_bank_account(f["account_no"])},
+                mismatches=mismatches,
+            )
+        accounts = list(ctx.session.scalars(select(BankAccount).where(BankAccount.person_id == ctx.subject.id)))
+        existing = next((a for a in accounts if a.account_no == f["account_no"] and a.bank_name == bank_name), None)
+        if existing is not None and existing.is_payment_account:
+            raise refused("ALREADY_PAYMENT_ACCOUNT", "该账户已经是您的缴费账户，无需变更",
+                          "This account is already your payment account")
+        for a in accounts:  # the old accounts stay on record, no longer the payment account
+            a.is_payment_account = False
+        if existing is None:
+            # opened_in_shenzhen is not asked by this item (catalog.yml has no such field): assumed.
+            existing = BankAccount(person_id=ctx.subject.id, bank_name=bank_name, account_no=f["account_no"],
+                                   holder_name=f["holder_name"], opened_in_shenzhen=True)
+            ctx.session.add(existing)
+        existing.is_payment_account = True
+        ctx.session.flush()
+        masked = mask_bank_account(existing.account_no)
+        return ItemResult(
+            True,
+            f"缴费银行账户已变更为{bank_name}{masked}，此后的扣款将从该账户进行。",
+            f"Your payment account is now {bank_name} {masked}; later deductions are taken from it.",
+            details={"bank_name": bank_name, "account_no": masked},
+        )
+
+    @staticmethod
+    def _compare(ctx: ItemContext) -> list[Mismatch]:
+        f, person = ctx.fields, ctx.subject
+        out: list[Mismatch] = []
+        if not _same_name(f["holder_name"], person.name):
+            out.append(Mismatch("holder_name", "账户户名", "account holder name", f["holder_name"], person.name,
+                                "缴费账户必须是本人名下的账户，请提供户名为本人的银行账户",
+                                "The payment account must be in your own name: give an account held by you"))
+        if f["holder_id_number"] != _own_id_number(person):
+            out.append(Mismatch("holder_id_number", "户主身份证号", "account holder's ID number",
+                                mask_id_number(f["holder_id_number"]), mask_id_number(person.id_number),
+                                "户主身份证号须为本人身份证号，请核对或提供本人名下的账户",
+                                "The holder's ID number must be your own: check it or give an account in your name"))
+        return out
