@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BusinessError
@@ -47,6 +48,14 @@ def create_app() -> FastAPI:
         codes = {404: ("NOT_FOUND", "找不到该地址", "Not found"), 405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed")}
         code, zh, en = codes.get(exc.status_code, ("HTTP_ERROR", "请求失败", str(exc.detail)))
         return _error(exc.status_code, code, zh, en)
+
+    @app.exception_handler(IntegrityError)
+    async def conflict(_req: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests raced for the same record (e.g. paying one month twice at once):
+        # the loser's unit of work was rolled back whole, so nothing is half-written.
+        log.warning("integrity conflict: %s", type(exc.orig).__name__)
+        return _error(409, "CONFLICT", "该业务刚刚已提交，请勿重复提交；可查询结果后再试",
+                      "This was just submitted by another request; check the result before retrying")
 
     @app.exception_handler(Exception)
     async def unexpected(_req: Request, exc: Exception) -> JSONResponse:
