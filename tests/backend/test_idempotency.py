@@ -63,3 +63,20 @@ def test_concurrent_twins_act_once(client, as_user):
     assert {r.status_code for r in results} <= {200, 409}
     assert len({r.json()["serial_no"] for r in results if r.status_code == 200}) == 1
     assert _count(Transaction) == 1
+
+
+def test_racing_payments_without_a_key_pay_once(client, as_user):
+    """Two payments of the same month at once: one pays, the other is a clear 409, never a 500."""
+    headers = as_user("zhangwei")
+    results: list = []
+
+    def pay() -> None:
+        results.append(client.post("/services/self_service_payment", json={}, headers=headers))
+
+    threads = [threading.Thread(target=pay) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(200) == 1 and set(codes) <= {200, 409}, [r.text for r in results]
