@@ -95,3 +95,19 @@ def test_channel_binding_needs_the_service_key_and_the_password(client):
     assert me["name"] == "李娜"
     assert client.post("/channels/unbind", json={"channel": "wechat", "external_id": "oOPENID123"},
                        headers=key).json() == {"unbound": True}
+
+
+def test_ivr_caller_verification(client):
+    key = {"X-Service-Key": "dev-channel-key-change-me"}
+    with session_scope() as s:
+        person = s.scalars(select(Person).where(Person.name == "张伟")).one()
+        phone, last4 = person.phone, person.id_number[-4:]
+    ok = client.post("/channels/ivr/verify", json={"phone": phone, "id_last4": last4, "pin": "202611"}, headers=key)
+    assert ok.status_code == 200, ok.text
+    assert client.get("/me", headers={"Authorization": f"Bearer {ok.json()['token']}"}).json()["name"] == "张伟"
+    for wrong in ({"pin": "000000"}, {"id_last4": "0000"}, {"phone": "13900000000"}):
+        r = client.post("/channels/ivr/verify", json={"phone": phone, "id_last4": last4, "pin": "202611"} | wrong,
+                        headers=key)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "CALLER_NOT_VERIFIED"
+    assert client.post("/channels/ivr/verify", json={"phone": phone, "id_last4": last4, "pin": "202611"}
+                       ).json()["error"]["code"] == "SERVICE_KEY_INVALID"

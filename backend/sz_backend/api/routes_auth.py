@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header
 from ..persistence.db import session_scope
 from ..services import identity, profile
 from .deps import bearer, channel_header
-from .schemas import BindRequest, ChannelTokenRequest, LoginRequest
+from .schemas import BindRequest, CallerVerifyRequest, ChannelTokenRequest, LoginRequest
 
 router = APIRouter(tags=["identity"])
 
@@ -53,3 +53,10 @@ def unbind(body: ChannelTokenRequest, x_service_key: str | None = Header(default
     identity.check_service_key(x_service_key)
     with session_scope() as s:
         return {"unbound": identity.unbind_channel(s, body.channel, body.external_id)}
+
+
+@router.post("/channels/ivr/verify", summary="Verify a phone caller (ID last 4 + phone PIN); IVR front end only")
+def ivr_verify(body: CallerVerifyRequest, x_service_key: str | None = Header(default=None)) -> dict[str, Any]:
+    identity.check_service_key(x_service_key)
+    with session_scope() as s:
+        return identity.verify_caller(s, body.phone, body.id_last4, body.pin)

@@ -48,6 +48,12 @@ class ChannelTokenRequest(Strict):
     external_id: str = Field(min_length=1, max_length=128)
 
 
+class CallerVerifyRequest(Strict):
+    phone: str = Field(min_length=5, max_length=20, pattern=r"^\+?[0-9]+$")
+    id_last4: str = Field(min_length=4, max_length=4, pattern=r"^[0-9]{3}[0-9Xx]$")
+    pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
+
+
 class ErrorBody(BaseModel):
     code: str
     message_zh: str

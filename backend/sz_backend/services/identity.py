@@ -145,3 +145,24 @@ def token_for_binding(session: Session, channel: str, external_id: str) -> dict[
     account = session.get(UserAccount, binding.account_id)
     assert account is not None
     return issue_token(session, account, channel)
+
+
+_BAD_CALLER = ("CALLER_NOT_VERIFIED", "身份核验未通过", "Caller verification failed")
+
+
+def verify_caller(session: Session, phone: str, id_last4: str, pin: str) -> dict[str, object]:
+    """Phone (IVR) verification: the calling number bound to an account, the last four
+    characters of the ID number, and the phone PIN. Any mismatch gives the same answer."""
+    binding = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == "phone",
+                                                          ChannelBinding.external_id == phone.strip()))
+    account = session.get(UserAccount, binding.account_id) if binding else None
+    if account is None:
+        # Unbound numbers may still verify against the phone number on record.
+        person = session.scalar(select(Person).where(Person.phone == phone.strip()))
+        account = session.scalar(select(UserAccount).where(UserAccount.person_id == person.id)) if person else None
+    pin_ok = verify_secret(account.phone_pin_hash if account else None, pin)
+    if account is None or not pin_ok or account.person.id_number[-4:].upper() != id_last4.strip().upper():
+        raise BusinessError(*_BAD_CALLER, status=401, fix_zh="请核对身份证号后四位和电话服务密码，或转人工服务",
+                            fix_en="Check the last four ID characters and the phone PIN, or ask for an agent")
+    audit.record(session, action="channel.ivr_verified", channel="ivr", actor_person_id=account.person_id)
+    return issue_token(session, account, "ivr")
