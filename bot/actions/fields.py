@@ -177,6 +177,11 @@ def parse_field(spec: Dict[str, Any], message: Dict[str, Any], *, requested: boo
             return Parsed(value)
     if not requested:
         return Parsed()
+    if ftype == "id_number" and any(re.search(r"\d{17}[0-9X]", re.sub(r"[\s\-]", "", clean(c)).upper())
+                                    for c in candidates):
+        return Parsed(None, "这个身份证号码的校验位（最后一位）与前17位对不上，可能有一位输错了，请核对后重新输入。",
+                      "The check character (the last one) of that ID number does not match the first 17 digits; "
+                      "one of them may be mistyped. Please check it and type it again.")
     return Parsed(None, *hint_for(spec))
 
 

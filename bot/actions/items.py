@@ -123,9 +123,9 @@ def render_outcome(body: Dict[str, Any], lang: str) -> str:
         pre = body.get("pre_application") or {}
         lines.append(pick(lang, f"“{name}”已提交预申请，还需要您到服务窗口完成办理。",
                           f"“{name}” is registered as a pre-application; please finish it at a service window."))
-        if message:
-            lines.append(message)
         mismatches = pre.get("mismatches") or []
+        if message and not mismatches:   # with mismatches the backend's message repeats them
+            lines.append(message)
         if mismatches:
             lines.append(pick(lang, "信息比对未通过：", "The comparison with the hukou record did not match:"))
             for m in mismatches:
@@ -305,6 +305,11 @@ def _is_interruption(message: Dict[str, Any], current: Optional[str]) -> bool:
             and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE)
 
 
+def _has_entity_for(spec: Dict[str, Any], message: Dict[str, Any]) -> bool:
+    names = {spec["name"], "choice", ENTITY_FOR_NAME.get(spec["name"]), ENTITY_FOR_TYPE.get(spec.get("type", ""))}
+    return any(e.get("entity") in names for e in message.get("entities") or [])
+
+
 def _unambiguous_entity_fields(fields: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Fields an entity can fill without being asked: only when no other field takes that entity."""
     by_entity: Dict[str, List[Dict[str, Any]]] = {}
@@ -355,9 +360,8 @@ class ValidateItemForm(Action):
         others = [f for f in _unambiguous_entity_fields(fields) if f["name"] != requested and values.get(f["name"]) is None]
         if _fresh_user_input(tracker) and requested in specs:
             spec = specs[requested]
-            free_text = spec.get("type") in ("text", "bank") and requested != "phone"
-            if free_text and _is_interruption(message, code) and not entity_values(message, requested):
-                return []
+            if _is_interruption(message, code) and not _has_entity_for(spec, message):
+                return []   # a question or another request: the rules answer, then the form asks again
             parsed = self._parse_requested(spec, message, tracker)
             found = {f["name"]: p.value for f in others
                      if (p := parse_field(f, message, requested=False)).value is not None}

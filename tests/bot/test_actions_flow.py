@@ -1,0 +1,406 @@
+"""The dialogue's actions against a REAL backend process.
+
+A session-scoped fixture starts the backend (its own virtual environment, a
+temporary SQLite database, the clock pinned to a working day inside the
+payment window, demo people seeded). The actions run with a real rasa_sdk
+Tracker and CollectingDispatcher; a small driver (`Chat`) plays the Rasa
+server's part: it records the user's turns, applies the events the actions
+return, and runs `validate_item_form` the way Rasa's FormAction does.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import requests
+
+pytest.importorskip("rasa_sdk")
+
+from rasa_sdk import Tracker  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from bot.actions import backend_client  # noqa: E402
+from bot.actions.backend_client import BackendClient  # noqa: E402
+from bot.actions.clarify import ActionClarifyIntent  # noqa: E402
+from bot.actions.handoff import ActionHandoff  # noqa: E402
+from bot.actions.items import (ActionCancelTask, ActionReviewTask, ActionStartTask, ActionSubmitTask,  # noqa: E402
+                               ValidateItemForm)
+from bot.actions.language import ActionDetectLanguage  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+BACKEND_PY = REPO / ".venv" / "backend" / "bin" / "python"
+NOW = "2026-11-27T10:00:00+08:00"   # a Friday, 10:00 Beijing time: the payment window is open
+PASSWORD = "Demo@2026"
+FORM = "item_form"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not BACKEND_PY.exists():
+        pytest.skip("backend virtual environment missing (run scripts/setup.sh)")
+    port = _free_port()
+    db = tmp_path_factory.mktemp("backend") / "backend.sqlite3"
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, SZ_BACKEND_NOW=NOW, DATABASE_URL=f"sqlite:///{db}", SZ_BACKEND_PUBLIC_URL=url,
+               SZ_SEED_DEMO="1")
+    log = open(db.with_suffix(".log"), "w")
+    proc = subprocess.Popen([str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(port)],
+                            cwd=REPO / "backend", env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{url}/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail("backend did not start:\n" + db.with_suffix(".log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(autouse=True)
+def client(backend_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[BackendClient]:
+    monkeypatch.setenv("SZ_NOW", NOW)
+    c = BackendClient(backend_url, timeout=(2, 10))
+    backend_client.set_client(c)
+    yield c
+    backend_client.set_client(None)
+
+
+_tokens: Dict[str, str] = {}
+
+
+def login(backend_url: str, username: str) -> str:
+    if username not in _tokens:
+        r = requests.post(f"{backend_url}/auth/login", json={"username": username, "password": PASSWORD},
+                          headers={"X-Channel": "web"}, timeout=10)
+        r.raise_for_status()
+        _tokens[username] = r.json()["token"]
+    return _tokens[username]
+
+
+class Chat:
+    """Plays the Rasa server: user turns, actions, and the FormAction around validate_item_form."""
+
+    def __init__(self, token: Optional[str] = None, sender: str = "pytest-user", channel: str = "socketio") -> None:
+        self.token = token
+        self.sender = sender
+        self.channel = channel
+        self.slots: Dict[str, Any] = {"language": "zh", "task_stage": "idle", "requested_slot": None}
+        self.events: List[Dict[str, Any]] = [{"event": "action", "name": "action_listen"}]
+        self.latest: Dict[str, Any] = {}
+        self.active_loop: Dict[str, Any] = {}
+        self.messages: List[Dict[str, Any]] = []
+
+    # -- user side
+    def user(self, text: str, intent: str, entities: Optional[Dict[str, Any]] = None, confidence: float = 0.95,
+             ranking: Optional[List[Dict[str, Any]]] = None, **extra: Any) -> None:
+        if self.events[-1].get("name") != "action_listen":
+            self.events.append({"event": "action", "name": "action_listen"})
+        metadata = {"auth_token": self.token} if self.token else {}
+        ents = [{"entity": k, "value": v} for k, vs in (entities or {}).items()
+                for v in (vs if isinstance(vs, list) else [vs])]
+        self.latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": ents,
+                       "intent_ranking": ranking or [{"name": intent, "confidence": confidence}],
+                       "metadata": metadata, **extra}
+        self.events.append({"event": "user", "text": text, "parse_data": self.latest,
+                            "input_channel": self.channel, "metadata": metadata})
+        # action_extract_slots runs the `language` slot's mapping action after every message
+        self._run(ActionDetectLanguage(), record=False)
+
+    # -- server side
+    def tracker(self, extra: Optional[List[Dict[str, Any]]] = None) -> Tracker:
+        events = self.events + (extra or [])
+        return Tracker(self.sender, dict(self.slots), self.latest, events, False, None, dict(self.active_loop),
+                       events[-1].get("name") if events[-1].get("event") == "action" else None)
+
+    def _apply(self, events: List[Dict[str, Any]]) -> None:
+        for e in events:
+            if e["event"] == "slot":
+                self.slots[e["name"]] = e["value"]
+            elif e["event"] == "active_loop":
+                self.active_loop = {"name": e["name"]} if e["name"] else {}
+            self.events.append(e)
+
+    def _run(self, action: Any, record: bool = True, extra: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(action.run(dispatcher, self.tracker(extra), {}))
+        self.messages = dispatcher.messages
+        self._apply(events)
+        if record:
+            self.events.append({"event": "action", "name": action.name()})
+        return events
+
+    def run(self, action: Any) -> str:
+        self._run(action)
+        return self.text
+
+    def form(self) -> str:
+        """One run of item_form: 'asked' (a question is due), 'done', or 'rejected'."""
+        activating = not self.active_loop
+        if activating:
+            self._apply([{"event": "active_loop", "name": FORM}])
+        extra = [{"event": "slot", "name": "requested_slot", "value": self.slots.get("requested_slot")},
+                 {"event": "action", "name": FORM}]
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(ValidateItemForm().run(dispatcher, self.tracker(extra), {}))
+        self.messages = dispatcher.messages
+        last_action = next(e["name"] for e in reversed(self.events) if e["event"] == "action")
+        if not activating and last_action == "action_listen" and not events:
+            return "rejected"
+        self._apply(events)
+        self.events.append({"event": "action", "name": FORM})
+        if self.slots.get("requested_slot") is None or not self.active_loop:
+            self._apply([{"event": "active_loop", "name": None}])
+            return "done"
+        self.messages.append({"text": f"<utter_ask_{self.slots['requested_slot']}>"})
+        return "asked"
+
+    @property
+    def text(self) -> str:
+        return "\n".join(m.get("text") or "" for m in self.messages)
+
+    @property
+    def buttons(self) -> List[Dict[str, str]]:
+        return [b for m in self.messages for b in (m.get("buttons") or [])]
+
+
+# ---------------------------------------------------------------------------
+def test_direct_item_completes_with_serial_number_and_a_retried_confirmation_acts_once(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"))
+    chat.user("我是灵活就业的，想把自己交的社保停了", "stop_individual_insurance")
+    text = chat.run(ActionStartTask())
+    assert "请核对" in text and "个人缴费人员停保" in text
+    assert [b["payload"] for b in chat.buttons] == ["/affirm", "/cancel"]
+    assert chat.slots["task_stage"] == "confirm" and chat.slots["task_nonce"]
+    before = dict(chat.slots)
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "已办结" in text
+    serial = re.search(r"SZ\d{14}", text).group()
+    assert chat.slots["task_stage"] == "idle" and chat.slots["task_code"] is None
+    # The same confirmation delivered again (a retry): the same Idempotency-Key, no second change.
+    chat.slots.update(before)
+    text = chat.run(ActionSubmitTask())
+    assert serial in text and "没有重复办理" in text
+
+
+def test_form_item_collects_fields_from_entities_and_text_then_completes(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-transfer")
+    chat.user("我要把养老保险转到湖南", "transfer_pension_out", {"province": "湖南省"})
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "collect" and chat.slots["task_code"] == "transfer_pension_out"
+    assert chat.form() == "asked"
+    assert chat.slots["destination_province"] == "湖南省"          # taken from the request itself
+    assert chat.slots["requested_slot"] == "destination_city"
+    chat.user("123", "inform")                                      # not a city: re-asked with a hint
+    assert chat.form() == "asked"
+    assert "城市" in chat.text and chat.slots["destination_city"] is None
+    chat.user("长沙", "inform")
+    assert chat.form() == "done"
+    text = chat.run(ActionReviewTask())
+    assert "湖南省" in text and "长沙" in text and chat.slots["task_stage"] == "confirm"
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "已办结" in text and re.search(r"SZ\d{14}", text), text
+
+
+def test_question_in_the_middle_of_the_form_is_left_to_the_rules(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-faq")
+    chat.user("转医保", "transfer_medical_out")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_province"
+    chat.user("什么是预申请", "faq")
+    assert chat.form() == "rejected"                # FormAction rejects -> rule utter_faq -> form resumes
+    chat.user("算了", "cancel")
+    assert chat.form() == "rejected"
+    text = chat.run(ActionCancelTask())
+    assert "已取消" in text and not chat.active_loop and chat.slots["task_code"] is None
+
+
+def test_pre_application_gives_number_materials_place_and_printable_form(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "wugang"), sender="pytest-preapp")
+    chat.user("我到退休年龄了但是缴费年限不够，想延缴", "register_extended_contribution")
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm", text
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "预申请号：YS2026" in text, text
+    assert "请携带以下材料" in text and "身份证" in text
+    assert "办理地点" in text and "12333" in text
+    form_url = re.search(r"打印申请表：(\S+)", text).group(1)
+    pdf = requests.get(form_url, timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_compare_mismatch_becomes_pre_application_and_says_what_to_fix(backend_url: str) -> None:
+    # 李娜 has three linked children; only 李小乐 is not enrolled yet, and the hukou
+    # registry has no settle-in date for him, so the comparison fails.
+    chat = Chat(login(backend_url, "lina"), sender="pytest-compare")
+    chat.user("给孩子第一次参保", "enroll_child_first_time")
+    text = chat.run(ActionStartTask())
+    assert chat.slots["subject_name"] == "李小乐", text
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "settle_in_date"
+    chat.user("2026年6月1日", "inform")
+    assert chat.form() == "done"
+    assert chat.slots["settle_in_date"] == "2026-06-01"
+    text = chat.run(ActionReviewTask())
+    assert "李小乐" in text and "户籍信息比对" in text
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "比对未通过" in text and "预申请号：YS2026" in text, text
+
+
+def test_refusal_states_the_reason_and_the_fix_and_collects_nothing(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "liuyang"), sender="pytest-refused")
+    chat.user("我想换个银行卡扣社保", "maintain_payment_bank")
+    text = chat.run(ActionStartTask())
+    assert "暂时不能办理“缴费银行信息维护”" in text and "金融社保卡" in text, text
+    assert chat.slots["task_stage"] == "idle" and chat.slots.get("task_code") is None
+    chat2 = Chat(login(backend_url, "lina"), sender="pytest-refused-2")
+    chat2.user("停掉我个人交的社保", "stop_individual_insurance")
+    text = chat2.run(ActionStartTask())
+    assert "没有正在参保的个人缴费" in text and "建议：" in text
+
+
+def test_backend_field_error_after_confirmation_reasks_that_field_then_comparison_passes(backend_url: str) -> None:
+    # 陈静's daughter 陈安安 (born 2024-11-02) is not enrolled; the registry matches her settle-in date.
+    chat = Chat(login(backend_url, "chenjing"), sender="pytest-422")
+    chat.user("孩子没上幼儿园，想给她参保", "enroll_child_first_time")
+    chat.run(ActionStartTask())
+    assert chat.slots["subject_name"] == "陈安安"
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "settle_in_date"
+    chat.user("2020-01-01", "inform")               # well-formed, but before she was born: the backend says so
+    assert chat.form() == "done"
+    chat.run(ActionReviewTask())
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "请重新提供" in text, text
+    assert chat.slots["task_stage"] == "collect" and chat.slots["settle_in_date"] is None
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "settle_in_date"   # form re-opened
+    chat.user("2025年1月10日", "inform")
+    assert chat.form() == "done"
+    text = chat.run(ActionReviewTask())
+    assert "2025-01-10" in text
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "已办结" in text and "陈安安" in text, text
+
+
+def test_id_number_format_is_checked_in_the_form_and_the_rule_by_the_backend(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "sunli"), sender="pytest-id")
+    chat.user("身份证升位", "upgrade_id_number")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "new_id_number"
+    chat.user("440301197805121235", "inform", {"id_number": "440301197805121235"})   # wrong check character
+    assert chat.form() == "asked" and "校验位" in chat.text and chat.slots["new_id_number"] is None
+    chat.user("11010519491231002X", "inform", {"id_number": "11010519491231002X"})   # valid, but not his
+    assert chat.form() == "done"
+    chat.run(ActionReviewTask())
+    assert "1101**********002X" in chat.text and "11010519491231002X" not in chat.text   # masked
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "未能办理" in text and "建议：" in text and chat.slots["task_stage"] == "idle"
+
+
+def test_vague_stop_is_clarified_from_the_profile_with_buttons(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-vague")
+    chat.user("我要停保", "stop_insurance")
+    text = chat.run(ActionStartTask())
+    payloads = [b["payload"] for b in chat.buttons]
+    assert "哪一项" in text
+    assert any(p.startswith("/stop_child_insurance{") for p in payloads)
+    assert any(p.startswith("/stop_student_insurance{") for p in payloads)
+    assert not any("stop_individual_insurance" in p for p in payloads)   # she is not a flexible worker
+    child = next(p for p in payloads if p.startswith("/stop_child_insurance"))
+    sid = re.search(r'"subject_id":"(\d+)"', child).group(1)
+    chat.user(child, "stop_child_insurance", {"subject_id": sid})
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm" and chat.slots["subject_id"] == sid and "李小明" in text
+
+
+def test_without_identity_questions_are_fine_but_personal_data_is_refused(backend_url: str) -> None:
+    chat = Chat(None, sender="pytest-anon", channel="wechat")
+    chat.user("帮我查一下缴费明细", "query_contributions")
+    text = chat.run(ActionStartTask())
+    assert "绑定" in text and chat.slots["task_stage"] == "idle"
+    chat.user("新用户怎么注册", "register_account")
+    text = chat.run(ActionStartTask())
+    assert "suum.szsi.gov.cn" in text
+    # a token the backend does not know (expired, revoked): treated as no login
+    chat = Chat("not-a-valid-token-000000", sender="pytest-expired")
+    chat.user("停保", "stop_individual_insurance")
+    text = chat.run(ActionStartTask())
+    assert "登录已失效" in text and chat.slots["task_stage"] == "idle"
+
+
+def test_backend_down_means_busy_and_nothing_half_done(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "machao"), sender="pytest-down")
+    chat.user("停保", "stop_individual_insurance")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm"
+    backend_client.set_client(BackendClient(f"http://127.0.0.1:{_free_port()}", timeout=(0.5, 0.5)))
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "系统繁忙，请稍后再试" in text
+    assert chat.slots["task_stage"] == "confirm"          # the same 确认 can be retried, same key
+    chat2 = Chat(login(backend_url, "zhangwei"), sender="pytest-down-2")
+    chat2.user("转养老保险", "transfer_pension_out")
+    text = chat2.run(ActionStartTask())
+    assert "系统繁忙" in text and chat2.slots["task_stage"] == "idle" and chat2.slots["task_code"] is None
+
+
+def test_english_gets_english(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "heli"), sender="pytest-en")
+    chat.user("I want to stop my residents' insurance", "stop_resident_insurance")
+    assert chat.slots["language"] == "en"
+    text = chat.run(ActionStartTask())
+    assert "Please check" in text and "Confirm" in [b["title"] for b in chat.buttons]
+    chat.user("/affirm", "affirm")
+    assert chat.slots["language"] == "en"                  # a button payload keeps the language
+    text = chat.run(ActionSubmitTask())
+    assert text.startswith("Done:") and "Serial number" in text, text
+
+
+def test_low_confidence_offers_likely_intents_by_their_catalogue_names(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fallback")
+    chat.user("那个保险的事情", "nlu_fallback", confidence=0.4, ranking=[
+        {"name": "nlu_fallback", "confidence": 0.4}, {"name": "stop_individual_insurance", "confidence": 0.31},
+        {"name": "transfer_pension_out", "confidence": 0.29}, {"name": "greet", "confidence": 0.1}])
+    text = chat.run(ActionClarifyIntent())
+    assert "不太确定" in text
+    titles = [b["title"] for b in chat.buttons]
+    assert titles[:2] == ["个人缴费人员停保", "养老保险关系转出（省内外）"]
+    assert chat.buttons[0]["payload"] == "/stop_individual_insurance"
+
+
+def test_handoff_gives_hotline_and_windows_and_is_recorded(backend_url: str) -> None:
+    chat = Chat(None, sender="pytest-human")
+    chat.user("转人工", "ask_human")
+    text = chat.run(ActionHandoff())
+    assert "12333" in text and "窗口" in text
+    assert chat.slots["handoff_requested"] is True
