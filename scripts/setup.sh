@@ -61,5 +61,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     die "missing system packages: ${missing[*]} (Debian: sudo apt-get install ${missing[*]})"
   fi
 fi
+# The help widget page and its browser tests (Node.js packages, Debian's chromium).
+[ -x scripts/setup_web.sh ] && scripts/setup_web.sh
 mkdir -p var
 echo "setup: ready"

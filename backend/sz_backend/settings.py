@@ -24,6 +24,7 @@ class Settings:
     public_base_url: str
     holiday_file: Path
     seed_demo_data: bool
+    cors_origins: tuple[str, ...]
 
 
 def _default_sqlite_url() -> str:
@@ -43,4 +44,6 @@ def get_settings() -> Settings:
         public_base_url=env.get("SZ_BACKEND_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         holiday_file=Path(env.get("SZ_HOLIDAY_FILE", str(DATA_DIR / "holidays.yml"))),
         seed_demo_data=env.get("SZ_SEED_DEMO", "1") == "1",
+        cors_origins=tuple(o.strip() for o in env.get("SZ_CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")
+                           .split(",") if o.strip()),
     )

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BusinessError
+from ..settings import get_settings
 from . import routes_auth, routes_items, routes_services
 from .schemas import ErrorResponse
 
@@ -65,6 +67,11 @@ def create_app() -> FastAPI:
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    origins = get_settings().cors_origins
+    if origins:  # the help widget page logs in from its own origin
+        app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Channel"])
 
     for module in (routes_auth, routes_items, routes_services):
         app.include_router(module.router)
