@@ -476,6 +476,9 @@ class ActionSubmitTask(Action):
                 body = await services.submit_payment(client, token, subject_id=_subject_id_slot(tracker),
                                                      idempotency_key=key)
                 text = services.render_payment(body, lang)
+                if body.get("idempotent_replay"):
+                    text += pick(lang, "\n（这是您之前那次确认的结果，没有重复扣款。）",
+                                 "\n(This is the result of your earlier confirmation; nothing was charged twice.)")
             else:
                 fields = await task_fields(client, code)
                 values = _values(tracker)
@@ -501,7 +504,7 @@ class ActionSubmitTask(Action):
                         SlotSet(STAGE_SLOT, COLLECT)]
             name = code
             try:
-                name = name_of(await client.catalogue_entry(code), lang) if is_item(code) else code
+                name = name_of(await client.catalogue_entry(code), lang)
             except (BackendUnavailable, BackendError):
                 pass
             say(dispatcher, lang, f"未能办理“{name}”：{error_text(err, 'zh')}",

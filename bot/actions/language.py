@@ -35,6 +35,8 @@ def detect_language(text: Optional[str], previous: Optional[str] = None) -> str:
     t = unicodedata.normalize("NFKC", text).strip()
     if not t or t.startswith("/"):
         return keep
+    # codes and numbers ("YS2026000000034", "tier2", "ICBC 6222...") say nothing about the language
+    t = re.sub(r"[A-Za-z]*\d[A-Za-z0-9-]*", " ", t)
     cjk = len(_CJK.findall(t))
     latin = len(_LATIN.findall(t))
     if cjk == 0:

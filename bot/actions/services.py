@@ -89,12 +89,13 @@ def _message(body: Dict[str, Any], lang: str) -> str:
 
 
 def render_payment(body: Dict[str, Any], lang: str) -> str:
-    lines = [_message(body, lang) or pick(lang, "缴费已提交。", "The payment was submitted.")]
-    amount = body.get("amount_fen", body.get("total_fen"))
-    if amount is not None:
-        lines.append(pick(lang, f"金额：{_yuan(amount)} 元", f"Amount: CNY {_yuan(amount)}"))
-    if body.get("month"):
-        lines.append(pick(lang, f"所属月份：{body['month']}", f"Month: {body['month']}"))
+    """The backend's message names the month, the amounts, the account and the serial number."""
+    message = _message(body, lang)
+    if message:
+        return message
+    lines = [pick(lang, "缴费已完成。", "The payment is done.")]
+    if body.get("total_fen") is not None:
+        lines.append(pick(lang, f"合计：{_yuan(body['total_fen'])} 元", f"Total: CNY {_yuan(body['total_fen'])}"))
     if body.get("serial_no"):
         lines.append(pick(lang, f"业务流水号：{body['serial_no']}", f"Serial number: {body['serial_no']}"))
     return "\n".join(lines)
@@ -105,75 +106,62 @@ _INSURANCE = {"pension": ("养老", "pension"), "medical": ("医疗", "medical")
 
 
 def render_contributions(body: Dict[str, Any], lang: str) -> str:
-    rows = body.get("months") or body.get("rows") or body.get("items") or []
-    head = _message(body, lang)
-    lines = [head] if head else []
-    if not rows:
-        lines.append(pick(lang, "所选期间没有缴费记录。", "No contributions in that period."))
-        return "\n".join(lines)
-    lines.append(pick(lang, "缴费明细（单位：元）：", "Contribution details (CNY):"))
-    for row in rows[-MAX_ROWS:]:
-        if not isinstance(row, dict):
-            continue
-        month = row.get("month", "")
-        parts = []
-        per = row.get("insurances") or row.get("by_insurance")
-        if isinstance(per, dict):
-            for key, val in per.items():
-                label = _INSURANCE.get(key, (key, key))[1 if lang == "en" else 0]
-                amount = val.get("personal_fen", val.get("amount_fen")) if isinstance(val, dict) else val
-                parts.append(f"{label} {_yuan(amount)}")
-        elif row.get("insurance"):
-            label = _INSURANCE.get(row["insurance"], (row["insurance"],) * 2)[1 if lang == "en" else 0]
-            total = (row.get("personal_fen") or 0) + (row.get("employer_fen") or 0)
-            parts.append(f"{label} {_yuan(row.get('total_fen', total))}")
-        status = row.get("status")
-        if status and status != "paid":
-            parts.append(pick(lang, {"failed": "扣款失败", "due": "待缴", "unpaid": "未缴"}.get(status, status), status))
-        lines.append(f"{month}：" + "，".join(parts) if lang != "en" else f"{month}: " + ", ".join(parts))
-    if len(rows) > MAX_ROWS:
-        lines.append(pick(lang, f"（仅显示最近{MAX_ROWS}条，共{len(rows)}条）",
-                          f"(latest {MAX_ROWS} of {len(rows)} shown)"))
-    for key, zh, en in (("total_personal_fen", "个人缴费合计", "Total personal"),
-                        ("total_employer_fen", "单位缴费合计", "Total employer"),
-                        ("total_fen", "合计", "Total")):
-        if body.get(key) is not None:
-            lines.append(pick(lang, f"{zh}：{_yuan(body[key])} 元", f"{en}: CNY {_yuan(body[key])}"))
+    """The backend's summary, then one line per month (latest MAX_ROWS) and the totals per insurance."""
+    en = lang == "en"
+    lines = [_message(body, lang) or pick(lang, "缴费明细如下：", "Contribution details:")]
+    months = [m for m in body.get("months") or [] if isinstance(m, dict)]
+    if months:
+        lines.append(pick(lang, "按月（单位：元）：", "By month (CNY):"))
+    for m in months[-MAX_ROWS:]:
+        items = [i for i in m.get("items") or [] if isinstance(i, dict)]
+        failed = [i for i in items if i.get("status") not in (None, "paid")]
+        total = m.get("total_yuan", _yuan(m.get("total_fen", 0)))
+        personal = m.get("personal_yuan", _yuan(m.get("personal_fen", 0)))
+        line = (f"{m.get('month')}: paid {total} (personal {personal})" if en
+                else f"{m.get('month')}：已缴 {total}（个人 {personal}）")
+        if failed:
+            names = [str(i.get("insurance_en" if en else "insurance_zh") or i.get("insurance")) for i in failed]
+            status = str(failed[0].get("status") if en else failed[0].get("status_zh") or failed[0].get("status"))
+            line += (f"; {', '.join(names)}: {status}" if en else f"；{'、'.join(names)}：{status}")
+        lines.append(line)
+    if len(months) > MAX_ROWS:
+        lines.append(pick(lang, f"（仅列出最近{MAX_ROWS}个月，共{len(months)}个月）",
+                          f"(the latest {MAX_ROWS} of {len(months)} months)"))
+    by_insurance = ((body.get("totals") or {}).get("by_insurance") or {})
+    if by_insurance:
+        parts = [f"{_INSURANCE.get(k, (k, k))[1 if en else 0]} {v.get('total_yuan', _yuan(v.get('total_fen', 0)))}"
+                 for k, v in by_insurance.items() if isinstance(v, dict)]
+        lines.append((f"Paid by insurance: {', '.join(parts)}" if en else f"分险种已缴合计：{'，'.join(parts)}"))
     return "\n".join(lines)
 
 
 def render_certificate(body: Dict[str, Any], lang: str) -> str:
-    url = body.get("url") or body.get("download_url") or body.get("pdf_url") or body.get("form_url")
+    url = body.get("url") or body.get("download_url")
     lines = [_message(body, lang) or pick(lang, "参保证明已生成。", "Your insurance certificate is ready.")]
-    if body.get("number"):
-        lines.append(pick(lang, f"证明编号：{body['number']}", f"Certificate number: {body['number']}"))
     if url:
         lines.append(pick(lang, f"下载打印：{url}", f"Download and print: {url}"))
     return "\n".join(lines)
 
 
-_STATUS = {"submitted": ("已提交，待窗口受理", "submitted, waiting to be handled at a window"),
-           "accepted": ("窗口已受理", "accepted at a window"), "completed": ("已办结", "completed"),
-           "rejected": ("未通过", "rejected"), "cancelled": ("已撤销", "cancelled"),
-           "expired": ("已过期", "expired")}
-
-
 def render_pre_application(body: Dict[str, Any], lang: str) -> str:
-    status = str(body.get("status") or "")
-    label = _STATUS.get(status, (status, status))[1 if lang == "en" else 0]
-    name = body.get("name_en") if lang == "en" else body.get("name_zh")
-    number = body.get("number", "")
-    lines = [pick(lang, f"预申请 {number}{'（' + name + '）' if name else ''}：{label}",
-                  f"Pre-application {number}{' (' + name + ')' if name else ''}: {label}")]
-    if _message(body, lang):
-        lines.append(_message(body, lang))
-    materials = body.get("materials") or []
-    if materials and status in ("submitted", ""):
-        lines.append(pick(lang, "办理时请携带：", "Please bring:"))
-        lines += [f"{i}. {m.get('en') if lang == 'en' else m.get('zh')}" for i, m in enumerate(materials, 1)
-                  if isinstance(m, dict)]
-    if body.get("form_url"):
-        lines.append(pick(lang, f"申请表：{body['form_url']}", f"Application form: {body['form_url']}"))
+    """Status and next step (the backend's message), then what still applies: materials, place, form."""
+    en = lang == "en"
+    lines = [_message(body, lang) or f"{body.get('number', '')}: {body.get('status_en' if en else 'status_zh', '')}"]
+    if body.get("status") == "submitted":
+        mismatches = [m for m in body.get("mismatches") or [] if isinstance(m, dict)]
+        for m in mismatches:
+            fix = m.get("fix_en" if en else "fix_zh")
+            label = m.get("label_en" if en else "label_zh")
+            lines.append(f"- {label}: {fix}" if en else f"· {label}：{fix}")
+        materials = [m for m in body.get("materials") or [] if isinstance(m, dict)]
+        if materials:
+            lines.append(pick(lang, "请携带以下材料：", "Please bring:"))
+            lines += [f"{i}. {m.get('en') if en else m.get('zh')}" for i, m in enumerate(materials, 1)]
+        where = body.get("where_en" if en else "where_zh")
+        if where:
+            lines.append(pick(lang, f"办理地点：{where}", f"Where: {where}"))
+        if body.get("form_url"):
+            lines.append(pick(lang, f"打印申请表：{body['form_url']}", f"Printable application form: {body['form_url']}"))
     return "\n".join(lines)
 
 

@@ -404,3 +404,72 @@ def test_handoff_gives_hotline_and_windows_and_is_recorded(backend_url: str) -> 
     text = chat.run(ActionHandoff())
     assert "12333" in text and "窗口" in text
     assert chat.slots["handoff_requested"] is True
+
+
+# ---- services ---------------------------------------------------------------
+def test_self_service_payment_is_confirmed_then_paid_once(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "liuyang"), sender="pytest-pay")
+    chat.user("交这个月的社保", "self_service_payment")
+    text = chat.run(ActionStartTask())
+    assert "缴纳本月社会保险费" in text and chat.slots["task_stage"] == "confirm"
+    before = dict(chat.slots)
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "已缴纳2026-11" in text and "合计" in text and re.search(r"SZ\d{14}", text), text
+    chat.slots.update(before)                                  # the same confirmation again
+    text = chat.run(ActionSubmitTask())
+    assert "没有重复扣款" in text
+    refused = Chat(login(backend_url, "lina"), sender="pytest-pay-2")
+    refused.user("自助缴费", "self_service_payment")
+    refused.run(ActionStartTask())
+    refused.user("确认", "affirm")
+    text = refused.run(ActionSubmitTask())
+    assert "未能办理“个缴自助缴费”" in text and "灵活就业" in text, text
+
+
+def test_contribution_details_for_a_period(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "chenjing"), sender="pytest-contrib")
+    chat.user("查一下2026年1月到2026年10月的缴费明细", "query_contributions",
+              {"month": ["2026年1月", "2026年10月"]})
+    text = chat.run(ActionStartTask())
+    assert "2026-01至2026-10" in text and "2026-10：已缴" in text and "分险种已缴合计" in text, text
+    assert chat.slots["task_stage"] == "idle"
+
+
+def test_certificate_for_oneself_and_for_a_child_chosen_with_a_button(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-cert")
+    chat.user("打印参保证明", "print_insurance_certificate")
+    text = chat.run(ActionStartTask())
+    url = re.search(r"下载打印：(\S+)", text).group(1)
+    assert requests.get(url, timeout=10).content.startswith(b"%PDF")
+    chat.user("给孩子打印参保证明", "print_insurance_certificate", {"subject": "child"})
+    chat.run(ActionStartTask())
+    assert {b["title"] for b in chat.buttons} >= {"李小明", "李小红"}
+    payload = next(b["payload"] for b in chat.buttons if b["title"] == "李小明")
+    sid = re.search(r'"subject_id":"(\d+)"', payload).group(1)
+    chat.user(payload, "print_insurance_certificate", {"subject_id": sid})
+    text = chat.run(ActionStartTask())
+    assert "李小明" in text and "下载打印：" in text
+
+
+def test_pre_application_status_asks_for_the_number_when_missing(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "qianfang"), sender="pytest-status")
+    chat.user("我要办趸缴", "register_lump_sum_contribution")
+    chat.run(ActionStartTask())
+    chat.user("确认", "affirm")
+    number = re.search(r"YS\d{12}[0-9X]", chat.run(ActionSubmitTask())).group()
+    chat.user("查一下预申请进度", "query_pre_application")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "collect"
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "pre_application_number"
+    chat.user("是YS123", "inform")
+    assert chat.form() == "asked" and "YS" in chat.text                       # format hint, asked again
+    chat.user(number.lower(), "inform")
+    assert chat.form() == "done"
+    text = chat.run(ActionReviewTask())
+    assert number in text and "已提交" in text and "请携带以下材料" in text, text
+    assert chat.slots["task_stage"] == "idle"
+    chat.user(f"查询预申请 {number[:-1]}0" if number[-1] != "0" else f"查询预申请 {number[:-1]}1",
+              "query_pre_application")
+    text = chat.run(ActionStartTask())
+    assert "预申请编号" in text and chat.slots["task_stage"] == "idle"       # the backend's check-character error

@@ -20,6 +20,8 @@ from bot.actions.tasks import required_names  # noqa: E402
     ("/affirm", "en", "en"),                 # button payloads keep the language
     ("440304198805121317", "en", "en"),      # numbers say nothing about the language
     ("ok", "zh", "zh"),
+    ("ys2026000000034", "zh", "zh"),         # a pre-application number typed in lower case
+    ("YS2026000000034 status please", "zh", "en"),
     ("hello", "zh", "en"),
     ("", None, "zh"),
 ])
