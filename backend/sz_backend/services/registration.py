@@ -1,13 +1,114 @@
-"""Placeholder until this service module is written (being written now)."""
+"""新用户注册: an account for a person already in our records (no login needed).
+
+The article: registering needs a bank account opened in Shenzhen at one of the
+12 cooperating banks (金融社保卡合作银行). The person must be in our records with
+the same name as the ID number; one account per person, one person per user name.
+"""
 from __future__ import annotations
 
-from typing import Any
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
 
-from ..errors import BusinessError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import BusinessError, invalid, refused
+from ..persistence.models import BankAccount, UserAccount
+from ..rules import banks, idnumber
+from ..rules.masking import mask_bank_account, mask_id_number, mask_phone
+from . import audit
+from .identity import hash_secret
+from .items.comparison import mainland_mobile, person_by_id_number, same_name
+
+if TYPE_CHECKING:
+    from ..api.schemas import RegisterAccountRequest
+
+SERVICE_CODE = "register_account"
+MIN_PASSWORD = 8
 
 
-def _todo(*_a: Any, **_k: Any) -> dict[str, Any]:
-    raise BusinessError("NOT_AVAILABLE", "该服务暂未开放", "This service is not available yet", status=409)
+def _password(password: str) -> None:
+    if len(password) < MIN_PASSWORD or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise invalid("WEAK_PASSWORD", f"密码至少{MIN_PASSWORD}位，且须同时包含字母和数字",
+                      f"The password needs at least {MIN_PASSWORD} characters with both letters and digits",
+                      field="password", fix_zh="例如：Shenzhen2026", fix_en="For example: Shenzhen2026")
 
 
-self_service_payment = query = issue = status = register = _todo
+def _bank(name: str, opened_in_shenzhen: bool) -> str:
+    bank = banks.canonical_bank(name)
+    if bank is None:
+        names = [b["name_zh"] for b in banks.cooperating_banks()]
+        raise refused("BANK_NOT_COOPERATING", f"“{name[:32]}”不是金融社保卡合作银行，注册需使用以下{len(names)}家银行之一的账户："
+                      + "、".join(names),
+                      f"That bank does not issue the financial social security card; registration needs an account "
+                      f"at one of these {len(names)} banks: " + ", ".join(b["name_en"] for b in banks.cooperating_banks()),
+                      fix_zh="请使用本人在以上银行深圳网点开立的账户", fix_en="Use your own account at one of "
+                      "these banks, opened in Shenzhen", banks=names)
+    if not opened_in_shenzhen:
+        raise refused("BANK_NOT_IN_SHENZHEN", f"注册需使用在深圳开户的{bank}账户，外地开户的账户不能使用",
+                      f"Registration needs an account opened in Shenzhen; a {bank} account opened elsewhere cannot be used",
+                      fix_zh="请到合作银行深圳网点开立账户后再注册",
+                      fix_en="Open an account at a Shenzhen branch of a cooperating bank, then register")
+    return bank
+
+
+def _account_no(raw: str) -> str:
+    text = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw))
+    if re.fullmatch(r"\d{10,30}", text):
+        return text
+    raise invalid("BANK_ACCOUNT_INVALID", "银行账号应为10到30位数字", "A bank account number has 10 to 30 digits",
+                  field="bank_account", fix_zh="请对照银行卡核对账号", fix_en="Copy the number from the bank card")
+
+
+def register(session: Session, body: RegisterAccountRequest, channel: str) -> dict[str, Any]:
+    # Input that can be checked without looking anyone up comes first.
+    id_number = idnumber.validate(body.id_number)
+    phone = mainland_mobile(body.phone)
+    _password(body.password)
+    account_no = _account_no(body.bank_account)
+    bank = _bank(body.bank_name, body.bank_opened_in_shenzhen)
+
+    person = person_by_id_number(session, id_number)
+    if person is None or not same_name(person.name, body.name):
+        # One answer for "no such ID" and "wrong name": never confirm whose an ID number is.
+        raise BusinessError("PERSON_NOT_FOUND", "没有找到与该姓名和身份证号一致的参保人员信息",
+                            "No insured person with this name and ID number was found", status=404,
+                            fix_zh="请核对姓名和身份证号；从未在深圳参保的，请先通过单位或窗口办理参保登记",
+                            fix_en="Check the name and ID number; if you have never been insured in Shenzhen, "
+                                   "get registered through your employer or at a service window first")
+    if session.scalar(select(UserAccount.id).where(UserAccount.person_id == person.id)) is not None:
+        raise refused("ACCOUNT_EXISTS", "您已注册过账户，请直接登录", "You already have an account: please log in",
+                      fix_zh="忘记用户名或密码，可在深圳市人力资源和社会保障局统一用户平台找回",
+                      fix_en="Recover a forgotten user name or password on the bureau's unified user platform")
+    username = body.username.strip()
+    if session.scalar(select(UserAccount.id).where(UserAccount.username == username)) is not None:
+        raise refused("USERNAME_TAKEN", "该用户名已被使用", "That user name is taken",
+                      fix_zh="请换一个用户名", fix_en="Choose another user name")
+
+    account = UserAccount(person_id=person.id, username=username, password_hash=hash_secret(body.password))
+    session.add(account)
+    if not person.phone:  # the phone on record is not replaced by an unverified one
+        person.phone = phone
+    has_payment_account = session.scalar(select(BankAccount.id).where(
+        BankAccount.person_id == person.id, BankAccount.is_payment_account.is_(True))) is not None
+    bank_row = session.scalar(select(BankAccount).where(BankAccount.person_id == person.id,
+                                                        BankAccount.account_no == account_no))
+    if bank_row is None:
+        bank_row = BankAccount(person_id=person.id, bank_name=bank, account_no=account_no, holder_name=person.name,
+                               opened_in_shenzhen=True, is_payment_account=not has_payment_account)
+        session.add(bank_row)
+    session.flush()
+    audit.record(session, action=f"service.{SERVICE_CODE}", channel=channel, actor_person_id=person.id,
+                 subject_person_id=person.id, username=username, bank=bank, account=mask_bank_account(account_no))
+    return {
+        "code": SERVICE_CODE, "username": username, "person_id": person.id, "name": person.name,
+        "id_number": mask_id_number(person.id_number), "phone": mask_phone(phone),
+        "bank_name": bank, "bank_account": mask_bank_account(account_no),
+        "is_payment_account": bank_row.is_payment_account,
+        "message_zh": f"注册成功，用户名{username}。请使用用户名和密码登录社保个人网上服务系统。"
+                      + (f"{bank}账户{mask_bank_account(account_no)}已登记为缴费账户。" if bank_row.is_payment_account else ""),
+        "message_en": f"Registered: your user name is {username}. Log in with it and your password."
+                      + (f" The {bank} account {mask_bank_account(account_no)} is now your payment account."
+                         if bank_row.is_payment_account else ""),
+    }

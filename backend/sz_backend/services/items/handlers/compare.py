@@ -1,0 +1,400 @@
+"""The compare items: the submitted data is compared with the hukou registry
+(for a child also the settle-in date). Pass -> completed online; fail -> the
+runner turns the result into a pre-application naming each mismatched field.
+
+个人缴费人员参保登记, 深户非在园在校少儿首次参保, 个人基本信息变更,
+少儿、学生参保信息维护, 监护人信息维护. (缴费银行信息维护 lives with the bank items.)
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ....catalogue import get_policy
+from ....clock import add_months
+from ....errors import BusinessError, invalid, refused
+from ....persistence.models import (
+    Enrolment,
+    EnrolmentStatus,
+    GuardianLink,
+    HukouCategory,
+    InsuranceType,
+    Scheme,
+    Transaction,
+)
+from ....rules import idnumber
+from ....rules.masking import mask_id_number, mask_phone
+from ....rules.money import fen_to_yuan_str
+from ....rules.retirement import age_in_years, has_reached_retirement, retirement_month
+from ... import payments
+from .. import hukou
+from ..base import ItemContext, ItemHandler, ItemResult, Mismatch, change_enrolment, handler
+from ..comparison import (
+    HUKOU_LABEL_EN,
+    HUKOU_LABEL_ZH,
+    hukou_category_mismatch,
+    mainland_mobile,
+    mismatch_result,
+    name_mismatch,
+    person_by_id_number,
+    record_missing,
+    registry_record,
+    same_name,
+    settle_in_mismatch,
+)
+
+ACTIVE = (EnrolmentStatus.active,)
+ADULT_AGE = 18
+TIER_ZH = {1: "一档", 2: "二档"}
+RELATION_ZH = {"father": "父亲", "mother": "母亲", "guardian": "其他监护人"}
+
+
+def _nothing_to_change(what_zh: str, what_en: str) -> BusinessError:
+    return refused("NOTHING_TO_CHANGE", f"{what_zh}与现有登记一致，无需变更", f"{what_en} already as recorded: nothing to change",
+                   fix_zh="请填写需要变更的新信息", fix_en="Give the new information you want recorded")
+
+
+# -- 个人缴费人员参保登记 ----------------------------------------------------------------------------------
+
+@handler
+class RegisterIndividualInsurance(ItemHandler):
+    """Flexible workers: Shenzhen hukou, 18 up to the statutory retirement age, not a
+    full-time student, not insured through an employer (rules.md). Pension + medical
+    tier 1 or 2, from this month: they may pay in the month they enrol (article)."""
+
+    code = "register_individual_insurance"
+
+    def check(self, ctx: ItemContext) -> None:
+        p, today = ctx.subject, ctx.now.date()
+        min_age = int(get_policy()["flexible_enrolment"]["min_age"])
+        if age_in_years(p.birth_date, today) < min_age:
+            raise refused("UNDER_MIN_AGE", f"个人缴费人员参保登记须年满{min_age}周岁",
+                          f"Flexible-worker enrolment is from age {min_age}",
+                          fix_zh="未成年人可由监护人办理少儿医保参保", fix_en="Minors are insured as children through a guardian")
+        if p.is_retired or has_reached_retirement(p.birth_date, p.retirement_group.value, today):
+            year, month = retirement_month(p.birth_date.year, p.birth_date.month, p.retirement_group.value)
+            raise refused("REACHED_RETIREMENT_AGE", f"您已于{year}年{month}月达到法定退休年龄，不能再以个人缴费人员参保",
+                          f"You reached the statutory retirement age in {year}-{month:02d} and cannot enrol as a "
+                          "flexible worker", fix_zh="缴费年限不足的可办理“个人延缴登记”；已退休的可办理“退休后继续缴纳医疗保险”",
+                          fix_en="If your contribution months are short, register extended contribution (延缴); "
+                                 "retirees can continue medical insurance after retirement")
+        if p.in_school:
+            raise refused("FULL_TIME_STUDENT", "全日制在校学生不能以个人缴费人员参保",
+                          "Full-time students cannot enrol as flexible workers",
+                          fix_zh="在校学生通过学校参加学生医保；如已离校，请先办理“少儿、学生参保信息维护”",
+                          fix_en="Students are insured through their school; if you have left school, "
+                                 "update the student information first")
+        insured = ctx.enrolments(schemes=(Scheme.employee, Scheme.flexible), statuses=ACTIVE)
+        if insured:
+            through_employer = any(e.scheme == Scheme.employee for e in insured)
+            raise refused("ALREADY_INSURED",
+                          "您正在由单位参保，不能再以个人缴费人员参保" if through_employer else "您已是个人缴费人员，正在参保中",
+                          "You are insured through an employer and cannot also enrol as a flexible worker"
+                          if through_employer else "You are already enrolled as a flexible worker",
+                          fix_zh="离职后由单位办理减员，再办理本业务" if through_employer
+                          else "如需变更医疗保险档次，请办理“个人参保信息变更”",
+                          fix_en="Enrol after your employer has removed you from its insurance" if through_employer
+                          else "To change the medical tier use 'change enrolment details'")
+        if ctx.enrolments(schemes=(Scheme.resident,), statuses=ACTIVE):
+            # One basic pension and one basic medical insurance at a time.
+            raise refused("RESIDENT_INSURANCE_ACTIVE", "您正在参加居民保险，不能同时以个人缴费人员参保",
+                          "You are in residents' insurance and cannot also enrol as a flexible worker",
+                          fix_zh="请先办理“居民停保”，再办理个人缴费人员参保登记",
+                          fix_en="Stop residents' insurance first, then enrol as a flexible worker")
+        hukou.require_shenzhen_hukou(p, "个人缴费人员参保登记", "Flexible-worker enrolment")
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        p = ctx.subject
+        record = registry_record(ctx.session, p.id_number)
+        if record is None:
+            return mismatch_result(ctx, [record_missing("您", "your")])
+        found = [m for m in (
+            hukou_category_mismatch(
+                p.hukou_category, record,
+                fix_zh=f"户籍登记为“{HUKOU_LABEL_ZH[record.hukou_category]}”，非深户籍人员不能以个人缴费人员参保；"
+                       "请先在“个人基本信息变更”中按户口簿更正户籍类别；如已迁入深圳，请携带户口簿到窗口办理",
+                fix_en=f"The registry says {HUKOU_LABEL_EN[record.hukou_category]}; without Shenzhen hukou you cannot "
+                       "enrol as a flexible worker. Correct the category in basic information, or bring the hukou "
+                       "book to a window if you have moved your hukou to Shenzhen"),
+            name_mismatch(p.name, record.name),
+        ) if m is not None]
+        if found:
+            return mismatch_result(ctx, found)
+
+        tier: int = ctx.fields["medical_tier"]
+        base = int(get_policy()["contribution"]["flexible_default_base_fen"])
+        month = ctx.this_month
+        created = []
+        for insurance, medical_tier in ((InsuranceType.pension, None), (InsuranceType.medical, tier)):
+            e = Enrolment(person_id=p.id, insurance=insurance, scheme=Scheme.flexible, status=EnrolmentStatus.active,
+                          medical_tier=medical_tier, base_fen=base, start_month=month)
+            ctx.session.add(e)
+            ctx.session.flush()
+            change_enrolment(ctx, e, tx, "created", start_month=month, medical_tier=medical_tier, base_fen=base)
+            created.append(e)
+        if p.first_insured_on is None:
+            p.first_insured_on = ctx.now.date()
+        dues = [payments.flexible_due(ctx.session, e, month) for e in created]
+        total = payments.total_fen(dues)
+        zh, en = payments.amounts_text(dues)
+        return ItemResult(
+            True,
+            f"户籍信息比对通过，参保登记成功：养老保险、医疗保险（{TIER_ZH[tier]}）自{month}起参保，"
+            f"缴费基数{fen_to_yuan_str(base)}元/月。本月即可在“个缴自助缴费”缴费（工作日9:00-17:00），"
+            f"本月应缴{zh}，合计{fen_to_yuan_str(total)}元。",
+            f"The hukou comparison passed and you are enrolled: pension and medical insurance tier {tier} from "
+            f"{month}, contribution base {fen_to_yuan_str(base)} yuan a month. You can pay this month through "
+            f"self-service payment (working days 09:00-17:00): {en}, total {fen_to_yuan_str(total)} yuan.",
+            details={"comparison": "passed", "start_month": month, "medical_tier": tier, "base_fen": base,
+                     "base_yuan": fen_to_yuan_str(base), "this_month_due": [d.to_dict() for d in dues],
+                     "this_month_total_fen": total, "this_month_total_yuan": fen_to_yuan_str(total)},
+        )
+
+
+# -- 深户非在园在校少儿首次参保 ------------------------------------------------------------------------------
+
+def insurance_year_end(month: str) -> str:
+    """Last month of the residents' medical insurance year containing `month` (September..August)."""
+    start = int(get_policy()["children"]["insurance_year_start_month"])
+    year, mon = (int(x) for x in month.split("-"))
+    next_start = f"{year + 1 if mon >= start else year:04d}-{start:02d}"
+    return add_months(next_start, -1)
+
+
+@handler
+class EnrollChildFirstTime(ItemHandler):
+    """A guardian enrols a Shenzhen-hukou child not in kindergarten or school in
+    children's medical insurance; the registry must show Shenzhen hukou and the same
+    settle-in date as submitted."""
+
+    code = "enroll_child_first_time"
+
+    def check(self, ctx: ItemContext) -> None:
+        child = ctx.subject
+        if age_in_years(child.birth_date, ctx.now.date()) >= ADULT_AGE:
+            raise refused("NOT_A_CHILD", f"{child.name}已年满{ADULT_AGE}周岁，不能参加少儿医保",
+                          f"{child.name} is {ADULT_AGE} or older and cannot join children's medical insurance",
+                          fix_zh="成年人可本人办理居民或职工医疗保险参保", fix_en="Adults enrol themselves")
+        if child.in_school:
+            raise refused("CHILD_IN_SCHOOL", f"{child.name}登记为在园在校，应通过幼儿园或学校按学生参保",
+                          f"{child.name} is recorded as in kindergarten or school and is insured as a student "
+                          "through the school", fix_zh="如孩子已不在园在校，请先办理“少儿、学生参保信息维护”",
+                          fix_en="If the child has left school, update the child/student information first")
+        if ctx.enrolments(insurance=InsuranceType.medical, schemes=(Scheme.child, Scheme.student), statuses=ACTIVE):
+            raise refused("ALREADY_ENROLLED", f"{child.name}已参加少儿（学生）医保，无需重复参保",
+                          f"{child.name} already has children's/student medical insurance",
+                          fix_zh="缴费请使用“少儿医保缴费”", fix_en="Use 'pay a child's medical insurance' to pay")
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        child = ctx.subject
+        settle_in = date.fromisoformat(ctx.fields["settle_in_date"])
+        if not child.birth_date <= settle_in <= ctx.now.date():
+            raise invalid("SETTLE_IN_DATE_INVALID", "入户时间应在孩子出生之后、今天之前",
+                          "The settle-in date must be between the child's birth and today", field="settle_in_date",
+                          fix_zh="请按少儿户口簿填写入户时间", fix_en="Copy the settle-in date from the child's hukou book")
+        record = registry_record(ctx.session, child.id_number)
+        if record is None:
+            return mismatch_result(ctx, [record_missing("孩子", "the child's")])
+        found = [m for m in (
+            hukou_category_mismatch(
+                HukouCategory.shenzhen, record,
+                fix_zh=f"户籍登记为“{HUKOU_LABEL_ZH[record.hukou_category]}”，本业务仅限深户少儿；"
+                       "请携带少儿户口簿到窗口咨询参保方式",
+                fix_en=f"The registry says {HUKOU_LABEL_EN[record.hukou_category]}; this item is for children with "
+                       "Shenzhen hukou only: ask at a window with the child's hukou book"),
+            settle_in_mismatch(settle_in, record),
+            name_mismatch(child.name, record.name),
+        ) if m is not None]
+        if found:
+            return mismatch_result(ctx, found)
+
+        child.settle_in_date = settle_in
+        month = ctx.this_month
+        e = Enrolment(person_id=child.id, insurance=InsuranceType.medical, scheme=Scheme.child,
+                      status=EnrolmentStatus.active, base_fen=0, start_month=month)
+        ctx.session.add(e)
+        ctx.session.flush()
+        change_enrolment(ctx, e, tx, "created", start_month=month)
+        year_end = insurance_year_end(month)
+        return ItemResult(
+            True,
+            f"户籍和入户时间比对通过，{child.name}已参加少儿医保，自{month}起参保。"
+            f"请通过“少儿医保缴费”缴纳本医保年度（至{year_end}）的费用（工作日9:00-17:00）。",
+            f"The hukou and settle-in date comparison passed: {child.name} has children's medical insurance from "
+            f"{month}. Pay for this insurance year (to {year_end}) through 'pay a child's medical insurance' "
+            "(working days 09:00-17:00).",
+            details={"comparison": "passed", "start_month": month, "insurance_year_end": year_end},
+        )
+
+
+# -- 个人基本信息变更 ----------------------------------------------------------------------------------------
+
+@handler
+class ChangeBasicInfo(ItemHandler):
+    """Phone and address change directly; a hukou category change must agree with the
+    registry (the article's fix of "非深户" -> 广东省内非深户 / 广东省外户籍)."""
+
+    code = "change_basic_info"
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        p, f = ctx.subject, ctx.fields
+        if not f:
+            raise invalid("NOTHING_TO_CHANGE", "请至少填写一项要变更的信息（户籍类别、手机号码或联系地址）",
+                          "Give at least one thing to change: hukou category, mobile number or address",
+                          fix_zh="例如将户籍类别“非深户”维护为“广东省内非深户”",
+                          fix_en='e.g. change the hukou category "非深户" to "广东省内非深户"')
+        phone = mainland_mobile(f["phone"]) if "phone" in f else None
+        category = HukouCategory(f["hukou_category"]) if "hukou_category" in f else None
+        direct: dict[str, str] = {}
+        if phone is not None and phone != p.phone:
+            direct["phone"] = phone
+        if "address" in f and f["address"] != p.address:
+            direct["address"] = f["address"]
+        category_change = category is not None and category != p.hukou_category
+        if not direct and not category_change:
+            raise _nothing_to_change("您填写的信息", "The information given is")
+
+        mismatch: Mismatch | None = None
+        if category_change:
+            assert category is not None
+            record = registry_record(ctx.session, p.id_number)
+            mismatch = hukou_category_mismatch(category, record) if record is not None else record_missing(
+                "您", "your", field="hukou_category", submitted=HUKOU_LABEL_ZH[category])
+        # Phone and address need no comparison: they change even when the category goes to a window.
+        for key, value in direct.items():
+            setattr(p, key, value)
+        done_zh = [{"phone": f"手机号码（{mask_phone(phone)}）", "address": "联系地址"}[k] for k in direct]
+        done_en = [{"phone": f"mobile number ({mask_phone(phone)})", "address": "address"}[k] for k in direct]
+        if mismatch is not None:
+            result = mismatch_result(ctx, [mismatch], changed=list(direct))
+            if direct:
+                result.message_zh = f"{'、'.join(done_zh)}已更新。{result.message_zh}"
+                result.message_en = f"Updated: {', '.join(done_en)}. {result.message_en}"
+            return result
+        details: dict[str, object] = {"comparison": "passed" if category_change else "not_needed",
+                                      "changed": list(direct)}
+        if category_change:
+            assert category is not None
+            old, p.hukou_category = p.hukou_category, category
+            done_zh.append(f"户籍类别（{HUKOU_LABEL_ZH[old]} → {HUKOU_LABEL_ZH[category]}）")
+            done_en.append(f"hukou category ({HUKOU_LABEL_EN[old]} -> {HUKOU_LABEL_EN[category]})")
+            details |= {"changed": [*direct, "hukou_category"], "hukou_category": category.value,
+                        "previous_hukou_category": old.value}
+        return ItemResult(True, f"基本信息变更成功：{'、'.join(done_zh)}。",
+                          f"Basic information updated: {', '.join(done_en)}.", details=details)
+
+
+# -- 少儿、学生参保信息维护 --------------------------------------------------------------------------------
+
+@handler
+class MaintainChildStudentInfo(ItemHandler):
+    """Whether the child is in kindergarten/school (and which): the child's registry
+    record must match the stored person; a change of status moves an active
+    children's medical enrolment to the student scheme or back."""
+
+    code = "maintain_child_student_info"
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        child = ctx.subject
+        in_school = ctx.fields["in_school"] == "yes"
+        school = ctx.fields.get("school_name") if in_school else None
+        if in_school and not school:
+            raise invalid("SCHOOL_NAME_REQUIRED", "在园在校的请填写学校或幼儿园名称",
+                          "Give the name of the school or kindergarten", field="school_name")
+        if in_school == child.in_school and school == child.school_name:
+            raise _nothing_to_change(f"{child.name}的在园在校信息", f"{child.name}'s school information is")
+        record = registry_record(ctx.session, child.id_number)
+        if record is None:
+            return mismatch_result(ctx, [record_missing("孩子", "the child's")])
+        found = name_mismatch(child.name, record.name)
+        if found is not None:
+            return mismatch_result(ctx, [found])
+
+        switched: list[dict[str, str]] = []
+        if in_school != child.in_school:
+            old, new = (Scheme.child, Scheme.student) if in_school else (Scheme.student, Scheme.child)
+            for e in ctx.enrolments(insurance=InsuranceType.medical, schemes=(old,), statuses=ACTIVE):
+                e.scheme = new
+                change_enrolment(ctx, e, tx, "scheme_changed", old_scheme=old.value, new_scheme=new.value,
+                                 from_month=ctx.this_month)
+                switched.append({"insurance": e.insurance.value, "from": old.value, "to": new.value})
+        child.in_school, child.school_name = in_school, school
+        status_zh = f"在园在校（{school}）" if in_school else "不在园在校"
+        switch_zh = ("，医保类别已由" + ("少儿转为学生" if in_school else "学生转为少儿")) if switched else ""
+        return ItemResult(
+            True, f"比对通过，{child.name}的信息已更新为{status_zh}{switch_zh}。",
+            f"The comparison passed: {child.name} is now recorded as "
+            + (f"in school ({school})" if in_school else "not in school")
+            + (f"; medical insurance moved to the {'student' if in_school else 'children'} scheme" if switched else "")
+            + ".",
+            details={"comparison": "passed", "in_school": in_school, "school_name": school, "switched": switched},
+        )
+
+
+# -- 监护人信息维护 ----------------------------------------------------------------------------------------
+
+@handler
+class MaintainGuardianInfo(ItemHandler):
+    """Link a guardian to a child (or correct the relation). The guardian must be in
+    the registry with that name and ID, and known to us, before a link is made: the
+    link gives that person authority over the child's insurance."""
+
+    code = "maintain_guardian_info"
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        child, f = ctx.subject, ctx.fields
+        name, id_number, relation = f["guardian_name"], f["guardian_id_number"], f["relation"]
+        if id_number == child.id_number:
+            raise invalid("GUARDIAN_IS_CHILD", "监护人不能是孩子本人", "The guardian cannot be the child",
+                          field="guardian_id_number", fix_zh="请填写监护人的身份证号", fix_en="Give the guardian's ID number")
+        info = idnumber.parse(id_number, today=ctx.now.date())
+        if (relation, info.gender) in (("father", "F"), ("mother", "M")):
+            raise invalid("RELATION_GENDER_MISMATCH", f"“{RELATION_ZH[relation]}”与身份证号的性别不符",
+                          f"The relation '{relation}' does not match the sex in the ID number", field="relation",
+                          fix_zh="请核对身份证号，或选择正确的关系", fix_en="Check the ID number or choose the right relation")
+        if age_in_years(info.birth_date, ctx.now.date()) < ADULT_AGE:
+            raise refused("GUARDIAN_NOT_ADULT", "监护人应为成年人", "A guardian must be an adult",
+                          fix_zh="请填写孩子的父母或其他成年监护人", fix_en="Give a parent or another adult guardian")
+
+        record = registry_record(ctx.session, id_number)
+        guardian = person_by_id_number(ctx.session, id_number)
+        mismatches: list[Mismatch] = []
+        if record is None:
+            mismatches.append(record_missing("监护人", "the guardian's", field="guardian_id_number",
+                                             submitted=mask_id_number(id_number)))
+        else:
+            m = name_mismatch(name, record.name, field="guardian_name", label_zh="监护人姓名",
+                              label_en="guardian's name", mask_registry=True)
+            if m is not None:
+                mismatches.append(m)
+            elif guardian is None or not same_name(guardian.name, name):
+                mismatches.append(Mismatch(
+                    field="guardian_id_number", label_zh="监护人身份证号", label_en="guardian's ID number",
+                    submitted=mask_id_number(id_number), registry="社保系统中未登记该人员",
+                    fix_zh="监护人在深圳社保系统中还没有个人信息：请携带监护人身份证、监护关系证明到窗口办理",
+                    fix_en="The guardian has no personal record in the Shenzhen social insurance system: bring the "
+                           "guardian's ID card and proof of guardianship to a window"))
+        if mismatches:
+            return mismatch_result(ctx, mismatches)
+        assert guardian is not None
+
+        link = ctx.session.scalar(select(GuardianLink).where(GuardianLink.guardian_id == guardian.id,
+                                                             GuardianLink.child_id == child.id))
+        if link is not None and link.relation == relation:
+            raise refused("GUARDIAN_ALREADY_LINKED", f"{name}已是{child.name}的{RELATION_ZH[relation]}，无需重复登记",
+                          f"{name} is already recorded as the child's {relation}",
+                          fix_zh="如需更正关系，请选择正确的关系", fix_en="To correct the relation, choose the right one")
+        if link is None:
+            ctx.session.add(GuardianLink(guardian_id=guardian.id, child_id=child.id, relation=relation))
+            action_zh, action_en, previous = "已登记为", "is now recorded as", None
+        else:
+            previous, link.relation = link.relation, relation
+            action_zh, action_en = f"的关系已由{RELATION_ZH[previous]}更正为", "is now corrected to"
+        return ItemResult(
+            True, f"比对通过，{name}{action_zh}{child.name}的{RELATION_ZH[relation]}。",
+            f"The comparison passed: {name} {action_en} {child.name}'s {relation}.",
+            details={"comparison": "passed", "guardian_person_id": guardian.id, "relation": relation,
+                     "previous_relation": previous, "linked": link is None},
+        )
+
