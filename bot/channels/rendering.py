@@ -1,0 +1,395 @@
+"""How the assistant's replies look (or sound) in each channel.
+
+The dialogue produces channel-neutral messages (Rasa's output dicts: ``text``,
+``buttons``, ``image``, ``attachment``, ``custom``). Each channel renders them
+here, so the rules live in one place:
+
+``wechat_render(messages)``
+    WeChat text: one plain text; markdown dropped (links stay as text URLs);
+    buttons become a numbered list ("回复 1：确认") whose numbers the channel maps
+    back to the button payloads. ``split_utf8`` cuts long texts to WeChat's size.
+``speech_render(messages)``
+    Phone (IVR): speakable plain text plus SSML. No URLs ("请登录网站下载"),
+    emoji or markdown; masked data read as "尾号1234"; ID, pre-application,
+    serial and phone numbers read digit by digit (``<say-as
+    interpret-as="digits">``); dates and clock times in words; buttons become
+    spoken options ("确认请按1，取消请按2"); short sentences with the question
+    last.
+``web_message(message)``
+    The website widget (rasa-webchat renders markdown): bare URLs become
+    markdown links; everything else passes through.
+
+All functions are pure; nothing here logs message content.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+Message = Dict[str, Any]
+
+# ---------------------------------------------------------------- shared pieces
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# URLs: ASCII URL characters only (a Chinese full stop or bracket ends the URL).
+URL_RE = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+", re.IGNORECASE)
+_MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\(((?:https?://|www\.|/)[^)\s]{1,2000})\)")
+# Emphasis only around text without stars, so masks like 4403**********123X stay whole.
+_MD_EMPHASIS = re.compile(r"(\*\*|__|~~|`)(?=[^\s*_~`])([^*_~`\n]+?)(?<=[^\s*_~`])\1")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_MD_BULLET = re.compile(r"^\s*[-*+•·]\s+", re.MULTILINE)
+_MD_NUMBERED = re.compile(r"^\s*(\d{1,2})(?:[.)]\s+|、\s*)", re.MULTILINE)
+# Emoji and pictographs, dingbats, variation selectors, zero-width joiners, keycaps.
+_EMOJI = re.compile(
+    "[\U0001F000-\U0001FAFF\U0001FC00-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
+    "\uFE0E\uFE0F\u200D\u20E3\U000E0020-\U000E007F]"
+)
+# Characters XML 1.0 does not allow (WeChat's parser rejects the whole reply).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def is_english(texts: Iterable[str]) -> bool:
+    """True when the texts have Latin letters and no Chinese characters."""
+    joined = "".join(t for t in texts if t)
+    return bool(joined) and not _CJK.search(joined) and bool(re.search(r"[A-Za-z]", joined))
+
+
+def xml_safe(text: str) -> str:
+    """Drop characters that XML 1.0 forbids (control characters, lone surrogates)."""
+    return _XML_INVALID.sub("", text or "")
+
+
+def _button_list(message: Message) -> List[Dict[str, Any]]:
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    return [b for b in buttons if isinstance(b, dict)]
+
+
+def _custom_text(message: Message) -> Optional[str]:
+    custom = message.get("custom")
+    if isinstance(custom, dict) and isinstance(custom.get("text"), str):
+        return custom["text"]
+    return None
+
+
+def _attachment_url(value: Any) -> Optional[str]:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        payload = value.get("payload") if isinstance(value.get("payload"), dict) else value
+        for key in ("url", "src", "link"):
+            if isinstance(payload.get(key), str):
+                return payload[key]
+    return None
+
+
+# ---------------------------------------------------------------- WeChat
+
+
+@dataclass
+class WeChatRendering:
+    text: str
+    buttons: List[Dict[str, Any]] = field(default_factory=list)   # numbered 1.. in order (plus start offset)
+
+
+def _wechat_markdown(text: str) -> str:
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)}：{m.group(2)}", text)
+    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+    text = _MD_HEADING.sub("", text)
+    text = _MD_BULLET.sub("· ", text)
+    return text
+
+
+def wechat_render(messages: Sequence[Message], start: int = 1, english: Optional[bool] = None) -> WeChatRendering:
+    """Render one turn's messages as one WeChat text.
+
+    Buttons are numbered from ``start`` (so a turn cut in two keeps one
+    numbering); the returned ``buttons`` are the numbered ones, in order.
+    URL buttons stay links ("标题：URL") and get no number.
+    """
+    if english is None:
+        english = is_english(str(m.get("text") or _custom_text(m) or "") for m in messages)
+    parts: List[str] = []
+    numbered: List[Dict[str, Any]] = []
+    for message in messages:
+        lines: List[str] = []
+        text = message.get("text") or _custom_text(message)
+        if text:
+            lines.append(_wechat_markdown(str(text)).strip())
+        for button in _button_list(message):
+            title = _wechat_markdown(str(button.get("title") or button.get("payload") or "")).strip()
+            url = button.get("url")
+            if button.get("type") == "web_url" or (isinstance(url, str) and url):
+                lines.append(f"{title}：{url}")
+                continue
+            n = start + len(numbered)
+            numbered.append(button)
+            lines.append(f"Reply {n}: {title}" if english else f"回复 {n}：{title}")
+        if message.get("image"):
+            lines.append(("Image: " if english else "图片：") + str(message["image"]))
+        url = _attachment_url(message.get("attachment"))
+        if url:
+            lines.append(("File: " if english else "文件：") + url)
+        if lines:
+            parts.append("\n".join(lines))
+    return WeChatRendering(text=xml_safe("\n\n".join(parts)).strip(), buttons=numbered)
+
+
+def split_utf8(text: str, max_bytes: int = 2000) -> List[str]:
+    """Cut ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes, at line
+    breaks where possible (WeChat truncates longer text messages)."""
+    text = text or ""
+    if len(text.encode("utf-8")) <= max_bytes:
+        return [text] if text else []
+    pieces: List[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate.encode("utf-8")) <= max_bytes:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        # a single line longer than the limit: cut by characters
+        while len(line.encode("utf-8")) > max_bytes:
+            cut, size = 0, 0
+            for i, ch in enumerate(line):
+                size += len(ch.encode("utf-8"))
+                if size > max_bytes:
+                    cut = i
+                    break
+            pieces.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current:
+        pieces.append(current)
+    return [p.strip("\n") for p in pieces if p.strip()]
+
+
+# ---------------------------------------------------------------- phone (speech)
+
+# Digit spans are marked with these (never in user-visible text) until the end.
+_DIG_OPEN, _DIG_CLOSE = "\u0001", "\u0002"
+_SENTENCE_END = "。！？!?；;"
+
+
+@dataclass
+class SpokenReply:
+    text: str                                   # plain speakable text
+    ssml: str                                   # <speak>...</speak>
+    buttons: List[Dict[str, Any]] = field(default_factory=list)   # button i+1 <-> DTMF digit i+1
+    confirmation: bool = False                  # the buttons confirm a change (an /affirm payload)
+    directives: Dict[str, Any] = field(default_factory=dict)      # from custom payloads: end_call, transfer
+
+
+def _digits(value: str) -> str:
+    return f"{_DIG_OPEN}{value}{_DIG_CLOSE}"
+
+
+def _clock(m: "re.Match[str]") -> str:
+    hour, minute = int(m.group(1)), int(m.group(2))
+    return f"{hour}点" + (f"{minute}分" if minute else "")
+
+
+def _mask_tail(m: "re.Match[str]") -> str:
+    tail = m.group(2)
+    digits = re.match(r"\d+", tail)
+    head = "尾号"
+    if digits and digits.end() < len(tail):      # 123X
+        return head + _digits(tail[:digits.end()]) + tail[digits.end():].upper()
+    return head + (_digits(tail) if digits else tail)
+
+
+_NUMBER_PATTERNS: Tuple[Tuple["re.Pattern[str]", Any], ...] = (
+    # ID numbers: 17 digits + check digit or X, and 15-digit old numbers
+    (re.compile(r"(?<![0-9A-Za-z])(\d{17})([0-9Xx])(?![0-9A-Za-z])"),
+     lambda m: _digits(m.group(1) + m.group(2)) if m.group(2).isdigit() else _digits(m.group(1)) + "X"),
+    # pre-application / serial numbers with a letter prefix: YS2026000012347
+    (re.compile(r"(?<![0-9A-Za-z])([A-Z]{1,4})(\d{5,})(?![0-9A-Za-z])"),
+     lambda m: " ".join(m.group(1)) + " " + _digits(m.group(2))),
+    # landlines 0755-12345678 and mobiles
+    (re.compile(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)"), lambda m: _digits(m.group(1)) + "，" + _digits(m.group(2))),
+    # long digit runs (phone numbers, serials, account tails), hotlines 12333/95xxx
+    (re.compile(r"(?<![\d.,])(\d{7,}|123\d\d|95\d{3})(?![\d.,]|\s*元)"), lambda m: _digits(m.group(1))),
+)
+
+
+def _speakable_zh_en(text: str, english: bool) -> str:
+    """Everything but the digit marking and sentence layout."""
+    download = ", please download it from the website" if english else "，请登录网站下载"
+    text = unicodedata.normalize("NFC", text)
+    text = _MD_LINK.sub(lambda m: m.group(1) if not URL_RE.fullmatch(m.group(1)) else "", text)
+    text = re.sub(r"[ \t]*[：:]?[ \t]*(" + URL_RE.pattern + ")",
+                  lambda m: download + m.group(1)[len(m.group(1).rstrip(".,;:!?'")):], text, flags=re.IGNORECASE)
+    text = re.sub(r"/[A-Za-z0-9_\-./]*\.(pdf|html?|docx?)\b", download, text)   # bare paths
+    text = _EMOJI.sub("", text)
+    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+    text = _MD_HEADING.sub("", text)
+    text = _MD_BULLET.sub("", text)
+    text = _MD_NUMBERED.sub(lambda m: f"第{m.group(1)}项，" if not english else f"{m.group(1)}, ", text)
+    # masked personal data: 4403**********123X -> 尾号123X; 138****5678 -> 尾号5678; 张* -> 张某
+    text = re.sub(r"([0-9A-Za-z]*)\*{2,}([0-9Xx]{2,})", _mask_tail, text)
+    text = re.sub(r"(?<=[\u4e00-\u9fff])\*+", lambda m: "某" * len(m.group(0)), text)
+    if not english:
+        text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", r"\1年\2月\3日", text)
+        text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})(?![\d-])", r"\1年\2月", text)
+        text = re.sub(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)", _clock, text)
+        text = re.sub(r"(\d点(?:\d+分)?)\s*[-~—至]\s*(\d)", r"\1到\2", text)
+    for pattern, repl in _NUMBER_PATTERNS:
+        text = pattern.sub(repl, text)
+    # whatever markdown-like characters are left
+    text = text.replace("(", "（").replace(")", "）")
+    text = re.sub(r"[\[\]<>{}|\\^_`~]", "", text)
+    text = text.replace("#", "井号" if not english else " pound ").replace("*", "")
+    text = re.sub(r"[“”\"]", "", text) if english else text
+    # tidy punctuation left behind by removals
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r"，\s*([。！？；，])", r"\1", text)
+    text = re.sub(r"([：:])\s*([。！？；])", r"\2", text)
+    text = re.sub(r"（\s*）", "", text)
+    return text
+
+
+def _sentences(text: str) -> List[str]:
+    out: List[str] = []
+    for line in re.split(r"\n+", text):
+        line = line.strip(" ·•-—")
+        if not line:
+            continue
+        for piece in re.findall(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*", line):
+            piece = piece.strip()
+            if not piece or re.fullmatch(rf"[{_SENTENCE_END}，,\s]+", piece):
+                continue
+            if piece[-1] in "：:，,":
+                piece = piece[:-1]
+            if piece and piece[-1] not in _SENTENCE_END:
+                piece += "." if re.search(r"[A-Za-z0-9]$", piece) and not _CJK.search(piece) else "。"
+            out.append(piece)
+    return out
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.endswith(("？", "?")) or sentence.endswith(("吗。", "呢。"))
+
+
+def _plain(s: str) -> str:
+    s = re.sub(f"{_DIG_OPEN}([^{_DIG_CLOSE}]*){_DIG_CLOSE}", lambda m: " ".join(m.group(1)), s)
+    return re.sub(r" {2,}", " ", s)
+
+
+def _ssml_escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _ssml(s: str) -> str:
+    out: List[str] = []
+    for part in re.split(f"({_DIG_OPEN}[^{_DIG_CLOSE}]*{_DIG_CLOSE})", s):
+        if part.startswith(_DIG_OPEN):
+            out.append(f'<say-as interpret-as="digits">{_ssml_escape(part[1:-1])}</say-as>')
+        elif part:
+            out.append(_ssml_escape(part))
+    return "".join(out)
+
+
+def button_options(buttons: Sequence[Dict[str, Any]], english: bool = False) -> str:
+    """Spoken options: 确认请按1，取消请按2。"""
+    parts = []
+    for i, button in enumerate(buttons, 1):
+        title = speakable(str(button.get("title") or button.get("payload") or ""), english=english)
+        title = title.rstrip("。.!！")
+        parts.append(f"To {title.lower()}, press {i}" if english else f"{title}请按{i}")
+    if not parts:
+        return ""
+    return (". ".join(parts) + ".") if english else ("，".join(parts) + "。")
+
+
+def speakable(text: str, english: Optional[bool] = None) -> str:
+    """One text made plain and speakable (digit spans spaced out)."""
+    if english is None:
+        english = is_english([text])
+    return _plain(_speakable_zh_en(text, english)).strip()
+
+
+def _affirm(button: Dict[str, Any]) -> bool:
+    payload = str(button.get("payload") or "")
+    return payload.startswith("/affirm") or payload.startswith("/confirm")
+
+
+def speech_render(messages: Sequence[Message], english: Optional[bool] = None,
+                  prefix: str = "", suffix: str = "") -> SpokenReply:
+    """Render one turn for the ear.
+
+    ``prefix`` is spoken first (e.g. "身份验证成功。"), ``suffix`` last (e.g. a
+    prompt the channel adds); both go through the same rules.
+    """
+    texts = [str(m.get("text") or _custom_text(m) or "") for m in messages]
+    if english is None:
+        english = is_english(texts + [prefix, suffix])
+    statements: List[str] = []
+    questions: List[str] = []
+    buttons: List[Dict[str, Any]] = []
+    directives: Dict[str, Any] = {}
+    for sentence in _sentences(_speakable_zh_en(prefix, english)) if prefix else []:
+        statements.append(sentence)
+    for message, text in zip(messages, texts):
+        for sentence in _sentences(_speakable_zh_en(text, english)) if text else []:
+            (questions if _is_question(sentence) else statements).append(sentence)
+        if message.get("image") or message.get("attachment"):
+            statements.append("Details are on the website." if english else "详细内容请登录网站查看。")
+        for button in _button_list(message):
+            if button.get("type") == "web_url" or button.get("url"):
+                continue
+            buttons.append(button)
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("ivr"), dict):
+            directives.update(custom["ivr"])
+    buttons = buttons[:9]
+    tail: List[str] = []
+    if suffix:
+        tail = _sentences(_speakable_zh_en(suffix, english))
+    options = button_options(buttons, english) if buttons else ""
+    ordered = statements + questions + tail
+    plain = "".join((" " if english and ordered[:i] else "") + _plain(s) for i, s in enumerate(ordered))
+    ssml_body = "".join(_ssml(s) for s in ordered)
+    if options:
+        plain = (plain + (" " if english and plain else "") + options).strip()
+        ssml_body += ('<break time="300ms"/>' if ssml_body else "") + _ssml_escape(options)
+    return SpokenReply(text=plain.strip(), ssml=f"<speak>{ssml_body}</speak>", buttons=list(buttons),
+                       confirmation=any(_affirm(b) for b in buttons), directives=directives)
+
+
+def speech_text(text: str, english: Optional[bool] = None) -> SpokenReply:
+    """A channel's own prompt, rendered like the assistant's replies."""
+    return speech_render([{"text": text}], english=english)
+
+
+# ---------------------------------------------------------------- web widget
+
+
+def web_text(text: str) -> str:
+    """Bare URLs as markdown links (rasa-webchat renders markdown)."""
+    def link(m: "re.Match[str]") -> str:
+        url = m.group(0).rstrip(".,;")
+        rest = m.group(0)[len(url):]
+        href = url if url.lower().startswith("http") else f"https://{url}"
+        return f"[{url}]({href}){rest}"
+
+    out, last = [], 0
+    for m in URL_RE.finditer(text or ""):
+        before = text[max(0, m.start() - 2):m.start()]
+        if before.endswith("](") or before.endswith("("):
+            continue   # already a markdown link target
+        out.append(text[last:m.start()])
+        out.append(link(m))
+        last = m.end()
+    out.append((text or "")[last:])
+    return "".join(out)
+
+
+def web_message(message: Message) -> Message:
+    """A message for the website widget: text linkified, the rest unchanged."""
+    result = dict(message)
+    if isinstance(result.get("text"), str):
+        result["text"] = web_text(result["text"])
+    return result

@@ -1,0 +1,753 @@
+"""WeChat Official Account (公众号) input channel for Rasa 3.6.
+
+URL (set it as the server URL in the Official Account console):
+``https://<host>/webhooks/wechat/webhook``
+
+Protocol handled here
+---------------------
+- ``GET`` URL verification: ``signature == sha1(sorted(token, timestamp, nonce))``
+  -> answer ``echostr``; otherwise 403. Every ``POST`` is checked the same way
+  (constant-time compare; timestamps older than ``max_clock_skew_seconds`` are
+  refused too).
+- Plaintext mode and safe mode (``encrypt_type=aes``): ``msg_signature`` over
+  the ``Encrypt`` element is checked (constant time), the message is decrypted
+  with the EncodingAESKey/AppID, and the reply is encrypted the same way
+  (wechatpy's ``PrpCrypto``/``WeChatCrypto``). ``require_encryption: true``
+  refuses plaintext pushes.
+- Text messages (and voice messages with WeChat's ``Recognition`` text) go to
+  Rasa; ``subscribe`` gets a welcome; menu ``CLICK`` with an item code as
+  EventKey (``stop_child_insurance``) goes to Rasa as ``/stop_child_insurance``;
+  other message types get a polite text reply; other events get ``success``.
+- The passive reply is one text message in valid XML (``]]>`` split across
+  CDATA sections, XML-invalid characters dropped) within ``reply_budget_seconds``
+  (default 4.5; WeChat waits 5). A slower turn answers in time with what is
+  ready, or ``interim_text`` ("正在处理，请稍候……"; empty -> ``success``), and
+  the rest goes through the customer-service message API
+  (``{api_base}/cgi-bin/message/custom/send``; access token from
+  ``{api_base}/cgi-bin/token``, cached until shortly before it expires).
+  Texts longer than WeChat's limit are split; the overflow goes the same way.
+- Retries (same MsgId; events: same FromUserName + CreateTime) are processed
+  once: an in-memory TTL cache keyed by that id holds the turn; a retry waits
+  for the first within its own budget and gets the same reply.
+
+Identity
+--------
+sender_id = OpenID (one stable conversation per user). The OpenID is bound to
+an account by a dialogue handled here, before Rasa, so the password never
+reaches the tracker store or a log line: "绑定"/"bind" -> user name ->
+password -> ``POST /channels/bind``; "解绑"/"unbind" -> ``POST /channels/unbind``.
+Every other message carries ``metadata = {"channel": "wechat", "auth_token":
+<token from POST /channels/token, cached briefly>}``; unbound users get no
+token (the assistant answers questions and tells them to send 绑定).
+
+Buttons are rendered as "回复 1：确认"; a reply "1" maps back to that button's
+payload (last buttons sent to that user, for ``button_ttl_seconds``).
+
+Limits: the caches are per process. Run one Rasa process for this channel (or
+route each OpenID to the same process); several processes that each fetch an
+access token invalidate each other's (use one token service in that case).
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+import aiohttp
+import xmltodict
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+
+from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
+from .rendering import split_utf8, wechat_render, xml_safe
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://api.weixin.qq.com"
+CHANNEL = "wechat"
+MAX_BODY_BYTES = 256 * 1024
+
+WELCOME_ZH = (
+    "您好，欢迎关注深圳社保个人网上服务！我是智能助手，可以帮您：\n"
+    "· 解答社保政策和办事问题\n"
+    "· 办理停保、参保登记、社保关系转移转入、本月缴费、参保证明打印等个人业务\n"
+    "· 查询缴费明细和预申请进度\n"
+    "办理个人业务前，请先发送“绑定”，把微信绑定到您的社保个人网上服务账户。\n"
+    "直接告诉我您要办什么就行，比如“我要给孩子停医保”。"
+)
+UNSUPPORTED_ZH = "抱歉，我暂时只能看懂文字消息。请用文字告诉我您要办理的业务或想咨询的问题。"
+BUSY_ZH = "系统繁忙，请稍后再试。"
+INTERIM_ZH = "正在处理，请稍候……"
+MENU_UNAVAILABLE_ZH = "该菜单暂不可用，请直接用文字告诉我您要办理的业务。"
+
+BIND_WORDS = {"绑定", "bind", "绑定账户", "绑定账号", "账户绑定", "账号绑定", "绑定帐号", "绑定帐户"}
+UNBIND_WORDS = {"解绑", "unbind", "解除绑定", "取消绑定", "解绑账户", "解绑账号"}
+CANCEL_WORDS = {"取消", "退出", "算了", "不绑了", "cancel", "quit", "exit"}
+BIND_MENU_KEYS = {"bind": "bind", "bind_account": "bind", "unbind": "unbind", "unbind_account": "unbind"}
+_EVENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+_TOKEN_ERRORS = {40001, 40014, 42001}
+
+
+def _sha1_sorted(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def _same(expected: str, given: Optional[str]) -> bool:
+    """Constant-time comparison of hex digests."""
+    if not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(expected.encode("ascii"), given.strip().lower().encode("utf-8", "replace"))
+
+
+def cdata(value: Any) -> str:
+    """A CDATA section that stays valid whatever the text holds (``]]>`` is split)."""
+    text = xml_safe(str(value))
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def text_reply_xml(to_user: str, from_user: str, content: str, create_time: Optional[int] = None) -> str:
+    return ("<xml>"
+            f"<ToUserName>{cdata(to_user)}</ToUserName>"
+            f"<FromUserName>{cdata(from_user)}</FromUserName>"
+            f"<CreateTime>{int(create_time if create_time is not None else time.time())}</CreateTime>"
+            "<MsgType><![CDATA[text]]></MsgType>"
+            f"<Content>{cdata(content)}</Content>"
+            "</xml>")
+
+
+def _mask_name(name: Any) -> str:
+    text = str(name or "").strip()
+    if len(text) <= 1:
+        return "*" * len(text)
+    if len(text) == 2:
+        return text[0] + "*"
+    return text[0] + "*" * (len(text) - 2) + text[-1]
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class WeChatAPIError(Exception):
+    def __init__(self, errcode: Any, errmsg: str = "") -> None:
+        super().__init__(f"errcode={errcode} {errmsg}")
+        self.errcode = errcode
+
+
+class WeChatAPI:
+    """Access token (cached until 5 minutes before expiry) and customer-service text messages."""
+
+    def __init__(self, app_id: Optional[str], app_secret: Optional[str], api_base: str = DEFAULT_API_BASE,
+                 timeout_seconds: float = 5.0) -> None:
+        self.app_id = app_id or ""
+        self.app_secret = app_secret or ""
+        self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._token: Optional[str] = None
+        self._expires = 0.0
+        self._lock: Optional[asyncio.Lock] = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_id and self.app_secret)
+
+    async def access_token(self, force: bool = False) -> str:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if not force and self._token and time.monotonic() < self._expires:
+                return self._token
+            params = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret}
+            try:
+                async with aiohttp.ClientSession(timeout=self.timeout) as session:
+                    async with session.get(f"{self.api_base}/cgi-bin/token", params=params) as resp:
+                        data = await resp.json(content_type=None)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as err:
+                raise WeChatAPIError("network", type(err).__name__) from None
+            if not isinstance(data, dict) or not data.get("access_token"):
+                errcode = data.get("errcode") if isinstance(data, dict) else None
+                raise WeChatAPIError(errcode, str(data.get("errmsg", "")) if isinstance(data, dict) else "")
+            expires_in = int(data.get("expires_in") or 7200)
+            self._token = str(data["access_token"])
+            self._expires = time.monotonic() + max(60, expires_in - 300)
+            return self._token
+
+    async def send_text(self, openid: str, content: str) -> None:
+        body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": content}},
+                          ensure_ascii=False).encode("utf-8")   # WeChat wants raw UTF-8, not \\u escapes
+        for attempt in range(2):
+            token = await self.access_token(force=attempt > 0)
+            try:
+                async with aiohttp.ClientSession(timeout=self.timeout) as session:
+                    async with session.post(f"{self.api_base}/cgi-bin/message/custom/send",
+                                            params={"access_token": token}, data=body,
+                                            headers={"Content-Type": "application/json; charset=utf-8"}) as resp:
+                        data = await resp.json(content_type=None)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as err:
+                raise WeChatAPIError("network", type(err).__name__) from None
+            errcode = data.get("errcode", 0) if isinstance(data, dict) else "bad-body"
+            if errcode in (0, "0"):
+                return
+            if errcode in _TOKEN_ERRORS and attempt == 0:
+                continue   # token revoked or expired early: fetch a new one once
+            raise WeChatAPIError(errcode, str(data.get("errmsg", "")) if isinstance(data, dict) else "")
+
+
+class _TTLCache:
+    """Insertion-ordered dict whose entries expire; bounded in size."""
+
+    def __init__(self, ttl_seconds: float, max_items: int = 20000) -> None:
+        self.ttl = ttl_seconds
+        self.max_items = max_items
+        self._items: "OrderedDict[str, Tuple[float, Any]]" = OrderedDict()
+
+    def _purge(self) -> None:
+        now = time.monotonic()
+        while self._items:
+            key, (at, _) = next(iter(self._items.items()))
+            if now - at <= self.ttl and len(self._items) <= self.max_items:
+                break
+            self._items.popitem(last=False)
+
+    def get(self, key: str) -> Any:
+        self._purge()
+        entry = self._items.get(key)
+        return entry[1] if entry else None
+
+    def put(self, key: str, value: Any) -> None:
+        self._items[key] = (time.monotonic(), value)
+        self._items.move_to_end(key)
+        self._purge()
+
+    def pop(self, key: str) -> Any:
+        entry = self._items.pop(key, None)
+        return entry[1] if entry else None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass
+class _Turn:
+    """One push (and its retries): what the assistant said and what was delivered how."""
+
+    openid: str
+    account: str                       # the Official Account's gh_ id (ToUserName)
+    created: float = field(default_factory=time.monotonic)
+    messages: List[Dict[str, Any]] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    decided: bool = False              # the passive reply is fixed (retries get the same)
+    passive: Optional[str] = None      # None -> "success"
+    deferred: bool = False             # the rest goes through the customer-service API
+    delivered: int = 0                 # messages[:delivered] went into the passive reply
+    numbered: int = 0                  # buttons numbered in the passive reply
+    later: List[str] = field(default_factory=list)   # overflow chunks for the API
+    task: Optional["asyncio.Task[None]"] = None
+
+
+@dataclass
+class _User:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    bind_stage: Optional[str] = None   # "username" | "password"
+    bind_username: Optional[str] = None
+    bind_at: float = 0.0
+    bind_failures: List[float] = field(default_factory=list)
+    buttons: List[Dict[str, Any]] = field(default_factory=list)
+    buttons_at: float = 0.0
+    pending: List[str] = field(default_factory=list)   # texts the API could not deliver
+    seen: float = field(default_factory=time.monotonic)
+
+
+class WeChatOutput(CollectingOutputChannel):
+    """Collects one turn's bot messages into the turn (rendered by the channel)."""
+
+    def __init__(self, messages: List[Dict[str, Any]]) -> None:
+        super().__init__()
+        self.messages = messages
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+
+class WeChatCustomerServiceOutput(OutputChannel):
+    """Bot messages outside a user turn (e.g. reminders): sent through the customer-service API."""
+
+    def __init__(self, channel: "WeChatInput") -> None:
+        self.channel = channel
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await self.channel.push(recipient_id, [dict(message)])
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.channel.push(recipient_id, [{"text": text}])
+
+
+class WeChatInput(InputChannel):
+    """WeChat Official Account server (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
+        if not credentials or not credentials.get("token"):
+            cls.raise_missing_credentials_exception()
+        known = {"token", "app_id", "app_secret", "encoding_aes_key", "api_base", "reply_budget_seconds",
+                 "backend_url", "service_key", "interim_text", "dedup_ttl_seconds", "token_cache_seconds",
+                 "require_encryption", "max_clock_skew_seconds", "max_reply_bytes", "button_ttl_seconds",
+                 "bind_timeout_seconds", "welcome_text"}
+        unknown = set(credentials) - known
+        if unknown:
+            log.warning("wechat credentials: ignoring unknown keys %s", sorted(unknown))
+        return cls(**{k: v for k, v in credentials.items() if k in known})
+
+    def __init__(self, token: str, app_id: Optional[str] = None, app_secret: Optional[str] = None,
+                 encoding_aes_key: Optional[str] = None, api_base: str = DEFAULT_API_BASE,
+                 reply_budget_seconds: float = 4.5, backend_url: Optional[str] = None,
+                 service_key: Optional[str] = None, interim_text: Optional[str] = INTERIM_ZH,
+                 dedup_ttl_seconds: float = 300.0, token_cache_seconds: float = 120.0,
+                 require_encryption: bool = False, max_clock_skew_seconds: float = 600.0,
+                 max_reply_bytes: int = 2000, button_ttl_seconds: float = 1800.0,
+                 bind_timeout_seconds: float = 600.0, welcome_text: Optional[str] = None) -> None:
+        if not token:
+            raise ValueError("wechat: token is required")
+        self.token = str(token)
+        self.app_id = str(app_id or "")
+        self.api = WeChatAPI(app_id, app_secret, api_base)
+        self.reply_budget = float(reply_budget_seconds)
+        self.backend = ChannelBackend(backend_url, service_key, timeout_seconds=min(3.0, self.reply_budget * 0.6))
+        self.interim_text = interim_text or None
+        self.require_encryption = bool(require_encryption)
+        self.max_clock_skew = float(max_clock_skew_seconds or 0)
+        self.max_reply_bytes = int(max_reply_bytes)
+        self.button_ttl = float(button_ttl_seconds)
+        self.bind_timeout = float(bind_timeout_seconds)
+        self.welcome_text = welcome_text or WELCOME_ZH
+        self.token_cache_seconds = float(token_cache_seconds)
+        # WeChat retries within ~15 s; unanswered turns are sent through the API after this.
+        self.retry_window = max(16.0, self.reply_budget * 3 + 1)
+        self._aes_key: Optional[bytes] = None
+        self._crypto: Any = None
+        if encoding_aes_key:
+            from wechatpy.crypto import WeChatCrypto   # noqa: WPS433 (optional dependency at import)
+
+            key = base64.b64decode(str(encoding_aes_key) + "=")
+            if len(key) != 32:
+                raise ValueError("wechat: encoding_aes_key must be the 43-character EncodingAESKey")
+            if not self.app_id:
+                raise ValueError("wechat: safe mode (encoding_aes_key) needs app_id")
+            self._aes_key = key
+            self._crypto = WeChatCrypto(self.token, str(encoding_aes_key), self.app_id)
+        elif self.require_encryption:
+            raise ValueError("wechat: require_encryption needs encoding_aes_key and app_id")
+        self._turns = _TTLCache(max(float(dedup_ttl_seconds), self.retry_window + 5))
+        self._tokens = _TTLCache(self.token_cache_seconds)
+        self._users: Dict[str, _User] = {}
+        self._background: set = set()
+
+    # ------------------------------------------------------------ Rasa hooks
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WeChatCustomerServiceOutput(self) if self.api.configured else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint(f"wechat_webhook_{id(self)}", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            args = request.args
+            if not self._valid_signature(args.get("signature"), args.get("timestamp"), args.get("nonce"),
+                                         check_age=False):
+                return response.text("invalid signature", status=403)
+            return response.text(args.get("echostr") or "")
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.handle_push(request, on_new_message)
+
+        return bp
+
+    # ------------------------------------------------------------ protocol
+    def _valid_signature(self, signature: Optional[str], timestamp: Optional[str], nonce: Optional[str],
+                         check_age: bool = True) -> bool:
+        if not signature or not timestamp or nonce is None:
+            return False
+        ok = _same(_sha1_sorted(self.token, timestamp, nonce), signature)
+        if ok and check_age and self.max_clock_skew > 0:
+            try:
+                ok = abs(time.time() - int(timestamp)) <= self.max_clock_skew
+            except ValueError:
+                ok = False
+        return ok
+
+    def _open(self, request: Request) -> Tuple[Dict[str, Any], bool]:
+        """Checks and decrypts a push; returns the message fields and whether it was encrypted."""
+        args = request.args
+        if not self._valid_signature(args.get("signature"), args.get("timestamp"), args.get("nonce")):
+            raise _Reject(403, "invalid signature")
+        body = request.body or b""
+        if len(body) > MAX_BODY_BYTES:
+            raise _Reject(413, "body too large")
+        if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
+            raise _Reject(400, "DTD not allowed")
+        encrypted = (args.get("encrypt_type") or "raw").lower() == "aes"
+        outer = _parse_xml(body)
+        if encrypted:
+            if self._crypto is None:
+                raise _Reject(403, "safe mode is not configured")
+            encrypt = outer.get("Encrypt")
+            if not isinstance(encrypt, str) or not encrypt:
+                raise _Reject(400, "no Encrypt element")
+            expected = _sha1_sorted(self.token, args.get("timestamp") or "", args.get("nonce") or "", encrypt)
+            if not _same(expected, args.get("msg_signature")):
+                raise _Reject(403, "invalid msg_signature")
+            from wechatpy.crypto import PrpCrypto
+
+            try:
+                inner = PrpCrypto(self._aes_key).decrypt(encrypt, self.app_id)
+            except Exception:   # wrong key, padding, AppID mismatch
+                raise _Reject(403, "cannot decrypt") from None
+            data = _parse_xml(inner.encode("utf-8"))
+        else:
+            if self.require_encryption:
+                raise _Reject(403, "plaintext pushes are refused")
+            data = outer
+        if not _OPENID.match(str(data.get("FromUserName") or "")) or not data.get("MsgType"):
+            raise _Reject(400, "not a WeChat message")
+        return data, encrypted
+
+    def _reply(self, data: Dict[str, Any], content: Optional[str], encrypted: bool) -> HTTPResponse:
+        if not content:
+            return response.text("success")
+        xml = text_reply_xml(str(data["FromUserName"]), str(data.get("ToUserName") or ""), content)
+        if encrypted:
+            xml = self._crypto.encrypt_message(xml, secrets.token_hex(8), str(int(time.time())))
+        return response.text(xml, content_type="application/xml; charset=utf-8")
+
+    @staticmethod
+    def _dedup_key(data: Dict[str, Any]) -> str:
+        if data.get("MsgId"):
+            return f"msg:{data['MsgId']}"
+        # Events have no MsgId: a retry repeats FromUserName + CreateTime (and the event itself).
+        return f"ev:{data.get('FromUserName')}:{data.get('CreateTime')}:{data.get('Event')}:{data.get('EventKey')}"
+
+    async def handle_push(self, request: Request,
+                          on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        started = time.monotonic()
+        try:
+            data, encrypted = self._open(request)
+        except _Reject as err:
+            log.warning("wechat push refused: %s", err.reason)
+            return response.text(err.reason, status=err.status)
+        key = self._dedup_key(data)
+        turn = self._turns.get(key)
+        if turn is None:
+            turn = _Turn(openid=str(data["FromUserName"]), account=str(data.get("ToUserName") or ""))
+            self._turns.put(key, turn)
+            turn.task = asyncio.create_task(self._process(turn, data, key, on_new_message))
+            log.info("wechat push type=%s event=%s", data.get("MsgType"), data.get("Event") or "-")
+        else:
+            log.info("wechat retry of an earlier push (processed once)")
+        content = await self._passive(turn, started + self.reply_budget)
+        return self._reply(data, content, encrypted)
+
+    # ------------------------------------------------------------ the 5 s budget
+    async def _passive(self, turn: _Turn, deadline: float) -> Optional[str]:
+        if not turn.decided and not turn.done.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining > 0:
+                try:
+                    await asyncio.wait_for(turn.done.wait(), remaining)
+                except asyncio.TimeoutError:
+                    pass
+        if not turn.decided:
+            self._decide(turn)
+            if not turn.deferred and turn.later:   # a long answer: the overflow right after
+                self._spawn(self._send_chunks(turn.openid, turn.later, delay=0.5))
+        return turn.passive
+
+    def _decide(self, turn: _Turn, passive_allowed: bool = True) -> None:
+        """Fix the passive reply from what is ready now; the rest goes through the API."""
+        user = self._user(turn.openid)
+        done = turn.done.is_set()
+        ready = list(turn.messages)
+        rendering = wechat_render(ready)
+        text = rendering.text
+        if user.pending:
+            text = "\n\n".join(user.pending + ([text] if text else []))
+            user.pending = []
+        chunks = split_utf8(text, self.max_reply_bytes)
+        turn.decided = True
+        turn.delivered = len(ready)
+        turn.numbered = len(rendering.buttons)
+        turn.deferred = not done
+        if not passive_allowed:
+            turn.passive, turn.later = None, chunks
+        elif chunks:
+            turn.passive, turn.later = chunks[0], chunks[1:]
+        else:
+            turn.passive, turn.later = (None if done else self.interim_text), []
+
+    async def _finish(self, turn: _Turn) -> None:
+        """After the turn: send what the passive reply did not carry."""
+        if not turn.decided:
+            # No request is waiting (connection dropped): WeChat retries with the same id
+            # within ~15 s and gets the full reply; if none comes, use the API.
+            await asyncio.sleep(max(0.0, turn.created + self.retry_window - time.monotonic()))
+            if turn.decided:
+                return
+            self._decide(turn, passive_allowed=False)
+            await self._send_chunks(turn.openid, turn.later)
+            return
+        if turn.deferred:
+            rest = turn.messages[turn.delivered:]
+            text = wechat_render(rest, start=turn.numbered + 1).text if rest else ""
+            chunks = list(turn.later) + split_utf8(text, self.max_reply_bytes)
+            await self._send_chunks(turn.openid, chunks)
+
+    async def _send_chunks(self, openid: str, chunks: List[str], delay: float = 0.0) -> None:
+        if not chunks:
+            return
+        if delay:
+            await asyncio.sleep(delay)
+        for i, chunk in enumerate(chunks):
+            try:
+                if not self.api.configured:
+                    raise WeChatAPIError("not-configured", "app_id/app_secret missing")
+                await self.api.send_text(openid, chunk)
+            except WeChatAPIError as err:
+                log.warning("wechat customer-service send failed (%s); keeping the reply for the next turn",
+                            err.errcode)
+                self._user(openid).pending.extend(chunks[i:])
+                return
+
+    async def push(self, openid: str, messages: List[Dict[str, Any]]) -> None:
+        """Send bot messages outside a user turn (customer-service API)."""
+        rendering = wechat_render(messages)
+        if rendering.buttons:
+            user = self._user(openid)
+            user.buttons, user.buttons_at = rendering.buttons, time.monotonic()
+        await self._send_chunks(openid, split_utf8(rendering.text, self.max_reply_bytes))
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # ------------------------------------------------------------ per user
+    def _user(self, openid: str) -> _User:
+        user = self._users.get(openid)
+        if user is None:
+            if len(self._users) > 50000:   # forget idle users (state is short-lived anyway)
+                cutoff = time.monotonic() - 3600
+                for k in [k for k, u in self._users.items() if u.seen < cutoff and not u.lock.locked()]:
+                    del self._users[k]
+            user = self._users[openid] = _User()
+        user.seen = time.monotonic()
+        return user
+
+    async def _auth_token(self, openid: str) -> Optional[str]:
+        cached = self._tokens.get(openid)
+        if cached is not None:
+            return cached.get("token")
+        try:
+            body = await self.backend.token(CHANNEL, openid)
+        except (BackendUnavailable, BackendRefusal) as err:
+            log.warning("wechat: no token (backend: %s)", err)
+            return None
+        self._tokens.put(openid, body or {})
+        return (body or {}).get("token")
+
+    # ------------------------------------------------------------ one push
+    async def _process(self, turn: _Turn, data: Dict[str, Any], key: str,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        user = self._user(turn.openid)
+        try:
+            async with user.lock:
+                await self._handle(turn, user, data, key, on_new_message)
+                # the numbers the user may answer with: every button of this turn, in order
+                if turn.messages:
+                    numbered = wechat_render(turn.messages).buttons
+                    user.buttons, user.buttons_at = numbered, time.monotonic()
+        except Exception:
+            log.exception("wechat turn failed")
+            turn.messages.append({"text": BUSY_ZH})
+        finally:
+            turn.done.set()
+        await self._finish(turn)
+
+    def _say(self, turn: _Turn, text: str) -> None:
+        turn.messages.append({"text": text})
+
+    async def _handle(self, turn: _Turn, user: _User, data: Dict[str, Any], key: str,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        msg_type = str(data.get("MsgType") or "").lower()
+        openid = turn.openid
+        if msg_type == "event":
+            event = str(data.get("Event") or "").lower()
+            user.bind_stage = None   # any menu action leaves a binding dialogue
+            if event == "subscribe":
+                self._say(turn, self.welcome_text)
+            elif event == "unsubscribe":
+                user.buttons = []
+                self._tokens.pop(openid)
+            elif event == "click":
+                event_key = str(data.get("EventKey") or "").strip()
+                if event_key in BIND_MENU_KEYS:
+                    await self._handle_text(turn, user, BIND_MENU_KEYS[event_key], key, on_new_message)
+                elif _EVENT_KEY.match(event_key):
+                    await self._to_rasa(turn, user, f"/{event_key}", key, on_new_message)
+                else:
+                    self._say(turn, MENU_UNAVAILABLE_ZH)
+            # VIEW, SCAN, LOCATION, TEMPLATESENDJOBFINISH ...: nothing to say ("success")
+            return
+        if msg_type == "text":
+            content = str(data.get("Content") or "")
+        elif msg_type == "voice" and str(data.get("Recognition") or "").strip():
+            content = str(data["Recognition"]).strip().rstrip("。")
+        else:
+            self._say(turn, UNSUPPORTED_ZH)
+            return
+        await self._handle_text(turn, user, content, key, on_new_message)
+
+    async def _handle_text(self, turn: _Turn, user: _User, content: str, key: str,
+                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        text = content.strip()
+        word = text.lower()
+        now = time.monotonic()
+        if user.bind_stage and now - user.bind_at > self.bind_timeout:
+            stage, user.bind_stage, user.bind_username = user.bind_stage, None, None
+            if stage == "password":
+                # This may be the password: never pass it on.
+                self._say(turn, "绑定已超时，刚才的消息没有处理。如需绑定，请重新发送“绑定”；如有问题，请再发一次。")
+                return
+        if user.bind_stage == "username":
+            if word in CANCEL_WORDS:
+                user.bind_stage = user.bind_username = None
+                self._say(turn, "已退出绑定。")
+                return
+            user.bind_username, user.bind_stage, user.bind_at = text[:64], "password", now
+            self._say(turn, "请发送登录密码。密码只用于这一次核验，不会保存在对话记录中；发送后建议您删除那条消息。"
+                            "（发送“取消”可退出绑定）")
+            return
+        if user.bind_stage == "password":
+            username = user.bind_username or ""
+            user.bind_stage = user.bind_username = None
+            if word in CANCEL_WORDS:
+                self._say(turn, "已退出绑定。")
+                return
+            await self._bind(turn, user, username, text)
+            return
+        if word in BIND_WORDS:
+            await self._start_binding(turn, user)
+            return
+        if word in UNBIND_WORDS:
+            await self._unbind(turn)
+            return
+        if text.isdigit() and user.buttons and now - user.buttons_at <= self.button_ttl:
+            index = int(text)
+            if 1 <= index <= len(user.buttons):
+                payload = user.buttons[index - 1].get("payload") or user.buttons[index - 1].get("title")
+                user.buttons = []
+                text = str(payload)
+        await self._to_rasa(turn, user, text, key, on_new_message)
+
+    async def _to_rasa(self, turn: _Turn, user: _User, text: str, key: str,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if not text:
+            self._say(turn, "请用文字告诉我您要办理的业务或想咨询的问题。")
+            return
+        metadata: Dict[str, Any] = {"channel": CHANNEL}
+        token = await self._auth_token(turn.openid)
+        if token:
+            metadata["auth_token"] = token
+        user.buttons = []
+        message = UserMessage(text, WeChatOutput(turn.messages), turn.openid, input_channel=self.name(),
+                              message_id=key.split(":", 1)[1] if key.startswith("msg:") else None,
+                              metadata=metadata)
+        await on_new_message(message)
+
+    # ------------------------------------------------------------ binding dialogue
+    async def _start_binding(self, turn: _Turn, user: _User) -> None:
+        self._tokens.pop(turn.openid)   # ask the backend afresh
+        try:
+            body = await self.backend.token(CHANNEL, turn.openid)
+        except (BackendUnavailable, BackendRefusal):
+            self._say(turn, "系统繁忙，暂时无法绑定，请稍后再试。")
+            return
+        if body:
+            self._tokens.put(turn.openid, body)
+            self._say(turn, f"您的微信已经绑定了账户（{_mask_name(body.get('name'))}）。如需更换，请先发送“解绑”。")
+            return
+        recent = [t for t in user.bind_failures if time.monotonic() - t < 900]
+        user.bind_failures = recent
+        if len(recent) >= 5:
+            self._say(turn, "绑定失败次数过多，请15分钟后再试。")
+            return
+        user.bind_stage, user.bind_username, user.bind_at = "username", None, time.monotonic()
+        self._say(turn, "开始绑定账户。请发送您在深圳社保个人网上服务系统的用户名。（发送“取消”可退出绑定）")
+
+    async def _bind(self, turn: _Turn, user: _User, username: str, password: str) -> None:
+        try:
+            body = await self.backend.bind(CHANNEL, turn.openid, username, password)
+        except BackendUnavailable:
+            self._say(turn, "系统繁忙，暂时无法绑定，请稍后再发送“绑定”。")
+            return
+        except BackendRefusal as err:
+            if err.status == 409:
+                self._say(turn, (err.message_zh or "该微信号已绑定其他账户") + "。请先发送“解绑”，再重新绑定。")
+                return
+            user.bind_failures.append(time.monotonic())
+            self._say(turn, "用户名或密码不正确，绑定没有成功。请重新发送“绑定”再试；"
+                            "忘记密码可在深圳市人力资源和社会保障局统一用户平台找回。")
+            return
+        self._tokens.put(turn.openid, body)
+        user.bind_failures = []
+        self._say(turn, f"绑定成功！{_mask_name(body.get('name'))}，您现在可以直接办理个人业务了，"
+                        "比如发送“我要停保”或“查询缴费明细”。为了安全，建议删除刚才发送密码的那条消息。")
+
+    async def _unbind(self, turn: _Turn) -> None:
+        self._tokens.pop(turn.openid)
+        try:
+            unbound = await self.backend.unbind(CHANNEL, turn.openid)
+        except (BackendUnavailable, BackendRefusal):
+            self._say(turn, "系统繁忙，暂时无法解绑，请稍后再试。")
+            return
+        self._say(turn, "已解除微信与账户的绑定。需要时可以再发送“绑定”。" if unbound
+                  else "您的微信还没有绑定账户。需要办理个人业务时，请发送“绑定”。")
+
+
+def _parse_xml(body: bytes) -> Dict[str, Any]:
+    try:
+        parsed = xmltodict.parse(body, disable_entities=True)
+    except Exception:
+        raise _Reject(400, "malformed XML") from None
+    root = parsed.get("xml") if isinstance(parsed, dict) else None
+    if not isinstance(root, dict):
+        raise _Reject(400, "no <xml> root")
+    return root

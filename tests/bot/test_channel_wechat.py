@@ -1,0 +1,453 @@
+"""The WeChat Official Account channel, driven like WeChat's servers drive it.
+
+wechatpy is the independent client: it signs (and in safe mode encrypts) the
+pushes, and decrypts and parses the channel's replies. The channel's Sanic
+blueprint is served by a real HTTP server on a free port; a fake
+``on_new_message`` answers through the output channel (no trained model); a
+local HTTP server plays the customer-service message API; the binding dialogue
+runs against a REAL backend process.
+"""
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import logging
+import sys
+import time
+import xml.etree.ElementTree as ET
+from itertools import count
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import pytest
+import requests
+
+pytest.importorskip("rasa")
+wechatpy = pytest.importorskip("wechatpy")
+
+from wechatpy import parse_message  # noqa: E402
+from wechatpy.crypto import WeChatCrypto  # noqa: E402
+from wechatpy.utils import WeChatSigner  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer,  # noqa: E402
+                              start_backend)
+
+from bot.channels.rendering import split_utf8, wechat_render  # noqa: E402
+from bot.channels.wechat import WeChatInput, cdata, text_reply_xml  # noqa: E402
+
+TOKEN = "wechat-test-token"
+APP_ID = "wx0123456789abcdef"
+APP_SECRET = "test-app-secret"
+AES_KEY = base64.b64encode(bytes(range(1, 33))).decode().rstrip("=")
+GH = "gh_0123456789ab"
+BUDGET = 1.0          # the tests' reply budget (production default 4.5 s)
+SLOW = 2.0            # a turn slower than the budget
+CONFIRM_BUTTONS = [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}]
+LONG_TEXT = "\n".join(f"第{i}条：深圳社保个人网上服务的一段很长的说明文字，用来检查超长回复的拆分。" for i in range(1, 60))
+
+_ids = count(7_300_000_000_000_000_001)
+
+
+def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
+    if text == "slow":
+        return [("sleep", SLOW), ("text", "慢答复：已经为您查好了。")]
+    if text == "partial":
+        return [("text", "好的，正在为您查询。"), ("sleep", SLOW), ("text", "查询结果：本月已缴费。")]
+    if text == "cdata":
+        return [("text", "危险字符 ]]> 与 <xml> & 都要原样显示")]
+    if text == "/stop_child_insurance":
+        return [("buttons", "请确认：为李小明办理少儿医保停保。", CONFIRM_BUTTONS)]
+    if text == "/affirm":
+        return [("text", "已办结：少儿医保停保。")]
+    if text == "retry-me":
+        return [("sleep", 0.4), ("text", "只处理一次。")]
+    if text == "long":
+        return [("text", LONG_TEXT)]
+    if text == "boom":
+        return [("raise",)]
+    if text == "whoami":
+        return [("text", "已绑定" if metadata.get("auth_token") else "未绑定，请发送“绑定”")]
+    return [("text", f"收到：{text}")]
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from start_backend(tmp_path_factory.mktemp("wechat_backend"))
+
+
+@pytest.fixture(scope="module")
+def fake_api() -> Iterator[FakeWeChatAPI]:
+    api = FakeWeChatAPI(APP_ID, APP_SECRET).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="module")
+def bot() -> FakeBot:
+    return FakeBot(script)
+
+
+@pytest.fixture(scope="module")
+def channels(backend_url: str, fake_api: FakeWeChatAPI) -> Dict[str, WeChatInput]:
+    common = dict(token=TOKEN, app_id=APP_ID, app_secret=APP_SECRET, api_base=fake_api.url,
+                  reply_budget_seconds=BUDGET, backend_url=backend_url, service_key=SERVICE_KEY)
+    return {
+        "plain": WeChatInput.from_credentials(dict(common)),
+        "safe": WeChatInput.from_credentials(dict(common, encoding_aes_key=AES_KEY, require_encryption=True)),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(channels: Dict[str, WeChatInput], bot: FakeBot) -> Iterator[SanicServer]:
+    srv = SanicServer({"/webhooks/wechat": channels["plain"].blueprint(bot),
+                       "/webhooks/wechat_safe": channels["safe"].blueprint(bot)}).start()
+    yield srv
+    srv.stop()
+
+
+# ---------------------------------------------------------------- the WeChat side
+
+
+def signed_query(timestamp: Optional[int] = None, nonce: str = "nonce123") -> Dict[str, str]:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    signer = WeChatSigner()
+    signer.add_data(TOKEN, ts, nonce)
+    return {"signature": signer.signature, "timestamp": ts, "nonce": nonce}
+
+
+def text_push(openid: str, content: str, msg_id: Optional[int] = None) -> str:
+    return (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id or next(_ids)}</MsgId></xml>")
+
+
+def event_push(openid: str, event: str, key: Optional[str] = None, create_time: Optional[int] = None) -> str:
+    key_xml = f"<EventKey><![CDATA[{key}]]></EventKey>" if key is not None else ""
+    return (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event>{key_xml}</xml>")
+
+
+def media_push(openid: str, msg_type: str) -> str:
+    return (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
+            f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/x.jpg]]></PicUrl><MediaId><![CDATA[media_1]]></MediaId>"
+            f"<MsgId>{next(_ids)}</MsgId></xml>")
+
+
+def post(server: SanicServer, body: str, path: str = "/webhooks/wechat/webhook",
+         query: Optional[Dict[str, str]] = None) -> requests.Response:
+    return requests.post(server.url + path, params=query or signed_query(), data=body.encode("utf-8"),
+                         headers={"Content-Type": "text/xml"}, timeout=15)
+
+
+def reply_of(resp: requests.Response) -> Optional[Any]:
+    """The parsed passive reply (None for "success"/empty)."""
+    assert resp.status_code == 200, resp.text
+    if resp.text in ("success", ""):
+        return None
+    ET.fromstring(resp.content)          # well-formed XML
+    return parse_message(resp.text)
+
+
+def say(server: SanicServer, openid: str, content: str) -> Optional[str]:
+    msg = reply_of(post(server, text_push(openid, content)))
+    return msg.content if msg is not None else None
+
+
+def answer(server: SanicServer, fake_api: FakeWeChatAPI, openid: str, content: str) -> str:
+    """The whole answer: the passive reply, or (after an in-time interim reply, e.g.
+    while the backend checks a password) the customer-service message."""
+    before = len(fake_api.sent)
+    reply = say(server, openid, content)
+    if reply != "正在处理，请稍候……":
+        return reply or ""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        mine = [s for s in fake_api.sent[before:] if s["body"]["touser"] == openid]
+        if mine:
+            return mine[0]["body"]["text"]["content"]
+        time.sleep(0.05)
+    raise AssertionError("no answer through the customer-service API")
+
+
+def encrypted_push(crypto: WeChatCrypto, xml: str, nonce: str = "safenonce") -> Tuple[str, Dict[str, str]]:
+    """What WeChat sends in safe mode: the body and the query string."""
+    ts = str(int(time.time()))
+    envelope = ET.fromstring(crypto.encrypt_message(xml, nonce, ts))
+    encrypt = envelope.findtext("Encrypt")
+    body = f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    query = signed_query(int(ts), nonce)
+    query.update(encrypt_type="aes", msg_signature=envelope.findtext("MsgSignature"))
+    return body, query
+
+
+def decrypt_reply(crypto: WeChatCrypto, resp: requests.Response) -> Any:
+    assert resp.status_code == 200, resp.text
+    outer = ET.fromstring(resp.content)
+    assert outer.find("Encrypt") is not None and outer.find("Content") is None   # nothing in clear text
+    inner = crypto.decrypt_message(resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"),
+                                   outer.findtext("Nonce"))
+    return parse_message(inner)
+
+
+# ---------------------------------------------------------------- URL verification and signatures
+
+
+def test_url_verification_echoes_echostr(server: SanicServer) -> None:
+    query = dict(signed_query(), echostr="echo-1234567890")
+    resp = requests.get(server.url + "/webhooks/wechat/webhook", params=query, timeout=5)
+    assert resp.status_code == 200
+    assert resp.text == "echo-1234567890"
+
+
+def test_url_verification_bad_signature_is_403(server: SanicServer) -> None:
+    query = dict(signed_query(), echostr="echo")
+    query["signature"] = "0" * 40
+    assert requests.get(server.url + "/webhooks/wechat/webhook", params=query, timeout=5).status_code == 403
+    assert requests.get(server.url + "/webhooks/wechat/webhook", params={"echostr": "x"}, timeout=5).status_code == 403
+
+
+def test_unsigned_or_stale_push_is_refused_and_not_processed(server: SanicServer, bot: FakeBot) -> None:
+    query = signed_query()
+    query["signature"] = query["signature"][::-1]
+    assert post(server, text_push("o_forged", "你好"), query=query).status_code == 403
+    stale = signed_query(int(time.time()) - 3600)
+    assert post(server, text_push("o_forged", "你好"), query=stale).status_code == 403
+    assert post(server, "<xml><not-wechat", query=signed_query()).status_code == 400
+    assert bot.texts("o_forged") == []
+
+
+# ---------------------------------------------------------------- messages
+
+
+def test_plaintext_text_message(server: SanicServer, bot: FakeBot) -> None:
+    msg = reply_of(post(server, text_push("o_plain_user", "怎么交社保")))
+    assert msg.type == "text"
+    assert msg.content == "收到：怎么交社保"
+    assert msg.source == GH and msg.target == "o_plain_user"      # reply goes back to the user
+    got = bot.last("o_plain_user")
+    assert got["sender_id"] == "o_plain_user"                     # the OpenID: one stable conversation
+    assert got["input_channel"] == "wechat"
+    assert got["metadata"]["channel"] == "wechat"
+    assert "auth_token" not in got["metadata"]                     # not bound
+
+
+def test_safe_mode_round_trip(server: SanicServer, bot: FakeBot) -> None:
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    body, query = encrypted_push(crypto, text_push("o_safe_user", "安全模式你好"))
+    msg = decrypt_reply(crypto, post(server, body, "/webhooks/wechat_safe/webhook", query))
+    assert msg.content == "收到：安全模式你好"
+    assert msg.target == "o_safe_user"
+    assert bot.last("o_safe_user")["text"] == "安全模式你好"
+
+
+def test_safe_mode_refuses_bad_msg_signature_other_app_and_plaintext(server: SanicServer, bot: FakeBot) -> None:
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    body, query = encrypted_push(crypto, text_push("o_safe_bad", "篡改"))
+    query["msg_signature"] = "f" * 40
+    assert post(server, body, "/webhooks/wechat_safe/webhook", query).status_code == 403
+    other_app = WeChatCrypto(TOKEN, AES_KEY, "wx_other_app_id00")
+    body, query = encrypted_push(other_app, text_push("o_safe_bad", "别的公众号"))
+    assert post(server, body, "/webhooks/wechat_safe/webhook", query).status_code == 403
+    # require_encryption: a plaintext push to the safe-mode channel is refused
+    assert post(server, text_push("o_safe_bad", "明文"), "/webhooks/wechat_safe/webhook").status_code == 403
+    assert bot.texts("o_safe_bad") == []
+
+
+def test_cdata_terminator_in_bot_text_stays_valid_xml(server: SanicServer) -> None:
+    resp = post(server, text_push("o_cdata_user", "cdata"))
+    msg = reply_of(resp)                      # parses (well-formed XML)
+    assert msg.content == "危险字符 ]]> 与 <xml> & 都要原样显示"
+    # and in safe mode the decrypted reply is valid too
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    body, query = encrypted_push(crypto, text_push("o_cdata_user", "cdata"))
+    assert decrypt_reply(crypto, post(server, body, "/webhooks/wechat_safe/webhook", query)).content.count("]]>") == 1
+
+
+def test_retry_with_same_msgid_is_processed_once_with_the_same_reply(server: SanicServer, bot: FakeBot) -> None:
+    push = text_push("o_retry_user", "retry-me", msg_id=next(_ids))
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        first = pool.submit(post, server, push)
+        time.sleep(0.1)                                   # the retry arrives while the first is processing
+        second = pool.submit(post, server, push)
+        replies = [reply_of(first.result()).content, reply_of(second.result()).content]
+    replies.append(reply_of(post(server, push)).content)  # a late retry: from the cache
+    assert replies == ["只处理一次。"] * 3
+    assert bot.texts("o_retry_user") == ["retry-me"]
+
+
+def test_event_retry_same_sender_and_create_time_is_deduplicated(server: SanicServer, bot: FakeBot) -> None:
+    created = int(time.time())
+    push = event_push("o_click_retry", "CLICK", "stop_child_insurance", create_time=created)
+    first = reply_of(post(server, push)).content
+    second = reply_of(post(server, push)).content
+    assert first == second
+    assert bot.texts("o_click_retry") == ["/stop_child_insurance"]
+
+
+def test_slow_turn_answers_in_time_and_sends_the_rest_through_the_api(server: SanicServer, bot: FakeBot,
+                                                                      fake_api: FakeWeChatAPI) -> None:
+    before = len(fake_api.sent)
+    push = text_push("o_slow_user", "slow")
+    started = time.monotonic()
+    first = reply_of(post(server, push))
+    elapsed = time.monotonic() - started
+    assert elapsed < BUDGET + 0.5, elapsed                 # within the budget (WeChat waits 5 s)
+    assert first.content == "正在处理，请稍候……"
+    sent = fake_api.wait_sent(before + 1)[before:]
+    assert len(sent) == 1
+    assert sent[0]["body"] == {"touser": "o_slow_user", "msgtype": "text", "text": {"content": "慢答复：已经为您查好了。"}}
+    assert "慢答复".encode("utf-8") in sent[0]["raw"]      # raw UTF-8, not \\u escapes
+    assert fake_api.token_requests and fake_api.token_requests[-1]["appid"] == [APP_ID]
+    # a retry of the same push gets the same in-time reply, and nothing is sent twice
+    assert reply_of(post(server, push)).content == "正在处理，请稍候……"
+    time.sleep(0.3)
+    assert len(fake_api.sent) == before + 1
+    assert bot.texts("o_slow_user") == ["slow"]
+
+
+def test_slow_turn_passive_reply_carries_what_is_ready(server: SanicServer, fake_api: FakeWeChatAPI) -> None:
+    before = len(fake_api.sent)
+    assert say(server, "o_partial_user", "partial") == "好的，正在为您查询。"
+    sent = fake_api.wait_sent(before + 1)[before:]
+    assert [s["body"]["text"]["content"] for s in sent] == ["查询结果：本月已缴费。"]
+
+
+def test_access_token_is_cached_and_refreshed_when_rejected(server: SanicServer, fake_api: FakeWeChatAPI) -> None:
+    say(server, "o_token_user", "slow")
+    fake_api.wait_sent(len(fake_api.sent) + 1)
+    fetched = len(fake_api.token_requests)
+    before = len(fake_api.sent)
+    fake_api.expire_token_once = True                      # WeChat says 42001: fetch a new token once
+    say(server, "o_token_user", "slow")
+    sent = fake_api.wait_sent(before + 1)[before:]
+    assert sent and sent[0]["body"]["text"]["content"] == "慢答复：已经为您查好了。"
+    assert len(fake_api.token_requests) == fetched + 1
+    before = len(fake_api.sent)
+    say(server, "o_token_user", "slow")                    # cached again: no new token request
+    fake_api.wait_sent(before + 1)
+    assert len(fake_api.token_requests) == fetched + 1
+
+
+def test_undeliverable_api_message_comes_with_the_next_reply(server: SanicServer, fake_api: FakeWeChatAPI) -> None:
+    fake_api.fail_sends = 1
+    assert say(server, "o_undelivered", "slow") == "正在处理，请稍候……"
+    time.sleep(SLOW + 0.5)
+    reply = say(server, "o_undelivered", "你好")
+    assert reply.startswith("慢答复：已经为您查好了。") and reply.endswith("收到：你好")
+
+
+def test_long_reply_is_split_and_the_rest_sent_through_the_api(server: SanicServer, fake_api: FakeWeChatAPI) -> None:
+    before = len(fake_api.sent)
+    first = say(server, "o_long_user", "long")
+    assert len(first.encode("utf-8")) <= 2048
+    chunks = len(split_utf8(LONG_TEXT, 2000))
+    assert chunks >= 3
+    sent = fake_api.wait_sent(before + chunks - 1)[before:]
+    assert len(sent) == chunks - 1
+    rest = "\n".join(s["body"]["text"]["content"] for s in sent)
+    assert (first + "\n" + rest).replace("\n", "") == LONG_TEXT.replace("\n", "")
+
+
+def test_subscribe_gets_a_welcome(server: SanicServer, bot: FakeBot) -> None:
+    msg = reply_of(post(server, event_push("o_new_follower", "subscribe")))
+    assert "欢迎" in msg.content and "绑定" in msg.content and "停保" in msg.content
+    assert bot.texts("o_new_follower") == []
+    assert post(server, event_push("o_new_follower", "unsubscribe")).text == "success"
+    assert post(server, event_push("o_new_follower", "VIEW", "https://example.org/")).text == "success"
+
+
+def test_menu_click_maps_to_the_item_and_numbers_map_to_buttons(server: SanicServer, bot: FakeBot) -> None:
+    msg = reply_of(post(server, event_push("o_menu_user", "CLICK", "stop_child_insurance")))
+    assert bot.last("o_menu_user")["text"] == "/stop_child_insurance"
+    assert msg.content == "请确认：为李小明办理少儿医保停保。\n回复 1：确认\n回复 2：取消"
+    assert say(server, "o_menu_user", "1") == "已办结：少儿医保停保。"
+    assert bot.last("o_menu_user")["text"] == "/affirm"
+    assert say(server, "o_menu_user", "1") == "收到：1"        # the buttons were used: "1" is just text now
+    assert "菜单" in reply_of(post(server, event_push("o_menu_user", "CLICK", "bad key!"))).content
+    assert bot.texts("o_menu_user") == ["/stop_child_insurance", "/affirm", "1"]
+
+
+def test_image_and_other_types_get_a_polite_reply(server: SanicServer, bot: FakeBot) -> None:
+    for msg_type in ("image", "video", "location"):
+        msg = reply_of(post(server, media_push("o_image_user", msg_type)))
+        assert "文字" in msg.content
+    assert bot.texts("o_image_user") == []
+
+
+def test_voice_with_recognition_is_treated_as_text(server: SanicServer, bot: FakeBot) -> None:
+    push = (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[o_voice_user]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
+            "<MediaId><![CDATA[m]]></MediaId><Format><![CDATA[amr]]></Format>"
+            f"<Recognition><![CDATA[我要停保。]]></Recognition><MsgId>{next(_ids)}</MsgId></xml>")
+    assert reply_of(post(server, push)).content == "收到：我要停保"
+
+
+def test_bot_failure_gives_a_busy_reply(server: SanicServer) -> None:
+    assert say(server, "o_boom_user", "boom") == "系统繁忙，请稍后再试。"
+
+
+# ---------------------------------------------------------------- binding (real backend)
+
+
+def test_binding_dialogue_against_the_backend(server: SanicServer, bot: FakeBot, backend_url: str,
+                                              fake_api: FakeWeChatAPI, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = "o_bind_zhangwei"
+    say = lambda srv, openid, text: answer(srv, fake_api, openid, text)  # noqa: E731
+    assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
+    assert "auth_token" not in bot.last(user)["metadata"]
+
+    assert "用户名" in say(server, user, "绑定")
+    assert "密码" in say(server, user, "zhangwei")
+    done = say(server, user, PASSWORD)
+    assert "绑定成功" in done and "张*" in done
+    # the binding dialogue never reached Rasa; the password is in no log line
+    assert bot.texts(user) == ["whoami"]
+    assert PASSWORD not in caplog.text
+
+    assert say(server, user, "whoami") == "已绑定"
+    meta = bot.last(user)["metadata"]
+    assert meta["channel"] == "wechat"
+    me = requests.get(f"{backend_url}/me", headers={"Authorization": f"Bearer {meta['auth_token']}"}, timeout=10)
+    assert me.status_code == 200 and me.json()["name"].startswith("张")
+
+    assert "已经绑定" in say(server, user, "绑定")
+    assert "解除" in say(server, user, "解绑")
+    assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
+    assert "auth_token" not in bot.last(user)["metadata"]
+    assert "还没有绑定" in say(server, user, "unbind")
+
+
+def test_binding_with_a_wrong_password_fails_and_can_be_cancelled(server: SanicServer, bot: FakeBot,
+                                                                 fake_api: FakeWeChatAPI) -> None:
+    user = "o_bind_wrong"
+    say = lambda srv, openid, text: answer(srv, fake_api, openid, text)  # noqa: E731
+    say(server, user, "bind")
+    say(server, user, "zhangwei")
+    assert "不正确" in say(server, user, "wrong-password")
+    assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
+    say(server, user, "绑定")
+    assert say(server, user, "取消") == "已退出绑定。"
+    assert bot.texts(user) == ["whoami"]
+
+
+# ---------------------------------------------------------------- rendering units
+
+
+def test_wechat_rendering_units() -> None:
+    r = wechat_render([{"text": "请确认 **李小明**（4403**********111X）", "buttons": CONFIRM_BUTTONS},
+                       {"text": "详情见 [网站](https://si.example.org/a)"}])
+    assert r.text == "请确认 李小明（4403**********111X）\n回复 1：确认\n回复 2：取消\n\n详情见 网站：https://si.example.org/a"
+    assert [b["payload"] for b in r.buttons] == ["/affirm", "/cancel"]
+    assert wechat_render([{"text": "Please confirm", "buttons": CONFIRM_BUTTONS[:1]}]).text == \
+        "Please confirm\nReply 1: 确认"
+    assert cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>"
+    assert ET.fromstring(text_reply_xml("o", GH, "x\x00y]]>")).findtext("Content") == "xy]]>"
+    pieces = split_utf8("字" * 1500, 2000)
+    assert all(len(p.encode()) <= 2000 for p in pieces) and "".join(pieces) == "字" * 1500
