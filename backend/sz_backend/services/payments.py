@@ -164,8 +164,10 @@ def record_paid(session: Session, person: Person, dues: list[Due], tx: Transacti
                                                         Contribution.month == due.month,
                                                         Contribution.insurance == due.insurance))
         if row is not None and row.status == ContributionStatus.paid:
-            # Callers exclude paid months; reaching this is a bug, and raising rolls everything back.
-            raise RuntimeError(f"contribution {due.month} {due.insurance.value} is already paid")
+            # Callers exclude paid months, so only a concurrent payment that committed first
+            # gets here: refuse, and the whole unit of work rolls back.
+            raise refused("ALREADY_PAID", f"{due.month}的费用刚刚已缴纳，请勿重复缴费",
+                          f"{due.month} has just been paid; do not pay twice", month=due.month)
         if row is None:
             row = Contribution(person_id=person.id, month=due.month, insurance=due.insurance)
             session.add(row)

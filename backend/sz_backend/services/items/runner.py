@@ -25,7 +25,7 @@ from ...persistence.models import (
     PreApplicationStatus,
     Transaction,
 )
-from ...rules.masking import mask_id_number
+from ...rules.masking import mask_bank_account, mask_id_number, mask_phone
 from ...rules.numbers import make_pre_application_number, make_serial_number
 from .. import audit, documents
 from .base import REGISTRY, ItemContext, ItemResult
@@ -145,13 +145,15 @@ def _issue_pre_application(ctx: ItemContext, tx: Transaction, result: ItemResult
 
 
 def _masked(fields: dict[str, Any]) -> dict[str, Any]:
-    """What the transaction keeps of the fields: ID and account numbers masked."""
+    """What the transaction keeps of the fields: ID, account and phone numbers masked."""
     out: dict[str, Any] = {}
     for key, value in fields.items():
         if "id_number" in key:
             out[key] = mask_id_number(str(value))
         elif key == "account_no":
-            out[key] = "*" * max(0, len(str(value)) - 4) + str(value)[-4:]
+            out[key] = mask_bank_account(str(value))
+        elif key == "phone":
+            out[key] = mask_phone(str(value))
         else:
             out[key] = value
     return out
