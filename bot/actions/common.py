@@ -69,14 +69,19 @@ def busy(dispatcher: CollectingDispatcher, lang: str, extra_zh: str = "", extra_
 def error_text(err: BackendError, lang: str) -> str:
     """The backend's reason and, when given, how to fix it: stated plainly."""
     if lang == "en":
-        text = err.message_en.rstrip(".") + "."
+        text = _end(err.message_en, ".")
         if err.fix_en:
-            text += f" What you can do: {err.fix_en}"
+            text += f" What you can do: {_end(err.fix_en, '.')}"
         return text
-    text = err.message_zh.rstrip("。") + "。"
+    text = _end(err.message_zh, "。")
     if err.fix_zh:
-        text += f"建议：{err.fix_zh}"
+        text += f"建议：{_end(err.fix_zh, '。')}"
     return text
+
+
+def _end(text: str, stop: str) -> str:
+    text = str(text).strip()
+    return text if text[-1:] in ("。", ".", "！", "!", "？", "?", "）", ")") else text + stop
 
 
 def reason_text(reason: Dict[str, Any], lang: str) -> str:

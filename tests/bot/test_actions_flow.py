@@ -210,10 +210,11 @@ def test_direct_item_completes_with_serial_number_and_a_retried_confirmation_act
 
 
 def test_form_item_collects_fields_from_entities_and_text_then_completes(backend_url: str) -> None:
-    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-transfer")
-    chat.user("我要把养老保险转到湖南", "transfer_pension_out", {"province": "湖南省"})
+    # 赵建国 is retired; his medical insurance can be transferred out.
+    chat = Chat(login(backend_url, "zhaojianguo"), sender="pytest-transfer")
+    chat.user("我要把医保转到湖南", "transfer_medical_out", {"province": "湖南省"})
     chat.run(ActionStartTask())
-    assert chat.slots["task_stage"] == "collect" and chat.slots["task_code"] == "transfer_pension_out"
+    assert chat.slots["task_stage"] == "collect" and chat.slots["task_code"] == "transfer_medical_out", chat.text
     assert chat.form() == "asked"
     assert chat.slots["destination_province"] == "湖南省"          # taken from the request itself
     assert chat.slots["requested_slot"] == "destination_city"
@@ -230,12 +231,15 @@ def test_form_item_collects_fields_from_entities_and_text_then_completes(backend
 
 
 def test_question_in_the_middle_of_the_form_is_left_to_the_rules(backend_url: str) -> None:
-    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-faq")
-    chat.user("转医保", "transfer_medical_out")
+    chat = Chat(login(backend_url, "heli"), sender="pytest-faq")
+    chat.user("居保缴费档次要改", "change_resident_pension_grade")
     chat.run(ActionStartTask())
-    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_province"
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "pension_grade"
     chat.user("什么是预申请", "faq")
     assert chat.form() == "rejected"                # FormAction rejects -> rule utter_faq -> form resumes
+    chat.events.append({"event": "action", "name": "utter_faq"})
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "pension_grade"
+    assert chat.text == "<utter_ask_pension_grade>"      # no hint: the question is simply asked again
     chat.user("算了", "cancel")
     assert chat.form() == "rejected"
     text = chat.run(ActionCancelTask())
