@@ -91,16 +91,18 @@ def client(backend_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backen
     backend_client.set_client(None)
 
 
-_tokens: Dict[str, str] = {}
+_tokens: Dict[tuple, str] = {}
 
 
 def login(backend_url: str, username: str) -> str:
-    if username not in _tokens:
+    """A real bearer token of a demo person (what the web channel passes as metadata after login)."""
+    key = (backend_url, username)
+    if key not in _tokens:
         r = requests.post(f"{backend_url}/auth/login", json={"username": username, "password": PASSWORD},
                           headers={"X-Channel": "web"}, timeout=10)
         r.raise_for_status()
-        _tokens[username] = r.json()["token"]
-    return _tokens[username]
+        _tokens[key] = r.json()["token"]
+    return _tokens[key]
 
 
 class Chat:
