@@ -133,3 +133,71 @@ def test_idempotency_key_is_stable_per_confirmation() -> None:
     assert a != idempotency_key("sender", "stop_child_insurance", "n2")
     assert a != idempotency_key("other", "stop_child_insurance", "n1")
     assert 1 <= len(a) <= 128 and a.isprintable()
+
+
+# ---- the backend client: slow, failing and refusing backends -----------------------
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
+from bot.actions.backend_client import BackendClient, BackendError, BackendUnavailable  # noqa: E402
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith("/slow"):
+            time.sleep(2)
+        status, body = {"/500": (503, {"detail": "down"}), "/slow": (200, {}),
+                        "/422": (422, {"error": {"code": "FIELD_MONTH", "message_zh": "月份格式不对",
+                                                 "message_en": "Bad month", "fix_zh": "写成2026-10",
+                                                 "field": "month"}}),
+                        "/html": (200, None)}.get(self.path, (200, {"ok": True}))
+        data = b"<html>" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope="module")
+def fake_backend():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_client_maps_failures(fake_backend: str) -> None:
+    client = BackendClient(fake_backend, timeout=(0.5, 0.5))
+    assert asyncio.run(client._call("GET", "/ok")) == {"ok": True}
+    for path in ("/500", "/html"):
+        with pytest.raises(BackendUnavailable):
+            asyncio.run(client._call("GET", path))
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable):                 # a slow backend is a busy backend
+        asyncio.run(client._call("GET", "/slow"))
+    assert time.monotonic() - started < 1.5
+    with pytest.raises(BackendError) as err:
+        asyncio.run(client._call("GET", "/422"))
+    assert err.value.status == 422 and err.value.field == "month" and err.value.fix_zh == "写成2026-10"
+    with pytest.raises(BackendUnavailable):                 # nothing listening
+        asyncio.run(BackendClient("http://127.0.0.1:9", timeout=(0.5, 0.5))._call("GET", "/ok"))
+
+
+def test_client_calls_run_off_the_event_loop(fake_backend: str) -> None:
+    """Two slow calls at once take the time of one: the event loop is never blocked."""
+    client = BackendClient(fake_backend, timeout=(1, 5))
+
+    async def both() -> float:
+        started = time.monotonic()
+        await asyncio.gather(client._call("GET", "/slow"), client._call("GET", "/slow"))
+        return time.monotonic() - started
+
+    assert asyncio.run(both()) < 3.5
