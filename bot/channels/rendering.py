@@ -209,20 +209,39 @@ _NUMBER_PATTERNS: Tuple[Tuple["re.Pattern[str]", Any], ...] = (
     (re.compile(r"(?<![0-9A-Za-z])([A-Z]{1,4})(\d{5,})(?![0-9A-Za-z])"),
      lambda m: " ".join(m.group(1)) + " " + _digits(m.group(2))),
     # landlines 0755-12345678 and mobiles
-    (re.compile(r"(?<!\d)(0\d{2,3})-(\d{7,8})(?!\d)"), lambda m: _digits(m.group(1)) + "，" + _digits(m.group(2))),
+    (re.compile(r"(?<![\d\x01])(0\d{2,3})-(\d{7,8})(?!\d)"), lambda m: _digits(m.group(1)) + "，" + _digits(m.group(2))),
     # long digit runs (phone numbers, serials, account tails), hotlines 12333/95xxx
-    (re.compile(r"(?<![\d.,])(\d{7,}|123\d\d|95\d{3})(?![\d.,]|\s*元)"), lambda m: _digits(m.group(1))),
+    (re.compile(r"(?<![\d.,\x01])(\d{7,}|123\d\d|95\d{3})(?![\d.,\x02]|\s*元)"), lambda m: _digits(m.group(1))),
 )
+
+
+_OPEN_VERB = re.compile(r"(登录|登陆|访问|打开|进入|浏览|见|查看|visit|open|at|see)\s*$", re.IGNORECASE)
+_DOWNLOAD_HINT = re.compile(r"(下载|打印|申请表|证明|表格|download|print|form)", re.IGNORECASE)
+_FILE_URL = re.compile(r"\.(pdf|docx?|xlsx?|zip)(\?|$)", re.IGNORECASE)
+
+
+def _url_words(m: "re.Match[str]", english: bool) -> str:
+    """A URL said in words: "登录 <url>" -> "登录网站"; a file -> "请登录网站下载"."""
+    url = m.group(1)
+    tail = url[len(url.rstrip(".,;:!?'")):]
+    url = url[:len(url) - len(tail)]
+    before = m.string[max(0, m.start() - 12):m.start()]
+    if _OPEN_VERB.search(before) and not m.group(0).lstrip().startswith(("：", ":")):
+        return (" the website" if english else "网站") + tail
+    download = _FILE_URL.search(url) or _DOWNLOAD_HINT.search(before)
+    if english:
+        return (", please download it from the website" if download else ", see the website") + tail
+    return ("，请登录网站下载" if download else "，请登录网站查看") + tail
 
 
 def _speakable_zh_en(text: str, english: bool) -> str:
     """Everything but the digit marking and sentence layout."""
-    download = ", please download it from the website" if english else "，请登录网站下载"
-    text = unicodedata.normalize("NFC", text)
+    text = xml_safe(unicodedata.normalize("NFC", text))   # also drops the digit-span markers
     text = _MD_LINK.sub(lambda m: m.group(1) if not URL_RE.fullmatch(m.group(1)) else "", text)
-    text = re.sub(r"[ \t]*[：:]?[ \t]*(" + URL_RE.pattern + ")",
-                  lambda m: download + m.group(1)[len(m.group(1).rstrip(".,;:!?'")):], text, flags=re.IGNORECASE)
-    text = re.sub(r"/[A-Za-z0-9_\-./]*\.(pdf|html?|docx?)\b", download, text)   # bare paths
+    text = re.sub(r"[ \t]*[：:]?[ \t]*(" + URL_RE.pattern + ")", lambda m: _url_words(m, english), text,
+                  flags=re.IGNORECASE)
+    text = re.sub(r"(?<![A-Za-z0-9])/[A-Za-z0-9_\-./]*\.(pdf|html?|docx?)\b",
+                  ", please download it from the website" if english else "，请登录网站下载", text)   # bare paths
     text = _EMOJI.sub("", text)
     text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
     text = _MD_HEADING.sub("", text)

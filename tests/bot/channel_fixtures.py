@@ -96,7 +96,12 @@ class SanicServer:
         from sanic import Sanic
 
         SanicServer._count += 1
-        self.app = Sanic(f"channel_test_{os.getpid()}_{SanicServer._count}")
+        class TestSanic(Sanic):
+            # Sanic 21.12 rewrites its HTTP protocol class at startup ("touchup"); a second
+            # app in the same process fails unless test mode keeps the original method.
+            test_mode = True
+
+        self.app = TestSanic(f"channel_test_{os.getpid()}_{SanicServer._count}")
         for prefix, bp in mounts.items():
             self.app.blueprint(bp, url_prefix=prefix)
         self.port = free_port()

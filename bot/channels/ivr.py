@@ -1,0 +1,664 @@
+"""Telephone (IVR) input channel: a JSON webhook for speech front ends.
+
+``POST /webhooks/ivr/webhook`` (``GET /webhooks/ivr/`` is a health check).
+The speech front end (Jambonz, Twilio, AudioCodes VoiceAI Connect, FreeSWITCH
+with an ASR, ...) does speech recognition and text-to-speech; an adapter on
+its side (or its native webhook, see the aliases) posts one JSON request per
+caller turn and speaks the JSON answer.
+
+Request (JSON object)
+---------------------
+=================  ==========================================================
+``call_id``        string, required. The call's id; Rasa ``sender_id`` (one
+                   conversation per call). Aliases: ``call_sid``, ``CallSid``.
+``caller``         the calling number (``+8613800138001`` or ``13800138001``),
+                   used for caller verification. Aliases: ``from``, ``From``.
+``event``          ``call_start`` | ``speech`` | ``dtmf`` | ``no_input`` |
+                   ``hangup``. Optional: inferred from ``digits`` (dtmf),
+                   ``transcript`` (speech), else ``no_input``. Jambonz's
+                   ``reason`` (``speechDetected``/``dtmfDetected``/``timeout``)
+                   is understood.
+``transcript``     the top recognition hypothesis. Alias ``SpeechResult``.
+``confidence``     0..1 of the top hypothesis; absent = trusted. Alias
+                   ``Confidence``.
+``alternatives``   n-best list: ``[{"transcript": str, "confidence": float}]``
+                   (Jambonz's ``speech.alternatives`` is read too).
+``digits``         DTMF keys pressed (``0-9``, ``*``, ``#``). Alias ``Digits``.
+=================  ==========================================================
+
+Response (JSON object)
+----------------------
+=================  ==========================================================
+``call_id``        echoed.
+``text``           plain speakable Chinese text (no URLs, emoji, markdown;
+                   long numbers spaced out digit by digit) for TTS without SSML.
+``ssml``           the same as ``<speak>...</speak>``; numbers in
+                   ``<say-as interpret-as="digits">``.
+``expect``         what to gather next, or null when the call leaves the bot:
+                   ``{"type": "speech"|"dtmf", "max_digits": n,
+                   "submit_key": "#"|null, "timeout_seconds": s,
+                   "allow_speech": bool}`` (``allow_speech``: with DTMF, speech
+                   is accepted too).
+``end_call``       true: hang up after speaking.
+``transfer``       null or ``{"number": "12333", "reason": ...}``: after speaking,
+                   transfer the call to a person (reasons: ``no_input``,
+                   ``verification_failed``, ``caller_request``, ``assistant``).
+=================  ==========================================================
+
+Errors: 400 ``{"error": ...}`` for a malformed request; 401 when a
+``webhook_secret`` is configured and the request does not carry it (header
+``X-IVR-Secret: <secret>`` or ``Authorization: Bearer <secret>``).
+
+What the channel does
+---------------------
+- Caller verification before any personal item: on ``call_start`` it asks for
+  the last four characters of the ID number (DTMF, ``*`` for X; spoken digits
+  are accepted), then the phone PIN (DTMF only: a spoken PIN is never passed
+  on), and calls the backend's ``POST /channels/ivr/verify`` with the caller
+  number. Later turns carry ``metadata.auth_token``. Callers may skip it and
+  just ask questions; when the assistant says a personal item needs
+  verification, the channel starts it and afterwards replays the request.
+- Three failed verifications, or three no-inputs in a row (two reprompts),
+  transfer the call to 12333. DTMF 0 (when no options are pending) transfers too.
+- Low recognition confidence (< ``confidence_threshold``, 0.6): the n-best
+  alternatives are scored against a small domain-term list (with pinyin
+  homophones: 设保 -> 社保, 停报 -> 停保), and the best one is confirmed first
+  ("您是说……吗？确认请按1，重说请按2").
+- Spoken digits are normalised (四四零三 -> 4403, 幺 -> 1, 叉 -> X; amounts via
+  cn2an: 三百元 -> 300元).
+- Buttons become spoken options ("确认请按1，取消请按2"); a DTMF digit maps back
+  to the button payload. A state-changing confirmation (an ``/affirm`` button)
+  must be given by key: a spoken "确认" is answered with the key prompt.
+- Replies: ``bot.channels.rendering.speech_render`` (for the ear; question
+  last). A reply saying it is transferring to a person ("转接人工") or a custom
+  payload ``{"ivr": {"transfer": "12333"}}`` / ``{"ivr": {"end_call": true}}``
+  sets the directives; a goodbye ("再见") ends the call.
+
+State is per process and per call (in memory, dropped on ``hangup`` or after
+``call_ttl_seconds``): run one Rasa process for this channel or route a call
+to one process.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
+from .rendering import SpokenReply, button_options, speech_render
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "ivr"
+HUMAN_NUMBER = "12333"
+
+# ---------------------------------------------------------------- prompts
+GREETING = "您好，这里是深圳社保智能语音服务。"
+ASK_ID = ("只咨询问题的话，可以直接说出来。办理个人业务需要先核实身份，"
+          "请用电话按键输入身份证号码的后四位，X请按星号键，输完请按井号键。")
+ASK_ID_AGAIN = "请输入身份证号码的后四位，X请按星号键，输完请按井号键。"
+ASK_PIN = "请输入电话服务密码，输完请按井号键。"
+PIN_BY_KEYPAD = "为了保护您的密码，请不要说出来。请用电话按键输入电话服务密码，输完请按井号键。"
+BAD_ID = "身份证号码后四位应该是4个字符，最后一位可以是X。请重新输入，X请按星号键，输完请按井号键。"
+BAD_PIN = "电话服务密码应该是4到12位数字。请重新输入，输完请按井号键。"
+VERIFIED = "身份验证成功。"
+VERIFY_FAILED = "身份验证没有通过。请重新输入身份证号码的后四位，X请按星号键，输完请按井号键。"
+VERIFY_UNAVAILABLE = "抱歉，身份验证系统暂时繁忙，现在只能为您解答问题。请问有什么可以帮您？"
+NO_CALLER = "没有获取到您的来电号码，暂时无法核实身份，只能为您解答问题。请问有什么可以帮您？"
+ASK_WHAT = "请问您要办理什么业务？"
+ANYTHING_ELSE = "请问还有什么可以帮您？"
+SKIPPED = "好的。请问有什么可以帮您？"
+NO_INPUT = "抱歉，没有听到您的声音。"
+HUMAN_HINT = "需要人工服务请按0。"
+TRANSFER = "正在为您转接人工服务，请稍候。"
+REPEAT = "好的，请再说一遍。"
+SAY_QUESTION = "请直接说出您的问题。转人工服务请按0。"
+BUSY = "抱歉，系统繁忙，请稍后再试。转人工服务请按0。"
+KEY_TO_CONFIRM = "为了确保安全，请用按键确认。"
+WRONG_KEY = "没有这个选项。"
+
+YES_WORDS = {"是", "是的", "对", "对的", "对呀", "对啊", "嗯", "嗯嗯", "确认", "确定", "好", "好的", "没错",
+             "可以", "是啊", "yes", "ok", "确认办理", "确认提交"}
+NO_WORDS = {"不是", "不对", "错了", "不是的", "重说", "不", "no", "说错了", "不对不对"}
+SKIP_WORDS = {"跳过", "不验证", "不用验证", "只咨询", "咨询", "我只是咨询", "咨询问题", "不用了"}
+
+# ---------------------------------------------------------------- speech normalisation
+
+# The small domain-term list for choosing among n-best alternatives (and fixing
+# the commonest homophones of these terms). The NLU pipeline has its own, fuller
+# normaliser; this one only has to pick the right hypothesis and read it back.
+DOMAIN_TERMS: Tuple[str, ...] = (
+    "社会保险", "养老保险", "医疗保险", "工伤保险", "失业保险", "生育保险", "灵活就业", "预申请",
+    "社保", "医保", "停保", "参保", "退保", "养老", "工伤", "失业", "生育", "少儿", "居保", "趸缴",
+    "延缴", "托收", "转出", "缴费", "缴纳", "保险", "停缴", "证明",
+)
+# Real words that sound like a term but are not it.
+PROTECTED = {"工商", "事业", "实业", "视野", "生意", "剩余", "一包", "眼角", "言教", "举报", "脱手", "世业",
+             "不交", "报销", "正名", "正明", "保鲜", "宝贝"}
+
+_DIGIT = {"零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+          "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_DIGIT_RUN = re.compile(r"(?<![十百千万亿])[零〇洞一幺二两三四五六七八九0-9]{3,}(?:[叉差xX](?![A-Za-z]))?(?![十百千万亿])")
+_UNIT_NUMBER = re.compile(r"(?<![零〇一二两三四五六七八九十百千万亿])[一二两三四五六七八九十][零一二两三四五六七八九十百千万]+")
+_SPOKEN_X = re.compile(r"(?<=\d)\s*[叉差xX](?![A-Za-z])")
+
+
+@lru_cache(maxsize=4096)
+def _pinyin(ch: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(ch, style=Style.NORMAL)[0] if "\u4e00" <= ch <= "\u9fff" else ch
+
+
+@lru_cache(maxsize=1)
+def _term_keys() -> Dict[Tuple[str, ...], str]:
+    return {tuple(_pinyin(c) for c in term): term for term in DOMAIN_TERMS}
+
+
+def normalise_digits(text: str) -> str:
+    """Spoken digit strings to digits (四四零三 -> 4403, 幺 -> 1, 叉 -> X after
+    digits); amounts with units through cn2an (三百元 -> 300元)."""
+    def run(m: "re.Match[str]") -> str:
+        value = "".join(_DIGIT.get(ch, ch) for ch in m.group(0))
+        return value[:-1] + "X" if value[-1] in "叉差xX" else value
+
+    text = _DIGIT_RUN.sub(run, text)
+
+    def units(m: "re.Match[str]") -> str:
+        expr = m.group(0)
+        if len(expr) < 2 or not re.search("[十百千万]", expr):
+            return expr
+        try:
+            import cn2an
+
+            return str(cn2an.cn2an(expr.replace("两", "二"), "smart"))
+        except Exception:   # not a number after all (十二三个): leave it
+            return expr
+
+    text = _UNIT_NUMBER.sub(units, text)
+    return _SPOKEN_X.sub("X", text)
+
+
+def correct_terms(text: str) -> Tuple[str, int]:
+    """Fix homophones of the domain terms; returns the text and how many terms it holds."""
+    keys = _term_keys()
+    chars = list(text)
+    sounds = [_pinyin(c) for c in chars]
+    i = 0
+    while i < len(chars):
+        for size in (4, 3, 2):
+            if i + size > len(chars):
+                continue
+            window = "".join(chars[i:i + size])
+            term = keys.get(tuple(sounds[i:i + size]))
+            if term and window != term and window not in PROTECTED:
+                chars[i:i + size] = list(term)
+                i += size - 1
+                break
+        i += 1
+    fixed = "".join(chars)
+    hits = 0
+    rest = fixed
+    for term in sorted(DOMAIN_TERMS, key=len, reverse=True):
+        if term in rest:
+            hits += rest.count(term)
+            rest = rest.replace(term, "\u3000")
+    return fixed, hits
+
+
+def normalise_transcript(text: str) -> str:
+    text = re.sub(r"\s+", " ", (text or "").strip())
+    text, _ = correct_terms(normalise_digits(text))
+    return text
+
+
+def spoken_code(text: str) -> str:
+    """What a caller said or keyed as an ID tail: digits and X only."""
+    value = normalise_digits(text or "").upper().replace("*", "X")
+    return re.sub(r"[^0-9X]", "", value)
+
+
+def normalise_phone(value: Any) -> str:
+    digits = re.sub(r"[^\d+]", "", str(value or ""))
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits.lstrip("+")
+
+
+def _word(text: str) -> str:
+    return re.sub(r"[\s。，,.!！?？~～]", "", text or "").lower()
+
+
+# ---------------------------------------------------------------- request parsing
+
+
+@dataclass
+class Inbound:
+    call_id: str
+    caller: str = ""
+    event: str = "speech"
+    transcript: str = ""
+    confidence: Optional[float] = None
+    alternatives: List[Tuple[str, Optional[float]]] = field(default_factory=list)
+    digits: str = ""
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _float(value: Any) -> Optional[float]:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if 0.0 <= f <= 1.0 else None
+
+
+def parse_request(body: Any) -> Inbound:
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    call_id = body.get("call_id") or body.get("call_sid") or body.get("CallSid") or body.get("callSid")
+    if not isinstance(call_id, str) or not call_id.strip() or len(call_id) > 128:
+        raise BadRequest("call_id is required (a string of at most 128 characters)")
+    caller = normalise_phone(body.get("caller") or body.get("from") or body.get("From") or "")
+    speech = body.get("speech") if isinstance(body.get("speech"), dict) else {}
+    alternatives: List[Tuple[str, Optional[float]]] = []
+    for alt in (body.get("alternatives") or speech.get("alternatives") or []):
+        if isinstance(alt, dict) and isinstance(alt.get("transcript"), str):
+            alternatives.append((alt["transcript"][:500], _float(alt.get("confidence"))))
+    transcript = body.get("transcript", body.get("SpeechResult"))
+    confidence = _float(body.get("confidence", body.get("Confidence")))
+    if transcript is None and alternatives:
+        (transcript, confidence), alternatives = alternatives[0], alternatives[1:]
+    elif alternatives and alternatives[0][0] == transcript:
+        alternatives = alternatives[1:]
+    if transcript is not None and not isinstance(transcript, str):
+        raise BadRequest("transcript must be a string")
+    digits = body.get("digits", body.get("Digits", body.get("dtmf")))
+    digits = "" if digits is None else str(digits).strip()
+    if not re.fullmatch(r"[0-9*#]{0,32}", digits):
+        raise BadRequest("digits: 0-9, * and # only")
+    event = str(body.get("event") or body.get("type") or "").lower().replace("-", "_")
+    reason = str(body.get("reason") or "")
+    if not event:
+        if reason == "timeout":
+            event = "no_input"
+        elif digits:
+            event = "dtmf"
+        elif transcript and transcript.strip():
+            event = "speech"
+        else:
+            event = "no_input"
+    if event not in ("call_start", "speech", "dtmf", "no_input", "hangup"):
+        raise BadRequest(f"unknown event {event!r}")
+    return Inbound(call_id=call_id.strip(), caller=caller, event=event, transcript=(transcript or "")[:500],
+                   confidence=confidence, alternatives=alternatives[:10], digits=digits)
+
+
+# ---------------------------------------------------------------- per call state
+
+IDLE, ID_LAST4, PIN, HEARD = "idle", "id_last4", "pin", "confirm_heard"
+
+
+@dataclass
+class _Call:
+    call_id: str
+    caller: str = ""
+    token: Optional[str] = None
+    stage: str = IDLE
+    id_last4: Optional[str] = None
+    failures: int = 0
+    no_input: int = 0
+    buttons: List[Dict[str, Any]] = field(default_factory=list)
+    confirmation: bool = False
+    heard: Optional[str] = None
+    deferred: Optional[str] = None
+    last: Optional[Dict[str, Any]] = None
+    reprompt: Optional[Tuple[str, Optional[Dict[str, Any]]]] = None   # what to say again after no input
+    started: float = field(default_factory=time.monotonic)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class IVROutput(CollectingOutputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+
+def _speech_expect(timeout: float = 8) -> Dict[str, Any]:
+    return {"type": "speech", "max_digits": None, "submit_key": None, "timeout_seconds": timeout,
+            "allow_speech": True}
+
+
+def _dtmf_expect(max_digits: int, submit_key: Optional[str] = "#", timeout: float = 10,
+                 allow_speech: bool = True) -> Dict[str, Any]:
+    return {"type": "dtmf", "max_digits": max_digits, "submit_key": submit_key, "timeout_seconds": timeout,
+            "allow_speech": allow_speech}
+
+
+class IVRInput(InputChannel):
+    """Phone channel (see the module docstring for the JSON schema)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
+        credentials = dict(credentials or {})
+        known = {"backend_url", "service_key", "webhook_secret", "confidence_threshold", "max_no_input",
+                 "max_failures", "transfer_number", "call_ttl_seconds", "greeting"}
+        unknown = set(credentials) - known
+        if unknown:
+            log.warning("ivr credentials: ignoring unknown keys %s", sorted(unknown))
+        return cls(**{k: v for k, v in credentials.items() if k in known})
+
+    def __init__(self, backend_url: Optional[str] = None, service_key: Optional[str] = None,
+                 webhook_secret: Optional[str] = None, confidence_threshold: float = 0.6,
+                 max_no_input: int = 3, max_failures: int = 3, transfer_number: str = HUMAN_NUMBER,
+                 call_ttl_seconds: float = 7200, greeting: Optional[str] = None) -> None:
+        self.backend = ChannelBackend(backend_url, service_key)
+        self.webhook_secret = str(webhook_secret) if webhook_secret else None
+        if not self.webhook_secret:
+            log.warning("ivr: no webhook_secret configured; anyone who can reach the webhook can call it")
+        self.threshold = float(confidence_threshold)
+        self.max_no_input = int(max_no_input)
+        self.max_failures = int(max_failures)
+        self.transfer_number = str(transfer_number)
+        self.call_ttl = float(call_ttl_seconds)
+        self.greeting = greeting or GREETING
+        self._calls: Dict[str, _Call] = {}
+
+    # ------------------------------------------------------------ Rasa hooks
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint(f"ivr_webhook_{id(self)}", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            try:
+                body = request.json
+            except Exception:   # sanic raises on invalid JSON
+                body = None
+            try:
+                inbound = parse_request(body)
+            except BadRequest as err:
+                return response.json({"error": str(err)}, status=400)
+            return response.json(await self.handle(inbound, on_new_message), ensure_ascii=False)
+
+        return bp
+
+    def _authorised(self, request: Request) -> bool:
+        if not self.webhook_secret:
+            return True
+        given = request.headers.get("x-ivr-secret") or ""
+        auth = request.headers.get("authorization") or ""
+        if not given and auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        return hmac.compare_digest(given.encode(), self.webhook_secret.encode())
+
+    # ------------------------------------------------------------ one request
+    def _call(self, inbound: Inbound) -> _Call:
+        now = time.monotonic()
+        for key in [k for k, c in self._calls.items() if now - c.started > self.call_ttl and not c.lock.locked()]:
+            del self._calls[key]
+        call = self._calls.get(inbound.call_id)
+        if call is None:
+            call = self._calls[inbound.call_id] = _Call(inbound.call_id, caller=inbound.caller)
+        elif inbound.caller and not call.caller:
+            call.caller = inbound.caller
+        return call
+
+    async def handle(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
+        if inbound.event == "hangup":
+            self._calls.pop(inbound.call_id, None)
+            return {"call_id": inbound.call_id, "text": "", "ssml": "<speak></speak>", "expect": None,
+                    "end_call": True, "transfer": None}
+        call = self._call(inbound)
+        async with call.lock:
+            log.info("ivr call event=%s stage=%s", inbound.event, call.stage)
+            if inbound.event == "call_start":
+                return self._start(call)
+            if inbound.event == "no_input" or (inbound.event == "speech" and not inbound.transcript.strip()
+                                               and not inbound.digits):
+                return self._no_input(call)
+            call.no_input = 0
+            if inbound.digits:
+                return await self._dtmf(call, inbound.digits, on_new_message)
+            return await self._speech(call, inbound, on_new_message)
+
+    def _answer(self, call: _Call, spoken: SpokenReply, expect: Optional[Dict[str, Any]],
+                end_call: bool = False, transfer: Optional[str] = None,
+                reprompt: Optional[str] = None) -> Dict[str, Any]:
+        body = {"call_id": call.call_id, "text": spoken.text, "ssml": spoken.ssml, "expect": expect,
+                "end_call": end_call,
+                "transfer": {"number": self.transfer_number, "reason": transfer} if transfer else None}
+        call.last = body
+        call.reprompt = (reprompt or spoken.text, expect) if expect else None
+        return body
+
+    def _say(self, call: _Call, text: str, expect: Optional[Dict[str, Any]], **kwargs: Any) -> Dict[str, Any]:
+        return self._answer(call, speech_render([{"text": text}]), expect, **kwargs)
+
+    def _transfer(self, call: _Call, reason: str) -> Dict[str, Any]:
+        call.stage = IDLE
+        return self._say(call, TRANSFER, None, transfer=reason)
+
+    def _start(self, call: _Call) -> Dict[str, Any]:
+        call.stage, call.failures, call.no_input, call.token = IDLE, 0, 0, None
+        if not call.caller:
+            return self._say(call, self.greeting + NO_CALLER, _speech_expect())
+        call.stage = ID_LAST4
+        return self._say(call, self.greeting + ASK_ID, _dtmf_expect(4, "#", timeout=15), reprompt=ASK_ID)
+
+    def _no_input(self, call: _Call) -> Dict[str, Any]:
+        """Say again what to do (short), twice; then a person takes over."""
+        call.no_input += 1
+        if call.no_input >= self.max_no_input:
+            return self._transfer(call, "no_input")
+        prompt, expect = call.reprompt or (ANYTHING_ELSE, _speech_expect())
+        hint = HUMAN_HINT if call.no_input == self.max_no_input - 1 and call.stage not in (PIN,) else ""
+        spoken = speech_render([{"text": NO_INPUT + hint + prompt}], english=False)
+        body = {"call_id": call.call_id, "text": spoken.text, "ssml": spoken.ssml, "expect": expect,
+                "end_call": False, "transfer": None}
+        call.last = body   # the reprompt itself stays what it was
+        return body
+
+    # ------------------------------------------------------------ keys
+    async def _dtmf(self, call: _Call, digits: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+                    ) -> Dict[str, Any]:
+        keys = digits.rstrip("#")
+        if call.stage == ID_LAST4:
+            return self._id_entry(call, keys.replace("*", "X"))
+        if call.stage == PIN:
+            return await self._pin_entry(call, keys, on_new_message)
+        if call.stage == HEARD:
+            if keys == "1":
+                heard, call.heard, call.stage = call.heard or "", None, IDLE
+                return await self._to_rasa(call, heard, on_new_message)
+            if keys == "2":
+                call.heard, call.stage = None, IDLE
+                return self._say(call, REPEAT, _speech_expect())
+            return self._say(call, WRONG_KEY + "确认请按1，重说请按2。", _dtmf_expect(1, None))
+        if keys == "0":
+            return self._transfer(call, "caller_request")
+        if not call.token and call.caller and not call.buttons and digits.endswith("#") and len(keys) == 4:
+            return self._id_entry(call, keys.replace("*", "X"))   # keyed the ID tail after skipping
+        if call.buttons:
+            if keys.isdigit() and 1 <= int(keys) <= len(call.buttons):
+                button = call.buttons[int(keys) - 1]
+                payload = str(button.get("payload") or button.get("title") or "")
+                return await self._to_rasa(call, payload, on_new_message)
+            options = speech_render([{"text": WRONG_KEY, "buttons": call.buttons}])
+            return self._answer(call, options, _dtmf_expect(1, None, allow_speech=not call.confirmation))
+        return self._say(call, SAY_QUESTION, _speech_expect())
+
+    def _id_entry(self, call: _Call, value: str) -> Dict[str, Any]:
+        value = value.upper()
+        if len(value) in (15, 18):          # the whole ID number was given: its tail
+            value = value[-4:]
+        if not re.fullmatch(r"\d{3}[\dX]", value):
+            call.failures += 1
+            if call.failures >= self.max_failures:
+                return self._transfer(call, "verification_failed")
+            return self._say(call, BAD_ID, _dtmf_expect(4, "#", timeout=15))
+        call.id_last4, call.stage = value, PIN
+        return self._say(call, ASK_PIN, _dtmf_expect(12, "#", timeout=15, allow_speech=False))
+
+    async def _pin_entry(self, call: _Call, pin: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+                         ) -> Dict[str, Any]:
+        if not re.fullmatch(r"\d{4,12}", pin):
+            call.failures += 1
+            if call.failures >= self.max_failures:
+                return self._transfer(call, "verification_failed")
+            return self._say(call, BAD_PIN, _dtmf_expect(12, "#", timeout=15, allow_speech=False))
+        id_last4, call.id_last4 = call.id_last4 or "", None
+        try:
+            result = await self.backend.verify_caller(call.caller, id_last4, pin)
+        except (BackendUnavailable, BackendRefusal) as err:
+            log.warning("ivr: caller verification unavailable (%s)", err)
+            call.stage = IDLE
+            return self._say(call, VERIFY_UNAVAILABLE, _speech_expect())
+        if not result or not result.get("token"):
+            call.failures += 1
+            log.info("ivr: caller verification failed (%d)", call.failures)
+            if call.failures >= self.max_failures:
+                return self._transfer(call, "verification_failed")
+            call.stage = ID_LAST4
+            return self._say(call, VERIFY_FAILED, _dtmf_expect(4, "#", timeout=15))
+        call.token, call.stage, call.failures = str(result["token"]), IDLE, 0
+        log.info("ivr: caller verified")
+        if call.deferred:
+            deferred, call.deferred = call.deferred, None
+            return await self._to_rasa(call, deferred, on_new_message, prefix=VERIFIED)
+        return self._say(call, VERIFIED + ASK_WHAT, _speech_expect())
+
+    # ------------------------------------------------------------ speech
+    async def _speech(self, call: _Call, inbound: Inbound,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
+        raw = inbound.transcript
+        word = _word(raw)
+        if call.stage == PIN:
+            # Never pass a spoken PIN on (not to Rasa, not to a log line).
+            return self._say(call, PIN_BY_KEYPAD, _dtmf_expect(12, "#", timeout=15, allow_speech=False))
+        if call.stage == ID_LAST4:
+            code = spoken_code(raw)
+            if len(code) in (4, 15, 18):
+                return self._id_entry(call, code)
+            call.stage = IDLE      # a question instead: answer it unverified
+            if word in SKIP_WORDS:
+                return self._say(call, SKIPPED, _speech_expect())
+        if call.stage == HEARD:
+            if word in YES_WORDS:
+                heard, call.heard, call.stage = call.heard or "", None, IDLE
+                return await self._to_rasa(call, heard, on_new_message)
+            call.heard, call.stage = None, IDLE
+            if word in NO_WORDS:
+                return self._say(call, REPEAT, _speech_expect())
+        if call.buttons and call.confirmation and word in YES_WORDS:
+            options = speech_render([{"text": KEY_TO_CONFIRM, "buttons": call.buttons}])
+            return self._answer(call, options, _dtmf_expect(1, None, allow_speech=False))
+        text, confident = self._best_hypothesis(inbound)
+        if not confident:
+            call.heard, call.stage = text, HEARD
+            prompt = speech_render([{"text": f"您是说“{text}”吗？",
+                                     "buttons": [{"title": "确认", "payload": "1"}, {"title": "重说", "payload": "2"}]}],
+                                   english=False)
+            return self._answer(call, prompt, _dtmf_expect(1, None))
+        return await self._to_rasa(call, text, on_new_message)
+
+    def _best_hypothesis(self, inbound: Inbound) -> Tuple[str, bool]:
+        """The text to use and whether it is confident enough to use without asking."""
+        top = normalise_transcript(inbound.transcript)
+        if inbound.confidence is None or inbound.confidence >= self.threshold:
+            return top, True
+        best, best_score, best_conf = top, -1.0, inbound.confidence
+        for text, conf in [(inbound.transcript, inbound.confidence)] + list(inbound.alternatives):
+            fixed, hits = correct_terms(normalise_digits(re.sub(r"\s+", " ", text.strip())))
+            if not fixed:
+                continue
+            score = (conf or 0.0) + 0.25 * min(hits, 3)
+            if score > best_score:
+                best, best_score, best_conf = fixed, score, conf or 0.0
+        return best, best_conf >= self.threshold
+
+    # ------------------------------------------------------------ Rasa
+    async def _to_rasa(self, call: _Call, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                       prefix: str = "") -> Dict[str, Any]:
+        metadata: Dict[str, Any] = {"channel": CHANNEL, "caller_verified": bool(call.token)}
+        if call.token:
+            metadata["auth_token"] = call.token
+        collector = IVROutput()
+        try:
+            await on_new_message(UserMessage(text, collector, call.call_id, input_channel=self.name(),
+                                             metadata=metadata))
+        except Exception:
+            log.exception("ivr turn failed")
+            call.buttons = []
+            return self._say(call, BUSY, _speech_expect())
+        messages = collector.messages
+        texts = [str(m.get("text") or "") for m in messages]
+        wants_verification = any("身份验证" in t or "验证身份" in t or "caller verification" in t for t in texts)
+        suffix = ""
+        if wants_verification and call.caller and not text.startswith("/"):
+            call.token, call.deferred, call.stage = None, text, ID_LAST4
+            suffix = ASK_ID_AGAIN
+        spoken = speech_render(messages, prefix=prefix, suffix=suffix)
+        call.buttons, call.confirmation = list(spoken.buttons), spoken.confirmation
+        transfer = spoken.directives.get("transfer")
+        if transfer or "转接人工" in spoken.text or "Transferring you to an agent" in spoken.text:
+            call.buttons = []
+            return self._answer(call, spoken, None, transfer="assistant")
+        end_call = bool(spoken.directives.get("end_call")) or bool(
+            re.search(r"(再见|goodbye)[。！!.]?$", spoken.text, re.IGNORECASE))
+        if end_call:
+            return self._answer(call, spoken, None, end_call=True)
+        if call.stage == ID_LAST4:
+            return self._answer(call, spoken, _dtmf_expect(4, "#", timeout=15), reprompt=ASK_ID_AGAIN)
+        if spoken.buttons:
+            return self._answer(call, spoken, _dtmf_expect(1, None, allow_speech=not spoken.confirmation),
+                                reprompt=button_options(spoken.buttons))
+        questions = re.findall(r"[^。！？!?；]*[？?]", spoken.text)
+        if not spoken.text or not questions:
+            spoken = speech_render(messages, prefix=prefix, suffix=ANYTHING_ELSE)
+            questions = [ANYTHING_ELSE]
+        return self._answer(call, spoken, _speech_expect(), reprompt=questions[-1])
+
+
+def spoken_problems(text: str) -> List[str]:
+    """What a listener could not hear as meant: URLs, emoji, markdown (for tests and checks).
+
+    SSML tags are allowed in ``text`` (pass the SSML); characters inside tags are not checked.
+    """
+    outside = re.sub(r"<[^>]+>", "", text)
+    problems = []
+    if re.search(r"https?:|www\.|\.pdf|\.html?", outside, re.IGNORECASE):
+        problems.append("url")
+    from .rendering import _EMOJI   # noqa: WPS450 - the same emoji set the renderer removes
+
+    if _EMOJI.search(outside):
+        problems.append("emoji")
+    if re.search(r"[*#\[\]()]", outside):
+        problems.append("markdown")
+    return problems

@@ -1,0 +1,397 @@
+"""The phone (IVR) channel, replaying what speech front ends send.
+
+Recorded-style turns: transcripts with homophone errors (设保, 停报), low
+confidence with n-best alternatives, DTMF, spoken digits, no-input and hangup
+events. Caller verification runs against a REAL backend process. A fake
+``on_new_message`` plays Rasa (no trained model); the identity prompt it
+returns is the actions' own text (``bot.actions.identity.login_help``), so the
+channel's hand-over to verification is checked against what the actions say.
+Every spoken answer is checked for anything unspeakable.
+"""
+from __future__ import annotations
+
+import sys
+from itertools import count
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import requests
+
+pytest.importorskip("rasa")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from channel_fixtures import PHONE_PIN, SERVICE_KEY, FakeBot, SanicServer, id_number, start_backend  # noqa: E402
+
+from bot.channels.ivr import (IVRInput, normalise_digits, normalise_phone, normalise_transcript,  # noqa: E402
+                              parse_request, spoken_code, spoken_problems)
+from bot.channels.rendering import speech_render  # noqa: E402
+
+try:
+    from bot.actions.identity import login_help
+    LOGIN_HELP_PHONE = login_help("zh", "phone")
+except Exception:   # the actions package is another engineer's: fall back to its current wording
+    LOGIN_HELP_PHONE = ("查询或办理个人业务前，需要先确认您的身份。请先按语音提示完成来电身份验证，验证后就可以办理。"
+                        "不登录也可以向我咨询政策和办事问题。")
+
+SECRET = "ivr-test-secret"
+ZHANGWEI_PHONE = "+8613800138001"
+ZHANGWEI_TAIL = id_number("440304", "19880512", 131)[-4:]
+CONFIRM_BUTTONS = [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}]
+CONFIRM_TEXT = "请确认：为李小明（4403**********111X）办理“少儿医保停保”，停保月份2026-12。确认后将在网上直接办结。确认办理吗？"
+DONE_TEXT = ("**已办结**：少儿医保停保（李小明）。😀\n业务流水号：20261127000123\n预申请号：YS2026000012347\n"
+             "打印申请表：http://127.0.0.1:8000/pre-applications/YS2026000012347/form.pdf\n"
+             "详情见 [办事指南](https://si.example.org/guide)，咨询请拨打12333或0755-12345678。")
+HANDOFF_TEXT = ("好的，为您转人工服务：请拨打人力资源和社会保障服务热线 12333，人工客服会帮您处理。"
+                "也可以到现场办理：携带身份证件到任一深圳市社会保险基金管理局服务窗口办理（工作日 9:00-17:00）。"
+                "正在为您转接人工，请稍候。")
+
+_calls = count(1)
+
+
+def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
+    personal = "停保" in text or text.startswith("/stop")
+    if personal and not metadata.get("auth_token"):
+        return [("text", LOGIN_HELP_PHONE)]
+    if personal:
+        return [("buttons", CONFIRM_TEXT, CONFIRM_BUTTONS)]
+    if text == "/affirm":
+        return [("text", DONE_TEXT)] if metadata.get("auth_token") else [("text", LOGIN_HELP_PHONE)]
+    if text == "/cancel":
+        return [("text", "好的，已取消，没有做任何更改。")]
+    if "怎么交" in text:
+        return [("text", "## 缴费方式\n* 网上缴费：登录 https://si.example.org 👍\n* 银行代扣：每月15日扣款。")]
+    if "人工" in text:
+        return [("text", HANDOFF_TEXT)]
+    if "再见" in text:
+        return [("text", "感谢使用，再见！")]
+    if text == "boom":
+        return [("raise",)]
+    return [("text", f"您说的是{text}。")]
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from start_backend(tmp_path_factory.mktemp("ivr_backend"))
+
+
+@pytest.fixture(scope="module")
+def bot() -> FakeBot:
+    return FakeBot(script)
+
+
+@pytest.fixture(scope="module")
+def server(backend_url: str, bot: FakeBot) -> Iterator[SanicServer]:
+    channel = IVRInput.from_credentials({"backend_url": backend_url, "service_key": SERVICE_KEY,
+                                         "webhook_secret": SECRET})
+    srv = SanicServer({"/webhooks/ivr": channel.blueprint(bot)}).start()
+    yield srv
+    srv.stop()
+
+
+class Call:
+    """One phone call as the front end sees it."""
+
+    def __init__(self, server: SanicServer, caller: Optional[str] = ZHANGWEI_PHONE) -> None:
+        self.server = server
+        self.call_id = f"call-{next(_calls)}"
+        self.caller = caller
+        self.log: List[Dict[str, Any]] = []
+
+    def send(self, **fields: Any) -> Dict[str, Any]:
+        body = {"call_id": self.call_id, **fields}
+        if self.caller:
+            body["caller"] = self.caller
+        resp = requests.post(self.server.url + "/webhooks/ivr/webhook", json=body,
+                             headers={"X-IVR-Secret": SECRET}, timeout=20)
+        assert resp.status_code == 200, resp.text
+        out = resp.json()
+        assert_speakable(out)
+        self.log.append(out)
+        return out
+
+    def start(self) -> Dict[str, Any]:
+        return self.send(event="call_start")
+
+    def say(self, transcript: str, confidence: Optional[float] = 0.92, alternatives: Optional[list] = None
+            ) -> Dict[str, Any]:
+        fields: Dict[str, Any] = {"event": "speech", "transcript": transcript}
+        if confidence is not None:
+            fields["confidence"] = confidence
+        if alternatives:
+            fields["alternatives"] = alternatives
+        return self.send(**fields)
+
+    def keys(self, digits: str) -> Dict[str, Any]:
+        return self.send(event="dtmf", digits=digits)
+
+    def verify(self, tail: str = ZHANGWEI_TAIL, pin: str = PHONE_PIN) -> Dict[str, Any]:
+        out = self.keys(tail.replace("X", "*") + "#")
+        assert "密码" in out["text"] and out["expect"]["type"] == "dtmf"
+        return self.keys(pin + "#")
+
+
+def assert_speakable(out: Dict[str, Any]) -> None:
+    assert spoken_problems(out["text"]) == [], out["text"]
+    assert spoken_problems(out["ssml"]) == [], out["ssml"]
+    assert out["ssml"].startswith("<speak>") and out["ssml"].endswith("</speak>")
+
+
+# ---------------------------------------------------------------- protocol
+
+
+def test_requests_are_checked(server: SanicServer) -> None:
+    url = server.url + "/webhooks/ivr/webhook"
+    assert requests.post(url, json={"call_id": "x", "event": "call_start"}, timeout=5).status_code == 401
+    assert requests.post(url, json={"call_id": "x"}, headers={"X-IVR-Secret": "wrong"}, timeout=5).status_code == 401
+    ok = {"Authorization": f"Bearer {SECRET}"}
+    assert requests.post(url, json={"event": "call_start"}, headers=ok, timeout=5).status_code == 400
+    assert requests.post(url, json={"call_id": "x", "digits": "12;3"}, headers=ok, timeout=5).status_code == 400
+    assert requests.post(url, data=b"not json", headers=ok, timeout=5).status_code == 400
+    assert requests.get(server.url + "/webhooks/ivr/", timeout=5).json() == {"status": "ok"}
+
+
+def test_call_start_asks_for_the_id_tail_by_key(server: SanicServer) -> None:
+    out = Call(server).start()
+    assert out["text"].startswith("您好")
+    assert "身份证号码的后四位" in out["text"] and "星号键" in out["text"] and "井号键" in out["text"]
+    assert out["text"].endswith("输完请按井号键。")        # the thing to do comes last
+    assert out["expect"] == {"type": "dtmf", "max_digits": 4, "submit_key": "#", "timeout_seconds": 15,
+                             "allow_speech": True}
+    assert out["end_call"] is False and out["transfer"] is None
+
+
+def test_withheld_caller_number_answers_questions_only(server: SanicServer, bot: FakeBot) -> None:
+    call = Call(server, caller=None)
+    out = call.start()
+    assert "来电号码" in out["text"] and out["expect"]["type"] == "speech"
+    call.say("我要停保")
+    assert "auth_token" not in bot.last(call.call_id)["metadata"]
+
+
+# ---------------------------------------------------------------- verification (real backend)
+
+
+def test_verification_then_token_in_metadata_and_dtmf_confirmation(server: SanicServer, bot: FakeBot,
+                                                                   backend_url: str) -> None:
+    call = Call(server)
+    call.start()
+    out = call.verify()
+    assert out["text"] == "身份验证成功。请问您要办理什么业务？"
+    assert out["expect"]["type"] == "speech"
+
+    out = call.say("我要给孩子停保")
+    got = bot.last(call.call_id)
+    assert got["sender_id"] == call.call_id and got["input_channel"] == "ivr"
+    assert got["metadata"]["channel"] == "ivr"
+    token = got["metadata"]["auth_token"]
+    me = requests.get(f"{backend_url}/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert me.status_code == 200 and me.json()["name"] == "张伟"
+    # the confirmation: spoken for the ear, question then the key options last
+    assert out["text"].endswith("确认办理吗？确认请按1，取消请按2。")
+    assert "尾号1 1 1X" in out["text"] and "2026年12月" in out["text"]
+    assert out["expect"] == {"type": "dtmf", "max_digits": 1, "submit_key": None, "timeout_seconds": 10,
+                             "allow_speech": False}
+
+    # a state-changing item is confirmed by key only
+    out = call.say("确认")
+    assert "按键确认" in out["text"] and out["text"].endswith("确认请按1，取消请按2。")
+    assert bot.texts(call.call_id)[-1] == "我要给孩子停保"
+
+    out = call.keys("1")
+    assert bot.last(call.call_id)["text"] == "/affirm"
+    assert "请登录网站下载" in out["text"]
+    assert '<say-as interpret-as="digits">20261127000123</say-as>' in out["ssml"]
+    assert 'Y S <say-as interpret-as="digits">2026000012347</say-as>' in out["ssml"]
+    assert '<say-as interpret-as="digits">12333</say-as>' in out["ssml"]
+    assert '<say-as interpret-as="digits">0755</say-as>，<say-as interpret-as="digits">12345678</say-as>' in out["ssml"]
+    assert "2 0 2 6 1 1 2 7 0 0 0 1 2 3" in out["text"]     # plain text: digit by digit too
+    assert out["text"].endswith("请问还有什么可以帮您？")
+
+
+def test_spoken_id_tail_and_homophones(server: SanicServer, bot: FakeBot) -> None:
+    spoken = {"0": "零", "1": "幺", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八",
+              "9": "九", "X": "叉"}
+    call = Call(server)
+    call.start()
+    out = call.say("".join(spoken[c] for c in ZHANGWEI_TAIL), confidence=0.81)
+    assert "电话服务密码" in out["text"] and out["expect"]["allow_speech"] is False
+    out = call.keys(PHONE_PIN + "#")
+    assert out["text"].startswith("身份验证成功")
+    call.say("设保怎么交")
+    assert bot.last(call.call_id)["text"] == "社保怎么交"
+    call.say("我要停报")
+    assert bot.last(call.call_id)["text"] == "我要停保"
+    assert bot.last(call.call_id)["metadata"].get("auth_token")
+
+
+def test_spoken_pin_is_never_passed_on(server: SanicServer, bot: FakeBot) -> None:
+    call = Call(server)
+    call.start()
+    call.keys(ZHANGWEI_TAIL.replace("X", "*") + "#")
+    out = call.say("二零二六一一")
+    assert "请不要说出来" in out["text"] and out["expect"]["type"] == "dtmf"
+    assert bot.texts(call.call_id) == []
+    assert call.keys(PHONE_PIN + "#")["text"].startswith("身份验证成功")
+
+
+def test_failed_verification_three_times_transfers_to_12333(server: SanicServer, bot: FakeBot) -> None:
+    call = Call(server)
+    call.start()
+    out = call.verify(pin="000000")
+    assert "没有通过" in out["text"] and out["transfer"] is None
+    out = call.verify(tail="0000")
+    assert "没有通过" in out["text"]
+    out = call.verify(pin="123456")
+    assert out["transfer"] == {"number": "12333", "reason": "verification_failed"}
+    assert out["expect"] is None and "转接人工" in out["text"]
+    assert bot.texts(call.call_id) == []
+
+
+def test_unverified_personal_item_starts_verification_and_replays_the_request(server: SanicServer,
+                                                                              bot: FakeBot) -> None:
+    call = Call(server)
+    call.start()
+    out = call.say("设保怎么交")                  # a question instead of keys: answered, unverified
+    assert "auth_token" not in bot.last(call.call_id)["metadata"]
+    assert out["text"] == "缴费方式。网上缴费：登录网站。银行代扣：每月15日扣款。请问还有什么可以帮您？"
+    out = call.say("我要停保")
+    assert "身份验证" in out["text"] and out["text"].endswith("输完请按井号键。")
+    assert out["expect"]["type"] == "dtmf" and out["expect"]["max_digits"] == 4
+    out = call.verify()
+    assert out["text"].startswith("身份验证成功。") and out["text"].endswith("确认请按1，取消请按2。")
+    assert bot.texts(call.call_id) == ["社保怎么交", "我要停保", "我要停保"]
+    assert bot.last(call.call_id)["metadata"].get("auth_token")
+
+
+# ---------------------------------------------------------------- recognition
+
+
+def test_low_confidence_is_confirmed_using_the_nbest_and_domain_terms(server: SanicServer, bot: FakeBot) -> None:
+    call = Call(server)
+    call.start()
+    call.say("只咨询")
+    out = call.say("我要挺好", confidence=0.41,
+                   alternatives=[{"transcript": "我要停报", "confidence": 0.38},
+                                 {"transcript": "我要听好", "confidence": 0.2}])
+    assert out["text"] == "您是说“我要停保”吗？确认请按1，重说请按2。"
+    assert out["expect"]["type"] == "dtmf"
+    assert bot.texts(call.call_id) == []
+    call.keys("1")
+    assert bot.texts(call.call_id) == ["我要停保"]
+
+    out = call.say("社保转储", confidence=0.3)
+    assert out["text"] == "您是说“社保转出”吗？确认请按1，重说请按2。"
+    assert call.keys("2")["text"] == "好的，请再说一遍。"
+    out = call.say("医保怎么交", confidence=0.5)
+    assert call.say("是的")["text"] != out["text"]
+    assert bot.texts(call.call_id) == ["我要停保", "医保怎么交"]
+
+
+def test_no_input_reprompts_twice_then_transfers(server: SanicServer) -> None:
+    call = Call(server)
+    first = call.start()
+    out = call.send(event="no_input")
+    assert out["text"] == "抱歉，没有听到您的声音。" + first["text"].split("。", 1)[1]    # the prompt, no greeting
+    assert out["expect"] == first["expect"]
+    out = call.send(reason="timeout")             # Jambonz-style: no event, reason=timeout
+    assert out["text"].startswith("抱歉，没有听到您的声音。需要人工服务请按0。") and out["transfer"] is None
+    assert out["text"].endswith("输完请按井号键。")
+    out = call.send(event="no_input")
+    assert out["transfer"] == {"number": "12333", "reason": "no_input"}
+    assert out["expect"] is None
+
+
+def test_no_input_counter_resets_after_an_answer_and_reprompts_are_short(server: SanicServer) -> None:
+    call = Call(server)
+    call.start()
+    call.send(event="no_input")
+    call.send(event="no_input")
+    call.say("只咨询")
+    call.verify()
+    call.say("我要停保")
+    out = call.send(event="no_input")
+    assert out["text"] == "抱歉，没有听到您的声音。确认请按1，取消请按2。"
+    assert call.send(event="no_input")["transfer"] is None
+    call.keys("2")
+    assert call.send(event="no_input")["text"] == "抱歉，没有听到您的声音。请问还有什么可以帮您？"
+
+
+def test_handoff_goodbye_key_zero_and_hangup(server: SanicServer, bot: FakeBot) -> None:
+    call = Call(server)
+    call.start()
+    call.say("跳过")
+    out = call.say("我要转人工")
+    assert out["transfer"] == {"number": "12333", "reason": "assistant"} and out["expect"] is None
+    assert "9点到17点" in out["text"]
+
+    call = Call(server)
+    call.start()
+    call.say("只咨询")
+    out = call.say("好的再见")
+    assert out["end_call"] is True and out["expect"] is None
+    call2 = Call(server)
+    call2.start()
+    call2.say("只咨询")
+    assert call2.keys("0")["transfer"]["reason"] == "caller_request"
+    assert call2.send(event="hangup")["end_call"] is True
+    assert call2.keys("0")["transfer"]["reason"] == "caller_request"   # an unknown call is handled fresh
+
+
+def test_bot_failure_is_spoken_as_busy(server: SanicServer) -> None:
+    call = Call(server)
+    call.start()
+    call.say("只咨询")
+    out = call.say("boom")
+    assert "系统繁忙" in out["text"] and out["expect"]["type"] == "speech"
+
+
+def test_jambonz_style_request_is_understood(server: SanicServer, bot: FakeBot) -> None:
+    call_sid = f"jambonz-{next(_calls)}"
+    url = server.url + "/webhooks/ivr/webhook"
+    hdr = {"X-IVR-Secret": SECRET}
+    requests.post(url, json={"call_sid": call_sid, "from": "13800138002", "event": "call_start"}, headers=hdr, timeout=10)
+    requests.post(url, json={"call_sid": call_sid, "from": "13800138002", "reason": "speechDetected",
+                             "speech": {"alternatives": [{"transcript": "只咨询", "confidence": 0.9}]}},
+                  headers=hdr, timeout=10)
+    out = requests.post(url, json={"call_sid": call_sid, "reason": "speechDetected",
+                                   "speech": {"alternatives": [{"transcript": "设保怎么交", "confidence": 0.88}]}},
+                        headers=hdr, timeout=10).json()
+    assert_speakable(out)
+    assert bot.last(call_sid)["text"] == "社保怎么交"
+
+
+# ---------------------------------------------------------------- units
+
+
+def test_speech_normalisation_units() -> None:
+    assert normalise_digits("四四零三幺叉") == "44031X"
+    assert normalise_digits("我的身份证后四位是一二三四") == "我的身份证后四位是1234"
+    assert normalise_digits("缴费三百元") == "缴费300元"
+    assert normalise_digits("二零二六年十一月") == "2026年11月"
+    assert normalise_digits("了解一下") == "了解一下"
+    assert spoken_code("幺二三叉") == "123X"
+    assert normalise_transcript("设保停报") == "社保停保"
+    assert normalise_transcript("工商银行扣款") == "工商银行扣款"       # a real word stays
+    assert normalise_transcript("我要举报") == "我要举报"
+    assert normalise_phone("+86 138-0013-8001") == "13800138001"
+    inbound = parse_request({"CallSid": "CA1", "From": "+8613800138001", "SpeechResult": "你好", "Confidence": "0.4"})
+    assert (inbound.call_id, inbound.caller, inbound.event, inbound.confidence) == ("CA1", "13800138001", "speech", 0.4)
+    assert parse_request({"call_id": "c", "Digits": "12#"}).event == "dtmf"
+
+
+def test_speech_rendering_units() -> None:
+    r = speech_render([{"text": "### 温馨提示\n**请注意**：您的手机 138****8001 已登记。😀 详见 [指南](https://x.org/g)。\n"
+                                "1. 身份证原件\n2. 户口本", "buttons": CONFIRM_BUTTONS}])
+    for text in (r.text, r.ssml):
+        assert spoken_problems(text) == []
+    assert "尾号" in r.text and "第1项，身份证原件。" in r.text
+    assert r.text.endswith("确认请按1，取消请按2。") and r.confirmation
+    # the question goes last
+    r = speech_render([{"text": "需要本人办理吗？需要本人携带身份证办理。"}])
+    assert r.text == "需要本人携带身份证办理。需要本人办理吗？"
+    r = speech_render([{"text": "Your ID 440304198805121316 is on file. Download: https://x.org/a.pdf"}])
+    assert spoken_problems(r.text) == [] and "4 4 0 3" in r.text
