@@ -25,6 +25,7 @@ class Settings:
     holiday_file: Path
     seed_demo_data: bool
     cors_origins: tuple[str, ...]
+    password_hash_profile: str  # "default" or "fast" (tests only)
 
 
 def _default_sqlite_url() -> str:
@@ -44,6 +45,7 @@ def get_settings() -> Settings:
         public_base_url=env.get("SZ_BACKEND_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         holiday_file=Path(env.get("SZ_HOLIDAY_FILE", str(DATA_DIR / "holidays.yml"))),
         seed_demo_data=env.get("SZ_SEED_DEMO", "1") == "1",
+        password_hash_profile=env.get("SZ_PASSWORD_HASH", "default"),
         cors_origins=tuple(o.strip() for o in env.get("SZ_CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")
                            .split(",") if o.strip()),
     )

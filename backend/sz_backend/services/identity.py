@@ -11,6 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,18 +24,31 @@ from ..settings import get_settings
 from . import audit
 
 CHANNELS = ("web", "wechat", "ivr", "api", "rest")
-_hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the timing the same.
-_DUMMY_HASH = _hasher.hash("dummy-password-for-timing")
+
+
+@lru_cache
+def _hasher() -> PasswordHasher:
+    # argon2-cffi's defaults (RFC 9106 low-memory profile) in production. The test
+    # suite sets SZ_PASSWORD_HASH=fast: still Argon2id, with small costs, because
+    # hundreds of log-ins at ~0.1-0.9 s each would dominate its run time.
+    if get_settings().password_hash_profile == "fast":
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    # Verifying against this when the user does not exist keeps the timing the same.
+    return _hasher().hash("dummy-password-for-timing")
 
 
 def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    return _hasher().hash(secret)
 
 
 def verify_secret(stored_hash: str | None, secret: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, secret) and stored_hash is not None
+        return _hasher().verify(stored_hash or _dummy_hash(), secret) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
