@@ -53,9 +53,14 @@ class ChannelBackend:
         self.timeout_seconds = float(timeout_seconds)            # token look-ups (every message)
         self.slow_timeout_seconds = float(slow_timeout_seconds)  # password/PIN checks (Argon2 is slow on purpose)
 
-    async def _post(self, path: str, body: Dict[str, Any], slow: bool = False) -> Dict[str, Any]:
+    async def _post(self, path: str, body: Optional[Dict[str, Any]], slow: bool = False,
+                    bearer: Optional[str] = None) -> Dict[str, Any]:
         timeout = aiohttp.ClientTimeout(total=self.slow_timeout_seconds if slow else self.timeout_seconds)
-        headers = {"X-Service-Key": self.service_key, "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        else:
+            headers["X-Service-Key"] = self.service_key
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.post(f"{self.base_url}{path}", json=body, headers=headers) as resp:
@@ -93,6 +98,14 @@ class ChannelBackend:
     async def unbind(self, channel: str, external_id: str) -> bool:
         body = await self._post("/channels/unbind", {"channel": channel, "external_id": external_id}, slow=True)
         return bool(body.get("unbound"))
+
+    async def logout(self, token: str) -> bool:
+        """Revoke a token (e.g. the ones a WeChat user had before unbinding)."""
+        try:
+            await self._post("/auth/logout", {}, bearer=token)
+        except (BackendRefusal, BackendUnavailable):
+            return False
+        return True
 
     async def verify_caller(self, phone: str, id_last4: str, pin: str) -> Optional[Dict[str, Any]]:
         """The token body when the caller is verified, None when verification failed."""

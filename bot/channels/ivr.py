@@ -45,9 +45,11 @@ Response (JSON object)
                    ``verification_failed``, ``caller_request``, ``assistant``).
 =================  ==========================================================
 
-Errors: 400 ``{"error": ...}`` for a malformed request; 401 when a
-``webhook_secret`` is configured and the request does not carry it (header
-``X-IVR-Secret: <secret>`` or ``Authorization: Bearer <secret>``).
+Errors: 400 ``{"error": ...}`` for a malformed request; 401 when the request
+does not carry the ``webhook_secret`` (header ``X-IVR-Secret: <secret>`` or
+``Authorization: Bearer <secret>``; credentials.yml or env IVR_WEBHOOK_SECRET).
+Without a configured secret only requests from this host (loopback, no
+``X-Forwarded-For``) are accepted: enough to try it locally, never exposed.
 
 What the channel does
 ---------------------
@@ -81,8 +83,11 @@ to one process.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
+import json
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -362,6 +367,8 @@ class IVRInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
         credentials = dict(credentials or {})
+        if not credentials.get("webhook_secret") and os.environ.get("IVR_WEBHOOK_SECRET"):
+            credentials["webhook_secret"] = os.environ["IVR_WEBHOOK_SECRET"]
         known = {"backend_url", "service_key", "webhook_secret", "confidence_threshold", "max_no_input",
                  "max_failures", "transfer_number", "call_ttl_seconds", "greeting"}
         unknown = set(credentials) - known
@@ -376,7 +383,7 @@ class IVRInput(InputChannel):
         self.backend = ChannelBackend(backend_url, service_key)
         self.webhook_secret = str(webhook_secret) if webhook_secret else None
         if not self.webhook_secret:
-            log.warning("ivr: no webhook_secret configured; anyone who can reach the webhook can call it")
+            log.warning("ivr: no webhook_secret configured: only requests from this host are accepted")
         self.threshold = float(confidence_threshold)
         self.max_no_input = int(max_no_input)
         self.max_failures = int(max_failures)
@@ -388,6 +395,7 @@ class IVRInput(InputChannel):
     # ------------------------------------------------------------ Rasa hooks
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"ivr_webhook_{id(self)}", __name__)
+        normalise_transcript("设保一二三")   # load pypinyin and cn2an now, not during the first call
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -405,13 +413,17 @@ class IVRInput(InputChannel):
                 inbound = parse_request(body)
             except BadRequest as err:
                 return response.json({"error": str(err)}, status=400)
-            return response.json(await self.handle(inbound, on_new_message), ensure_ascii=False)
+            return response.json(await self.handle(inbound, on_new_message),
+                                 dumps=functools.partial(json.dumps, ensure_ascii=False))
 
         return bp
 
     def _authorised(self, request: Request) -> bool:
         if not self.webhook_secret:
-            return True
+            # Local trials only: a front end elsewhere (or behind a proxy) needs the secret.
+            peer = request.ip or ""
+            forwarded = request.headers.get("x-forwarded-for") or request.headers.get("forwarded")
+            return not forwarded and (peer.startswith("127.") or peer in ("::1", "localhost"))
         given = request.headers.get("x-ivr-secret") or ""
         auth = request.headers.get("authorization") or ""
         if not given and auth.lower().startswith("bearer "):
@@ -621,8 +633,10 @@ class IVRInput(InputChannel):
         texts = [str(m.get("text") or "") for m in messages]
         wants_verification = any("身份验证" in t or "验证身份" in t or "caller verification" in t for t in texts)
         suffix = ""
-        if wants_verification and call.caller and not text.startswith("/"):
-            call.token, call.deferred, call.stage = None, text, ID_LAST4
+        if wants_verification and call.caller:
+            # (a button payload is not replayed: the caller asks again after verification)
+            call.token, call.stage = None, ID_LAST4
+            call.deferred = None if text.startswith("/") else text
             suffix = ASK_ID_AGAIN
         spoken = speech_render(messages, prefix=prefix, suffix=suffix)
         call.buttons, call.confirmation = list(spoken.buttons), spoken.confirmation

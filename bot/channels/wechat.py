@@ -55,6 +55,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import secrets
 import time
@@ -99,6 +100,14 @@ BIND_MENU_KEYS = {"bind": "bind", "bind_account": "bind", "unbind": "unbind", "u
 _EVENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _TOKEN_ERRORS = {40001, 40014, 42001}
+ENV_SETTINGS = {"token": "WECHAT_TOKEN", "app_id": "WECHAT_APP_ID", "app_secret": "WECHAT_APP_SECRET",
+                "encoding_aes_key": "WECHAT_ENCODING_AES_KEY", "api_base": "WECHAT_API_BASE"}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _sha1_sorted(*parts: str) -> str:
@@ -312,8 +321,15 @@ class WeChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
-        if not credentials or not credentials.get("token"):
-            cls.raise_missing_credentials_exception()
+        """Settings from credentials.yml; secrets may instead come from the environment
+        (WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_ENCODING_AES_KEY, WECHAT_API_BASE).
+        Without a token the channel is disabled (503), so the entry can sit in a shared
+        credentials.yml; there is deliberately no default token (a known token would let anyone
+        forge pushes in any user's name)."""
+        credentials = dict(credentials or {})
+        for key, env in ENV_SETTINGS.items():
+            if not credentials.get(key) and os.environ.get(env):
+                credentials[key] = os.environ[env]
         known = {"token", "app_id", "app_secret", "encoding_aes_key", "api_base", "reply_budget_seconds",
                  "backend_url", "service_key", "interim_text", "dedup_ttl_seconds", "token_cache_seconds",
                  "require_encryption", "max_clock_skew_seconds", "max_reply_bytes", "button_ttl_seconds",
@@ -321,9 +337,11 @@ class WeChatInput(InputChannel):
         unknown = set(credentials) - known
         if unknown:
             log.warning("wechat credentials: ignoring unknown keys %s", sorted(unknown))
+        if not credentials.get("token"):
+            log.error("wechat channel disabled: no token (set WECHAT_TOKEN or `token` in credentials.yml)")
         return cls(**{k: v for k, v in credentials.items() if k in known})
 
-    def __init__(self, token: str, app_id: Optional[str] = None, app_secret: Optional[str] = None,
+    def __init__(self, token: Optional[str] = None, app_id: Optional[str] = None, app_secret: Optional[str] = None,
                  encoding_aes_key: Optional[str] = None, api_base: str = DEFAULT_API_BASE,
                  reply_budget_seconds: float = 4.5, backend_url: Optional[str] = None,
                  service_key: Optional[str] = None, interim_text: Optional[str] = INTERIM_ZH,
@@ -331,15 +349,14 @@ class WeChatInput(InputChannel):
                  require_encryption: bool = False, max_clock_skew_seconds: float = 600.0,
                  max_reply_bytes: int = 2000, button_ttl_seconds: float = 1800.0,
                  bind_timeout_seconds: float = 600.0, welcome_text: Optional[str] = None) -> None:
-        if not token:
-            raise ValueError("wechat: token is required")
-        self.token = str(token)
+        self.disabled = not token
+        self.token = str(token or "")
         self.app_id = str(app_id or "")
         self.api = WeChatAPI(app_id, app_secret, api_base)
         self.reply_budget = float(reply_budget_seconds)
         self.backend = ChannelBackend(backend_url, service_key, timeout_seconds=min(3.0, self.reply_budget * 0.6))
-        self.interim_text = interim_text or None
-        self.require_encryption = bool(require_encryption)
+        self.interim_text = interim_text if interim_text else None
+        self.require_encryption = _bool(require_encryption)
         self.max_clock_skew = float(max_clock_skew_seconds or 0)
         self.max_reply_bytes = int(max_reply_bytes)
         self.button_ttl = float(button_ttl_seconds)
@@ -350,7 +367,7 @@ class WeChatInput(InputChannel):
         self.retry_window = max(16.0, self.reply_budget * 3 + 1)
         self._aes_key: Optional[bytes] = None
         self._crypto: Any = None
-        if encoding_aes_key:
+        if encoding_aes_key and not self.disabled:
             from wechatpy.crypto import WeChatCrypto   # noqa: WPS433 (optional dependency at import)
 
             key = base64.b64decode(str(encoding_aes_key) + "=")
@@ -360,11 +377,12 @@ class WeChatInput(InputChannel):
                 raise ValueError("wechat: safe mode (encoding_aes_key) needs app_id")
             self._aes_key = key
             self._crypto = WeChatCrypto(self.token, str(encoding_aes_key), self.app_id)
-        elif self.require_encryption:
+        elif self.require_encryption and not self.disabled:
             raise ValueError("wechat: require_encryption needs encoding_aes_key and app_id")
         self._turns = _TTLCache(max(float(dedup_ttl_seconds), self.retry_window + 5))
         self._tokens = _TTLCache(self.token_cache_seconds)
         self._users: Dict[str, _User] = {}
+        self._issued: Dict[str, List[str]] = {}   # tokens this process handed out per OpenID (revoked on unbind)
         self._background: set = set()
 
     # ------------------------------------------------------------ Rasa hooks
@@ -380,6 +398,8 @@ class WeChatInput(InputChannel):
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
+            if self.disabled:
+                return response.text("wechat channel not configured", status=503)
             args = request.args
             if not self._valid_signature(args.get("signature"), args.get("timestamp"), args.get("nonce"),
                                          check_age=False):
@@ -388,6 +408,8 @@ class WeChatInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if self.disabled:
+                return response.text("wechat channel not configured", status=503)
             return await self.handle_push(request, on_new_message)
 
         return bp
@@ -580,8 +602,16 @@ class WeChatInput(InputChannel):
         except (BackendUnavailable, BackendRefusal) as err:
             log.warning("wechat: no token (backend: %s)", err)
             return None
-        self._tokens.put(openid, body or {})
+        self._remember(openid, body)
         return (body or {}).get("token")
+
+    def _remember(self, openid: str, body: Optional[Dict[str, Any]]) -> None:
+        self._tokens.put(openid, body or {})
+        token = (body or {}).get("token")
+        if token:
+            issued = self._issued.setdefault(openid, [])
+            issued.append(str(token))
+            del issued[:-50]
 
     # ------------------------------------------------------------ one push
     async def _process(self, turn: _Turn, data: Dict[str, Any], key: str,
@@ -647,6 +677,10 @@ class WeChatInput(InputChannel):
                 self._say(turn, "绑定已超时，刚才的消息没有处理。如需绑定，请重新发送“绑定”；如有问题，请再发一次。")
                 return
         if user.bind_stage == "username":
+            if word in BIND_WORDS:
+                user.bind_at = now
+                self._say(turn, "请发送您在深圳社保个人网上服务系统的用户名。（发送“取消”可退出绑定）")
+                return
             if word in CANCEL_WORDS:
                 user.bind_stage = user.bind_username = None
                 self._say(turn, "已退出绑定。")
@@ -701,7 +735,7 @@ class WeChatInput(InputChannel):
             self._say(turn, "系统繁忙，暂时无法绑定，请稍后再试。")
             return
         if body:
-            self._tokens.put(turn.openid, body)
+            self._remember(turn.openid, body)
             self._say(turn, f"您的微信已经绑定了账户（{_mask_name(body.get('name'))}）。如需更换，请先发送“解绑”。")
             return
         recent = [t for t in user.bind_failures if time.monotonic() - t < 900]
@@ -726,7 +760,7 @@ class WeChatInput(InputChannel):
             self._say(turn, "用户名或密码不正确，绑定没有成功。请重新发送“绑定”再试；"
                             "忘记密码可在深圳市人力资源和社会保障局统一用户平台找回。")
             return
-        self._tokens.put(turn.openid, body)
+        self._remember(turn.openid, body)
         user.bind_failures = []
         self._say(turn, f"绑定成功！{_mask_name(body.get('name'))}，您现在可以直接办理个人业务了，"
                         "比如发送“我要停保”或“查询缴费明细”。为了安全，建议删除刚才发送密码的那条消息。")
@@ -738,6 +772,11 @@ class WeChatInput(InputChannel):
         except (BackendUnavailable, BackendRefusal):
             self._say(turn, "系统繁忙，暂时无法解绑，请稍后再试。")
             return
+        # Tokens handed out for this OpenID stop working now (the conversation may still hold one,
+        # e.g. in session_started_metadata).
+        issued = self._issued.pop(turn.openid, [])
+        if issued:
+            await asyncio.gather(*(self.backend.logout(t) for t in issued))
         self._say(turn, "已解除微信与账户的绑定。需要时可以再发送“绑定”。" if unbound
                   else "您的微信还没有绑定账户。需要办理个人业务时，请发送“绑定”。")
 

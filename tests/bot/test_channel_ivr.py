@@ -395,3 +395,30 @@ def test_speech_rendering_units() -> None:
     assert r.text == "需要本人携带身份证办理。需要本人办理吗？"
     r = speech_render([{"text": "Your ID 440304198805121316 is on file. Download: https://x.org/a.pdf"}])
     assert spoken_problems(r.text) == [] and "4 4 0 3" in r.text
+
+
+def test_documented_credentials_entry_loads_through_rasa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from rasa.core.run import create_http_input_channels
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "channels.md").read_text(encoding="utf-8")
+    block = re.search(r"## credentials.yml entries.*?```yaml\n(.*?)```", doc, re.S).group(1)
+    path = tmp_path / "credentials.yml"
+    path.write_text(block, encoding="utf-8")
+    monkeypatch.setenv("IVR_WEBHOOK_SECRET", "from-the-environment")
+    (channel,) = [c for c in create_http_input_channels(None, str(path)) if isinstance(c, IVRInput)]
+    assert channel.url_prefix() == "ivr" and channel.webhook_secret == "from-the-environment"
+    assert channel.threshold == 0.6 and channel.transfer_number == "12333"
+
+
+def test_without_a_secret_only_local_requests_are_accepted(bot: FakeBot) -> None:
+    srv = SanicServer({"/webhooks/ivr": IVRInput(backend_url="http://127.0.0.1:9").blueprint(bot)}).start()
+    try:
+        url = srv.url + "/webhooks/ivr/webhook"
+        assert requests.post(url, json={"call_id": "local-1", "event": "call_start"}, timeout=5).status_code == 200
+        proxied = requests.post(url, json={"call_id": "local-2", "event": "call_start"},
+                                headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5)
+        assert proxied.status_code == 401
+    finally:
+        srv.stop()

@@ -419,6 +419,9 @@ def test_binding_dialogue_against_the_backend(server: SanicServer, bot: FakeBot,
 
     assert "已经绑定" in say(server, user, "绑定")
     assert "解除" in say(server, user, "解绑")
+    # the tokens handed out while bound are revoked (a conversation may still hold one)
+    me = requests.get(f"{backend_url}/me", headers={"Authorization": f"Bearer {meta['auth_token']}"}, timeout=10)
+    assert me.status_code == 401
     assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
     assert "auth_token" not in bot.last(user)["metadata"]
     assert "还没有绑定" in say(server, user, "unbind")
@@ -451,3 +454,40 @@ def test_wechat_rendering_units() -> None:
     assert ET.fromstring(text_reply_xml("o", GH, "x\x00y]]>")).findtext("Content") == "xy]]>"
     pieces = split_utf8("字" * 1500, 2000)
     assert all(len(p.encode()) <= 2000 for p in pieces) and "".join(pieces) == "字" * 1500
+
+
+def test_documented_credentials_entry_loads_through_rasa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The credentials.yml entries of docs/channels.md, loaded the way `rasa run` loads them."""
+    import re
+
+    from rasa.core.run import create_http_input_channels
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "channels.md").read_text(encoding="utf-8")
+    block = re.search(r"## credentials.yml entries.*?```yaml\n(.*?)```", doc, re.S).group(1)
+    path = tmp_path / "credentials.yml"
+    path.write_text(block, encoding="utf-8")
+
+    for var in ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    (disabled,) = [c for c in create_http_input_channels(None, str(path)) if isinstance(c, WeChatInput)]
+    assert disabled.disabled and disabled.url_prefix() == "wechat"   # no token: 503, Rasa still starts
+
+    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
+    monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
+    monkeypatch.setenv("WECHAT_APP_SECRET", APP_SECRET)
+    monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", AES_KEY)
+    (channel,) = [c for c in create_http_input_channels(None, str(path)) if isinstance(c, WeChatInput)]
+    assert not channel.disabled and channel.token == TOKEN and channel.reply_budget == 4.5
+    assert channel.api.api_base == "https://api.weixin.qq.com" and channel.api.configured
+    assert channel._crypto is not None                          # safe mode ready
+    assert channel.get_output_channel() is not None
+
+
+def test_disabled_channel_answers_503(bot: FakeBot) -> None:
+    srv = SanicServer({"/webhooks/wechat": WeChatInput.from_credentials({}).blueprint(bot)}).start()
+    try:
+        query = dict(signed_query(), echostr="x")
+        assert requests.get(srv.url + "/webhooks/wechat/webhook", params=query, timeout=5).status_code == 503
+        assert post(srv, text_push("o_disabled", "你好")).status_code == 503
+    finally:
+        srv.stop()
