@@ -95,6 +95,8 @@ def test_channel_binding_needs_the_service_key_and_the_password(client):
     assert me["name"] == "李娜"
     assert client.post("/channels/unbind", json={"channel": "wechat", "external_id": "oOPENID123"},
                        headers=key).json() == {"unbound": True}
+    revoked = client.get("/me", headers={"Authorization": f"Bearer {token['token']}"})
+    assert revoked.status_code == 401 and revoked.json()["error"]["code"] == "AUTH_INVALID"
 
 
 def test_ivr_caller_verification(client):

@@ -145,6 +145,11 @@ def unbind_channel(session: Session, channel: str, external_id: str) -> bool:
         return False
     account = session.get(UserAccount, existing.account_id)
     session.delete(existing)
+    # Tokens handed out for this channel stop working with the binding.
+    for token in session.scalars(select(AuthToken).where(AuthToken.account_id == existing.account_id,
+                                                         AuthToken.channel == channel,
+                                                         AuthToken.revoked.is_(False))):
+        token.revoked = True
     audit.record(session, action="channel.unbind", channel=channel,
                  actor_person_id=account.person_id if account else None)
     return True
