@@ -64,6 +64,8 @@ http {{
             proxy_set_header Connection "";
             proxy_set_header Host $host;
             proxy_read_timeout 120s;
+            # which instance answered (the scale-out test checks that turns were spread)
+            add_header X-Upstream $upstream_addr always;
         }}
     }}
     server {{
