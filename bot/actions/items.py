@@ -17,6 +17,7 @@ lives in unfeaturized slots and in the backend.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any, Dict, List, Optional, Text
 
@@ -305,6 +306,26 @@ def _is_interruption(message: Dict[str, Any], current: Optional[str]) -> bool:
             and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE)
 
 
+# Field types whose answers have a shape of their own: a short message that reads as one
+# ("5", "2026-10", "二档", an ID number) is an answer even if the NLU heard something else.
+STRICT_TYPES = {"month", "date", "tier", "grade", "int", "id_number", "account", "pre_application_number"}
+LONG_STRICT_TYPES = {"id_number", "account", "pre_application_number"}
+
+
+def _is_payload(message: Dict[str, Any]) -> bool:
+    return str(message.get("text") or "").startswith("/")
+
+
+def _unmistakable_answer(spec: Dict[str, Any], message: Dict[str, Any], parsed: Parsed) -> bool:
+    if parsed.value is None:
+        return False
+    ftype = spec.get("type", "text")
+    if spec["name"] == "phone" or ftype in LONG_STRICT_TYPES:
+        return True
+    text = re.sub(r"\s+", "", str(message.get("text") or ""))
+    return ftype in STRICT_TYPES and len(text) <= 8
+
+
 def _has_entity_for(spec: Dict[str, Any], message: Dict[str, Any]) -> bool:
     names = {spec["name"], "choice", ENTITY_FOR_NAME.get(spec["name"]), ENTITY_FOR_TYPE.get(spec.get("type", ""))}
     return any(e.get("entity") in names for e in message.get("entities") or [])
@@ -360,9 +381,10 @@ class ValidateItemForm(Action):
         others = [f for f in _unambiguous_entity_fields(fields) if f["name"] != requested and values.get(f["name"]) is None]
         if _fresh_user_input(tracker) and requested in specs:
             spec = specs[requested]
-            if _is_interruption(message, code) and not _has_entity_for(spec, message):
-                return []   # a question or another request: the rules answer, then the form asks again
             parsed = self._parse_requested(spec, message, tracker)
+            if (_is_interruption(message, code) and not _has_entity_for(spec, message)
+                    and not _unmistakable_answer(spec, message, parsed)):
+                return []   # a question or another request: the rules answer, then the form asks again
             found = {f["name"]: p.value for f in others
                      if (p := parse_field(f, message, requested=False)).value is not None}
             if parsed.value is None and not found:
@@ -382,6 +404,10 @@ class ValidateItemForm(Action):
                 p = parse_field(f, message, requested=False)
                 if p.value is not None:
                     fill(f["name"], p.value)
+            if CHANGE_TARGET in specs and values.get(CHANGE_TARGET) is None and not _is_payload(message):
+                p = parse_field(specs[CHANGE_TARGET], message, requested=True)   # "要改户籍类别"
+                if p.value is not None:
+                    fill(CHANGE_TARGET, p.value)
         target = inferred_change_target(fields, values)
         if target:
             fill(CHANGE_TARGET, target)

@@ -479,3 +479,25 @@ def test_pre_application_status_asks_for_the_number_when_missing(backend_url: st
               "query_pre_application")
     text = chat.run(ActionStartTask())
     assert "预申请编号" in text and chat.slots["task_stage"] == "idle"       # the backend's check-character error
+
+
+def test_a_short_answer_in_the_expected_shape_wins_over_a_misheard_intent(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "liuyang"), sender="pytest-shape")
+    chat.user("医保档次要改", "change_enrollment_info")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "medical_tier"
+    chat.user("1", "goodbye", confidence=0.7)          # the NLU heard "goodbye" in a bare number
+    assert chat.form() == "done" and chat.slots["medical_tier"] == "1"
+
+
+def test_which_optional_field_to_change_is_read_from_the_request(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhoumin"), sender="pytest-basic")
+    chat.user("我要改一下手机号", "change_basic_info")
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "collect", text
+    assert chat.form() == "asked" and chat.slots["change_target"] == "phone"
+    assert chat.slots["requested_slot"] == "phone"
+    chat.user("13900139008", "inform", {"phone_number": "13900139008"})
+    assert chat.form() == "done"
+    text = chat.run(ActionReviewTask())
+    assert "139****9008" in text and "13900139008" not in text
