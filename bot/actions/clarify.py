@@ -19,7 +19,7 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
-from .common import pick, reason_text, say
+from .common import offer_choices, pick, reason_text, say
 from .fields import entity_values
 from .language import reply_language
 from .tasks import ITEM_CODES, SERVICE_CODES
@@ -84,8 +84,9 @@ def _filter_candidates(code: str, message: Dict[str, Any], index: Dict[str, Dict
 
 
 async def resolve_vague(client: BackendClient, token: str, code: str, tracker: Tracker,
-                        dispatcher: CollectingDispatcher, lang: str) -> Optional[Tuple[str, Optional[int]]]:
-    """The one concrete item (and child) meant, or None after asking / explaining."""
+                        dispatcher: CollectingDispatcher,
+                        lang: str) -> Tuple[Optional[str], Optional[int], List[Dict[str, Any]]]:
+    """(item, child, []) for the one concrete item meant; (None, None, events) after asking or explaining."""
     names = await catalogue_index(client)
     candidates = _filter_candidates(code, tracker.latest_message or {}, names)
     options = await client.options(token, list(candidates))
@@ -96,7 +97,7 @@ async def resolve_vague(client: BackendClient, token: str, code: str, tracker: T
 
     if len(usable) == 1:
         o = usable[0]
-        return o["code"], (o.get("subject_id") if for_child(o) else None)
+        return o["code"], (o.get("subject_id") if for_child(o) else None), []
     what_zh, what_en = VAGUE_NAMES[code]
     if usable:
         buttons = []
@@ -108,10 +109,10 @@ async def resolve_vague(client: BackendClient, token: str, code: str, tracker: T
             else:
                 title, payload = name, f"/{o['code']}"
             buttons.append({"title": title, "payload": payload})
-        buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/cancel"})
-        say(dispatcher, lang, f"根据您的参保情况，以下几项都可以办理{what_zh}，请问您要办理哪一项？",
-            f"Going by your records, several kinds of {what_en} apply to you. Which one do you mean?", buttons)
-        return None
+        return None, None, offer_choices(
+            dispatcher, lang, f"根据您的参保情况，以下几项都可以办理{what_zh}，请问您要办理哪一项？",
+            f"Going by your records, several kinds of {what_en} apply to you. Which one do you mean?", buttons,
+            "都不是", "None of these")
     reasons: List[str] = []
     seen = set()
     for o in options:
@@ -125,7 +126,7 @@ async def resolve_vague(client: BackendClient, token: str, code: str, tracker: T
     say(dispatcher, lang,
         f"根据您的参保情况，目前没有可以在网上办理的{what_zh}业务：\n" + "\n".join(reasons[:6]),
         f"Going by your records, there is nothing to do for {what_en} online right now:\n" + "\n".join(reasons[:6]))
-    return None
+    return None, None, []
 
 
 

@@ -26,9 +26,9 @@ FIELD_SLOTS = (
     "school_name", "guardian_name", "guardian_id_number", "relation",
 )
 FORM_ONLY_SLOTS = ("change_target", "pre_application_number")
-TASK_SLOTS = ("task_code", "subject_id", "subject_name", "task_nonce")
-STAGE_SLOT = "task_stage"          # idle / collect / confirm: the only slot rules look at
-IDLE, COLLECT, CONFIRM = "idle", "collect", "confirm"
+TASK_SLOTS = ("task_code", "subject_id", "subject_name", "task_nonce", "task_choices")
+STAGE_SLOT = "task_stage"          # idle / choose / collect / confirm: the only slot rules look at
+IDLE, CHOOSE, COLLECT, CONFIRM = "idle", "choose", "collect", "confirm"
 
 BUSY_ZH = "系统繁忙，请稍后再试。"
 BUSY_EN = "The system is busy, please try again later."
@@ -102,6 +102,14 @@ def reset_task_events(stage: str = IDLE) -> List[Dict[str, Any]]:
     events.append(SlotSet("requested_slot", None))
     events.append(SlotSet(STAGE_SLOT, stage))
     return events
+
+
+def offer_choices(dispatcher: CollectingDispatcher, lang: str, zh: str, en: str,
+                  choices: Sequence[Dict[str, str]], cancel_zh: str = "取消", cancel_en: str = "Cancel") -> List[Dict[str, Any]]:
+    """Ask the person to pick one; a typed or spoken answer is matched against the same choices."""
+    buttons = list(choices) + [{"title": pick(lang, cancel_zh, cancel_en), "payload": "/cancel"}]
+    say(dispatcher, lang, zh, en, buttons)
+    return [SlotSet(STAGE_SLOT, CHOOSE), SlotSet("task_choices", [dict(c) for c in choices])]
 
 
 def idempotency_key(sender_id: str, code: str, nonce: str) -> str:

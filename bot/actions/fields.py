@@ -166,7 +166,8 @@ def parse_field(spec: Dict[str, Any], message: Dict[str, Any], *, requested: boo
     if requested:
         candidates += entity_values(message, BUTTON_ENTITY)
     if entity:
-        candidates += entity_values(message, entity)
+        # the last mention wins: "从二档换成一档" means 一档
+        candidates += list(reversed(entity_values(message, entity)))
     if requested and not is_payload and text:
         candidates.append(text)
     if not candidates:

@@ -16,6 +16,7 @@ lives in unfeaturized slots and in the backend.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -28,8 +29,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from . import services
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .clarify import resolve_vague
-from .common import (COLLECT, CONFIRM, FIELD_SLOTS, FORM_ONLY_SLOTS, IDLE, STAGE_SLOT, busy, error_text,
-                     idempotency_key, mask_id, name_of, pick, reason_text, reset_task_events, say)
+from .common import (CHOOSE, COLLECT, CONFIRM, FIELD_SLOTS, FORM_ONLY_SLOTS, IDLE, STAGE_SLOT, busy, error_text,
+                     idempotency_key, mask_id, name_of, offer_choices, pick, reason_text, reset_task_events, say)
 from .fields import ENTITY_FOR_NAME, ENTITY_FOR_TYPE, Parsed, display_value, entity_values, hint_for, parse_field
 from .identity import auth_token, channel_kind, login_help
 from .language import reply_language
@@ -172,17 +173,26 @@ class ActionStartTask(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         code = _intent(tracker)
+        subject_id = _subject_id_entity(tracker.latest_message or {})
+        choices = tracker.get_slot("task_choices") or []
         events: List[Dict[str, Any]] = []
         if (tracker.active_loop or {}).get("name"):
             events.append(ActiveLoop(None))
         events += reset_task_events(IDLE)
         if lang != tracker.get_slot("language"):
             events.append(SlotSet("language", lang))
+        if code not in TASK_INTENTS and tracker.get_slot(STAGE_SLOT) == CHOOSE and choices:
+            # the answer to "which one?" typed or spoken instead of clicked
+            picked = match_choice(str((tracker.latest_message or {}).get("text") or ""), choices)
+            if picked is None:
+                return events + offer_choices(dispatcher, lang, "请从下面选择一项，或直接说出名称。",
+                                              "Please pick one of these, or say its name.", choices)
+            code, subject_id = picked
         if code not in TASK_INTENTS:
             say(dispatcher, lang, "请问您要办理什么业务？", "Which service do you need?")
             return events
         try:
-            events += await self._start(code, dispatcher, tracker, lang)
+            events += await self._start(code, dispatcher, tracker, lang, subject_id)
         except BackendUnavailable:
             busy(dispatcher, lang)
         except BackendError as err:
@@ -194,9 +204,8 @@ class ActionStartTask(Action):
         return events
 
     async def _start(self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     lang: str) -> List[Dict[str, Any]]:
+                     lang: str, subject_id: Optional[int]) -> List[Dict[str, Any]]:
         client = get_client()
-        message = tracker.latest_message or {}
         if code == "register_account":
             services.registration_guide(dispatcher, lang)
             return []
@@ -205,12 +214,11 @@ class ActionStartTask(Action):
             kind = channel_kind(tracker)
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
             return []
-        subject_id = _subject_id_entity(message)
         if code in VAGUE_CODES:
-            resolved = await resolve_vague(client, token, code, tracker, dispatcher, lang)
+            resolved, subject_id, asked = await resolve_vague(client, token, code, tracker, dispatcher, lang)
             if resolved is None:
-                return []
-            code, subject_id = resolved
+                return asked
+            code = resolved
         if is_service(code):
             return await self._start_service(client, token, code, subject_id, dispatcher, tracker, lang)
 
@@ -225,9 +233,8 @@ class ActionStartTask(Action):
             elif usable:
                 buttons = [{"title": str(o.get("subject_name") or o.get("subject_id")),
                             "payload": f'/{code}{{"subject_id":"{int(o["subject_id"])}"}}'} for o in usable]
-                buttons.append({"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"})
-                say(dispatcher, lang, f"请问要为哪个孩子办理“{name}”？", f"Which child is “{name}” for?", buttons)
-                return []
+                return offer_choices(dispatcher, lang, f"请问要为哪个孩子办理“{name}”？",
+                                     f"Which child is “{name}” for?", buttons)
             elif options:
                 texts = []
                 for o in options:
@@ -262,7 +269,7 @@ class ActionStartTask(Action):
 
     async def _start_service(self, client: BackendClient, token: str, code: str, subject_id: Optional[int],
                              dispatcher: CollectingDispatcher, tracker: Tracker,
-                             lang: str) -> List[Dict[str, Any]]:
+                             lang: str) -> List[Dict[str, Any]]:  # noqa: C901
         message = tracker.latest_message or {}
         if code == "self_service_payment":
             events = [SlotSet("task_code", code)]
@@ -284,11 +291,39 @@ class ActionStartTask(Action):
             if len(children) > 1:
                 buttons = [{"title": str(c.get("name")), "payload": f'/{code}{{"subject_id":"{int(c["id"])}"}}'}
                            for c in children if c.get("id")]
-                say(dispatcher, lang, "请问要查询哪个孩子的？", "Which child?", buttons)
-                return []
+                return offer_choices(dispatcher, lang, "请问是哪个孩子的？", "Which child?", buttons)
             subject_id = int(children[0]["id"])
         return await services.run_read_service(client, token, code, tracker, dispatcher, lang,
                                                subject_id=subject_id)
+
+
+_PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
+
+
+def match_choice(text: str, choices: List[Dict[str, Any]]) -> Optional[tuple]:
+    """(code, subject_id) of the one offered choice a typed or spoken answer names, else None."""
+    t = re.sub(r"\s+", "", text)
+    if not t:
+        return None
+    hits = []
+    for c in choices:
+        title = re.sub(r"\s+", "", str(c.get("title") or ""))
+        parts = [p for p in re.split(r"[（）()]", title) if p]   # "少儿停保（李小明）" -> 少儿停保, 李小明
+        if t in title or title in t or any(len(p) >= 2 and p in t for p in parts):
+            hits.append(c)
+    if len(hits) != 1:
+        return None
+    m = _PAYLOAD.match(str(hits[0].get("payload") or ""))
+    if not m or m.group(1) not in TASK_INTENTS:
+        return None
+    sid = None
+    if m.group(2):
+        try:
+            raw = json.loads(m.group(2)).get("subject_id")
+            sid = int(raw) if raw is not None and str(raw).isdigit() else None
+        except ValueError:
+            sid = None
+    return m.group(1), sid
 
 
 def _fresh_user_input(tracker: Tracker) -> bool:
@@ -324,6 +359,13 @@ def _unmistakable_answer(spec: Dict[str, Any], message: Dict[str, Any], parsed: 
         return True
     text = re.sub(r"\s+", "", str(message.get("text") or ""))
     return ftype in STRICT_TYPES and len(text) <= 8
+
+
+def _looks_like_an_answer(spec: Dict[str, Any], message: Dict[str, Any]) -> bool:
+    """Digits and codes without any Chinese words are an attempt at a number-like field (re-ask, not reject)."""
+    text = str(message.get("text") or "")
+    return (spec.get("type") in STRICT_TYPES or spec["name"] == "phone") and not _is_payload(message) \
+        and bool(re.search(r"\d", text)) and not re.search(r"[\u4e00-\u9fff]", text)
 
 
 def _has_entity_for(spec: Dict[str, Any], message: Dict[str, Any]) -> bool:
@@ -383,7 +425,8 @@ class ValidateItemForm(Action):
             spec = specs[requested]
             parsed = self._parse_requested(spec, message, tracker)
             if (_is_interruption(message, code) and not _has_entity_for(spec, message)
-                    and not _unmistakable_answer(spec, message, parsed)):
+                    and not _unmistakable_answer(spec, message, parsed)
+                    and not _looks_like_an_answer(spec, message)):
                 return []   # a question or another request: the rules answer, then the form asks again
             found = {f["name"]: p.value for f in others
                      if (p := parse_field(f, message, requested=False)).value is not None}

@@ -86,7 +86,7 @@ def test_item_reaches_a_backend_outcome(backend_url: str, code: str) -> None:
     chat.user("我要办理这项业务", code, entities)
     text = chat.run(ActionStartTask())
     transcript = [f"[{user}] start: {text}"]
-    if chat.buttons and chat.slots["task_stage"] == "idle" and found:      # several children: take the first
+    if chat.slots["task_stage"] == "choose" and found:      # several children: take the first
         payload = chat.buttons[0]["payload"]
         sid = re.search(r'"subject_id":"(\d+)"', payload).group(1)
         chat.user(payload, code, {"subject_id": sid})

@@ -501,3 +501,17 @@ def test_which_optional_field_to_change_is_read_from_the_request(backend_url: st
     assert chat.form() == "done"
     text = chat.run(ActionReviewTask())
     assert "139****9008" in text and "13900139008" not in text
+
+
+def test_which_one_can_be_typed_or_spoken_instead_of_clicked(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-typed-choice", channel="ivr")
+    chat.user("我要停保", "stop_insurance")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "choose" and len(chat.slots["task_choices"]) == 2
+    chat.user("随便吧", "nlu_fallback", confidence=0.3)            # matches nothing: asked again
+    text = chat.run(ActionStartTask())
+    assert "选择一项" in text and chat.slots["task_stage"] == "choose"
+    chat.user("李小红", "inform", {"child_name": "李小红"})
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm" and chat.slots["task_code"] == "stop_student_insurance", text
+    assert "李小红" in text and chat.slots["task_choices"] is None
