@@ -38,7 +38,13 @@ the same /socket.io path):
       # backend_url: http://127.0.0.1:8000   # default: env SZ_BACKEND_URL
       # verify_timeout: 3                    # seconds for GET /me
       # auth_cache_seconds: 30               # how long a verification is reused
-      # cors_allowed_origins: ["http://127.0.0.1:8080", "http://localhost:8080"]
+      # allowed_origins: ["http://127.0.0.1:8080", "http://localhost:8080"]   # default: any page
+
+`allowed_origins` is checked in the connect handler (a browser's Origin header
+must be listed; clients without one, e.g. servers, pass). It is not handed to
+python-socketio's `cors_allowed_origins`: that makes engine.io add its own
+CORS headers next to the ones `rasa run --cors` adds, and browsers reject the
+duplicated Access-Control-Allow-Origin of the polling transport.
 """
 from __future__ import annotations
 
@@ -259,7 +265,7 @@ class WebSocketIOInput(SocketIOInput):
             backend_url=credentials.get("backend_url"),
             verify_timeout=float(credentials.get("verify_timeout", 3.0)),
             auth_cache_seconds=float(credentials.get("auth_cache_seconds", 30.0)),
-            cors_allowed_origins=credentials.get("cors_allowed_origins"),
+            allowed_origins=credentials.get("allowed_origins"),
         )
 
     def __init__(
@@ -276,7 +282,7 @@ class WebSocketIOInput(SocketIOInput):
         backend_url: Optional[str] = None,
         verify_timeout: float = 3.0,
         auth_cache_seconds: float = 30.0,
-        cors_allowed_origins: Union[None, str, Iterable[str]] = None,
+        allowed_origins: Union[None, str, Iterable[str]] = None,
         verifier: Optional[TokenVerifier] = None,
     ) -> None:
         super().__init__(user_message_evt, bot_message_evt, namespace, session_persistence, socketio_path,
@@ -284,12 +290,12 @@ class WebSocketIOInput(SocketIOInput):
         url = backend_url or os.environ.get("SZ_BACKEND_URL") or DEFAULT_BACKEND_URL
         self.verifier = verifier or TokenVerifier(url, timeout=verify_timeout, ttl=auth_cache_seconds,
                                                   negative_ttl=min(10.0, auth_cache_seconds))
-        if cors_allowed_origins is None:
-            self.cors_allowed_origins: Union[str, list] = []   # Rasa's default: no origin check
-        elif isinstance(cors_allowed_origins, str):
-            self.cors_allowed_origins = cors_allowed_origins if cors_allowed_origins == "*" else [cors_allowed_origins]
+        if allowed_origins is None or allowed_origins == "*":
+            self.allowed_origins: Optional[frozenset] = None   # any page may connect (Rasa's default)
+        elif isinstance(allowed_origins, str):
+            self.allowed_origins = frozenset([allowed_origins.rstrip("/")])
         else:
-            self.cors_allowed_origins = list(cors_allowed_origins)
+            self.allowed_origins = frozenset(str(o).rstrip("/") for o in allowed_origins)
 
     def get_output_channel(self) -> Optional[SocketIOOutput]:
         if self.sio is None:
@@ -305,7 +311,8 @@ class WebSocketIOInput(SocketIOInput):
         return await self.verifier.verify(connection_token)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        # cors_allowed_origins=[]: engine.io adds no CORS headers (rasa run --cors does), as in Rasa's channel
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         bp = SocketBlueprint(sio, self.socketio_path, "web_socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace
@@ -341,6 +348,10 @@ class WebSocketIOInput(SocketIOInput):
         @sio.on("connect", namespace=ns)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
             auth = auth if isinstance(auth, dict) else {}
+            origin = (environ or {}).get("HTTP_ORIGIN")
+            if self.allowed_origins is not None and origin and origin.rstrip("/") not in self.allowed_origins:
+                logger.info("web socket from origin %s refused (not in allowed_origins)", origin)
+                return False
             if self.jwt_key:
                 payload = None
                 if auth.get("token"):

@@ -193,10 +193,11 @@ def test_unreachable_backend_gives_no_identity() -> None:
 def test_channel_reads_its_credentials() -> None:
     ch = web_channel.WebSocketIOInput.from_credentials({
         "session_persistence": True, "metadata_key": "customData", "backend_url": "http://127.0.0.1:1",
-        "auth_cache_seconds": 5, "verify_timeout": 1, "cors_allowed_origins": ["http://127.0.0.1:8080"]})
+        "auth_cache_seconds": 5, "verify_timeout": 1, "allowed_origins": ["http://127.0.0.1:8080/"]})
     assert ch.name() == "socketio" and ch.session_persistence and ch.metadata_key == "customData"
     assert ch.verifier.backend_url == "http://127.0.0.1:1" and ch.verifier.ttl == 5 and ch.verifier.timeout == 1
-    assert ch.cors_allowed_origins == ["http://127.0.0.1:8080"]
+    assert ch.allowed_origins == frozenset({"http://127.0.0.1:8080"})
+    assert web_channel.WebSocketIOInput.from_credentials({}).allowed_origins is None
 
 
 # ======================================================================================
@@ -338,7 +339,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     (tmp / "endpoints.yml").write_text(yaml.safe_dump(endpoints, allow_unicode=True))
     credentials = {"rest": None, "bot.channels.web.WebSocketIOInput": {
         "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
-        "metadata_key": "customData", "backend_url": st.backend, "auth_cache_seconds": 5}}
+        "metadata_key": "customData", "backend_url": st.backend, "auth_cache_seconds": 5,
+        "allowed_origins": [st.web, f"http://localhost:{st.ports['web']}"]}}
     (tmp / "credentials.yml").write_text(yaml.safe_dump(credentials))
 
     common = {"RASA_TELEMETRY_ENABLED": "false", "SZ_BACKEND_URL": st.backend, "SZ_NOW": NOW}
@@ -371,9 +373,10 @@ def _login(st: Stack, username: str) -> Dict[str, Any]:
 class SocketUser:
     """A Socket.IO client speaking the widget's protocol (python-socketio, which comes with Rasa)."""
 
-    def __init__(self, url: str, token: Optional[str] = None, session_id: Optional[str] = None) -> None:
+    def __init__(self, url: str, token: Optional[str] = None, session_id: Optional[str] = None,
+                 origin: Optional[str] = None) -> None:
         import socketio
-        self.url, self.token, self.session_id = url, token, session_id
+        self.url, self.token, self.session_id, self.origin = url, token, session_id, origin
         self.sio = socketio.AsyncClient(reconnection=False)
         self.bot: List[Dict[str, Any]] = []
         self.auth: List[Dict[str, Any]] = []
@@ -388,7 +391,8 @@ class SocketUser:
 
     async def __aenter__(self) -> "SocketUser":
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"],   # engineio 4.15 websocket client needs aiohttp >= 3.10; Rasa pins 3.9
-                               auth={"auth_token": self.token} if self.token else None, wait_timeout=10)
+                               auth={"auth_token": self.token} if self.token else None, wait_timeout=10,
+                               headers={"Origin": self.origin} if self.origin else {})
         await self.sio.emit("session_request", {"session_id": self.session_id})
         await asyncio.wait_for(self.confirmed.wait(), 10)
         return self
@@ -446,6 +450,13 @@ def test_only_a_verified_token_reaches_the_assistant(stack: Stack) -> None:
     tag = web_channel.VerifiedIdentity(token=lina["token"], person_id=str(me["id"])).tag
 
     async def run() -> None:
+        import socketio
+        # 0. a page from another origin cannot connect; the widget's page can
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            async with SocketUser(stack.rasa, origin="http://evil.example"):
+                pass
+        async with SocketUser(stack.rasa, origin=stack.web) as page:
+            assert page.session_id
         # 1. forged token and identity-looking metadata: stripped; the assistant asks to log in
         async with SocketUser(stack.rasa) as anon:
             forged = {"auth_token": "forged-token-0000000000", "person_id": str(me["id"]), "channel": "wechat",
