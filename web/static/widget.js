@@ -329,8 +329,7 @@
   Widget.prototype.flushQueue = function () {
     if (!this.socket || !this.socket.connected || !this.sessionId || !this.queue) return;
     while (this.queue.length) {
-      var customData = { language: (navigator.language || "zh-CN") };
-      if (this.token) customData.auth_token = this.token;
+      var customData = this.token ? { auth_token: this.token } : {};
       this.socket.emit("user_uttered", { message: this.queue.shift(), session_id: this.sessionId, customData: customData });
     }
   };
