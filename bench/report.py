@@ -216,12 +216,21 @@ def profile_section(speed: Optional[Dict[str, Any]]) -> List[str]:
             f"Whole turn p50 {f(b1.get('p50'), 1)} ms, so dialogue policies, tracker store, the action server "
             f"round trip and the REST channel take the remaining ≈ "
             f"{f((b1.get('p50') or 0) - (nlu or 0) - (be or 0), 1)} ms.", ""]
+    js = parts.get("jsonschema_validate_ms") or {}
+    if js.get("per_call_ms") is not None:
+        out += [f"Rasa checks every action server response with `jsonschema.validate` "
+                f"(`RemoteAction._validate_action_result`), which re-checks the schema itself on every call: "
+                f"**{f(js['per_call_ms'], 1)} ms per action call** here, against {f(js.get('cached_validator_ms'), 2)} ms "
+                "with a validator built once. A backend-calling turn makes two action calls "
+                "(`action_detect_language`, the custom slot mapping of `language`, on every message; then the "
+                "task action), a FAQ turn one.", ""]
     prof = speed.get("profile") or {}
     if not prof.get("available"):
         return out + ["py-spy was not available (scripts/setup_bench.sh installs it).", ""]
     run = prof.get("run") or {}
-    out += [f"py-spy (100 Hz, CPU samples only, {run.get('turns', '–')} turns in {f(run.get('elapsed_s'), 0)} s) — "
-            "each sample attributed to the outermost frame of a known component:", ""]
+    out += [f"py-spy (100 Hz, `--nonblocking`, {run.get('turns', '–')} turns in {f(run.get('elapsed_s'), 0)} s; "
+            "threads waiting in the event loop or a thread pool are left out, a thread blocked on a socket is "
+            "counted) — each sample goes to the first component of `bench/profile.py` BUCKETS among its frames:", ""]
     for proc, s in (prof.get("processes") or {}).items():
         if not s.get("samples"):
             out.append(f"- {proc}: no samples")
@@ -232,7 +241,29 @@ def profile_section(speed: Optional[Dict[str, Any]]) -> List[str]:
         out += [f"| {b} | {share * 100:.0f} % |" for b, _n, share in s["buckets"][:10] if share >= 0.01]
         out += ["", "Hottest functions (own time): " + "; ".join(
             f"`{fn}` {share * 100:.0f} %" for fn, _n, share in s["leaves"][:6]), ""]
+    out += bottleneck(speed)
     return out
+
+
+def bottleneck(speed: Dict[str, Any]) -> List[str]:
+    """A few sentences computed from the figures: which process and component dominate."""
+    run = ((speed.get("profile") or {}).get("run")) or speed.get("backend_c1") or {}
+    cpu = run.get("cpu_ms_per_turn") or {}
+    total = run.get("cpu_ms_per_turn_total")
+    if not cpu or not total:
+        return []
+    top_proc = max(cpu, key=lambda k: cpu[k] or 0)
+    lines = [f"**Bottleneck.** Of {f(total, 1)} CPU ms per backend-calling turn, the {top_proc} process uses "
+             f"{f(cpu[top_proc], 1)} ms ({(cpu[top_proc] or 0) / total * 100:.0f} %)."]
+    prof = ((speed.get("profile") or {}).get("processes") or {}).get(top_proc) or {}
+    if prof.get("buckets"):
+        b, _n, share = prof["buckets"][0]
+        lines.append(f"Its largest component in the profile is *{b}* ({share * 100:.0f} % of its samples).")
+    js = ((speed.get("parts") or {}).get("jsonschema_validate_ms") or {}).get("per_call_ms")
+    if js and cpu.get("rasa"):
+        lines.append(f"The two `jsonschema.validate` calls alone account for ≈ {f(2 * js, 0)} ms, "
+                     f"{min(100.0, 2 * js / cpu['rasa'] * 100):.0f} % of the Rasa process's CPU per turn.")
+    return [" ".join(lines), ""]
 
 
 def growth_section(speed: Optional[Dict[str, Any]], growth: Optional[Dict[str, Any]]) -> List[str]:
@@ -313,8 +344,9 @@ def capacity_section(speed: Optional[Dict[str, Any]], so: Optional[Dict[str, Any
             f"{f(((speed or {}).get('faq_c1') or {}).get('cpu_ms_per_turn_total'), 1)} CPU ms. "
             "Scale-out is horizontal: Rasa instances share nothing but the PostgreSQL tracker store and the "
             "Redis lock store, so the count grows linearly with the peak (more instances on more machines); "
-            "the tracker database then sees ~2 queries per turn, which one PostgreSQL server handles "
-            "at these rates.", ""]
+            "per turn the tracker store reads the session's events and inserts the new ones, and the lock store "
+            "makes a few Redis calls. Not measured here: the PostgreSQL and Redis servers at that rate, and the "
+            "network between hosts.", ""]
     runs = (so or {}).get("runs") or []
     if len(runs) >= 2:
         def best(run: Dict[str, Any]) -> float:

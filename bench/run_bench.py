@@ -571,6 +571,16 @@ def main() -> int:
         save(results)
     if "env" in results:
         results["env"]["loadavg_end"] = loadavg()
+    # Figures taken while other work loads the machine are preliminary: say so in the report.
+    cores = os.cpu_count() or 1
+    busy = {ph: la[0] for ph, la in (results.get("phase_loadavg") or {}).items() if la and la[0] > 0.75 * cores}
+    if busy and not args.preliminary:
+        results["preliminary"] = ("The machine was busy with other work while these figures were taken (1-minute "
+                                  "load average at the end of each phase: " + ", ".join(
+                                      f"{k} {v}" for k, v in busy.items()) + f", on {cores} cores); latencies and "
+                                  "throughput are pessimistic. Re-run `scripts/bench.sh` on a quiet machine.")
+    elif not busy and not args.preliminary and args.fresh:
+        results.pop("preliminary", None)
     save(results)
     if "report" in phases:
         from .report import render

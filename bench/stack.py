@@ -37,6 +37,8 @@ http {{
     upstream rasa {{
 {rasa_servers}
         keepalive 64;
+        # shorter than Sanic's 5 s keep-alive: never reuse a connection the server is closing
+        keepalive_timeout 2s;
     }}
     # Socket.IO keeps per-connection state in the instance: stick to one instance per client address
     upstream rasa_sticky {{
@@ -46,6 +48,7 @@ http {{
     upstream actions {{
 {action_servers}
         keepalive 64;
+        keepalive_timeout 2s;
     }}
     server {{
         listen 127.0.0.1:{port};

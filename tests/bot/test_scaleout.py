@@ -41,6 +41,11 @@ TEXTS = ["你好", "个人网上服务系统怎么登录", "查一下我的缴�
          "你能做什么", "社保卡丢了怎么办"]
 
 
+def _log_tails(state: Dict[str, Any]) -> str:
+    logdir = Path(state["workdir"]) / "log"
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}" for p in sorted(logdir.glob("*.log")))
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"scale-out test cannot run under CI: {reason}")
@@ -57,7 +62,7 @@ def _http(method: str, url: str, body: Any = None, headers: Optional[Dict[str, s
 
 
 @pytest.fixture(scope="module")
-def scaleout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+def scaleout() -> Iterator[Dict[str, Any]]:
     missing = []
     if not pg_available():
         missing.append("PostgreSQL at 127.0.0.1:5432")
@@ -70,7 +75,9 @@ def scaleout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any
     model = Path(os.environ["SZ_TEST_MODEL"]) if os.environ.get("SZ_TEST_MODEL") else newest_model()
     if model is None or not model.exists():
         _unavailable("no trained model in models/ (scripts/test.sh trains one first)")
-    workdir = tmp_path_factory.mktemp("scaleout")
+    workdir = REPO / "var/test-scaleout"   # git-ignored; kept after the run for its logs
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
     argv = [str(SCRIPT), "start", "--dir", str(workdir), "--auto-ports", "--fresh", "--db-suffix", "test",
             "--rasa", "2", "--actions", "2", "--model", str(model)]
     try:
@@ -79,7 +86,9 @@ def scaleout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any
             logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
                              for p in sorted((workdir / "log").glob("*.log")))
             pytest.fail(f"scripts/scaleout.sh start failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}\n{logs}")
-        yield json.loads((workdir / "state.json").read_text())
+        state = json.loads((workdir / "state.json").read_text())
+        state["workdir"] = str(workdir)
+        yield state
     finally:
         subprocess.run([str(SCRIPT), "stop", "--dir", str(workdir)], cwd=REPO, capture_output=True, timeout=120)
 
@@ -129,7 +138,8 @@ def test_one_users_concurrent_messages_over_instances_are_not_lost_duplicated_or
     assert not errors, errors
     n = THREADS * PER_THREAD
     assert sorted(replies) == list(range(n))
-    assert all(replies[s] for s in replies), {s: r for s, r in replies.items() if not r}
+    empty = {s: TEXTS[s % len(TEXTS)] for s, r in replies.items() if not r}
+    assert not empty, f"turns without a reply: {empty}\n{_log_tails(scaleout)}"
     assert len({u for u in upstreams.values() if u}) >= 2, f"nginx did not spread the turns: {upstreams}"
 
     tracker, _ = _http("GET", f"{scaleout['rasa']}/conversations/{urllib.parse.quote(sender)}/tracker")
