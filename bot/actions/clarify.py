@@ -171,7 +171,11 @@ async def clarification_buttons(message: Dict[str, Any], lang: str, limit: int =
         elif intent in names:
             buttons.append({"title": names[intent]["en" if lang == "en" else "zh"], "payload": f"/{intent}"})
         # an item whose name is unknown (catalogue unreachable) is not offered: no guessing
-    return buttons
+    unique: List[Dict[str, str]] = []
+    for b in buttons:
+        if b["payload"] not in {u["payload"] for u in unique}:
+            unique.append(b)
+    return unique
 
 
 class ActionClarifyIntent(Action):
@@ -185,7 +189,8 @@ class ActionClarifyIntent(Action):
         lang = reply_language(tracker)
         buttons = await clarification_buttons(tracker.latest_message or {}, lang)
         if buttons:
-            buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/ask_capabilities"})
+            if not any(b["payload"] == "/ask_capabilities" for b in buttons):
+                buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/ask_capabilities"})
             say(dispatcher, lang, "抱歉，我不太确定您的意思。您是想问以下哪一项？",
                 "Sorry, I am not sure what you mean. Is it one of these?", buttons)
         else:

@@ -85,6 +85,23 @@ def _refusal(dispatcher: CollectingDispatcher, lang: str, name: str, text: str) 
     say(dispatcher, lang, f"暂时不能办理“{name}”：{text}", f"“{name}” is not possible right now: {text}")
 
 
+def _reasons_text(reasons: List[Dict[str, Any]], lang: str) -> str:
+    """Several refusals (one per child): each reason on its own line, each distinct fix once."""
+    if len(reasons) == 1:
+        return reason_text(reasons[0], lang)
+    key = "en" if lang == "en" else "zh"
+    messages, fixes = [], []
+    for r in reasons:
+        msg, fix = r.get(f"message_{key}"), r.get(f"fix_{key}")
+        if msg and msg not in messages:
+            messages.append(msg)
+        if fix and fix not in fixes:
+            fixes.append(fix)
+    lines = [("- " if lang == "en" else "· ") + m for m in messages]
+    lines += [pick(lang, f"建议：{f}", f"What you can do: {f}") for f in fixes]
+    return "\n" + "\n".join(lines)
+
+
 def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entry: Dict[str, Any],
                     fields: List[Dict[str, Any]], values: Dict[str, Any],
                     subject_name: Optional[str]) -> List[Dict[str, Any]]:
@@ -236,12 +253,7 @@ class ActionStartTask(Action):
                 return offer_choices(dispatcher, lang, f"请问要为哪个孩子办理“{name}”？",
                                      f"Which child is “{name}” for?", buttons)
             elif options:
-                texts = []
-                for o in options:
-                    text = reason_text(o.get("reason") or {}, lang)
-                    if text not in texts:
-                        texts.append(text)
-                _refusal(dispatcher, lang, name, ("\n" if len(texts) > 1 else "").join(texts))
+                _refusal(dispatcher, lang, name, _reasons_text([o.get("reason") or {} for o in options], lang))
                 return []
             # no linked child at all: the eligibility check below says so, with its fix
         elig = await client.eligibility(token, code, subject_id if for_child else None)
@@ -269,7 +281,7 @@ class ActionStartTask(Action):
 
     async def _start_service(self, client: BackendClient, token: str, code: str, subject_id: Optional[int],
                              dispatcher: CollectingDispatcher, tracker: Tracker,
-                             lang: str) -> List[Dict[str, Any]]:  # noqa: C901
+                             lang: str) -> List[Dict[str, Any]]:
         message = tracker.latest_message or {}
         if code == "self_service_payment":
             events = [SlotSet("task_code", code)]
@@ -362,10 +374,24 @@ def _unmistakable_answer(spec: Dict[str, Any], message: Dict[str, Any], parsed: 
 
 
 def _looks_like_an_answer(spec: Dict[str, Any], message: Dict[str, Any]) -> bool:
-    """Digits and codes without any Chinese words are an attempt at a number-like field (re-ask, not reject)."""
-    text = str(message.get("text") or "")
-    return (spec.get("type") in STRICT_TYPES or spec["name"] == "phone") and not _is_payload(message) \
-        and bool(re.search(r"\d", text)) and not re.search(r"[\u4e00-\u9fff]", text)
+    """A message of digits (and no Chinese words) is an attempt at an answer, whatever the NLU heard:
+    re-ask with a hint rather than leave the form."""
+    text = re.sub(r"\s+", "", str(message.get("text") or ""))
+    if not text or _is_payload(message) or re.search(r"[\u4e00-\u9fff]", text):
+        return False
+    return sum(c.isdigit() for c in text) * 2 >= len(text)
+
+
+def _province_for_city_question(spec: Dict[str, Any], fields: List[Dict[str, Any]],
+                                message: Dict[str, Any]) -> Optional[tuple]:
+    """(province field, value) when the city was asked for and the answer names only a province."""
+    if spec.get("type") != "city" or entity_values(message, "city") or entity_values(message, spec["name"]):
+        return None
+    provinces = entity_values(message, "province")
+    fields_p = [f["name"] for f in fields if f.get("type") == "province"]
+    if len(provinces) == 1 and len(fields_p) == 1:
+        return fields_p[0], provinces[0]
+    return None
 
 
 def _has_entity_for(spec: Dict[str, Any], message: Dict[str, Any]) -> bool:
@@ -430,8 +456,13 @@ class ValidateItemForm(Action):
                 return []   # a question or another request: the rules answer, then the form asks again
             found = {f["name"]: p.value for f in others
                      if (p := parse_field(f, message, requested=False)).value is not None}
-            if parsed.value is None and not found:
-                if _is_interruption(message, code) or (parsed.hint_zh is None and not message.get("text")):
+            province_instead = _province_for_city_question(spec, fields, message)
+            if province_instead:
+                # asked for the city, told a province: that corrects the province; the city is asked again
+                fill(province_instead[0], province_instead[1])
+                fill(requested, None)
+            elif parsed.value is None and not found:
+                if parsed.hint_zh is None and not message.get("text"):
                     return []
                 hint_zh, hint_en = (parsed.hint_zh, parsed.hint_en) if parsed.hint_zh else hint_for(spec)
                 say(dispatcher, lang, hint_zh, hint_en)

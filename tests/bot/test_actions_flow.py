@@ -515,3 +515,26 @@ def test_which_one_can_be_typed_or_spoken_instead_of_clicked(backend_url: str) -
     text = chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "confirm" and chat.slots["task_code"] == "stop_student_insurance", text
     assert "李小红" in text and chat.slots["task_choices"] is None
+
+
+def test_a_province_given_when_the_city_was_asked_corrects_the_province(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "qianfang"), sender="pytest-province")
+    chat.user("养老保险转到广东省外", "transfer_pension_out", {"province": "广东省"})   # the NLU misread 广东省外
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["destination_province"] == "广东省"
+    chat.user("湖南", "inform", {"province": "湖南省"})
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
+    assert chat.slots["destination_province"] == "湖南省" and chat.slots["destination_city"] is None
+    chat.user("44030119780512123", "goodbye", confidence=0.8)       # digits, misheard as goodbye: not an exit
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
+    chat.user("长沙", "inform", {"city": "长沙"})
+    assert chat.form() == "done" and chat.slots["destination_city"] == "长沙"
+
+
+def test_a_misheard_id_number_is_asked_again_not_taken_as_goodbye(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "sunli"), sender="pytest-id-goodbye")
+    chat.user("身份证升位", "upgrade_id_number")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked"
+    chat.user("440301197805121235", "goodbye", confidence=0.9)
+    assert chat.form() == "asked" and "校验位" in chat.text
