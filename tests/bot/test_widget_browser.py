@@ -498,8 +498,9 @@ def test_only_a_verified_token_reaches_the_assistant(stack: Stack) -> None:
     asyncio.run(run())
 
 
-@pytest.mark.slow
-def test_widget_in_a_real_browser(stack: Stack, tmp_path: Path) -> None:
+@pytest.fixture(scope="session")
+def browser_tools() -> str:
+    """node and chromium, checked before the stack starts. Absent: skip, or fail under CI=true."""
     node = shutil.which("node")
     if not node:
         _absent("node (Node.js) is not installed: the browser test needs it (scripts/setup_web.sh)")
@@ -508,6 +509,12 @@ def test_widget_in_a_real_browser(stack: Stack, tmp_path: Path) -> None:
     for pkg in ("playwright-core", "socket.io-client"):
         if not (WEB / "node_modules" / pkg).is_dir():
             pytest.fail(f"web/node_modules/{pkg} missing: run scripts/setup_web.sh (npm ci in web/)")
+    return node
+
+
+@pytest.mark.slow
+def test_widget_in_a_real_browser(browser_tools: str, stack: Stack, tmp_path: Path) -> None:
+    node = browser_tools
     shot = tmp_path / "widget.png"
     mode = os.environ.get("SZ_WIDGET_E2E_MODE", "full")
     argv = [node, str(WEB / "tests" / "widget.e2e.mjs"), "--page", stack.web + "/", "--user", "lina",
