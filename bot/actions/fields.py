@@ -144,6 +144,14 @@ def entity_values(message: Dict[str, Any], name: str) -> List[str]:
             if e.get("entity") == name and e.get("value") not in (None, "")]
 
 
+def _outside_of(text: str, value: str) -> bool:
+    """True when the text says 'outside <value>' (广东省外, 湖南以外) rather than <value>."""
+    for name in {value, value.rstrip("省市")}:
+        if len(name) >= 2 and re.search(re.escape(name) + r"省?(以外|之外|外)", text):
+            return True
+    return False
+
+
 def _strip_filler(text: str) -> str:
     t = clean(text)
     t = re.sub(r"^(嗯+|那个|就是|我的|是|叫|在|转到|转去|去|到|from|to)\s*", "", t)
@@ -166,8 +174,8 @@ def parse_field(spec: Dict[str, Any], message: Dict[str, Any], *, requested: boo
     if requested:
         candidates += entity_values(message, BUTTON_ENTITY)
     if entity:
-        # the last mention wins: "从二档换成一档" means 一档
-        candidates += list(reversed(entity_values(message, entity)))
+        # the last mention wins: "从二档换成一档" means 一档; "广东省外" does not mean 广东省
+        candidates += [v for v in reversed(entity_values(message, entity)) if not _outside_of(text, v)]
     if requested and not is_payload and text:
         candidates.append(text)
     if not candidates:

@@ -548,6 +548,14 @@ def _field_for_error(err: BackendError, fields: List[Dict[str, Any]], asked: Lis
     return None
 
 
+def _fields_to_ask_again(field: str, fields: List[Dict[str, Any]]) -> List[str]:
+    """The rejected field; a rejected city is asked again with its province (they are checked as a pair)."""
+    types = {f["name"]: f.get("type") for f in fields}
+    if types.get(field) == "city":
+        return [n for n, t in types.items() if t == "province"] + [field]
+    return [field]
+
+
 class ActionSubmitTask(Action):
     """The one state-changing call, after 确认, with an Idempotency-Key from the confirmation's nonce."""
 
@@ -600,8 +608,8 @@ class ActionSubmitTask(Action):
             field = _field_for_error(err, fields, asked)
             if field:
                 say(dispatcher, lang, f"{error_text(err, 'zh')}请重新提供。", f"{error_text(err, 'en')} Please give it again.")
-                return [SlotSet(field, None), SlotSet("task_nonce", None), SlotSet("requested_slot", None),
-                        SlotSet(STAGE_SLOT, COLLECT)]
+                return [SlotSet(name, None) for name in _fields_to_ask_again(field, fields)] + [
+                    SlotSet("task_nonce", None), SlotSet("requested_slot", None), SlotSet(STAGE_SLOT, COLLECT)]
             name = code
             try:
                 name = name_of(await client.catalogue_entry(code), lang)

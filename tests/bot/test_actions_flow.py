@@ -521,6 +521,8 @@ def test_a_province_given_when_the_city_was_asked_corrects_the_province(backend_
     chat = Chat(login(backend_url, "qianfang"), sender="pytest-province")
     chat.user("养老保险转到广东省外", "transfer_pension_out", {"province": "广东省"})   # the NLU misread 广东省外
     chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["destination_province"] is None      # not taken as 广东省
+    chat.user("广东", "inform", {"province": "广东省"})
     assert chat.form() == "asked" and chat.slots["destination_province"] == "广东省"
     chat.user("湖南", "inform", {"province": "湖南省"})
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
@@ -538,3 +540,20 @@ def test_a_misheard_id_number_is_asked_again_not_taken_as_goodbye(backend_url: s
     assert chat.form() == "asked"
     chat.user("440301197805121235", "goodbye", confidence=0.9)
     assert chat.form() == "asked" and "校验位" in chat.text
+
+
+def test_a_rejected_city_is_asked_again_with_its_province(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "qianfang"), sender="pytest-city-pair")
+    chat.user("养老保险转出", "transfer_pension_out")
+    chat.run(ActionStartTask())
+    chat.form()
+    chat.user("广东", "inform", {"province": "广东省"})
+    chat.form()
+    chat.user("长沙", "inform", {"city": "长沙"})                  # not in Guangdong: the backend says so
+    assert chat.form() == "done"
+    chat.run(ActionReviewTask())
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "请重新提供" in text and chat.slots["task_stage"] == "collect", text
+    assert chat.slots["destination_province"] is None and chat.slots["destination_city"] is None
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_province"

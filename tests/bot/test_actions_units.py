@@ -94,6 +94,8 @@ def test_numbers_tiers_places() -> None:
     assert parse_field(province, _msg("转到湖南", province="湖南省"), requested=True).value == "湖南省"
     assert parse_field(province, _msg("湖南"), requested=True).value == "湖南"   # the backend names it fully
     assert parse_field(province, _msg("123"), requested=True).hint_zh
+    assert parse_field(province, _msg("转到广东省外", province="广东省"), requested=False).value is None
+    assert parse_field(province, _msg("湖南以外的地方", province="湖南省"), requested=False).value is None
     phone = {"name": "phone", "type": "text"}
     assert parse_field(phone, _msg("138 0013 8009"), requested=True).value == "13800138009"
     assert parse_field(phone, _msg("12345"), requested=True).hint_zh
