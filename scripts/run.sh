@@ -3,6 +3,7 @@
 #   backend        http://127.0.0.1:8000   (API docs at /docs)
 #   action server  http://127.0.0.1:5055
 #   Rasa server    http://127.0.0.1:5005   (REST: /webhooks/rest/webhook, Socket.IO for the widget)
+#   help page      http://127.0.0.1:8080   (demo log-in and the chat widget)
 # Ctrl-C stops them all.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -33,12 +34,17 @@ echo "run: starting Rasa"
 (cd "$ROOT" && exec "$RASA" run --enable-api --cors "*" --port 5005 --model models \
    --endpoints endpoints.yml --credentials credentials.yml) >"$ROOT/var/log/rasa.log" 2>&1 &
 pids+=($!)
+echo "run: starting the help page"
+(cd "$ROOT" && exec "$RASA_PY" web/serve.py --port 8080) >"$ROOT/var/log/web.log" 2>&1 &
+pids+=($!)
 wait_http http://127.0.0.1:8000/health backend
 wait_http http://127.0.0.1:5055/health "action server"
 wait_http http://127.0.0.1:5005/status Rasa
+wait_http http://127.0.0.1:8080/healthz "help page"
 cat <<MSG
 
 The assistant is running.
+  Help page with the widget: http://127.0.0.1:8080  (log in as lina / Demo@2026)
   Backend API and its docs:  http://127.0.0.1:8000/docs
   Chat over REST:            curl -s localhost:5005/webhooks/rest/webhook -d '{"sender":"me","message":"你好"}'
   Demo users (password Demo@2026) are listed in README.md.
