@@ -2,8 +2,9 @@
 
     intent (= catalogue code) -> action_start_task
         identity? (token in metadata)   no  -> how to log in
-        vague?  (stop_insurance ...)        -> clarify from the profile (clarify.py)
+        vague?  (stop_insurance ...)        -> clarify from the profile (clarify.py); ask when several
         whose?  (items for a child)         -> the linked children that qualify; ask when several
+                 (asking sets task_stage=choose: a button, or the name typed or spoken)
         eligible? (GET /items/{code}/eligibility) no -> the reason and the fix
         fields?  yes -> task_stage=collect -> item_form (validate_item_form asks each field)
                  no  -> summary + 确认/取消 (task_stage=confirm)
