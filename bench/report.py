@@ -72,18 +72,18 @@ def render(r: Dict[str, Any]) -> str:
     out += targets_section(r)
     out += nlu_section(r.get("nlu"))
     out += speed_section(r.get("speed"), r.get("train"))
-    out += profile_section(r.get("speed"))
+    out += profile_section(r.get("speed"), r.get("probe"))
     out += growth_section(r.get("speed"), r.get("growth"))
     out += scaleout_section(r.get("scaleout"))
     out += capacity_section(r.get("speed"), r.get("scaleout"))
     out += ["## How to run", "",
             "```bash",
-            "scripts/bench.sh                 # everything (about 30-40 min on a quiet 2-core machine)",
+            "scripts/bench.sh                 # everything (25-40 min on a 2-core machine)",
             "scripts/bench.sh --quick         # smoke run: short windows, sizes 10k/100k",
             "scripts/bench.sh --only speed,report --model models/<file>.tar.gz   # one phase, given model",
             "scripts/bench.sh --only report   # re-render this page from var/bench/results.json",
             "```", "",
-            "Phases: env, train, nlu, speed, growth, scaleout, report (see `bench/run_bench.py`). Every process "
+            "Phases: env, train, nlu, probe, speed, growth, scaleout, report (see `bench/run_bench.py`). Every process "
             "is started on free ports and stopped by pid; scratch databases (`sz_bench_*`, `rasa_bench_*`) are "
             "emptied afterwards. Figures from a machine that is busy with other work are preliminary: compare "
             "runs only at a similar load average.", ""]
@@ -202,7 +202,7 @@ def speed_section(speed: Optional[Dict[str, Any]], train: Optional[Dict[str, Any
     return out + [""]
 
 
-def profile_section(speed: Optional[Dict[str, Any]]) -> List[str]:
+def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, Any]] = None) -> List[str]:
     out = ["## Where a backend-calling turn spends its time", ""]
     if not speed:
         return out + ["Not measured in this run.", ""]
@@ -216,7 +216,7 @@ def profile_section(speed: Optional[Dict[str, Any]]) -> List[str]:
             f"Whole turn p50 {f(b1.get('p50'), 1)} ms, so dialogue policies, tracker store, the action server "
             f"round trip and the REST channel take the remaining ≈ "
             f"{f((b1.get('p50') or 0) - (nlu or 0) - (be or 0), 1)} ms.", ""]
-    js = parts.get("jsonschema_validate_ms") or {}
+    js = (probe or {}).get("jsonschema_validate_ms") or parts.get("jsonschema_validate_ms") or {}
     if js.get("per_call_ms") is not None:
         out += [f"Rasa checks every action server response with `jsonschema.validate` "
                 f"(`RemoteAction._validate_action_result`), which re-checks the schema itself on every call: "
@@ -241,11 +241,11 @@ def profile_section(speed: Optional[Dict[str, Any]]) -> List[str]:
         out += [f"| {b} | {share * 100:.0f} % |" for b, _n, share in s["buckets"][:10] if share >= 0.01]
         out += ["", "Hottest functions (own time): " + "; ".join(
             f"`{fn}` {share * 100:.0f} %" for fn, _n, share in s["leaves"][:6]), ""]
-    out += bottleneck(speed)
+    out += bottleneck(speed, js.get("per_call_ms"))
     return out
 
 
-def bottleneck(speed: Dict[str, Any]) -> List[str]:
+def bottleneck(speed: Dict[str, Any], js: Optional[float] = None) -> List[str]:
     """A few sentences computed from the figures: which process and component dominate."""
     run = ((speed.get("profile") or {}).get("run")) or speed.get("backend_c1") or {}
     cpu = run.get("cpu_ms_per_turn") or {}
@@ -259,7 +259,6 @@ def bottleneck(speed: Dict[str, Any]) -> List[str]:
     if prof.get("buckets"):
         b, _n, share = prof["buckets"][0]
         lines.append(f"Its largest component in the profile is *{b}* ({share * 100:.0f} % of its samples).")
-    js = ((speed.get("parts") or {}).get("jsonschema_validate_ms") or {}).get("per_call_ms")
     if js and cpu.get("rasa"):
         lines.append(f"The two `jsonschema.validate` calls alone account for ≈ {f(2 * js, 0)} ms, "
                      f"{min(100.0, 2 * js / cpu['rasa'] * 100):.0f} % of the Rasa process's CPU per turn.")

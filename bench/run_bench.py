@@ -7,6 +7,7 @@ be re-run alone and the report re-rendered with `--only report`):
   env       date, machine, versions, load average
   train     a full `rasa train --force` into var/bench/train-*/ (timed; that model is used below)
   nlu       bench/nlu_eval.py on tests/nlu/heldout.yml, with the TF-IDF baseline
+  probe     cost of Rasa's per-action-call jsonschema check of the action server's response
   speed     one stack on SQLite (backend, action server, Rasa): per-turn latency (FAQ, backend-calling
             turn, whole business conversation), throughput at concurrency 1/8/32, CPU per turn,
             the backend alone (wrk GET /me, POST /items/stop_child_insurance), py-spy profile of
@@ -43,7 +44,7 @@ from .common import (BACKEND_PY, PG_HOST, PG_PORT, RASA_BIN, RASA_PY, ROOT, VAR,
                      write_json)
 from .stack import Stack, postgres_tracker, redis_lock, sqlite_tracker
 
-PHASES = ["env", "train", "nlu", "speed", "growth", "scaleout", "report"]
+PHASES = ["env", "train", "nlu", "probe", "speed", "growth", "scaleout", "report"]
 OUT = VAR / "bench"
 RESULTS = OUT / "results.json"
 
@@ -293,11 +294,12 @@ print(json.dumps({"per_call_ms": a, "cached_validator_ms": b}))
 
 def _jsonschema_cost() -> Dict[str, Any]:
     """What Rasa's RemoteAction._validate_action_result costs per action call (jsonschema.validate)."""
-    out = _cmd([str(RASA_PY), "-c", JSONSCHEMA_PROBE])
+    proc = subprocess.run([str(RASA_PY), "-c", JSONSCHEMA_PROBE], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
-        return json.loads(out.strip().splitlines()[-1])
+        return json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return {"error": out[-300:]}
+        return {"error": (proc.stdout + proc.stderr)[-300:]}
 
 
 def phase_speed(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
@@ -329,7 +331,6 @@ def phase_speed(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
             "backend_me_ms": _time_calls(lambda i: http_json(
                 "GET", f"{stack.backend}/me", headers={"Authorization": f"Bearer {lina}"}), 50),
         }
-        out["parts"]["jsonschema_validate_ms"] = _jsonschema_cost()
         log("latency at concurrency 1: FAQ turn, backend-calling turn, business conversation")
         out["faq_c1"] = _turns(url, "faq", 1, S, N, "", pids)
         out["backend_c1"] = _turns(url, "backend", 1, S, N, lina, pids)
@@ -552,6 +553,8 @@ def main() -> int:
                 results["train"] = phase_train(args)
             elif ph == "nlu":
                 results["nlu"] = phase_nlu(args, model_path(args, results))
+            elif ph == "probe":
+                results["probe"] = {"jsonschema_validate_ms": _jsonschema_cost()}
             elif ph == "speed":
                 results["speed"] = phase_speed(args, model_path(args, results))
             elif ph == "growth":

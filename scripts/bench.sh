@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measure the assistant and write docs/benchmarks.md (bench/run_bench.py; raw results in var/bench/).
-#   scripts/bench.sh                    # everything: training time, NLU, speed, growth, scale-out (~30-40 min)
+#   scripts/bench.sh                    # everything: training time, NLU, speed, growth, scale-out (25-40 min)
 #   scripts/bench.sh --quick            # smoke run (short windows, small sizes)
 #   scripts/bench.sh --only speed,report --model models/<file>.tar.gz
 #   scripts/bench.sh --only report      # re-render docs/benchmarks.md from var/bench/results.json
