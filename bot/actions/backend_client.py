@@ -175,6 +175,10 @@ class BackendClient:
         return await self._call("POST", f"/items/{code}", token=token, json=body,
                                 headers={"Idempotency-Key": idempotency_key})
 
+    async def payment_quote(self, token: str) -> Dict[str, Any]:
+        """This month's amount and account; refused (window closed, already paid) like the payment."""
+        return await self._call("GET", "/services/self_service_payment/quote", token=token)
+
     async def self_service_payment(self, token: str, *, subject_id: Optional[int],
                                    idempotency_key: str) -> Dict[str, Any]:
         body = {"subject_id": subject_id} if subject_id else {}

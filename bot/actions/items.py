@@ -108,7 +108,7 @@ def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entr
                     subject_name: Optional[str]) -> List[Dict[str, Any]]:
     """Show what will be submitted and ask for 确认/取消; a new nonce per confirmation."""
     if code == "self_service_payment":
-        text = services.payment_summary(lang, subject_name)
+        text = services.payment_summary(lang, values.get("quote"))
     else:
         name = name_of(entry, lang)
         lines = [pick(lang, "请核对以下信息：", "Please check:"),
@@ -285,8 +285,11 @@ class ActionStartTask(Action):
                              lang: str) -> List[Dict[str, Any]]:
         message = tracker.latest_message or {}
         if code == "self_service_payment":
+            # The backend's quote refuses early (payment window closed, month already paid)
+            # and gives the amount the person confirms.
+            quote = await client.payment_quote(token)
             events = [SlotSet("task_code", code)]
-            return events + present_summary(dispatcher, lang, code, {}, [], {}, None)
+            return events + present_summary(dispatcher, lang, code, {}, [], {"quote": quote}, None)
         if code == "query_pre_application":
             number = services.pre_application_number_from(message)
             if number:

@@ -165,9 +165,17 @@ def render_pre_application(body: Dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
-def payment_summary(lang: str, subject_name: Optional[str]) -> str:
-    who = subject_name or pick(lang, "本人", "yourself")
-    return pick(lang, f"请确认：为{who}缴纳本月社会保险费，从您的缴费银行账户扣款。",
-                f"Please confirm: pay this month's social insurance contribution for {who} from your payment "
-                "bank account.")
-
+def payment_summary(lang: str, quote: Optional[Dict[str, Any]]) -> str:
+    """The confirmation question for self-service payment, with the backend's quote."""
+    if not quote:
+        return pick(lang, "请确认：缴纳本月社会保险费，从您的缴费账户扣款。",
+                    "Please confirm: pay this month's social insurance contribution from your payment account.")
+    account = quote.get("account") or {}
+    parts_zh = "，".join(f"{i.get('insurance_zh')}{i.get('amount_yuan')}元" for i in quote.get("items") or [])
+    parts_en = ", ".join(f"{i.get('insurance')} {i.get('amount_yuan')} yuan" for i in quote.get("items") or [])
+    return pick(lang,
+                f"请确认：缴纳{quote.get('month')}社会保险费（{parts_zh}），合计{quote.get('total_yuan')}元，"
+                f"从{account.get('bank_name', '')}{account.get('account_no', '')}扣款。",
+                f"Please confirm: pay the contributions for {quote.get('month')} ({parts_en}), "
+                f"{quote.get('total_yuan')} yuan in total, from {account.get('bank_name', '')} "
+                f"{account.get('account_no', '')}.")

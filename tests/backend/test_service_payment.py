@@ -155,3 +155,18 @@ def test_idempotent_replay_pays_once(client, as_user):
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Transaction).where(
             Transaction.item_code == "self_service_payment")) == 1
+
+
+def test_quote_tells_the_amount_and_refuses_like_the_payment(client, as_user, monkeypatch):
+    headers = as_user("zhangwei")
+    quote = client.get("/services/self_service_payment/quote", headers=headers)
+    assert quote.status_code == 200, quote.text
+    body = quote.json()
+    assert body["month"] == "2026-11" and body["total_yuan"] == "660.80" and "*" in body["account"]["account_no"]
+    paid = client.post("/services/self_service_payment", json={}, headers=headers).json()
+    assert paid["total_fen"] == body["total_fen"]
+    again = client.get("/services/self_service_payment/quote", headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "ALREADY_PAID"
+    monkeypatch.setenv("SZ_BACKEND_NOW", "2026-11-28T10:00:00+08:00")  # a Saturday
+    closed = client.get("/services/self_service_payment/quote", headers=as_user("machao"))
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "PAYMENT_WINDOW_CLOSED"

@@ -30,6 +30,14 @@ def self_service_payment(body: PaymentRequest, token: str | None = Depends(beare
     return run_idempotent(account_id, idempotency_key, {"service": "self_service_payment", **body.model_dump()}, work)
 
 
+@router.get("/services/self_service_payment/quote",
+            summary="What paying this month would charge, and from which account (refusals as for paying)")
+def self_service_payment_quote(token: str | None = Depends(bearer)) -> dict[str, Any]:
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        return payments.quote(s, who.person)
+
+
 @router.get("/services/contributions", summary="Monthly contribution details of the five insurances")
 def query_contributions(from_month: str | None = Query(default=None, pattern=MONTH),
                         to_month: str | None = Query(default=None, pattern=MONTH),

@@ -218,6 +218,20 @@ def _flexible_dues(session: Session, person: Person, month: str) -> list[Due]:
     return dues
 
 
+def quote(session: Session, actor: Person) -> dict[str, Any]:
+    """What self-service payment would charge now, and from which account, without paying.
+
+    The same checks as the payment itself, so the assistant can say before asking
+    for a confirmation that the window is closed or the month already paid."""
+    now = clock.now()
+    month = clock.month_key(now)
+    dues = _flexible_dues(session, actor, month)
+    account = check_can_pay(session, actor, now)
+    total = total_fen(dues)
+    return {"month": month, "items": [d.to_dict() for d in dues], "total_fen": total,
+            "total_yuan": fen_to_yuan_str(total), "account": account.to_dict()}
+
+
 def self_service_payment(session: Session, actor: Person, subject_id: int | None, channel: str) -> dict[str, Any]:
     """Pay this month's flexible-worker contributions (pension + medical) of the actor."""
     if subject_id is not None and subject_id != actor.id:
