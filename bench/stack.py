@@ -52,7 +52,8 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{port};
-        client_max_body_size 2m;
+        client_max_body_size 8m;
+        client_body_buffer_size 256k;
         location /socket.io/ {{
             proxy_pass http://rasa_sticky;
             proxy_http_version 1.1;
@@ -73,6 +74,9 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{action_port};
+        # Rasa posts the whole tracker to the action server: a long conversation is megabytes
+        client_max_body_size 64m;
+        client_body_buffer_size 1m;
         location / {{
             proxy_pass http://actions;
             proxy_http_version 1.1;
