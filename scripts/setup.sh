@@ -63,5 +63,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The help widget page and its browser tests (Node.js packages, Debian's chromium).
 [ -x scripts/setup_web.sh ] && scripts/setup_web.sh
+# Benchmarks and the scale-out test (tests/bot/test_scaleout.py, run by CI): nginx, wrk, hyperfine, py-spy
+# Not needed to run the assistant: only fatal under CI=true, where the scale-out test must run.
+if [ -x scripts/setup_bench.sh ] && ! scripts/setup_bench.sh; then
+  [ "${CI:-}" = true ] && die "benchmark/scale-out tools are required under CI=true"
+  echo "setup: benchmark and scale-out tools are missing (see above); the assistant runs without them"
+fi
 mkdir -p var
 echo "setup: ready"
