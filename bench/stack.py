@@ -97,8 +97,12 @@ def postgres_tracker(db: str) -> Dict[str, Any]:
             "url": "127.0.0.1", "port": 5432, "username": "postgres", "db": db, "login_db": "postgres"}
 
 
-def redis_lock(db: int = 3, prefix: str = "sz_scaleout") -> Dict[str, Any]:
-    return {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": db, "key_prefix": prefix}
+def redis_lock(db: int = 3, prefix: str = "szscaleout") -> Dict[str, Any]:
+    # Rasa's own `type: redis` issues tickets non-atomically (two instances can draw the
+    # same ticket and lose a user event): bot/lock_store.py makes those steps atomic.
+    # Rasa ignores a key prefix that is not alphanumeric.
+    return {"type": "bot.lock_store.AtomicRedisLockStore", "url": "127.0.0.1", "port": 6379, "db": db,
+            "key_prefix": "".join(c for c in prefix if c.isalnum())}
 
 
 class Stack:
