@@ -12,10 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -35,51 +32,17 @@ from bot.actions.items import (ActionCancelTask, ActionReviewTask, ActionStartTa
                                ValidateItemForm)
 from bot.actions.language import ActionDetectLanguage  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-BACKEND_PY = REPO / ".venv" / "backend" / "bin" / "python"
-NOW = "2026-11-27T10:00:00+08:00"   # a Friday, 10:00 Beijing time: the payment window is open
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from channel_fixtures import NOW, free_port, start_backend  # noqa: E402
+
 PASSWORD = "Demo@2026"
 FORM = "item_form"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not BACKEND_PY.exists():
-        pytest.skip("backend virtual environment missing (run scripts/setup.sh)")
-    port = _free_port()
-    db = tmp_path_factory.mktemp("backend") / "backend.sqlite3"
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, SZ_BACKEND_NOW=NOW, DATABASE_URL=f"sqlite:///{db}", SZ_BACKEND_PUBLIC_URL=url,
-               SZ_SEED_DEMO="1")
-    log = open(db.with_suffix(".log"), "w")
-    proc = subprocess.Popen([str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(port)],
-                            cwd=REPO / "backend", env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("backend did not start:\n" + db.with_suffix(".log").read_text()[-3000:])
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """A real backend process (temporary SQLite, demo people, clock pinned to NOW)."""
+    yield from start_backend(tmp_path_factory.mktemp("backend"))
 
 
 @pytest.fixture(autouse=True)
@@ -369,7 +332,7 @@ def test_backend_down_means_busy_and_nothing_half_done(backend_url: str) -> None
     chat.user("停保", "stop_individual_insurance")
     chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "confirm"
-    backend_client.set_client(BackendClient(f"http://127.0.0.1:{_free_port()}", timeout=(0.5, 0.5)))
+    backend_client.set_client(BackendClient(f"http://127.0.0.1:{free_port()}", timeout=(0.5, 0.5)))
     chat.user("确认", "affirm")
     text = chat.run(ActionSubmitTask())
     assert "系统繁忙，请稍后再试" in text
