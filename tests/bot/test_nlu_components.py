@@ -1,4 +1,4 @@
-"""Tests of the Chinese NLU components: normaliser, DomainJiebaTokenizer, config.
+"""Tests of the Chinese NLU components: normaliser, DomainJiebaTokenizer, LanguageDetector, config.
 
 Run: cd /work/main && .venv/rasa/bin/python -m pytest tests/bot/test_nlu_components.py -q
 (the training test is marked slow: -m "not slow" skips it).
@@ -376,6 +376,74 @@ def test_regexes(name, text, expected):
 
 
 # ---------------------------------------------------------------------------
+# LanguageDetector (entity `language` -> slot `language`, no action server call)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def language_detector(tmp_path_factory):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.components.language import LanguageDetector
+
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    return LanguageDetector.create(LanguageDetector.get_default_config(), storage, Resource("lang"),
+                                   ExecutionContext(GraphSchema({}), "test"))
+
+
+def _language_entities(detector, text, entities=None):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text, "entities": list(entities or [])})
+    detector.process([message])
+    return message.get("entities")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I want to transfer my pension out", "en"),
+    ("我要给孩子停保", "zh"),
+    ("帮我check一下社保", "zh"),
+    ("YS2026000000034 status please", "en"),
+    ("我想辦理養老保險關係轉出", "zh"),
+])
+def test_language_entity_is_added(language_detector, text, expected):
+    entities = _language_entities(language_detector, text)
+    assert entities == [{"entity": "language", "value": expected, "start": 0, "end": len(text),
+                         "extractor": "LanguageDetector"}]
+
+
+@pytest.mark.parametrize("text", ["440304198805121317", "ok", "OK", "👍", "123", "ys2026000000034", "", "  "])
+def test_no_language_entity_when_ambiguous(language_detector, text):
+    """No entity: the slot `language` keeps its previous value (from_entity mapping)."""
+    assert _language_entities(language_detector, text) == []
+
+
+def test_language_entity_keeps_other_entities(language_detector):
+    other = {"entity": "id_number", "value": "440304198805121317", "start": 5, "end": 23}
+    stale = {"entity": "language", "value": "zh", "start": 0, "end": 2}
+    entities = _language_entities(language_detector, "my ID 440304198805121317 please", [other, stale])
+    assert entities[0] == other and [e["value"] for e in entities if e["entity"] == "language"] == ["en"]
+
+
+def test_language_component_is_registered_and_the_domain_uses_its_entity():
+    import yaml
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+
+    from bot.components.language import LanguageDetector
+
+    registered = DefaultV1Recipe._from_registry("LanguageDetector")
+    assert registered.clazz is LanguageDetector and not registered.is_trainable
+    core = yaml.safe_load((REPO / "domain/core.yml").read_text(encoding="utf-8"))
+    assert {"language": {"influence_conversation": False}} in core["entities"]
+    assert core["slots"]["language"]["mappings"] == [{"type": "from_entity", "entity": "language"}]
+    for path in (REPO / "domain").glob("*.yml"):
+        assert "action_detect_language" not in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
+            "actions", [])
+
+
+# ---------------------------------------------------------------------------
 # config.yml + training (slow)
 # ---------------------------------------------------------------------------
 
@@ -426,6 +494,10 @@ def test_config_trains_and_parses_traditional_and_speech(tmp_path, monkeypatch):
     assert config["language"] == "zh"
     assert config["assistant_id"] == "sz-social-insurance"
     assert config["pipeline"][0]["name"] == "bot.components.tokenizer.DomainJiebaTokenizer"
+    names = [c["name"] for c in config["pipeline"]]
+    if "bot.components.language.LanguageDetector" not in names:  # until config.yml lists it
+        config["pipeline"].insert(names.index("EntitySynonymMapper") + 1,
+                                  {"name": "bot.components.language.LanguageDetector"})
     for component in config["pipeline"]:
         if component["name"] == "bot.components.tokenizer.DomainJiebaTokenizer":
             component["dictionary_path"] = str(REPO / "bot/components/jieba_dict")
@@ -452,3 +524,8 @@ def test_config_trains_and_parses_traditional_and_speech(tmp_path, monkeypatch):
     # whitespace-only and mixed input do not break the pipeline
     assert parse("  ")["intent"] is not None
     assert parse("帮我 cancel 养老 转出")["text"] == "帮我 cancel 养老 转出"
+    # the language entity that fills the slot `language`
+    english = parse("I want to transfer my pension out")
+    assert [e["value"] for e in english["entities"] if e["entity"] == "language"] == ["en"]
+    assert [e["value"] for e in traditional["entities"] if e["entity"] == "language"] == ["zh"]
+    assert not [e for e in parse("440304198805121317")["entities"] if e["entity"] == "language"]
