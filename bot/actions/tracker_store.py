@@ -1,12 +1,34 @@
-"""A SQL tracker store for the Rasa server that never writes the caller's backend token.
+"""A SQL tracker store for the Rasa server that never writes secrets or personal numbers in clear.
 
-Rasa persists each message's metadata inside the stored `user` event and the
-first message's metadata in the slot `session_started_metadata`. The channels
-put the backend bearer token there (`auth_token`), so the plain SQL store would
-keep live tokens in the conversation database. This store removes those keys
-from every event before it is written (and before it is streamed to an event
-broker). The actions read the token from the current message, so nothing needs
-it afterwards; the channels send it with every message.
+1. Backend tokens. Rasa persists each message's metadata inside the stored
+   `user` event and the first message's metadata in the slot
+   `session_started_metadata`. The channels put the backend bearer token there
+   (`auth_token`), so the plain SQL store would keep live tokens in the
+   conversation database. This store removes those keys from every event before
+   it is written (and before it is streamed to an event broker). The actions read
+   the token from the current message, so nothing needs it afterwards; the
+   channels send it with every message.
+
+2. Personal numbers typed into the chat (resident ID numbers, bank account
+   numbers, mobile numbers; the pattern is bot/masking.py):
+   - user and bot events are stored masked (text, parse_data text and entity
+     values, metadata): 440304********123X. They are history; no later turn
+     reads their text (each turn reads the current message, which the Rasa
+     server holds in memory until the turn is saved);
+   - slot events whose value holds such a number (new_id_number, account_no,
+     holder_id_number, guardian_id_number, phone, ...: the form still needs them
+     in later turns and the submission sends them to the backend) are stored
+     encrypted (Fernet, `sz-enc:v1:<token>`) and decrypted when the tracker is
+     read back, so a conversation or a form in progress survives a restart of
+     the Rasa server. The key comes from SZ_TRACKER_STORE_KEY (any secret
+     string, or several separated by commas: the first encrypts, all decrypt,
+     for rotation); without it a development default is used, with a warning.
+     A value that cannot be decrypted (key changed) comes back empty, so the
+     form asks for it again.
+   Events are transformed as copies while being written: the tracker in memory
+   during the turn keeps the clear values. The number of stored rows stays one
+   per event, which is how Rasa's SQLTrackerStore.save finds the new events.
+   An event broker receives the masked form (slot values masked, not encrypted).
 
 endpoints.yml:
     tracker_store:
@@ -20,9 +42,25 @@ of this package, never needs it.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+import base64
+import hashlib
+import json
+import logging
+import os
+import threading
+from typing import Any, Dict, Optional
+
+from bot.masking import contains_personal_number, mask_value
+
+logger = logging.getLogger(__name__)
 
 SECRET_KEYS = frozenset({"auth_token", "token", "access_token", "authorization"})
+
+KEY_ENV = "SZ_TRACKER_STORE_KEY"
+DEV_KEY = "dev-tracker-store-key-change-me"
+ENCRYPTED_PREFIX = "sz-enc:v1:"
+# event fields that can hold what a person typed (or a reply quoting it)
+_TEXT_FIELDS = ("text", "parse_data", "metadata", "data", "entities", "action_text")
 
 
 def redact(value: Any) -> Any:
@@ -54,19 +92,140 @@ def redact_event(event: Any) -> None:
         event.value = redact(event.value)
 
 
+# ---- encryption of slot values ----------------------------------------------------
+
+_fernet_lock = threading.Lock()
+_fernet_cache: Dict[str, Any] = {}
+
+
+def _fernet_key(secret: str) -> bytes:
+    """A Fernet key from any secret string (a Fernet key itself is used as it is)."""
+    raw = secret.strip().encode()
+    try:
+        if len(base64.urlsafe_b64decode(raw)) == 32 and len(raw) == 44:
+            return raw
+    except ValueError:
+        pass
+    return base64.urlsafe_b64encode(hashlib.sha256(b"sz-tracker-store\x00" + raw).digest())
+
+
+def _fernet() -> Any:
+    from cryptography.fernet import Fernet, MultiFernet
+
+    setting = os.environ.get(KEY_ENV, "")
+    with _fernet_lock:
+        if setting not in _fernet_cache:
+            secrets = [s for s in setting.split(",") if s.strip()]
+            if not secrets:
+                logger.warning("%s is not set: tracker store slot values are encrypted with the "
+                               "development default key (set it in production)", KEY_ENV)
+                secrets = [DEV_KEY]
+            _fernet_cache[setting] = MultiFernet([Fernet(_fernet_key(s)) for s in secrets])
+        return _fernet_cache[setting]
+
+
+def encrypt_value(value: Any) -> str:
+    """`value` (any JSON value) as an encrypted string `sz-enc:v1:<Fernet token>`."""
+    token = _fernet().encrypt(json.dumps(value, ensure_ascii=False).encode())
+    return ENCRYPTED_PREFIX + token.decode()
+
+
+def is_encrypted(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(ENCRYPTED_PREFIX)
+
+
+def decrypt_value(value: str) -> Any:
+    """The value of `encrypt_value`; None when it cannot be decrypted (other key, damaged)."""
+    from cryptography.fernet import InvalidToken
+
+    try:
+        return json.loads(_fernet().decrypt(value[len(ENCRYPTED_PREFIX):].encode()))
+    except (InvalidToken, ValueError):
+        logger.warning("a stored slot value could not be decrypted (was %s changed?): it is dropped", KEY_ENV)
+        return None
+
+
+# ---- event dictionaries -----------------------------------------------------------
+
+def protect_event_dict(data: Dict[str, Any], slot_values: str = "encrypt") -> Dict[str, Any]:
+    """A copy of a serialised event (`event.as_dict()`) fit to be written: no secrets,
+    personal numbers masked in what was said, slot values holding them encrypted
+    (`slot_values="encrypt"`, for the tracker store) or masked (`"mask"`, for brokers)."""
+    out = dict(data)
+    if isinstance(out.get("metadata"), dict):
+        out["metadata"] = redact(out["metadata"])
+    if isinstance(out.get("parse_data"), dict) and isinstance(out["parse_data"].get("metadata"), dict):
+        out["parse_data"] = {**out["parse_data"], "metadata": redact(out["parse_data"]["metadata"])}
+    if out.get("event") == "slot":
+        value = out.get("value")
+        if _has_secret(value):
+            value = redact(value)
+        if not is_encrypted(value) and contains_personal_number(value):
+            value = encrypt_value(value) if slot_values == "encrypt" else mask_value(value)
+        out["value"] = value
+        return out
+    for key in _TEXT_FIELDS:
+        if key in out and contains_personal_number(out[key]):
+            out[key] = mask_value(out[key])
+    return out
+
+
+def restore_event_dict(data: Dict[str, Any]) -> Dict[str, Any]:
+    """A stored event as Rasa should read it: encrypted slot values decrypted."""
+    if data.get("event") == "slot" and is_encrypted(data.get("value")):
+        data = {**data, "value": decrypt_value(data["value"])}
+    return data
+
+
 def _build() -> type:
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
     class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc, valid-type]
-        """SQLTrackerStore that strips `auth_token` (and similar keys) from events before writing."""
+        """SQLTrackerStore that writes no secrets and no personal numbers in clear (module docstring)."""
 
-        async def save(self, tracker: Any) -> None:
+        async def save(self, tracker: DialogueStateTracker) -> None:
             for event in tracker.events:
-                redact_event(event)
+                redact_event(event)   # tokens: nothing needs them after the turn
             slot = tracker.slots.get("session_started_metadata")
             if slot is not None and _has_secret(slot.value):
                 slot.value = redact(slot.value)
-            await super().save(tracker)
+
+            await self.stream_events(tracker)
+            # SQLTrackerStore.save, with each event's data protected (copies: the
+            # tracker in memory is unchanged). One row per event, as in Rasa.
+            with self.session_scope() as session:
+                for event in self._additional_events(session, tracker):
+                    data = protect_event_dict(event.as_dict())
+                    session.add(self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    ))
+                session.commit()
+            logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
+
+        async def _stream_new_events(self, event_broker: Any, new_events: Any, sender_id: str) -> None:
+            for event in new_events:
+                body: Dict[str, Any] = {"sender_id": sender_id}
+                body.update(protect_event_dict(event.as_dict(), slot_values="mask"))
+                event_broker.publish(body)
+
+        async def _retrieve(self, sender_id: str,
+                            fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+            # SQLTrackerStore._retrieve, with encrypted slot values decrypted
+            with self.session_scope() as session:
+                rows = self._event_query(
+                    session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions,
+                ).all()
+                events = [restore_event_dict(json.loads(row.data)) for row in rows]
+            if self.domain and events:
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return None
 
     return RedactingSQLTrackerStore
 
@@ -80,3 +239,7 @@ def __getattr__(name: str) -> Any:
             _cache[name] = _build()
         return _cache[name]
     raise AttributeError(name)
+
+
+__all__ = ["RedactingSQLTrackerStore", "protect_event_dict", "restore_event_dict", "encrypt_value",
+           "decrypt_value", "redact", "redact_event"]

@@ -1,4 +1,4 @@
-"""The Rasa server's tracker store never writes the backend token that channels pass as metadata."""
+"""The Rasa server's tracker store writes no backend token and no personal number (ID, bank account) in clear."""
 from __future__ import annotations
 
 import asyncio
@@ -34,3 +34,203 @@ def test_tokens_in_metadata_are_not_written(tmp_path: Path) -> None:
     restored = asyncio.run(store.retrieve("alice"))
     assert restored.latest_message.text == "我要停保"
     assert restored.get_slot("session_started_metadata") == {"channel": "web"}
+
+
+# ---- personal numbers: masked in what was said, encrypted in slots that later turns need
+
+ID_NUMBER = "440304198805121317"
+ID_NUMBER_X = "11010519491231002X"
+ACCOUNT = "6222021234567890123"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _store(db: Path, **kwargs: object) -> object:
+    from rasa.shared.core.domain import Domain
+
+    from bot.actions.tracker_store import RedactingSQLTrackerStore
+
+    domain = Domain.load(str(REPO / "domain"))
+    return RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db), **kwargs)
+
+
+def _raw_rows(db: Path) -> list:
+    return [r[0] for r in sqlite3.connect(db).execute("select data from events order by id")]
+
+
+def _no_clear_number(rows: list) -> None:
+    import re
+
+    for row in rows:
+        digits = re.sub(r"[\s\-]", "", row)
+        for secret in (ID_NUMBER, ID_NUMBER_X, ACCOUNT, ACCOUNT[-16:], "13812345678"):
+            assert secret not in digits, row
+
+
+def _form_turns() -> list:
+    """A maintain_payment_bank form in progress: account and holder ID typed, bank name still asked."""
+    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet,
+                                         UserUttered)
+
+    return [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("我要改缴费银行", {"name": "maintain_payment_bank", "confidence": 0.9}),
+        ActionExecuted("action_start_task"), SlotSet("task_code", "maintain_payment_bank"),
+        SlotSet("task_stage", "collect"), ActionExecuted("item_form"), ActiveLoop("item_form"),
+        SlotSet("requested_slot", "account_no"), BotUttered("请输入银行账号"),
+        ActionExecuted("action_listen"),
+        UserUttered(f"卡号 {ACCOUNT[:4]} {ACCOUNT[4:8]} {ACCOUNT[8:12]} {ACCOUNT[12:16]} {ACCOUNT[16:]}，"
+                    f"身份证{ID_NUMBER_X}，电话13812345678",
+                    {"name": "inform", "confidence": 0.9},
+                    [{"entity": "id_number", "value": ID_NUMBER_X, "start": 28, "end": 46},
+                     {"entity": "phone_number", "value": "13812345678", "start": 50, "end": 61},
+                     {"entity": "language", "value": "zh", "start": 0, "end": 61}]),
+        SlotSet("language", "zh"),
+        ActionExecuted("item_form"), SlotSet("account_no", ACCOUNT), SlotSet("holder_id_number", ID_NUMBER_X),
+        SlotSet("phone", "13812345678"), SlotSet("requested_slot", "bank_name"),
+        BotUttered(f"已记录账号 {ACCOUNT}，请问开户银行？"), ActionExecuted("action_listen"),
+    ]
+
+
+def test_personal_numbers_are_masked_or_encrypted_at_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "test-key-1")
+    db = tmp_path / "tracker.sqlite3"
+    store = _store(db)
+    tracker = DialogueStateTracker.from_events("bob", _form_turns(), slots=store.domain.slots)
+    asyncio.run(store.save(tracker))
+
+    rows = _raw_rows(db)
+    assert len(rows) == len(tracker.events)              # one row per event: Rasa finds new events by count
+    _no_clear_number(rows)
+    user = [r for r in rows if '"event": "user"' in r][-1]
+    assert "110105********002X" in user and "138****5678" in user and "***************0123" in user
+    assert '"entity": "language"' in user               # other entities are kept as they were
+    assert any("sz-enc:v1:" in r for r in rows if '"name": "account_no"' in r)
+    # the tracker in memory (the turn still running in the Rasa server) keeps the clear values
+    assert ID_NUMBER_X in tracker.latest_message.text and tracker.get_slot("account_no") == ACCOUNT
+
+    restored = asyncio.run(store.retrieve("bob"))
+    assert restored.get_slot("account_no") == ACCOUNT    # usable by the form and the submission
+    assert restored.get_slot("holder_id_number") == ID_NUMBER_X
+    assert restored.get_slot("phone") == "13812345678"
+    assert restored.get_slot("requested_slot") == "bank_name"
+    assert restored.active_loop_name == "item_form"
+    assert "110105********002X" in restored.latest_message.text
+    # retrieve reads the session from SessionStarted on (action_session_start comes before it)
+    assert [type(e) for e in restored.events] == [type(e) for e in list(tracker.events)[1:]]
+
+
+def test_form_in_progress_survives_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new store on the same database (the Rasa server restarted) continues the form and completes it."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "test-key-2")
+    db = tmp_path / "tracker.sqlite3"
+    first = _store(db)
+    asyncio.run(first.save(DialogueStateTracker.from_events("carol", _form_turns(), slots=first.domain.slots)))
+
+    second = _store(db)                                   # after the restart
+    tracker = asyncio.run(second.retrieve("carol"))
+    n = len(_raw_rows(db))
+    for event in [UserUttered("中国工商银行", {"name": "inform", "confidence": 0.9}),
+                  ActionExecuted("item_form"), SlotSet("bank_name", "中国工商银行"),
+                  SlotSet("requested_slot", None), ActiveLoop(None), SlotSet("task_stage", "confirm"),
+                  ActionExecuted("action_review_task"), ActionExecuted("action_listen")]:
+        tracker.update(event)
+    asyncio.run(second.save(tracker))
+    rows = _raw_rows(db)
+    assert len(rows) == n + 8                             # only the new events were added
+    _no_clear_number(rows)
+    final = asyncio.run(_store(db).retrieve("carol"))
+    assert [final.get_slot(s) for s in ("bank_name", "account_no", "holder_id_number", "task_stage")] == [
+        "中国工商银行", ACCOUNT, ID_NUMBER_X, "confirm"]
+    assert final.active_loop_name is None
+
+
+def test_a_value_encrypted_with_another_key_comes_back_empty(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    db = tmp_path / "tracker.sqlite3"
+    monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "old-key")
+    store = _store(db)
+    asyncio.run(store.save(DialogueStateTracker.from_events("dan", _form_turns(), slots=store.domain.slots)))
+    monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "new-key,old-key")         # rotation: old values still read
+    assert asyncio.run(_store(db).retrieve("dan")).get_slot("account_no") == ACCOUNT
+    monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "new-key")                 # old key gone: asked again
+    restored = asyncio.run(_store(db).retrieve("dan"))
+    assert restored.get_slot("account_no") is None and restored.get_slot("requested_slot") == "bank_name"
+
+
+def test_event_broker_gets_masked_events(tmp_path: Path) -> None:
+    from rasa.core.brokers.broker import EventBroker
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    class Collecting(EventBroker):
+        def __init__(self) -> None:
+            self.published: list = []
+
+        def publish(self, event: dict) -> None:
+            self.published.append(event)
+
+    broker = Collecting()
+    db = tmp_path / "tracker.sqlite3"
+    store = _store(db, event_broker=broker)
+    asyncio.run(store.save(DialogueStateTracker.from_events("erin", _form_turns(), slots=store.domain.slots)))
+    import json
+
+    _no_clear_number([json.dumps(e, ensure_ascii=False) for e in broker.published])
+    slot = next(e for e in broker.published if e.get("event") == "slot" and e.get("name") == "account_no")
+    assert slot["value"] == "***************0123" and slot["sender_id"] == "erin"
+
+
+def _postgres_or_skip() -> None:
+    import os
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not running on 127.0.0.1:5432")
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+
+
+def test_postgresql_rows_hold_no_clear_number_and_the_form_resumes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    import sqlalchemy as sa
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.actions.tracker_store import RedactingSQLTrackerStore
+
+    _postgres_or_skip()
+    monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "test-key-pg")
+    db = f"rasa_tracker_test_{uuid.uuid4().hex[:10]}"
+    domain = Domain.load(str(REPO / "domain"))
+
+    def store() -> object:
+        return RedactingSQLTrackerStore(domain=domain, dialect="postgresql", host="127.0.0.1", port=5432,
+                                        username="postgres", db=db, login_db="postgres")
+
+    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    first = store()
+    try:
+        asyncio.run(first.save(DialogueStateTracker.from_events("frank", _form_turns(), slots=domain.slots)))
+        with first.engine.connect() as conn:
+            rows = [r[0] for r in conn.execute(sa.text("select data from events order by id"))]
+        assert rows and any("sz-enc:v1:" in r for r in rows)
+        _no_clear_number(rows)
+        first.engine.dispose()
+        restored = asyncio.run(store().retrieve("frank"))     # a new store: the server restarted
+        assert restored.get_slot("account_no") == ACCOUNT
+        assert restored.get_slot("holder_id_number") == ID_NUMBER_X
+        assert restored.active_loop_name == "item_form"
+    finally:
+        first.engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()

@@ -29,6 +29,65 @@ def test_language_detection(text: str, previous: str, expected: str) -> None:
     assert detect_language(text, previous) == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("我要停保", "zh"), ("I want to stop my insurance", "en"), ("帮我check一下社保", "zh"),
+    ("/affirm", None), ("440304198805121317", None), ("ok", None), ("OK!", None), ("👍", None), ("", None),
+    (None, None), ("123", None), ("ys2026000000034", None), ("hello", "en"),
+])
+def test_language_classification_says_nothing_when_ambiguous(text: str, expected: str) -> None:
+    from bot.language_detection import classify_language
+
+    assert classify_language(text) == expected
+
+
+def test_language_slot_simulation_keeps_the_slot_on_ambiguous_messages() -> None:
+    """ActionDetectLanguage (not an action of the domain any more) mirrors the slot's from_entity mapping."""
+    import asyncio
+
+    from rasa_sdk import Action, Tracker
+
+    from bot.actions.language import ActionDetectLanguage
+
+    assert not isinstance(ActionDetectLanguage(), Action)     # the action server does not register it
+
+    def run(text: str, slot: str) -> list:
+        tracker = Tracker("s", {"language": slot}, {"text": text}, [], False, None, {}, None)
+        return asyncio.run(ActionDetectLanguage().run(None, tracker, {}))  # type: ignore[arg-type]
+
+    assert run("hello there", "zh") == [{"event": "slot", "timestamp": None, "name": "language", "value": "en"}]
+    assert run("6222021234567890", "en") == [] and run("我要停保", "zh") == []
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("身份证号是440304198805121317谢谢", "身份证号是440304********1317谢谢"),
+    ("11010519491231002x", "110105********002X"),
+    ("老身份证440301780512123要升位", "老身份证440301*****2123要升位"),
+    ("卡号6222 0212 3456 7890 123", "卡号***************0123"),
+    ("6222-0212-3456-7890", "************7890"),
+    ("４４０３０４１９８８０５１２１３１７", "440304********1317"),
+    ("手机13812345678", "手机138****5678"),
+    ("预申请号YS2026000000034进度", "预申请号YS2026000000034进度"),   # codes glued to letters stay
+    ("2026-11-27 10:00 打12333", "2026-11-27 10:00 打12333"),
+    ("12345678901234567890123", "12345678901234567890123"),      # too long for any of them
+    ("440304198805121317 6222021234567890", "440304********1317 ************7890"),
+])
+def test_personal_numbers_are_masked(text: str, expected: str) -> None:
+    from bot.masking import contains_personal_number, mask_text, mask_value
+
+    assert mask_text(text) == expected
+    assert contains_personal_number({"a": [text]}) == (expected != text)
+    assert mask_value({"a": [text], "n": 3}) == {"a": [expected], "n": 3}
+
+
+def test_masking_log_filter() -> None:
+    import logging
+
+    from bot.masking import MaskingFilter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "answer %s for %s", ("6222021234567890", "s1"), None)
+    assert MaskingFilter().filter(record) and record.getMessage() == "answer ************7890 for s1"
+
+
 @pytest.fixture
 def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SZ_NOW", "2026-11-27T10:00:00+08:00")
