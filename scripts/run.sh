@@ -25,13 +25,13 @@ wait_http() {  # url name
 echo "run: starting the backend"
 (cd "$ROOT/backend" && exec "$BACKEND_PY" -m sz_backend.cli serve --port 8000) >"$ROOT/var/log/backend.log" 2>&1 &
 pids+=($!)
-echo "run: training the assistant if the data changed (first time: a few minutes)"
-train_model
+echo "run: training the assistant if its inputs changed (first time: a few minutes)"
+train_model            # reuses the model scripts/test.sh trained when nothing changed (scripts/env.sh)
 echo "run: starting the action server"
 (cd "$ROOT" && exec "$RASA" run actions --actions bot.actions --port 5055) >"$ROOT/var/log/actions.log" 2>&1 &
 pids+=($!)
 echo "run: starting Rasa"
-(cd "$ROOT" && exec "$RASA" run --enable-api --cors "*" --port 5005 --model models \
+(cd "$ROOT" && exec "$RASA" run --enable-api --cors "*" --port 5005 --model "$TRAINED_MODEL" \
    --endpoints endpoints.yml --credentials credentials.yml) >"$ROOT/var/log/rasa.log" 2>&1 &
 pids+=($!)
 echo "run: starting the help page"
