@@ -54,12 +54,47 @@ def pick(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
+# ---- signals for the channels -------------------------------------------------------
+# Some replies ask the channel to act, not just to show text: the phone channel starts
+# caller verification, or transfers the call to a person. The action says so with a
+# custom payload (Rasa `json_message`, delivered to the channel as {"custom": {...}}),
+# never through its wording. Channels that have nothing to do ignore it; the web channel
+# drops it (bot/channels/rendering.py `is_signal`).
+SIGNAL_KEY = "signal"
+VERIFY_IDENTITY = "verify_identity"   # {"signal": "verify_identity", "reason": "required" | "expired"}
+HANDOFF = "handoff"                   # {"signal": "handoff", "number": "12333", "reason": "user_request"}
+END_CALL = "end_call"                 # {"signal": "end_call"}: the phone channel hangs up after the reply
+
+
+def signal(name: str, **details: Any) -> Dict[str, Any]:
+    """The custom payload of a channel signal."""
+    return {SIGNAL_KEY: name, **details}
+
+
+class SignalledText(str):
+    """A reply text that comes with a channel signal (e.g. `identity.login_help`):
+    `say` sends the text and the signal together, so every caller of such a text
+    signals without having to remember it."""
+
+    signal: Dict[str, Any]
+
+    def __new__(cls, text: str, payload: Dict[str, Any]) -> "SignalledText":
+        obj = super().__new__(cls, text)
+        obj.signal = dict(payload)
+        return obj
+
+
 def say(dispatcher: CollectingDispatcher, lang: str, zh: str, en: str,
-        buttons: Optional[Sequence[Dict[str, str]]] = None) -> None:
+        buttons: Optional[Sequence[Dict[str, str]]] = None,
+        signal_payload: Optional[Dict[str, Any]] = None) -> None:
+    text = pick(lang, zh, en)
+    payload = signal_payload or getattr(text, "signal", None)
+    kwargs: Dict[str, Any] = {}
     if buttons:
-        dispatcher.utter_message(text=pick(lang, zh, en), buttons=list(buttons))
-    else:
-        dispatcher.utter_message(text=pick(lang, zh, en))
+        kwargs["buttons"] = list(buttons)
+    if payload:
+        kwargs["json_message"] = dict(payload)
+    dispatcher.utter_message(text=str(text), **kwargs)
 
 
 def busy(dispatcher: CollectingDispatcher, lang: str, extra_zh: str = "", extra_en: str = "") -> None:

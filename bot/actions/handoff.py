@@ -1,8 +1,10 @@
 """Handing over to people: the 12333 hotline and the service windows.
 
 The handoff is recorded as conversation events (`handoff_requested`,
-`handoff_at`) and one log line, so operators and channel front ends (the IVR
-can transfer the call) can act on it. No personal data goes into either.
+`handoff_at`) and one log line, so operators can act on it; the reply carries
+the custom payload `{"signal": "handoff", "number": "12333", "reason":
+"user_request"}` for the channels (the phone channel transfers the call on it).
+No personal data goes into any of them.
 """
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendError, BackendUnavailable, get_client
-from .common import now, say
+from .common import HANDOFF, now, say, signal
 from .identity import channel_kind
 from .language import reply_language
 
 log = logging.getLogger("sz_assistant.handoff")
 
+HOTLINE = "12333"
 WHERE_ZH = "携带身份证件到任一深圳市社会保险基金管理局服务窗口办理（工作日 9:00-17:00）。"
 WHERE_EN = ("Go to any Shenzhen Social Insurance Fund Administration service window with your ID "
             "(working days 9:00-17:00).")
@@ -45,7 +48,8 @@ class ActionHandoff(Action):
             + ("正在为您转接人工，请稍候。" if kind == "phone" else ""),
             "Sure. For a person, call the human resources and social security hotline 12333. "
             f"You can also go in person: {where_en}"
-            + (" Transferring you to an agent now, please hold." if kind == "phone" else ""))
+            + (" Transferring you to an agent now, please hold." if kind == "phone" else ""),
+            signal_payload=signal(HANDOFF, number=HOTLINE, reason="user_request"))
         at = now().isoformat(timespec="seconds")
         log.info("handoff requested sender=%s channel=%s task=%s at=%s", tracker.sender_id, kind,
                  tracker.get_slot("task_code") or "-", at)

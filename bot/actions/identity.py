@@ -4,6 +4,10 @@ The channel (web widget after login, WeChat after binding, IVR after caller
 verification) puts `auth_token` into the message metadata. The backend verifies
 it on every call. Never an ID number typed into the chat, never the sender id.
 The token is read per turn and never put into a slot, an event or a log line.
+
+When a turn needs the person identified, the reply carries the custom payload
+`{"signal": "verify_identity", "reason": "required"|"expired"}` (see
+`login_help`); channels act on that signal, never on the wording.
 """
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import logging
 from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
+
+from .common import VERIFY_IDENTITY, SignalledText, signal
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +70,19 @@ _LOGIN_EN = {
 }
 
 
+def identity_signal(expired: bool = False) -> Dict[str, Any]:
+    """What the channels read (not the wording): this turn needs the person identified first.
+    The phone channel then starts caller verification and replays the request."""
+    return signal(VERIFY_IDENTITY, reason="expired" if expired else "required")
+
+
 def login_help(lang: str, kind: str, expired: bool = False) -> str:
+    """How to identify oneself on this channel; the text carries `identity_signal`, which
+    `common.say` sends with it as a custom payload."""
     if lang == "en":
         head = "Your login has expired. " if expired else "To see or change your personal data I need to know who you are. "
-        return head + _LOGIN_EN.get(kind, _LOGIN_EN["other"]) + " Questions I can answer without logging in."
-    head = "您的登录已失效。" if expired else "查询或办理个人业务前，需要先确认您的身份。"
-    return head + _LOGIN_ZH.get(kind, _LOGIN_ZH["other"]) + "不登录也可以向我咨询政策和办事问题。"
+        text = head + _LOGIN_EN.get(kind, _LOGIN_EN["other"]) + " Questions I can answer without logging in."
+    else:
+        head = "您的登录已失效。" if expired else "查询或办理个人业务前，需要先确认您的身份。"
+        text = head + _LOGIN_ZH.get(kind, _LOGIN_ZH["other"]) + "不登录也可以向我咨询政策和办事问题。"
+    return SignalledText(text, identity_signal(expired))

@@ -58,8 +58,9 @@ What the channel does
   are accepted), then the phone PIN (DTMF only: a spoken PIN is never passed
   on), and calls the backend's ``POST /channels/ivr/verify`` with the caller
   number. Later turns carry ``metadata.auth_token``. Callers may skip it and
-  just ask questions; when the assistant says a personal item needs
-  verification, the channel starts it and afterwards replays the request.
+  just ask questions; when the assistant signals that a personal item needs
+  verification (``verify_identity``), the channel starts it and afterwards
+  replays the request.
 - Three failed verifications, or three no-inputs in a row (two reprompts),
   transfer the call to 12333. DTMF 0 (when no options are pending) transfers too.
 - Low recognition confidence (< ``confidence_threshold``, 0.6): the n-best
@@ -72,9 +73,14 @@ What the channel does
   to the button payload. A state-changing confirmation (an ``/affirm`` button)
   must be given by key: a spoken "确认" is answered with the key prompt.
 - Replies: ``bot.channels.rendering.speech_render`` (for the ear; question
-  last). A reply saying it is transferring to a person ("转接人工") or a custom
-  payload ``{"ivr": {"transfer": "12333"}}`` / ``{"ivr": {"end_call": true}}``
-  sets the directives; a goodbye ("再见") ends the call.
+  last). What the call does next comes from the actions' signals, custom
+  payloads (Rasa ``json_message``), not from their wording:
+  ``{"signal": "verify_identity"}`` (a personal item needs verification: the
+  channel asks for it, then replays the request with the token),
+  ``{"signal": "handoff"}`` (transfer to ``transfer_number`` after speaking),
+  ``{"signal": "end_call"}``; also ``{"ivr": {"transfer": "12333"}}`` /
+  ``{"ivr": {"end_call": true}}``. A goodbye ("再见") at the end of a reply
+  ends the call too (the domain's goodbye response carries no signal).
 
 State is per process and per call (in memory, dropped on ``hangup`` or after
 ``call_ttl_seconds``): run one Rasa process for this channel or route a call
@@ -101,7 +107,7 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
-from .rendering import SpokenReply, button_options, speech_render
+from .rendering import END_CALL, HANDOFF, VERIFY_IDENTITY, SpokenReply, button_options, signals, speech_render
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +127,7 @@ VERIFIED = "身份验证成功。"
 VERIFY_FAILED = "身份验证没有通过。请重新输入身份证号码的后四位，X请按星号键，输完请按井号键。"
 VERIFY_UNAVAILABLE = "抱歉，身份验证系统暂时繁忙，现在只能为您解答问题。请问有什么可以帮您？"
 NO_CALLER = "没有获取到您的来电号码，暂时无法核实身份，只能为您解答问题。请问有什么可以帮您？"
+CANNOT_VERIFY = "没有获取到您的来电号码，电话上暂时无法核实身份。办理个人业务请转人工服务，请按0。"
 ASK_WHAT = "请问您要办理什么业务？"
 ANYTHING_ELSE = "请问还有什么可以帮您？"
 SKIPPED = "好的。请问有什么可以帮您？"
@@ -630,21 +637,23 @@ class IVRInput(InputChannel):
             call.buttons = []
             return self._say(call, BUSY, _speech_expect())
         messages = collector.messages
-        texts = [str(m.get("text") or "") for m in messages]
-        wants_verification = any("身份验证" in t or "验证身份" in t or "caller verification" in t for t in texts)
+        # What to do comes from the actions' signals (custom payloads), never from the wording.
+        signalled = signals(messages)
         suffix = ""
-        if wants_verification and call.caller:
-            # (a button payload is not replayed: the caller asks again after verification)
-            call.token, call.stage = None, ID_LAST4
-            call.deferred = None if text.startswith("/") else text
-            suffix = ASK_ID_AGAIN
+        if VERIFY_IDENTITY in signalled:
+            if call.caller:
+                # (a button payload is not replayed: the caller asks again after verification)
+                call.token, call.stage = None, ID_LAST4
+                call.deferred = None if text.startswith("/") else text
+                suffix = ASK_ID_AGAIN
+            else:
+                suffix = CANNOT_VERIFY
         spoken = speech_render(messages, prefix=prefix, suffix=suffix)
         call.buttons, call.confirmation = list(spoken.buttons), spoken.confirmation
-        transfer = spoken.directives.get("transfer")
-        if transfer or "转接人工" in spoken.text or "Transferring you to an agent" in spoken.text:
-            call.buttons = []
+        if spoken.directives.get("transfer") or HANDOFF in signalled:
+            call.buttons, call.stage, call.deferred = [], IDLE, None
             return self._answer(call, spoken, None, transfer="assistant")
-        end_call = bool(spoken.directives.get("end_call")) or bool(
+        end_call = bool(spoken.directives.get("end_call")) or END_CALL in signalled or bool(
             re.search(r"(再见|goodbye)[。！!.]?$", spoken.text, re.IGNORECASE))
         if end_call:
             return self._answer(call, spoken, None, end_call=True)
@@ -655,7 +664,7 @@ class IVRInput(InputChannel):
                                 reprompt=button_options(spoken.buttons))
         questions = re.findall(r"[^。！？!?；]*[？?]", spoken.text)
         if not spoken.text or not questions:
-            spoken = speech_render(messages, prefix=prefix, suffix=ANYTHING_ELSE)
+            spoken = speech_render(messages, prefix=prefix, suffix=suffix + ANYTHING_ELSE)
             questions = [ANYTHING_ELSE]
         return self._answer(call, spoken, _speech_expect(), reprompt=questions[-1])
 

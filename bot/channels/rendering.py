@@ -17,7 +17,11 @@ here, so the rules live in one place:
     last.
 ``web_message(message)``
     The website widget (rasa-webchat renders markdown): bare URLs become
-    markdown links; everything else passes through.
+    markdown links; channel signals are dropped; everything else passes through.
+``signals(messages)``
+    The channel signals of a turn: custom payloads ``{"signal": ...}`` the
+    actions send for the channels to act on (``verify_identity``, ``handoff``,
+    ``end_call``); no renderer shows or speaks them.
 
 All functions are pure; nothing here logs message content.
 """
@@ -66,9 +70,34 @@ def _button_list(message: Message) -> List[Dict[str, Any]]:
     return [b for b in buttons if isinstance(b, dict)]
 
 
+# Channel signals: custom payloads {"signal": name, ...} that the actions send for the
+# channels to act on (bot/actions/common.py): "verify_identity" (the turn needs the person
+# identified: the IVR starts caller verification), "handoff" (a person takes over: the IVR
+# transfers the call), "end_call". They are never shown or spoken as text.
+SIGNAL_KEY = "signal"
+VERIFY_IDENTITY = "verify_identity"
+HANDOFF = "handoff"
+END_CALL = "end_call"
+
+
+def is_signal(custom: Any) -> bool:
+    """True for a channel-signal payload (a custom dict with a string ``signal``)."""
+    return isinstance(custom, dict) and isinstance(custom.get(SIGNAL_KEY), str)
+
+
+def signals(messages: Sequence[Message]) -> Dict[str, Dict[str, Any]]:
+    """The signals among one turn's messages, by name (the last one of a name wins)."""
+    found: Dict[str, Dict[str, Any]] = {}
+    for message in messages:
+        custom = message.get("custom") if isinstance(message, dict) else None
+        if is_signal(custom):
+            found[custom[SIGNAL_KEY]] = dict(custom)
+    return found
+
+
 def _custom_text(message: Message) -> Optional[str]:
     custom = message.get("custom")
-    if isinstance(custom, dict) and isinstance(custom.get("text"), str):
+    if isinstance(custom, dict) and isinstance(custom.get("text"), str) and not is_signal(custom):
         return custom["text"]
     return None
 
@@ -406,9 +435,14 @@ def web_text(text: str) -> str:
     return "".join(out)
 
 
-def web_message(message: Message) -> Message:
-    """A message for the website widget: text linkified, the rest unchanged."""
+def web_message(message: Message) -> Optional[Message]:
+    """A message for the website widget: text linkified, channel signals dropped
+    (None when nothing is left to show), the rest unchanged."""
     result = dict(message)
+    if is_signal(result.get("custom")):
+        del result["custom"]
+        if not any(result.get(k) for k in ("text", "buttons", "quick_replies", "image", "attachment", "elements")):
+            return None
     if isinstance(result.get("text"), str):
         result["text"] = web_text(result["text"])
     return result

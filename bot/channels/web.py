@@ -70,6 +70,8 @@ from socketio import AsyncServer
 from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 
+from .rendering import is_signal
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"
@@ -236,9 +238,12 @@ def sender_for(base: str, identity: Optional[VerifiedIdentity]) -> str:
 
 class WebSocketIOOutput(SocketIOOutput):
     """Rasa's socket.io output; custom JSON goes out as `{"custom": ...}` like the REST channel
-    (Rasa's own passes its keys to `emit` as keyword arguments)."""
+    (Rasa's own passes its keys to `emit` as keyword arguments). Channel signals
+    (`{"signal": ...}`, for the phone channel) are not the widget's business: never sent."""
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        if is_signal(json_message):
+            return
         await self._send_message(recipient_id, {"custom": json_message})
 
 

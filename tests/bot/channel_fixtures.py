@@ -153,7 +153,9 @@ class FakeBot:
     """Rasa's part: record the message and answer through its output channel.
 
     ``script(text, metadata)`` returns a list of steps: ``("text", str)``,
-    ``("buttons", str, [buttons])``, ``("sleep", seconds)``, ``("custom", dict)``.
+    ``("buttons", str, [buttons])``, ``("sleep", seconds)``, ``("custom", dict)``,
+    ``("message", dict)`` (a message as an action dispatched it, e.g. text with a
+    ``custom`` signal: sent through ``send_response`` like Rasa does), ``("raise",)``.
     """
 
     def __init__(self, script: Callable[[str, Dict[str, Any]], List[tuple]]) -> None:
@@ -177,6 +179,8 @@ class FakeBot:
                 await out.send_response(message.sender_id, {"text": step[1], "buttons": step[2]})
             elif kind == "custom":
                 await out.send_response(message.sender_id, {"custom": step[1]})
+            elif kind == "message":
+                await out.send_response(message.sender_id, dict(step[1]))
             elif kind == "raise":
                 raise RuntimeError("bot failure")
 

@@ -4,9 +4,13 @@ Recorded-style turns: transcripts with homophone errors (设保, 停报), low
 confidence with n-best alternatives, DTMF, spoken digits, no-input and hangup
 events. Caller verification runs against a REAL backend process. A fake
 ``on_new_message`` plays Rasa (no trained model); the identity prompt it
-returns is the actions' own text (``bot.actions.identity.login_help``), so the
-channel's hand-over to verification is checked against what the actions say.
-Every spoken answer is checked for anything unspeakable.
+returns is what the actions dispatch (``bot.actions.identity.login_help``
+through ``bot.actions.common.say``: the text plus the custom payload
+``{"signal": "verify_identity"}``), and the handoff carries
+``{"signal": "handoff"}`` like ``action_handoff``: the channel acts on those
+signals, not on the wording. Every spoken answer is checked for anything
+unspeakable. (tests/bot/test_channels_e2e.py runs the same channel against the
+real Rasa server, action server and backend.)
 """
 from __future__ import annotations
 
@@ -27,12 +31,20 @@ from bot.channels.ivr import (IVRInput, normalise_digits, normalise_phone, norma
                               parse_request, spoken_code, spoken_problems)
 from bot.channels.rendering import speech_render  # noqa: E402
 
-try:
-    from bot.actions.identity import login_help
-    LOGIN_HELP_PHONE = login_help("zh", "phone")
-except Exception:   # the actions package is another engineer's: fall back to its current wording
-    LOGIN_HELP_PHONE = ("查询或办理个人业务前，需要先确认您的身份。请先按语音提示完成来电身份验证，验证后就可以办理。"
-                        "不登录也可以向我咨询政策和办事问题。")
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from bot.actions.common import HANDOFF, say as action_say, signal  # noqa: E402
+from bot.actions.identity import login_help  # noqa: E402
+
+
+def dispatched(zh: str, en: str, **kwargs: Any) -> List[Dict[str, Any]]:
+    """What an action's ``say`` hands to Rasa (text, and a custom signal when there is one)."""
+    dispatcher = CollectingDispatcher()
+    action_say(dispatcher, "zh", zh, en, **kwargs)
+    return dispatcher.messages
+
+
+LOGIN_HELP_PHONE = dispatched(login_help("zh", "phone"), login_help("en", "phone"))
 
 SECRET = "ivr-test-secret"
 ZHANGWEI_PHONE = "+8613800138001"
@@ -49,20 +61,29 @@ HANDOFF_TEXT = ("好的，为您转人工服务：请拨打人力资源和社会
 _calls = count(1)
 
 
+HANDOFF_MESSAGES = dispatched(HANDOFF_TEXT, "Transferring you to an agent now.",
+                              signal_payload=signal(HANDOFF, number="12333", reason="user_request"))
+
+
 def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
+    login = [("message", m) for m in LOGIN_HELP_PHONE]
     personal = "停保" in text or text.startswith("/stop")
     if personal and not metadata.get("auth_token"):
-        return [("text", LOGIN_HELP_PHONE)]
+        return login
     if personal:
         return [("buttons", CONFIRM_TEXT, CONFIRM_BUTTONS)]
     if text == "/affirm":
-        return [("text", DONE_TEXT)] if metadata.get("auth_token") else [("text", LOGIN_HELP_PHONE)]
+        return [("text", DONE_TEXT)] if metadata.get("auth_token") else login
+    if "电话验证" in text:      # wording about verification, no signal: just an answer
+        return [("text", "来电身份验证：输入身份证号码后四位和电话服务密码即可。")]
+    if "人工几点" in text:      # wording about transfers, no signal: just an answer
+        return [("text", "人工服务时间是每天9点到21点，需要时我可以为您转接人工。")]
     if text == "/cancel":
         return [("text", "好的，已取消，没有做任何更改。")]
     if "怎么交" in text:
         return [("text", "## 缴费方式\n* 网上缴费：登录 https://si.example.org 👍\n* 银行代扣：每月15日扣款。")]
     if "人工" in text:
-        return [("text", HANDOFF_TEXT)]
+        return [("message", m) for m in HANDOFF_MESSAGES]
     if "再见" in text:
         return [("text", "感谢使用，再见！")]
     if text == "boom":
@@ -339,6 +360,75 @@ def test_handoff_goodbye_key_zero_and_hangup(server: SanicServer, bot: FakeBot) 
     assert call2.keys("0")["transfer"]["reason"] == "caller_request"
     assert call2.send(event="hangup")["end_call"] is True
     assert call2.keys("0")["transfer"]["reason"] == "caller_request"   # an unknown call is handled fresh
+
+
+def test_signals_not_wording_decide_verification_and_transfer(server: SanicServer, bot: FakeBot) -> None:
+    call = Call(server)
+    call.start()
+    call.say("只咨询")
+    out = call.say("电话验证怎么做")            # the answer talks about verification: no signal, no prompt
+    assert "身份验证" in out["text"] and out["expect"]["type"] == "speech"
+    assert out["text"].endswith("请问还有什么可以帮您？")
+    out = call.say("人工几点上班")              # the answer mentions 转接人工: no signal, no transfer
+    assert "转接人工" in out["text"] and out["transfer"] is None and out["expect"]["type"] == "speech"
+    out = call.say("我要停保")                  # the verify_identity signal: the channel asks for the ID tail
+    assert out["expect"]["type"] == "dtmf" and out["expect"]["max_digits"] == 4
+    assert "signal" not in out["text"] and "verify_identity" not in out["ssml"]
+    out = call.say("我要转人工")                # the handoff signal: transfer, nothing pending
+    assert out["transfer"] == {"number": "12333", "reason": "assistant"} and out["expect"] is None
+
+
+def test_verification_signal_without_a_caller_number_offers_a_person(server: SanicServer) -> None:
+    call = Call(server, caller=None)
+    call.start()
+    out = call.say("我要停保")
+    assert "来电号码" in out["text"] and "按0" in out["text"] and out["transfer"] is None
+    assert out["expect"]["type"] == "speech" and out["text"].endswith("请问还有什么可以帮您？")
+    assert call.keys("0")["transfer"]["reason"] == "caller_request"
+
+
+def test_actions_send_the_signals_as_custom_payloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The actions' side of the contract (no backend: the handoff falls back to its fixed text)."""
+    import asyncio
+
+    from rasa_sdk import Tracker
+
+    from bot.actions import backend_client, common
+    from bot.actions.handoff import ActionHandoff
+    from bot.channels import rendering
+    from bot.channels.rendering import signals, wechat_render, web_message
+    from channel_fixtures import free_port
+
+    # the two sides of the contract use the same names (the action server does not import the channels)
+    assert (common.SIGNAL_KEY, common.VERIFY_IDENTITY, common.HANDOFF, common.END_CALL) == \
+        (rendering.SIGNAL_KEY, rendering.VERIFY_IDENTITY, rendering.HANDOFF, rendering.END_CALL)
+
+    for lang, kind, expired in (("zh", "phone", False), ("en", "wechat", True)):
+        dispatcher = CollectingDispatcher()
+        action_say(dispatcher, lang, login_help("zh", kind, expired), login_help("en", kind, expired))
+        (message,) = dispatcher.messages
+        assert message["custom"] == {"signal": "verify_identity", "reason": "expired" if expired else "required"}
+        assert type(message["text"]) is str and message["text"] == login_help(lang, kind, expired)
+    backend_client.set_client(backend_client.BackendClient(f"http://127.0.0.1:{free_port()}", timeout=(0.3, 0.3)))
+    try:
+        tracker = Tracker("call-x", {"language": "zh"}, {"text": "转人工", "metadata": {"channel": "ivr"}},
+                          [{"event": "user", "text": "转人工", "input_channel": "ivr"}], False, None, {}, None)
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(ActionHandoff().run(dispatcher, tracker, {}))
+    finally:
+        backend_client.set_client(None)
+    (message,) = dispatcher.messages
+    assert message["custom"] == {"signal": "handoff", "number": "12333", "reason": "user_request"}
+    assert "12333" in message["text"] and "正在为您转接人工" in message["text"]
+    assert {"event": "slot", "name": "handoff_requested", "value": True, "timestamp": None} in events
+    # the channels: the signal is read, never shown or spoken
+    as_sent = [{"text": message["text"]}, {"custom": message["custom"]}]     # Rasa sends them one by one
+    assert set(signals(as_sent)) == {"handoff"}
+    assert "signal" not in speech_render(as_sent).text and "handoff" not in speech_render(as_sent).ssml
+    assert "signal" not in wechat_render(as_sent).text
+    assert web_message({"custom": message["custom"]}) is None
+    assert web_message({"text": "好", "custom": message["custom"]}) == {"text": "好"}
+    assert web_message({"custom": {"text": "卡片"}}) == {"custom": {"text": "卡片"}}
 
 
 def test_bot_failure_is_spoken_as_busy(server: SanicServer) -> None:

@@ -66,6 +66,9 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
         return [("text", LONG_TEXT)]
     if text == "boom":
         return [("raise",)]
+    if text == "打印参保证明" and not metadata.get("auth_token"):
+        return [("message", {"text": "查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。"}),
+                ("message", {"custom": {"signal": "verify_identity", "reason": "required"}})]
     if text == "whoami":
         return [("text", "已绑定" if metadata.get("auth_token") else "未绑定，请发送“绑定”")]
     return [("text", f"收到：{text}")]
@@ -352,6 +355,13 @@ def test_long_reply_is_split_and_the_rest_sent_through_the_api(server: SanicServ
     assert len(sent) == chunks - 1
     rest = "\n".join(s["body"]["text"]["content"] for s in sent)
     assert (first + "\n" + rest).replace("\n", "") == LONG_TEXT.replace("\n", "")
+
+
+def test_channel_signals_are_not_shown(server: SanicServer, bot: FakeBot) -> None:
+    """The actions' custom signal payloads ({"signal": "verify_identity"}, for the phone channel)
+    never appear in a WeChat reply."""
+    reply = say(server, "o_signal_user", "打印参保证明")
+    assert reply == "查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。"
 
 
 def test_subscribe_gets_a_welcome(server: SanicServer, bot: FakeBot) -> None:
