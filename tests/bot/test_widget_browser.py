@@ -4,10 +4,10 @@ Fast tests (no stack): the channel's metadata cleaning, conversation ids and
 token verification against a small stand-in HTTP server; the page server's
 file allow-list and security headers.
 
-Slow tests (`@pytest.mark.slow`, one session-scoped stack on free ports): the
-real backend (temporary SQLite, demo people, clock pinned to a working day),
-the action server, Rasa with the trained model and `bot.channels.web.WebSocketIOInput`,
-and `web/serve.py`. Then
+Slow tests (`@pytest.mark.slow`, one stack per module on free ports, started by
+the shared tests/bot/stack.py): the real backend (temporary SQLite, demo people,
+clock pinned to a working day), the action server, Rasa with the trained model
+and `bot.channels.web.WebSocketIOInput`, and `web/serve.py`. Then
 - a Socket.IO client (python-socketio) checks that only a verified token
   reaches the assistant, that forged identity metadata is dropped, that
   conversations are separated by identity, and that a socket that knows a
@@ -29,24 +29,22 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stack import REPO, Stack, free_port as _free_port, http_get as _get, run_stack  # noqa: E402
+
 WEB = REPO / "web"
-BACKEND_PY = REPO / ".venv" / "backend" / "bin" / "python"
-RASA_BIN = Path(sys.executable).parent / "rasa"
 CHROMIUM = os.environ.get("SZ_CHROMIUM", "/usr/bin/chromium")
 UNDER_CI = os.environ.get("CI") == "true"
-NOW = "2026-11-27T10:00:00+08:00"   # a Friday, 10:00 Beijing time
 PASSWORD = "Demo@2026"
 
 _spec = importlib.util.spec_from_file_location("sz_web_serve", WEB / "serve.py")
@@ -54,26 +52,11 @@ web_serve = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(web_serve)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _absent(message: str) -> None:
     """A missing prerequisite: skip, except under CI=true where it is a failure."""
     if UNDER_CI:
         pytest.fail(f"{message} (required under CI=true)")
     pytest.skip(message)
-
-
-def _get(url: str, timeout: float = 2.0, headers: Optional[Dict[str, str]] = None) -> Tuple[int, bytes, Dict[str, str]]:
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read(), dict(r.headers)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(), dict(e.headers)
 
 
 def _post_json(url: str, body: Dict[str, Any], timeout: float = 10.0) -> Dict[str, Any]:
@@ -255,115 +238,25 @@ def test_page_keeps_everything_local_and_in_session_storage() -> None:
 # ======================================================================================
 # Slow tests: the whole stack
 # ======================================================================================
-class Stack:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.procs: List[Tuple[str, subprocess.Popen, Path]] = []
-        self.ports = {k: _free_port() for k in ("backend", "actions", "rasa", "web")}
-        self.backend = f"http://127.0.0.1:{self.ports['backend']}"
-        self.actions = f"http://127.0.0.1:{self.ports['actions']}"
-        self.rasa = f"http://127.0.0.1:{self.ports['rasa']}"
-        self.web = f"http://127.0.0.1:{self.ports['web']}"
-
-    def start(self, name: str, argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
-        log = self.tmp / f"{name}.log"
-        proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=open(log, "w"),
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs.append((name, proc, log))
-
-    def wait(self, name: str, url: str, seconds: float) -> None:
-        proc, log = next((p, lg) for n, p, lg in self.procs if n == name)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                if _get(url)[0] == 200:
-                    return
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-        pytest.fail(f"{name} did not start ({url}):\n{log.read_text()[-4000:]}")
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {n} log (tail)\n{lg.read_text()[-2500:]}" for n, _, lg in self.procs)
-
-    def stop(self) -> None:
-        for _, proc, _ in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for _, proc, _ in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def _model() -> Path:
-    if os.environ.get("SZ_TEST_MODEL"):   # a model file to use instead of the newest in models/
-        return Path(os.environ["SZ_TEST_MODEL"])
-    models = sorted((REPO / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        if not ((REPO / "config.yml").exists() and (REPO / "domain").exists()):
-            pytest.skip("the dialogue (config.yml, domain/) is not there yet")
-        subprocess.run([str(RASA_BIN), "train", "--domain", "domain", "--data", "bot/data", "--config", "config.yml",
-                        "--out", "models", "--quiet"], cwd=REPO, check=True,
-                       env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
-        models = sorted((REPO / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    return models[-1]
-
-
-def _yaml_load(path: Path) -> Dict[str, Any]:
-    import yaml
-    return yaml.safe_load(path.read_text()) or {}
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not BACKEND_PY.exists() or not RASA_BIN.exists():
-        pytest.skip("virtual environments missing (run scripts/setup.sh)")
-    model = _model()
-    tmp = tmp_path_factory.mktemp("widget-stack")
-    st = Stack(tmp)
-    import yaml
-
-    endpoints = _yaml_load(REPO / "endpoints.yml")
-    endpoints["action_endpoint"] = {"url": f"{st.actions}/webhook"}
-    tracker = dict(endpoints.get("tracker_store") or {"type": "SQL", "dialect": "sqlite"})
-    if str(tracker.get("dialect", "sqlite")) == "sqlite":
-        tracker["db"] = str(tmp / "tracker.sqlite3")
-    else:   # never write the test's conversations into a shared database
-        tracker = {"type": "SQL", "dialect": "sqlite", "db": str(tmp / "tracker.sqlite3")}
-    endpoints["tracker_store"] = tracker
-    endpoints["lock_store"] = {"type": "in_memory"}
-    (tmp / "endpoints.yml").write_text(yaml.safe_dump(endpoints, allow_unicode=True))
-    credentials = {"rest": None, "bot.channels.web.WebSocketIOInput": {
+def _widget_credentials(st: Stack) -> Dict[str, Any]:
+    return {"rest": None, "bot.channels.web.WebSocketIOInput": {
         "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
         "metadata_key": "customData", "backend_url": st.backend, "auth_cache_seconds": 5,
         "allowed_origins": [st.web, f"http://localhost:{st.ports['web']}"]}}
-    (tmp / "credentials.yml").write_text(yaml.safe_dump(credentials))
 
-    common = {"RASA_TELEMETRY_ENABLED": "false", "SZ_BACKEND_URL": st.backend, "SZ_NOW": NOW}
-    try:
-        st.start("backend", [str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(st.ports["backend"])],
-                 REPO / "backend", {**common, "SZ_BACKEND_NOW": NOW, "SZ_SEED_DEMO": "1",
-                                    "DATABASE_URL": f"sqlite:///{tmp / 'backend.sqlite3'}",
-                                    "SZ_BACKEND_PUBLIC_URL": st.backend,
-                                    "SZ_CORS_ORIGINS": f"{st.web},http://localhost:{st.ports['web']}"})
-        st.start("actions", [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port",
-                             str(st.ports["actions"])], REPO, common)
-        st.start("rasa", [str(RASA_BIN), "run", "--enable-api", "--cors", "*", "--port", str(st.ports["rasa"]),
-                          "--model", str(model), "--endpoints", str(tmp / "endpoints.yml"),
-                          "--credentials", str(tmp / "credentials.yml")], REPO, common)
-        st.start("web", [sys.executable, str(WEB / "serve.py"), "--port", str(st.ports["web"]),
-                         "--backend-url", st.backend, "--rasa-url", st.rasa], REPO, {"SZ_WEB_QUIET": "1"})
-        st.wait("backend", f"{st.backend}/health", 90)
-        st.wait("web", f"{st.web}/healthz", 30)
-        st.wait("actions", f"{st.actions}/health", 120)
-        st.wait("rasa", f"{st.rasa}/status", 240)
-        yield st
-    finally:
-        st.stop()
+
+def _start_page_server(st: Stack) -> None:
+    st.start("web", [sys.executable, str(WEB / "serve.py"), "--port", str(st.ports["web"]),
+                     "--backend-url", st.backend, "--rasa-url", st.rasa], REPO, {"SZ_WEB_QUIET": "1"})
+    st.wait("web", f"{st.web}/healthz", 30)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The shared end-to-end stack (tests/bot/stack.py) with the widget's channel and page server."""
+    tmp = tmp_path_factory.mktemp("widget-stack")
+    yield from run_stack(tmp, _widget_credentials, extra=("web",), also=_start_page_server,
+                         backend_env=lambda st: {"SZ_CORS_ORIGINS": f"{st.web},http://localhost:{st.ports['web']}"})
 
 
 def _login(st: Stack, username: str) -> Dict[str, Any]:
