@@ -82,9 +82,14 @@ What the channel does
   ``{"ivr": {"end_call": true}}``. A goodbye ("再见") at the end of a reply
   ends the call too (the domain's goodbye response carries no signal).
 
-State is per process and per call (in memory, dropped on ``hangup`` or after
-``call_ttl_seconds``): run one Rasa process for this channel or route a call
-to one process.
+State is per call, in the channel state store (``bot/channels/state.py``):
+in memory by default (one Rasa process), or Redis (``state_store:
+redis://host:6379/3``, or env ``SZ_CHANNEL_STATE_STORE``) when several Rasa
+processes share the calls, so consecutive turns of a call may reach different
+processes. It is saved after every turn, dropped on ``hangup`` and expires
+``call_ttl_seconds`` (1 hour) after the call's last turn. It holds the
+verification progress (ID tail between the two entries, never the PIN), the
+caller's backend token once verified, counters and the pending confirmation.
 """
 from __future__ import annotations
 
@@ -107,6 +112,7 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
+from .state import StateStore, create_state_store
 from .rendering import END_CALL, HANDOFF, VERIFY_IDENTITY, SpokenReply, button_options, signals, speech_render
 
 log = logging.getLogger(__name__)
@@ -343,8 +349,19 @@ class _Call:
     deferred: Optional[str] = None
     last: Optional[Dict[str, Any]] = None
     reprompt: Optional[Tuple[str, Optional[Dict[str, Any]]]] = None   # what to say again after no input
-    started: float = field(default_factory=time.monotonic)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    started: float = field(default_factory=time.time)
+
+    def to_json(self) -> Dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["reprompt"] = list(self.reprompt) if self.reprompt else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "_Call":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        call = cls(**known)
+        call.reprompt = tuple(call.reprompt) if call.reprompt else None   # type: ignore[assignment]
+        return call
 
 
 class IVROutput(CollectingOutputChannel):
@@ -377,7 +394,7 @@ class IVRInput(InputChannel):
         if not credentials.get("webhook_secret") and os.environ.get("IVR_WEBHOOK_SECRET"):
             credentials["webhook_secret"] = os.environ["IVR_WEBHOOK_SECRET"]
         known = {"backend_url", "service_key", "webhook_secret", "confidence_threshold", "max_no_input",
-                 "max_failures", "transfer_number", "call_ttl_seconds", "greeting"}
+                 "max_failures", "transfer_number", "call_ttl_seconds", "greeting", "state_store"}
         unknown = set(credentials) - known
         if unknown:
             log.warning("ivr credentials: ignoring unknown keys %s", sorted(unknown))
@@ -386,7 +403,8 @@ class IVRInput(InputChannel):
     def __init__(self, backend_url: Optional[str] = None, service_key: Optional[str] = None,
                  webhook_secret: Optional[str] = None, confidence_threshold: float = 0.6,
                  max_no_input: int = 3, max_failures: int = 3, transfer_number: str = HUMAN_NUMBER,
-                 call_ttl_seconds: float = 7200, greeting: Optional[str] = None) -> None:
+                 call_ttl_seconds: float = 3600, greeting: Optional[str] = None,
+                 state_store: Any = None) -> None:
         self.backend = ChannelBackend(backend_url, service_key)
         self.webhook_secret = str(webhook_secret) if webhook_secret else None
         if not self.webhook_secret:
@@ -397,7 +415,10 @@ class IVRInput(InputChannel):
         self.transfer_number = str(transfer_number)
         self.call_ttl = float(call_ttl_seconds)
         self.greeting = greeting or GREETING
-        self._calls: Dict[str, _Call] = {}
+        # Call state (memory, or Redis shared by several Rasa processes): bot/channels/state.py
+        self.state: StateStore = state_store if isinstance(state_store, StateStore) else \
+            create_state_store(state_store, CHANNEL)
+        self._locks: Dict[str, List[Any]] = {}   # call id -> [lock, users]: one turn of a call at a time here
 
     # ------------------------------------------------------------ Rasa hooks
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -438,34 +459,54 @@ class IVRInput(InputChannel):
         return hmac.compare_digest(given.encode(), self.webhook_secret.encode())
 
     # ------------------------------------------------------------ one request
-    def _call(self, inbound: Inbound) -> _Call:
-        now = time.monotonic()
-        for key in [k for k, c in self._calls.items() if now - c.started > self.call_ttl and not c.lock.locked()]:
-            del self._calls[key]
-        call = self._calls.get(inbound.call_id)
-        if call is None:
-            call = self._calls[inbound.call_id] = _Call(inbound.call_id, caller=inbound.caller)
-        elif inbound.caller and not call.caller:
+    @staticmethod
+    def _state_key(call_id: str) -> str:
+        return f"call:{call_id}"
+
+    async def _load(self, inbound: Inbound) -> _Call:
+        data = await self.state.get(self._state_key(inbound.call_id))
+        call = _Call.from_json(data) if isinstance(data, dict) else _Call(inbound.call_id, caller=inbound.caller)
+        if inbound.caller and not call.caller:
             call.caller = inbound.caller
         return call
 
+    async def _save(self, call: _Call) -> None:
+        # Sliding expiry: a call's state lives call_ttl after its last turn.
+        await self.state.set(self._state_key(call.call_id), call.to_json(), self.call_ttl)
+
     async def handle(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
         if inbound.event == "hangup":
-            self._calls.pop(inbound.call_id, None)
+            await self.state.delete(self._state_key(inbound.call_id))
             return {"call_id": inbound.call_id, "text": "", "ssml": "<speak></speak>", "expect": None,
                     "end_call": True, "transfer": None}
-        call = self._call(inbound)
-        async with call.lock:
-            log.info("ivr call event=%s stage=%s", inbound.event, call.stage)
-            if inbound.event == "call_start":
-                return self._start(call)
-            if inbound.event == "no_input" or (inbound.event == "speech" and not inbound.transcript.strip()
-                                               and not inbound.digits):
-                return self._no_input(call)
-            call.no_input = 0
-            if inbound.digits:
-                return await self._dtmf(call, inbound.digits, on_new_message)
-            return await self._speech(call, inbound, on_new_message)
+        # A front end sends one turn of a call at a time; the lock keeps it so within this process
+        # (e.g. a retried request), the store carries the state to whichever process takes the next turn.
+        entry = self._locks.setdefault(inbound.call_id, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                call = await self._load(inbound)
+                try:
+                    return await self._turn(call, inbound, on_new_message)
+                finally:
+                    await self._save(call)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(inbound.call_id, None)
+
+    async def _turn(self, call: _Call, inbound: Inbound,
+                    on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
+        log.info("ivr call event=%s stage=%s", inbound.event, call.stage)
+        if inbound.event == "call_start":
+            return self._start(call)
+        if inbound.event == "no_input" or (inbound.event == "speech" and not inbound.transcript.strip()
+                                           and not inbound.digits):
+            return self._no_input(call)
+        call.no_input = 0
+        if inbound.digits:
+            return await self._dtmf(call, inbound.digits, on_new_message)
+        return await self._speech(call, inbound, on_new_message)
 
     def _answer(self, call: _Call, spoken: SpokenReply, expect: Optional[Dict[str, Any]],
                 end_call: bool = False, transfer: Optional[str] = None,

@@ -231,6 +231,38 @@ async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+def _answer_pending_poll_on_close(sio: AsyncServer) -> None:
+    """When a long-polling client closes its connection, answer its pending poll at once.
+
+    python-engineio (4.x) closes the socket on the client's CLOSE packet without
+    answering the GET the client still has open, so that GET hangs until the poll
+    timeout (ping_interval + ping_timeout, 45 s here) and a python client's
+    ``disconnect()`` waits for its own 30 s request timeout. The engine.io server of
+    the reference implementation answers the pending poll on close; this does the same
+    (an empty payload ends the client's read loop) and frees the request at once.
+    """
+    eio = sio.eio
+    handler = eio.handlers.get("disconnect")
+    if handler is None:
+        return
+
+    client_closed = getattr(getattr(eio, "reason", None), "CLIENT_DISCONNECT", "client disconnect")
+
+    async def on_eio_disconnect(eio_sid: str, *args: Any) -> Any:
+        try:
+            return await handler(eio_sid, *args)
+        finally:
+            # Only for the client's own CLOSE: a server-side close sends a CLOSE packet through
+            # the same queue, which must not be cut short.
+            socket = eio.sockets.get(eio_sid)
+            queue = getattr(socket, "queue", None)
+            if (args and args[0] == client_closed and queue is not None
+                    and not getattr(socket, "upgraded", False)):
+                queue.put_nowait(None)   # poll() returns no packets: the pending GET is answered
+
+    eio.on("disconnect", on_eio_disconnect)
+
+
 def sender_for(base: str, identity: Optional[VerifiedIdentity]) -> str:
     """The conversation id (and Socket.IO room) of this session and identity."""
     return f"{base}:{identity.tag}" if identity else base
@@ -318,6 +350,7 @@ class WebSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: engine.io adds no CORS headers (rasa run --cors does), as in Rasa's channel
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        _answer_pending_poll_on_close(sio)
         bp = SocketBlueprint(sio, self.socketio_path, "web_socketio_webhook", __name__)
         self.sio = sio
         ns = self.namespace

@@ -27,8 +27,12 @@ Protocol handled here
   ``{api_base}/cgi-bin/token``, cached until shortly before it expires).
   Texts longer than WeChat's limit are split; the overflow goes the same way.
 - Retries (same MsgId; events: same FromUserName + CreateTime) are processed
-  once: an in-memory TTL cache keyed by that id holds the turn; a retry waits
-  for the first within its own budget and gets the same reply.
+  once: the first request claims that id in the channel state store (atomic,
+  ``dedup_ttl_seconds``); a retry waits for the first within its own budget and
+  gets the same reply. A retry reaching another Rasa process (shared Redis
+  store) polls the store for the reply the first process fixed until its own
+  deadline, and otherwise answers ``success`` (empty) rather than process the
+  message twice; the rest then comes through the customer-service API.
 
 Identity
 --------
@@ -43,14 +47,20 @@ token (the assistant answers questions and tells them to send 绑定).
 Buttons are rendered as "回复 1：确认"; a reply "1" maps back to that button's
 payload (last buttons sent to that user, for ``button_ttl_seconds``).
 
-Limits: the caches are per process. Run one Rasa process for this channel (or
-route each OpenID to the same process); several processes that each fetch an
-access token invalidate each other's (use one token service in that case).
+State: retry de-duplication, the binding dialogue (never the password), the
+numbered buttons and texts the customer-service API could not deliver live in
+the channel state store (``bot/channels/state.py``): this process's memory by
+default, or Redis (``state_store: redis://host:6379/3`` or env
+``SZ_CHANNEL_STATE_STORE``) shared by several Rasa processes. Per process:
+the backend-token cache (``token_cache_seconds``) and the access token;
+several processes that each fetch an access token invalidate each other's
+(use one token service in that case).
 """
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -61,7 +71,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 import aiohttp
 import xmltodict
@@ -73,6 +83,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
 from .rendering import split_utf8, wechat_render, xml_safe
+from .state import StateStore, create_state_store
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +269,7 @@ class _Turn:
 
     openid: str
     account: str                       # the Official Account's gh_ id (ToUserName)
+    key: str = ""                      # the de-duplication key (msg:<MsgId> / ev:...)
     created: float = field(default_factory=time.monotonic)
     messages: List[Dict[str, Any]] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -268,19 +280,31 @@ class _Turn:
     numbered: int = 0                  # buttons numbered in the passive reply
     later: List[str] = field(default_factory=list)   # overflow chunks for the API
     task: Optional["asyncio.Task[None]"] = None
+    waiters: int = 0                   # requests of this process waiting for the passive reply
+    decided_event: asyncio.Event = field(default_factory=asyncio.Event)
+    await_retry: bool = False          # fixed after the turn with nobody waiting: the first retry takes it
 
 
 @dataclass
 class _User:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One OpenID's dialogue state, loaded from the state store for a turn and saved after it
+    (times are wall-clock seconds, so every process reads them alike)."""
+
     bind_stage: Optional[str] = None   # "username" | "password"
     bind_username: Optional[str] = None
     bind_at: float = 0.0
     bind_failures: List[float] = field(default_factory=list)
     buttons: List[Dict[str, Any]] = field(default_factory=list)
     buttons_at: float = 0.0
-    pending: List[str] = field(default_factory=list)   # texts the API could not deliver
-    seen: float = field(default_factory=time.monotonic)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: Any) -> "_User":
+        if not isinstance(data, dict):
+            return cls()
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 class WeChatOutput(CollectingOutputChannel):
@@ -333,7 +357,7 @@ class WeChatInput(InputChannel):
         known = {"token", "app_id", "app_secret", "encoding_aes_key", "api_base", "reply_budget_seconds",
                  "backend_url", "service_key", "interim_text", "dedup_ttl_seconds", "token_cache_seconds",
                  "require_encryption", "max_clock_skew_seconds", "max_reply_bytes", "button_ttl_seconds",
-                 "bind_timeout_seconds", "welcome_text"}
+                 "bind_timeout_seconds", "welcome_text", "state_store"}
         unknown = set(credentials) - known
         if unknown:
             log.warning("wechat credentials: ignoring unknown keys %s", sorted(unknown))
@@ -348,7 +372,8 @@ class WeChatInput(InputChannel):
                  dedup_ttl_seconds: float = 300.0, token_cache_seconds: float = 120.0,
                  require_encryption: bool = False, max_clock_skew_seconds: float = 600.0,
                  max_reply_bytes: int = 2000, button_ttl_seconds: float = 1800.0,
-                 bind_timeout_seconds: float = 600.0, welcome_text: Optional[str] = None) -> None:
+                 bind_timeout_seconds: float = 600.0, welcome_text: Optional[str] = None,
+                 state_store: Any = None) -> None:
         self.disabled = not token
         self.token = str(token or "")
         self.app_id = str(app_id or "")
@@ -379,9 +404,16 @@ class WeChatInput(InputChannel):
             self._crypto = WeChatCrypto(self.token, str(encoding_aes_key), self.app_id)
         elif self.require_encryption and not self.disabled:
             raise ValueError("wechat: require_encryption needs encoding_aes_key and app_id")
-        self._turns = _TTLCache(max(float(dedup_ttl_seconds), self.retry_window + 5))
+        self.dedup_ttl = max(float(dedup_ttl_seconds), self.retry_window + 5)
+        self._turns = _TTLCache(self.dedup_ttl)   # this process's turns (their tasks and events)
         self._tokens = _TTLCache(self.token_cache_seconds)
-        self._users: Dict[str, _User] = {}
+        # Shared state (memory, or Redis for several Rasa processes): bot/channels/state.py
+        self.state: StateStore = state_store if isinstance(state_store, StateStore) else \
+            create_state_store(state_store, CHANNEL)
+        # The user record outlives the binding timeout, so a password sent late is still caught.
+        self.user_ttl = max(self.bind_timeout + 3600.0, 2 * self.bind_timeout, self.button_ttl, 900.0)
+        self.pending_ttl = 48 * 3600.0   # WeChat's customer-service window
+        self._user_locks: Dict[str, List[Any]] = {}   # OpenID -> [lock, users]: one turn of a user at a time here
         self._issued: Dict[str, List[str]] = {}   # tokens this process handed out per OpenID (revoked on unbind)
         self._background: set = set()
 
@@ -487,64 +519,134 @@ class WeChatInput(InputChannel):
             log.warning("wechat push refused: %s", err.reason)
             return response.text(err.reason, status=err.status)
         key = self._dedup_key(data)
+        deadline = started + self.reply_budget
         turn = self._turns.get(key)
         if turn is None:
-            turn = _Turn(openid=str(data["FromUserName"]), account=str(data.get("ToUserName") or ""))
+            if not await self._claim(f"turn:{key}", {"state": "working"}):
+                log.info("wechat retry of a push another process took (processed once)")
+                return self._reply(data, await self._remote_passive(key, deadline), encrypted)
+            turn = self._turns.get(key)   # (a retry of this process may have claimed it meanwhile)
+        if turn is None:
+            turn = _Turn(openid=str(data["FromUserName"]), account=str(data.get("ToUserName") or ""), key=key)
             self._turns.put(key, turn)
             turn.task = asyncio.create_task(self._process(turn, data, key, on_new_message))
             log.info("wechat push type=%s event=%s", data.get("MsgType"), data.get("Event") or "-")
         else:
             log.info("wechat retry of an earlier push (processed once)")
-        content = await self._passive(turn, started + self.reply_budget)
+        content = await self._passive(turn, deadline)
         return self._reply(data, content, encrypted)
+
+    async def _claim(self, key: str, value: Any) -> bool:
+        try:
+            return await self.state.claim(key, self.dedup_ttl, value)
+        except Exception as err:   # the store is down: answer (maybe twice) rather than not at all
+            log.warning("wechat state store unavailable (%s): processing without de-duplication",
+                        type(err).__name__)
+            return True
+
+    async def _remote_passive(self, key: str, deadline: float) -> Optional[str]:
+        """The reply of a push another process is handling: the one it fixed, polled until our deadline;
+        None ("success") when it is not fixed by then (that process replies or uses the API)."""
+        while True:
+            try:
+                record = await self.state.get(f"turn:{key}")
+            except Exception as err:
+                log.warning("wechat state store unavailable (%s)", type(err).__name__)
+                return None
+            if not isinstance(record, dict):
+                return None
+            if record.get("state") == "decided":
+                if record.get("await_retry") and not await self._claim(f"delivered:{key}", True):
+                    return None
+                return record.get("passive")
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     # ------------------------------------------------------------ the 5 s budget
     async def _passive(self, turn: _Turn, deadline: float) -> Optional[str]:
-        if not turn.decided and not turn.done.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining > 0:
-                try:
-                    await asyncio.wait_for(turn.done.wait(), remaining)
-                except asyncio.TimeoutError:
-                    pass
-        if not turn.decided:
-            self._decide(turn)
-            if not turn.deferred and turn.later:   # a long answer: the overflow right after
-                self._spawn(self._send_chunks(turn.openid, turn.later, delay=0.5))
+        turn.waiters += 1
+        try:
+            if not turn.decided and not turn.done.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    try:
+                        await asyncio.wait_for(turn.done.wait(), remaining)
+                    except asyncio.TimeoutError:
+                        pass
+            if not turn.decided:
+                await self._decide(turn)
+                if not turn.deferred and turn.later:   # a long answer: the overflow right after
+                    self._spawn(self._send_chunks(turn.openid, turn.later, delay=0.5))
+        finally:
+            turn.waiters -= 1
+        if turn.await_retry:   # fixed after the turn: the first retry (here or elsewhere) delivers it
+            return turn.passive if await self._claim(f"delivered:{turn.key}", True) else None
         return turn.passive
 
-    def _decide(self, turn: _Turn, passive_allowed: bool = True) -> None:
-        """Fix the passive reply from what is ready now; the rest goes through the API."""
-        user = self._user(turn.openid)
+    async def _decide(self, turn: _Turn, await_retry: bool = False) -> None:
+        """Fix the passive reply from what is ready now; the rest goes through the API.
+        The decision is published in the state store for retries reaching another process."""
         done = turn.done.is_set()
         ready = list(turn.messages)
         rendering = wechat_render(ready)
-        text = rendering.text
-        if user.pending:
-            text = "\n\n".join(user.pending + ([text] if text else []))
-            user.pending = []
-        chunks = split_utf8(text, self.max_reply_bytes)
-        turn.decided = True
+        turn.decided = True          # (before any await: one decision per turn)
+        turn.await_retry = await_retry
         turn.delivered = len(ready)
         turn.numbered = len(rendering.buttons)
         turn.deferred = not done
-        if not passive_allowed:
-            turn.passive, turn.later = None, chunks
-        elif chunks:
+        text = rendering.text
+        pending = await self._take_pending(turn.openid)
+        if pending:
+            text = "\n\n".join(pending + ([text] if text else []))
+        chunks = split_utf8(text, self.max_reply_bytes)
+        if chunks:
             turn.passive, turn.later = chunks[0], chunks[1:]
         else:
             turn.passive, turn.later = (None if done else self.interim_text), []
+        turn.decided_event.set()
+        try:
+            await self.state.set(f"turn:{turn.key}", {"state": "decided", "passive": turn.passive,
+                                                      "await_retry": await_retry}, self.dedup_ttl)
+        except Exception as err:
+            log.warning("wechat state store unavailable (%s): reply not shared", type(err).__name__)
+
+    async def _take_pending(self, openid: str) -> List[str]:
+        """Texts the customer-service API could not deliver earlier (they come with this reply)."""
+        try:
+            pending = await self.state.get(f"pending:{openid}")
+            if pending:
+                await self.state.delete(f"pending:{openid}")
+        except Exception as err:
+            log.warning("wechat state store unavailable (%s)", type(err).__name__)
+            return []
+        return [str(t) for t in pending] if isinstance(pending, list) else []
+
+    async def _keep_pending(self, openid: str, chunks: List[str]) -> None:
+        try:
+            pending = await self.state.get(f"pending:{openid}")
+            pending = (pending if isinstance(pending, list) else []) + list(chunks)
+            await self.state.set(f"pending:{openid}", pending[-20:], self.pending_ttl)
+        except Exception as err:
+            log.warning("wechat state store unavailable (%s): undelivered reply dropped", type(err).__name__)
 
     async def _finish(self, turn: _Turn) -> None:
         """After the turn: send what the passive reply did not carry."""
+        if not turn.decided and turn.waiters:
+            # a request of this process is about to fix the reply (it was woken by `done`)
+            try:
+                await asyncio.wait_for(turn.decided_event.wait(), self.reply_budget + 1)
+            except asyncio.TimeoutError:
+                pass
         if not turn.decided:
             # No request is waiting (connection dropped): WeChat retries with the same id
-            # within ~15 s and gets the full reply; if none comes, use the API.
+            # within ~15 s; the first retry (here or at another process) gets the full reply.
+            # If none comes, the API delivers it.
+            await self._decide(turn, await_retry=True)
             await asyncio.sleep(max(0.0, turn.created + self.retry_window - time.monotonic()))
-            if turn.decided:
-                return
-            self._decide(turn, passive_allowed=False)
-            await self._send_chunks(turn.openid, turn.later)
+            undelivered = await self._claim(f"delivered:{turn.key}", True)
+            chunks = ([turn.passive] if undelivered and turn.passive else []) + list(turn.later)
+            await self._send_chunks(turn.openid, chunks)
             return
         if turn.deferred:
             rest = turn.messages[turn.delivered:]
@@ -565,15 +667,17 @@ class WeChatInput(InputChannel):
             except WeChatAPIError as err:
                 log.warning("wechat customer-service send failed (%s); keeping the reply for the next turn",
                             err.errcode)
-                self._user(openid).pending.extend(chunks[i:])
+                await self._keep_pending(openid, chunks[i:])
                 return
 
     async def push(self, openid: str, messages: List[Dict[str, Any]]) -> None:
         """Send bot messages outside a user turn (customer-service API)."""
         rendering = wechat_render(messages)
         if rendering.buttons:
-            user = self._user(openid)
-            user.buttons, user.buttons_at = rendering.buttons, time.monotonic()
+            async with self._user_lock(openid):
+                user = await self._load_user(openid)
+                user.buttons, user.buttons_at = rendering.buttons, time.time()
+                await self._save_user(openid, user)
         await self._send_chunks(openid, split_utf8(rendering.text, self.max_reply_bytes))
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
@@ -582,16 +686,27 @@ class WeChatInput(InputChannel):
         task.add_done_callback(self._background.discard)
 
     # ------------------------------------------------------------ per user
-    def _user(self, openid: str) -> _User:
-        user = self._users.get(openid)
-        if user is None:
-            if len(self._users) > 50000:   # forget idle users (state is short-lived anyway)
-                cutoff = time.monotonic() - 3600
-                for k in [k for k, u in self._users.items() if u.seen < cutoff and not u.lock.locked()]:
-                    del self._users[k]
-            user = self._users[openid] = _User()
-        user.seen = time.monotonic()
-        return user
+    @contextlib.asynccontextmanager
+    async def _user_lock(self, openid: str) -> AsyncIterator[None]:
+        """One turn of a user at a time in this process (the entry goes when nobody holds it)."""
+        entry = self._user_locks.setdefault(openid, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._user_locks.pop(openid, None)
+
+    async def _load_user(self, openid: str) -> _User:
+        return _User.from_json(await self.state.get(f"user:{openid}"))
+
+    async def _save_user(self, openid: str, user: _User) -> None:
+        if user == _User():
+            await self.state.delete(f"user:{openid}")
+        else:
+            await self.state.set(f"user:{openid}", user.to_json(), self.user_ttl)
 
     async def _auth_token(self, openid: str) -> Optional[str]:
         cached = self._tokens.get(openid)
@@ -616,14 +731,19 @@ class WeChatInput(InputChannel):
     # ------------------------------------------------------------ one push
     async def _process(self, turn: _Turn, data: Dict[str, Any], key: str,
                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        user = self._user(turn.openid)
         try:
-            async with user.lock:
-                await self._handle(turn, user, data, key, on_new_message)
-                # the numbers the user may answer with: every button of this turn, in order
-                if turn.messages:
-                    numbered = wechat_render(turn.messages).buttons
-                    user.buttons, user.buttons_at = numbered, time.monotonic()
+            async with self._user_lock(turn.openid):
+                user = await self._load_user(turn.openid)
+                before = user.to_json()
+                try:
+                    await self._handle(turn, user, data, key, on_new_message)
+                    # the numbers the user may answer with: every button of this turn, in order
+                    if turn.messages:
+                        numbered = wechat_render(turn.messages).buttons
+                        user.buttons, user.buttons_at = numbered, time.time()
+                finally:
+                    if user.to_json() != before:
+                        await self._save_user(turn.openid, user)
         except Exception:
             log.exception("wechat turn failed")
             turn.messages.append({"text": BUSY_ZH})
@@ -669,7 +789,7 @@ class WeChatInput(InputChannel):
                            on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         text = content.strip()
         word = text.lower()
-        now = time.monotonic()
+        now = time.time()
         if user.bind_stage and now - user.bind_at > self.bind_timeout:
             stage, user.bind_stage, user.bind_username = user.bind_stage, None, None
             if stage == "password":
@@ -738,12 +858,12 @@ class WeChatInput(InputChannel):
             self._remember(turn.openid, body)
             self._say(turn, f"您的微信已经绑定了账户（{_mask_name(body.get('name'))}）。如需更换，请先发送“解绑”。")
             return
-        recent = [t for t in user.bind_failures if time.monotonic() - t < 900]
+        recent = [t for t in user.bind_failures if time.time() - t < 900]
         user.bind_failures = recent
         if len(recent) >= 5:
             self._say(turn, "绑定失败次数过多，请15分钟后再试。")
             return
-        user.bind_stage, user.bind_username, user.bind_at = "username", None, time.monotonic()
+        user.bind_stage, user.bind_username, user.bind_at = "username", None, time.time()
         self._say(turn, "开始绑定账户。请发送您在深圳社保个人网上服务系统的用户名。（发送“取消”可退出绑定）")
 
     async def _bind(self, turn: _Turn, user: _User, username: str, password: str) -> None:
@@ -756,7 +876,7 @@ class WeChatInput(InputChannel):
             if err.status == 409:
                 self._say(turn, (err.message_zh or "该微信号已绑定其他账户") + "。请先发送“解绑”，再重新绑定。")
                 return
-            user.bind_failures.append(time.monotonic())
+            user.bind_failures.append(time.time())
             self._say(turn, "用户名或密码不正确，绑定没有成功。请重新发送“绑定”再试；"
                             "忘记密码可在深圳市人力资源和社会保障局统一用户平台找回。")
             return

@@ -183,6 +183,34 @@ def test_channel_reads_its_credentials() -> None:
     assert web_channel.WebSocketIOInput.from_credentials({}).allowed_origins is None
 
 
+def test_polling_client_disconnects_promptly() -> None:
+    """python-engineio leaves a long-polling client's pending GET unanswered when the client
+    closes, so `disconnect()` waited for its 30 s request timeout; the channel answers it."""
+    import socketio
+    from channel_fixtures import SanicServer
+
+    async def on_new_message(_: Any) -> None:
+        return None
+
+    channel = web_channel.WebSocketIOInput.from_credentials({"session_persistence": True,
+                                                             "backend_url": f"http://127.0.0.1:{_free_port()}"})
+    srv = SanicServer({"": channel.blueprint(on_new_message)}).start()
+    try:
+        async def run() -> float:
+            client = socketio.AsyncClient(reconnection=False)
+            await client.connect(srv.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=10)
+            await client.emit("session_request", {"session_id": None})
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            await client.disconnect()
+            assert not client.connected
+            return time.monotonic() - started
+
+        assert asyncio.run(run()) < 3.0
+    finally:
+        srv.stop()
+
+
 # ======================================================================================
 # Fast tests: the page server
 # ======================================================================================
