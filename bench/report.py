@@ -133,6 +133,8 @@ def nlu_section(nlu: Optional[Dict[str, Any]]) -> List[str]:
     if conf:
         out += ["", "Most confused (Rasa; gold → predicted: count): "
                 + "; ".join(f"{g} → {p}: {c}" for g, p, c in conf), ""]
+    if nlu.get("ablation_markdown"):
+        out += ["", nlu["ablation_markdown"].replace("### ", "#### ", 1)]
     return out + [""]
 
 
@@ -218,12 +220,12 @@ def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, A
             f"{f((b1.get('p50') or 0) - (nlu or 0) - (be or 0), 1)} ms.", ""]
     js = (probe or {}).get("jsonschema_validate_ms") or parts.get("jsonschema_validate_ms") or {}
     if js.get("per_call_ms") is not None:
-        out += [f"Rasa checks every action server response with `jsonschema.validate` "
+        out += [f"Unpatched, Rasa checks every action server response with `jsonschema.validate` "
                 f"(`RemoteAction._validate_action_result`), which re-checks the schema itself on every call: "
                 f"**{f(js['per_call_ms'], 1)} ms per action call** here, against {f(js.get('cached_validator_ms'), 2)} ms "
-                "with a validator built once. A backend-calling turn makes two action calls "
-                "(`action_detect_language`, the custom slot mapping of `language`, on every message; then the "
-                "task action), a FAQ turn one.", ""]
+                "with a validator built once, which `bot/rasa_speedups.py` installs (the figures above and the "
+                "profile below are with it). The slot `language` is filled in the Rasa process "
+                "(`bot/components/language.py`), so a turn makes one action call, not two.", ""]
     prof = speed.get("profile") or {}
     if not prof.get("available"):
         return out + ["py-spy was not available (scripts/setup_bench.sh installs it).", ""]
@@ -241,11 +243,11 @@ def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, A
         out += [f"| {b} | {share * 100:.0f} % |" for b, _n, share in s["buckets"][:10] if share >= 0.01]
         out += ["", "Hottest functions (own time): " + "; ".join(
             f"`{fn}` {share * 100:.0f} %" for fn, _n, share in s["leaves"][:6]), ""]
-    out += bottleneck(speed, js.get("per_call_ms"))
+    out += bottleneck(speed)
     return out
 
 
-def bottleneck(speed: Dict[str, Any], js: Optional[float] = None) -> List[str]:
+def bottleneck(speed: Dict[str, Any]) -> List[str]:
     """A few sentences computed from the figures: which process and component dominate."""
     run = ((speed.get("profile") or {}).get("run")) or speed.get("backend_c1") or {}
     cpu = run.get("cpu_ms_per_turn") or {}
@@ -259,9 +261,9 @@ def bottleneck(speed: Dict[str, Any], js: Optional[float] = None) -> List[str]:
     if prof.get("buckets"):
         b, _n, share = prof["buckets"][0]
         lines.append(f"Its largest component in the profile is *{b}* ({share * 100:.0f} % of its samples).")
-    if js and cpu.get("rasa"):
-        lines.append(f"The two `jsonschema.validate` calls alone account for ≈ {f(2 * js, 0)} ms, "
-                     f"{min(100.0, 2 * js / cpu['rasa'] * 100):.0f} % of the Rasa process's CPU per turn.")
+    if len(prof.get("buckets") or []) > 2:
+        rest = ", ".join(f"*{b}* {share * 100:.0f} %" for b, _n, share in prof["buckets"][1:4])
+        lines.append(f"Next: {rest}.")
     return [" ".join(lines), ""]
 
 

@@ -174,7 +174,7 @@ def phase_nlu(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
     report = OUT / "nlu-report.md"
     t0 = time.perf_counter()
     proc = subprocess.run([str(RASA_PY), str(ROOT / "bench/nlu_eval.py"), "--model", str(model), "--report",
-                           str(report), "--json", str(out)], cwd=ROOT, capture_output=True, text=True,
+                           str(report), "--json", str(out), "--homophone-ablation"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
     if proc.returncode != 0 or not out.exists():
         raise RuntimeError("nlu_eval failed:\n" + proc.stderr[-3000:])

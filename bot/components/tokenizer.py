@@ -40,9 +40,12 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components import normalizer
+
+NORMALIZED_TEXT = "normalized_text"
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ class DomainJiebaTokenizer(JiebaTokenizer):
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """Dictionaries and normaliser data are external inputs: fingerprint them."""
         digest = hashlib.sha256()
-        files = [Path(normalizer.__file__), normalizer.DOMAIN_TERMS_PATH]
+        files = [Path(__file__), Path(normalizer.__file__), normalizer.DOMAIN_TERMS_PATH]
         dictionary_path = config.get("dictionary_path")
         if dictionary_path is not None:
             try:
@@ -144,6 +147,9 @@ class DomainJiebaTokenizer(JiebaTokenizer):
 
         text = message.get(attribute)
         normalized = self.normalize_text(text)
+        if attribute == TEXT:
+            # the intent classifier reads it (bot/components/intent_classifier.py)
+            message.set(NORMALIZED_TEXT, normalized)
         tokens = [
             Token(word, start, end)
             for (word, start, end) in jieba.tokenize(normalized)

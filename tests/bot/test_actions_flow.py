@@ -30,7 +30,7 @@ from bot.actions.clarify import ActionClarifyIntent  # noqa: E402
 from bot.actions.handoff import ActionHandoff  # noqa: E402
 from bot.actions.items import (ActionCancelTask, ActionReviewTask, ActionStartTask, ActionSubmitTask,  # noqa: E402
                                ValidateItemForm)
-from bot.actions.language import ActionDetectLanguage  # noqa: E402
+from bot.language_detection import classify_language  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import NOW, free_port, start_backend  # noqa: E402
@@ -94,8 +94,10 @@ class Chat:
                        "metadata": metadata, **extra}
         self.events.append({"event": "user", "text": text, "parse_data": self.latest,
                             "input_channel": self.channel, "metadata": metadata})
-        # action_extract_slots runs the `language` slot's mapping action after every message
-        self._run(ActionDetectLanguage(), record=False)
+        # the Rasa process fills `language` from the LanguageDetector entity (bot/components/language.py)
+        lang = classify_language(text)
+        if lang is not None:
+            self.slots["language"] = lang
 
     # -- server side
     def tracker(self, extra: Optional[List[Dict[str, Any]]] = None) -> Tracker:

@@ -40,24 +40,6 @@ def test_language_classification_says_nothing_when_ambiguous(text: str, expected
     assert classify_language(text) == expected
 
 
-def test_language_slot_simulation_keeps_the_slot_on_ambiguous_messages() -> None:
-    """ActionDetectLanguage (not an action of the domain any more) mirrors the slot's from_entity mapping."""
-    import asyncio
-
-    from rasa_sdk import Action, Tracker
-
-    from bot.actions.language import ActionDetectLanguage
-
-    assert not isinstance(ActionDetectLanguage(), Action)     # the action server does not register it
-
-    def run(text: str, slot: str) -> list:
-        tracker = Tracker("s", {"language": slot}, {"text": text}, [], False, None, {}, None)
-        return asyncio.run(ActionDetectLanguage().run(None, tracker, {}))  # type: ignore[arg-type]
-
-    assert run("hello there", "zh") == [{"event": "slot", "timestamp": None, "name": "language", "value": "en"}]
-    assert run("6222021234567890", "en") == [] and run("我要停保", "zh") == []
-
-
 @pytest.mark.parametrize("text,expected", [
     ("身份证号是440304198805121317谢谢", "身份证号是440304********1317谢谢"),
     ("11010519491231002x", "110105********002X"),

@@ -455,7 +455,8 @@ nlu:
     - 我要把养老保险转出去
     - 养老保险关系转出到外省
     - 办理养老保险关系转出
-    - 养老转出到湖南
+    - 养老转出到[湖南](province)
+    - 转出到[四川](province)去
     - 我想转出养老保险
     - 离开深圳了养老保险要转走
     - 养老关系转出怎么办
@@ -495,9 +496,7 @@ def test_config_trains_and_parses_traditional_and_speech(tmp_path, monkeypatch):
     assert config["assistant_id"] == "sz-social-insurance"
     assert config["pipeline"][0]["name"] == "bot.components.tokenizer.DomainJiebaTokenizer"
     names = [c["name"] for c in config["pipeline"]]
-    if "bot.components.language.LanguageDetector" not in names:  # until config.yml lists it
-        config["pipeline"].insert(names.index("EntitySynonymMapper") + 1,
-                                  {"name": "bot.components.language.LanguageDetector"})
+    assert "bot.components.language.LanguageDetector" in names
     for component in config["pipeline"]:
         if component["name"] == "bot.components.tokenizer.DomainJiebaTokenizer":
             component["dictionary_path"] = str(REPO / "bot/components/jieba_dict")
@@ -529,3 +528,16 @@ def test_config_trains_and_parses_traditional_and_speech(tmp_path, monkeypatch):
     assert [e["value"] for e in english["entities"] if e["entity"] == "language"] == ["en"]
     assert [e["value"] for e in traditional["entities"] if e["entity"] == "language"] == ["zh"]
     assert not [e for e in parse("440304198805121317")["entities"] if e["entity"] == "language"]
+
+
+def test_intent_ranking_sums_retrieval_topics_into_their_intent():
+    """faq/<topic> are separate classes in training; the ranking reports `faq` (the ResponseSelector picks the topic)."""
+    import numpy as np
+
+    from bot.components.intent_classifier import TfidfIntentClassifier
+
+    classes = np.array(["faq/login", "faq/payment_hours", "greet", "stop_child_insurance"])
+    ranking = TfidfIntentClassifier._ranking(classes, np.array([0.3, 0.25, 0.05, 0.4]))
+    assert [r["name"] for r in ranking] == ["faq", "stop_child_insurance", "greet"]
+    assert abs(ranking[0]["confidence"] - 0.55) < 1e-9
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-9
