@@ -48,7 +48,7 @@ BUCKETS: List[Tuple[str, str]] = [
     ("backend: FastAPI/pydantic/uvicorn", r"fastapi/|pydantic|starlette/|uvicorn/|anyio/"),
     ("asyncio/threads (event loop, to_thread)", r"asyncio/|concurrent/futures|threading\.py"),
 ]
-# Leaf frames of a thread that waits (py-spy --nonblocking cannot always tell idle threads apart).
+# Leaf frames of a thread that waits (py-spy cannot always tell idle threads apart).
 IDLE = re.compile(r"^(_worker \(concurrent/futures/thread\.py|select \(selectors\.py|EpollSelector\.select|"
                   r"wait \(threading\.py|_wait_for_tstate_lock|get \(queue\.py|poll \(selectors\.py|"
                   r"serve \(sanic/server/runners\.py|run_forever \(asyncio/base_events\.py|_run_once \(asyncio)")
@@ -70,8 +70,11 @@ def record(pids: Dict[str, int], seconds: int, outdir: Path, rate: int = 100) ->
     for name, pid in pids.items():
         out = outdir / f"{name}.txt"
         procs[name] = subprocess.Popen([exe, "record", "--pid", str(pid), "--duration", str(seconds), "--rate",
-                                        str(rate), "--format", "raw", "--output", str(out), "--subprocesses",
-                                        "--nonblocking"], stdout=subprocess.DEVNULL,
+                                        str(rate), "--format", "raw", "--output", str(out), "--subprocesses"],
+                                       # blocking (the default): py-spy pauses the process for each sample;
+                                       # --nonblocking read torn stacks here (frames of unrelated
+                                       # coroutines mixed in one sample)
+                                       stdout=subprocess.DEVNULL,
                                        stderr=open(outdir / f"{name}.err", "w"))
     return procs
 

@@ -36,6 +36,13 @@ endpoints.yml:
       dialect: "sqlite"          # or "postgresql" with url/port/username/password, as for type SQL
       db: "var/tracker.sqlite3"
 
+3. Speed (docs/benchmarks.md): rows are inserted with one executemany instead of
+   one ORM object each; a tracker is read as its JSON column only; on SQLite
+   (the single-instance default) connections are pooled instead of opened per
+   call, and the file is in WAL mode with synchronous=NORMAL, so a commit does
+   not wait for two fsyncs: a committed turn survives a crash of the process,
+   the last turns before a power loss may not (use PostgreSQL in production).
+
 The class is built on first access (module `__getattr__`): importing Rasa's
 tracker store takes seconds, and the action server, which imports every module
 of this package, never needs it.
@@ -185,27 +192,53 @@ def _build() -> type:
     class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc, valid-type]
         """SQLTrackerStore that writes no secrets and no personal numbers in clear (module docstring)."""
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+                self._tune_sqlite()
+
+        def _tune_sqlite(self) -> None:
+            import sqlalchemy as sa
+
+            self.engine.dispose()
+            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool,
+                                           connect_args={"check_same_thread": False})
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
         async def save(self, tracker: DialogueStateTracker) -> None:
-            for event in tracker.events:
-                redact_event(event)   # tokens: nothing needs them after the turn
             slot = tracker.slots.get("session_started_metadata")
             if slot is not None and _has_secret(slot.value):
                 slot.value = redact(slot.value)
-
-            await self.stream_events(tracker)
-            # SQLTrackerStore.save, with each event's data protected (copies: the
-            # tracker in memory is unchanged). One row per event, as in Rasa.
+            # SQLTrackerStore.save, with each new event's data protected (copies: the
+            # tracker in memory keeps clear values for the rest of the turn). One row
+            # per event, as in Rasa. Events read from the store were protected when
+            # written, so only the new ones are looked at.
             with self.session_scope() as session:
-                for event in self._additional_events(session, tracker):
+                new_events = list(self._additional_events(session, tracker))
+                for event in new_events:
+                    redact_event(event)   # tokens: nothing needs them after the turn
+                await self.stream_events(tracker)
+                rows = []
+                for event in new_events:
                     data = protect_event_dict(event.as_dict())
-                    session.add(self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    ))
+                    rows.append({
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    })
+                if rows:  # in order: the ids keep the order of the events
+                    session.execute(self.SQLEvent.__table__.insert(), rows)
                 session.commit()
             logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
 
@@ -219,10 +252,12 @@ def _build() -> type:
                             fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
             # SQLTrackerStore._retrieve, with encrypted slot values decrypted
             with self.session_scope() as session:
+                # only the JSON column: building ORM objects for every stored event
+                # was the largest single cost of a turn (bench/profile.py)
                 rows = self._event_query(
                     session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions,
-                ).all()
-                events = [restore_event_dict(json.loads(row.data)) for row in rows]
+                ).with_entities(self.SQLEvent.data).all()
+                events = [restore_event_dict(json.loads(data)) for (data,) in rows]
             if self.domain and events:
                 return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             return None

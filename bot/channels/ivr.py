@@ -79,8 +79,8 @@ What the channel does
   channel asks for it, then replays the request with the token),
   ``{"signal": "handoff"}`` (transfer to ``transfer_number`` after speaking),
   ``{"signal": "end_call"}``; also ``{"ivr": {"transfer": "12333"}}`` /
-  ``{"ivr": {"end_call": true}}``. A goodbye ("再见") at the end of a reply
-  ends the call too (the domain's goodbye response carries no signal).
+  ``{"ivr": {"end_call": true}}`` (the domain's goodbye response carries
+  ``end_call``).
 
 State is per call, in the channel state store (``bot/channels/state.py``):
 in memory by default (one Rasa process), or Redis (``state_store:
@@ -694,8 +694,7 @@ class IVRInput(InputChannel):
         if spoken.directives.get("transfer") or HANDOFF in signalled:
             call.buttons, call.stage, call.deferred = [], IDLE, None
             return self._answer(call, spoken, None, transfer="assistant")
-        end_call = bool(spoken.directives.get("end_call")) or END_CALL in signalled or bool(
-            re.search(r"(再见|goodbye)[。！!.]?$", spoken.text, re.IGNORECASE))
+        end_call = bool(spoken.directives.get("end_call")) or END_CALL in signalled
         if end_call:
             return self._answer(call, spoken, None, end_call=True)
         if call.stage == ID_LAST4:

@@ -541,3 +541,35 @@ def test_intent_ranking_sums_retrieval_topics_into_their_intent():
     assert [r["name"] for r in ranking] == ["faq", "stop_child_insurance", "greet"]
     assert abs(ranking[0]["confidence"] - 0.55) < 1e-9
     assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-9
+
+
+def test_intent_classifier_probabilities_match_scikit_learn(tmp_path):
+    """The precomputed-weights softmax gives scikit-learn's predict_proba, and persists/loads."""
+    import numpy as np
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.components.intent_classifier import TfidfIntentClassifier
+
+    examples = [("我要停保", "stop_insurance"), ("给孩子停保", "stop_child_insurance"), ("少儿医保停掉", "stop_child_insurance"),
+                ("怎么登录", "faq/login"), ("登录不了", "faq/login"), ("几点能交费", "faq/payment_hours"),
+                ("你好", "greet"), ("hello", "greet")]
+    msgs = []
+    for text, label in examples:
+        intent, _, key = label.partition("/")
+        data = {"text": text, "intent": intent}
+        if key:
+            data["intent_response_key"] = label
+        msgs.append(Message(data=data))
+    storage, resource = LocalModelStorage(tmp_path), Resource("tfidf")
+    clf = TfidfIntentClassifier({"word_features": False}, storage, resource)
+    clf.train(TrainingData(msgs))
+    probe = [Message(data={"text": t}) for t in ("孩子的医保停了", "登录", "hi there")]
+    ours = clf.predict_proba(probe)
+    theirs = clf._model["clf"].predict_proba(clf._features(probe))
+    assert np.allclose(ours, theirs, atol=1e-9)
+    loaded = TfidfIntentClassifier.load({"word_features": False}, storage, resource, None)
+    loaded.process(probe)
+    assert probe[1].get("intent")["name"] == "faq"

@@ -8,8 +8,21 @@ from rasa.core.actions.action import RemoteAction
 import bot.components  # noqa: F401 - applies the fix
 from bot import rasa_speedups
 
-VALID = [{"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}, {}, {"events": []}]
-INVALID = [{"events": "nope"}, {"events": [{"name": "x"}]}, {"responses": "nope"}]
+VALID = [{"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}, {}, {"events": []},
+         {"events": [{"event": "slot", "timestamp": None, "name": "x", "value": {"a": [1]}},
+                     {"event": "active_loop", "name": None}, {"event": "followup", "name": "action_x"},
+                     {"event": "bot", "text": "hi", "data": {"buttons": []}, "metadata": {}},
+                     {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 1.0},
+                                                                   "entities": []}},
+                     {"event": "reset_slots"}, {"event": "restart"}, {"event": "session_started"}],
+          "responses": [{"text": "a", "buttons": [{"title": "t", "payload": "/p"}], "custom": {"signal": "x"}}]}]
+INVALID = [{"events": "nope"}, {"events": [{"name": "x"}]}, {"responses": "nope"},
+           {"events": [{"event": "no_such_event"}]},                        # unknown type
+           {"events": [{"event": "slot", "name": 3, "value": 1}]},          # a branch's own field
+           {"events": [{"event": "slot"}]},                                 # a branch's required field
+           {"events": [{"event": "action", "name": "x", "timestamp": "x"}]},  # the common fields
+           {"events": [{"event": "slot", "name": "x", "value": 1}, {"event": 7}]},
+           {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "x"}]}}]}]
 
 
 def test_the_fix_is_applied_on_import():
@@ -28,3 +41,28 @@ def test_invalid_results_fail_like_jsonschema(result):
         validate(result, RemoteAction.action_response_format_spec())
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         RemoteAction("action_x", None)._validate_action_result(result)
+
+
+def test_event_types_resolve_to_the_same_classes_as_rasa():
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    assert Event.resolve_by_type is rasa_speedups._resolve_by_type
+    for cls in all_subclasses(Event):
+        expected = rasa_speedups._original_resolve_by_type(cls.type_name)
+        assert Event.resolve_by_type(cls.type_name) is expected
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=Event) is Event
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_an_event_class_defined_later_is_found():
+    from rasa.shared.core.events import ActionExecuted, Event
+
+    Event.resolve_by_type("action")  # the cache is built
+
+    class LateEvent(ActionExecuted):
+        type_name = "sz_late_test_event"
+
+    assert Event.resolve_by_type("sz_late_test_event") is LateEvent
