@@ -230,7 +230,8 @@ def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, A
     if not prof.get("available"):
         return out + ["py-spy was not available (scripts/setup_bench.sh installs it).", ""]
     run = prof.get("run") or {}
-    out += [f"py-spy (100 Hz, `--nonblocking`, {run.get('turns', '–')} turns in {f(run.get('elapsed_s'), 0)} s; "
+    out += [f"py-spy (100 Hz, blocking: each sample pauses the process, so these turns are slower than the "
+            f"figures above; {run.get('turns', '–')} turns in {f(run.get('elapsed_s'), 0)} s; "
             "threads waiting in the event loop or a thread pool are left out, a thread blocked on a socket is "
             "counted) — each sample goes to the first component of `bench/profile.py` BUCKETS among its frames:", ""]
     for proc, s in (prof.get("processes") or {}).items():

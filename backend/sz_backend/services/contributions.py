@@ -79,13 +79,18 @@ class InsuranceLabels:
         self._session = session
         self._enrolments = list(session.scalars(select(Enrolment).where(Enrolment.person_id == person.id)
                                                 .order_by(Enrolment.id)))
+        # (scheme, month) -> tier: each row's label asks twice (zh, en), and each answer is a query
+        self._tiers: dict[tuple[Scheme, str], int | None] = {}
 
     def tier(self, c: Contribution) -> int | None:
         if c.insurance != InsuranceType.medical or c.scheme not in (Scheme.flexible, Scheme.employee, Scheme.retiree):
             return None
-        matching = [e for e in self._enrolments if e.insurance == c.insurance and e.scheme == c.scheme
-                    and e.start_month <= c.month]
-        return medical_tier_in_force(self._session, matching[-1], c.month) if matching else None
+        key = (c.scheme, c.month)
+        if key not in self._tiers:
+            matching = [e for e in self._enrolments if e.insurance == c.insurance and e.scheme == c.scheme
+                        and e.start_month <= c.month]
+            self._tiers[key] = medical_tier_in_force(self._session, matching[-1], c.month) if matching else None
+        return self._tiers[key]
 
     def zh(self, c: Contribution) -> str:
         return self._zh(c.insurance.value, medical_tier=self.tier(c), scheme=c.scheme.value)
