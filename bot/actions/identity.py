@@ -81,7 +81,7 @@ def login_help(lang: str, kind: str, expired: bool = False) -> str:
     `common.say` sends with it as a custom payload."""
     if lang == "en":
         head = "Your login has expired. " if expired else "To see or change your personal data I need to know who you are. "
-        text = head + _LOGIN_EN.get(kind, _LOGIN_EN["other"]) + " Questions I can answer without logging in."
+        text = head + _LOGIN_EN.get(kind, _LOGIN_EN["other"]) + " You can ask me questions without logging in."
     else:
         head = "您的登录已失效。" if expired else "查询或办理个人业务前，需要先确认您的身份。"
         text = head + _LOGIN_ZH.get(kind, _LOGIN_ZH["other"]) + "不登录也可以向我咨询政策和办事问题。"
