@@ -118,8 +118,10 @@ def homophone_ablation(rows: list[dict]) -> list[str]:
 
     from rasa.model_training import train_nlu
 
+    from bench.homophones import stress_set
     from bot.components import normalizer
 
+    stress = stress_set(rows)
     texts = [r["text"] for r in rows]
     gold = [r["intent"] for r in rows]
     # the messages the correction changes: where it can make a difference at all
@@ -128,23 +130,29 @@ def homophone_ablation(rows: list[dict]) -> list[str]:
              "The intent pipeline of config.yml (without DIET, which only extracts entities) trained twice "
              "on the same data, with the tokenizer's pinyin-based correction of the domain terms on and off "
              "(the training data holds homophone examples either way). \"changed\": the "
-             f"{len(changed)} held-out messages whose text the correction changes.", "",
-             "| pipeline | macro-F1 all | speech acc. | speech macro-F1 | typo macro-F1 | changed: correct |",
-             "|---|---|---|---|---|---|"]
+             f"{len(changed)} held-out messages whose text the correction changes. \"stress\": "
+             f"{len(stress)} held-out messages with one character of each domain term swapped for another "
+             "with the same pinyin (`bench/homophones.py`, fixed seed; homophones the training data need not "
+             "contain).", "",
+             "| pipeline | macro-F1 all | speech acc. | speech macro-F1 | typo macro-F1 | changed: correct | "
+             "stress acc. | stress macro-F1 |",
+             "|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         for name, config in ablation_configs(Path(tmp)).items():
             model = train_nlu(str(config), str(ROOT / "bot/data"), output=str(Path(tmp) / name.replace(" ", "-")),
                               domain=str(ROOT / "domain"))
-            preds, _ = rasa_predictions(model, texts)
+            both, _ = rasa_predictions(model, texts + [r["text"] for r in stress])
+            preds, stress_preds = both[:len(texts)], both[len(texts):]
             overall = metrics(gold, preds)
             by = {}
             for style in ("speech", "typo"):
                 idx = [i for i, r in enumerate(rows) if r["style"] == style]
                 by[style] = metrics([gold[i] for i in idx], [preds[i] for i in idx])
             right = sum(preds[i] == gold[i] for i in changed)
+            st = metrics([r["intent"] for r in stress], stress_preds)
             lines.append(f"| {name} | {overall['macro_f1']:.3f} | {by['speech']['accuracy']:.3f} | "
                          f"{by['speech']['macro_f1']:.3f} | {by['typo']['macro_f1']:.3f} | "
-                         f"{right}/{len(changed)} |")
+                         f"{right}/{len(changed)} | {st['accuracy']:.3f} | {st['macro_f1']:.3f} |")
     return lines + [""]
 
 

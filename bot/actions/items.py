@@ -196,7 +196,7 @@ class ActionStartTask(Action):
         events: List[Dict[str, Any]] = []
         if (tracker.active_loop or {}).get("name"):
             events.append(ActiveLoop(None))
-        events += reset_task_events(IDLE)
+        events += reset_task_events(IDLE, tracker)
         if lang != tracker.get_slot("language"):
             events.append(SlotSet("language", lang))
         if code not in TASK_INTENTS and tracker.get_slot(STAGE_SLOT) == CHOOSE and choices:
@@ -436,10 +436,10 @@ class ValidateItemForm(Action):
             fields = await task_fields(get_client(), code)
         except BackendUnavailable:
             busy(dispatcher, lang)
-            return reset_task_events(IDLE)
+            return reset_task_events(IDLE, tracker)
         except BackendError as err:
             say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
-            return reset_task_events(IDLE)
+            return reset_task_events(IDLE, tracker)
         specs = form_specs(fields)
         values = _values(tracker)
         message = tracker.latest_message or {}
@@ -524,7 +524,7 @@ class ActionReviewTask(Action):
                     await services.run_read_service(client, token, code, tracker, dispatcher, lang,
                                                     subject_id=_subject_id_slot(tracker),
                                                     number=tracker.get_slot("pre_application_number"))
-                return reset_task_events(IDLE)
+                return reset_task_events(IDLE, tracker)
             entry = await client.catalogue_entry(code) if is_item(code) else {}
             fields = await task_fields(client, code)
             return present_summary(dispatcher, lang, code, entry, fields, _values(tracker),
@@ -537,7 +537,7 @@ class ActionReviewTask(Action):
                 say(dispatcher, lang, login_help("zh", kind, expired=True), login_help("en", kind, expired=True))
             else:
                 say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
-        return reset_task_events(IDLE)
+        return reset_task_events(IDLE, tracker)
 
 
 def _field_for_error(err: BackendError, fields: List[Dict[str, Any]], asked: List[str]) -> Optional[str]:
@@ -578,7 +578,7 @@ class ActionSubmitTask(Action):
         kind = channel_kind(tracker)
         if not token:
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
-            return reset_task_events(IDLE)
+            return reset_task_events(IDLE, tracker)
         client = get_client()
         key = idempotency_key(tracker.sender_id, code, nonce)
         fields: List[Dict[str, Any]] = []
@@ -608,7 +608,7 @@ class ActionSubmitTask(Action):
         except BackendError as err:
             if err.is_auth:
                 say(dispatcher, lang, login_help("zh", kind, expired=True), login_help("en", kind, expired=True))
-                return reset_task_events(IDLE)
+                return reset_task_events(IDLE, tracker)
             field = _field_for_error(err, fields, asked)
             if field:
                 say(dispatcher, lang, f"{error_text(err, 'zh')}请重新提供。", f"{error_text(err, 'en')} Please give it again.")
@@ -622,11 +622,11 @@ class ActionSubmitTask(Action):
             say(dispatcher, lang, f"未能办理“{name}”：{error_text(err, 'zh')}",
                 f"“{name}” could not be done: {error_text(err, 'en')}")
             log.info("task %s refused: %s", code, err.code)
-            return reset_task_events(IDLE)
+            return reset_task_events(IDLE, tracker)
         dispatcher.utter_message(text=text)
         log.info("task %s submitted: outcome=%s serial=%s replay=%s", code, body.get("outcome", "-"),
                  body.get("serial_no", "-"), bool(body.get("idempotent_replay")))
-        return reset_task_events(IDLE)
+        return reset_task_events(IDLE, tracker)
 
 
 class ActionCancelTask(Action):
@@ -645,4 +645,4 @@ class ActionCancelTask(Action):
                 "OK, cancelled; nothing was submitted. Anything else?")
         else:
             say(dispatcher, lang, "好的。还有什么可以帮您？", "OK. Anything else I can help with?")
-        return [ActiveLoop(None)] + reset_task_events(IDLE)
+        return [ActiveLoop(None)] + reset_task_events(IDLE, tracker)

@@ -68,6 +68,13 @@ def login(backend_url: str, username: str) -> str:
     return _tokens[key]
 
 
+class Slots(dict):
+    """Slot values as Rasa holds them: a slot never set is None."""
+
+    def __missing__(self, name: str) -> None:
+        return None
+
+
 class Chat:
     """Plays the Rasa server: user turns, actions, and the FormAction around validate_item_form."""
 
@@ -75,7 +82,7 @@ class Chat:
         self.token = token
         self.sender = sender
         self.channel = channel
-        self.slots: Dict[str, Any] = {"language": "zh", "task_stage": "idle", "requested_slot": None}
+        self.slots: Dict[str, Any] = Slots({"language": "zh", "task_stage": "idle", "requested_slot": None})
         self.events: List[Dict[str, Any]] = [{"event": "action", "name": "action_listen"}]
         self.latest: Dict[str, Any] = {}
         self.active_loop: Dict[str, Any] = {}

@@ -304,8 +304,6 @@ def test_an_english_conversation_gets_english_replies(stack: Stack) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="NLU: 'When can I pay my contributions?' is answered with the 延缴/趸缴 "
-                                       "FAQ (faq/lump_sum 0.52, faq/payment_hours 0.28); needs training data")
 def test_english_payment_hours_question_in_plain_words(stack: Stack) -> None:
     me = Resident(stack, login(stack, "zhangwei"), "zhangwei-hours")
     reply = me.send("When can I pay my contributions?")
