@@ -55,7 +55,10 @@ def render(r: Dict[str, Any]) -> str:
         f"- Machine: {env.get('cpu', '–')}, {env.get('cores', '–')} cores, {env.get('memory_gib', '–')} GiB, "
         f"{env.get('os', '–')} (host {env.get('host', '–')})",
         f"- Load average (1/5/15 min) at start {env.get('loadavg_start', '–')}, at end {env.get('loadavg_end', '–')}; "
-        f"per phase: " + ", ".join(f"{k} {v[0]}" for k, v in (r.get("phase_loadavg") or {}).items()),
+        f"per phase: " + ", ".join(f"{k} {v[0]}" for k, v in (r.get("phase_loadavg") or {}).items())
+        + " (at the end of a phase this includes the benchmark's own servers and load generator)"
+        + ("; cores used by other work, per phase: " + ", ".join(
+            f"{k} {v}" for k, v in r["phase_other_cores"].items()) if r.get("phase_other_cores") else ""),
         "- Load generator: Python asyncio + aiohttp in `.venv/rasa` on the same machine (it takes CPU from the "
         "system it measures), closed loop, a distinct sender id per virtual user (a new one every 10 turns).",
     ]

@@ -67,6 +67,42 @@ def loadavg() -> List[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+# Processes that work for the benchmark although they are not its children.
+_SERVICES = ("postgres", "redis-server")
+
+
+def cpu_snapshot() -> Dict[str, float]:
+    """CPU seconds so far: the whole machine (/proc/stat), this process and its waited-for
+    children (the servers and load generators it started), and the local database servers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # minus idle and iowait
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    services = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1:text.rfind(")")]
+        if name.startswith(_SERVICES):
+            services += cpu_seconds(int(stat.parent.name)) or 0.0
+    # children still running (a stack of one phase) are added by the phase's own accounting;
+    # between phases every child has been stopped and waited for
+    return {"wall": time.monotonic(), "machine": busy / tick, "services": services,
+            "own": own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime}
+
+
+def other_cores(before: Dict[str, float], after: Dict[str, float]) -> float:
+    """Average cores used by other work during a phase (not the benchmark, its children
+    or the database servers)."""
+    wall = max(after["wall"] - before["wall"], 1e-9)
+    other = (after["machine"] - before["machine"]) - (after["own"] - before["own"]) \
+        - (after["services"] - before["services"])
+    return round(max(other, 0.0) / wall, 2)
+
+
 # ---- env -----------------------------------------------------------------------
 def _cmd(argv: List[str]) -> str:
     try:
@@ -546,6 +582,7 @@ def main() -> int:
         if ph == "report":
             continue
         t0 = time.perf_counter()
+        cpu0 = cpu_snapshot()
         try:
             if ph == "env":
                 results["env"] = phase_env(args)
@@ -563,6 +600,7 @@ def main() -> int:
                 results["scaleout"] = phase_scaleout(args, model_path(args, results))
             results.setdefault("phase_seconds", {})[ph] = time.perf_counter() - t0
             results.setdefault("phase_loadavg", {})[ph] = loadavg()
+            results.setdefault("phase_other_cores", {})[ph] = other_cores(cpu0, cpu_snapshot())
         except Exception as err:  # noqa: BLE001 - one failed phase must not lose the others
             log(f"phase {ph} FAILED: {type(err).__name__}: {err}")
             results.setdefault("failures", {})[ph] = f"{type(err).__name__}: {str(err)[:500]}"
@@ -575,12 +613,13 @@ def main() -> int:
     if "env" in results:
         results["env"]["loadavg_end"] = loadavg()
     # Figures taken while other work loads the machine are preliminary: say so in the report.
+    # (The load average cannot tell: at the end of a phase it holds the benchmark's own load.)
     cores = os.cpu_count() or 1
-    busy = {ph: la[0] for ph, la in (results.get("phase_loadavg") or {}).items() if la and la[0] > 0.75 * cores}
+    busy = {ph: c for ph, c in (results.get("phase_other_cores") or {}).items() if c > 0.25}
     if busy and not args.preliminary:
-        results["preliminary"] = ("The machine was busy with other work while these figures were taken (1-minute "
-                                  "load average at the end of each phase: " + ", ".join(
-                                      f"{k} {v}" for k, v in busy.items()) + f", on {cores} cores); latencies and "
+        results["preliminary"] = ("Other work used the machine while these figures were taken (average cores "
+                                  "used by processes that are not the benchmark's, per phase: " + ", ".join(
+                                      f"{k} {v}" for k, v in busy.items()) + f", of {cores}); latencies and "
                                   "throughput are pessimistic. Re-run `scripts/bench.sh` on a quiet machine.")
     elif not busy and not args.preliminary and args.fresh:
         results.pop("preliminary", None)

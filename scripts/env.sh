@@ -66,4 +66,6 @@ train_model() {
   mv "$tmp/$name.tar.gz" "$f"
   rm -rf "$tmp"
   echo "train: model saved ($f)"
+  # keep the three newest models (~180 MB each); older inputs are retrained if they come back
+  ls -1t "$MODELS_DIR"/sz-*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f
 }

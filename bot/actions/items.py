@@ -629,6 +629,22 @@ class ActionSubmitTask(Action):
         return reset_task_events(IDLE, tracker)
 
 
+class ActionRepeatChoices(Action):
+    """After a question answered while "which one?" was pending: ask it again (the same buttons)."""
+
+    def name(self) -> Text:
+        return "action_repeat_choices"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        choices = tracker.get_slot("task_choices") or []
+        if not choices:
+            return []
+        return offer_choices(dispatcher, lang, "请接着从下面选择一项，或直接说出名称。",
+                             "Now, please pick one of these, or say its name.", choices)
+
+
 class ActionCancelTask(Action):
     """Leave the current form or pending confirmation; nothing is submitted."""
 

@@ -1,4 +1,14 @@
-"""Try the WeChat and IVR channels against a running Rasa server, from a terminal.
+"""Chat with the running assistant from a terminal (like `rasa shell`, but as a
+logged-in demo person), or try the WeChat and IVR channels.
+
+REST as a demo person (logs in at the backend; the token goes in the metadata,
+which the actions verify with the backend; buttons are numbered)::
+
+    python -m bot.channels.tryout rest --user lina      # password Demo@2026
+    > 给孩子停保
+      [1] 李小明  [2] 李小红  [3] 取消
+    > 1                         the first button's payload
+    > :quit
 
 WeChat (signs, and with --aes-key encrypts, each push exactly like WeChat's
 servers do; prints the decrypted passive reply)::
@@ -130,6 +140,46 @@ def _ivr(args: argparse.Namespace) -> None:
             send({"event": "speech", "transcript": line, "confidence": 0.9})
 
 
+def _rest(args: argparse.Namespace) -> None:
+    token = None
+    if args.user:
+        r = requests.post(f"{args.backend}/auth/login", json={"username": args.user, "password": args.password},
+                          headers={"X-Channel": "web"}, timeout=10)
+        if r.status_code != 200:
+            sys.exit(f"login failed ({r.status_code}): {r.text[:200]}")
+        token = r.json()["token"]
+        print(f"logged in as {args.user}")
+    sender = f"tryout-{args.user or 'guest'}-{uuid.uuid4().hex[:8]}"
+    buttons: list = []
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            break
+        if line in (":quit", ":q"):
+            break
+        if line.isdigit() and 1 <= int(line) <= len(buttons):
+            line = buttons[int(line) - 1]["payload"]
+        body: Dict[str, Any] = {"sender": sender, "message": line}
+        if token:
+            body["metadata"] = {"auth_token": token}
+        try:
+            replies = requests.post(args.url, json=body, timeout=30).json()
+        except (requests.RequestException, ValueError) as err:
+            print(f"  (no answer: {err})")
+            continue
+        buttons = []
+        for reply in replies:
+            if reply.get("text"):
+                print("  " + reply["text"].replace("\n", "\n  "))
+            for b in reply.get("buttons") or []:
+                buttons.append(b)
+            if reply.get("image"):
+                print(f"  [image] {reply['image']}")
+        if buttons:
+            print("  " + "  ".join(f"[{n}] {b.get('title')}" for n, b in enumerate(buttons, 1)))
+
+
 def main(argv: Optional[list] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="channel", required=True)
@@ -145,8 +195,13 @@ def main(argv: Optional[list] = None) -> None:
     i.add_argument("--caller", default="13800138001")
     i.add_argument("--secret")
     i.add_argument("--ssml", action="store_true")
+    r = sub.add_parser("rest")
+    r.add_argument("--url", default="http://127.0.0.1:5005/webhooks/rest/webhook")
+    r.add_argument("--backend", default="http://127.0.0.1:8000")
+    r.add_argument("--user", help="a demo user name (README); without it you chat as a guest")
+    r.add_argument("--password", default="Demo@2026")
     args = parser.parse_args(argv)
-    (_wechat if args.channel == "wechat" else _ivr)(args)
+    {"wechat": _wechat, "ivr": _ivr, "rest": _rest}[args.channel](args)
 
 
 if __name__ == "__main__":

@@ -150,9 +150,11 @@ def test_demo_guardian_stops_a_child_gets_a_pre_application_and_prints_a_certifi
     titles = " ".join(b["title"] for b in me.buttons())
     assert "李小明" in titles and "李小乐" not in titles, me.transcript     # 李小乐 is not insured
 
-    # a question while the choice is pending: answered, and the choice is still open
+    # a question while the choice is pending: answered, then the choice is asked again
     reply = me.send("对了，社保每天几点可以缴费？")
     assert PAYMENT_HOURS_ZH in reply, me.transcript
+    assert reply.index(PAYMENT_HOURS_ZH) < reply.index("请接着从下面选择一项"), me.transcript
+    assert "李小明" in " ".join(b["title"] for b in me.buttons()), me.transcript
     reply = me.send("李小明")                              # typed, as a resident would
     assert "少儿停保" in reply and "李小明" in reply and "确认办理吗" in reply, me.transcript
     assert {b["payload"] for b in me.buttons()} == {"/affirm", "/cancel"}, me.transcript
@@ -308,3 +310,22 @@ def test_english_payment_hours_question_in_plain_words(stack: Stack) -> None:
     me = Resident(stack, login(stack, "zhangwei"), "zhangwei-hours")
     reply = me.send("When can I pay my contributions?")
     assert PAYMENT_HOURS_EN in reply, me.transcript
+
+
+@pytest.mark.slow
+def test_terminal_chat_as_a_demo_person(stack: Stack, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture) -> None:
+    """`python -m bot.channels.tryout rest --user heli`: rasa-shell-style chat, logged in, buttons by number."""
+    from bot.channels import tryout
+
+    token = login(stack, "heli")
+    before = backend_get(stack, token, "/me")
+    lines = iter(["我不想交居民医保了，帮我停掉", "2", ":quit"])   # button 2 of the summary: 取消
+    monkeypatch.setattr("builtins.input", lambda _prompt="": next(lines))
+    tryout.main(["rest", "--url", stack.urls["rasa"] + "/webhooks/rest/webhook", "--backend", stack.urls["backend"],
+                 "--user", "heli"])
+    out = capsys.readouterr().out
+    assert "logged in as heli" in out
+    assert "确认办理吗" in out and "[1] 确认  [2] 取消" in out, out
+    assert "已取消" in out.split("[2] 取消", 1)[1], out          # the numbered button was sent
+    assert backend_get(stack, token, "/me") == before

@@ -417,7 +417,7 @@ o2 = '''
     - task_code: null
     - task_stage: idle
 
-- story: a question at the confirmation is answered and the confirmation still works
+- story: a question at the confirmation is answered, the confirmation is asked again and still works
   steps:
   - intent: cancel_pension_transfer_out
   - action: action_start_task
@@ -426,6 +426,7 @@ o2 = '''
     - task_stage: confirm
   - intent: faq
   - action: utter_faq
+  - action: utter_confirm_or_cancel
 ''' + CONFIRM + '''
 - story: asking for a person in the middle of the form, then carrying on
   steps:
