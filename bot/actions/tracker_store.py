@@ -87,18 +87,6 @@ def _has_secret(value: Any) -> bool:
     return False
 
 
-def redact_event(event: Any) -> None:
-    """Remove secrets from one Rasa event in place (metadata, parse_data, slot values)."""
-    metadata = getattr(event, "metadata", None)
-    if _has_secret(metadata):
-        event.metadata = redact(metadata)
-    parse_data = getattr(event, "parse_data", None)
-    if isinstance(parse_data, dict) and _has_secret(parse_data.get("metadata")):
-        parse_data["metadata"] = redact(parse_data["metadata"])
-    if getattr(event, "type_name", None) == "slot" and _has_secret(getattr(event, "value", None)):
-        event.value = redact(event.value)
-
-
 # ---- encryption of slot values ----------------------------------------------------
 
 _fernet_lock = threading.Lock()
@@ -214,17 +202,14 @@ def _build() -> type:
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
         async def save(self, tracker: DialogueStateTracker) -> None:
-            slot = tracker.slots.get("session_started_metadata")
-            if slot is not None and _has_secret(slot.value):
-                slot.value = redact(slot.value)
-            # SQLTrackerStore.save, with each new event's data protected (copies: the
-            # tracker in memory keeps clear values for the rest of the turn). One row
-            # per event, as in Rasa. Events read from the store were protected when
-            # written, so only the new ones are looked at.
+            # SQLTrackerStore.save, with each new event's data protected as a copy
+            # (protect_event_dict: no secrets, numbers masked or encrypted; the tracker in
+            # memory keeps clear values for the rest of the turn). One row per event, as
+            # in Rasa. Events read from the store were protected when written, so only
+            # the new ones are looked at. The broker diff (stream_events) reads the store,
+            # so it runs before the new rows are written.
             with self.session_scope() as session:
                 new_events = list(self._additional_events(session, tracker))
-                for event in new_events:
-                    redact_event(event)   # tokens: nothing needs them after the turn
                 await self.stream_events(tracker)
                 rows = []
                 for event in new_events:
@@ -277,4 +262,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["RedactingSQLTrackerStore", "protect_event_dict", "restore_event_dict", "encrypt_value",
-           "decrypt_value", "redact", "redact_event"]
+           "decrypt_value", "redact"]
