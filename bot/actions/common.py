@@ -132,15 +132,15 @@ def name_of(entry: Dict[str, Any], lang: str) -> str:
     return str(entry.get("name_en") if lang == "en" else entry.get("name_zh") or entry.get("code", ""))
 
 
-def reset_task_events(stage: str = IDLE, tracker: Optional[Tracker] = None) -> List[Dict[str, Any]]:
+def reset_task_events(stage: str, tracker: Tracker) -> List[Dict[str, Any]]:
     """Forget the current task: its code, subject, nonce and every form slot.
 
-    Given the tracker, only the slots that hold a value are cleared: clearing all
+    Only the slots that hold a value are cleared: clearing all
     ~40 on every turn put ~40 events per turn into the conversation, which every
     later turn stored, read back and replayed (the largest cost of a turn)."""
     names = TASK_SLOTS + FIELD_SLOTS + FORM_ONLY_SLOTS + ("requested_slot",)
     events = [SlotSet(name, None) for name in names
-              if tracker is None or tracker.get_slot(name) is not None]
+              if tracker.get_slot(name) is not None]
     events.append(SlotSet(STAGE_SLOT, stage))
     return events
 
