@@ -47,10 +47,11 @@ def _same_sound() -> Dict[str, List[str]]:
     return table
 
 
-def _terms() -> List[str]:
+@lru_cache(maxsize=1)
+def _terms() -> tuple:
     from bot.components.normalizer import read_domain_terms
 
-    return sorted({fields[0] for fields in read_domain_terms()["terms"]}, key=len, reverse=True)
+    return tuple(sorted({fields[0] for fields in read_domain_terms()["terms"]}, key=len, reverse=True))
 
 
 def perturb(text: str, rng: random.Random) -> str:
