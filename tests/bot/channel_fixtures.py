@@ -10,6 +10,9 @@
   output channel, so no trained model is needed.
 - ``FakeWeChatAPI``: a local HTTP server playing ``api.weixin.qq.com``
   (``/cgi-bin/token`` and ``/cgi-bin/message/custom/send``).
+- ``fake_api``: a module-scoped pytest fixture serving a ``FakeWeChatAPI`` for
+  the requesting test module's ``APP_ID`` and ``APP_SECRET`` (import it into
+  the test module to use it).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -280,3 +284,11 @@ class FakeWeChatAPI:
                     break
                 self._event.wait(left)
             return list(self.sent)
+
+
+@pytest.fixture(scope="module")
+def fake_api(request: pytest.FixtureRequest) -> Iterator[FakeWeChatAPI]:
+    """A running ``FakeWeChatAPI`` for the test module's ``APP_ID`` and ``APP_SECRET``."""
+    api = FakeWeChatAPI(request.module.APP_ID, request.module.APP_SECRET).start()
+    yield api
+    api.stop()

@@ -30,8 +30,8 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 from wechatpy.utils import WeChatSigner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer,  # noqa: E402
-                              start_backend)
+from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer,  # noqa: E402, F401 (fixture)
+                              fake_api, start_backend)
 
 from bot.channels.rendering import split_utf8, wechat_render  # noqa: E402
 from bot.channels.wechat import WeChatInput, cdata, text_reply_xml  # noqa: E402
@@ -80,13 +80,6 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
 @pytest.fixture(scope="module")
 def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from start_backend(tmp_path_factory.mktemp("wechat_backend"))
-
-
-@pytest.fixture(scope="module")
-def fake_api() -> Iterator[FakeWeChatAPI]:
-    api = FakeWeChatAPI(APP_ID, APP_SECRET).start()
-    yield api
-    api.stop()
 
 
 @pytest.fixture(scope="module")

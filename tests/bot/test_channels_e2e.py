@@ -47,7 +47,7 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 from wechatpy.utils import WeChatSigner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import PASSWORD, PHONE_PIN, SERVICE_KEY, FakeWeChatAPI, id_number  # noqa: E402
+from channel_fixtures import PASSWORD, PHONE_PIN, SERVICE_KEY, FakeWeChatAPI, fake_api, id_number  # noqa: E402, F401 (fixture)
 from stack import Stack, run_stack  # noqa: E402
 
 from bot.channels.ivr import spoken_problems  # noqa: E402
@@ -74,13 +74,6 @@ _calls = count(1)
 # ======================================================================================
 # The stack
 # ======================================================================================
-@pytest.fixture(scope="module")
-def fake_api() -> Iterator[FakeWeChatAPI]:
-    api = FakeWeChatAPI(APP_ID, APP_SECRET).start()
-    yield api
-    api.stop()
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, fake_api: FakeWeChatAPI) -> Iterator[Stack]:
     def credentials(st: Stack) -> Dict[str, Any]:
