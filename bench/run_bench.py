@@ -69,6 +69,7 @@ def loadavg() -> List[float]:
 
 # Processes that work for the benchmark although they are not its children.
 _SERVICES = ("postgres", "redis-server")
+_PF_KTHREAD = 0x00200000  # proc(5) flags: a kernel thread
 
 
 def cpu_snapshot() -> Dict[str, float]:
@@ -79,14 +80,17 @@ def cpu_snapshot() -> Dict[str, float]:
     busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # minus idle and iowait
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    services = 0.0
+    # the kernel's own interrupt handling and its threads (writeback of the growth phase's
+    # inserts, say) work for the benchmark's I/O: counted with the services
+    services = (fields[5] + fields[6]) / tick if len(fields) > 6 else 0.0  # irq, softirq
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
         name = text[text.find("(") + 1:text.rfind(")")]
-        if name.startswith(_SERVICES):
+        flags = int(text[text.rfind(")") + 2:].split()[6])  # field 9 of proc(5)
+        if name.startswith(_SERVICES) or flags & _PF_KTHREAD:
             services += cpu_seconds(int(stat.parent.name)) or 0.0
     # children still running (a stack of one phase) are added by the phase's own accounting;
     # between phases every child has been stopped and waited for
@@ -95,8 +99,8 @@ def cpu_snapshot() -> Dict[str, float]:
 
 
 def other_cores(before: Dict[str, float], after: Dict[str, float]) -> float:
-    """Average cores used by other work during a phase (not the benchmark, its children
-    or the database servers)."""
+    """Average cores used by other work during a phase (not the benchmark, its children,
+    the database servers or the kernel)."""
     wall = max(after["wall"] - before["wall"], 1e-9)
     other = (after["machine"] - before["machine"]) - (after["own"] - before["own"]) \
         - (after["services"] - before["services"])
