@@ -20,17 +20,28 @@ Same checks, same error type and message (tests/bot/test_rasa_speedups.py).
    type name to class, built once and rebuilt when a name is missing (a class
    defined later), returns the same class: the first match in Rasa's order.
 
+3. Dialogue states: every policy turns the tracker into its list of past states
+   (`Domain.states_for_tracker_history`), which replays the whole session event
+   by event; RulePolicy does it twice per prediction and MemoizationPolicy and
+   TED once more each. The replay (the state at each action, and what decides
+   which turns are hidden from the ML policies) is kept on the tracker object
+   for its current events and shared by these calls; each call still builds
+   its own copies of the states, as the featurizers modify them.
+
 Applied when the Rasa server loads our NLU components (bot/components/__init__.py).
 """
 from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from typing import Any, Dict, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
+import rasa.shared.core.constants as core_constants
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.constants import DOCS_BASE_URL
@@ -112,6 +123,68 @@ def _resolve_by_type(type_name: Text, default: Optional[Any] = None) -> Optional
     return _original_resolve_by_type(type_name, default)  # "topic", default, or Rasa's ValueError
 
 
+# (state at the action, hide_rule_turn, previous action sub-state, whether this turn updates "hidden")
+_Step = Tuple[State, bool, Optional[Dict[Text, Text]], bool]
+_original_states_for_tracker_history = Domain.states_for_tracker_history
+
+
+def _replay(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> List[_Step]:
+    """What Rasa's loop reads from each prior tracker, computed once per tracker and events."""
+    events = tracker.events
+    key = (id(domain), len(events), id(events[-1]) if events else None, omit_unset_slots)
+    cache = tracker.__dict__.get("_sz_replay")
+    if cache is None or cache[0] != key[:3]:
+        cache = (key[:3], {})  # events changed: forget older replays
+        tracker.__dict__["_sz_replay"] = cache
+    steps = cache[1].get(omit_unset_slots)
+    if steps is None:
+        steps = [(domain.get_active_state(tr, omit_unset_slots=omit_unset_slots), hide,
+                  domain._get_prev_action_sub_state(tr),
+                  not tr.followup_action and not tr.latest_action_name == tr.active_loop_name)
+                 for tr, hide in tracker.generate_all_prior_trackers()]
+        cache[1][omit_unset_slots] = steps
+    return steps
+
+
+def _copy_state(state: State) -> State:
+    return {kind: dict(sub_state) for kind, sub_state in state.items()}  # sub-state values are immutable
+
+
+def _states_for_tracker_history(
+    self: Domain,
+    tracker: DialogueStateTracker,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[State]:
+    """Rasa's `Domain.states_for_tracker_history` on the cached replay (same loop, same results)."""
+    if type(tracker) is not DialogueStateTracker:  # training trackers cache their states their own way
+        return _original_states_for_tracker_history(self, tracker, omit_unset_slots, ignore_rule_only_turns,
+                                                    rule_only_data)
+    states: List[State] = []
+    last_ml_action_sub_state = None
+    turn_was_hidden = False
+    for cached_state, hide_rule_turn, prev_action_sub_state, updates_hidden in _replay(self, tracker,
+                                                                                    omit_unset_slots):
+        if ignore_rule_only_turns:
+            if not turn_was_hidden:
+                last_ml_action_sub_state = prev_action_sub_state
+            if updates_hidden:
+                turn_was_hidden = hide_rule_turn
+            if turn_was_hidden:
+                continue
+        state = _copy_state(cached_state)
+        if ignore_rule_only_turns:
+            self._remove_rule_only_features(state, rule_only_data)
+            if states:
+                self._substitute_rule_only_user_input(state, states[-1])
+            if last_ml_action_sub_state:
+                state[core_constants.PREVIOUS_ACTION] = dict(last_ml_action_sub_state)
+        states.append(self._clean_state(state))
+    return states
+
+
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[assignment]
+    Domain.states_for_tracker_history = _states_for_tracker_history  # type: ignore[assignment]

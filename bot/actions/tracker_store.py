@@ -37,7 +37,11 @@ endpoints.yml:
       db: "var/tracker.sqlite3"
 
 3. Speed (docs/benchmarks.md): rows are inserted with one executemany instead of
-   one ORM object each; a tracker is read as its JSON column only; on SQLite
+   one ORM object each; a tracker is read as its JSON column only, with a query
+   built once (SQLAlchemy then reuses its compiled form); the number of events
+   read is kept on the tracker, so saving it does not count the stored rows
+   again (the lock store holds the conversation from the read to the save, so
+   nothing else writes them in between); on SQLite
    (the single-instance default) connections are pooled instead of opened per
    call, and the file is in WAL mode with synchronous=NORMAL, so a commit does
    not wait for two fsyncs: a committed turn survives a crash of the process,
@@ -51,6 +55,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -172,8 +177,13 @@ def restore_event_dict(data: Dict[str, Any]) -> Dict[str, Any]:
     return data
 
 
+# attribute of a tracker read or saved by the store: how many of its events are stored
+_STORED_EVENTS = "_sz_stored_events"
+
+
 def _build() -> type:
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -184,6 +194,24 @@ def _build() -> type:
             super().__init__(*args, **kwargs)
             if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
                 self._tune_sqlite()
+            self._session_events = self._session_events_query()
+
+        def _session_events_query(self) -> Any:
+            """SQLTrackerStore._event_query(fetch_events_from_all_sessions=False) as one Core
+            statement with the sender id bound at execution: the JSON of the events since the
+            latest session start (or all of them), in order."""
+            import sqlalchemy as sa
+
+            table = self.SQLEvent.__table__
+            sender = sa.bindparam("sender_id")
+            session_start = (sa.select(sa.func.max(table.c.timestamp).label("session_start"))
+                             .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
+                             .subquery())
+            return (sa.select(table.c.data)
+                    .where(table.c.sender_id == sender,
+                           sa.or_(table.c.timestamp >= session_start.c.session_start,
+                                  session_start.c.session_start.is_(None)))
+                    .order_by(table.c.id))
 
         def _tune_sqlite(self) -> None:
             import sqlalchemy as sa
@@ -209,7 +237,11 @@ def _build() -> type:
             # the new ones are looked at. The broker diff (stream_events) reads the store,
             # so it runs before the new rows are written.
             with self.session_scope() as session:
-                new_events = list(self._additional_events(session, tracker))
+                stored = tracker.__dict__.get(_STORED_EVENTS)
+                if stored is None:  # not read by this store in this turn: count the stored rows
+                    new_events = list(self._additional_events(session, tracker))
+                else:
+                    new_events = list(itertools.islice(tracker.events, stored, None))
                 await self.stream_events(tracker)
                 rows = []
                 for event in new_events:
@@ -225,6 +257,7 @@ def _build() -> type:
                 if rows:  # in order: the ids keep the order of the events
                     session.execute(self.SQLEvent.__table__.insert(), rows)
                 session.commit()
+            tracker.__dict__[_STORED_EVENTS] = len(tracker.events)
             logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
 
         async def _stream_new_events(self, event_broker: Any, new_events: Any, sender_id: str) -> None:
@@ -239,12 +272,17 @@ def _build() -> type:
             with self.session_scope() as session:
                 # only the JSON column: building ORM objects for every stored event
                 # was the largest single cost of a turn (bench/profile.py)
-                rows = self._event_query(
-                    session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions,
-                ).with_entities(self.SQLEvent.data).all()
+                if fetch_events_from_all_sessions:
+                    rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True,
+                                             ).with_entities(self.SQLEvent.data).all()
+                else:
+                    rows = session.execute(self._session_events, {"sender_id": sender_id}).all()
                 events = [restore_event_dict(json.loads(data)) for (data,) in rows]
             if self.domain and events:
-                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+                tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+                if not fetch_events_from_all_sessions and len(tracker.events) == len(events):
+                    tracker.__dict__[_STORED_EVENTS] = len(events)  # what save() would count
+                return tracker
             return None
 
     return RedactingSQLTrackerStore

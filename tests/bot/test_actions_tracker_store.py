@@ -186,6 +186,58 @@ def test_event_broker_gets_masked_events(tmp_path: Path) -> None:
     assert slot["value"] == "***************0123" and slot["sender_id"] == "erin"
 
 
+def test_turns_read_and_saved_like_rasas_sql_store(tmp_path: Path) -> None:
+    """The prebuilt query reads what Rasa's does (the latest session only), and a save after a
+    read stores exactly the new events, as Rasa's row count would, over several sessions."""
+    import itertools
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    db = tmp_path / "tracker.sqlite3"
+    store = _store(db)
+    clock = itertools.count(1_000_000)  # Rasa tells sessions apart by the events' timestamps
+
+    def stamped(events: list) -> list:
+        for event in events:
+            event.timestamp = float(next(clock))
+        return events
+
+    def turn(text: str) -> list:
+        return stamped([UserUttered(text, {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet"),
+                        BotUttered("您好"), ActionExecuted("action_listen")])
+
+    def session() -> list:
+        return stamped([ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")])
+
+    def rasas_rows(sender: str) -> list:
+        with store.session_scope() as db_session:
+            query = SQLTrackerStore._event_query(store, db_session, sender, fetch_events_from_all_sessions=False)
+            return [row.data for row in query.all()]
+
+    tracker = DialogueStateTracker("gina", [])
+    tracker.update_with_events(session() + turn("你好"), None, override_timestamp=False)
+    asyncio.run(store.save(tracker))                      # a new conversation: no read before
+    for k in range(3):  # read, add a turn (the third after a new session start), save: as the processor does
+        tracker = asyncio.run(store.retrieve("gina"))
+        new = (session() if k == 2 else []) + turn(f"第{k}句")
+        tracker.update_with_events(new, None, override_timestamp=False)
+        asyncio.run(store.save(tracker))
+        asyncio.run(store.save(tracker))                  # saving twice adds nothing
+    rows = _raw_rows(db)
+    assert len(rows) == 7 + 4 + 4 + 7                    # every event once, none repeated or lost
+    assert len(set(rows)) == len(rows)
+    latest = asyncio.run(store.retrieve("gina"))
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["第2句"]
+    with store.session_scope() as db_session:  # the session's events from its start (action_session_start is before)
+        ours = [data for (data,) in db_session.execute(store._session_events, {"sender_id": "gina"})]
+    assert ours == rasas_rows("gina") and len(latest.events) == len(ours) == 6
+    full = asyncio.run(store.retrieve_full_tracker("gina"))
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["你好", "第0句", "第1句", "第2句"]
+    assert asyncio.run(store.retrieve("nobody")) is None
+
+
 def _postgres_or_skip() -> None:
     import os
     import socket

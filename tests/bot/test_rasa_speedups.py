@@ -66,3 +66,57 @@ def test_an_event_class_defined_later_is_found():
         type_name = "sz_late_test_event"
 
     assert Event.resolve_by_type("sz_late_test_event") is LateEvent
+
+
+def _story_trackers():
+    """Trackers of the training stories and rules and of the test stories, without augmentation."""
+    from pathlib import Path
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.core.training_data.loading import load_data_from_files
+    from rasa.shared.core.training_data.structures import StoryGraph
+
+    root = Path(__file__).resolve().parents[2]
+    domain = Domain.load(str(root / "domain"))
+    files = [str(p) for d in ("bot/data/stories", "bot/data/rules", "tests/bot/stories")
+             for p in sorted((root / d).glob("*.yml"))]
+    graph = StoryGraph(load_data_from_files(files, domain))
+    generated = TrainingDataGenerator(graph, domain, remove_duplicates=False, augmentation_factor=0).generate()
+    return domain, [DialogueStateTracker.from_events(t.sender_id, list(t.events), domain.slots)
+                    for t in generated]
+
+
+def test_dialogue_states_are_rasas_own_for_every_prefix_of_every_story():
+    import copy
+    import random
+
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain, trackers = _story_trackers()
+    assert len(trackers) > 100
+    rule_only = [None, {"slots": ["task_stage", "requested_slot"], "loops": ["item_form"]}]
+    rng = random.Random(5)
+    checked = 0
+    for full in trackers:
+        events = copy.deepcopy(list(full.events))
+        for event in events:  # turns the RulePolicy predicted as rule-only are hidden from the ML policies
+            if isinstance(event, ActionExecuted) and rng.random() < 0.3:
+                event.hide_rule_turn = True
+        tracker = DialogueStateTracker(full.sender_id, domain.slots)
+        for event in events:  # one tracker growing event by event, as in a conversation
+            tracker.update(event)
+            for omit in (False, True):
+                for ignore in (False, True):
+                    for data in rule_only:
+                        expected = rasa_speedups._original_states_for_tracker_history(domain, tracker, omit, ignore,
+                                                                                     data)
+                        got = domain.states_for_tracker_history(tracker, omit, ignore, data)
+                        assert got == expected
+                        for state in got:  # callers modify what they get: the cache must not change
+                            for sub_state in state.values():
+                                sub_state.clear()
+                        checked += 1
+    assert checked > 10000
