@@ -24,7 +24,7 @@ from ..rules.masking import mask_id_number
 from ..rules.money import fen_to_yuan_str
 from . import audit
 from .items.runner import linked_children
-from .payments import INSURANCE_EN, medical_tier_in_force
+from .payments import INSURANCE_EN, MedicalTierHistory
 
 SERVICE_CODE = "query_contributions"
 DEFAULT_MONTHS = 12
@@ -79,8 +79,9 @@ class InsuranceLabels:
         self._session = session
         self._enrolments = list(session.scalars(select(Enrolment).where(Enrolment.person_id == person.id)
                                                 .order_by(Enrolment.id)))
-        # (scheme, month) -> tier: each row's label asks twice (zh, en), and each answer is a query
+        # (scheme, month) -> tier: each row's label asks twice (zh, en); enrolment id -> its tier changes
         self._tiers: dict[tuple[Scheme, str], int | None] = {}
+        self._histories: dict[int, MedicalTierHistory] = {}
 
     def tier(self, c: Contribution) -> int | None:
         if c.insurance != InsuranceType.medical or c.scheme not in (Scheme.flexible, Scheme.employee, Scheme.retiree):
@@ -89,7 +90,13 @@ class InsuranceLabels:
         if key not in self._tiers:
             matching = [e for e in self._enrolments if e.insurance == c.insurance and e.scheme == c.scheme
                         and e.start_month <= c.month]
-            self._tiers[key] = medical_tier_in_force(self._session, matching[-1], c.month) if matching else None
+            tier = None
+            if matching:
+                enrolment = matching[-1]
+                if enrolment.id not in self._histories:
+                    self._histories[enrolment.id] = MedicalTierHistory(self._session, enrolment)
+                tier = self._histories[enrolment.id].in_force(c.month)
+            self._tiers[key] = tier
         return self._tiers[key]
 
     def zh(self, c: Contribution) -> str:

@@ -119,20 +119,31 @@ class Due:
                 "amount_fen": self.amount_fen, "amount_yuan": fen_to_yuan_str(self.amount_fen)}
 
 
+class MedicalTierHistory:
+    """The tier of one enrolment month by month: a tier change takes effect from its
+    `from_month`, so for earlier months the tier before the change still applies (the
+    enrolment row only holds the newest tier). The changes are read once."""
+
+    def __init__(self, session: Session, enrolment: Enrolment) -> None:
+        self._current = enrolment.medical_tier
+        self._changes = [(str(e.detail.get("from_month", "")), e.detail.get("old_tier"))
+                         for e in session.scalars(select(EnrolmentEvent).where(
+                             EnrolmentEvent.enrolment_id == enrolment.id, EnrolmentEvent.change == "tier_changed")
+                             .order_by(EnrolmentEvent.id.desc()))]  # newest first
+
+    def in_force(self, month: str) -> int | None:
+        tier = self._current
+        for from_month, old_tier in self._changes:  # undo every change not yet in force in `month`
+            if from_month > month and old_tier is not None:
+                tier = int(old_tier)
+            else:
+                break
+        return tier
+
+
 def medical_tier_in_force(session: Session, enrolment: Enrolment, month: str) -> int | None:
-    """The tier that applies to `month`: a tier change takes effect from its `from_month`,
-    so for earlier months the tier before the change still applies (the enrolment row
-    only holds the newest tier)."""
-    tier = enrolment.medical_tier
-    events = session.scalars(select(EnrolmentEvent).where(EnrolmentEvent.enrolment_id == enrolment.id,
-                                                          EnrolmentEvent.change == "tier_changed")
-                             .order_by(EnrolmentEvent.id.desc()))
-    for event in events:  # newest first: undo every change not yet in force in `month`
-        if str(event.detail.get("from_month", "")) > month and event.detail.get("old_tier") is not None:
-            tier = int(event.detail["old_tier"])
-        else:
-            break
-    return tier
+    """The tier that applies to `month` (MedicalTierHistory)."""
+    return MedicalTierHistory(session, enrolment).in_force(month)
 
 
 def flexible_due(session: Session, enrolment: Enrolment, month: str) -> Due:
