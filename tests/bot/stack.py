@@ -124,7 +124,7 @@ def _yaml_load(path: Path) -> Dict[str, Any]:
 def _endpoints(st: Stack) -> Dict[str, Any]:
     """The project's endpoints.yml with this stack's action server and a temporary tracker store."""
     endpoints = _yaml_load(REPO / "endpoints.yml")
-    endpoints["action_endpoint"] = {"url": f"{st.actions}/webhook"}
+    endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}), "url": f"{st.actions}/webhook"}
     tracker = dict(endpoints.get("tracker_store") or {"type": "SQL", "dialect": "sqlite"})
     if str(tracker.get("dialect", "sqlite")) == "sqlite":
         tracker["db"] = str(st.tmp / "tracker.sqlite3")
