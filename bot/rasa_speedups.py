@@ -28,6 +28,12 @@ Same checks, same error type and message (tests/bot/test_rasa_speedups.py).
    for its current events and shared by these calls; each call still builds
    its own copies of the states, as the featurizers modify them.
 
+4. Combining sparse features: before DIET, each message's sparse features from
+   the four featurizers are joined side by side with `scipy.sparse.hstack`,
+   pairwise, for tokens and sentence: ~7 % of the Rasa server's CPU per turn,
+   mostly scipy's general block-matrix code. For two COO matrices the same
+   result (entries, their order, dtypes, shape) is three array concatenations.
+
 Applied when the Rasa server loads our NLU components (bot/components/__init__.py).
 """
 from __future__ import annotations
@@ -38,10 +44,13 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
+import numpy as np
 import rasa.shared.core.constants as core_constants
+import scipy.sparse
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 from rasa.shared.constants import DOCS_BASE_URL
@@ -184,7 +193,30 @@ def _states_for_tracker_history(
     return states
 
 
+_original_combine_sparse_features = Features._combine_sparse_features
+
+
+def hstack_coo(left: Any, right: Any) -> Any:
+    """`scipy.sparse.hstack([left, right])` of two COO matrices with the same number of rows."""
+    dtype = np.result_type(left.dtype, right.dtype)
+    return scipy.sparse.coo_matrix(
+        (np.concatenate([left.data.astype(dtype, copy=False), right.data.astype(dtype, copy=False)]),
+         (np.concatenate([left.row, right.row]), np.concatenate([left.col, right.col + left.shape[1]]))),
+        shape=(left.shape[0], left.shape[1] + right.shape[1]))
+
+
+def _combine_sparse_features(self: Features, additional_features: Features) -> None:
+    left, right = self.features, additional_features.features
+    if not (scipy.sparse.isspmatrix_coo(left) and scipy.sparse.isspmatrix_coo(right)) \
+            or left.shape[0] != right.shape[0]:
+        _original_combine_sparse_features(self, additional_features)  # other formats, Rasa's error
+        return
+    self.features = hstack_coo(left, right)
+    self._cached_fingerprint = None
+
+
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[assignment]
     Domain.states_for_tracker_history = _states_for_tracker_history  # type: ignore[assignment]
+    Features._combine_sparse_features = _combine_sparse_features  # type: ignore[assignment]

@@ -120,3 +120,44 @@ def test_dialogue_states_are_rasas_own_for_every_prefix_of_every_story():
                                 sub_state.clear()
                         checked += 1
     assert checked > 10000
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_sparse_features_combine_exactly_like_scipy_hstack(seed):
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        rows = int(rng.integers(1, 12))
+        dtypes = [np.float32, np.float64, np.int64]
+        left = sp.random(rows, int(rng.integers(1, 40)), density=float(rng.random()), format="coo",
+                         dtype=dtypes[int(rng.integers(3))], random_state=int(rng.integers(1 << 30)))
+        right = sp.random(rows, int(rng.integers(1, 40)), density=float(rng.random()), format="coo",
+                          dtype=dtypes[int(rng.integers(3))], random_state=int(rng.integers(1 << 30)))
+        expected, got = sp.hstack([left, right]), rasa_speedups.hstack_coo(left, right)
+        assert type(got) is type(expected) and got.shape == expected.shape and got.dtype == expected.dtype
+        for name in ("data", "row", "col"):  # same entries in the same order (what DIET's tensors are built from)
+            assert getattr(got, name).dtype == getattr(expected, name).dtype
+            assert np.array_equal(getattr(got, name), getattr(expected, name))
+
+
+def test_message_features_combine_like_rasa():
+    import numpy as np
+    import scipy.sparse as sp
+    from rasa.shared.nlu.training_data.features import Features
+
+    def feature(matrix, origin):
+        return Features(matrix, "sequence", "text", origin)
+
+    a, b = sp.random(4, 7, density=0.4, format="coo"), sp.random(4, 3, density=0.4, format="coo")
+    ours, theirs = feature(a, "x"), feature(a.copy(), "x")
+    ours.combine_with_features(feature(b, "y"))
+    rasa_speedups._original_combine_sparse_features(theirs, feature(b, "y"))
+    assert np.array_equal(ours.features.toarray(), theirs.features.toarray())
+    assert ours.fingerprint() == theirs.fingerprint()
+    csr = feature(a.tocsr(), "x")  # not COO: Rasa's own code
+    csr.combine_with_features(feature(b, "y"))
+    assert np.array_equal(csr.features.toarray(), theirs.features.toarray())
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        feature(a, "x").combine_with_features(feature(sp.random(2, 3, format="coo"), "y"))
