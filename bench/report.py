@@ -53,7 +53,9 @@ def render(r: Dict[str, Any]) -> str:
         f"- Date: {env.get('date', '–')}; git {env.get('git', '–')}"
         + (f" with {env['git_dirty_files']} uncommitted file(s) in the work tree" if env.get("git_dirty_files") else ""),
         f"- Machine: {env.get('cpu', '–')}, {env.get('cores', '–')} cores, {env.get('memory_gib', '–')} GiB, "
-        f"{env.get('os', '–')} (host {env.get('host', '–')})",
+        f"{env.get('os', '–')} (host {env.get('host', '–')})"
+        + (f"; CPU reference (`bench/run_bench.py` cpu_reference_ms, one core, pure Python, lower is faster): "
+           f"{env['cpu_reference_ms']} ms" if env.get("cpu_reference_ms") else ""),
         f"- Load average (1/5/15 min) at start {env.get('loadavg_start', '–')}, at end {env.get('loadavg_end', '–')}; "
         f"per phase: " + ", ".join(f"{k} {v[0]}" for k, v in (r.get("phase_loadavg") or {}).items())
         + " (at the end of a phase this includes the benchmark's own servers and load generator)"

@@ -108,6 +108,22 @@ def other_cores(before: Dict[str, float], after: Dict[str, float]) -> float:
 
 
 # ---- env -----------------------------------------------------------------------
+def cpu_reference_ms(repeats: int = 5) -> float:
+    """Best-of-`repeats` time of a fixed single-threaded pure-Python workload (ms). The same
+    kind of 2-core machine has been seen here at twice the speed on another day: this figure
+    lets two runs' latencies be compared."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        total, table = 0, {}
+        for i in range(400_000):
+            total += (i * i) % 7
+            table[i % 1000] = str(i)
+        json.loads(json.dumps(sorted(table.values())))
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1000, 1)
+
+
 def _cmd(argv: List[str]) -> str:
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
@@ -160,6 +176,7 @@ def phase_env(args: argparse.Namespace) -> Dict[str, Any]:
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "host": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 1048576, 1),
         "os": f"{platform.system()} {platform.release()}", "loadavg_start": loadavg(),
+        "cpu_reference_ms": cpu_reference_ms(),
         "git": git, "git_dirty_files": len([x for x in dirty.splitlines() if x.strip()]),
         "versions": {"python (rasa venv)": platform.python_version(), "rasa": ver("rasa"), "rasa-sdk": ver("rasa-sdk"),
                      "tensorflow": ver("tensorflow"), "SQLAlchemy (rasa)": ver("SQLAlchemy"),
