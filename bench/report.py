@@ -231,6 +231,13 @@ def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, A
                 "with a validator built once, which `bot/rasa_speedups.py` installs (the figures above and the "
                 "profile below are with it). The slot `language` is filled in the Rasa process "
                 "(`bot/components/language.py`), so a turn makes one action call, not two.", ""]
+    out += ["Other fixes the figures include, each found in a profile and tested against Rasa's own behaviour: "
+            "TED is evaluated only when its prediction can win, i.e. when no rule or memorised story knows the "
+            "next action (`bot/components/lazy_ted.py`); the dialogue states that every policy derives by "
+            "replaying the session are replayed once per tracker and shared; the tracker store reads with a "
+            "prebuilt query and does not recount the stored rows on save; action calls leave the domain out "
+            "(`enable_selective_domain`); sparse NLU features are joined without scipy's general block-matrix "
+            "code (`bot/rasa_speedups.py`); the backend reads a person's medical tier changes once per query.", ""]
     prof = speed.get("profile") or {}
     if not prof.get("available"):
         return out + ["py-spy was not available (scripts/setup_bench.sh installs it).", ""]
