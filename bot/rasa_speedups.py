@@ -42,18 +42,18 @@ import copy
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from jsonschema import ValidationError
-from jsonschema.validators import validator_for
 import numpy as np
 import rasa.shared.core.constants as core_constants
 import scipy.sparse
+from jsonschema import ValidationError
+from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.features import Features
-from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
-from rasa.shared.constants import DOCS_BASE_URL
 
 
 @lru_cache(maxsize=1)
@@ -140,10 +140,10 @@ _original_states_for_tracker_history = Domain.states_for_tracker_history
 def _replay(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> List[_Step]:
     """What Rasa's loop reads from each prior tracker, computed once per tracker and events."""
     events = tracker.events
-    key = (id(domain), len(events), id(events[-1]) if events else None, omit_unset_slots)
+    key = (id(domain), len(events), id(events[-1]) if events else None)
     cache = tracker.__dict__.get("_sz_replay")
-    if cache is None or cache[0] != key[:3]:
-        cache = (key[:3], {})  # events changed: forget older replays
+    if cache is None or cache[0] != key:
+        cache = (key, {})  # events changed: forget older replays
         tracker.__dict__["_sz_replay"] = cache
     steps = cache[1].get(omit_unset_slots)
     if steps is None:
