@@ -149,11 +149,20 @@ def rss_mb(pid: int) -> Optional[float]:
     return None
 
 
+def stat_fields(stat_text: str) -> List[str]:
+    """The fields of a /proc/<pid>/stat text after the command name: index 0 is field 3 of proc(5)."""
+    return stat_text.rsplit(")", 1)[1].split()
+
+
+def stat_cpu_seconds(fields: List[str]) -> float:
+    """User + system CPU time (seconds) from `stat_fields`."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> Optional[float]:
     """User + system CPU time of a live process (seconds)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return stat_cpu_seconds(stat_fields(Path(f"/proc/{pid}/stat").read_text()))
     except (OSError, IndexError, ValueError):
         return None
 

@@ -40,6 +40,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from . import load, profile, seed_bulk
 from .common import (BACKEND_PY, PG_HOST, PG_PORT, RASA_BIN, RASA_PY, ROOT, VAR, Procs, cpu_seconds, http_json,
+                     stat_cpu_seconds, stat_fields,
                      login, newest_model, peak_rss_mb, pg_available, pg_recreate_db, redis_available, summary_ms,
                      write_json)
 from .stack import Stack, postgres_tracker, redis_lock, sqlite_tracker
@@ -86,12 +87,12 @@ def cpu_snapshot() -> Dict[str, float]:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
-        except OSError:
+            fields = stat_fields(text)
+            name = text[text.find("(") + 1:text.rfind(")")]
+            if name.startswith(_SERVICES) or int(fields[6]) & _PF_KTHREAD:  # field 9 of proc(5): flags
+                services += stat_cpu_seconds(fields)
+        except (OSError, IndexError, ValueError):
             continue
-        name = text[text.find("(") + 1:text.rfind(")")]
-        flags = int(text[text.rfind(")") + 2:].split()[6])  # field 9 of proc(5)
-        if name.startswith(_SERVICES) or flags & _PF_KTHREAD:
-            services += cpu_seconds(int(stat.parent.name)) or 0.0
     # children still running (a stack of one phase) are added by the phase's own accounting;
     # between phases every child has been stopped and waited for
     return {"wall": time.monotonic(), "machine": busy / tick, "services": services,
