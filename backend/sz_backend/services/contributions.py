@@ -79,25 +79,20 @@ class InsuranceLabels:
         self._session = session
         self._enrolments = list(session.scalars(select(Enrolment).where(Enrolment.person_id == person.id)
                                                 .order_by(Enrolment.id)))
-        # (scheme, month) -> tier: each row's label asks twice (zh, en); enrolment id -> its tier changes
-        self._tiers: dict[tuple[Scheme, str], int | None] = {}
+        # enrolment id -> its tier changes, read once (each row's label asks twice: zh, en)
         self._histories: dict[int, MedicalTierHistory] = {}
 
     def tier(self, c: Contribution) -> int | None:
         if c.insurance != InsuranceType.medical or c.scheme not in (Scheme.flexible, Scheme.employee, Scheme.retiree):
             return None
-        key = (c.scheme, c.month)
-        if key not in self._tiers:
-            matching = [e for e in self._enrolments if e.insurance == c.insurance and e.scheme == c.scheme
-                        and e.start_month <= c.month]
-            tier = None
-            if matching:
-                enrolment = matching[-1]
-                if enrolment.id not in self._histories:
-                    self._histories[enrolment.id] = MedicalTierHistory(self._session, enrolment)
-                tier = self._histories[enrolment.id].in_force(c.month)
-            self._tiers[key] = tier
-        return self._tiers[key]
+        matching = [e for e in self._enrolments if e.insurance == c.insurance and e.scheme == c.scheme
+                    and e.start_month <= c.month]
+        if not matching:
+            return None
+        enrolment = matching[-1]
+        if enrolment.id not in self._histories:
+            self._histories[enrolment.id] = MedicalTierHistory(self._session, enrolment)
+        return self._histories[enrolment.id].in_force(c.month)
 
     def zh(self, c: Contribution) -> str:
         return self._zh(c.insurance.value, medical_tier=self.tier(c), scheme=c.scheme.value)
