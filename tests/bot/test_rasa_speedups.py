@@ -161,3 +161,84 @@ def test_message_features_combine_like_rasa():
     assert np.array_equal(csr.features.toarray(), theirs.features.toarray())
     with pytest.raises(ValueError, match="sequence dimensions do not match"):
         feature(a, "x").combine_with_features(feature(sp.random(2, 3, format="coo"), "y"))
+
+
+class _Node:
+    """Stands in for a GraphNode: records its calls; its output depends on its arguments."""
+
+    def __init__(self, name, calls, fail=None):
+        self.name, self.calls, self.fail = name, calls, fail
+
+    def __call__(self, *inputs):
+        self.calls.append((self.name, inputs))
+        if self.fail is not None:
+            raise self.fail
+        return self.name, f"{self.name}({', '.join(map(repr, inputs))})"
+
+
+def _runner(nodes, calls, fail=None):
+    from rasa.engine.graph import GraphComponent, GraphSchema, SchemaNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    runner = object.__new__(DaskGraphRunner)  # nodes without components: the runner only calls them
+    runner._graph_schema = GraphSchema({
+        name: SchemaNode(needs=needs, uses=GraphComponent, constructor_name="create", fn="process", config={},
+                         is_target=is_target) for name, (needs, is_target) in nodes.items()})
+    runner._instantiated_nodes = {name: _Node(name, calls, fail if name == "n0" else None) for name in nodes}
+    runner._execution_context = None  # only logged
+    return runner
+
+
+def _random_graph(rng):
+    """A random DAG of nodes n0..nk; needs name earlier nodes or placeholders (given as inputs or not)."""
+    nodes = {}
+    for i in range(rng.randint(1, 14)):
+        sources = [f"n{j}" for j in range(i)] + ["__message__", "__tracker__", "__missing__"]
+        needs = {f"arg{k}": rng.choice(sources) for k in range(rng.randint(0, 3))}
+        nodes[f"n{i}"] = (needs, rng.random() < 0.3)
+    return nodes
+
+
+def _outcome(run, runner, inputs, targets):
+    try:
+        return "ok", run(runner, inputs, targets)
+    except Exception as e:  # noqa: BLE001 - the same error is the point
+        return "error", type(e), str(e), type(e.__cause__), str(e.__cause__)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_graph_runs_call_the_same_nodes_in_dasks_order(seed):
+    import random
+
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    assert DaskGraphRunner.run is rasa_speedups._run_graph
+    rng = random.Random(seed)
+    for _ in range(40):
+        nodes = _random_graph(rng)
+        names = list(nodes) + ["__message__", "__tracker__"]
+        inputs = {name: [f"value of {name}"] for name in rng.sample(["__message__", "__tracker__"], rng.randint(0, 2))}
+        if rng.random() < 0.2:  # an input replaces a node, or clashes with one's name
+            inputs[rng.choice(list(nodes))] = rng.choice(["replaced", rng.choice(names)])
+        targets = rng.choice([None, rng.sample(names, rng.randint(1, min(4, len(names))))])
+        fail = rng.choice([None, None, RuntimeError("boom"), ValueError("bad")])
+        for _repeat in range(2):  # the second run reuses the stored schedule
+            ours_calls, rasas_calls = [], []
+            ours = _outcome(DaskGraphRunner.run, _runner(nodes, ours_calls, fail), dict(inputs), targets)
+            rasas = _outcome(rasa_speedups._original_graph_run, _runner(nodes, rasas_calls, fail), dict(inputs),
+                             targets)
+            assert ours == rasas
+            assert ours_calls == rasas_calls
+
+
+def test_graph_schedule_is_kept_per_targets_and_inputs():
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    nodes = {"n0": ({"m": "__message__"}, False), "n1": ({"x": "n0"}, True), "n2": ({"t": "__tracker__", "x": "n0"}, True)}
+    runner, rasas = _runner(nodes, []), _runner(nodes, [])
+    for inputs, targets in (({"__message__": 1}, ["n1"]), ({"__message__": 2, "__tracker__": 3}, ["n2"]),
+                            ({"__message__": 4}, ["n1"])):
+        got = DaskGraphRunner.run(runner, inputs, targets)
+        assert got == rasa_speedups._original_graph_run(rasas, inputs, targets)
+        assert repr(inputs["__message__"]) in got[targets[0]]  # this run's input, not a stored one
+    assert set(runner._sz_plans) == {(("n1",), ("__message__",)), (("n2",), ("__message__", "__tracker__"))}
