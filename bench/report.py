@@ -231,13 +231,18 @@ def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, A
                 "with a validator built once, which `bot/rasa_speedups.py` installs (the figures above and the "
                 "profile below are with it). The slot `language` is filled in the Rasa process "
                 "(`bot/components/language.py`), so a turn makes one action call, not two.", ""]
-    out += ["Other fixes the figures include, each found in a profile and tested against Rasa's own behaviour: "
+    out += ["Other fixes the figures include, each found in a profile; all but the entity extractor change no "
+            "outcome and are tested against Rasa's own behaviour: "
             "TED is evaluated only when its prediction can win, i.e. when no rule or memorised story knows the "
             "next action (`bot/components/lazy_ted.py`); the dialogue states that every policy derives by "
             "replaying the session are replayed once per tracker and shared; the tracker store reads with a "
             "prebuilt query and does not recount the stored rows on save; action calls leave the domain out "
             "(`enable_selective_domain`); sparse NLU features are joined without scipy's general block-matrix "
-            "code (`bot/rasa_speedups.py`); the backend reads a person's medical tier changes once per query.", ""]
+            "code and graph runs reuse dask's schedule instead of rebuilding it (`bot/rasa_speedups.py`); "
+            "entities come from a CRF instead of DIET (a model change: as accurate on splits of the training "
+            "data and much cheaper, `docs/entity-report.md`), and the featurizers that only the FAQ response selector reads "
+            "run only for FAQ messages; the backend reads a person's medical tier changes once per query.",
+            ""]
     prof = speed.get("profile") or {}
     if not prof.get("available"):
         return out + ["py-spy was not available (scripts/setup_bench.sh installs it).", ""]

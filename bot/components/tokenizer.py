@@ -22,10 +22,11 @@ a line, no comments (jieba would load a comment line as a word).  It holds the
 domain terms, the catalogue item names, the 12 cooperating banks and their short
 names, the 34 provinces with and without 省/市/自治区 and Guangdong's 21 cities.
 Rule: a dictionary word must not contain an entity value that the training data
-annotates inside it, or Rasa reports "Misaligned entity annotation" and DIET
-cannot learn that entity: so catalogue names that contain 养老/医疗/医保/居保/
-深户 (养老保险关系转出, 居民养老参保登记, ...) are not in it, and 城乡/居民/在校
-have frequencies high enough to split 城乡居民养老 and 在校学生医保.
+annotates inside it, or Rasa reports "Misaligned entity annotation" and the
+entity extractor cannot learn that entity: so catalogue names that contain
+养老/医疗/医保/居保/深户 (养老保险关系转出, 居民养老参保登记, ...) are not in
+it, and 城乡/居民/在校 have frequencies high enough to split 城乡居民养老 and
+在校学生医保.
 """
 from __future__ import annotations
 

@@ -573,3 +573,69 @@ def test_intent_classifier_probabilities_match_scikit_learn(tmp_path):
     loaded = TfidfIntentClassifier.load({"word_features": False}, storage, resource, None)
     loaded.process(probe)
     assert probe[1].get("intent")["name"] == "faq"
+
+
+# ---------------------------------------------------------------------------
+# Featurizers that serve only the FAQ response selector
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gated_name, config", [
+    ("RetrievalIntentCountVectorsFeaturizer", {"analyzer": "char", "min_ngram": 1, "max_ngram": 4}),
+    ("RetrievalIntentCountVectorsFeaturizer", {"analyzer": "word"}),
+    ("RetrievalIntentLexicalSyntacticFeaturizer", {}),
+])
+def test_response_selector_featurizers_skip_other_intents_only_at_inference(tokenizer, tmp_path, gated_name, config):
+    import numpy as np
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.components import response_selector
+
+    gated_cls = getattr(response_selector, gated_name)
+    plain_cls = gated_cls.__mro__[2]  # Rasa's own featurizer
+    assert plain_cls.__module__.startswith("rasa.nlu.featurizers")
+
+    def message(text, intent):
+        m = Message(data={"text": text, "intent": intent})
+        tokenizer.process([m])
+        return m
+
+    def train(cls, extra):
+        path = tmp_path / f"{cls.__name__}-{len(extra)}"
+        path.mkdir()
+        storage = LocalModelStorage(path)
+        component = cls.create({**cls.get_default_config(), **config, **extra}, storage, Resource(cls.__name__),
+                               ExecutionContext(GraphSchema({}), "test"))
+        data = TrainingData([message(t, i) for t, i in (("怎么登录", "faq"), ("给孩子停保", "stop_child_insurance"),
+                                                        ("养老保险转出", "transfer_pension_out"))])
+        if hasattr(component, "train"):
+            component.train(data)
+        component.process_training_data(data)
+        return component, data
+
+    gated, gated_data = train(gated_cls, {"retrieval_intent": "faq"})
+    plain, plain_data = train(plain_cls, {})
+    # training featurizes every example, as Rasa's own featurizer does
+    for ours, theirs in zip(gated_data.training_examples, plain_data.training_examples):
+        assert len(ours.features) == len(theirs.features) > 0
+    # inference: the same features for a message of the retrieval intent, none for the others
+    texts = [("忘记密码怎么办", {"name": "faq", "confidence": 0.9}),
+             ("查一下我的缴费记录", {"name": "query_contributions", "confidence": 0.8}),
+             ("你好", None)]
+    ours, theirs = [message(t, i) for t, i in texts], [message(t, i) for t, i in texts]
+    gated.process(ours)
+    plain.process(theirs)
+    assert len(ours[0].features) == len(theirs[0].features) > 0
+    for a, b in zip(ours[0].features, theirs[0].features):
+        assert (a.type, a.origin) == (b.type, b.origin)
+        assert np.array_equal(a.features.toarray(), b.features.toarray())
+    assert ours[1].features == [] and ours[2].features == []
+    # without a retrieval intent it featurizes everything
+    ungated, _ = train(gated_cls, {})
+    everything = [message(t, i) for t, i in texts]
+    ungated.process(everything)
+    assert all(m.features for m in everything)
