@@ -1,6 +1,6 @@
 """Entity extraction compared: config.yml's extractor beside DIET, on splits of the training data.
 
-    .venv/rasa/bin/python -m bench.entity_eval [--seeds 13,29] [--report docs/entity-report.md]
+    .venv/rasa/bin/python -m bench.entity_eval [--seeds 13,29] [--report docs/entity-report.md]   # from the repository root
 
 tests/nlu/heldout.yml has no entity annotations, so entities are measured on
 the training data itself: for each seed, bot/data/nlu is split 80/20 (Rasa's
