@@ -154,9 +154,13 @@ def stat_fields(stat_text: str) -> List[str]:
     return stat_text.rsplit(")", 1)[1].split()
 
 
-def stat_cpu_seconds(fields: List[str]) -> float:
-    """User + system CPU time (seconds) from `stat_fields`."""
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def stat_cpu_seconds(fields: List[str], reaped_children: bool = False) -> float:
+    """User + system CPU time (seconds) from `stat_fields`; with `reaped_children`, plus that of
+    the children the process has waited for (fields cutime, cstime)."""
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> Optional[float]:

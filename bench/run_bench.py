@@ -89,7 +89,11 @@ def cpu_snapshot() -> Dict[str, float]:
             text = stat.read_text()
             fields = stat_fields(text)
             name = text[text.find("(") + 1:text.rfind(")")]
-            if name.startswith(_SERVICES) or int(fields[6]) & _PF_KTHREAD:  # field 9 of proc(5): flags
+            if name.startswith(_SERVICES):
+                # with the children it has reaped: a PostgreSQL connection's process that ends
+                # during a phase (the growth phase's bulk inserts) leaves its CPU time there
+                services += stat_cpu_seconds(fields, reaped_children=True)
+            elif int(fields[6]) & _PF_KTHREAD:  # field 9 of proc(5): flags
                 services += stat_cpu_seconds(fields)
         except (OSError, IndexError, ValueError):
             continue
