@@ -12,7 +12,7 @@ Rasa server's CPU per business turn.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
@@ -23,8 +23,16 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 
-def _has_intent(message: Message, intent: Text) -> bool:
-    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == intent
+def _process_intent_only(process: Callable[[List[Message]], Any], messages: List[Message],
+                         intent: Optional[Text]) -> List[Message]:
+    """`process` the messages classified as `intent` (all of them when `intent` is None); return all."""
+    if intent:
+        messages_to_process = [m for m in messages if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) == intent]
+    else:
+        messages_to_process = messages
+    if messages_to_process:
+        process(messages_to_process)
+    return messages
 
 
 @DefaultV1Recipe.register(
@@ -34,15 +42,8 @@ class IntentGatedResponseSelector(ResponseSelector):
     """A ResponseSelector that only processes messages whose intent is its retrieval intent."""
 
     def process(self, messages: List[Message]) -> List[Message]:
-        wanted = [m for m in messages if self._is_retrieval(m)]
-        if wanted:
-            super().process(wanted)
-        return messages
-
-    def _is_retrieval(self, message: Message) -> bool:
-        if not self.retrieval_intent:  # a selector for all retrieval intents: always run
-            return True
-        return _has_intent(message, self.retrieval_intent)
+        # no retrieval intent: a selector for all retrieval intents, which runs on every message
+        return _process_intent_only(super().process, messages, self.retrieval_intent)
 
 
 class _RetrievalIntentOnly:
@@ -55,14 +56,8 @@ class _RetrievalIntentOnly:
     _config: Dict[Text, Any]  # set by rasa.nlu.featurizers.featurizer.Featurizer
 
     def process(self, messages: List[Message]) -> List[Message]:
-        intent = self._config.get("retrieval_intent")
-        if intent and not self.__dict__.get("_sz_training"):
-            messages_to_featurize = [m for m in messages if _has_intent(m, intent)]
-        else:
-            messages_to_featurize = messages
-        if messages_to_featurize:
-            super().process(messages_to_featurize)  # type: ignore[misc]
-        return messages
+        intent = None if self.__dict__.get("_sz_training") else self._config.get("retrieval_intent")
+        return _process_intent_only(super().process, messages, intent)  # type: ignore[misc]
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.__dict__["_sz_training"] = True  # Rasa's own method, which calls process() on every example
