@@ -150,12 +150,12 @@ def render(results: Dict[str, Any]) -> str:
         lines.append(f"| {r['variant']} | {r['seed']} | {r['messages']} ({r['entities']}) | {r['precision']:.3f} | "
                      f"{r['recall']:.3f} | {r['f1']:.3f} | {r['train_s']:.0f} s | {r['parse_cpu_ms']:.1f} ms |")
     types = sorted({t for r in results["runs"] for t in r["per_type"]})
+    variant_names = sorted({r["variant"] for r in results["runs"]})
     lines += ["", "Recall per entity type (found / annotated, all seeds together):", "",
-              "| entity | " + " | ".join(sorted({r["variant"] for r in results["runs"]})) + " |",
-              "|---|" + "---|" * len({r["variant"] for r in results["runs"]})]
+              "| entity | " + " | ".join(variant_names) + " |", "|---|" + "---|" * len(variant_names)]
     for t in types:
         cells = []
-        for v in sorted({r["variant"] for r in results["runs"]}):
+        for v in variant_names:
             n = sum(r["per_type"].get(t, [0, 0])[0] for r in results["runs"] if r["variant"] == v)
             k = sum(r["per_type"].get(t, [0, 0])[1] for r in results["runs"] if r["variant"] == v)
             cells.append(f"{k}/{n}")
