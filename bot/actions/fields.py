@@ -1,4 +1,9 @@
-"""Reading one form field from what the person said: light format checks only.
+"""Reading form fields from what the person said.
+
+`extract_values` (bot/actions/values/) reads every field a user turn gives, the
+way residents say it; `parse_field` below is the older one-field reader, kept
+for its callers until they move.
+
 
 Each catalogue field has a type (backend/data/catalog.yml). Here a value is
 taken from an entity or the text and normalised (full-width digits, month and
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .common import add_months_key, now
+from .values import extract_values  # noqa: F401  (contract #2: every value a user turn gives)
 
 _CN_NUM = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
            "八": 8, "九": 9, "十": 10, "幺": 1}

@@ -1,0 +1,31 @@
+"""Understanding field values the way residents say them (contract #2 in the
+engineers' protocol): `extract_values` reads every field a user turn gives.
+
+Modules, by what they read: text (Traditional, replies that are not values,
+corrections), numbers (Chinese numerals, years, counts), dates (months, ranges,
+days), places (gazetteer, origin vs destination), choices (tiers, grades, banks,
+yes/no, relations, hukou categories, schema values), identifiers (ID, phone,
+account numbers), freetext (names, addresses, school names).
+"""
+from .extract import extract_values
+
+__all__ = ["extract_values"]
+
+
+def warm_up() -> None:
+    """Load the gazetteer and the numeral/time readers now rather than on the first user turn
+    (about 2 s: JioNLP's division data and pinyin of ~1,100 place names)."""
+    from . import dates, places
+    places.gazetteer()
+    dates.numeric("三月")
+
+
+def _warm_in_background() -> None:
+    import os
+    import threading
+
+    if os.environ.get("SZ_VALUES_WARM", "1") != "0":
+        threading.Thread(target=warm_up, name="values-warm-up", daemon=True).start()
+
+
+_warm_in_background()

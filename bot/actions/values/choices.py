@@ -1,0 +1,247 @@
+"""Values chosen from a list: tiers and grades, banks, yes/no, relations, hukou
+categories, and any field whose catalogue schema lists allowed values.
+
+The list and its aliases come from the backend's schema (GET /catalogue,
+`schema.allowed`); the words below are only how people SAY a choice
+('最便宜的那档', '顶格', '由一档调到二档', '招行', '我是他妈妈', '深户').
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from . import dates, numbers
+from .text import is_non_answer, is_question, is_sentence
+
+# ---- the schema's allowed values -----------------------------------------------------------
+
+
+def allowed(spec: Dict[str, Any]) -> List[Dict[str, Any]]:
+    schema = spec.get("schema") or {}
+    items = schema.get("allowed")
+    if items:
+        return [a if isinstance(a, dict) else {"value": a} for a in items]
+    return [{"value": c} for c in spec.get("choices") or []]
+
+
+def _names(entry: Dict[str, Any]) -> List[str]:
+    names = [str(entry.get("value", ""))]
+    for key in ("label_zh", "label_en"):
+        if entry.get(key):
+            names.append(str(entry[key]))
+    names += [str(a) for a in entry.get("aliases") or []]
+    return [n for n in names if n]
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s\W_]+", "", text.casefold())
+
+
+def match_allowed(spec: Dict[str, Any], text: str, whole: bool) -> Optional[str]:
+    """The allowed value named in the text (longest name wins); `whole`: the text must be just the name."""
+    entries = allowed(spec)
+    if not entries:
+        return None
+    key = _key(text)
+    best: Tuple[int, Optional[str]] = (0, None)
+    for entry in entries:
+        for name in _names(entry):
+            k = _key(name)
+            if not k:
+                continue
+            if key == k:
+                return str(entry["value"])
+            if whole:
+                continue
+            hit = (k in key) if not k.isascii() else bool(re.search(r"(?<![a-z0-9])" + re.escape(k) + r"(?![a-z0-9])", key))
+            if hit and len(k) > best[0] and (len(k) >= 2 or not k.isascii()):
+                best = (len(k), str(entry["value"]))
+    return best[1]
+
+
+# ---- tiers and grades -----------------------------------------------------------------------
+_CHEAPEST = re.compile(r"最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
+                       r"\b(cheapest|lowest|minimum|min|least expensive|basic)\b", re.I)
+_DEAREST = re.compile(r"顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
+                      r"\b(highest|maximum|max|most expensive|top|best)\b", re.I)
+_LEVEL_NUM = re.compile(r"(?:第\s*)?(\d{1,2})\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
+                        r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:tier|grade|level)\b", re.I)
+_EN_ORD = re.compile(r"\b(first|second|third|fourth|fifth|one|two|three|four|five)\s+(?:tier|grade|level)\b|"
+                     r"\b(?:tier|grade|level)\s+(one|two|three|four|five)\b", re.I)
+_NEW_AFTER = re.compile(r"(调到|调成|调为|改到|改成|改为|换到|换成|换为|升到|升为|降到|降为|变成|变为|转到|改|换|调|到|成|"
+                        r"\bto\b|\binto\b|\binstead\b)", re.I)
+
+
+def _ordered(spec: Dict[str, Any], ftype: str) -> List[str]:
+    """Allowed levels from the cheapest to the dearest.
+
+    The schema may order them itself (`cost_order`) or give each a yearly amount
+    (`amount_fen`); otherwise: medical tier 1 costs more than tier 2, pension
+    grades rise with their number (backend/data/policy.yml)."""
+    entries = allowed(spec)
+    schema = spec.get("schema") or {}
+    if entries and all("amount_fen" in e for e in entries):
+        return [str(e["value"]) for e in sorted(entries, key=lambda e: e["amount_fen"])]
+    values = [str(e["value"]) for e in entries]
+    if schema.get("cost_order"):
+        return [str(v) for v in schema["cost_order"]]
+    if not values:
+        if ftype == "tier":
+            values = ["1", "2"]
+        else:
+            top = schema.get("max")
+            values = [str(v) for v in range(int(schema.get("min", 1)), int(top) + 1)] if top else []
+    try:
+        values = sorted(values, key=lambda v: int(v))
+    except ValueError:
+        return values
+    return list(reversed(values)) if ftype == "tier" else values
+
+
+def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
+    """'二档' / '第3档' / 'tier 2' / '最便宜的那档' / '由一档调到二档' (-> 2) for a tier or grade field."""
+    ftype = spec.get("type")
+    t = dates.numeric(text)
+    low = t.lower()
+    levels = _ordered(spec, ftype)
+    nums: List[Tuple[int, int]] = []
+    for m in _LEVEL_NUM.finditer(low):
+        raw = m.group(1) or m.group(2) or m.group(3)
+        nums.append((int(raw), m.start()))
+    for m in _EN_ORD.finditer(low):
+        nums.append((numbers.cn_int(m.group(1) or m.group(2)) or numbers._EN_NUM[(m.group(1) or m.group(2)).lower()],
+                     m.start()))
+    nums.sort(key=lambda p: p[1])
+    if nums:
+        first, last = nums[0][0], nums[-1][0]
+        if len(nums) > 1 and first != last:
+            between = low[nums[0][1]:nums[-1][1]]
+            if re.search(r"还是|或者|或|\bor\b", between):
+                return None                                   # '一档还是二档?' is a question
+            if _NEW_AFTER.search(between) or re.search(r"(不要|不想|不是|别|\bnot\b)\s*(第)?\s*$", low[:nums[0][1]]):
+                return str(last)                              # '由一档调到二档', '不要一档，要二档'
+        return str(first)
+    keyword = re.search(r"档|级|tier|grade|level|band|交|缴|买|选|pay|plan|option|one|那种|那个", low)
+    if (asked or keyword) and levels:
+        if _CHEAPEST.search(low):
+            return levels[0]
+        if _DEAREST.search(low):
+            return levels[-1]
+    if asked:
+        n = numbers.first_number(t) if re.fullmatch(r"\s*\d{1,2}\s*|[一二两三四五六七八九十]{1,2}", t.strip()) else None
+        if n is not None:
+            return str(n)
+    return None
+
+
+# ---- banks ------------------------------------------------------------------------------------
+# How people shorten bank names when the schema does not list aliases.
+_BANK_WORDS: Dict[str, Sequence[str]] = {
+    "中国工商银行": ("工商银行", "工行", "icbc"), "中国建设银行": ("建设银行", "建行", "ccb"),
+    "中国农业银行": ("农业银行", "农行", "abc"), "中国银行": ("中行", "boc", "bank of china"),
+    "招商银行": ("招行", "招商", "cmb", "china merchants"), "交通银行": ("交行", "bocom", "bank of communications"),
+    "中国邮政储蓄银行": ("邮储银行", "邮储", "邮政储蓄", "邮政银行", "邮政", "psbc", "postal savings"),
+    "平安银行": ("平安", "ping an"), "中信银行": ("中信", "citic"), "中国民生银行": ("民生银行", "民生", "cmbc", "minsheng"),
+    "中国光大银行": ("光大银行", "光大", "ceb", "everbright"),
+    "深圳农村商业银行": ("深圳农商银行", "深圳农商行", "深农商", "农商银行", "农商行", "srcb"),
+}
+_BANK_TAIL = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,16}?(银行|信用社|农商行|bank)", re.I)
+
+
+def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
+    value = match_allowed(spec, text, whole=False)
+    if value:
+        return value
+    if not allowed(spec):
+        low = text.lower()
+        best = None
+        for name, words in _BANK_WORDS.items():
+            for w in (name, *words):
+                hit = w in low if not w.isascii() else re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low)
+                if hit and (best is None or len(w) > best[0]):
+                    best = (len(w), name)
+        if best:
+            return best[1]
+        if asked and not is_sentence(text) and not is_question(text) and not is_non_answer(text):
+            m = _BANK_TAIL.search(re.sub(r"^(我的|是|用|在|开在|开户行是|开户银行是|银行是)", "", text.strip()))
+            if m and len(m.group(0)) <= 20:
+                return re.sub(r"^(我的|是|用|在)", "", m.group(0))
+    return None
+
+
+# ---- yes/no and the named choices -------------------------------------------------------------
+_NO = re.compile(r"不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
+                 r"\bno\b|\bnot\b|\bnope\b|\bisn'?t\b|\bdoesn'?t\b|\bnah\b", re.I)
+_YES = re.compile(r"在读|在校|在园|上学|读书|念书|上幼儿园|读幼儿园|上小学|上初中|上高中|读小学|读初中|读高中|是的|是|在|对|有|嗯|"
+                  r"\byes\b|\byep\b|\byeah\b|\bsure\b|\bcorrect\b|\bin school\b|\bstudent\b", re.I)
+_SCHOOL_WORDS = re.compile(r"在读|在校|在园|上学|读书|念书|幼儿园|小学|初中|高中|学校|school|kindergarten|学生|student", re.I)
+
+CHOICE_WORDS: Dict[str, Dict[str, Sequence[str]]] = {
+    "relation": {"father": ("father", "dad", "daddy", "papa", "父亲", "爸爸", "老爸", "爸", "父", "孩子他爸", "他爹", "爹"),
+                 "mother": ("mother", "mom", "mum", "mommy", "mama", "母亲", "妈妈", "老妈", "妈", "母", "孩子他妈", "他娘", "娘"),
+                 "guardian": ("guardian", "grandfather", "grandmother", "grandpa", "grandma", "uncle", "aunt",
+                              "监护人", "其他监护人", "其他", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "舅舅", "姑姑",
+                              "叔叔", "阿姨", "姨妈", "伯伯", "哥哥", "姐姐", "祖父", "祖母", "外祖父", "外祖母", "other")},
+    "hukou_category": {"guangdong_non_shenzhen": ("广东省内非深户", "省内非深户", "省内非深圳户籍", "广东省内", "省内户籍", "省内",
+                                                  "广东户籍", "广东户口", "广东其他", "非深户的广东", "guangdong"),
+                       "outside_guangdong": ("广东省外户籍", "省外户籍", "省外户口", "省外", "外省户口", "外省户籍", "外省", "广东省外",
+                                             "外地户口", "outside guangdong", "other province"),
+                       "shenzhen": ("深户", "深圳户籍", "深圳户口", "深圳本地户口", "户口在深圳", "户口迁到深圳", "户口迁来深圳",
+                                    "入深户", "落户深圳", "shenzhen hukou", "shenzhen")},
+    "change_target": {"hukou_category": ("户籍", "户口", "hukou", "household"),
+                      "phone": ("手机", "电话", "号码", "phone", "mobile"),
+                      "address": ("地址", "住址", "address")},
+    "category": {"被征地农民": ("被征地", "征地", "土地被征", "地被征", "land requisition", "land was taken"),
+                 "原农村户籍人员": ("原农村户籍", "农村户籍", "农村户口", "原来是农村", "rural hukou", "rural"),
+                 "原临时工": ("临时工", "temporary worker", "temp worker"),
+                 "其他符合政策人员": ("其他符合", "其他人员", "其他", "other")},
+}
+
+
+def yes_no(text: str, asked: bool) -> Optional[str]:
+    low = text.lower()
+    if not asked and not _SCHOOL_WORDS.search(low):
+        return None
+    no = _NO.search(low)
+    yes = _YES.search(low)
+    if no and (not yes or no.start() <= yes.start() or re.search(r"不在|没在|没上|没读|不读|不上|not", low)):
+        return "no"
+    if yes:
+        return "yes"
+    return None
+
+
+def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
+    name = spec["name"]
+    values = [str(e["value"]) for e in allowed(spec)]
+    if set(values) == {"yes", "no"}:
+        return match_allowed(spec, text, whole=True) or yes_no(text, asked)
+    value = match_allowed(spec, text, whole=not asked)
+    if value:
+        return value
+    words = CHOICE_WORDS.get(name, {})
+    low = text.lower()
+    if name == "relation" and not asked and not re.search(r"我是|我是他|我是她|i'?m (his|her|the)|关系", low):
+        return None
+    if name == "hukou_category" and not asked and not re.search(r"户|hukou|户籍", low):
+        return None
+    if name == "change_target" and not re.search(r"改|换|变|更新|修改|change|update", low) and not asked:
+        return None
+    pairs = sorted(((w, v) for v, ws in words.items() for w in ws), key=lambda p: -len(p[0]))
+    hits = []
+    for word, value in pairs:
+        w = word.lower()
+        m = re.search(re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low)
+        if m and (not values or value in values):
+            hits.append((m.start(), -len(w), value))
+    if hits:
+        said = re.search(r"我是|i'?m |i am ", low)
+        if name == "relation" and said:
+            after = [h for h in hits if h[0] >= said.end()]
+            if after:
+                return sorted(after)[0][2]   # '监护人是我，我是她妈妈' -> mother
+        if name == "hukou_category" and len({h[2] for h in hits}) > 1:
+            # '从省外户口迁到深户': the new category is the last one said
+            return sorted(hits)[-1][2] if re.search(r"迁到|迁入|改成|改为|变成|换成|到|to", low) else sorted(hits)[0][2]
+        return sorted(hits)[0][2]
+    return None

@@ -1,0 +1,286 @@
+"""extract_values: every field value one user turn gives, normalised for the backend.
+
+Contract (PROTOCOL.md #2): given the item's field specs (GET /catalogue), the
+user's text, the NLU entities, the field just asked (or None) and the values
+already known, return {field name: canonical string} for every field the
+turn fills, not only the asked one. The backend decides validity; this only
+understands the words. Free text counts as an answer only for the field just
+asked (or one a correction points at) and never when it is a reply, a
+question, a request or a number of the wrong kind.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Optional
+
+from . import choices, dates, freetext, identifiers, numbers, places
+from .text import simplify, split_correction, strip_punct
+
+Spec = Dict[str, Any]
+
+# NLU entity names (docs/nlu-conventions.md) that carry a field's value
+ENTITY_FOR_TYPE = {"province": "province", "city": "city", "tier": "medical_tier", "grade": "pension_grade",
+                   "month": "month", "id_number": "id_number", "bank": "bank_name"}
+ENTITY_FOR_NAME = {"hukou_category": "hukou_category", "phone": "phone_number"}
+
+
+def _clock() -> datetime:
+    from ..common import now
+    return now()
+
+
+def _ftype(spec: Spec) -> str:
+    return str((spec.get("schema") or {}).get("type") or spec.get("type") or "text")
+
+
+def _role(spec: Spec) -> Optional[str]:
+    name = spec["name"]
+    if name.startswith(("destination_", "to_", "dest_")):
+        return places.DEST
+    if name.startswith(("from_", "origin_", "previous_")):
+        return places.ORIGIN
+    return None
+
+
+def _is_year_field(spec: Spec) -> bool:
+    return spec["name"].endswith("_year") or "年份" in str(spec.get("label_zh", ""))
+
+
+def _is_count_field(spec: Spec) -> bool:
+    return spec["name"] == "years" or "年数" in str(spec.get("label_zh", "")) or spec["name"].endswith("_count")
+
+
+def _is_name_field(spec: Spec) -> bool:
+    return spec["name"].endswith("_name") and spec["name"] not in ("bank_name", "school_name")
+
+
+# ---- one reader per kind of field ------------------------------------------------------------
+def _places(specs: List[Spec], text: str, asked: Optional[str], out: Dict[str, str]) -> None:
+    place_specs = [s for s in specs if _ftype(s) in ("province", "city")]
+    if not place_specs:
+        return
+    asked_place = any(s["name"] == asked for s in place_specs)
+    found = places.find_places(text, whole_answer=asked_place)
+    if not found:
+        return
+    groups: Dict[Optional[str], List[Spec]] = {}
+    for s in place_specs:
+        groups.setdefault(_role(s), []).append(s)
+    for role, group in groups.items():
+        place = places.choose(found, role) if role else (found[-1].place if found else None)
+        if place is None:
+            continue
+        for s in group:
+            if _ftype(s) == "province":
+                out[s["name"]] = choices.match_allowed(s, place.province, whole=True) or place.province
+            elif place.city:
+                out[s["name"]] = choices.match_allowed(s, place.city, whole=True) or place.city
+
+
+def _months(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, Any], today: datetime,
+            out: Dict[str, str]) -> None:
+    month_specs = [s for s in specs if _ftype(s) == "month"]
+    if not month_specs:
+        return
+    if len(month_specs) >= 2:
+        span = dates.month_range(text, today)
+        if span:
+            out[month_specs[0]["name"]], out[month_specs[1]["name"]] = span
+            return
+    value = dates.month(text, today)
+    if value is None:
+        return
+    names = [s["name"] for s in month_specs]
+    if asked in names:
+        target = asked
+    elif len(names) >= 2 and re.search(r"(到|至|截止|结束|until|till|to)\s*$", text[:max(0, text.find(value[5:].lstrip("0")))]):
+        target = names[1]
+    else:
+        target = next((n for n in names if known.get(n) in (None, "")), names[0])
+    out[target] = value
+
+
+def _years(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, Any], today: datetime,
+           out: Dict[str, str]) -> None:
+    year_specs = [s for s in specs if _ftype(s) == "int" and _is_year_field(s)]
+    if year_specs:
+        found = dates.years(text, today)
+        if len(found) >= 2 and len(year_specs) >= 2:
+            out[year_specs[0]["name"]], out[year_specs[1]["name"]] = str(found[0]), str(found[1])
+        elif found:
+            names = [s["name"] for s in year_specs]
+            end_cue = re.search(r"到|至|截止|结束|离职|退休|辞职|until|till|to\s", text)
+            if asked in names:
+                target = asked
+            elif len(names) >= 2 and end_cue and not re.search(r"从|开始|起|since|from", text):
+                target = names[1]
+            else:
+                target = next((n for n in names if known.get(n) in (None, "")), names[0])
+            out[target] = str(found[0])
+    for s in specs:
+        if _ftype(s) != "int" or _is_year_field(s):
+            continue
+        asked_here = s["name"] == asked
+        if _is_count_field(s):
+            n = numbers.count_of_years(dates.numeric(text)) or numbers.count_of_years(text)
+            if n is None and asked_here:
+                n = _bare_number(text)
+        else:
+            n = _bare_number(text) if asked_here else None
+        if n is not None:
+            out[s["name"]] = str(n)
+
+
+def _bare_number(text: str) -> Optional[int]:
+    t = strip_punct(dates.numeric(text))
+    m = re.fullmatch(r"(?:大概|大约|差不多|约)?\s*(\d{1,4})\s*(?:个|年|来年|多年)?", t)
+    return int(m.group(1)) if m else None
+
+
+def _other_place(text: str) -> Optional[str]:
+    found = [m for m in places.find_places(text, whole_answer=True) if m.place.city != "深圳"]
+    if found:
+        p = found[-1].place
+        return p.city if p.city and p.province not in places.MUNICIPALITIES else p.province
+    return freetext.short_text(text, 30)
+
+
+def _free_text(spec: Spec, text: str, asked: bool) -> Optional[str]:
+    name = spec["name"]
+    if name == "phone":
+        return identifiers.phone(text)
+    if name == "address":
+        if asked:
+            return freetext.address(text)
+        m = re.search(r"(?:地址|住址|address)\s*(?:是|为|改成|改为|换成|:|：|is|to)\s*(.+)$", text, re.I)
+        return freetext.address(m.group(1)) if m else None
+    if name == "school_name":
+        return freetext.school(text) if (asked or re.search(r"在|读|上", text)) else None
+    if _is_name_field(spec):
+        if asked:
+            return freetext.person_name(text)
+        m = re.search(r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})", text)
+        return freetext.person_name(m.group(1)) if m else None
+    if not asked:
+        return None
+    if name == "other_place" or "地" in str(spec.get("label_zh", "")):
+        return _other_place(text)
+    return freetext.short_text(text)
+
+
+def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, Any], today: datetime) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    _places(specs, text, asked, out)
+    _months(specs, text, asked, known, today, out)
+    _years(specs, text, asked, known, today, out)
+    id_specs = [s for s in specs if _ftype(s) == "id_number"]
+    if id_specs:
+        number = identifiers.id_number(text)
+        if number:
+            names = [s["name"] for s in id_specs]
+            out[asked if asked in names else next((n for n in names if not known.get(n)), names[0])] = number
+    for s in specs:
+        name, ftype, here = s["name"], _ftype(s), s["name"] == asked
+        value: Optional[str] = None
+        if ftype == "date":
+            value = dates.full_date(text, today)
+        elif ftype in ("tier", "grade"):
+            value = choices.level(s, text, here)
+        elif ftype == "bank":
+            value = choices.bank(s, text, here)
+        elif ftype == "account":
+            if here or re.search(r"账号|卡号|账户|帐户|account|card", text, re.I):
+                value = identifiers.account(text)
+        elif ftype == "pre_application_number":
+            value = identifiers.pre_application(text)
+        elif ftype == "choice" or choices.allowed(s) and ftype not in ("province", "city", "int", "month"):
+            value = choices.named_choice(s, text, here)
+        elif ftype in ("text", "phone"):
+            value = _free_text(s, text, here)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+# ---- corrections -------------------------------------------------------------------------------
+def _correction(specs: List[Spec], rejected: str, new: str, asked: Optional[str], known: Dict[str, Any],
+                today: datetime) -> Dict[str, str]:
+    """'不对，是杭州' / '刚才说错了，应该是4月': the corrected value for the field it fits."""
+    plain = _read(specs, new, None, known, today)
+    # the field whose old value is the one rejected ('不是8月，是9月')
+    named = []
+    if rejected:
+        for s in specs:
+            old = known.get(s["name"])
+            if old not in (None, "") and _read(specs, rejected, s["name"], known, today).get(s["name"]) == str(old):
+                named.append(s["name"])
+    fits: Dict[str, Dict[str, str]] = {}
+    for s in specs:
+        got = _read(specs, new, s["name"], known, today)
+        if s["name"] in got:
+            fits[s["name"]] = got
+    for n in named:
+        if n in fits:
+            return fits[n]
+    if plain:
+        return plain
+    order = ([asked] if asked in fits and known.get(asked) not in (None, "") else []) + \
+            [s["name"] for s in reversed(specs) if s["name"] in fits and known.get(s["name"]) not in (None, "")] + \
+            ([asked] if asked in fits else []) + [n for n in fits]
+    return fits[order[0]] if order else {}
+
+
+# ---- button payloads and entities ----------------------------------------------------------------
+def _entities(specs: List[Spec], entities: List[Dict[str, Any]], asked: Optional[str], known: Dict[str, Any],
+              today: datetime, out: Dict[str, str]) -> None:
+    for s in specs:
+        name = s["name"]
+        if name in out:
+            continue
+        wanted = {name, ENTITY_FOR_NAME.get(name), ENTITY_FOR_TYPE.get(_ftype(s))}
+        if name == asked:
+            wanted.add("choice")
+        for e in entities or []:
+            if e.get("entity") in wanted and e.get("value") not in (None, ""):
+                raw = simplify(str(e["value"]))
+                if e.get("entity") == name or e.get("entity") == "choice":
+                    if choices.allowed(s) and str(e["value"]) in [str(a["value"]) for a in choices.allowed(s)]:
+                        out[name] = str(e["value"])
+                        break
+                got = _read([s], raw, name, known, today)
+                if name in got:
+                    out[name] = got[name]
+                    break
+
+
+def extract_values(specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str],
+                   known: Dict[str, Any]) -> Dict[str, str]:
+    """{field name: canonical string} for every field this turn gives (see the module docstring).
+
+    Canonical forms: month 'YYYY-MM', date 'YYYY-MM-DD', int/tier/grade decimal digits
+    ('2'), province the full name ('湖南省'), city the short name ('长沙'), bank and
+    choices the schema's value (else the full Chinese bank name / the choice value),
+    ID numbers upper-case, phone 11 digits, free text stripped. Nothing is returned for
+    a field the turn does not fill; a value for an already-known field is a correction.
+    """
+    specs = [s for s in specs or [] if s.get("name")]
+    known = dict(known or {})
+    today = _clock()
+    raw = str(text or "").strip()
+    out: Dict[str, str] = {}
+    if raw.startswith("/"):   # a button payload: /inform{"choice": "..."}
+        _entities(specs, entities, asked, known, today, out)
+        return out
+    t = simplify(raw)
+    if not t:
+        _entities(specs, entities, asked, known, today, out)
+        return out
+    corrected, rejected, new = split_correction(t)
+    if corrected and strip_punct(new):
+        out = _correction(specs, rejected, new, asked, known, today)
+        if out:
+            return out
+    out = _read(specs, t, asked, known, today)
+    _entities(specs, entities, asked, known, today, out)
+    return out

@@ -1,0 +1,80 @@
+"""Free-text fields (names, addresses, school names, another place): what counts
+as a value and what is only a reply.
+
+'确认', '随便', a question, a whole request or a phone number is never a
+name: these readers return None for them, and the form asks again.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from . import identifiers
+from .text import is_non_answer, is_question, is_sentence, strip_punct
+
+_NAME_PREFIX = re.compile(r"^(?:他|她|我|孩子|监护人|户主|持卡人|账户|帐户|卡)?(?:的)?(?:名字|姓名|户名|全名)?(?:是|叫|为|:|：)?\s*")
+_EN_NAME_PREFIX = re.compile(r"^(?:(?:my|his|her|the holder'?s?|the guardian'?s?) )?(?:full )?(?:name is|name:|it'?s|he is|she is|i am|i'm)\s+", re.I)
+_NOT_NAME = re.compile(r"[我你他她它的了吗呢吧啊要想办转交缴查改没不是在请帮谢确认随便社保号码电话手机地址]|银行|医保|"
+                       r"\d|[?？!！]")
+_EN_STOP = {"yes", "no", "ok", "okay", "sure", "confirm", "cancel", "whatever", "anything", "idk", "help", "please",
+            "the", "my", "is", "a", "an", "i", "what", "why", "how", "not", "dont", "don't", "know", "bank"}
+
+
+def person_name(text: str) -> Optional[str]:
+    """'张三' / '我叫李小明' / '户名是欧阳娜娜' / 'Wang Fang' / 'my name is Li Lei'."""
+    t = strip_punct(text)
+    if is_non_answer(t) or is_question(t) or identifiers.phone(t) or identifiers.looks_like_id(t):
+        return None
+    t = strip_punct(_NAME_PREFIX.sub("", _EN_NAME_PREFIX.sub("", t, count=1), count=1))
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,5}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t):
+        return t
+    if re.fullmatch(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,3}", t) and len(t) <= 40:
+        words = t.lower().split()
+        if not any(w in _EN_STOP for w in words):
+            return " ".join(w.capitalize() if w.islower() else w for w in t.split())
+    return None
+
+
+_ADDRESS_MARK = re.compile(r"路|街|道|号|区|村|栋|室|楼|小区|大厦|花园|苑|巷|镇|市|县|弄|座|单元|幢|公寓|"
+                           r"\b(road|rd|street|st|avenue|ave|district|building|room|apt|apartment|lane|block|no\.?)\b", re.I)
+_ADDRESS_PREFIX = re.compile(r"^(?:我的)?(?:新的?)?(?:联系)?(?:地址|住址)(?:是|为|改成|改为|:|：)?\s*|^(?:我)?(?:现在)?住在\s*|"
+                             r"^(?:my )?(?:new )?address (?:is )?", re.I)
+
+
+def address(text: str) -> Optional[str]:
+    t = strip_punct(_ADDRESS_PREFIX.sub("", strip_punct(text), count=1))
+    if is_non_answer(t) or is_question(t) or len(t) < 4 or len(t) > 100:
+        return None
+    if identifiers.phone(t) and len(re.sub(r"\d", "", t)) < 4:
+        return None
+    if re.search(r"我要|我想|帮我|办理|申请|社保|医保|\b(i want|i need|please|help)\b", t, re.I):
+        return None
+    return t if _ADDRESS_MARK.search(t) else None
+
+
+_SCHOOL = re.compile(r"([\u4e00-\u9fffA-Za-z0-9()（）]{2,30}?(?:幼儿园|小学|中学|学校|大学|学院|附小|附中|实验学校|"
+                     r"一中|二中|三中|外国语学校|书院|学堂|school|kindergarten|academy|college))", re.I)
+_SCHOOL_LEAD = re.compile(r"^.*?(?:在|读|上|是|叫|念)(?=[\u4e00-\u9fff])")
+
+
+def school(text: str) -> Optional[str]:
+    t = strip_punct(text)
+    if is_non_answer(t) or is_question(t):
+        return None
+    m = _SCHOOL.search(t)
+    if not m:
+        return None
+    name = _SCHOOL_LEAD.sub("", m.group(1)) if not m.group(1).isascii() else m.group(1)
+    name = re.sub(r"^(孩子|小孩|儿子|女儿|他|她|现在|目前|就|的)+", "", name)
+    if re.search(r"(没|不|未)\S{0,2}$", t[:m.start()]) or re.fullmatch(
+            r"(?:幼儿园|小学|中学|学校|大学|学院|初中|高中|附小|附中|school|kindergarten|college)", name, re.I):
+        return None   # '还没上幼儿园': no school is named
+    return name if len(name) >= 3 else None
+
+
+def short_text(text: str, max_len: int = 60) -> Optional[str]:
+    """Any other free text: a short answer, not a reply, a question or a request."""
+    t = strip_punct(text)
+    if is_non_answer(t) or is_question(t) or is_sentence(t) or not t or len(t) > max_len:
+        return None
+    return t

@@ -1,0 +1,264 @@
+"""extract_values on phrases written the way residents write and say them
+(Simplified, Traditional, English, colloquial, transcripts). Pure unit tests:
+no stack, the clock pinned to 2026-12-06 (Asia/Shanghai)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import pytest
+import yaml
+
+pytest.importorskip("rasa_sdk")
+
+from bot.actions.fields import extract_values  # noqa: E402
+
+CATALOG = yaml.safe_load((Path(__file__).resolve().parents[2] / "backend/data/catalog.yml").read_text("utf-8"))["items"]
+
+
+@pytest.fixture(autouse=True)
+def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SZ_NOW", "2026-12-06T10:00:00")
+    monkeypatch.delenv("SZ_BACKEND_NOW", raising=False)
+
+
+def run(code: str, text: str, asked: Optional[str] = None, known: Optional[Dict[str, Any]] = None,
+        entities: Optional[list] = None) -> Dict[str, str]:
+    return extract_values(CATALOG[code]["fields"], text, entities or [], asked, known or {})
+
+
+# ---- places ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("code,text,asked,expected", [
+    ("transfer_medical_in", "我要把医保从长沙转进来", None, {"from_province": "湖南省", "from_city": "长沙"}),
+    ("transfer_pension_in", "之前在长沙交的", "from_city", {"from_province": "湖南省", "from_city": "长沙"}),
+    ("transfer_pension_in", "之前在長沙繳的", "from_province", {"from_province": "湖南省", "from_city": "长沙"}),
+    ("transfer_pension_in", "from Chengdu", "from_city", {"from_province": "四川省", "from_city": "成都"}),
+    ("transfer_pension_in", "I worked in Wuhan before and want to move my pension here", None,
+     {"from_province": "湖北省", "from_city": "武汉"}),
+    ("transfer_pension_out", "从深圳转到杭州去", None, {"destination_province": "浙江省", "destination_city": "杭州"}),
+    ("transfer_pension_out", "我要把养老保险从深圳转回老家湖南衡阳", None,
+     {"destination_province": "湖南省", "destination_city": "衡阳"}),
+    ("transfer_medical_out", "醫保要轉到廣西南寧", None, {"destination_province": "广西壮族自治区", "destination_city": "南宁"}),
+    ("transfer_medical_out", "moving to Hangzhou, Zhejiang", None, {"destination_province": "浙江省", "destination_city": "杭州"}),
+    ("transfer_pension_out", "北京", "destination_province", {"destination_province": "北京市", "destination_city": "北京"}),
+    ("transfer_pension_out", "去湖南", None, {"destination_province": "湖南省"}),
+    ("transfer_pension_out", "赣州那边", "destination_city", {"destination_province": "江西省", "destination_city": "赣州"}),
+])
+def test_places(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run(code, text, asked) == expected
+
+
+def test_origin_is_never_the_destination() -> None:
+    got = run("transfer_pension_out", "社保在深圳交了八年，现在要转去成都")
+    assert got == {"destination_province": "四川省", "destination_city": "成都"}
+    assert "深圳" not in got.values()
+    assert run("transfer_pension_out", "从深圳转出去") == {}
+
+
+def test_outside_a_province_is_not_that_province() -> None:
+    assert run("transfer_pension_out", "广东省外", "destination_province") == {}
+
+
+# ---- months, dates, years, counts -------------------------------------------------------------
+@pytest.mark.parametrize("text,expected", [
+    ("上个月扣款没扣成功", "2026-11"), ("上月的", "2026-11"), ("8月份", "2026-08"), ("八月份那次", "2026-08"),
+    ("去年3月", "2025-03"), ("去年十二月份", "2025-12"), ("十一月初扣的时候失败了", "2026-11"),
+    ("三月上旬", "2026-03"), ("2026年10月", "2026-10"), ("2026-09", "2026-09"), ("本月", "2026-12"),
+    ("last month", "2026-11"), ("March 2026", "2026-03"), ("上個月", "2026-11"), ("前年十月", "2024-10"),
+])
+def test_month(text: str, expected: str) -> None:
+    assert run("retry_individual_collection", text, "month") == {"month": expected}
+
+
+def test_month_in_the_first_message() -> None:
+    assert run("retry_individual_collection", "上个月社保扣款失败了，帮我重新扣一下") == {"month": "2026-11"}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("3到8月在东莞和深圳都交了", ("2026-03", "2026-08")),
+    ("去年3月到今年2月", ("2025-03", "2026-02")),
+    ("從去年三月到八月", ("2025-03", "2025-08")),
+    ("去年下半年两边都交了", ("2025-07", "2025-12")),
+    ("2024年5月至2024年9月", ("2024-05", "2024-09")),
+])
+def test_month_ranges(text: str, expected: tuple) -> None:
+    got = run("refund_duplicate_pension", text)
+    assert (got.get("from_month"), got.get("to_month")) == expected
+
+
+@pytest.mark.parametrize("text,asked,expected", [
+    ("93年到98年在国企上班", None, {"work_start_year": "1993", "work_end_year": "1998"}),
+    ("九三年到九八年", None, {"work_start_year": "1993", "work_end_year": "1998"}),
+    ("1993", "work_start_year", {"work_start_year": "1993"}),
+    ("一九九三年参加工作", "work_start_year", {"work_start_year": "1993"}),
+    ("九几年吧，记不清了", "work_start_year", {}),
+    ("98年", "work_end_year", {"work_end_year": "1998"}),
+])
+def test_work_years(text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run("work_years_back_payment", text, asked) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("还差三年", "3"), ("十来年", "10"), ("补缴5年", "5"), ("两年", "2"), ("3", "3"), ("three years", "3"),
+    ("差三年才够十五年", "3"),
+])
+def test_year_counts(text: str, expected: str) -> None:
+    assert run("resident_back_payment", text, "years") == {"years": expected}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2024年3月5号落户的", "2024-03-05"), ("二零二四年三月五日", "2024-03-05"), ("2024-3-5", "2024-03-05"),
+    ("去年3月5号", "2025-03-05"), ("March 5, 2024", "2024-03-05"),
+])
+def test_dates(text: str, expected: str) -> None:
+    assert run("enroll_child_first_time", text, "settle_in_date") == {"settle_in_date": expected}
+
+
+def test_a_month_is_not_a_day() -> None:
+    assert run("enroll_child_first_time", "去年3月份", "settle_in_date") == {}
+
+
+# ---- tiers and grades -------------------------------------------------------------------------
+@pytest.mark.parametrize("text,expected", [
+    ("二档", "2"), ("第一档", "1"), ("1档", "1"), ("tier 2", "2"), ("最便宜的那档", "2"), ("顶格的档次", "1"),
+    ("最便宜的那個檔", "2"), ("the cheapest one", "2"), ("由一档调到二档", "2"), ("从二档换成一档", "1"),
+    ("不要一档，要二档", "2"), ("2", "2"),
+])
+def test_medical_tier(text: str, expected: str) -> None:
+    assert run("register_individual_insurance", text, "medical_tier") == {"medical_tier": expected}
+
+
+def test_tier_change_in_the_first_message() -> None:
+    assert run("change_enrollment_info", "我想把医保由一档调到二档") == {"medical_tier": "2"}
+    assert run("change_enrollment_info", "一档还是二档好？", "medical_tier") == {}
+
+
+def test_grade_words_use_the_schema() -> None:
+    fields = [dict(CATALOG["change_resident_pension_grade"]["fields"][0],
+                   schema={"type": "grade", "required": True,
+                           "allowed": [{"value": str(i), "label_zh": f"第{i}档", "label_en": f"grade {i}", "aliases": []}
+                                       for i in range(1, 11)]})]
+    assert extract_values(fields, "顶格的档次", [], "pension_grade", {}) == {"pension_grade": "10"}
+    assert extract_values(fields, "最低那档就行", [], "pension_grade", {}) == {"pension_grade": "1"}
+    assert extract_values(fields, "第三档", [], "pension_grade", {}) == {"pension_grade": "3"}
+    assert extract_values(fields, "我想调到第五档", [], None, {}) == {"pension_grade": "5"}
+
+
+# ---- banks, choices ---------------------------------------------------------------------------
+@pytest.mark.parametrize("text,expected", [
+    ("招行", "招商银行"), ("工行的卡", "中国工商银行"), ("建設銀行", "中国建设银行"), ("ICBC", "中国工商银行"),
+    ("邮政的", "中国邮政储蓄银行"), ("农行", "中国农业银行"), ("中国银行", "中国银行"),
+])
+def test_banks(text: str, expected: str) -> None:
+    assert run("maintain_payment_bank", text, "bank_name") == {"bank_name": expected}
+
+
+def test_bank_from_the_schema_aliases() -> None:
+    spec = dict(CATALOG["maintain_payment_bank"]["fields"][0],
+                schema={"type": "bank", "allowed": [{"value": "招商银行", "label_zh": "招商银行", "label_en": "China Merchants Bank",
+                                                     "aliases": ["招行", "CMB"]}]})
+    assert extract_values([spec], "用的招行卡", [], "bank_name", {}) == {"bank_name": "招商银行"}
+    assert extract_values([spec], "随便", [], "bank_name", {}) == {}
+
+
+def test_bank_and_account_in_one_message() -> None:
+    got = run("maintain_payment_bank", "换成建行的卡，卡号6217 0012 3456 7890 123")
+    assert got == {"bank_name": "中国建设银行", "account_no": "6217001234567890123"}
+
+
+@pytest.mark.parametrize("text,asked,expected", [
+    ("我是孩子他妈", None, {"relation": "mother"}),
+    ("爸爸", "relation", {"relation": "father"}),
+    ("I'm his dad", "relation", {"relation": "father"}),
+    ("奶奶", "relation", {"relation": "guardian"}),
+])
+def test_relation(text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run("maintain_guardian_info", text, asked) == expected
+
+
+@pytest.mark.parametrize("text,asked,expected", [
+    ("孩子在南山实验学校读书", None, {"in_school": "yes", "school_name": "南山实验学校"}),
+    ("没上学", "in_school", {"in_school": "no"}),
+    ("还没上幼儿园", "in_school", {"in_school": "no"}),
+    ("在读", "in_school", {"in_school": "yes"}),
+    ("是的", "in_school", {"in_school": "yes"}),
+    ("no", "in_school", {"in_school": "no"}),
+])
+def test_in_school(text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run("maintain_child_student_info", text, asked) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("户口迁到深圳了，要改成深户", "shenzhen"), ("省外户籍", "outside_guangdong"), ("广东省内非深户", "guangdong_non_shenzhen"),
+    ("戶口在深圳", "shenzhen"),
+])
+def test_hukou_category(text: str, expected: str) -> None:
+    assert run("change_basic_info", text, "hukou_category").get("hukou_category") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("被征地农民", "被征地农民"), ("我是原来的临时工", "原临时工"), ("以前是农村户口", "原农村户籍人员"),
+])
+def test_four_categories(text: str, expected: str) -> None:
+    assert run("four_categories_back_payment", text, "category") == {"category": expected}
+
+
+# ---- free text: replies are not values -----------------------------------------------------------
+@pytest.mark.parametrize("text", ["确认", "随便", "好的", "不知道", "户名是什么意思？", "我要改银行卡",
+                                  "13800138000", "ok", "你们这个怎么填啊", "440304198805121310"])
+def test_a_reply_is_not_a_name(text: str) -> None:
+    assert run("maintain_payment_bank", text, "holder_name") == {} or \
+        "holder_name" not in run("maintain_payment_bank", text, "holder_name")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("张三", "张三"), ("户名是欧阳娜娜", "欧阳娜娜"), ("我叫李小明", "李小明"), ("Wang Fang", "Wang Fang"),
+    ("my name is li lei", "Li Lei"), ("買買提·艾力", "买买提·艾力"),
+])
+def test_names(text: str, expected: str) -> None:
+    assert run("maintain_payment_bank", text, "holder_name") == {"holder_name": expected}
+
+
+@pytest.mark.parametrize("text", ["随便", "确认", "银行是哪个？", "我要办银行卡变更"])
+def test_a_reply_is_not_a_bank(text: str) -> None:
+    assert "bank_name" not in run("maintain_payment_bank", text, "bank_name")
+
+
+def test_address_and_phone() -> None:
+    assert run("change_basic_info", "深圳市南山区科技园南路18号", "address") == {"address": "深圳市南山区科技园南路18号"}
+    assert run("change_basic_info", "随便", "address") == {}
+    assert run("change_basic_info", "新手机号是138 0013 8000", None)["phone"] == "13800138000"
+    assert run("change_basic_info", "幺三八零零幺三八零零零", "phone") == {"phone": "13800138000"}
+
+
+def test_guardian_in_one_message() -> None:
+    got = run("maintain_guardian_info", "监护人是我，王芳，身份证440304198805121310，我是她妈妈")
+    assert got.get("guardian_id_number") == "440304198805121310"
+    assert got.get("relation") == "mother"
+
+
+# ---- corrections -------------------------------------------------------------------------------
+def test_correction_of_a_place() -> None:
+    known = {"destination_province": "湖南省", "destination_city": "长沙"}
+    assert run("transfer_pension_out", "不对，是株洲", "destination_city", known) == \
+        {"destination_province": "湖南省", "destination_city": "株洲"}
+    assert run("transfer_pension_out", "刚才说错了，应该是转到江西南昌", None, known) == \
+        {"destination_province": "江西省", "destination_city": "南昌"}
+
+
+def test_correction_goes_to_the_field_it_fits() -> None:
+    known = {"bank_name": "招商银行", "account_no": "6214830000000000"}
+    # asked for the holder's name, the person corrects the bank
+    assert run("maintain_payment_bank", "刚才那个说错了，应该是建行", "holder_name", known) == {"bank_name": "中国建设银行"}
+    known = {"from_month": "2026-03", "to_month": "2026-08"}
+    assert run("refund_duplicate_pension", "不是8月，是9月", "other_place", known) == {"to_month": "2026-09"}
+
+
+def test_correction_of_a_tier() -> None:
+    assert run("change_enrollment_info", "不对，我要的是二档", None, {"medical_tier": "1"}) == {"medical_tier": "2"}
+
+
+def test_button_payload_uses_its_entity() -> None:
+    got = run("maintain_guardian_info", '/inform{"choice": "mother"}', "relation",
+              entities=[{"entity": "choice", "value": "mother"}])
+    assert got == {"relation": "mother"}
