@@ -37,26 +37,45 @@ def _key(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", text.casefold())
 
 
-def match_allowed(spec: Dict[str, Any], text: str, whole: bool) -> Optional[str]:
-    """The allowed value named in the text (longest name wins); `whole`: the text must be just the name."""
+_INDEX_CACHE: Dict[Tuple[str, int, str], Tuple[Dict[str, str], List[Tuple[str, str]]]] = {}
+
+
+def _index(spec: Dict[str, Any]) -> Tuple[Dict[str, str], List[Tuple[str, str]]]:
+    """(exact key -> value, [(key, value)] longest first) for a spec's allowed values, cached:
+    a city list has hundreds of entries."""
     entries = allowed(spec)
-    if not entries:
+    ident = (str(spec.get("name")), len(entries), str(entries[0].get("value")) if entries else "")
+    cached = _INDEX_CACHE.get(ident)
+    if cached is None:
+        exact: Dict[str, str] = {}
+        for entry in entries:
+            for name in _names(entry):
+                k = _key(name)
+                if k:
+                    exact.setdefault(k, str(entry["value"]))
+        cached = (exact, sorted(exact.items(), key=lambda kv: -len(kv[0])))
+        if len(_INDEX_CACHE) > 256:
+            _INDEX_CACHE.clear()
+        _INDEX_CACHE[ident] = cached
+    return cached
+
+
+def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1) -> Optional[str]:
+    """The allowed value named in the text (longest name wins); `whole`: the text must be just the name."""
+    if not allowed(spec):
         return None
+    exact, ordered = _index(spec)
     key = _key(text)
-    best: Tuple[int, Optional[str]] = (0, None)
-    for entry in entries:
-        for name in _names(entry):
-            k = _key(name)
-            if not k:
-                continue
-            if key == k:
-                return str(entry["value"])
-            if whole:
-                continue
-            hit = (k in key) if not k.isascii() else bool(re.search(r"(?<![a-z0-9])" + re.escape(k) + r"(?![a-z0-9])", key))
-            if hit and len(k) > best[0] and (len(k) >= 2 or not k.isascii()):
-                best = (len(k), str(entry["value"]))
-    return best[1]
+    if key in exact:
+        return exact[key]
+    if whole:
+        return None
+    for k, value in ordered:
+        if len(k) < max(min_len, 2 if k.isascii() else 1):
+            continue
+        if (k in key) if not k.isascii() else re.search(r"(?<![a-z0-9])" + re.escape(k) + r"(?![a-z0-9])", key):
+            return value
+    return None
 
 
 # ---- tiers and grades -----------------------------------------------------------------------
@@ -80,8 +99,9 @@ def _ordered(spec: Dict[str, Any], ftype: str) -> List[str]:
     grades rise with their number (backend/data/policy.yml)."""
     entries = allowed(spec)
     schema = spec.get("schema") or {}
-    if entries and all("amount_fen" in e for e in entries):
-        return [str(e["value"]) for e in sorted(entries, key=lambda e: e["amount_fen"])]
+    for amount in ("amount_fen", "monthly_fen", "yearly_fen"):
+        if entries and all(amount in e for e in entries):
+            return [str(e["value"]) for e in sorted(entries, key=lambda e: int(e[amount]))]
     values = [str(e["value"]) for e in entries]
     if schema.get("cost_order"):
         return [str(v) for v in schema["cost_order"]]
@@ -121,6 +141,9 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
             if _NEW_AFTER.search(between) or re.search(r"(不要|不想|不是|别|\bnot\b)\s*(第)?\s*$", low[:nums[0][1]]):
                 return str(last)                              # '由一档调到二档', '不要一档，要二档'
         return str(first)
+    named = match_allowed(spec, text, whole=True) or match_allowed(spec, t, whole=False, min_len=4)
+    if named is not None:
+        return named                                          # '每年1800元', '1800元那档'
     keyword = re.search(r"档|级|tier|grade|level|band|交|缴|买|选|pay|plan|option|one|那种|那个", low)
     if (asked or keyword) and levels:
         if _CHEAPEST.search(low):
@@ -213,35 +236,41 @@ def yes_no(text: str, asked: bool) -> Optional[str]:
 
 def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     name = spec["name"]
-    values = [str(e["value"]) for e in allowed(spec)]
+    entries = allowed(spec)
+    values = [str(e["value"]) for e in entries]
     if set(values) == {"yes", "no"}:
         return match_allowed(spec, text, whole=True) or yes_no(text, asked)
-    value = match_allowed(spec, text, whole=not asked)
-    if value:
-        return value
-    words = CHOICE_WORDS.get(name, {})
+    exact = match_allowed(spec, text, whole=True)
+    if exact:
+        return exact
     low = text.lower()
-    if name == "relation" and not asked and not re.search(r"我是|我是他|我是她|i'?m (his|her|the)|关系", low):
+    cue = {"relation": r"我是|我是他|我是她|i'?m (his|her|the)|i am (his|her|the)|关系",
+           "hukou_category": r"户|hukou|户籍", "change_target": r"改|换|变|更新|修改|change|update"}.get(name)
+    if not asked and cue and not re.search(cue, low):
         return None
-    if name == "hukou_category" and not asked and not re.search(r"户|hukou|户籍", low):
-        return None
-    if name == "change_target" and not re.search(r"改|换|变|更新|修改|change|update", low) and not asked:
-        return None
-    pairs = sorted(((w, v) for v, ws in words.items() for w in ws), key=lambda p: -len(p[0]))
+    if name == "hukou_category" and (not values or "shenzhen" in values) and re.search(
+            r"(户口|户籍|hukou)[^，,。]{0,6}(迁|落|转|入|moved?)[^，,。]{0,4}(深圳|shenzhen)|落户深圳|入了?深户|(深圳|shenzhen)[^，,。]{0,3}(户口|户籍|hukou)", low):
+        return "shenzhen"                                     # '户口已经迁到深圳了'
+    # the words: the schema's names and aliases, and how people say them
+    words = [(w, v) for v, ws in CHOICE_WORDS.get(name, {}).items() if not values or v in values for w in ws]
+    for entry in entries:
+        words += [(n, str(entry["value"])) for n in _names(entry)]
+    min_len = 1 if asked or cue else 3
     hits = []
-    for word, value in pairs:
+    for word, value in sorted(set(words), key=lambda p: -len(p[0])):
         w = word.lower()
+        if len(w) < min_len or (w.isascii() and len(w) < 2):
+            continue
         m = re.search(re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low)
-        if m and (not values or value in values):
-            hits.append((m.start(), -len(w), value))
-    if hits:
-        said = re.search(r"我是|i'?m |i am ", low)
-        if name == "relation" and said:
-            after = [h for h in hits if h[0] >= said.end()]
-            if after:
-                return sorted(after)[0][2]   # '监护人是我，我是她妈妈' -> mother
-        if name == "hukou_category" and len({h[2] for h in hits}) > 1:
-            # '从省外户口迁到深户': the new category is the last one said
-            return sorted(hits)[-1][2] if re.search(r"迁到|迁入|改成|改为|变成|换成|到|to", low) else sorted(hits)[0][2]
-        return sorted(hits)[0][2]
-    return None
+        if m and not any(h[0] <= m.start() < h[3] for h in hits):
+            hits.append((m.start(), -len(w), value, m.end()))
+    if not hits:
+        return None
+    said = re.search(r"我是|i'?m |i am ", low)
+    if name == "relation" and said:
+        after = [h for h in hits if h[0] >= said.end()]
+        if after:
+            return sorted(after)[0][2]                        # '监护人是我，我是她妈妈' -> mother
+    if len({h[2] for h in hits}) > 1 and re.search(r"迁到|迁入|改成|改为|变成|换成|到|\bto\b", low):
+        return sorted(hits)[-1][2]                            # '从省外户口迁到深户': the new one
+    return sorted(hits)[0][2]
