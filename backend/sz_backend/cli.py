@@ -1,7 +1,8 @@
 """Operator commands.
 
     python -m sz_backend.cli migrate              # apply Alembic migrations
-    python -m sz_backend.cli seed                 # demo people (only into an empty database)
+    python -m sz_backend.cli seed                 # demo people and window staff (only where none exist)
+    python -m sz_backend.cli deliver-notices      # deliver (retry) queued WeChat/SMS notices
     python -m sz_backend.cli import-hukou FILE    # load/refresh the hukou registry (CSV or JSON)
     python -m sz_backend.cli serve [--port 8000]  # migrate, seed when empty, serve the API
 
@@ -40,10 +41,12 @@ def migrate(url: str | None = None) -> None:
 
 
 def seed() -> bool:
-    from .seed import seed_demo
+    from .seed import seed_demo, seed_demo_staff
 
     with session_scope() as session:
-        return seed_demo(session)
+        seeded = seed_demo(session)
+        staff_seeded = seed_demo_staff(session)
+        return seeded or staff_seeded
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -85,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("migrate")
     sub.add_parser("seed")
+    sub.add_parser("deliver-notices", help="deliver queued WeChat/SMS notices (retries failed ones)")
     imp = sub.add_parser("import-hukou")
     imp.add_argument("file", type=Path)
     srv = sub.add_parser("serve")
@@ -95,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         migrate()
     elif args.cmd == "seed":
         print("seeded" if seed() else "database already has people: nothing seeded")
+    elif args.cmd == "deliver-notices":
+        from .services.notices import deliver_pending
+
+        print(f"delivered {deliver_pending()} notices")
     elif args.cmd == "import-hukou":
         print(f"imported {import_hukou(args.file)} hukou records")
     elif args.cmd == "serve":

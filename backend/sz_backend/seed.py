@@ -30,6 +30,8 @@ from .persistence.models import (
     RetirementGroupCol,
     Scheme,
     SocialSecurityCard,
+    StaffAccount,
+    StaffRole,
     Transfer,
     TransferStatus,
     UserAccount,
@@ -228,4 +230,18 @@ def seed_demo(session: Session) -> bool:
                          destination_city="长沙", within_province=False, status=TransferStatus.submitted))
     session.add(Transfer(person_id=people["周敏"].id, insurance=InsuranceType.medical, destination_province="湖南省",
                          destination_city="长沙", within_province=False, status=TransferStatus.accepted))
+    return True
+
+
+# Demo window staff (same demo password): a clerk and a supervisor.
+DEMO_STAFF = (("clerk01", "王窗口", StaffRole.clerk), ("super01", "刘主管", StaffRole.supervisor))
+
+
+def seed_demo_staff(session: Session) -> bool:
+    """Insert the demo staff unless staff accounts already exist (also into a database seeded earlier)."""
+    if session.scalar(select(func.count()).select_from(StaffAccount)):
+        return False
+    for username, name, role in DEMO_STAFF:
+        session.add(StaffAccount(username=username, display_name=name, role=role,
+                                 password_hash=hash_secret(DEMO_PASSWORD)))
     return True

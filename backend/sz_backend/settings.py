@@ -26,6 +26,12 @@ class Settings:
     seed_demo_data: bool
     cors_origins: tuple[str, ...]
     password_hash_profile: str  # "default" or "fast" (tests only)
+    # Notices to residents (services/notices.py): SMS gateway ("outbox" = development table),
+    # WeChat Official Account API for customer-service messages (same variables as the WeChat channel).
+    sms_gateway: str = "outbox"
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
 
 
 def _default_sqlite_url() -> str:
@@ -48,4 +54,8 @@ def get_settings() -> Settings:
         password_hash_profile=env.get("SZ_PASSWORD_HASH", "default"),
         cors_origins=tuple(o.strip() for o in env.get("SZ_CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")
                            .split(",") if o.strip()),
+        sms_gateway=env.get("SZ_SMS_GATEWAY", "outbox"),
+        wechat_app_id=env.get("WECHAT_APP_ID", ""),
+        wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
+        wechat_api_base=env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
     )

@@ -143,18 +143,33 @@ def render_certificate(body: Dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
+_STEP_ZH = {"submitted": "提交预申请", "materials_received": "窗口核收材料", "finished": "窗口办结", "returned": "窗口退回"}
+_STEP_EN = {"submitted": "submitted", "materials_received": "materials received at the window",
+            "finished": "completed at the window", "returned": "returned by the window"}
+
+
 def render_pre_application(body: Dict[str, Any], lang: str) -> str:
-    """Status and next step (the backend's message), then what still applies: materials, place, form."""
+    """Status and next step (the backend's message, with the serial number or the reason
+    for a return), the history, then what still applies: what to bring, place, form."""
     en = lang == "en"
     lines = [_message(body, lang) or f"{body.get('number', '')}: {body.get('status_en' if en else 'status_zh', '')}"]
-    if body.get("status") == "submitted":
+    history = [h for h in body.get("history") or [] if isinstance(h, dict)]
+    if len(history) > 1:  # only "submitted": nothing to tell beyond the status
+        lines.append(pick(lang, "办理进度：", "History:"))
+        for h in history:
+            when = str(h.get("at") or "")[:16].replace("T", " ")
+            step = (_STEP_EN if en else _STEP_ZH).get(str(h.get("action")), str(h.get("action")))
+            lines.append(f"- {when} {step}" if en else f"· {when} {step}")
+    status = body.get("status")
+    if status == "submitted":
         mismatches = [m for m in body.get("mismatches") or [] if isinstance(m, dict)]
         for m in mismatches:
             fix = m.get("fix_en" if en else "fix_zh")
             label = m.get("label_en" if en else "label_zh")
             lines.append(f"- {label}: {fix}" if en else f"· {label}：{fix}")
+    if status in ("submitted", "returned"):
         materials = [m for m in body.get("materials") or [] if isinstance(m, dict)]
-        if materials:
+        if materials and status == "submitted":
             lines.append(pick(lang, "请携带以下材料：", "Please bring:"))
             lines += [f"{i}. {m.get('en') if en else m.get('zh')}" for i, m in enumerate(materials, 1)]
         where = body.get("where_en" if en else "where_zh")

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BusinessError
 from ..settings import get_settings
-from . import routes_auth, routes_items, routes_services
+from . import routes_auth, routes_items, routes_services, routes_window
 from .schemas import ErrorResponse
 
 log = logging.getLogger("sz_backend")
@@ -75,6 +75,8 @@ def create_app() -> FastAPI:
 
     for module in (routes_auth, routes_items, routes_services):
         app.include_router(module.router)
+    app.include_router(routes_window.router)
+    app.include_router(routes_window.residents)
     return app
 
 

@@ -66,3 +66,24 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class StaffLoginRequest(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class MaterialsRequest(Strict):
+    received: list[int] = Field(min_length=1, max_length=50, description="indexes into the materials checklist")
+
+
+class FinishRequest(Strict):
+    originals: dict[str, str | int] = Field(
+        default_factory=dict, max_length=20,
+        description="values typed from the originals: full ID/account/phone numbers the record keeps masked, "
+                    "or corrections read from the documents")
+
+
+class ReturnRequest(Strict):
+    reason: str = Field(min_length=2, max_length=200)
+    bring: list[str] = Field(default_factory=list, max_length=10)

@@ -98,6 +98,7 @@ class PreApplicationStatus(str, enum.Enum):
     processing = "processing"
     completed = "completed"
     rejected = "rejected"
+    returned = "returned"       # sent back by the window: bring what is missing, same number stays open
 
 
 class Person(Base):
@@ -242,6 +243,37 @@ class Transfer(Base):
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
 
 
+class StaffRole(str, enum.Enum):
+    clerk = "clerk"              # window clerk: finds, receives, finishes, returns
+    supervisor = "supervisor"    # also sees the audit trail and the analytics dashboard
+
+
+class StaffAccount(Base):
+    """A service-window employee. Separate from residents' accounts: no person, no channel bindings."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffToken(Base):
+    __tablename__ = "staff_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # sha256 hex
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class UserAccount(Base):
     __tablename__ = "user_accounts"
 
@@ -295,6 +327,8 @@ class Transaction(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The clerk who carried it out at a window (channel "window"); None online.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
 
 
 class PreApplication(Base):
@@ -310,6 +344,65 @@ class PreApplication(Base):
     mismatches: Mapped[list[Any]] = mapped_column(default=list)
     materials: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[PreApplicationStatus] = mapped_column(_enum(PreApplicationStatus))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexes into `materials` the window has received (checked originals).
+    materials_received: Mapped[list[Any]] = mapped_column(default=list)
+    # The window's transaction (serial number) once finished.
+    finished_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+
+    history: Mapped[list[PreApplicationEvent]] = relationship(order_by="PreApplicationEvent.id",
+                                                              back_populates="pre_application")
+
+
+class PreApplicationEvent(Base):
+    """One step of a pre-application's life: submitted, materials received, finished, returned."""
+
+    __tablename__ = "pre_application_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pre_application_id: Mapped[int] = mapped_column(ForeignKey("pre_applications.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))   # submitted / materials_received / finished / returned
+    status: Mapped[str] = mapped_column(String(32))   # the status after this step
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    # Reason and what to bring (returned), serial number (finished): no personal data.
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    pre_application: Mapped[PreApplication] = relationship(back_populates="history")
+
+
+class Notice(Base):
+    """A message to a resident about their pre-application, on the channel they used (outbox row).
+
+    Written in the same unit of work as the change it reports; delivered afterwards
+    (services/notices.py), so a failed delivery never undoes the change and can be retried.
+    """
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)   # who is told
+    pre_application_id: Mapped[int | None] = mapped_column(ForeignKey("pre_applications.id"))
+    channel: Mapped[str] = mapped_column(String(16))   # sms / wechat / widget
+    kind: Mapped[str] = mapped_column(String(32))      # pre_application.finished / pre_application.returned
+    text_zh: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / sent / failed / shown
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SmsOutbox(Base):
+    """Development SMS gateway: every text the backend would send, instead of sending it."""
+
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -345,6 +438,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))  # window steps
 
 
 class Document(Base):

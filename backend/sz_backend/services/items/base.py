@@ -37,6 +37,10 @@ class ItemContext:
     channel: str
     now: datetime
     fields: dict[str, Any] = field(default_factory=dict)
+    # Finishing a pre-application at a service window: the clerk has checked the originals,
+    # so registry comparisons no longer send it back, and its own open pre-application is not a duplicate.
+    at_window: bool = False
+    pre_application_id: int | None = None
 
     @property
     def this_month(self) -> str:

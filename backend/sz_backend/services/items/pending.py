@@ -13,14 +13,14 @@ from ...errors import refused
 from ...persistence.models import PreApplication, PreApplicationStatus
 from .base import ItemContext
 
-OPEN = (PreApplicationStatus.submitted, PreApplicationStatus.processing)
+OPEN = (PreApplicationStatus.submitted, PreApplicationStatus.processing, PreApplicationStatus.returned)
 
 
 def refuse_if_open_pre_application(ctx: ItemContext) -> None:
     open_one = ctx.session.scalar(
         select(PreApplication)
         .where(PreApplication.subject_person_id == ctx.subject.id, PreApplication.item_code == ctx.entry.code,
-               PreApplication.status.in_(OPEN))
+               PreApplication.status.in_(OPEN), PreApplication.id != (ctx.pre_application_id or 0))
         .order_by(PreApplication.id.desc()).limit(1))
     if open_one is not None:
         raise refused("PRE_APPLICATION_PENDING",

@@ -157,3 +157,67 @@ def _masked(fields: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+# -- at a service window -----------------------------------------------------------------------------------
+
+def _window_fields(entry: CatalogueEntry, stored: dict[str, Any], originals: dict[str, Any]) -> dict[str, Any]:
+    """The stored (masked) fields with what the clerk typed from the originals.
+
+    ID, account and phone numbers are kept masked, so a required one must be typed
+    again from the document shown, and it must fit the stored mask; an optional
+    masked value not given again is left out (it was applied online already).
+    """
+    values = dict(stored)
+    need: list[str] = []
+    required = {f.name for f in entry.fields if f.required}
+    for key, value in stored.items():
+        if not (isinstance(value, str) and "*" in value):
+            continue
+        typed = originals.get(key)
+        if typed in (None, ""):
+            values.pop(key)
+            if key in required:
+                need.append(key)
+            continue
+        if _masked({key: str(typed).strip()})[key] != value:
+            raise BusinessError("ORIGINAL_VALUE_MISMATCH", "录入的号码与预申请中的号码不一致",
+                                "The number typed does not match the one in the pre-application", status=422,
+                                field=key, fix_zh="请对照证件原件核对", fix_en="Check it against the original document")
+        values[key] = typed
+    if need:
+        raise BusinessError("ORIGINAL_VALUE_REQUIRED", "请对照证件原件录入完整号码", "Type the full number from the original",
+                            status=422, field=need[0], extra={"fields": need})
+    for key, typed in originals.items():  # corrections read from the originals (e.g. the hukou book's date)
+        if key not in values or "*" not in str(stored.get(key, "")):
+            values[key] = typed
+    return values
+
+
+def finish_at_window(session: Session, pre: PreApplication, staff_id: int,
+                     originals: dict[str, Any]) -> tuple[Transaction, ItemResult]:
+    """Carry out a pre-application's item at a window: the same handler as online, with
+    `ctx.at_window`, in the caller's unit of work, with its own serial number."""
+    entry = item_entry(pre.item_code)
+    actor = session.get(Person, pre.applicant_person_id)
+    assert actor is not None
+    ctx = _context(session, actor, entry, pre.subject_person_id if entry.acts_for == "child" else None, "window")
+    ctx.at_window, ctx.pre_application_id = True, pre.id
+    handler = REGISTRY[pre.item_code]
+    handler.check(ctx)
+    ctx.fields = normalise_fields(entry, _window_fields(entry, pre.data, originals))
+    tx = Transaction(
+        serial_no=make_serial_number(ctx.now, next_value(session, f"serial:{ctx.now:%Y%m%d}")),
+        item_code=pre.item_code, actor_person_id=actor.id, subject_person_id=ctx.subject.id, channel="window",
+        outcome=Outcome.completed, data=_masked(ctx.fields), staff_id=staff_id,
+    )
+    session.add(tx)
+    session.flush()
+    result = handler.execute(ctx, tx)
+    if not result.completed:  # a handler that still needs a decision the window cannot make here
+        raise BusinessError("WINDOW_CANNOT_FINISH", "该预申请无法在窗口直接办结", "This cannot be finished at the window",
+                            status=409, fix_zh="请退回并说明需补充的材料", fix_en="Return it and say what to bring")
+    if "comparison" in result.details:
+        result.details["comparison"] = "checked_at_window"
+    tx.result = {"outcome": "completed", "details": result.details}
+    return tx, result

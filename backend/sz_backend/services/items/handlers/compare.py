@@ -107,7 +107,7 @@ class RegisterIndividualInsurance(ItemHandler):
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         p = ctx.subject
         record = registry_record(ctx.session, p.id_number)
-        if record is None:
+        if record is None and not ctx.at_window:
             return mismatch_result(ctx, [record_missing("您", "your")])
         found = [m for m in (
             hukou_category_mismatch(
@@ -118,8 +118,8 @@ class RegisterIndividualInsurance(ItemHandler):
                        "enrol as a flexible worker. Correct the category in basic information, or bring the hukou "
                        "book to a window if you have moved your hukou to Shenzhen"),
             name_mismatch(p.name, record.name),
-        ) if m is not None]
-        if found:
+        ) if m is not None] if record is not None else []
+        if found and not ctx.at_window:  # at a window the clerk has checked the originals
             return mismatch_result(ctx, found)
 
         tier: int = ctx.fields["medical_tier"]
@@ -194,7 +194,7 @@ class EnrollChildFirstTime(ItemHandler):
                           "The settle-in date must be between the child's birth and today", field="settle_in_date",
                           fix_zh="请按少儿户口簿填写入户时间", fix_en="Copy the settle-in date from the child's hukou book")
         record = registry_record(ctx.session, child.id_number)
-        if record is None:
+        if record is None and not ctx.at_window:
             return mismatch_result(ctx, [record_missing("孩子", "the child's")])
         found = [m for m in (
             hukou_category_mismatch(
@@ -205,8 +205,8 @@ class EnrollChildFirstTime(ItemHandler):
                        "Shenzhen hukou only: ask at a window with the child's hukou book"),
             settle_in_mismatch(settle_in, record),
             name_mismatch(child.name, record.name),
-        ) if m is not None]
-        if found:
+        ) if m is not None] if record is not None else []
+        if found and not ctx.at_window:  # at a window the clerk has checked the originals
             return mismatch_result(ctx, found)
 
         child.settle_in_date = settle_in
@@ -266,7 +266,7 @@ class ChangeBasicInfo(ItemHandler):
             setattr(p, key, value)
         done_zh = [{"phone": f"手机号码（{mask_phone(phone)}）", "address": "联系地址"}[k] for k in direct]
         done_en = [{"phone": f"mobile number ({mask_phone(phone)})", "address": "address"}[k] for k in direct]
-        if mismatch is not None:
+        if mismatch is not None and not ctx.at_window:
             result = mismatch_result(ctx, [mismatch], changed=list(direct))
             if direct:
                 result.message_zh = f"{'、'.join(done_zh)}已更新。{result.message_zh}"
@@ -305,10 +305,10 @@ class MaintainChildStudentInfo(ItemHandler):
         if in_school == child.in_school and school == child.school_name:
             raise _nothing_to_change(f"{child.name}的在园在校信息", f"{child.name}'s school information is")
         record = registry_record(ctx.session, child.id_number)
-        if record is None:
+        if record is None and not ctx.at_window:
             return mismatch_result(ctx, [record_missing("孩子", "the child's")])
-        found = name_mismatch(child.name, record.name)
-        if found is not None:
+        found = name_mismatch(child.name, record.name) if record is not None else None
+        if found is not None and not ctx.at_window:
             return mismatch_result(ctx, [found])
 
         switched: list[dict[str, str]] = []
@@ -375,9 +375,11 @@ class MaintainGuardianInfo(ItemHandler):
                     fix_zh="监护人在深圳社保系统中还没有个人信息：请携带监护人身份证、监护关系证明到窗口办理",
                     fix_en="The guardian has no personal record in the Shenzhen social insurance system: bring the "
                            "guardian's ID card and proof of guardianship to a window"))
-        if mismatches:
+        if mismatches and not ctx.at_window:
             return mismatch_result(ctx, mismatches)
-        assert guardian is not None
+        if guardian is None:  # at a window: the guardian needs a personal record before a link
+            raise refused("GUARDIAN_NOT_REGISTERED", "监护人在社保系统中还没有个人信息，请先为监护人建立个人信息",
+                          "The guardian has no personal record yet: create it first")
 
         link = ctx.session.scalar(select(GuardianLink).where(GuardianLink.guardian_id == guardian.id,
                                                              GuardianLink.child_id == child.id))

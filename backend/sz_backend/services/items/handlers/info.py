@@ -89,7 +89,8 @@ class UpgradeIdNumber(ItemHandler):
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         old = ctx.subject.id_number
         typed: str = ctx.fields["new_id_number"]
-        if idnumber.parse(old).centenarian_code:
+        manual = idnumber.parse(old).centenarian_code
+        if manual and not ctx.at_window:
             # Sequences 996-999: the century is not 19xx, a person at a window decides.
             return ItemResult(
                 False,
@@ -99,7 +100,8 @@ class UpgradeIdNumber(ItemHandler):
                 "a pre-application was made: print the form and bring the materials to a service window.",
                 details={"reason": "ID_UPGRADE_MANUAL"},
             )
-        expected = idnumber.upgrade_15_to_18(old)
+        # At a window the clerk reads a special-sequence number from the new ID card.
+        expected = typed if manual else idnumber.upgrade_15_to_18(old)
         if typed != expected:
             # Never show the computed number: the person must read it from their own ID card.
             raise refused("ID_UPGRADE_MISMATCH", "您输入的18位身份证号码与社保记录中的15位号码不对应",
@@ -176,7 +178,7 @@ class MaintainPaymentBank(ItemHandler):
                           banks=names)
         bank_name = banks.canonical_bank(bank_name) or bank_name
         mismatches = self._compare(ctx)
-        if mismatches:
+        if mismatches and not ctx.at_window:  # at a window the clerk has checked the originals
             return ItemResult(
                 False,
                 "账户户名或户主身份证号与您的身份信息不一致，缴费账户必须是本人名下的账户。已为您生成预申请，"

@@ -29,6 +29,7 @@ from ....errors import invalid, refused
 from ....persistence.models import (
     Contribution,
     ContributionStatus,
+    Enrolment,
     EnrolmentStatus,
     InsuranceType,
     Person,
@@ -37,7 +38,7 @@ from ....persistence.models import (
 )
 from ....rules.money import fen_to_yuan_str
 from ....rules.retirement import age_in_years, has_reached_retirement, minimum_contribution_months, retirement_month
-from ..base import ItemContext, ItemHandler, ItemResult, handler
+from ..base import ItemContext, ItemHandler, ItemResult, change_enrolment, handler
 from ..hukou import require_shenzhen_hukou
 from ..pending import refuse_if_open_pre_application
 
@@ -46,6 +47,10 @@ DEFAULT_RESIDENT_PENSION_MIN_AGE = 16  # 国发〔2014〕8号; override with pol
 
 
 def _pre_application(ctx: ItemContext, what_zh: str, what_en: str, **details: object) -> ItemResult:
+    if ctx.at_window:  # the clerk checked the materials: the window's acceptance is the item's effect
+        return ItemResult(True, f"“{ctx.entry.name_zh}”已在窗口办结。{what_zh}",
+                          f"{ctx.entry.name_en}: done at the window. {what_en}".strip(),
+                          details={**details, "decided_at_window": True})
     return ItemResult(
         completed=False,
         message_zh=f"已提交“{ctx.entry.name_zh}”的预申请。{what_zh}请打印申请表，携带所列材料到社保窗口办理。",
@@ -53,6 +58,15 @@ def _pre_application(ctx: ItemContext, what_zh: str, what_en: str, **details: ob
                    f"Print the form and bring the listed materials to a service window.",
         details=dict(details),
     )
+
+
+def _enrol(ctx: ItemContext, tx: Transaction, insurance: InsuranceType, **values: object) -> None:
+    """A residents' enrolment from this month, made when the window finishes the registration."""
+    e = Enrolment(person_id=ctx.subject.id, insurance=insurance, scheme=Scheme.resident,
+                  status=EnrolmentStatus.active, base_fen=0, start_month=ctx.this_month, **values)
+    ctx.session.add(e)
+    ctx.session.flush()
+    change_enrolment(ctx, e, tx, "created", start_month=ctx.this_month, **values)
 
 
 # ---- retirement and contribution months (延缴, 趸缴, 超龄医保) -------------------
@@ -182,6 +196,8 @@ class RegisterResidentPension(ItemHandler):
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         grade = ctx.fields["pension_grade"]
         yearly = int(get_policy()["resident_pension"]["grades_fen"][grade - 1])
+        if ctx.at_window:
+            _enrol(ctx, tx, InsuranceType.pension, pension_grade=grade)
         return _pre_application(
             ctx, f"所选缴费档次：第{grade}档，每年{fen_to_yuan_str(yearly)}元。",
             f"Chosen grade: {grade}, {fen_to_yuan_str(yearly)} yuan a year. ",
@@ -202,6 +218,8 @@ class ElderlyResidentMedical(ItemHandler):
         refuse_if_open_pre_application(ctx)
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        if ctx.at_window:
+            _enrol(ctx, tx, InsuranceType.medical)
         return _pre_application(ctx, "", "")
 
 

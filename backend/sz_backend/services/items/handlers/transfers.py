@@ -235,6 +235,11 @@ class _TransferIn(ItemHandler):
         k = self.kind
         province, city = ctx.fields["from_province"], ctx.fields["from_city"]
         within = _check_place(province, city, "from_city", "TRANSFER_ORIGIN_SHENZHEN", "原参保地", "former place")
+        if ctx.at_window:  # the clerk has the former place's contribution certificate
+            return ItemResult(True, f"{k.zh}关系转入（从{province}{city}转入）已在窗口受理办结。",
+                              f"The {k.en} transfer-in from {city}, {province} was accepted at the window.",
+                              details={"insurance": k.insurance.value, "from_province": province,
+                                       "from_city": city, "within_province": within})
         return ItemResult(
             completed=False,
             message_zh=(f"已登记{k.zh}关系转入预申请（从{province}{city}转入）。参保缴费凭证须由原参保地"
