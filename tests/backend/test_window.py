@@ -359,3 +359,13 @@ def test_wechat_without_binding_falls_back_to_sms(client, clerk, as_user, wechat
         notice = s.scalar(select(Notice))
         assert (notice.channel, notice.status) == ("sms", "sent") and "WeChat" in notice.error
         assert number in s.scalar(select(SmsOutbox.text))
+
+
+def test_console_page_is_served_with_a_strict_policy(client):
+    page = client.get("/console")
+    assert page.status_code == 200 and "窗口办理" in page.text and "/console/console.js" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert client.get("/console/console.js").headers["content-type"].startswith("text/javascript")
+    for other in ("/console/console.html", "/console/..%2Fapi%2Fapp.py", "/console/seed.py"):
+        assert client.get(other).status_code == 404

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BusinessError
 from ..settings import get_settings
-from . import routes_auth, routes_items, routes_services, routes_window
+from . import routes_auth, routes_items, routes_pages, routes_services, routes_window
 from .schemas import ErrorResponse
 
 log = logging.getLogger("sz_backend")
@@ -77,6 +77,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.include_router(routes_window.router)
     app.include_router(routes_window.residents)
+    app.include_router(routes_pages.router)
     return app
 
 
