@@ -262,3 +262,31 @@ def test_button_payload_uses_its_entity() -> None:
     got = run("maintain_guardian_info", '/inform{"choice": "mother"}', "relation",
               entities=[{"entity": "choice", "value": "mother"}])
     assert got == {"relation": "mother"}
+
+
+# ---- things that are not values ----------------------------------------------------------------
+@pytest.mark.parametrize("code,text,asked", [
+    ("register_individual_insurance", "一档多少钱？", "medical_tier"),
+    ("register_individual_insurance", "不对吧，一档不是更贵吗？", "medical_tier"),
+    ("resident_back_payment", "一年半", "years"),
+    ("retry_individual_collection", "2026年", "month"),
+    ("maintain_guardian_info", "他是我儿子", "relation"),
+    ("maintain_payment_bank", "李", "holder_name"),
+])
+def test_not_a_value(code: str, text: str, asked: str) -> None:
+    assert run(code, text, asked) == {}
+
+
+def test_school_words_are_not_a_school_name() -> None:
+    assert run("maintain_child_student_info", "在上幼儿园", "in_school") == {"in_school": "yes"}
+
+
+def test_range_up_to_now() -> None:
+    assert run("refund_duplicate_pension", "3月到现在") == {"from_month": "2026-03", "to_month": "2026-12"}
+
+
+def test_everything_in_one_message() -> None:
+    got = run("maintain_guardian_info", "我叫刘洋，是孩子的妈妈，身份证11010519491231002X")
+    assert got == {"guardian_name": "刘洋", "relation": "mother", "guardian_id_number": "11010519491231002X"}
+    got = run("maintain_payment_bank", "我用的中国银行，卡号6216 6100 0000 1234 567，户名张大伟")
+    assert got == {"bank_name": "中国银行", "account_no": "6216610000001234567", "holder_name": "张大伟"}

@@ -37,27 +37,26 @@ def _key(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", text.casefold())
 
 
-_INDEX_CACHE: Dict[Tuple[str, int, str], Tuple[Dict[str, str], List[Tuple[str, str]]]] = {}
+_INDEX_CACHE: Dict[int, Tuple[Any, Dict[str, str], List[Tuple[str, str]]]] = {}
 
 
 def _index(spec: Dict[str, Any]) -> Tuple[Dict[str, str], List[Tuple[str, str]]]:
-    """(exact key -> value, [(key, value)] longest first) for a spec's allowed values, cached:
-    a city list has hundreds of entries."""
-    entries = allowed(spec)
-    ident = (str(spec.get("name")), len(entries), str(entries[0].get("value")) if entries else "")
-    cached = _INDEX_CACHE.get(ident)
-    if cached is None:
+    """(exact key -> value, [(key, value)] longest first) for a spec's allowed values, cached
+    per allowed list (a city list has hundreds of entries; the catalogue is fetched once)."""
+    raw = (spec.get("schema") or {}).get("allowed") or spec.get("choices") or []
+    cached = _INDEX_CACHE.get(id(raw))
+    if cached is None or cached[0] is not raw:
         exact: Dict[str, str] = {}
-        for entry in entries:
+        for entry in allowed(spec):
             for name in _names(entry):
                 k = _key(name)
                 if k:
                     exact.setdefault(k, str(entry["value"]))
-        cached = (exact, sorted(exact.items(), key=lambda kv: -len(kv[0])))
+        cached = (raw, exact, sorted(exact.items(), key=lambda kv: -len(kv[0])))
         if len(_INDEX_CACHE) > 256:
             _INDEX_CACHE.clear()
-        _INDEX_CACHE[ident] = cached
-    return cached
+        _INDEX_CACHE[id(raw)] = cached
+    return cached[1], cached[2]
 
 
 def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1) -> Optional[str]:
@@ -79,9 +78,9 @@ def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1
 
 
 # ---- tiers and grades -----------------------------------------------------------------------
-_CHEAPEST = re.compile(r"最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
+_CHEAPEST = re.compile(r"低档|低的|便宜的|最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
                        r"\b(cheapest|lowest|minimum|min|least expensive|basic)\b", re.I)
-_DEAREST = re.compile(r"顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
+_DEAREST = re.compile(r"高档|高的|贵的|顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
                       r"\b(highest|maximum|max|most expensive|top|best)\b", re.I)
 _LEVEL_NUM = re.compile(r"(?:第\s*)?(\d{1,2})\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
                         r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:tier|grade|level)\b", re.I)
@@ -160,7 +159,7 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
 # ---- banks ------------------------------------------------------------------------------------
 # How people shorten bank names when the schema does not list aliases.
 _BANK_WORDS: Dict[str, Sequence[str]] = {
-    "中国工商银行": ("工商银行", "工行", "icbc"), "中国建设银行": ("建设银行", "建行", "ccb"),
+    "中国工商银行": ("工商银行", "工行", "工商", "icbc"), "中国建设银行": ("建设银行", "建行", "ccb"),
     "中国农业银行": ("农业银行", "农行", "abc"), "中国银行": ("中行", "boc", "bank of china"),
     "招商银行": ("招行", "招商", "cmb", "china merchants"), "交通银行": ("交行", "bocom", "bank of communications"),
     "中国邮政储蓄银行": ("邮储银行", "邮储", "邮政储蓄", "邮政银行", "邮政", "psbc", "postal savings"),
@@ -193,7 +192,7 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
 
 
 # ---- yes/no and the named choices -------------------------------------------------------------
-_NO = re.compile(r"不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
+_NO = re.compile(r"在家|还小|毕业|不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
                  r"\bno\b|\bnot\b|\bnope\b|\bisn'?t\b|\bdoesn'?t\b|\bnah\b", re.I)
 _YES = re.compile(r"在读|在校|在园|上学|读书|念书|上幼儿园|读幼儿园|上小学|上初中|上高中|读小学|读初中|读高中|是的|是|在|对|有|嗯|"
                   r"\byes\b|\byep\b|\byeah\b|\bsure\b|\bcorrect\b|\bin school\b|\bstudent\b", re.I)
@@ -244,7 +243,7 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     if exact:
         return exact
     low = text.lower()
-    cue = {"relation": r"我是|我是他|我是她|i'?m (his|her|the)|i am (his|her|the)|关系",
+    cue = {"relation": r"我是|是(孩子|小孩|他|她|娃)的?|(孩子|小孩)的?(爸|妈|父|母|爷|奶|外公|外婆|姥)|i'?m (his|her|the)|i am (his|her|the)|关系",
            "hukou_category": r"户|hukou|户籍", "change_target": r"改|换|变|更新|修改|change|update"}.get(name)
     if not asked and cue and not re.search(cue, low):
         return None
@@ -266,7 +265,7 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
             hits.append((m.start(), -len(w), value, m.end()))
     if not hits:
         return None
-    said = re.search(r"我是|i'?m |i am ", low)
+    said = re.search(r"我是|是(?=孩子|小孩|他|她)|i'?m |i am ", low)
     if name == "relation" and said:
         after = [h for h in hits if h[0] >= said.end()]
         if after:

@@ -154,6 +154,9 @@ def month_range(text: str, today: datetime) -> Optional[Tuple[str, str]]:
             if not g1 and k1 > k2:
                 k1 = _key(int(k2[:4]) - 1, int(k1[5:]))
             return k1, k2
+    if len(found) == 1 and re.search(_CONNECT + r"(?:现在|至今|目前|今天|当前|这个月|本月|now|today|present)",
+                                     text[found[0][1]:].lower()):
+        return found[0][0], _shift(today, 0)              # '3月到现在'
     span = _jio_span(text, today)
     if span and span[0] != span[1]:
         return span

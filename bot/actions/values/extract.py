@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
 from . import choices, dates, freetext, identifiers, numbers, places
-from .text import simplify, split_correction, strip_punct
+from .text import is_question, simplify, split_correction, strip_punct
 
 Spec = Dict[str, Any]
 
@@ -180,9 +180,12 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
         if number:
             names = [s["name"] for s in id_specs]
             out[asked if asked in names else next((n for n in names if not known.get(n)), names[0])] = number
+    question = is_question(text)
     for s in specs:
         name, ftype, here = s["name"], _ftype(s), s["name"] == asked
         value: Optional[str] = None
+        if question and ftype in ("tier", "grade", "choice", "text", "bank"):
+            continue   # '一档多少钱？' asks about a tier, it does not choose one
         if ftype == "date":
             value = dates.full_date(text, today)
         elif ftype in ("tier", "grade"):

@@ -25,7 +25,11 @@ def person_name(text: str) -> Optional[str]:
     t = strip_punct(text)
     if is_non_answer(t) or is_question(t) or identifiers.phone(t) or identifiers.looks_like_id(t):
         return None
+    cue = re.search(r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})$", t)
+    if cue and len(t) > len(cue.group(1)) + 4:
+        t = cue.group(1)                      # '户名写我老婆的，叫陈美玲'
     t = strip_punct(_NAME_PREFIX.sub("", _EN_NAME_PREFIX.sub("", t, count=1), count=1))
+    t = re.sub(r"(?<=[\u4e00-\u9fff]{2})(吧|啊|呀|哦|哈|嘛)+$", "", t)
     if re.fullmatch(r"[\u4e00-\u9fff]{2,5}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t):
         return t
     if re.fullmatch(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,3}", t) and len(t) <= 40:
@@ -64,7 +68,9 @@ def school(text: str) -> Optional[str]:
     m = _SCHOOL.search(t)
     if not m:
         return None
-    name = _SCHOOL_LEAD.sub("", m.group(1)) if not m.group(1).isascii() else m.group(1)
+    name = m.group(1)
+    while not name.isascii() and _SCHOOL_LEAD.match(name) and len(_SCHOOL_LEAD.sub("", name, count=1)) < len(name):
+        name = _SCHOOL_LEAD.sub("", name, count=1)   # '在上幼儿园' -> '幼儿园'
     name = re.sub(r"^(孩子|小孩|儿子|女儿|他|她|现在|目前|就|的)+", "", name)
     if re.search(r"(没|不|未)\S{0,2}$", t[:m.start()]) or re.fullmatch(
             r"(?:幼儿园|小学|中学|学校|大学|学院|初中|高中|附小|附中|school|kindergarten|college)", name, re.I):

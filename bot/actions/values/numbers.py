@@ -111,6 +111,8 @@ def count_of_years(text: str) -> Optional[int]:
         raw = m.group(1)
         if re.fullmatch(r"\d{2,3}", raw) and not m.group(2) and not m.group(3) and int(raw) > 30:
             continue   # '93年' is a year
+        if text[m.end():m.end() + 1] == "半":
+            return None   # '一年半' is not a whole number of years
         n = cn_int(raw) if raw.lower() not in ("a", "an") else 1
         if n is not None and 0 < n <= 60:
             return n
