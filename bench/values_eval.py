@@ -92,6 +92,56 @@ def _timed(run: Callable[..., Any], args: tuple) -> float:
     return time.process_time() - start
 
 
+def jionlp_alone(sets: Dict[str, Dict[str, Any]], today: dt.datetime) -> List[str]:
+    """JioNLP's own parsers on the cases they could answer: parse_location (no notion of origin or
+    destination) on the place cases, extract_time on the single-month cases."""
+    from bot.actions.values._jio import jionlp
+    from bot.actions.values.text import simplify
+
+    jio = jionlp()
+    place_right = place_n = month_right = month_n = 0
+    place_t: List[float] = []
+    month_t: List[float] = []
+    base = {"year": today.year, "month": today.month, "day": today.day, "hour": 12, "minute": 0, "second": 0}
+    for d in sets.values():
+        for case in d["cases"]:
+            want = {k: str(v) for k, v in (case.get("expect") or {}).items()}
+            prov = next((v for k, v in want.items() if k.endswith("_province")), None)
+            city = next((v for k, v in want.items() if k.endswith("_city")), None)
+            if prov:
+                place_n += 1
+                start = time.process_time()
+                try:
+                    res = jio.parse_location(simplify(case["text"]))
+                except Exception:   # noqa: BLE001 - a refusal counts as a miss
+                    res = {}
+                place_t.append(time.process_time() - start)
+                got_city = str(res.get("city") or "").removesuffix("市") or None
+                if res.get("province") == prov and (city is None or got_city == city):
+                    place_right += 1
+            if set(want) == {"month"}:
+                month_n += 1
+                start = time.process_time()
+                try:
+                    found = jio.ner.extract_time(simplify(case["text"]), time_base=base, with_parsing=True)
+                except Exception:   # noqa: BLE001
+                    found = []
+                month_t.append(time.process_time() - start)
+                got = next((f["detail"]["time"][0][:7] for f in found or []
+                            if f.get("detail", {}).get("type") in ("time_point", "time_span")), None)
+                if got == want["month"]:
+                    month_right += 1
+    ms = lambda xs: statistics.mean(xs) * 1000 if xs else 0.0  # noqa: E731
+    return [
+        f"- `jio.parse_location` on the {place_n} place cases: {place_right} right ({place_right / max(place_n, 1):.0%}), "
+        f"{ms(place_t):.2f} ms/call. It has no origin/destination (it takes the first place: 从深圳转到杭州 -> 深圳) "
+        "and fills a county for a bare city name (长沙 -> 长沙县), so only its division data is used.",
+        f"- `jio.ner.extract_time` on the {month_n} single-month cases: {month_right} right "
+        f"({month_right / max(month_n, 1):.0%}), {ms(month_t):.2f} ms/call. It refuses 上个月, 8月份 and "
+        "3到8月, so it is only the fallback for spans (去年下半年, 一整年).",
+    ]
+
+
 def variants() -> List[Tuple[str, Dict[str, Tuple[str, str, bool]]]]:
     """(label, {switch: (module, attribute, value)})"""
     return [
@@ -168,6 +218,8 @@ def main() -> None:
     for label, by_set in rows[1:-1]:
         gain = sum(base[n]["right"] - by_set[n]["right"] for n in base)
         lines.append(f"- {label.replace('without ', '')}: {gain:+d} cases")
+    lines += ["", "JioNLP's own parsers on the same cases, for comparison:", "",
+              *jionlp_alone(sets, dt.datetime.fromisoformat(os.environ["SZ_NOW"]))]
     lines += ["", "Precision and recall are case-weighted averages of the two sets. CPU time is per call, warm "
               "(best of 3), on this machine while other work ran.", "",
               f"One-off load (JioNLP import + gazetteer + pinyin of the place names): "

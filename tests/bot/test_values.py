@@ -290,3 +290,20 @@ def test_everything_in_one_message() -> None:
     assert got == {"guardian_name": "刘洋", "relation": "mother", "guardian_id_number": "11010519491231002X"}
     got = run("maintain_payment_bank", "我用的中国银行，卡号6216 6100 0000 1234 567，户名张大伟")
     assert got == {"bank_name": "中国银行", "account_no": "6216610000001234567", "holder_name": "张大伟"}
+
+
+ODD_INPUTS = ["", "   ", "👍", "？？？", "/inform", '/inform{"choice": 3}', "a" * 2000, "年" * 300, "月月月到到到",
+              "0000000000000000000000000000000000000", "不对", "不是", "不对，是", "改成", "从到", "第档", "tier",
+              "NaN", "None", "1e9", "-5年", "99月", "2026年13月", "2026-02-30", "十十十", "<script>alert(1)</script>"]
+
+
+@pytest.mark.parametrize("code", sorted(c for c, item in CATALOG.items() if item.get("fields")))
+def test_never_raises(code: str) -> None:
+    from bot.actions.values.extract import _extract   # the reading itself, without extract_values' safety net
+
+    fields = CATALOG[code]["fields"]
+    for text in ODD_INPUTS:
+        for asked in [None, *(f["name"] for f in fields)]:
+            got = _extract(fields, text, [{"entity": "choice", "value": None}, {"foo": 1}], asked, {"x": None})
+            assert isinstance(got, dict) and all(isinstance(v, str) for v in got.values())
+            assert set(got) <= {f["name"] for f in fields}

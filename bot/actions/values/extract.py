@@ -10,6 +10,7 @@ question, a request or a number of the wrong kind.
 """
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
@@ -18,6 +19,7 @@ from . import choices, dates, freetext, identifiers, numbers, places
 from .text import is_question, simplify, split_correction, strip_punct
 
 Spec = Dict[str, Any]
+logger = logging.getLogger(__name__)
 
 # NLU entity names (docs/nlu-conventions.md) that carry a field's value
 ENTITY_FOR_TYPE = {"province": "province", "city": "city", "tier": "medical_tier", "grade": "pension_grade",
@@ -259,6 +261,17 @@ def _entities(specs: List[Spec], entities: List[Dict[str, Any]], asked: Optional
 
 def extract_values(specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str],
                    known: Dict[str, Any]) -> Dict[str, str]:
+    """{field name: canonical string} for every field this turn gives (see `_extract`); never raises:
+    a reading failure is logged and reads as 'no value', so the form asks again."""
+    try:
+        return _extract(specs, text, entities, asked, known)
+    except Exception:   # noqa: BLE001 - a crash must not reach the person
+        logger.exception("extract_values failed on %r (asked %s)", str(text)[:200], asked)
+        return {}
+
+
+def _extract(specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str],
+             known: Dict[str, Any]) -> Dict[str, str]:
     """{field name: canonical string} for every field this turn gives (see the module docstring).
 
     Canonical forms: month 'YYYY-MM', date 'YYYY-MM-DD', int/tier/grade decimal digits
