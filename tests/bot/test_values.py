@@ -307,3 +307,30 @@ def test_never_raises(code: str) -> None:
             got = _extract(fields, text, [{"entity": "choice", "value": None}, {"foo": 1}], asked, {"x": None})
             assert isinstance(got, dict) and all(isinstance(v, str) for v in got.values())
             assert set(got) <= {f["name"] for f in fields}
+
+
+def test_the_current_tier_is_not_the_new_one() -> None:
+    assert run("change_enrollment_info", "我现在是一档，想换一下") == {}
+    assert run("change_enrollment_info", "现在是一档，要换成二档") == {"medical_tier": "2"}
+
+
+def test_a_phone_field_takes_only_a_mobile_number() -> None:
+    spec = {"name": "guardian_phone", "type": "phone", "required": True, "label_zh": "监护人手机", "label_en": "phone"}
+    assert extract_values([spec], "随便", [], "guardian_phone", {}) == {}
+    assert extract_values([spec], "+86 139-1234-5678", [], "guardian_phone", {}) == {"guardian_phone": "13912345678"}
+
+
+@pytest.mark.parametrize("code,text,asked,expected", [
+    ("transfer_pension_out", "Transfer pension out to Hunan Province, Changsha City", None,
+     {"destination_province": "湖南省", "destination_city": "长沙"}),
+    ("transfer_pension_out", "我要转到湖南去，具体是长沙", None, {"destination_province": "湖南省", "destination_city": "长沙"}),
+    ("transfer_pension_out", "转到吉林市", None, {"destination_province": "吉林省", "destination_city": "吉林"}),
+    ("transfer_pension_out", "在中山大学附近", "destination_city", {}),
+    ("retry_individual_collection", "the month before last", "month", {"month": "2026-10"}),
+    ("refund_duplicate_pension", "from March to August 2025", None, {"from_month": "2025-03", "to_month": "2025-08"}),
+    ("resident_back_payment", "五六年吧", "years", {}),
+    ("maintain_guardian_info", "王芳 妈妈", "guardian_name", {"guardian_name": "王芳"}),
+    ("maintain_child_student_info", "南山外国语学校高新中学部", "school_name", {"school_name": "南山外国语学校高新中学部"}),
+])
+def test_second_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run(code, text, asked) == expected

@@ -139,6 +139,9 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
                 return None                                   # '一档还是二档?' is a question
             if _NEW_AFTER.search(between) or re.search(r"(不要|不想|不是|别|\bnot\b)\s*(第)?\s*$", low[:nums[0][1]]):
                 return str(last)                              # '由一档调到二档', '不要一档，要二档'
+        if re.search(r"(现在|目前|原来|当前|本来|之前|以前|currently|now)\s*(是|交|买|缴|在|选|on|is)?\s*的?\s*(第)?\s*$",
+                     low[:nums[0][1]]):
+            return None                                       # '我现在是一档，想换一下': the current one
         return str(first)
     named = match_allowed(spec, text, whole=True) or match_allowed(spec, t, whole=False, min_len=4)
     if named is not None:

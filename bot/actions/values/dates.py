@@ -27,7 +27,8 @@ _REL_YEAR = {"今年": 0, "本年": 0, "去年": -1, "上一年": -1, "上年": 
              "last year": -1}
 _REL_MONTH = [("上上个月", -2), ("上上月", -2), ("上个月", -1), ("上月", -1), ("前个月", -1), ("这个月", 0),
               ("本月", 0), ("当月", 0), ("这月", 0), ("下个月", 1), ("下月", 1), ("last month", -1),
-              ("this month", 0), ("previous month", -1), ("next month", 1)]
+              ("this month", 0), ("previous month", -1), ("next month", 1),
+              ("the month before last", -2), ("month before last", -2)]
 _CONNECT = r"\s*(?:到|至|-|~|～|—|–|－|to|until|till|through)\s*"
 
 
@@ -67,7 +68,7 @@ def _default_year(month: int, today: datetime) -> int:
 # a month mention: optional year part, the month number, 月; positions kept for ranges
 _YEAR_PART = r"(?:(\d{4}|\d{2})\s*年|(今年|本年|去年|上一年|上年|前年|明年))?\s*(?:的)?\s*"
 _MONTH_CN = re.compile(_YEAR_PART + r"(\d{1,2})\s*月(?:份)?")
-_MONTH_ISO = re.compile(r"(?<!\d)(\d{4})\s*[-/.]\s*(\d{1,2})(?![\d])(?!\s*[-/.]\s*\d)")
+_MONTH_ISO = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})(?![\d])(?!\s*[-/.]\s*\d)")
 _MONTH_EN = re.compile(_EN_MONTH_RE + r"(?:\s*,?\s*(\d{4}))?", re.I)
 _MONTH_EN_NUM = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{4})(?!\d)")
 
@@ -154,7 +155,9 @@ def month_range(text: str, today: datetime) -> Optional[Tuple[str, str]]:
         if re.search(r"到|至|-|~|～|—|–|to|until|till|through", between.lower()) or "从" in t[:p1 + 1]:
             if not g2 and k2 < k1:            # '去年10月到2月': the second follows the first
                 k2 = _key(int(k1[:4]) + (int(k2[5:]) < int(k1[5:])), int(k2[5:]))
-            if not g1 and k1 > k2:
+            if not g1 and g2:                 # 'from March to August 2025': the year of the second
+                k1 = _key(int(k2[:4]) - (int(k1[5:]) > int(k2[5:])), int(k1[5:]))
+            elif not g1 and k1 > k2:
                 k1 = _key(int(k2[:4]) - 1, int(k1[5:]))
             return k1, k2
     if len(found) == 1 and re.search(_CONNECT + r"(?:现在|至今|目前|今天|当前|这个月|本月|now|today|present)",

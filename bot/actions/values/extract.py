@@ -150,7 +150,7 @@ def _other_place(text: str) -> Optional[str]:
 
 def _free_text(spec: Spec, text: str, asked: bool) -> Optional[str]:
     name = spec["name"]
-    if name == "phone":
+    if name == "phone" or _ftype(spec) == "phone":
         return identifiers.phone(text)
     if name == "address":
         if asked:

@@ -21,7 +21,20 @@ _EN_STOP = {"yes", "no", "ok", "okay", "sure", "confirm", "cancel", "whatever", 
 
 
 def person_name(text: str) -> Optional[str]:
-    """'张三' / '我叫李小明' / '户名是欧阳娜娜' / 'Wang Fang' / 'my name is Li Lei'."""
+    """'张三' / '我叫李小明' / '户名是欧阳娜娜' / 'Wang Fang' / 'my name is Li Lei' / '王芳 妈妈'."""
+    whole = _person_name(text)
+    if whole is not None or not re.search(r"[\u4e00-\u9fff]", text):
+        return whole
+    parts = [p for p in re.split(r"[\s,，、;；]+", strip_punct(text)) if p]
+    names = [n for n in (_person_name(p) for p in parts) if n and n not in _KIN]
+    return names[0] if len(parts) > 1 and len(names) == 1 else None
+
+
+_KIN = {"妈妈", "爸爸", "母亲", "父亲", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "本人", "自己", "孩子", "小孩", "老婆",
+        "老公", "妻子", "丈夫", "儿子", "女儿"}
+
+
+def _person_name(text: str) -> Optional[str]:
     t = strip_punct(text)
     if is_non_answer(t) or is_question(t) or identifiers.phone(t) or identifiers.looks_like_id(t):
         return None
@@ -30,7 +43,7 @@ def person_name(text: str) -> Optional[str]:
         t = cue.group(1)                      # '户名写我老婆的，叫陈美玲'
     t = strip_punct(_NAME_PREFIX.sub("", _EN_NAME_PREFIX.sub("", t, count=1), count=1))
     t = re.sub(r"(?<=[\u4e00-\u9fff]{2})(吧|啊|呀|哦|哈|嘛)+$", "", t)
-    if re.fullmatch(r"[\u4e00-\u9fff]{2,5}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t):
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,5}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t) and t not in _KIN:
         return t
     if re.fullmatch(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,3}", t) and len(t) <= 40:
         words = t.lower().split()
@@ -56,8 +69,9 @@ def address(text: str) -> Optional[str]:
     return t if _ADDRESS_MARK.search(t) else None
 
 
-_SCHOOL = re.compile(r"([\u4e00-\u9fffA-Za-z0-9()（）]{2,30}?(?:幼儿园|小学|中学|学校|大学|学院|附小|附中|实验学校|"
-                     r"一中|二中|三中|外国语学校|书院|学堂|school|kindergarten|academy|college))", re.I)
+_SCHOOL = re.compile(r"([\u4e00-\u9fffA-Za-z0-9()（）]{2,30}(?:幼儿园|小学|中学|学校|大学|学院|附小|附中|实验学校|"
+                     r"一中|二中|三中|外国语学校|书院|学堂|school|kindergarten|academy|college)"
+                     r"(?:[\u4e00-\u9fff]{0,6}?(?:部|分校|校区|园区))?)", re.I)
 _SCHOOL_LEAD = re.compile(r"^.*?(?:在|读|上|是|叫|念)(?=[\u4e00-\u9fff])")
 
 

@@ -111,6 +111,8 @@ def count_of_years(text: str) -> Optional[int]:
         raw = m.group(1)
         if re.fullmatch(r"\d{2,3}", raw) and not m.group(2) and not m.group(3) and int(raw) > 30:
             continue   # '93年' is a year
+        if re.fullmatch(r"[零一二两三四五六七八九]{2,}", raw):
+            return None   # '五六年', '七八年': five or six, not fifty-six
         if text[m.end():m.end() + 1] == "半":
             return None   # '一年半' is not a whole number of years
         n = cn_int(raw) if raw.lower() not in ("a", "an") else 1

@@ -84,6 +84,7 @@ class Gazetteer:
                 aliases = city.get("_alias")
                 aliases = [aliases] if isinstance(aliases, str) else list(aliases or [])
                 short = aliases[0] if aliases else re.sub(r"(市|地区)$", "", city_full)
+                short = short[:-1] if short.endswith("市") and len(short) > 2 else short
                 place = Place(full, short)
                 for name in [city_full, *aliases]:
                     if len(name) >= 2 and name not in self.province_names:
@@ -140,6 +141,9 @@ class Gazetteer:
                 if place is not None:
                     hit = (name, place)
                     break
+            if hit and _NOT_A_PLACE.match(text[i + len(hit[0]):]):
+                i += len(hit[0])       # '中山大学', '长沙路': a name, not the place
+                continue
             if hit:
                 name, place = hit
                 end = i + len(name)
@@ -159,6 +163,9 @@ class Gazetteer:
         return _merge(out, text)
 
 
+_NOT_A_PLACE = re.compile(r"(大学|学院|路|大道|街|公园|医院|广场|站|机场|花园|大厦|公司|银行|小学|中学)")
+
+
 def _merge(found: List[Mention], text: str) -> List[Mention]:
     """'湖南长沙' / '湖南省长沙市' / 'Changsha, Hunan': one place, not two."""
     out: List[Mention] = []
@@ -166,7 +173,7 @@ def _merge(found: List[Mention], text: str) -> List[Mention]:
         if out:
             prev = out[-1]
             gap = text[prev.end:m.start]
-            if re.fullmatch(r"[省市\s,，的]*", gap) and prev.place.province == m.place.province:
+            if re.fullmatch(r"(?:[省市\s,，的]|province|city)*", gap.lower()) and prev.place.province == m.place.province:
                 city = m.place.city or prev.place.city
                 out[-1] = Mention(Place(prev.place.province, city), prev.start, m.end)
                 continue
@@ -229,12 +236,16 @@ def choose(found: List[Mention], role: str) -> Optional[Place]:
     """The place for a field of `role`: one said with that role, else one said without a role;
     never one said with the other role ('从深圳转到杭州' gives the destination 杭州 only)."""
     same = [m for m in found if m.role == role]
-    if same:
-        return same[-1].place
     neutral = [m for m in found if m.role is None]
     if len(neutral) > 1:   # '深圳 杭州': Shenzhen is where the person is, not the other place
         neutral = [m for m in neutral if m.place.city != "深圳"] or neutral
-    return neutral[-1].place if neutral else None
+    place = same[-1].place if same else (neutral[-1].place if neutral else None)
+    if place is not None and place.city is None:
+        # '转到湖南去，具体是长沙': the city said apart from its province
+        city = [m for m in same + neutral if m.place.province == place.province and m.place.city]
+        if city:
+            return city[-1].place
+    return place
 
 
 def province_full(name: str) -> Optional[str]:
