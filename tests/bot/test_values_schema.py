@@ -51,6 +51,7 @@ def test_tier_with_amounts(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize("text,expected", [
     ("顶格的档次", "10"), ("最低的", "1"), ("每年1800元那档", "2"), ("交3600元的", "5"), ("第七档", "7"), ("最高檔", "10"),
+    ("一年交一万二的那个", "10"), ("每年交4800", "6"),
 ])
 def test_grade_with_amounts(text: str, expected: str) -> None:
     assert extract_values([field("pension_grade", "grade", GRADES)], text, [], "pension_grade", {}) == \

@@ -1,14 +1,15 @@
-"""JioNLP, imported once and quietly (it prints a banner on import)."""
+"""JioNLP, imported once (on first use or by the warm-up thread).
+
+Its import prints two banner lines on stdout; they are left alone: swapping
+sys.stdout from a background thread would race with whoever else redirects it.
+"""
 from __future__ import annotations
 
-import contextlib
-import io
 from functools import lru_cache
 from typing import Any
 
 
 @lru_cache(maxsize=1)
 def jionlp() -> Any:
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        import jionlp as jio
+    import jionlp as jio
     return jio

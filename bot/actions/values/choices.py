@@ -117,6 +117,21 @@ def _ordered(spec: Dict[str, Any], ftype: str) -> List[str]:
     return list(reversed(values)) if ftype == "tier" else values
 
 
+def _by_amount(spec: Dict[str, Any], numeric_text: str) -> Optional[str]:
+    """A level named by what it costs: the schema's yearly or monthly amount in yuan."""
+    amounts = {}
+    for entry in allowed(spec):
+        for key in ("yearly_fen", "monthly_fen", "amount_fen"):
+            if entry.get(key):
+                amounts[int(entry[key]) // 100] = str(entry["value"])
+    if not amounts:
+        return None
+    for m in re.finditer(r"(?<![\d.])(\d{3,6})(?:\.0+)?(?![\d.])", numeric_text.replace(",", "")):
+        if int(m.group(1)) in amounts:
+            return amounts[int(m.group(1))]
+    return None
+
+
 def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     """'二档' / '第3档' / 'tier 2' / '最便宜的那档' / '由一档调到二档' (-> 2) for a tier or grade field."""
     ftype = spec.get("type")
@@ -143,9 +158,9 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
                      low[:nums[0][1]]):
             return None                                       # '我现在是一档，想换一下': the current one
         return str(first)
-    named = match_allowed(spec, text, whole=True) or match_allowed(spec, t, whole=False, min_len=4)
+    named = match_allowed(spec, text, whole=True) or match_allowed(spec, t, whole=False, min_len=4) or _by_amount(spec, t)
     if named is not None:
-        return named                                          # '每年1800元', '1800元那档'
+        return named                                          # '每年1800元', '1800元那档', '一年交3600的'
     keyword = re.search(r"档|级|tier|grade|level|band|交|缴|买|选|pay|plan|option|one|那种|那个", low)
     if (asked or keyword) and levels:
         if _CHEAPEST.search(low):
