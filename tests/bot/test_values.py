@@ -334,3 +334,18 @@ def test_a_phone_field_takes_only_a_mobile_number() -> None:
 ])
 def test_second_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
+
+
+@pytest.mark.parametrize("code,text,asked,expected", [
+    ("maintain_child_student_info", "he's in kindergarten now", "in_school", {"in_school": "yes"}),
+    ("maintain_child_student_info", "My daughter goes to Shenzhen Foreign Languages School", None,
+     {"in_school": "yes", "school_name": "Shenzhen Foreign Languages School"}),
+    ("change_basic_info", "New address: Room 301, Building 2, Futian District", "address",
+     {"address": "Room 301, Building 2, Futian District"}),
+    ("maintain_payment_bank", "China Construction Bank", "bank_name", {"bank_name": "中国建设银行"}),
+    ("maintain_payment_bank", "the account holder is my husband Li Ming", "holder_name", {"holder_name": "Li Ming"}),
+    ("register_individual_insurance", "the lower tier please", "medical_tier", {"medical_tier": "2"}),
+    ("change_enrollment_info", "switch me from tier 1 to tier 2", None, {"medical_tier": "2"}),
+])
+def test_english(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run(code, text, asked) == expected

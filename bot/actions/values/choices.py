@@ -79,9 +79,9 @@ def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1
 
 # ---- tiers and grades -----------------------------------------------------------------------
 _CHEAPEST = re.compile(r"低档|低的|便宜的|最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
-                       r"\b(cheapest|lowest|minimum|min|least expensive|basic)\b", re.I)
+                       r"\b(cheapest|cheaper|lowest|lower|minimum|min|least expensive|basic)\b", re.I)
 _DEAREST = re.compile(r"高档|高的|贵的|顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
-                      r"\b(highest|maximum|max|most expensive|top|best)\b", re.I)
+                      r"\b(highest|higher|maximum|max|most expensive|top|best|better)\b", re.I)
 _LEVEL_NUM = re.compile(r"(?:第\s*)?(\d{1,2})\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
                         r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:tier|grade|level)\b", re.I)
 _EN_ORD = re.compile(r"\b(first|second|third|fourth|fifth|one|two|three|four|five)\s+(?:tier|grade|level)\b|"
@@ -177,13 +177,14 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
 # ---- banks ------------------------------------------------------------------------------------
 # How people shorten bank names when the schema does not list aliases.
 _BANK_WORDS: Dict[str, Sequence[str]] = {
-    "中国工商银行": ("工商银行", "工行", "工商", "icbc"), "中国建设银行": ("建设银行", "建行", "ccb"),
-    "中国农业银行": ("农业银行", "农行", "abc"), "中国银行": ("中行", "boc", "bank of china"),
-    "招商银行": ("招行", "招商", "cmb", "china merchants"), "交通银行": ("交行", "bocom", "bank of communications"),
-    "中国邮政储蓄银行": ("邮储银行", "邮储", "邮政储蓄", "邮政银行", "邮政", "psbc", "postal savings"),
-    "平安银行": ("平安", "ping an"), "中信银行": ("中信", "citic"), "中国民生银行": ("民生银行", "民生", "cmbc", "minsheng"),
+    "中国工商银行": ("工商银行", "工行", "工商", "icbc", "industrial and commercial bank"),
+    "中国建设银行": ("建设银行", "建行", "ccb", "china construction bank", "construction bank"),
+    "中国农业银行": ("农业银行", "农行", "abc", "agricultural bank"), "中国银行": ("中行", "boc", "bank of china"),
+    "招商银行": ("招行", "招商", "cmb", "china merchants", "merchants bank"), "交通银行": ("交行", "bocom", "bank of communications"),
+    "中国邮政储蓄银行": ("邮储银行", "邮储", "邮政储蓄", "邮政银行", "邮政", "psbc", "postal savings", "postal savings bank"),
+    "平安银行": ("平安", "ping an", "ping an bank"), "中信银行": ("中信", "citic", "citic bank"), "中国民生银行": ("民生银行", "民生", "cmbc", "minsheng"),
     "中国光大银行": ("光大银行", "光大", "ceb", "everbright"),
-    "深圳农村商业银行": ("深圳农商银行", "深圳农商行", "深农商", "农商银行", "农商行", "srcb"),
+    "深圳农村商业银行": ("深圳农商银行", "深圳农商行", "深农商", "农商银行", "农商行", "srcb", "rural commercial bank"),
 }
 _BANK_TAIL = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,16}?(银行|信用社|农商行|bank)", re.I)
 
@@ -212,9 +213,10 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
 # ---- yes/no and the named choices -------------------------------------------------------------
 _NO = re.compile(r"在家|还小|毕业|不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
                  r"\bno\b|\bnot\b|\bnope\b|\bisn'?t\b|\bdoesn'?t\b|\bnah\b", re.I)
-_YES = re.compile(r"在读|在校|在园|上学|读书|念书|上幼儿园|读幼儿园|上小学|上初中|上高中|读小学|读初中|读高中|是的|是|在|对|有|嗯|"
+_YES = re.compile(r"\bkindergarten\b|\b(?:in|at|attends?|goes to)\s+(?:a |the )?(?:primary |middle |high )?school\b|\bstudying\b|在读|在校|在园|上学|读书|念书|上幼儿园|读幼儿园|上小学|上初中|上高中|读小学|读初中|读高中|是的|是|在|对|有|嗯|"
                   r"\byes\b|\byep\b|\byeah\b|\bsure\b|\bcorrect\b|\bin school\b|\bstudent\b", re.I)
 _SCHOOL_WORDS = re.compile(r"在读|在校|在园|上学|读书|念书|幼儿园|小学|初中|高中|学校|school|kindergarten|学生|student", re.I)
+
 
 CHOICE_WORDS: Dict[str, Dict[str, Sequence[str]]] = {
     "relation": {"father": ("father", "dad", "daddy", "papa", "父亲", "爸爸", "老爸", "爸", "父", "孩子他爸", "他爹", "爹"),

@@ -158,7 +158,7 @@ def _free_text(spec: Spec, text: str, asked: bool) -> Optional[str]:
         m = re.search(r"(?:地址|住址|address)\s*(?:是|为|改成|改为|换成|:|：|is|to)\s*(.+)$", text, re.I)
         return freetext.address(m.group(1)) if m else None
     if name == "school_name":
-        return freetext.school(text) if (asked or re.search(r"在|读|上", text)) else None
+        return freetext.school(text) if (asked or re.search(r"在|读|上|goes to|attends|studies at|\bat\b|\bin\b", text)) else None
     if _is_name_field(spec):
         if asked:
             return freetext.person_name(text)
@@ -205,6 +205,9 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
             value = _free_text(s, text, here)
         if value is not None:
             out[name] = value
+    if out.get("school_name") and "in_school" in {s["name"] for s in specs} and "in_school" not in out \
+            and asked not in ("in_school", "school_name") and known.get("in_school") in (None, ""):
+        out["in_school"] = "yes"   # a school named for the child: the child is in school
     return out
 
 

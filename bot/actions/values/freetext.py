@@ -41,6 +41,9 @@ def _person_name(text: str) -> Optional[str]:
     cue = re.search(r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})$", t)
     if cue and len(t) > len(cue.group(1)) + 4:
         t = cue.group(1)                      # '户名写我老婆的，叫陈美玲'
+    cue = re.search(r"\b(?:holder is|name is|called|named|it'?s)\s+(?:my \w+\s+)?([A-Za-z][a-z'\-]+(?: [A-Za-z][a-z'\-]+){0,3})$", t, re.I)
+    if cue:
+        t = cue.group(1)                      # 'the account holder is my husband Li Ming'
     t = strip_punct(_NAME_PREFIX.sub("", _EN_NAME_PREFIX.sub("", t, count=1), count=1))
     t = re.sub(r"(?<=[\u4e00-\u9fff]{2})(吧|啊|呀|哦|哈|嘛)+$", "", t)
     if re.fullmatch(r"[\u4e00-\u9fff]{2,5}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t) and t not in _KIN:
@@ -55,7 +58,7 @@ def _person_name(text: str) -> Optional[str]:
 _ADDRESS_MARK = re.compile(r"路|街|道|号|区|村|栋|室|楼|小区|大厦|花园|苑|巷|镇|市|县|弄|座|单元|幢|公寓|"
                            r"\b(road|rd|street|st|avenue|ave|district|building|room|apt|apartment|lane|block|no\.?)\b", re.I)
 _ADDRESS_PREFIX = re.compile(r"^(?:我的)?(?:新的?)?(?:联系)?(?:地址|住址)(?:是|为|改成|改为|:|：)?\s*|^(?:我)?(?:现在)?住在\s*|"
-                             r"^(?:my )?(?:new )?address (?:is )?", re.I)
+                             r"^(?:my )?(?:new )?address\s*(?:is|:)?\s*", re.I)
 
 
 def address(text: str) -> Optional[str]:
@@ -75,10 +78,16 @@ _SCHOOL = re.compile(r"([\u4e00-\u9fffA-Za-z0-9()（）]{2,30}(?:幼儿园|小�
 _SCHOOL_LEAD = re.compile(r"^.*?(?:在|读|上|是|叫|念)(?=[\u4e00-\u9fff])")
 
 
+_SCHOOL_EN = re.compile(r"((?:[A-Z][\w'&.\-]*\s+){1,8}(?:School|Kindergarten|Academy|College)(?:\s+of\s+[A-Z][\w]*)?)")
+
+
 def school(text: str) -> Optional[str]:
     t = strip_punct(text)
     if is_non_answer(t) or is_question(t):
         return None
+    m = _SCHOOL_EN.search(t)
+    if m and not re.fullmatch(r"(?:The|A|My|His|Her|Primary|Middle|High)\s+(?:School|Kindergarten)", m.group(1).strip()):
+        return m.group(1).strip()
     m = _SCHOOL.search(t)
     if not m:
         return None
