@@ -45,7 +45,8 @@ Response (JSON object)
                    ``verification_failed``, ``caller_request``, ``assistant``).
 =================  ==========================================================
 
-Errors: 400 ``{"error": ...}`` for a malformed request; 401 when the request
+Errors: 400 ``{"error": ...}`` for a malformed request (keys other than 0-9 * #
+are not an error: the caller hears a reprompt); 401 when the request
 does not carry the ``webhook_secret`` (header ``X-IVR-Secret: <secret>`` or
 ``Authorization: Bearer <secret>``; credentials.yml or env IVR_WEBHOOK_SECRET).
 Without a configured secret only requests from this host (loopback, no
@@ -72,8 +73,13 @@ What the channel does
 - Buttons become spoken options ("确认请按1，取消请按2"); a DTMF digit maps back
   to the button payload. A state-changing confirmation (an ``/affirm`` button)
   must be given by key: a spoken "确认" is answered with the key prompt.
-- Replies: ``bot.channels.rendering.speech_render`` (for the ear; question
-  last). What the call does next comes from the actions' signals, custom
+- Keys at every prompt (verification included): ``0`` a person, ``*`` the last
+  prompt again, ``9`` the last reply's details by SMS when offered.
+- Replies: ``bot.channels.rendering.phone_render`` (for the ear; question
+  last; at most ~90 characters / 20 s: long content summarised and offered by
+  SMS through ``bot.channels.sms``; serial numbers read twice; no web words;
+  English callers hear English only). No-input gets the short form of the
+  prompt; filler-only speech ("喂喂 听得到吗") gets "请说出您要办理的业务". What the call does next comes from the actions' signals, custom
   payloads (Rasa ``json_message``), not from their wording:
   ``{"signal": "verify_identity"}`` (a personal item needs verification: the
   channel asks for it, then replays the request with the token),
@@ -113,7 +119,9 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
 from .state import StateStore, create_state_store
-from .rendering import END_CALL, HANDOFF, VERIFY_IDENTITY, SpokenReply, button_options, signals, speech_render
+from .rendering import (END_CALL, HANDOFF, SMS_KEY, VERIFY_IDENTITY, PhoneReply, SpokenReply, button_options,
+                        phone_render, signals)
+from .sms import SmsFailed, SmsSender
 
 log = logging.getLogger(__name__)
 
@@ -121,30 +129,91 @@ CHANNEL = "ivr"
 HUMAN_NUMBER = "12333"
 
 # ---------------------------------------------------------------- prompts
-GREETING = "您好，这里是深圳社保智能语音服务。"
-ASK_ID = ("只咨询问题的话，可以直接说出来。办理个人业务需要先核实身份，"
-          "请用电话按键输入身份证号码的后四位，X请按星号键，输完请按井号键。")
-ASK_ID_AGAIN = "请输入身份证号码的后四位，X请按星号键，输完请按井号键。"
-ASK_PIN = "请输入电话服务密码，输完请按井号键。"
-PIN_BY_KEYPAD = "为了保护您的密码，请不要说出来。请用电话按键输入电话服务密码，输完请按井号键。"
-BAD_ID = "身份证号码后四位应该是4个字符，最后一位可以是X。请重新输入，X请按星号键，输完请按井号键。"
-BAD_PIN = "电话服务密码应该是4到12位数字。请重新输入，输完请按井号键。"
-VERIFIED = "身份验证成功。"
-VERIFY_FAILED = "身份验证没有通过。请重新输入身份证号码的后四位，X请按星号键，输完请按井号键。"
-VERIFY_UNAVAILABLE = "抱歉，身份验证系统暂时繁忙，现在只能为您解答问题。请问有什么可以帮您？"
-NO_CALLER = "没有获取到您的来电号码，暂时无法核实身份，只能为您解答问题。请问有什么可以帮您？"
-CANNOT_VERIFY = "没有获取到您的来电号码，电话上暂时无法核实身份。办理个人业务请转人工服务，请按0。"
-ASK_WHAT = "请问您要办理什么业务？"
-ANYTHING_ELSE = "请问还有什么可以帮您？"
-SKIPPED = "好的。请问有什么可以帮您？"
-NO_INPUT = "抱歉，没有听到您的声音。"
-HUMAN_HINT = "需要人工服务请按0。"
-TRANSFER = "正在为您转接人工服务，请稍候。"
-REPEAT = "好的，请再说一遍。"
-SAY_QUESTION = "请直接说出您的问题。转人工服务请按0。"
-BUSY = "抱歉，系统繁忙，请稍后再试。转人工服务请按0。"
-KEY_TO_CONFIRM = "为了确保安全，请用按键确认。"
-WRONG_KEY = "没有这个选项。"
+# The channel's own prompts, (Chinese, English): a caller who speaks English hears English only.
+# Each fits the phone's budget (rendering.PHONE_MAX_CHARS); tests/bot/test_ivr_spoken.py measures them.
+PROMPTS: Dict[str, Tuple[str, str]] = {
+    "greeting": ("您好，这里是深圳社保智能语音服务。", "Hello, this is the Shenzhen social insurance voice service."),
+    "ask_id": ("咨询问题请直接说。办理个人业务，请按键输入身份证号码后四位，X按星号键，以井号键结束。转人工请按0。",
+               "To ask a question, just say it. For personal services, key in the last four characters of your "
+               "ID number, star for X, then the pound key. For an agent, press 0."),
+    "ask_id_again": ("请按键输入身份证号码后四位，X按星号键，以井号键结束。",
+                     "Please key in the last four characters of your ID number, star for X, then the pound key."),
+    "need_verify": ("办理个人业务需要先核实身份。", "Personal services need a verification first."),
+    "ask_pin": ("请按键输入电话服务密码，以井号键结束。", "Please key in your phone service PIN, then the pound key."),
+    "pin_by_keypad": ("为保护您的密码，请不要说出来。请按键输入电话服务密码，以井号键结束。",
+                      "To protect your PIN, please do not say it. Key it in, then the pound key."),
+    "bad_id": ("身份证号码后四位是4个字符，最后一位可以是X。请重新输入，X按星号键，以井号键结束。",
+               "That should be four characters; the last may be X. Please key it in again, star for X, "
+               "then the pound key."),
+    "bad_pin": ("电话服务密码是4到12位数字。请重新输入，以井号键结束。",
+                "The PIN has 4 to 12 digits. Please key it in again, then the pound key."),
+    "verified": ("身份验证成功。", "You are verified."),
+    "verify_failed": ("身份验证没有通过。请重新输入身份证号码后四位，X按星号键，以井号键结束。",
+                      "The verification failed. Please key in the last four characters of your ID number again, "
+                      "then the pound key."),
+    "verify_unavailable": ("抱歉，身份验证暂时无法进行，现在只能为您解答问题。请问有什么可以帮您？",
+                           "Sorry, verification is not possible right now; I can only answer questions. "
+                           "What can I do for you?"),
+    "no_caller": ("没有获取到您的来电号码，只能为您解答问题。请问有什么可以帮您？",
+                  "Your number is hidden, so I can only answer questions. What can I do for you?"),
+    "cannot_verify": ("没有获取到您的来电号码，电话上无法核实身份。办理个人业务请按0转人工。",
+                      "Your number is hidden, so I cannot verify you by phone. For personal services, "
+                      "press 0 for an agent."),
+    "ask_what": ("请问您要办理什么业务？", "What would you like to do?"),
+    "anything_else": ("请问还有什么可以帮您？", "Anything else I can help with?"),
+    "skipped": ("好的。请问有什么可以帮您？", "OK. What can I do for you?"),
+    "no_input": ("抱歉，没有听到您的声音。", "Sorry, I did not hear you."),
+    "human_hint": ("转人工请按0。", "For an agent, press 0."),
+    "transfer": ("正在为您转接人工服务，请稍候。", "Transferring you to an agent, please hold."),
+    "say_again": ("好的，请再说一遍。", "OK, please say it again."),
+    "say_question": ("请直接说出您的问题，转人工请按0。", "Please say your question. For an agent, press 0."),
+    "busy": ("抱歉，系统繁忙，请稍后再试。转人工请按0。", "Sorry, the system is busy, please try again later. "
+                                                     "For an agent, press 0."),
+    "key_to_confirm": ("为了确保安全，请用按键确认。", "To be safe, please confirm with a key."),
+    "wrong_key": ("没有这个选项。", "That is not an option."),
+    "bad_keys": ("没有识别到有效的按键。", "I did not get a valid key."),
+    "filler": ("请说出您要办理的业务。", "Please say what you would like to do."),
+    "heard": ("您是说“{text}”吗？", "Did you say: {text}?"),
+    "sms_sent": ("短信已发送到尾号{tail}的来电号码。", "The text message is on its way to your number ending {tail}."),
+    "sms_failed": ("抱歉，短信暂时发送不了。", "Sorry, the text message could not be sent."),
+}
+HEARD_BUTTONS = {"zh": [{"title": "确认", "payload": "1"}, {"title": "重说", "payload": "2"}],
+                 "en": [{"title": "Yes", "payload": "1"}, {"title": "Say it again", "payload": "2"}]}
+
+# Speech that carries nothing to act on: a caller checking the line ("喂喂 听得到吗").
+FILLER = re.compile(
+    r"^(?:喂+|哎+|诶+|唉+|嗯+|啊+|哦+|呃+|额+|那个|就是|你好|您好|哈喽|哈罗|请问|听得到吗?|听得见吗?|听到了?吗?|能听到吗?|"
+    r"能听见吗?|有人吗?|在吗|有没有人|说话|hello|hi|hey|can you hear me|are you there|anyone there|"
+    r"[\s,，。.!！?？~～、]+)+$", re.IGNORECASE)
+LEADING_FILLER = re.compile(r"^(?:(?:喂+|哎+|嗯+|啊+|呃+|额+|那个|听得到吗?|hello|hi)[\s,，。.!！?？~～、]*)+",
+                            re.IGNORECASE)
+SMS_WORDS = {"短信", "发短信", "发短信给我", "短信发给我", "发给我", "text", "textme", "sendatext", "sendmeatext", "sms"}
+REPEAT_WORDS = {"再说一遍", "重复一遍", "没听清", "没听清楚", "再说一次", "repeat", "sayitagain", "pardon"}
+
+
+def prompt(name: str, lang: str, **values: Any) -> str:
+    zh, en = PROMPTS[name]
+    return (en if lang == "en" else zh).format(**values)
+
+
+def is_filler(transcript: str) -> bool:
+    return bool(transcript.strip()) and bool(FILLER.fullmatch(transcript.strip()))
+
+
+def strip_filler(transcript: str) -> str:
+    rest = LEADING_FILLER.sub("", transcript.strip())
+    return rest if rest.strip() else transcript
+
+
+def spoken_language(texts: List[str], default: str) -> str:
+    """en when the texts are mostly English words, zh when mostly Chinese, else ``default``."""
+    joined = " ".join(t for t in texts if t)
+    words = len(re.findall(r"[A-Za-z]{2,}", joined))
+    cjk = len(re.findall(r"[\u3400-\u9fff]", joined))
+    if (not words and not cjk) or (words < 2 and not cjk):   # "boom", "OK": not enough to switch
+        return default
+    return "en" if words > cjk else "zh"
+
 
 YES_WORDS = {"是", "是的", "对", "对的", "对呀", "对啊", "嗯", "嗯嗯", "确认", "确定", "好", "好的", "没错",
              "可以", "是啊", "yes", "ok", "确认办理", "确认提交"}
@@ -274,6 +343,7 @@ class Inbound:
     confidence: Optional[float] = None
     alternatives: List[Tuple[str, Optional[float]]] = field(default_factory=list)
     digits: str = ""
+    bad_keys: bool = False       # keys that are not 0-9 * # (answered with a reprompt)
 
 
 class BadRequest(Exception):
@@ -310,10 +380,13 @@ def parse_request(body: Any) -> Inbound:
         raise BadRequest("transcript must be a string")
     digits = body.get("digits", body.get("Digits", body.get("dtmf")))
     digits = "" if digits is None else str(digits).strip()
-    if not re.fullmatch(r"[0-9*#]{0,32}", digits):
-        raise BadRequest("digits: 0-9, * and # only")
+    bad_keys = not re.fullmatch(r"[0-9*#]{0,32}", digits)
+    if bad_keys:          # e.g. A-D keys or a front end's garbage: the caller hears a reprompt
+        digits = ""
     event = str(body.get("event") or body.get("type") or "").lower().replace("-", "_")
     reason = str(body.get("reason") or "")
+    if not event and bad_keys:
+        event = "dtmf"
     if not event:
         if reason == "timeout":
             event = "no_input"
@@ -326,7 +399,8 @@ def parse_request(body: Any) -> Inbound:
     if event not in ("call_start", "speech", "dtmf", "no_input", "hangup"):
         raise BadRequest(f"unknown event {event!r}")
     return Inbound(call_id=call_id.strip(), caller=caller, event=event, transcript=(transcript or "")[:500],
-                   confidence=confidence, alternatives=alternatives[:10], digits=digits)
+                   confidence=confidence, alternatives=alternatives[:10], digits=digits,
+                   bad_keys=bad_keys)
 
 
 # ---------------------------------------------------------------- per call state
@@ -349,6 +423,8 @@ class _Call:
     deferred: Optional[str] = None
     last: Optional[Dict[str, Any]] = None
     reprompt: Optional[Tuple[str, Optional[Dict[str, Any]]]] = None   # what to say again after no input
+    lang: str = "zh"                 # the caller's language: the channel's prompts follow it
+    sms_text: Optional[str] = None   # what key 9 sends by SMS (the last reply in full), when offered
     started: float = field(default_factory=time.time)
 
     def to_json(self) -> Dict[str, Any]:
@@ -394,7 +470,8 @@ class IVRInput(InputChannel):
         if not credentials.get("webhook_secret") and os.environ.get("IVR_WEBHOOK_SECRET"):
             credentials["webhook_secret"] = os.environ["IVR_WEBHOOK_SECRET"]
         known = {"backend_url", "service_key", "webhook_secret", "confidence_threshold", "max_no_input",
-                 "max_failures", "transfer_number", "call_ttl_seconds", "greeting", "state_store"}
+                 "max_failures", "transfer_number", "call_ttl_seconds", "greeting", "state_store",
+                 "sms_outbox", "sms_gateway_url", "sms_gateway_key"}
         unknown = set(credentials) - known
         if unknown:
             log.warning("ivr credentials: ignoring unknown keys %s", sorted(unknown))
@@ -404,7 +481,8 @@ class IVRInput(InputChannel):
                  webhook_secret: Optional[str] = None, confidence_threshold: float = 0.6,
                  max_no_input: int = 3, max_failures: int = 3, transfer_number: str = HUMAN_NUMBER,
                  call_ttl_seconds: float = 3600, greeting: Optional[str] = None,
-                 state_store: Any = None) -> None:
+                 state_store: Any = None, sms_outbox: Optional[str] = None, sms_gateway_url: Optional[str] = None,
+                 sms_gateway_key: Optional[str] = None) -> None:
         self.backend = ChannelBackend(backend_url, service_key)
         self.webhook_secret = str(webhook_secret) if webhook_secret else None
         if not self.webhook_secret:
@@ -414,7 +492,8 @@ class IVRInput(InputChannel):
         self.max_failures = int(max_failures)
         self.transfer_number = str(transfer_number)
         self.call_ttl = float(call_ttl_seconds)
-        self.greeting = greeting or GREETING
+        self.greeting = greeting or ""          # empty: the built-in greeting in the caller's language
+        self.sms = SmsSender(outbox=sms_outbox, gateway_url=sms_gateway_url, gateway_key=sms_gateway_key)
         # Call state (memory, or Redis shared by several Rasa processes): bot/channels/state.py
         self.state: StateStore = state_store if isinstance(state_store, StateStore) else \
             create_state_store(state_store, CHANNEL)
@@ -504,9 +583,14 @@ class IVRInput(InputChannel):
                                            and not inbound.digits):
             return self._no_input(call)
         call.no_input = 0
+        if inbound.bad_keys:
+            return self._again(call, self._p(call, "bad_keys"))
         if inbound.digits:
             return await self._dtmf(call, inbound.digits, on_new_message)
         return await self._speech(call, inbound, on_new_message)
+
+    def _english(self, call: _Call) -> bool:
+        return call.lang == "en"
 
     def _answer(self, call: _Call, spoken: SpokenReply, expect: Optional[Dict[str, Any]],
                 end_call: bool = False, transfer: Optional[str] = None,
@@ -515,40 +599,78 @@ class IVRInput(InputChannel):
                 "end_call": end_call,
                 "transfer": {"number": self.transfer_number, "reason": transfer} if transfer else None}
         call.last = body
+        call.sms_text = getattr(spoken, "sms_text", None)
         call.reprompt = (reprompt or spoken.text, expect) if expect else None
         return body
 
+    def _render(self, call: _Call, messages: List[Dict[str, Any]], prefix: str = "", suffix: str = "") -> PhoneReply:
+        return phone_render(messages, english=self._english(call), prefix=prefix, suffix=suffix,
+                            sms=bool(call.caller))
+
     def _say(self, call: _Call, text: str, expect: Optional[Dict[str, Any]], **kwargs: Any) -> Dict[str, Any]:
-        return self._answer(call, speech_render([{"text": text}]), expect, **kwargs)
+        return self._answer(call, self._render(call, [{"text": text}]), expect, **kwargs)
+
+    def _p(self, call: _Call, name: str, **values: Any) -> str:
+        return prompt(name, call.lang, **values)
 
     def _transfer(self, call: _Call, reason: str) -> Dict[str, Any]:
         call.stage = IDLE
-        return self._say(call, TRANSFER, None, transfer=reason)
+        return self._say(call, self._p(call, "transfer"), None, transfer=reason)
 
     def _start(self, call: _Call) -> Dict[str, Any]:
         call.stage, call.failures, call.no_input, call.token = IDLE, 0, 0, None
+        greeting = self.greeting or self._p(call, "greeting")
         if not call.caller:
-            return self._say(call, self.greeting + NO_CALLER, _speech_expect())
+            return self._say(call, greeting + self._p(call, "no_caller"), _speech_expect(),
+                             reprompt=self._p(call, "ask_what"))
         call.stage = ID_LAST4
-        return self._say(call, self.greeting + ASK_ID, _dtmf_expect(4, "#", timeout=15), reprompt=ASK_ID)
+        return self._say(call, greeting + self._p(call, "ask_id"), _dtmf_expect(4, "#", timeout=15),
+                         reprompt=self._p(call, "ask_id_again"))
+
+    def _repeat(self, call: _Call) -> Dict[str, Any]:
+        """Key * (or "再说一遍" outside the dialogue's questions): the last prompt again, as it was."""
+        if call.last:
+            return dict(call.last)
+        return self._say(call, self._p(call, "ask_what"), _speech_expect())
+
+    def _again(self, call: _Call, lead: str) -> Dict[str, Any]:
+        """``lead`` then the short form of the pending prompt; nothing else changes."""
+        text, expect = call.reprompt or (self._p(call, "anything_else"), _speech_expect())
+        spoken = self._render(call, [{"text": lead + text}])
+        body = {"call_id": call.call_id, "text": spoken.text, "ssml": spoken.ssml, "expect": expect,
+                "end_call": False, "transfer": None}
+        call.last = dict(body)   # "*" repeats this; the reprompt itself stays what it was
+        return body
 
     def _no_input(self, call: _Call) -> Dict[str, Any]:
-        """Say again what to do (short), twice; then a person takes over."""
+        """Say again what to do (the short form), twice; then a person takes over."""
         call.no_input += 1
         if call.no_input >= self.max_no_input:
             return self._transfer(call, "no_input")
-        prompt, expect = call.reprompt or (ANYTHING_ELSE, _speech_expect())
-        hint = HUMAN_HINT if call.no_input == self.max_no_input - 1 and call.stage not in (PIN,) else ""
-        spoken = speech_render([{"text": NO_INPUT + hint + prompt}], english=False)
-        body = {"call_id": call.call_id, "text": spoken.text, "ssml": spoken.ssml, "expect": expect,
-                "end_call": False, "transfer": None}
-        call.last = body   # the reprompt itself stays what it was
-        return body
+        hint = self._p(call, "human_hint") if call.no_input == self.max_no_input - 1 else ""
+        return self._again(call, self._p(call, "no_input") + hint)
+
+    async def _send_sms(self, call: _Call) -> Dict[str, Any]:
+        text = call.sms_text or ""
+        try:
+            await self.sms.send(call.caller, text)
+        except SmsFailed as err:
+            log.warning("ivr: sms failed (%s)", err)
+            return self._again(call, self._p(call, "sms_failed"))
+        call.sms_text = None
+        return self._again(call, self._p(call, "sms_sent", tail=call.caller[-4:]))
 
     # ------------------------------------------------------------ keys
     async def _dtmf(self, call: _Call, digits: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
                     ) -> Dict[str, Any]:
         keys = digits.rstrip("#")
+        # At every prompt: 0 reaches a person, * repeats (an ID tail ending in X is 3 digits + *).
+        if keys == "0":
+            return self._transfer(call, "caller_request")
+        if keys == "*":
+            return self._repeat(call)
+        if keys == SMS_KEY and call.sms_text and call.caller and call.stage not in (ID_LAST4, PIN):
+            return await self._send_sms(call)
         if call.stage == ID_LAST4:
             return self._id_entry(call, keys.replace("*", "X"))
         if call.stage == PIN:
@@ -559,10 +681,8 @@ class IVRInput(InputChannel):
                 return await self._to_rasa(call, heard, on_new_message)
             if keys == "2":
                 call.heard, call.stage = None, IDLE
-                return self._say(call, REPEAT, _speech_expect())
-            return self._say(call, WRONG_KEY + "确认请按1，重说请按2。", _dtmf_expect(1, None))
-        if keys == "0":
-            return self._transfer(call, "caller_request")
+                return self._say(call, self._p(call, "say_again"), _speech_expect())
+            return self._again(call, self._p(call, "wrong_key"))
         if not call.token and call.caller and not call.buttons and digits.endswith("#") and len(keys) == 4:
             return self._id_entry(call, keys.replace("*", "X"))   # keyed the ID tail after skipping
         if call.buttons:
@@ -570,9 +690,8 @@ class IVRInput(InputChannel):
                 button = call.buttons[int(keys) - 1]
                 payload = str(button.get("payload") or button.get("title") or "")
                 return await self._to_rasa(call, payload, on_new_message)
-            options = speech_render([{"text": WRONG_KEY, "buttons": call.buttons}])
-            return self._answer(call, options, _dtmf_expect(1, None, allow_speech=not call.confirmation))
-        return self._say(call, SAY_QUESTION, _speech_expect())
+            return self._again(call, self._p(call, "wrong_key"))
+        return self._say(call, self._p(call, "say_question"), _speech_expect())
 
     def _id_entry(self, call: _Call, value: str) -> Dict[str, Any]:
         value = value.upper()
@@ -582,9 +701,10 @@ class IVRInput(InputChannel):
             call.failures += 1
             if call.failures >= self.max_failures:
                 return self._transfer(call, "verification_failed")
-            return self._say(call, BAD_ID, _dtmf_expect(4, "#", timeout=15))
+            return self._say(call, self._p(call, "bad_id"), _dtmf_expect(4, "#", timeout=15),
+                             reprompt=self._p(call, "ask_id_again"))
         call.id_last4, call.stage = value, PIN
-        return self._say(call, ASK_PIN, _dtmf_expect(12, "#", timeout=15, allow_speech=False))
+        return self._say(call, self._p(call, "ask_pin"), _dtmf_expect(12, "#", timeout=15, allow_speech=False))
 
     async def _pin_entry(self, call: _Call, pin: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
                          ) -> Dict[str, Any]:
@@ -592,27 +712,29 @@ class IVRInput(InputChannel):
             call.failures += 1
             if call.failures >= self.max_failures:
                 return self._transfer(call, "verification_failed")
-            return self._say(call, BAD_PIN, _dtmf_expect(12, "#", timeout=15, allow_speech=False))
+            return self._say(call, self._p(call, "bad_pin"), _dtmf_expect(12, "#", timeout=15, allow_speech=False),
+                             reprompt=self._p(call, "ask_pin"))
         id_last4, call.id_last4 = call.id_last4 or "", None
         try:
             result = await self.backend.verify_caller(call.caller, id_last4, pin)
         except (BackendUnavailable, BackendRefusal) as err:
             log.warning("ivr: caller verification unavailable (%s)", err)
             call.stage = IDLE
-            return self._say(call, VERIFY_UNAVAILABLE, _speech_expect())
+            return self._say(call, self._p(call, "verify_unavailable"), _speech_expect())
         if not result or not result.get("token"):
             call.failures += 1
             log.info("ivr: caller verification failed (%d)", call.failures)
             if call.failures >= self.max_failures:
                 return self._transfer(call, "verification_failed")
             call.stage = ID_LAST4
-            return self._say(call, VERIFY_FAILED, _dtmf_expect(4, "#", timeout=15))
+            return self._say(call, self._p(call, "verify_failed"), _dtmf_expect(4, "#", timeout=15),
+                             reprompt=self._p(call, "ask_id_again"))
         call.token, call.stage, call.failures = str(result["token"]), IDLE, 0
         log.info("ivr: caller verified")
         if call.deferred:
             deferred, call.deferred = call.deferred, None
-            return await self._to_rasa(call, deferred, on_new_message, prefix=VERIFIED)
-        return self._say(call, VERIFIED + ASK_WHAT, _speech_expect())
+            return await self._to_rasa(call, deferred, on_new_message, prefix=self._p(call, "verified"))
+        return self._say(call, self._p(call, "verified") + self._p(call, "ask_what"), _speech_expect())
 
     # ------------------------------------------------------------ speech
     async def _speech(self, call: _Call, inbound: Inbound,
@@ -621,31 +743,44 @@ class IVRInput(InputChannel):
         word = _word(raw)
         if call.stage == PIN:
             # Never pass a spoken PIN on (not to Rasa, not to a log line).
-            return self._say(call, PIN_BY_KEYPAD, _dtmf_expect(12, "#", timeout=15, allow_speech=False))
+            return self._say(call, self._p(call, "pin_by_keypad"),
+                             _dtmf_expect(12, "#", timeout=15, allow_speech=False), reprompt=self._p(call, "ask_pin"))
+        call.lang = spoken_language([raw], call.lang)
+        if word in ("转人工", "人工", "人工服务", "找人工", "agent", "operator", "humanagent") and call.stage != IDLE:
+            return self._transfer(call, "caller_request")
+        if word in REPEAT_WORDS and call.stage != IDLE:
+            return self._repeat(call)
         if call.stage == ID_LAST4:
             code = spoken_code(raw)
             if len(code) in (4, 15, 18):
                 return self._id_entry(call, code)
             call.stage = IDLE      # a question instead: answer it unverified
             if word in SKIP_WORDS:
-                return self._say(call, SKIPPED, _speech_expect())
+                return self._say(call, self._p(call, "skipped"), _speech_expect())
         if call.stage == HEARD:
             if word in YES_WORDS:
                 heard, call.heard, call.stage = call.heard or "", None, IDLE
                 return await self._to_rasa(call, heard, on_new_message)
             call.heard, call.stage = None, IDLE
             if word in NO_WORDS:
-                return self._say(call, REPEAT, _speech_expect())
+                return self._say(call, self._p(call, "say_again"), _speech_expect())
+        if call.sms_text and call.caller and word in SMS_WORDS:
+            return await self._send_sms(call)
+        if is_filler(raw):
+            return self._say(call, self._p(call, "filler"), _speech_expect())
         if call.buttons and call.confirmation and word in YES_WORDS:
-            options = speech_render([{"text": KEY_TO_CONFIRM, "buttons": call.buttons}])
-            return self._answer(call, options, _dtmf_expect(1, None, allow_speech=False))
+            options = self._render(call, [{"text": self._p(call, "key_to_confirm"), "buttons": call.buttons}])
+            return self._answer(call, options, _dtmf_expect(1, None, allow_speech=False),
+                                reprompt=button_options(call.buttons, self._english(call)))
         text, confident = self._best_hypothesis(inbound)
+        text = strip_filler(text)
         if not confident:
             call.heard, call.stage = text, HEARD
-            prompt = speech_render([{"text": f"您是说“{text}”吗？",
-                                     "buttons": [{"title": "确认", "payload": "1"}, {"title": "重说", "payload": "2"}]}],
-                                   english=False)
-            return self._answer(call, prompt, _dtmf_expect(1, None))
+            question = self._render(call, [{"text": self._p(call, "heard", text=text),
+                                            "buttons": HEARD_BUTTONS[call.lang if call.lang == "en" else "zh"]}])
+            return self._answer(call, question, _dtmf_expect(1, None),
+                                reprompt=button_options(HEARD_BUTTONS["en" if self._english(call) else "zh"],
+                                                        self._english(call)))
         return await self._to_rasa(call, text, on_new_message)
 
     def _best_hypothesis(self, inbound: Inbound) -> Tuple[str, bool]:
@@ -676,37 +811,39 @@ class IVRInput(InputChannel):
         except Exception:
             log.exception("ivr turn failed")
             call.buttons = []
-            return self._say(call, BUSY, _speech_expect())
+            return self._say(call, self._p(call, "busy"), _speech_expect())
         messages = collector.messages
+        # The language the assistant answered in is the call's language from now on.
+        call.lang = spoken_language([str(m.get("text") or "") for m in messages], call.lang)
         # What to do comes from the actions' signals (custom payloads), never from the wording.
         signalled = signals(messages)
-        suffix = ""
+        if HANDOFF in signalled or any((m.get("custom") or {}).get("ivr", {}).get("transfer")
+                                       for m in messages if isinstance(m.get("custom"), dict)):
+            # The channel transfers: the caller hears that, not the web's "call 12333" advice.
+            call.buttons, call.stage, call.deferred = [], IDLE, None
+            return self._say(call, prefix + self._p(call, "transfer"), None, transfer="assistant")
         if VERIFY_IDENTITY in signalled:
+            call.buttons = []
             if call.caller:
                 # (a button payload is not replayed: the caller asks again after verification)
                 call.token, call.stage = None, ID_LAST4
                 call.deferred = None if text.startswith("/") else text
-                suffix = ASK_ID_AGAIN
-            else:
-                suffix = CANNOT_VERIFY
-        spoken = speech_render(messages, prefix=prefix, suffix=suffix)
+                return self._say(call, self._p(call, "need_verify") + self._p(call, "ask_id_again"),
+                                 _dtmf_expect(4, "#", timeout=15), reprompt=self._p(call, "ask_id_again"))
+            return self._say(call, self._p(call, "cannot_verify"), _speech_expect())
+        spoken = self._render(call, messages, prefix=prefix)
         call.buttons, call.confirmation = list(spoken.buttons), spoken.confirmation
-        if spoken.directives.get("transfer") or HANDOFF in signalled:
-            call.buttons, call.stage, call.deferred = [], IDLE, None
-            return self._answer(call, spoken, None, transfer="assistant")
         end_call = bool(spoken.directives.get("end_call")) or END_CALL in signalled
         if end_call:
             return self._answer(call, spoken, None, end_call=True)
-        if call.stage == ID_LAST4:
-            return self._answer(call, spoken, _dtmf_expect(4, "#", timeout=15), reprompt=ASK_ID_AGAIN)
         if spoken.buttons:
             return self._answer(call, spoken, _dtmf_expect(1, None, allow_speech=not spoken.confirmation),
-                                reprompt=button_options(spoken.buttons))
-        questions = re.findall(r"[^。！？!?；]*[？?]", spoken.text)
+                                reprompt=button_options(spoken.buttons, self._english(call)))
+        questions = re.findall(r"[^。！？!?；.]*[？?]", spoken.text)
         if not spoken.text or not questions:
-            spoken = speech_render(messages, prefix=prefix, suffix=suffix + ANYTHING_ELSE)
-            questions = [ANYTHING_ELSE]
-        return self._answer(call, spoken, _speech_expect(), reprompt=questions[-1])
+            spoken = self._render(call, messages, prefix=prefix, suffix=self._p(call, "anything_else"))
+            questions = [self._p(call, "anything_else")]
+        return self._answer(call, spoken, _speech_expect(), reprompt=questions[-1].strip())
 
 
 def spoken_problems(text: str) -> List[str]:

@@ -263,14 +263,20 @@ def _url_words(m: "re.Match[str]", english: bool) -> str:
     return ("，请登录网站下载" if download else "，请登录网站查看") + tail
 
 
-def _speakable_zh_en(text: str, english: bool) -> str:
-    """Everything but the digit marking and sentence layout."""
+def _speakable_zh_en(text: str, english: bool, url_words: Any = None) -> str:
+    """Everything but the digit marking and sentence layout.
+
+    ``url_words``: what a URL becomes (a function of the match); default: "请登录网站查看"-style words."""
     text = xml_safe(unicodedata.normalize("NFC", text))   # also drops the digit-span markers
     text = _MD_LINK.sub(lambda m: m.group(1) if not URL_RE.fullmatch(m.group(1)) else "", text)
-    text = re.sub(r"[ \t]*[：:]?[ \t]*(" + URL_RE.pattern + ")", lambda m: _url_words(m, english), text,
-                  flags=re.IGNORECASE)
-    text = re.sub(r"(?<![A-Za-z0-9])/[A-Za-z0-9_\-./]*\.(pdf|html?|docx?)\b",
-                  ", please download it from the website" if english else "，请登录网站下载", text)   # bare paths
+    words = url_words or (lambda m: _url_words(m, english))
+    text = re.sub(r"[ \t]*[：:]?[ \t]*(" + URL_RE.pattern + ")", words, text, flags=re.IGNORECASE)
+    # a URL left out (url_words gave the marker): its lead-in goes with it ("平台（URL）", "at URL")
+    text = re.sub(r"(?:[ \t]+(?:at|from|via|on|see)|(?:请)?(?:登录|登陆|访问|打开|进入|浏览|查看|见))?[ \t]*[：:]?[ \t]*\x03",
+                  "", text)
+    if url_words is None:
+        text = re.sub(r"(?<![A-Za-z0-9])/[A-Za-z0-9_\-./]*\.(pdf|html?|docx?)\b",
+                      ", please download it from the website" if english else "，请登录网站下载", text)   # bare paths
     text = _EMOJI.sub("", text)
     text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
     text = _MD_HEADING.sub("", text)
@@ -279,6 +285,13 @@ def _speakable_zh_en(text: str, english: bool) -> str:
     # masked personal data: 4403**********123X -> 尾号123X; 138****5678 -> 尾号5678; 张* -> 张某
     text = re.sub(r"([0-9A-Za-z]*)\*{2,}([0-9Xx]{2,})", _mask_tail, text)
     text = re.sub(r"(?<=[\u4e00-\u9fff])\*+", lambda m: "某" * len(m.group(0)), text)
+    if english:
+        text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)",
+                      lambda m: f"{int(m.group(3))} {_MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
+                      if 1 <= int(m.group(2)) <= 12 else m.group(0), text)
+        text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})(?![\d-])",
+                      lambda m: f"{_MONTHS[int(m.group(2)) - 1]} {m.group(1)}" if 1 <= int(m.group(2)) <= 12
+                      else m.group(0), text)
     if not english:
         text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", r"\1年\2月\3日", text)
         text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})(?![\d-])", r"\1年\2月", text)
@@ -299,20 +312,25 @@ def _speakable_zh_en(text: str, english: bool) -> str:
     return text
 
 
+_EN_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9)\]\"”'][.])\s+(?=[A-Z\"“(])")
+
+
 def _sentences(text: str) -> List[str]:
     out: List[str] = []
     for line in re.split(r"\n+", text):
         line = line.strip(" ·•-—")
         if not line:
             continue
-        for piece in re.findall(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*", line):
+        pieces = [p for chunk in re.findall(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*", line)
+                  for p in _EN_SENTENCE_BREAK.split(chunk)]
+        for piece in pieces:
             piece = piece.strip()
             if not piece or re.fullmatch(rf"[{_SENTENCE_END}，,\s]+", piece):
                 continue
             if piece[-1] in "：:，,":
                 piece = piece[:-1]
-            if piece and piece[-1] not in _SENTENCE_END:
-                piece += "." if re.search(r"[A-Za-z0-9]$", piece) and not _CJK.search(piece) else "。"
+            if piece and piece[-1] not in _SENTENCE_END + ".":
+                piece += "." if re.search(r"[A-Za-z0-9\x02]$", piece) and not _CJK.search(piece) else "。"
             out.append(piece)
     return out
 
@@ -364,6 +382,47 @@ def _affirm(button: Dict[str, Any]) -> bool:
     return payload.startswith("/affirm") or payload.startswith("/confirm")
 
 
+def _spoken_parts(messages: Sequence[Message], english: bool, prefix: str, suffix: str,
+                  url_words: Any = None) -> Dict[str, Any]:
+    texts = [str(m.get("text") or _custom_text(m) or "") for m in messages]
+    statements: List[str] = []
+    questions: List[str] = []
+    buttons: List[Dict[str, Any]] = []
+    directives: Dict[str, Any] = {}
+    conv = (lambda t: _speakable_zh_en(t, english, url_words))
+    for sentence in _sentences(conv(prefix)) if prefix else []:
+        statements.append(sentence)
+    for message, text in zip(messages, texts):
+        for sentence in _sentences(conv(text)) if text else []:
+            (questions if _is_question(sentence) else statements).append(sentence)
+        if message.get("image") or message.get("attachment"):
+            if url_words is None:
+                statements.append("Details are on the website." if english else "详细内容请登录网站查看。")
+        for button in _button_list(message):
+            if button.get("type") == "web_url" or button.get("url"):
+                continue
+            buttons.append(button)
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("ivr"), dict):
+            directives.update(custom["ivr"])
+    tail = _sentences(conv(suffix)) if suffix else []
+    return {"statements": statements, "questions": questions, "tail": tail, "buttons": buttons[:9],
+            "directives": directives}
+
+
+def _assemble(statements: Sequence[str], questions: Sequence[str], tail: Sequence[str],
+              buttons: Sequence[Dict[str, Any]], english: bool, directives: Dict[str, Any]) -> SpokenReply:
+    options = button_options(buttons, english) if buttons else ""
+    ordered = list(statements) + list(questions) + list(tail)
+    plain = "".join((" " if english and ordered[:i] else "") + _plain(s) for i, s in enumerate(ordered))
+    ssml_body = "".join(_ssml(s) for s in ordered)
+    if options:
+        plain = (plain + (" " if english and plain else "") + options).strip()
+        ssml_body += ('<break time="300ms"/>' if ssml_body else "") + _ssml_escape(options)
+    return SpokenReply(text=plain.strip(), ssml=f"<speak>{ssml_body}</speak>", buttons=list(buttons),
+                       confirmation=any(_affirm(b) for b in buttons), directives=dict(directives))
+
+
 def speech_render(messages: Sequence[Message], english: Optional[bool] = None,
                   prefix: str = "", suffix: str = "") -> SpokenReply:
     """Render one turn for the ear.
@@ -374,37 +433,237 @@ def speech_render(messages: Sequence[Message], english: Optional[bool] = None,
     texts = [str(m.get("text") or _custom_text(m) or "") for m in messages]
     if english is None:
         english = is_english(texts + [prefix, suffix])
-    statements: List[str] = []
-    questions: List[str] = []
-    buttons: List[Dict[str, Any]] = []
-    directives: Dict[str, Any] = {}
-    for sentence in _sentences(_speakable_zh_en(prefix, english)) if prefix else []:
-        statements.append(sentence)
-    for message, text in zip(messages, texts):
-        for sentence in _sentences(_speakable_zh_en(text, english)) if text else []:
-            (questions if _is_question(sentence) else statements).append(sentence)
-        if message.get("image") or message.get("attachment"):
-            statements.append("Details are on the website." if english else "详细内容请登录网站查看。")
-        for button in _button_list(message):
-            if button.get("type") == "web_url" or button.get("url"):
+    parts = _spoken_parts(messages, english, prefix, suffix)
+    return _assemble(parts["statements"], parts["questions"], parts["tail"], parts["buttons"], english,
+                     parts["directives"])
+
+
+# ---------------------------------------------------------------- phone wording
+
+# A phone prompt is heard once, in order: at most about 20 s (~90 Chinese characters at
+# ~4.5 characters/s), question last. What does not fit (month-by-month lists, materials,
+# download addresses) is offered by SMS; numbers to keep are read twice and offered too.
+PHONE_MAX_CHARS = 90
+PHONE_MAX_SECONDS = 20.0
+SMS_KEY = "9"
+SMS_OFFER_ZH = "要短信接收详细内容请按9。"
+SMS_OFFER_EN = "For the details by text message, press 9."
+MORE_BY_AGENT_ZH = "了解更多请按0转人工。"
+MORE_BY_AGENT_EN = "For more, press 0 for an agent."
+
+# Words of the web that mean nothing on the phone, and what the phone says instead.
+_WEB_WORDS_ZH: Tuple[Tuple["re.Pattern[str]", str], ...] = (
+    (re.compile(r"请?点击链接(?:下载打印|下载|查看)[，,]?"), ""),
+    (re.compile(r"[，,]?链接(\d+天内有效)"), r"，下载地址\1"),
+    (re.compile(r"不登录也可以"), "不验证身份也可以"),
+    (re.compile(r"(?:在)?本页面(?:上)?|（?右上角“?登录”?）?"), ""),
+    (re.compile(r"登录网站"), "登录网上服务系统"),
+    (re.compile(r"点击|点选"), "选择"),
+    (re.compile(r"(?<=[，。、请先再])点(?=[“\"])"), "选择"),
+    (re.compile(r"链接"), "入口"),
+    (re.compile(r"网址"), "地址"),
+    (re.compile(r"请(?:填写|键入)"), "请说出"),
+)
+_WEB_WORDS_EN: Tuple[Tuple["re.Pattern[str]", str], ...] = (
+    (re.compile(r"\bclick(?:ing)? the link to\b", re.I), "choose"),
+    (re.compile(r"\bclick(?:ing|s)?(?: on)?\b", re.I), "choose"),
+    (re.compile(r"\b(?:from|via) the link\b", re.I), "by text message"),
+    (re.compile(r"\blinks?\b", re.I), "entry"),
+    (re.compile(r"\b(?:on|from) this page\b", re.I), ""),
+    (re.compile(r"\bplease type\b", re.I), "please say"),
+    (re.compile(r"\btyp(?:e|ing)\b", re.I), "say"),
+)
+WEB_WORDS_ZH = ("点击", "链接", "登录网站", "网址", "右上角", "本页面", "请登录网站")
+WEB_WORDS_EN = ("click", "link", "type ", "this page", "website to download")
+
+# Numbers the caller must keep: read twice (and offered by SMS).
+_KEEP_NUMBER_ZH = re.compile(r"(业务流水号|流水号|预申请号|证明编号|编号)[：:\s]*(?:是|为)?\s*([A-Z]{0,4}\d{8,}[0-9X]?)(?![0-9A-Za-z])")
+_KEEP_NUMBER_EN = re.compile(r"(serial number|pre-application number|certificate number|number)[:\s]+"
+                             r"([A-Z]{0,4}\d{8,}[0-9X]?)(?![0-9A-Za-z])", re.I)
+_REPEATED = "\u2060"    # (word joiner, silent) marks a sentence holding a number read twice
+_CJK_GLOSSED = re.compile(r"[“\"]?[\u3400-\u9fff][^“”\"()（）\n]*?[”\"]?\s*[（(]([^)）]*[A-Za-z][^)）]*)[)）]")
+_CJK_PAREN = re.compile(r"\s*[（(][^)）A-Za-z]*[\u3400-\u9fff][^)）A-Za-z]*[)）]")
+_CJK_RUN = re.compile(r"[“\"]?[\u3400-\u9fff][\u3400-\u9fff\s，、：:·]*[”\"]?")
+_PAREN = re.compile(r"\s*[（(][^（）()]*[)）]")
+
+
+def _pinyin_name(m: "re.Match[str]") -> str:
+    """A short Chinese run (a name: 马超) as pinyin (Ma Chao); longer terms are left out."""
+    run = m.group(0).strip("“”\" ")
+    if not (1 < len(run) <= 4) or not all("\u3400" <= ch <= "\u9fff" for ch in run):
+        return ""
+    try:
+        from pypinyin import lazy_pinyin
+    except ImportError:     # pragma: no cover - a dependency of the channels
+        return ""
+    syllables = lazy_pinyin(run)
+    given = "".join(syllables[1:])
+    return f" {syllables[0].capitalize()} {given.capitalize()} " if given else f" {syllables[0].capitalize()} "
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def english_only(text: str) -> str:
+    """An English reply without the Chinese terms it quotes (the ear cannot use them):
+    “新用户注册” (new user registration) -> new user registration; 湖南 (Hunan) -> Hunan."""
+    text = _CJK_GLOSSED.sub(lambda m: m.group(1), text)
+    text = _CJK_PAREN.sub("", text)
+    text = _CJK_RUN.sub(_pinyin_name, text)
+    text = re.sub(r"\s*>\s*(?=[,.;]|$)|^\s*>\s*", "", text)
+    text = re.sub(r"\s{2,}", " ", text)
+    return re.sub(r"\s+([,.;:!?])", r"\1", text).strip()
+
+
+def phone_wording(text: str, english: bool) -> str:
+    """The phone's words for a reply written for screens (no 点击/链接/登录网站; English only)."""
+    if english:
+        for pattern, repl in _WEB_WORDS_EN:
+            text = pattern.sub(repl, text)
+        text = english_only(text)
+        text = _KEEP_NUMBER_EN.sub(lambda m: f"{_REPEATED}{m.group(1)} {m.group(2)}, once more, {m.group(2)}", text,
+                                   count=1)
+        return text
+    for pattern, repl in _WEB_WORDS_ZH:
+        text = pattern.sub(repl, text)
+    return _KEEP_NUMBER_ZH.sub(lambda m: f"{_REPEATED}{m.group(1)}{m.group(2)}，再说一遍，{m.group(2)}", text, count=1)
+
+
+_PUNCT_LONG = re.compile(r"[。！？!?.]")
+_PUNCT_SHORT = re.compile(r"[，、；：,;:]")
+
+
+def spoken_chars(text: str, english: Optional[bool] = None) -> int:
+    """How long a prompt is for the ear, in Chinese characters: CJK characters,
+    digits (read one by one) and letters spelled out; an English word counts 2
+    (it takes about as long as two Chinese syllables)."""
+    if english is None:
+        english = is_english([text])
+    text = re.sub(r"<[^>]+>", "", text)
+    cjk = len(_CJK.findall(text))
+    digits = len(re.findall(r"\d", text))
+    if english:
+        return cjk + digits + 2 * len(re.findall(r"[A-Za-z]+(?:'[a-z]+)?", text))
+    return cjk + digits + len(re.findall(r"[A-Za-z]", text))
+
+
+def tts_seconds(text: str, english: Optional[bool] = None) -> float:
+    """A text-to-speech duration estimate: Mandarin ~4.5 characters/s, digits read
+    one by one ~4/s, English ~165 words/min, plus pauses at punctuation."""
+    if english is None:
+        english = is_english([text])
+    text = re.sub(r"<[^>]+>", "", text)
+    seconds = 0.22 * len(_CJK.findall(text)) + 0.25 * len(re.findall(r"\d", text))
+    words = re.findall(r"[A-Za-z]+(?:'[a-z]+)?", text)
+    seconds += 0.36 * len(words) if english else 0.3 * sum(len(w) for w in words)
+    seconds += 0.35 * len(_PUNCT_LONG.findall(text)) + 0.15 * len(_PUNCT_SHORT.findall(text))
+    return round(seconds, 2)
+
+
+def fits_phone(text: str, english: Optional[bool] = None) -> bool:
+    if english is None:
+        english = is_english([text])
+    return spoken_chars(text, english) <= PHONE_MAX_CHARS and tts_seconds(text, english) <= PHONE_MAX_SECONDS
+
+
+@dataclass
+class PhoneReply(SpokenReply):
+    sms_text: Optional[str] = None      # what a text message would carry (the whole reply), when offered
+    shortened: bool = False             # content was left out of the spoken prompt
+
+
+def _clauses(sentence: str, fits: Any) -> str:
+    """The longest head of a sentence, cut at a comma, that still fits."""
+    parts = re.findall(r"[^，,；;：:]+[，,；;：:]?", sentence)
+    head = ""
+    for part in parts:
+        if not fits(head + part):
+            break
+        head += part
+    head = head.rstrip("，,；;：:")
+    return (head + ("." if re.search(r"[A-Za-z0-9]$", head) and not _CJK.search(head) else "。")) if head else ""
+
+
+def phone_render(messages: Sequence[Message], english: bool = False, prefix: str = "", suffix: str = "",
+                 sms: bool = True) -> PhoneReply:
+    """One turn for the phone: ``speech_render``'s rules, the phone's words, and at most
+    ``PHONE_MAX_CHARS``/``PHONE_MAX_SECONDS``. What does not fit is left out and, when
+    ``sms`` (the call has a number to text), offered by SMS (key 9); numbers to keep are
+    read twice and offered too. ``sms_text`` is then the whole reply as a text message."""
+    phone_messages = []
+    for message in messages:
+        m = dict(message)
+        if isinstance(m.get("text"), str):
+            m["text"] = phone_wording(m["text"], english)
+        m["buttons"] = [dict(b, title=phone_wording(str(b.get("title") or ""), english))
+                        for b in _button_list(message) if not (b.get("type") == "web_url" or b.get("url"))]
+        m.pop("quick_replies", None)
+        phone_messages.append(m)
+    dropped_urls: List[str] = []
+
+    def drop_url(m: "re.Match[str]") -> str:
+        url = m.group(1)
+        dropped_urls.append(url)
+        return "\x03" + url[len(url.rstrip(".,;:!?'")):]
+
+    parts = _spoken_parts(phone_messages, english, phone_wording(prefix, english), phone_wording(suffix, english),
+                          url_words=drop_url)
+    has_attachment = any(m.get("image") or m.get("attachment") for m in messages)
+    keep_number = any((_KEEP_NUMBER_EN if english else _KEEP_NUMBER_ZH).search(str(m.get("text") or ""))
+                      for m in messages)
+    statements, questions, tail = list(parts["statements"]), list(parts["questions"]), list(parts["tail"])
+    buttons, directives = parts["buttons"][:8], parts["directives"]   # key 9: SMS, 0: a person, *: repeat
+
+    def build(st: Sequence[str], offer: Sequence[str], qs: Sequence[str]) -> SpokenReply:
+        return _assemble(list(st) + list(offer), qs, tail, buttons, english, directives)
+
+    offer_sms = [SMS_OFFER_EN if english else SMS_OFFER_ZH] if sms else []
+    wants_offer = bool(offer_sms) and bool(dropped_urls or has_attachment or keep_number)
+    reply = build(statements, offer_sms if wants_offer else [], questions)
+    shortened = False
+    if not fits_phone(reply.text, english):
+        shortened = True
+        statements = [re.sub(r"[；;]$", "." if english else "。", _PAREN.sub("", s)) for s in statements]
+        if english:
+            statements = [s[:1].upper() + s[1:] for s in statements]
+        offer = offer_sms or [MORE_BY_AGENT_EN if english else MORE_BY_AGENT_ZH]
+        qs = questions
+        if not fits_phone(build([], offer, qs).text, english):
+            qs = questions[-1:]
+        # a list is heard whole or not at all (it is in the SMS)
+        statements = [s for s in statements if not re.match(r"(第\d+项，|\d+, )", s)]
+        # the gist (first sentence) and a number to keep stay; the rest in order while it fits
+        must = [s for s in statements[1:] if _REPEATED in s]
+        kept: List[str] = []
+        if statements:
+            first = statements[0]
+            if fits_phone(build([first] + must, offer, qs).text, english):
+                kept.append(first)
+            else:     # too long alone: its head, cut at a comma
+                head = _clauses(first, lambda h: fits_phone(build([h] + must, offer, qs).text, english))
+                if head:
+                    kept.append(head)
+        full = False
+        for sentence in statements[1:]:
+            if sentence in must:
+                kept.append(sentence)
                 continue
-            buttons.append(button)
-        custom = message.get("custom")
-        if isinstance(custom, dict) and isinstance(custom.get("ivr"), dict):
-            directives.update(custom["ivr"])
-    buttons = buttons[:9]
-    tail: List[str] = []
-    if suffix:
-        tail = _sentences(_speakable_zh_en(suffix, english))
-    options = button_options(buttons, english) if buttons else ""
-    ordered = statements + questions + tail
-    plain = "".join((" " if english and ordered[:i] else "") + _plain(s) for i, s in enumerate(ordered))
-    ssml_body = "".join(_ssml(s) for s in ordered)
-    if options:
-        plain = (plain + (" " if english and plain else "") + options).strip()
-        ssml_body += ('<break time="300ms"/>' if ssml_body else "") + _ssml_escape(options)
-    return SpokenReply(text=plain.strip(), ssml=f"<speak>{ssml_body}</speak>", buttons=list(buttons),
-                       confirmation=any(_affirm(b) for b in buttons), directives=directives)
+            if full:
+                continue
+            trial = kept + [sentence] + [m for m in must if m not in kept]
+            if fits_phone(build(trial, offer, qs).text, english):
+                kept.append(sentence)
+            else:
+                full = True
+        while kept and kept[-1].rstrip("。.").endswith(("：", ":")):
+            kept.pop()
+        reply = build(kept, offer, qs)
+    offered = sms and any(o in reply.text for o in (SMS_OFFER_ZH, SMS_OFFER_EN))
+    sms_text = wechat_render([{k: v for k, v in m.items() if k not in ("buttons", "quick_replies")}
+                              for m in messages], english=english).text if offered else None
+    return PhoneReply(text=reply.text.replace(_REPEATED, ""), ssml=reply.ssml.replace(_REPEATED, ""), buttons=reply.buttons, confirmation=reply.confirmation,
+                      directives=reply.directives, sms_text=sms_text, shortened=shortened)
 
 
 def speech_text(text: str, english: Optional[bool] = None) -> SpokenReply:

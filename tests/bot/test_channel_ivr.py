@@ -170,7 +170,8 @@ def test_requests_are_checked(server: SanicServer) -> None:
     assert requests.post(url, json={"call_id": "x"}, headers={"X-IVR-Secret": "wrong"}, timeout=5).status_code == 401
     ok = {"Authorization": f"Bearer {SECRET}"}
     assert requests.post(url, json={"event": "call_start"}, headers=ok, timeout=5).status_code == 400
-    assert requests.post(url, json={"call_id": "x", "digits": "12;3"}, headers=ok, timeout=5).status_code == 400
+    bad_keys = requests.post(url, json={"call_id": "x", "digits": "12;3"}, headers=ok, timeout=5)
+    assert bad_keys.status_code == 200 and bad_keys.json()["text"].startswith("没有识别到有效的按键")   # a reprompt
     assert requests.post(url, data=b"not json", headers=ok, timeout=5).status_code == 400
     assert requests.get(server.url + "/webhooks/ivr/", timeout=5).json() == {"status": "ok"}
 
@@ -178,8 +179,8 @@ def test_requests_are_checked(server: SanicServer) -> None:
 def test_call_start_asks_for_the_id_tail_by_key(server: SanicServer) -> None:
     out = Call(server).start()
     assert out["text"].startswith("您好")
-    assert "身份证号码的后四位" in out["text"] and "星号键" in out["text"] and "井号键" in out["text"]
-    assert out["text"].endswith("输完请按井号键。")        # the thing to do comes last
+    assert "身份证号码后四位" in out["text"] and "星号键" in out["text"] and "井号键" in out["text"]
+    assert out["text"].endswith("以井号键结束。转人工请按0。")        # what to do comes last
     assert out["expect"] == {"type": "dtmf", "max_digits": 4, "submit_key": "#", "timeout_seconds": 15,
                              "allow_speech": True}
     assert out["end_call"] is False and out["transfer"] is None
@@ -224,12 +225,10 @@ def test_verification_then_token_in_metadata_and_dtmf_confirmation(server: Sanic
 
     out = call.keys("1")
     assert bot.last(call.call_id)["text"] == "/affirm"
-    assert "请登录网站下载" in out["text"]
-    assert '<say-as interpret-as="digits">20261127000123</say-as>' in out["ssml"]
-    assert 'Y S <say-as interpret-as="digits">2026000012347</say-as>' in out["ssml"]
-    assert '<say-as interpret-as="digits">12333</say-as>' in out["ssml"]
-    assert '<say-as interpret-as="digits">0755</say-as>，<say-as interpret-as="digits">12345678</say-as>' in out["ssml"]
-    assert "2 0 2 6 1 1 2 7 0 0 0 1 2 3" in out["text"]     # plain text: digit by digit too
+    assert "登录网站" not in out["text"] and "要短信接收详细内容请按9" in out["text"]   # the rest by SMS
+    assert out["text"].startswith("已办结：少儿医保停保。")
+    assert out["ssml"].count('<say-as interpret-as="digits">20261127000123</say-as>') == 2   # read twice
+    assert "2 0 2 6 1 1 2 7 0 0 0 1 2 3，再说一遍，2 0 2 6 1 1 2 7 0 0 0 1 2 3" in out["text"]
     assert out["text"].endswith("请问还有什么可以帮您？")
 
 
@@ -278,9 +277,9 @@ def test_unverified_personal_item_starts_verification_and_replays_the_request(se
     call.start()
     out = call.say("设保怎么交")                  # a question instead of keys: answered, unverified
     assert "auth_token" not in bot.last(call.call_id)["metadata"]
-    assert out["text"] == "缴费方式。网上缴费：登录网站。银行代扣：每月15日扣款。请问还有什么可以帮您？"
+    assert out["text"] == "缴费方式。网上缴费。银行代扣：每月15日扣款。要短信接收详细内容请按9。请问还有什么可以帮您？"
     out = call.say("我要停保")
-    assert "身份验证" in out["text"] and out["text"].endswith("输完请按井号键。")
+    assert "核实身份" in out["text"] and out["text"].endswith("以井号键结束。")
     assert out["expect"]["type"] == "dtmf" and out["expect"]["max_digits"] == 4
     out = call.verify()
     assert out["text"].startswith("身份验证成功。") and out["text"].endswith("确认请按1，取消请按2。")
@@ -316,11 +315,12 @@ def test_no_input_reprompts_twice_then_transfers(server: SanicServer) -> None:
     call = Call(server)
     first = call.start()
     out = call.send(event="no_input")
-    assert out["text"] == "抱歉，没有听到您的声音。" + first["text"].split("。", 1)[1]    # the prompt, no greeting
+    # the short form of the prompt, no greeting
+    assert out["text"] == "抱歉，没有听到您的声音。请按键输入身份证号码后四位，X按星号键，以井号键结束。"
     assert out["expect"] == first["expect"]
     out = call.send(reason="timeout")             # Jambonz-style: no event, reason=timeout
-    assert out["text"].startswith("抱歉，没有听到您的声音。需要人工服务请按0。") and out["transfer"] is None
-    assert out["text"].endswith("输完请按井号键。")
+    assert out["text"].startswith("抱歉，没有听到您的声音。转人工请按0。") and out["transfer"] is None
+    assert out["text"].endswith("以井号键结束。")
     out = call.send(event="no_input")
     assert out["transfer"] == {"number": "12333", "reason": "no_input"}
     assert out["expect"] is None
@@ -347,7 +347,7 @@ def test_handoff_goodbye_key_zero_and_hangup(server: SanicServer, bot: FakeBot) 
     call.say("跳过")
     out = call.say("我要转人工")
     assert out["transfer"] == {"number": "12333", "reason": "assistant"} and out["expect"] is None
-    assert "9点到17点" in out["text"]
+    assert out["text"] == "正在为您转接人工服务，请稍候。"    # not the web's "请拨打12333" before the transfer
 
     call = Call(server)
     call.start()
@@ -383,7 +383,7 @@ def test_verification_signal_without_a_caller_number_offers_a_person(server: San
     call.start()
     out = call.say("我要停保")
     assert "来电号码" in out["text"] and "按0" in out["text"] and out["transfer"] is None
-    assert out["expect"]["type"] == "speech" and out["text"].endswith("请问还有什么可以帮您？")
+    assert out["expect"]["type"] == "speech" and out["text"].endswith("请按0转人工。")
     assert call.keys("0")["transfer"]["reason"] == "caller_request"
 
 

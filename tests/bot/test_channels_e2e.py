@@ -284,7 +284,7 @@ class PhoneCall:
 def test_ivr_unverified_caller_verifies_by_dtmf_and_completes_an_item(stack: Stack) -> None:
     call = PhoneCall(stack, HELI_PHONE)
     out = call.send(event="call_start")
-    assert "身份证号码的后四位" in out["text"] and out["expect"]["type"] == "dtmf"
+    assert "身份证号码后四位" in out["text"] and out["expect"]["type"] == "dtmf"
 
     # a question instead of keys, with a homophone error (设保): answered without verification
     out = call.say("设保每天什么时候可以缴费", confidence=0.88)
@@ -298,7 +298,7 @@ def test_ivr_unverified_caller_verifies_by_dtmf_and_completes_an_item(stack: Sta
     assert len(user_texts(stack, call.call_id)) == 1                    # nothing reached Rasa yet
     out = call.keys("1")
     # the assistant refuses it unverified and signals verify_identity: the channel asks for the ID tail
-    assert "身份" in out["text"] and out["text"].endswith("输完请按井号键。"), call.transcript
+    assert "身份" in out["text"] and out["text"].endswith("以井号键结束。"), call.transcript
     assert out["expect"]["type"] == "dtmf" and out["expect"]["max_digits"] == 4
     assert "流水号" not in out["text"]
 
@@ -306,7 +306,7 @@ def test_ivr_unverified_caller_verifies_by_dtmf_and_completes_an_item(stack: Sta
     assert "密码" in out["text"] and out["expect"]["allow_speech"] is False
     out = call.keys(PHONE_PIN + "#")
     # verified: the request is replayed with the token; the item's confirmation is asked by key
-    assert out["text"].startswith("身份验证成功。") and "居民停保" in out["text"], call.transcript
+    assert out["text"].startswith("身份验证成功。"), call.transcript
     assert out["text"].endswith("确认请按1，取消请按2。"), call.transcript
     assert out["expect"] == {"type": "dtmf", "max_digits": 1, "submit_key": None, "timeout_seconds": 10,
                              "allow_speech": False}
@@ -315,10 +315,10 @@ def test_ivr_unverified_caller_verifies_by_dtmf_and_completes_an_item(stack: Sta
     out = call.say("确认")                                            # a spoken 确认 is not enough
     assert "按键确认" in out["text"], call.transcript
     out = call.keys("1")
-    assert "已办结" in out["text"] and "何丽" in out["text"] and "流水号" in out["text"], call.transcript
+    assert "已办结" in out["text"] and "流水号" in out["text"], call.transcript
     serial = re.search(r'流水号[^<]*<say-as interpret-as="digits">(\d{14})</say-as>', out["ssml"])
     assert serial, out["ssml"]                                         # read digit by digit
-    assert " ".join(serial.group(1)) in out["text"]
+    assert out["text"].count(" ".join(serial.group(1))) == 2           # read twice
     assert user_texts(stack, call.call_id)[-1] == "/affirm"
     assert call.send(event="hangup")["end_call"] is True
 
@@ -332,7 +332,7 @@ def test_ivr_wrong_pin_is_refused_and_handoff_signal_transfers_the_call(stack: S
     assert "没有通过" in out["text"] and out["expect"]["max_digits"] == 4, call.transcript
     out = call.say("我要转人工")
     assert out["transfer"] == {"number": "12333", "reason": "assistant"}, call.transcript
-    assert out["expect"] is None and "1 2 3 3 3" in out["text"]
+    assert out["expect"] is None and out["text"] == "正在为您转接人工服务，请稍候。"
 
 
 # ======================================================================================
