@@ -349,3 +349,13 @@ def test_second_round(code: str, text: str, asked: Optional[str], expected: Dict
 ])
 def test_english(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
+
+
+def test_rough_counts_and_named_fields() -> None:
+    assert run("resident_back_payment", "还差个一两年", "years") == {}
+    assert run("register_individual_insurance", "哪個便宜選哪個", "medical_tier") == {"medical_tier": "2"}
+    assert run("change_resident_pension_grade", "最低档", "pension_grade") == {"pension_grade": "1"}
+    known = {"from_month": "2026-01", "to_month": "2026-03"}
+    assert run("refund_duplicate_pension", "刚才说错了，结束月是5月", None, known) == {"to_month": "2026-05"}
+    assert run("work_years_back_payment", "起始年份应该是1986年", None, {"work_start_year": "1988"}) == \
+        {"work_start_year": "1986"}

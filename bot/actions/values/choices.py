@@ -78,7 +78,7 @@ def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1
 
 
 # ---- tiers and grades -----------------------------------------------------------------------
-_CHEAPEST = re.compile(r"低档|低的|便宜的|最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
+_CHEAPEST = re.compile(r"低档|低的|便宜|最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
                        r"\b(cheapest|cheaper|lowest|lower|minimum|min|least expensive|basic)\b", re.I)
 _DEAREST = re.compile(r"高档|高的|贵的|顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
                       r"\b(highest|higher|maximum|max|most expensive|top|best|better)\b", re.I)
@@ -167,6 +167,8 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
             return levels[0]
         if _DEAREST.search(low):
             return levels[-1]
+    if (asked or keyword) and not levels and ftype == "grade" and _CHEAPEST.search(low):
+        return "1"                                            # grades rise with their number
     if asked:
         n = numbers.first_number(t) if re.fullmatch(r"\s*\d{1,2}\s*|[一二两三四五六七八九十]{1,2}", t.strip()) else None
         if n is not None:

@@ -53,6 +53,19 @@ def _is_count_field(spec: Spec) -> bool:
     return spec["name"] == "years" or "年数" in str(spec.get("label_zh", "")) or spec["name"].endswith("_count")
 
 
+def _named_by_label(specs: List[Spec], text: str) -> Optional[str]:
+    """The one field among `specs` whose label the text names ('结束月是5月' -> to_month), by the
+    label's own two-character words (those not shared by the other labels)."""
+    grams = {s["name"]: {str(s.get("label_zh", ""))[i:i + 2] for i in range(len(str(s.get("label_zh", ""))) - 1)}
+             for s in specs}
+    hits = []
+    for name, own in grams.items():
+        others = set().union(*(g for n, g in grams.items() if n != name)) if len(grams) > 1 else set()
+        if any(g in text for g in own - others):
+            hits.append(name)
+    return hits[0] if len(hits) == 1 else None
+
+
 def _is_name_field(spec: Spec) -> bool:
     return spec["name"].endswith("_name") and spec["name"] not in ("bank_name", "school_name")
 
@@ -94,7 +107,10 @@ def _months(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str,
     if value is None:
         return
     names = [s["name"] for s in month_specs]
-    if asked in names:
+    by_label = _named_by_label(month_specs, text) if len(names) > 1 else None
+    if by_label:
+        target = by_label
+    elif asked in names:
         target = asked
     elif len(names) >= 2 and re.search(r"(到|至|截止|结束|until|till|to)\s*$", text[:max(0, text.find(value[5:].lstrip("0")))]):
         target = names[1]
@@ -113,7 +129,10 @@ def _years(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, 
         elif found:
             names = [s["name"] for s in year_specs]
             end_cue = re.search(r"到|至|截止|结束|离职|退休|辞职|until|till|to\s", text)
-            if asked in names:
+            by_label = _named_by_label(year_specs, text) if len(names) > 1 else None
+            if by_label:
+                target = by_label
+            elif asked in names:
                 target = asked
             elif len(names) >= 2 and end_cue and not re.search(r"从|开始|起|since|from", text):
                 target = names[1]
@@ -125,7 +144,8 @@ def _years(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, 
             continue
         asked_here = s["name"] == asked
         if _is_count_field(s):
-            n = numbers.count_of_years(dates.numeric(text)) or numbers.count_of_years(text)
+            n = None if numbers.vague_count(text) else (numbers.count_of_years(dates.numeric(text))
+                                                        or numbers.count_of_years(text))
             if n is None and asked_here:
                 n = _bare_number(text)
         else:

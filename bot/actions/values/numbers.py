@@ -97,6 +97,11 @@ def years_in(text: str, today_year: int) -> List[Tuple[int, int]]:
     return sorted(out, key=lambda p: p[1])
 
 
+def vague_count(text: str) -> bool:
+    """'一两年', '七八年', '三五年': a count said as a rough pair of numbers."""
+    return bool(re.search(r"(一两|两三|三四|四五|五六|六七|七八|八九|三五|一二|二三)\s*(个)?\s*(年|来年)", text))
+
+
 def vague_year(text: str) -> bool:
     return bool(_VAGUE_YEAR.search(text))
 

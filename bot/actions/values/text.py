@@ -69,8 +69,14 @@ def is_non_answer(text: str) -> bool:
     return not t or t in _NON_ANSWERS
 
 
+_WHICHEVER = re.compile(r"哪(个|种|档|样)[^，,。?？]{0,6}(就|选|要|买|交)[^，,。?？]{0,2}哪(个|种|档|样)")
+
+
 def is_question(text: str) -> bool:
-    return bool(_QUESTION.search(simplify(text).strip()))
+    t = simplify(text).strip()
+    if _WHICHEVER.search(t) and not re.search(r"[?？]|吗|呢$", t):
+        return False   # '哪个便宜选哪个': a choice, not a question
+    return bool(_QUESTION.search(t))
 
 
 def is_sentence(text: str) -> bool:
