@@ -251,6 +251,9 @@ def _correction(specs: List[Spec], rejected: str, new: str, asked: Optional[str]
     for n in named:
         if n in fits:
             return fits[n]
+    by_label = _named_by_label(specs, rejected + new)
+    if by_label in fits:                       # '起始年份应该是1986年'
+        return fits[by_label]
     if plain:
         return plain
     order = ([asked] if asked in fits and known.get(asked) not in (None, "") else []) + \
