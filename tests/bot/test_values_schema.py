@@ -91,3 +91,24 @@ def test_places_in_the_schema_form() -> None:
         {"destination_province": "浙江省", "destination_city": "杭州"}
     assert extract_values(specs, "Changsha", [], "destination_city", {}) == \
         {"destination_province": "湖南省", "destination_city": "长沙"}
+
+
+def test_a_city_only_the_schema_knows() -> None:
+    cities = CITIES + [{"value": "新城", "label_zh": "新城市", "label_en": "Xincheng", "aliases": ["新城市"],
+                        "province": "湖南省"}]
+    specs = [field("destination_province", "province", PROVINCES),
+             field("destination_city", "city", cities, province_field="destination_province")]
+    assert extract_values(specs, "新城", [], "destination_city", {}) == \
+        {"destination_city": "新城", "destination_province": "湖南省"}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Yulin, Guangxi", {"destination_province": "广西壮族自治区", "destination_city": "玉林"}),
+    ("Taizhou, Jiangsu", {"destination_province": "江苏省", "destination_city": "泰州"}),
+    ("Shanxi", {"destination_province": "山西省"}),
+    ("Yulin", {}),
+])
+def test_english_names_shared_by_two_cities(text: str, expected: Dict[str, str]) -> None:
+    specs = [{"name": "destination_province", "type": "province", "label_zh": "转入省份"},
+             {"name": "destination_city", "type": "city", "label_zh": "转入城市"}]
+    assert extract_values(specs, text, [], "destination_city", {}) == expected

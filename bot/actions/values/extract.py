@@ -78,6 +78,15 @@ def _places(specs: List[Spec], text: str, asked: Optional[str], out: Dict[str, s
     asked_place = any(s["name"] == asked for s in place_specs)
     found = places.find_places(text, whole_answer=asked_place)
     if not found:
+        if asked_place:   # a name the schema lists but the gazetteer does not know
+            spec = next(s for s in place_specs if s["name"] == asked)
+            value = choices.match_allowed(spec, strip_punct(text), whole=True)
+            if value is not None:
+                out[asked] = value
+                entry = next((e for e in choices.allowed(spec) if str(e.get("value")) == value), {})
+                province_field = (spec.get("schema") or {}).get("province_field")
+                if entry.get("province") and province_field in {s["name"] for s in place_specs}:
+                    out[province_field] = str(entry["province"])
         return
     groups: Dict[Optional[str], List[Spec]] = {}
     for s in place_specs:

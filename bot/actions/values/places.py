@@ -30,7 +30,7 @@ _PROVINCES = {
 }
 MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"}
 # English names that are not the plain pinyin, and pinyin shared by two cities (the better known wins)
-_EN_EXTRA = {"shaanxi": ("陕西省", None), "inner mongolia": ("内蒙古自治区", None), "tibet": ("西藏自治区", None),
+_EN_EXTRA = {"shaanxi": ("陕西省", None), "shanxi": ("山西省", None), "inner mongolia": ("内蒙古自治区", None), "tibet": ("西藏自治区", None),
              "hong kong": ("香港特别行政区", "香港"), "macau": ("澳门特别行政区", "澳门"),
              "macao": ("澳门特别行政区", "澳门"), "canton": ("广东省", "广州"), "peking": ("北京市", "北京")}
 _EN_PREFER = {"suzhou": "苏州", "fuzhou": "福州", "taizhou": "台州", "yichun": "宜春", "shanxi": None}
@@ -104,6 +104,7 @@ class Gazetteer:
             from pypinyin import lazy_pinyin
         except Exception:
             return
+        self.en_ambiguous: Dict[str, List[Place]] = {}
         seen: Dict[str, List[Place]] = {}
         for name, place in self.zh.items():
             if name.endswith(("省", "市", "区", "州", "盟", "地区")) and len(name) > 2:
@@ -112,6 +113,8 @@ class Gazetteer:
             if place not in seen.setdefault(key, []):
                 seen[key].append(place)
         for key, places in seen.items():
+            if len(places) > 1:
+                self.en_ambiguous[key] = places
             if len(places) == 1:
                 self.en[key] = places[0]
             elif key in _EN_PREFER:
@@ -125,7 +128,7 @@ class Gazetteer:
         for key, (prov, city) in _EN_EXTRA.items():
             self.en[key] = Place(prov, city)
         self._en_re = re.compile(r"(?<![a-z])(" + "|".join(
-            sorted((re.escape(k) + ("" if " " in k else "") for k in self.en), key=len, reverse=True)) + r")(?![a-z])")
+            sorted((re.escape(k) for k in set(self.en) | set(self.en_ambiguous)), key=len, reverse=True)) + r")(?![a-z])")
 
     # ---- finding mentions -------------------------------------------------------------
     def mentions(self, text: str, whole_answer: bool = False) -> List[Mention]:
@@ -157,8 +160,14 @@ class Gazetteer:
                 i += 1
         low = re.sub(r"['’`-]", "", text.lower())
         if hasattr(self, "_en_re"):
-            for m in self._en_re.finditer(low):
-                out.append(Mention(self.en[m.group(1)], m.start(), m.end()))
+            found_en = [(m.group(1), m.start(), m.end()) for m in self._en_re.finditer(low)]
+            provinces = {self.en[k].province for k, _, _ in found_en if k in self.en and self.en[k].city is None}
+            for key, start, end in found_en:
+                options = [p for p in self.en_ambiguous.get(key, []) if p.province in provinces and p.city]
+                if len(options) == 1:            # 'Yulin, Guangxi' / 'Taizhou, Jiangsu'
+                    out.append(Mention(options[0], start, end))
+                elif key in self.en:
+                    out.append(Mention(self.en[key], start, end))
             out.sort(key=lambda x: x.start)
         return _merge(out, text)
 
