@@ -292,12 +292,28 @@ def hint_for(spec: Dict[str, Any]) -> Tuple[str, str]:
     }
     if ftype in hints:
         return hints[ftype]
+    allowed = [e for e in (spec.get("schema") or {}).get("allowed") or [] if isinstance(e, dict)]
+    if allowed and ftype in ("choice", "tier", "grade") and len(allowed) <= 12:
+        zh = "、".join(str(e.get("label_zh") or e.get("value")) for e in allowed)
+        en = ", ".join(str(e.get("label_en") or e.get("value")) for e in allowed)
+        return f"请从以下选项中选择：{zh}。", f"Please choose one of: {en}."
     if ftype == "choice" or name in CHOICE_WORDS:
         labels = CHOICE_LABELS.get(name, {})
         zh = "、".join(labels.get(c, (c, c))[0] for c in spec.get("choices") or [])
         en = ", ".join(labels.get(c, (c, c))[1] for c in spec.get("choices") or [])
         return f"请从以下选项中选择：{zh}。", f"Please choose one of: {en}."
     return f"请告诉我{label_zh}。", f"Please tell me the {label_en}."
+
+
+def schema_label(spec: Dict[str, Any], value: Any, lang: str) -> Optional[str]:
+    """The label the backend's schema gives an allowed value ('yes' -> 在园在校, 3 -> 第3档（每年2400元）)."""
+    if spec.get("type") in ("text", "id_number", "account", "phone"):
+        return None
+    for entry in (spec.get("schema") or {}).get("allowed") or []:
+        if isinstance(entry, dict) and str(entry.get("value")) == str(value):
+            label = entry.get("label_en" if lang == "en" else "label_zh")
+            return str(label) if label else None
+    return None
 
 
 def display_value(spec: Dict[str, Any], value: Any, lang: str) -> str:
@@ -311,8 +327,11 @@ def display_value(spec: Dict[str, Any], value: Any, lang: str) -> str:
         return mask_id(value)
     if ftype == "account":
         return mask_account(value)
-    if name == "phone":
+    if name == "phone" or ftype == "phone":
         return mask_phone(value)
+    label = schema_label(spec, value, lang)
+    if label:
+        return label
     labels = CHOICE_LABELS.get(name)
     if labels and str(value) in labels:
         return labels[str(value)][1 if lang == "en" else 0]

@@ -112,3 +112,15 @@ def test_english_names_shared_by_two_cities(text: str, expected: Dict[str, str])
     specs = [{"name": "destination_province", "type": "province", "label_zh": "转入省份"},
              {"name": "destination_city", "type": "city", "label_zh": "转入城市"}]
     assert extract_values(specs, text, [], "destination_city", {}) == expected
+
+
+def test_summary_and_hint_use_the_schema_labels() -> None:
+    from bot.actions.fields import display_value, hint_for
+
+    grade = field("pension_grade", "grade", GRADES)
+    assert display_value(grade, "3", "zh") == "第3档（每年2400元）"
+    assert display_value(grade, 3, "en") == "grade 3 (2400 yuan a year)"
+    relation = field("relation", "choice", RELATION)
+    assert display_value(relation, "guardian", "zh") == "其他监护人"
+    assert "父亲、母亲、其他监护人" in hint_for(relation)[0]
+    assert display_value({"name": "guardian_phone", "type": "phone"}, "13912345678", "zh") == "139****5678"
