@@ -359,3 +359,10 @@ def test_rough_counts_and_named_fields() -> None:
     assert run("refund_duplicate_pension", "刚才说错了，结束月是5月", None, known) == {"to_month": "2026-05"}
     assert run("work_years_back_payment", "起始年份应该是1986年", None, {"work_start_year": "1988"}) == \
         {"work_start_year": "1986"}
+
+
+def test_a_childs_id_is_not_the_guardians() -> None:
+    got = run("maintain_guardian_info", "孩子的身份证是440304198805121310，我的是11010519491231002X")
+    assert got.get("guardian_id_number") == "11010519491231002X"
+    assert "guardian_id_number" not in run("maintain_guardian_info", "小孩身份证号440304198805121310")
+    assert "relation" not in run("maintain_guardian_info", "我是孩子的监护人，想改一下监护人信息")

@@ -282,6 +282,8 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         w = word.lower()
         if len(w) < min_len or (w.isascii() and len(w) < 2):
             continue
+        if name == "relation" and not asked and w in ("监护人", "guardian", "其他监护人"):
+            continue   # '我是孩子的监护人': a parent says so too
         m = re.search(re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low)
         if m and not any(h[0] <= m.start() < h[3] for h in hits):
             hits.append((m.start(), -len(w), value, m.end()))

@@ -207,7 +207,8 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
     _years(specs, text, asked, known, today, out)
     id_specs = [s for s in specs if _ftype(s) == "id_number"]
     if id_specs:
-        number = identifiers.id_number(text)
+        # a child's number never fills an adult's field (guardian, account holder, the person)
+        number = next((n for n, child in identifiers.id_numbers(text) if not child), None)
         if number:
             names = [s["name"] for s in id_specs]
             out[asked if asked in names else next((n for n in names if not known.get(n)), names[0])] = number

@@ -37,6 +37,21 @@ def id_number(text: str) -> Optional[str]:
     return None
 
 
+_CHILD = re.compile(r"(孩子|小孩|儿子|女儿|宝宝|娃|child|son|daughter|kid)[^，,。;；\d]{0,8}$", re.I)
+
+
+def id_numbers(text: str) -> list:
+    """Every valid ID number in the text with whether it is said to be a child's:
+    '孩子的身份证是…，我的是…' -> [(child's, True), (mine, False)]."""
+    t = _compact(text)
+    out = []
+    for m in re.finditer(r"(?<![0-9])(\d{17}[0-9X]|\d{15})(?![0-9X])", t):
+        number = m.group(1)
+        if len(number) == 15 or id_check_ok(number):
+            out.append((number, bool(_CHILD.search(t[max(0, m.start() - 12):m.start()]))))
+    return out
+
+
 def looks_like_id(text: str) -> bool:
     return bool(re.search(r"(?<![0-9])\d{17}[0-9X](?![0-9])", _compact(text)))
 
