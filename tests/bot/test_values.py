@@ -366,3 +366,11 @@ def test_a_childs_id_is_not_the_guardians() -> None:
     assert got.get("guardian_id_number") == "11010519491231002X"
     assert "guardian_id_number" not in run("maintain_guardian_info", "小孩身份证号440304198805121310")
     assert "relation" not in run("maintain_guardian_info", "我是孩子的监护人，想改一下监护人信息")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("一档太贵了", {}), ("一档太贵了，还是二档吧", {"medical_tier": "2"}), ("不要一档", {}),
+    ("tier 1 is too expensive, tier 2 please", {"medical_tier": "2"}), ("二档", {"medical_tier": "2"}),
+])
+def test_a_tier_turned_down(text: str, expected: Dict[str, str]) -> None:
+    assert run("register_individual_insurance", text, "medical_tier") == expected

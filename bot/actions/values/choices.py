@@ -139,23 +139,35 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     low = t.lower()
     levels = _ordered(spec, ftype)
     nums: List[Tuple[int, int]] = []
+    ends: Dict[int, int] = {}
     for m in _LEVEL_NUM.finditer(low):
         raw = m.group(1) or m.group(2) or m.group(3)
         nums.append((int(raw), m.start()))
+        ends[m.start()] = m.end()
     for m in _EN_ORD.finditer(low):
         nums.append((numbers.cn_int(m.group(1) or m.group(2)) or numbers._EN_NUM[(m.group(1) or m.group(2)).lower()],
                      m.start()))
+        ends[m.start()] = m.end()
     nums.sort(key=lambda p: p[1])
     if nums:
-        first, last = nums[0][0], nums[-1][0]
-        if len(nums) > 1 and first != last:
-            between = low[nums[0][1]:nums[-1][1]]
-            if re.search(r"还是|或者|或|\bor\b", between):
-                return None                                   # '一档还是二档?' is a question
-            if _NEW_AFTER.search(between) or re.search(r"(不要|不想|不是|别|\bnot\b)\s*(第)?\s*$", low[:nums[0][1]]):
-                return str(last)                              # '由一档调到二档', '不要一档，要二档'
+        # a level turned down ('不要一档', '一档太贵了') is not the choice
+        kept = [(n, p) for n, p in nums
+                if not re.search(r"(不要|不想|不选|不是|别|\bnot\b|\bno\b)\s*(第)?\s*$", low[max(0, p - 4):p])
+                and not re.match(r"\s*(?:的|那个|那档)?\s*(太贵|太高|不要|不想要|不行|不划算|不合适|交不起|is too|too expensive)",
+                                 low[ends[p]:ends[p] + 12])]
+        if not kept:
+            return None
+        if len(kept) == len(nums) and len({n for n, _ in nums}) > 1 \
+                and re.search(r"还是|或者|或|\bor\b", low[nums[0][1]:nums[-1][1]]):
+            return None                                       # '一档还是二档' is a question
+        first, last = kept[0][0], kept[-1][0]
+        if len(kept) > 1 and first != last:
+            if _NEW_AFTER.search(low[kept[0][1]:kept[-1][1]]):
+                return str(last)                              # '由一档调到二档'
+        elif len(nums) > len(kept):
+            return str(first)                                 # '不要一档，要二档'
         if re.search(r"(现在|目前|原来|当前|本来|之前|以前|currently|now)\s*(是|交|买|缴|在|选|on|is)?\s*的?\s*(第)?\s*$",
-                     low[:nums[0][1]]):
+                     low[:kept[0][1]]):
             return None                                       # '我现在是一档，想换一下': the current one
         return str(first)
     named = match_allowed(spec, text, whole=True) or match_allowed(spec, t, whole=False, min_len=4) or _by_amount(spec, t)
