@@ -29,6 +29,7 @@ from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 WEB = Path(__file__).resolve().parent
+DEFAULT_REPLY_WAIT_MS = 20000   # the widget's "no answer, retry" comes after this
 STATIC = WEB / "static"
 VENDOR = {
     "/vendor/socket.io.min.js": WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
@@ -55,6 +56,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     backend_url: Optional[str] = None
     rasa_url: Optional[str] = None
+    reply_wait_ms: int = DEFAULT_REPLY_WAIT_MS
     socket_path = "/socket.io/"
 
     # -- where the page's peers are
@@ -99,7 +101,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _config(self) -> bytes:
         backend, rasa = self._peers()
-        cfg = {"backendUrl": backend, "socketUrl": rasa, "socketPath": self.socket_path}
+        cfg = {"backendUrl": backend, "socketUrl": rasa, "socketPath": self.socket_path,
+               "replyWaitMs": self.reply_wait_ms}
         return f"window.SZ_CONFIG = {json.dumps(cfg)};\n".encode()
 
     def _resolve(self, path: str) -> Optional[Path]:
@@ -143,9 +146,10 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("web: %s - %s\n" % (self.address_string(), fmt % args))
 
 
-def make_server(host: str, port: int, backend_url: Optional[str] = None, rasa_url: Optional[str] = None
-                ) -> ThreadingHTTPServer:
-    attrs: Dict[str, object] = {"backend_url": backend_url, "rasa_url": rasa_url}
+def make_server(host: str, port: int, backend_url: Optional[str] = None, rasa_url: Optional[str] = None,
+                reply_wait_ms: Optional[int] = None) -> ThreadingHTTPServer:
+    attrs: Dict[str, object] = {"backend_url": backend_url, "rasa_url": rasa_url,
+                                "reply_wait_ms": int(reply_wait_ms or DEFAULT_REPLY_WAIT_MS)}
     handler = type("ConfiguredHandler", (Handler,), attrs)
     ThreadingHTTPServer.allow_reuse_address = True
     return ThreadingHTTPServer((host, port), handler)
@@ -159,10 +163,13 @@ def main(argv: Optional[list] = None) -> int:
                     help="backend as the browser reaches it (default: http://<page host>:8000)")
     ap.add_argument("--rasa-url", default=os.environ.get("SZ_WEB_RASA_URL"),
                     help="Rasa server as the browser reaches it (default: http://<page host>:5005)")
+    ap.add_argument("--reply-wait-ms", type=int, default=int(os.environ.get("SZ_WEB_REPLY_WAIT_MS",
+                                                                             DEFAULT_REPLY_WAIT_MS)),
+                    help="how long the widget waits for a reply before it offers a retry")
     args = ap.parse_args(argv)
     if not VENDOR["/vendor/socket.io.min.js"].is_file():
         print("web: warning: web/node_modules/socket.io-client is missing; run scripts/setup_web.sh", file=sys.stderr)
-    httpd = make_server(args.host, args.port, args.backend_url, args.rasa_url)
+    httpd = make_server(args.host, args.port, args.backend_url, args.rasa_url, args.reply_wait_ms)
     print(f"web: help page on http://{args.host}:{httpd.server_address[1]}/", flush=True)
     try:
         httpd.serve_forever()

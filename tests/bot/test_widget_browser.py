@@ -453,3 +453,67 @@ def test_widget_in_a_real_browser(browser_tools: str, stack: Stack, tmp_path: Pa
     print("\n" + report)
     if os.environ.get("SZ_UPDATE_WIDGET_PNG") == "1":
         shutil.copyfile(shot, REPO / "docs" / "widget.png")
+
+
+# ======================================================================================
+# The widget's own behaviour in a real browser: the real channel, a scripted bot
+# ======================================================================================
+def _scripted_bot() -> Any:
+    """Rasa's part for the behaviour test: known replies (tests/bot/channel_fixtures.FakeBot)."""
+    from channel_fixtures import FakeBot
+
+    confirm = [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}]
+    seen: Dict[str, int] = {}
+
+    def script(text: str, _: Dict[str, Any]) -> List[tuple]:
+        seen[text] = seen.get(text, 0) + 1
+        if text == "给孩子停保":
+            return [("buttons", "请确认：为李小明办理少儿停保。确认办理吗？", confirm)]
+        if text == "我要再办一次":
+            return [("buttons", "请再次确认：为李小明办理少儿停保。确认办理吗？", confirm)]
+        if text == "/affirm":
+            return [("text", "已办结：少儿停保。业务流水号：SZ20261127000001")]
+        if text == "这句没有回复":          # the first time nothing comes back; the retry is answered
+            return [] if seen[text] == 1 else [("text", "这次收到了，请问有什么可以帮您？")]
+        if text.startswith("How do I stop"):
+            return [("buttons", "Please confirm: stop the insurance of Li Xiaoming. Go ahead?",
+                     [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}])]
+        if text == "no reply please":
+            return []
+        return [("text", "您好！请问有什么可以帮您？")]
+
+    return FakeBot(script)
+
+
+def test_widget_behaviour_in_a_real_browser(browser_tools: str, tmp_path: Path) -> None:
+    """Superseded buttons disabled, "no answer, retry" after the wait, labels in the
+    conversation's language (web/tests/widget_behaviour.e2e.mjs) against the real channel."""
+    from channel_fixtures import SanicServer
+
+    os.environ["SZ_WEB_QUIET"] = "1"
+    page_port = _free_port()
+    origin = f"http://127.0.0.1:{page_port}"
+    bot = _scripted_bot()
+    channel = web_channel.WebSocketIOInput.from_credentials({
+        "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
+        "metadata_key": "customData", "backend_url": f"http://127.0.0.1:{_free_port()}",
+        "allowed_origins": [origin]})
+    srv = SanicServer({"": channel.blueprint(bot)}).start()
+    httpd = web_serve.make_server("127.0.0.1", page_port, backend_url=f"http://127.0.0.1:{_free_port()}",
+                                  rasa_url=srv.url, reply_wait_ms=1500)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        argv = [browser_tools, str(WEB / "tests" / "widget_behaviour.e2e.mjs"), "--page", origin + "/",
+                "--chromium", CHROMIUM, "--timeout", "20000"]
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        srv.stop()
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"ok": False, "error": proc.stdout[-3000:] + proc.stderr[-3000:]}
+    report = "\n".join(result.get("steps") or [])
+    assert proc.returncode == 0 and result["ok"], f"{result.get('error')}\nsteps:\n{report}"
+    # the retry really re-sent the message: the bot got it twice
+    assert bot.texts().count("这句没有回复") == 2, bot.texts()
+    print("\n" + report)

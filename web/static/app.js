@@ -26,7 +26,7 @@
   }
 
   var widget = window.SZWidget.mount({
-    socketUrl: cfg.socketUrl, socketPath: cfg.socketPath,
+    socketUrl: cfg.socketUrl, socketPath: cfg.socketPath, replyWaitMs: cfg.replyWaitMs,
     onAuthStatus: function (st) {
       if (st.reason === "invalid") loggedOut("expired");
     },

@@ -20,20 +20,49 @@
   var KEY_SESSION = "sz-widget:session";
   var KEY_TRANSCRIPT = "sz-widget:transcript";
   var KEY_OPEN = "sz-widget:open";
+  var KEY_LANG = "sz-widget:lang";
   var MAX_ENTRIES = 200;
   var REPLY_WAIT_MS = 20000;
 
-  var T = {
-    title: "在线咨询", subtitle: "深圳社保智能客服",
-    placeholder: "请输入您的问题，如：给孩子停保", send: "发送", close: "收起对话", open: "打开在线咨询",
-    connecting: "正在连接…", offline: "连接已断开，正在重新连接…",
-    welcome: "您好！我是深圳社保智能客服。可以问我政策和办事问题；登录后还可以直接办理业务。",
-    loggedIn: function (n) { return "已登录：" + n + "。接下来的对话会按您的身份办理。"; },
-    loggedOut: "已退出登录，对话记录已清除。",
-    expired: "登录已失效，请重新登录后再办理业务。",
-    unavailable: "暂时无法核验登录状态，请稍后再试。",
-    pdf: "PDF", clear: "清空对话", you: "我", bot: "客服",
+  // The widget's own words, in the conversation's language (it follows what the person writes
+  // and what the assistant answers).
+  var TEXTS = {
+    zh: {
+      title: "在线咨询", subtitle: "深圳社保智能客服",
+      placeholder: "请输入您的问题，如：给孩子停保", send: "发送", close: "收起对话", open: "打开在线咨询",
+      connecting: "正在连接…", offline: "连接已断开，正在重新连接…",
+      welcome: "您好！我是深圳社保智能客服。可以问我政策和办事问题；登录后还可以直接办理业务。",
+      loggedIn: function (n) { return "已登录：" + n + "。接下来的对话会按您的身份办理。"; },
+      loggedOut: "已退出登录，对话记录已清除。",
+      expired: "登录已失效，请重新登录后再办理业务。",
+      unavailable: "暂时无法核验登录状态，请稍后再试。",
+      pdf: "PDF", clear: "清空对话", you: "我", bot: "客服", typing: "正在输入",
+      noAnswer: "暂时没有收到回复。", retry: "重试",
+    },
+    en: {
+      title: "Online help", subtitle: "Shenzhen social insurance assistant",
+      placeholder: "Type your question, e.g. stop my child's insurance", send: "Send", close: "Close the chat",
+      open: "Open online help", connecting: "Connecting…", offline: "Disconnected, reconnecting…",
+      welcome: "Hello! I am the Shenzhen social insurance assistant. Ask me about policies and procedures; "
+        + "log in to carry out business directly.",
+      loggedIn: function (n) { return "Logged in: " + n + ". From now on I act for you."; },
+      loggedOut: "Logged out; the conversation was cleared.",
+      expired: "Your login has expired. Please log in again to carry out business.",
+      unavailable: "Your login cannot be checked right now. Please try again later.",
+      pdf: "PDF", clear: "New conversation", you: "Me", bot: "Assistant", typing: "Typing",
+      noAnswer: "No answer yet.", retry: "Retry",
+    },
   };
+  var T = TEXTS.zh;
+
+  /** "en" when a text is mostly English words, "zh" when mostly Chinese, else null. */
+  function languageOf(text) {
+    var s = String(text || "");
+    var cjk = (s.match(/[\u3400-\u9fff]/g) || []).length;
+    var words = (s.match(/[A-Za-z]{2,}/g) || []).length;
+    if (!cjk && !words) return null;
+    return words > cjk ? "en" : "zh";
+  }
 
   function store() {
     try { return window.sessionStorage; } catch (e) { return null; }
@@ -148,8 +177,11 @@
     this.sessionId = load(KEY_SESSION, null);
     this.transcript = load(KEY_TRANSCRIPT, []);
     this.waitTimer = null;
+    this.lang = load(KEY_LANG, "zh") === "en" ? "en" : "zh";
+    T = TEXTS[this.lang];
     this.onAuthStatus = this.opts.onAuthStatus || function () {};
     this.build();
+    this.applyLanguage();
     this.renderAll();
     if (load(KEY_OPEN, false)) this.open();
   }
@@ -164,7 +196,8 @@
     launcher.setAttribute("aria-label", T.open);
     launcher.setAttribute("aria-expanded", "false");
     launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 5h16v11H9l-5 4z"/></svg>';
-    launcher.appendChild(el("span", "szw-launcher-text", T.title));
+    this.launcherText = el("span", "szw-launcher-text", T.title);
+    launcher.appendChild(this.launcherText);
     launcher.addEventListener("click", function () { self.toggle(); });
 
     var panel = el("section", "szw-panel");
@@ -176,7 +209,8 @@
 
     var head = el("header", "szw-head");
     var titles = el("div", "szw-titles");
-    titles.appendChild(el("div", "szw-title", T.title));
+    this.titleEl = el("div", "szw-title", T.title);
+    titles.appendChild(this.titleEl);
     this.statusEl = el("div", "szw-subtitle", T.subtitle);
     titles.appendChild(this.statusEl);
     head.appendChild(titles);
@@ -188,6 +222,7 @@
     close.addEventListener("click", function () { self.close(); });
     head.appendChild(clear);
     head.appendChild(close);
+    this.clearBtn = clear; this.closeBtn = close;
 
     this.banner = el("div", "szw-banner");
     this.banner.hidden = true;
@@ -214,11 +249,14 @@
     send.type = "submit";
     form.appendChild(this.input);
     form.appendChild(send);
+    this.sendBtn = send;
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var text = self.input.value.trim();
       if (!text) return;
       self.input.value = "";
+      var lang = languageOf(text);
+      if (lang) self.setLanguage(lang);
       self.send(text, text);
     });
 
@@ -234,6 +272,31 @@
     document.addEventListener("keydown", function (ev) {
       if (ev.key === "Escape" && !self.panel.hidden) self.close();
     });
+  };
+
+  // ---- language -------------------------------------------------------------------------------
+  /** Follow the conversation's language: the widget's labels switch with it. */
+  Widget.prototype.setLanguage = function (lang) {
+    if (lang !== "zh" && lang !== "en") return;
+    if (lang === this.lang) return;
+    this.lang = lang;
+    T = TEXTS[lang];
+    save(KEY_LANG, lang);
+    this.applyLanguage();
+  };
+  Widget.prototype.applyLanguage = function () {
+    document.documentElement.setAttribute("data-szw-lang", this.lang);
+    this.root.setAttribute("lang", this.lang === "en" ? "en" : "zh-CN");
+    this.launcher.setAttribute("aria-label", T.open);
+    this.launcherText.textContent = T.title;
+    this.panel.setAttribute("aria-label", T.title);
+    this.titleEl.textContent = T.title;
+    this.statusEl.textContent = T.subtitle;
+    this.clearBtn.title = T.clear; this.clearBtn.setAttribute("aria-label", T.clear);
+    this.closeBtn.title = T.close; this.closeBtn.setAttribute("aria-label", T.close);
+    this.input.placeholder = T.placeholder; this.input.setAttribute("aria-label", T.placeholder);
+    this.sendBtn.textContent = T.send;
+    this.typing.setAttribute("aria-label", T.typing);
   };
 
   // ---- open / close ---------------------------------------------------------------------------
@@ -320,6 +383,7 @@
 
   Widget.prototype.send = function (payload, shown) {
     if (shown) this.add({ from: "user", text: shown });
+    this.lastPayload = payload;
     this.queue = this.queue || [];
     this.queue.push(payload);
     this.setWaiting(true);
@@ -334,17 +398,30 @@
     }
   };
 
+  /** The typing indicator while a reply is due; after the wait, a visible "no answer" with a retry. */
   Widget.prototype.setWaiting = function (on) {
     var self = this;
     clearTimeout(this.waitTimer);
     this.typing.hidden = !on;
-    if (on) this.waitTimer = setTimeout(function () { self.typing.hidden = true; }, REPLY_WAIT_MS);
+    this.waiting = !!on;
+    if (on) {
+      var wait = Number(this.opts.replyWaitMs) > 0 ? Number(this.opts.replyWaitMs) : REPLY_WAIT_MS;
+      var payload = this.lastPayload;
+      this.waitTimer = setTimeout(function () {
+        self.typing.hidden = true;
+        self.waiting = false;
+        self.add({ from: "system", text: T.noAnswer, retry: payload, retryLabel: T.retry });
+      }, wait);
+    }
     this.scroll();
   };
 
   Widget.prototype.receive = function (msg) {
     if (!msg || typeof msg !== "object") return;
     this.setWaiting(false);
+    this.settleRetries();
+    var lang = languageOf(msg.text);
+    if (lang) this.setLanguage(lang);
     var entry = { from: "bot" };
     if (typeof msg.text === "string") entry.text = msg.text;
     var buttons = msg.quick_replies || msg.buttons;
@@ -368,12 +445,41 @@
   // ---- transcript -----------------------------------------------------------------------------
   Widget.prototype.add = function (entry) {
     entry.ts = Date.now();
+    if (entry.from === "bot" && entry.buttons && entry.buttons.length) this.supersedeButtons();
     this.transcript.push(entry);
     if (this.transcript.length > MAX_ENTRIES) this.transcript = this.transcript.slice(-MAX_ENTRIES);
     save(KEY_TRANSCRIPT, this.transcript);
     this.log.appendChild(this.renderEntry(entry, this.transcript.length - 1));
     this.scroll();
   };
+  /** New choices make the older ones stale: only the latest buttons stay live (never two
+   *  live 确认/取消 pairs on screen). A stale button is disabled and marked. */
+  Widget.prototype.supersedeButtons = function () {
+    for (var i = 0; i < this.transcript.length; i++) {
+      var e = this.transcript[i];
+      if (!e.buttons || e.chosen !== undefined || e.superseded) continue;
+      e.superseded = true;
+      var row = this.log.querySelector('[data-index="' + i + '"]');
+      var buttons = row ? row.querySelectorAll("button.szw-button") : [];
+      for (var k = 0; k < buttons.length; k++) {
+        buttons[k].disabled = true;
+        buttons[k].classList.add("szw-superseded");
+      }
+    }
+  };
+  /** A reply came: pending "retry" buttons have done their job. */
+  Widget.prototype.settleRetries = function () {
+    for (var i = 0; i < this.transcript.length; i++) {
+      var e = this.transcript[i];
+      if (!e.retry || e.settled) continue;
+      e.settled = true;
+      var row = this.log.querySelector('[data-index="' + i + '"]');
+      var btn = row && row.querySelector("button");
+      if (btn) btn.disabled = true;
+    }
+    save(KEY_TRANSCRIPT, this.transcript);
+  };
+
   Widget.prototype.renderAll = function () {
     this.log.textContent = "";
     for (var i = 0; i < this.transcript.length; i++) this.log.appendChild(this.renderEntry(this.transcript[i], i));
@@ -399,8 +505,25 @@
     var self = this;
     var row = el("div", "szw-row szw-from-" + (entry.from || "bot"));
     row.setAttribute("data-from", entry.from || "bot");
+    row.setAttribute("data-index", String(index));
     if (entry.from === "system") {
-      row.appendChild(el("div", "szw-system", entry.text));
+      var note = el("div", "szw-system", entry.text);
+      row.appendChild(note);
+      if (entry.retry) {
+        row.classList.add("szw-noanswer");
+        var retry = el("button", "szw-retry", entry.retryLabel || T.retry);
+        retry.type = "button";
+        retry.disabled = !!entry.settled;
+        retry.addEventListener("click", function () {
+          if (entry.settled) return;
+          entry.settled = true;
+          retry.disabled = true;
+          save(KEY_TRANSCRIPT, self.transcript);
+          self.send(entry.retry, null);
+        });
+        note.appendChild(document.createTextNode(" "));
+        note.appendChild(retry);
+      }
       return row;
     }
     var bubble = el("div", "szw-bubble");
@@ -433,12 +556,13 @@
         if (href) { group.appendChild(linkNode(href, b.title)); return; }
         var btn = el("button", "szw-button", b.title);
         btn.type = "button";
-        if (entry.chosen !== undefined) {
+        if (entry.chosen !== undefined || entry.superseded) {
           btn.disabled = true;
           if (entry.chosen === bi) btn.classList.add("szw-chosen");
+          else if (entry.superseded) btn.classList.add("szw-superseded");
         }
         btn.addEventListener("click", function () {
-          if (entry.chosen !== undefined || b.payload === null) return;
+          if (entry.chosen !== undefined || entry.superseded || b.payload === null) return;
           entry.chosen = bi;
           save(KEY_TRANSCRIPT, self.transcript);
           var buttons = group.querySelectorAll("button");
