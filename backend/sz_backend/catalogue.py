@@ -16,13 +16,38 @@ from .settings import DATA_DIR
 
 
 @dataclass(frozen=True)
+class ChoiceOption:
+    value: str
+    label_zh: str
+    label_en: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     name: str
     type: str
     required: bool
     label_zh: str
     label_en: str
-    choices: tuple[str, ...] = ()
+    choice_options: tuple[ChoiceOption, ...] = ()
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choice_options)
+
+    def public(self) -> dict[str, Any]:
+        """The field as the API lists it (the schema is added by the items service)."""
+        return {"name": self.name, "type": self.type, "required": self.required, "label_zh": self.label_zh,
+                "label_en": self.label_en, "choices": list(self.choices)}
+
+
+def _choice(raw: Any) -> ChoiceOption:
+    """A choice is a plain value or {value, label_zh, label_en, aliases}."""
+    if isinstance(raw, dict):
+        return ChoiceOption(str(raw["value"]), str(raw.get("label_zh", raw["value"])),
+                            str(raw.get("label_en", raw["value"])), tuple(str(a) for a in raw.get("aliases", ())))
+    return ChoiceOption(str(raw), str(raw), str(raw))
 
 
 @dataclass(frozen=True)
@@ -52,7 +77,7 @@ class CatalogueEntry:
             "kind": self.kind,
             "mode": self.mode,
             "acts_for": self.acts_for,
-            "fields": [f.__dict__ | {"choices": list(f.choices)} for f in self.fields],
+            "fields": [f.public() for f in self.fields],
             "materials": [m.__dict__ for m in self.materials],
         }
 
@@ -98,7 +123,7 @@ def get_catalogue() -> Catalogue:
                 acts_for=e.get("acts_for", "self"),
                 fields=tuple(
                     FieldSpec(f["name"], f["type"], bool(f.get("required")), f["label_zh"], f["label_en"],
-                              tuple(f.get("choices", ())))
+                              tuple(_choice(c) for c in f.get("choices", ())))
                     for f in d.get("fields", [])
                 ),
                 materials=tuple(materials[m] for m in d.get("materials", [])),

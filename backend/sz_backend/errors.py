@@ -55,3 +55,9 @@ def refused(code: str, zh: str, en: str, *, fix_zh: str | None = None,
             fix_en: str | None = None, status: int = 409, **extra: Any) -> BusinessError:
     """A valid request the rules do not allow for this person now."""
     return BusinessError(code, zh, en, status=status, fix_zh=fix_zh, fix_en=fix_en, extra=extra)
+
+
+def refused_field(field: str, code: str, zh: str, en: str, *, fix_zh: str | None = None,
+                  fix_en: str | None = None, status: int = 409, **extra: Any) -> BusinessError:
+    """A refusal caused by one given field's value (the validate call lists it under that field)."""
+    return BusinessError(code, zh, en, status=status, fix_zh=fix_zh, fix_en=fix_en, field=field, extra=extra)

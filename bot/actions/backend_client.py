@@ -166,6 +166,15 @@ class BackendClient:
         params = {"subject_id": subject_id} if subject_id else None
         return await self._call("GET", f"/items/{code}/eligibility", token=token, params=params)
 
+    async def validate_fields(self, token: str, code: str, fields: Mapping[str, Any],
+                              subject_id: Optional[int] = None) -> Dict[str, Any]:
+        """The submission's own checks on some or all fields, changing nothing: {"values", "errors",
+        "missing", "preview", "eligible", "refusal"} (backend POST /items/{code}/validate)."""
+        body: Dict[str, Any] = {"fields": dict(fields)}
+        if subject_id:
+            body["subject_id"] = subject_id
+        return await self._call("POST", f"/items/{code}/validate", token=token, json=body)
+
     # ---- changes (always with an Idempotency-Key) -------------------------
     async def submit_item(self, token: str, code: str, fields: Mapping[str, Any], *,
                           subject_id: Optional[int], idempotency_key: str) -> Dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from sz_backend.catalogue import get_catalogue
 from sz_backend.persistence.db import session_scope
-from sz_backend.persistence.models import HukouCategory, Person, PreApplication, Transaction
+from sz_backend.persistence.models import HukouCategory, HukouRecord, Person, PreApplication, Transaction
 from sz_backend.rules.numbers import is_valid_pre_application_number
 from sz_backend.services.items.hukou import OUTDATED_FIX_ZH
 
@@ -28,6 +28,13 @@ def update_person(name: str, **values: Any) -> None:
         person = s.scalar(select(Person).where(Person.name == name))
         for key, value in values.items():
             setattr(person, key, value)
+
+
+def update_registry(name: str, category: HukouCategory) -> None:
+    """The registry agrees with a non-Shenzhen record (a stale record is tested in test_items_gaps)."""
+    with session_scope() as s:
+        id_number = s.scalar(select(Person.id_number).where(Person.name == name))
+        s.scalar(select(HukouRecord).where(HukouRecord.id_number == id_number)).hukou_category = category
 
 
 def counts() -> tuple[int, int]:
@@ -144,8 +151,10 @@ def test_resident_pension_refusals(client, as_user):
     refused(client, as_user("lina"), "register_resident_pension", {"pension_grade": 1}, "ENROLLED_AS_EMPLOYEE")
     refused(client, as_user("gaoyuan"), "register_resident_pension", {"pension_grade": 11}, "FIELD_GRADE", 422)
     update_person("高远", hukou_category=HukouCategory.outside_guangdong)
+    update_registry("高远", HukouCategory.outside_guangdong)
     refused(client, as_user("gaoyuan"), "register_resident_pension", {"pension_grade": 1}, "NOT_SHENZHEN_HUKOU")
     update_person("高远", hukou_category=HukouCategory.shenzhen, birth_date=date(2010, 11, 28))  # 16 tomorrow
+    update_registry("高远", HukouCategory.shenzhen)
     err = refused(client, as_user("gaoyuan"), "register_resident_pension", {"pension_grade": 1}, "TOO_YOUNG")
     assert err["details"]["min_age"] == 16
     update_person("高远", birth_date=date(2010, 11, 27))  # 16 today
@@ -175,6 +184,7 @@ def test_elderly_resident_medical_refusals(client, as_user):
     refused(client, as_user("zhangwei"), "elderly_resident_medical", None, "NOT_RETIRED_YET")
     refused(client, as_user("huangqiang"), "elderly_resident_medical", None, "HUKOU_CATEGORY_OUTDATED")
     update_person("钱芳", hukou_category=HukouCategory.guangdong_non_shenzhen)
+    update_registry("钱芳", HukouCategory.guangdong_non_shenzhen)
     refused(client, as_user("qianfang"), "elderly_resident_medical", None, "NOT_SHENZHEN_HUKOU")
 
 

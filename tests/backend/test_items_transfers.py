@@ -83,7 +83,7 @@ def test_pension_out_within_guangdong(client, as_user):
     assert resp.status_code == 200, resp.text
     assert resp.json()["details"]["within_province"] is True
     assert "省内" in resp.json()["message_zh"]
-    assert transfers("钱芳") == [("pension", "广东省", "广州市", True, "submitted")]
+    assert transfers("钱芳") == [("pension", "广东省", "广州", True, "submitted")]
 
 
 def test_pension_out_refused_while_one_is_pending(client, as_user):

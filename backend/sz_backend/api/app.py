@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -72,6 +73,9 @@ def create_app() -> FastAPI:
     if origins:  # the help widget page logs in from its own origin
         app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Channel"])
+
+    # Only large bodies are compressed: GET /catalogue with its field schemas (city lists) is ~450 kB raw.
+    app.add_middleware(GZipMiddleware, minimum_size=32_000)
 
     for module in (routes_auth, routes_items, routes_services):
         app.include_router(module.router)

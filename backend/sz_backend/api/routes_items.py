@@ -1,34 +1,50 @@
 """The catalogue and its business items."""
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from ..catalogue import get_catalogue
 from ..errors import BusinessError
 from ..persistence.db import session_scope
 from ..services import identity
 from ..services.items import runner
+from ..services.items.schema import public_field
 from .deps import bearer, run_idempotent
 from .schemas import ItemRequest
 
 router = APIRouter(tags=["items"])
 
 
-@router.get("/catalogue", summary="Every business item and service: names, mode, fields, materials")
-def catalogue() -> dict[str, Any]:
+def _entry(entry: Any) -> dict[str, Any]:
+    """A catalogue entry with each field's schema (type, required, allowed values, format, rules)."""
+    return entry.to_dict() | {"fields": [public_field(f) for f in entry.fields]}
+
+
+@router.get("/catalogue", summary="Every business item and service: names, mode, fields with their schema, materials")
+def catalogue() -> Response:
+    return Response(_catalogue_body(), media_type="application/json")
+
+
+@lru_cache(maxsize=1)
+def _catalogue_body() -> bytes:
+    """Rendered once: the catalogue and its data files do not change while the process runs."""
     cat = get_catalogue()
-    return {"items": [e.to_dict() for e in cat.items], "services": [e.to_dict() for e in cat.services],
+    body = {"items": [_entry(e) for e in cat.items], "services": [_entry(e) for e in cat.services],
             "where_zh": cat.where_zh, "where_en": cat.where_en}
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 @router.get("/catalogue/{code}", summary="One catalogue entry")
 def catalogue_entry(code: str) -> dict[str, Any]:
     entry = get_catalogue().get(code)
     if entry is None:
-        raise BusinessError("ITEM_UNKNOWN", "没有这项业务", "No such business item", status=404)
-    return entry.to_dict()
+        raise BusinessError("ITEM_UNKNOWN", "没有这项业务", "No such business item", status=404,
+                            fix_zh="请从业务目录中选择要办理的业务", fix_en="Choose an item from the catalogue")
+    return _entry(entry)
 
 
 @router.get("/options", summary="Which of the given items this person (and each linked child) can use now")
@@ -51,6 +67,18 @@ def eligibility(code: str, subject_id: int | None = Query(default=None, ge=1, le
     with session_scope() as s:
         who = identity.authenticate(s, token)
         return runner.check_eligibility(s, who.person, code, subject_id, who.channel)
+
+
+@router.post("/items/{code}/validate",
+             summary="Check fields (some or all) exactly as submission would, without changing anything")
+def validate(code: str, body: ItemRequest, token: str | None = Depends(bearer)) -> dict[str, Any]:
+    """200 {"values": {name: canonical}, "errors": {name: {code, message_*, fix_*}}, "missing": [required names
+    not given], "preview": null | {"lines_zh", "lines_en"}, "eligible", "refusal", "subject_id", "subject_name"}.
+    `preview` is there when nothing is missing, nothing is wrong and the person may use the item; an error
+    that concerns no single field is listed under "_item"; `refusal` is the item's eligibility refusal."""
+    with session_scope() as s:
+        who = identity.authenticate(s, token)
+        return runner.validate_item(s, who.person, code, body.subject_id, dict(body.fields), who.channel)
 
 
 @router.post("/items/{code}", summary="Carry out a business item: completed, or a pre-application")

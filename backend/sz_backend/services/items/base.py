@@ -1,8 +1,11 @@
 """What every business item handler gets and returns.
 
 A handler holds the rules of one catalogue item: `check` (eligibility from the
-person's stored state, before any field is asked for) and `execute` (the item's
-effect on stored state, given validated fields). The runner (`runner.py`) does
+person's stored state, before any field is asked for), `field_errors` (the rules
+on the given fields that the type alone cannot decide: cross-field, against the
+person's records), `preview` (what will happen, in plain lines, before anything
+changes) and `execute` (the item's effect on stored state, given valid fields).
+Submission and the validate call run the same `check` and `field_errors`. The runner (`runner.py`) does
 everything common: authority, field validation, the transaction record, serial
 and pre-application numbers, the printable form, the audit log.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from sqlalchemy import select
@@ -17,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ...catalogue import CatalogueEntry
 from ...clock import add_months, month_key
+from ...errors import BusinessError
 from ...persistence.models import (
     Enrolment,
     EnrolmentEvent,
@@ -90,6 +95,20 @@ class ItemHandler:
 
     def check(self, ctx: ItemContext) -> None:
         """Raise a BusinessError when this person cannot use the item now."""
+
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        """Yield every rule broken by the given fields, each naming its field. `ctx.fields` holds the
+        values that passed their type (in a validate call possibly only some): check only what is there.
+        Submission raises the first; the validate call reports them all."""
+        return iter(())
+
+    def required_now(self, ctx: ItemContext) -> list[str]:
+        """Optional fields that the given ones make required (e.g. an account number with a bank)."""
+        return []
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        """What submitting will do, as (zh, en) lines, for complete valid fields. Reads only."""
+        return []
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         raise NotImplementedError

@@ -9,22 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from functools import lru_cache
 from typing import Any, Callable
 
-import yaml
-
-from ...catalogue import CatalogueEntry, FieldSpec, get_policy
-from ...errors import invalid
+from ...catalogue import CatalogueEntry, FieldSpec
+from ...errors import BusinessError, invalid
 from ...rules import banks, idnumber
-from ...settings import DATA_DIR
-
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-
-
-@lru_cache
-def _regions() -> dict[str, Any]:
-    return yaml.safe_load((DATA_DIR / "regions.yml").read_text(encoding="utf-8"))
+from . import allowed
 
 
 def _clean(value: Any) -> str:
@@ -32,15 +22,12 @@ def _clean(value: Any) -> str:
 
 
 def canonical_province(raw: str) -> str | None:
-    text = _clean(raw)
-    for full, shorts in _regions()["provinces"].items():
-        if text == full or text in shorts:
-            return full
-    return None
+    found = allowed.lookup("province", _clean(raw))
+    return found[0]["value"] if found else None
 
 
 def is_guangdong_city(city: str) -> bool:
-    return _clean(city).removesuffix("市") in _regions()["guangdong_cities"]
+    return _clean(city).removesuffix("市") in allowed.cities_in("广东省")
 
 
 def _month(spec: FieldSpec, raw: Any) -> str:
@@ -65,22 +52,24 @@ def _date(spec: FieldSpec, raw: Any) -> str:
 
 
 def _tier(spec: FieldSpec, raw: Any) -> int:
-    text = _clean(raw).lower().replace("档", "").replace("tier", "").replace("第", "").strip()
-    value = _CN_DIGITS.get(text) if text in _CN_DIGITS else (int(text) if text.isdigit() else None)
-    if value in (1, 2):
-        return value
-    raise invalid("FIELD_TIER", "医疗保险只有一档和二档", "Medical insurance has tier 1 and tier 2 only",
-                  field=spec.name, fix_zh="请选择“一档”或“二档”", fix_en="Choose tier 1 or tier 2")
+    found = allowed.lookup("tier", _clean(raw))
+    if found:
+        return int(found[0]["value"])
+    labels = "、".join(t["label_zh"] for t in allowed.tiers())
+    raise invalid("FIELD_TIER", f"医疗保险只有{labels}", "Medical insurance has "
+                  + " and ".join(t["label_en"] for t in allowed.tiers()) + " only",
+                  field=spec.name, fix_zh=f"请选择{'或'.join(f'“{t}”' for t in labels.split('、'))}",
+                  fix_en="Choose " + " or ".join(t["label_en"] for t in allowed.tiers()))
 
 
 def _grade(spec: FieldSpec, raw: Any) -> int:
-    grades = get_policy()["resident_pension"]["grades_fen"]
-    text = _clean(raw).replace("档", "").replace("第", "").strip()
-    value = _CN_DIGITS.get(text) if text in _CN_DIGITS else (int(text) if text.isdigit() else None)
-    if value is not None and 1 <= value <= len(grades):
-        return value
-    raise invalid("FIELD_GRADE", f"缴费档次应为第1至第{len(grades)}档", f"The grade must be 1 to {len(grades)}",
-                  field=spec.name)
+    found = allowed.lookup("grade", _clean(raw))
+    if found:
+        return int(found[0]["value"])
+    count = len(allowed.grades())
+    raise invalid("FIELD_GRADE", f"缴费档次应为第1至第{count}档", f"The grade must be 1 to {count}",
+                  field=spec.name, fix_zh=f"请选择第1至第{count}档，如“第3档”",
+                  fix_en=f"Choose a grade from 1 to {count}, e.g. grade 3")
 
 
 def _int(spec: FieldSpec, raw: Any) -> int:
@@ -108,15 +97,22 @@ def _text(spec: FieldSpec, raw: Any, max_len: int = 100) -> str:
 
 
 def _city(spec: FieldSpec, raw: Any) -> str:
-    text = _text(spec, raw, 20)
-    if not re.fullmatch(r"[\u4e00-\u9fff·]{2,20}|[A-Za-z .'-]{2,20}", text):
-        raise invalid("FIELD_CITY", "城市名称不对", "That is not a city name", field=spec.name,
-                      fix_zh="请写城市名称，如“长沙”", fix_en="Give the city, e.g. 长沙 (Changsha)")
-    return text
+    text = _text(spec, raw, 40)
+    bare = re.sub(r"(?i)\s*city$", "", text).removesuffix("市")
+    found = allowed.lookup("city", text) or allowed.lookup("city", bare)
+    if found:
+        return str(found[0]["value"])
+    raise invalid("FIELD_CITY", f"没有找到“{text[:20]}”这个城市", f"Unknown city: {text[:20]}", field=spec.name,
+                  fix_zh="请写地级市或县级市的名称，如“长沙”或“昆山”",
+                  fix_en="Give the city, e.g. 长沙 (Changsha) or 昆山 (Kunshan)")
 
 
 def _id_number(spec: FieldSpec, raw: Any) -> str:
-    return idnumber.validate(str(raw))
+    try:
+        return idnumber.validate(str(raw))
+    except BusinessError as err:
+        err.field = spec.name  # the item's field, not the generic "id_number"
+        raise
 
 
 def _bank(spec: FieldSpec, raw: Any) -> str:
@@ -132,37 +128,84 @@ def _account(spec: FieldSpec, raw: Any) -> str:
 
 
 def _choice(spec: FieldSpec, raw: Any) -> str:
-    text = _clean(raw)
-    if text in spec.choices:
-        return text
-    raise invalid("FIELD_CHOICE", f"{spec.label_zh}只能是：{'、'.join(spec.choices)}",
-                  f"The {spec.label_en} must be one of: {', '.join(spec.choices)}", field=spec.name)
+    value = allowed.choice_of(spec, _clean(raw))
+    if value is not None:
+        return value
+    labels_zh = "、".join(c.label_zh for c in spec.choice_options)
+    labels_en = ", ".join(c.label_en for c in spec.choice_options)
+    raise invalid("FIELD_CHOICE", f"{spec.label_zh}只能是：{labels_zh}", f"The {spec.label_en} must be one of: {labels_en}",
+                  field=spec.name, fix_zh=f"请从以下选项中选择一项：{labels_zh}", fix_en=f"Choose one of: {labels_en}")
+
+
+def _phone(spec: FieldSpec, raw: Any) -> str:
+    from .comparison import mainland_mobile  # comparison imports this module's helpers
+
+    return mainland_mobile(str(raw), field=spec.name)
 
 
 NORMALISERS: dict[str, Callable[[FieldSpec, Any], Any]] = {
     "month": _month, "date": _date, "tier": _tier, "grade": _grade, "int": _int,
     "province": _province, "city": _city, "text": _text, "id_number": _id_number,
-    "bank": _bank, "account": _account, "choice": _choice,
+    "bank": _bank, "account": _account, "choice": _choice, "phone": _phone,
 }
+
+
+def _unknown(entry: CatalogueEntry, submitted: dict[str, Any]) -> BusinessError | None:
+    unknown = sorted(set(submitted) - {f.name for f in entry.fields})
+    if not unknown:
+        return None
+    return invalid("FIELD_UNKNOWN", f"此业务不需要这些信息：{', '.join(unknown)[:80]}",
+                   f"Fields not used by this item: {', '.join(unknown)[:80]}", field=unknown[0][:40])
+
+
+def _given(raw: Any) -> bool:
+    return raw is not None and not (isinstance(raw, str) and not raw.strip())
+
+
+def normalise_one(spec: FieldSpec, raw: Any) -> Any:
+    """One given value -> its canonical form, or the field's InvalidInput."""
+    if isinstance(raw, (dict, list, bool)) or (isinstance(raw, float)):
+        raise invalid("FIELD_TYPE", f"{spec.label_zh}格式不对", f"The {spec.label_en} has the wrong type",
+                      field=spec.name)
+    return NORMALISERS[spec.type](spec, raw)
+
+
+def missing_fields(entry: CatalogueEntry, submitted: dict[str, Any]) -> list[str]:
+    return [f.name for f in entry.fields if f.required and not _given(submitted.get(f.name))]
+
+
+def normalise_each(entry: CatalogueEntry, submitted: dict[str, Any]) -> tuple[dict[str, Any], dict[str, BusinessError]]:
+    """Every given field on its own: (canonical values, errors by field). Missing fields are neither:
+    the validate call reports them separately. Same normalisers as `normalise_fields`."""
+    values: dict[str, Any] = {}
+    errors: dict[str, BusinessError] = {}
+    unknown = _unknown(entry, submitted)
+    if unknown is not None:
+        for name in sorted(set(submitted) - {f.name for f in entry.fields}):
+            errors[name[:40]] = unknown
+    for spec in entry.fields:
+        raw = submitted.get(spec.name)
+        if not _given(raw):
+            continue
+        try:
+            values[spec.name] = normalise_one(spec, raw)
+        except BusinessError as err:
+            errors[spec.name] = err
+    return values, errors
 
 
 def normalise_fields(entry: CatalogueEntry, submitted: dict[str, Any]) -> dict[str, Any]:
     """Validate the submitted fields against the item's specs; unknown fields are refused."""
-    known = {f.name: f for f in entry.fields}
-    unknown = sorted(set(submitted) - set(known))
-    if unknown:
-        raise invalid("FIELD_UNKNOWN", f"此业务不需要这些信息：{', '.join(unknown)[:80]}",
-                      f"Fields not used by this item: {', '.join(unknown)[:80]}", field=unknown[0][:40])
+    unknown = _unknown(entry, submitted)
+    if unknown is not None:
+        raise unknown
     clean: dict[str, Any] = {}
     for spec in entry.fields:
         raw = submitted.get(spec.name)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if not _given(raw):
             if spec.required:
                 raise invalid("FIELD_MISSING", f"请提供{spec.label_zh}", f"Please give the {spec.label_en}",
                               field=spec.name)
             continue
-        if isinstance(raw, (dict, list, bool)) or (isinstance(raw, float)):
-            raise invalid("FIELD_TYPE", f"{spec.label_zh}格式不对", f"The {spec.label_en} has the wrong type",
-                          field=spec.name)
-        clean[spec.name] = NORMALISERS[spec.type](spec, raw)
+        clean[spec.name] = normalise_one(spec, raw)
     return clean

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ... import clock
-from ...catalogue import CatalogueEntry, get_catalogue
-from ...errors import BusinessError
+from ...catalogue import CatalogueEntry, FieldSpec, get_catalogue
+from ...errors import BusinessError, invalid
 from ...persistence.db import next_value
 from ...persistence.models import (
     GuardianLink,
@@ -29,7 +29,9 @@ from ...rules.masking import mask_bank_account, mask_id_number, mask_phone
 from ...rules.numbers import make_pre_application_number, make_serial_number
 from .. import audit, documents
 from .base import REGISTRY, ItemContext, ItemResult
-from .fields import normalise_fields
+from . import allowed
+from .schema import public_field
+from .fields import missing_fields, normalise_each, normalise_fields
 
 
 def item_entry(code: str) -> CatalogueEntry:
@@ -90,7 +92,7 @@ def check_eligibility(session: Session, actor: Person, code: str, subject_id: in
             raise
         return {"code": code, "eligible": False, "subject_id": subject_id, "reason": err.to_dict()}
     return {"code": code, "eligible": True, "subject_id": ctx.subject.id, "subject_name": ctx.subject.name,
-            "mode": entry.mode, "fields": [f.__dict__ | {"choices": list(f.choices)} for f in entry.fields]}
+            "mode": entry.mode, "fields": [public_field(f) for f in entry.fields]}
 
 
 def run_item(session: Session, actor: Person, code: str, subject_id: int | None, submitted: dict[str, Any],
@@ -100,6 +102,12 @@ def run_item(session: Session, actor: Person, code: str, subject_id: int | None,
     handler = REGISTRY[code]
     handler.check(ctx)
     ctx.fields = normalise_fields(entry, submitted)
+    for name in handler.required_now(ctx):
+        if name not in ctx.fields:
+            spec = next(f for f in entry.fields if f.name == name)
+            raise invalid("FIELD_MISSING", f"请提供{spec.label_zh}", f"Please give the {spec.label_en}", field=name)
+    for err in handler.field_errors(ctx):
+        raise err
 
     tx = Transaction(
         serial_no=make_serial_number(ctx.now, next_value(session, f"serial:{ctx.now:%Y%m%d}")),
@@ -124,6 +132,84 @@ def run_item(session: Session, actor: Person, code: str, subject_id: int | None,
     audit.record(session, action=f"item.{code}", channel=channel, actor_person_id=actor.id,
                  subject_person_id=ctx.subject.id, serial_no=tx.serial_no, outcome=body["outcome"])
     return body
+
+
+def validate_item(session: Session, actor: Person, code: str, subject_id: int | None, submitted: dict[str, Any],
+                  channel: str) -> dict[str, Any]:
+    """The submission's checks without its effect, for a partial or complete set of fields:
+    canonical values, errors by field, the required fields still missing, and (when all is
+    there and valid) a preview of what submitting will do. Nothing is written."""
+    entry = item_entry(code)
+    ctx = _context(session, actor, entry, subject_id, channel)
+    handler = REGISTRY[code]
+    refusal: BusinessError | None = None
+    try:
+        handler.check(ctx)
+    except BusinessError as err:
+        refusal = err
+    values, errors = normalise_each(entry, submitted)
+    ctx.fields = dict(values)
+    for err in handler.field_errors(ctx):
+        errors.setdefault(err.field or "_item", err)
+    missing = missing_fields(entry, submitted)
+    missing += [n for n in handler.required_now(ctx) if n not in missing and n not in submitted]
+    preview = None
+    if refusal is None and not missing and not errors:
+        lines = _preview_lines(ctx, handler.preview(ctx))
+        preview = {"lines_zh": [z for z, _ in lines], "lines_en": [e for _, e in lines]}
+    return {
+        "code": code, "subject_id": ctx.subject.id, "subject_name": ctx.subject.name,
+        "values": {k: v for k, v in values.items() if k not in errors},
+        "errors": {k: error_body(e) for k, e in errors.items()},
+        "missing": missing,
+        "preview": preview,
+        "eligible": refusal is None,
+        "refusal": error_body(refusal) if refusal is not None else None,
+    }
+
+
+def error_body(err: BusinessError) -> dict[str, Any]:
+    """An error as the validate call lists it: always with both fixes."""
+    body = err.to_dict()
+    body.setdefault("fix_zh", "请按提示修改后重新填写")
+    body.setdefault("fix_en", "Correct it as described and give it again")
+    return body
+
+
+def value_label(spec: FieldSpec, value: Any) -> tuple[str, str]:
+    """How a canonical value reads in a summary (labels of closed lists, masked numbers)."""
+    if spec.type == "id_number":
+        return mask_id_number(str(value)), mask_id_number(str(value))
+    if spec.type == "account":
+        return mask_bank_account(str(value)), mask_bank_account(str(value))
+    if spec.type == "phone":
+        return mask_phone(str(value)), mask_phone(str(value))
+    for row in allowed.allowed_for(spec) or []:
+        if row["value"] == value:
+            return row["label_zh"], row["label_en"]
+    return str(value), str(value)
+
+
+def _preview_lines(ctx: ItemContext, specific: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    entry, who = ctx.entry, ctx.subject.name
+    lines = [(f"办理事项：{entry.name_zh}（{who}）", f"Item: {entry.name_en} ({who})")]
+    given = [(spec, ctx.fields[spec.name]) for spec in entry.fields if spec.name in ctx.fields]
+    if given:
+        shown = [(spec, value_label(spec, v)) for spec, v in given]
+        lines.append(("填写的信息：" + "；".join(f"{s.label_zh}：{zh}" for s, (zh, _) in shown),
+                      "Details given: " + "; ".join(f"{s.label_en}: {en}" for s, (_, en) in shown)))
+    lines.extend(specific)
+    if entry.mode == "pre_application":
+        materials_zh = "、".join(m.zh for m in entry.materials)
+        materials_en = "; ".join(m.en for m in entry.materials)
+        lines.append((f"此业务网上只登记预申请：提交后会得到预申请编号和申请表，请携带{materials_zh}到社保窗口办理。",
+                      f"Online this item is a pre-application only: you get a number and a form; bring "
+                      f"{materials_en} to a service window."))
+    elif entry.mode == "compare":
+        lines.append(("提交后将与户籍登记比对：一致则网上直接办结；不一致会转为预申请，并说明哪项不一致、如何处理。",
+                      "It is compared with the hukou registry: if it matches it completes online; if not it becomes "
+                      "a pre-application saying which detail differs and what to do."))
+    return lines
 
 
 def _issue_pre_application(ctx: ItemContext, tx: Transaction, result: ItemResult) -> dict[str, Any]:
@@ -206,6 +292,8 @@ def finish_at_window(session: Session, pre: PreApplication, staff_id: int,
     handler = REGISTRY[pre.item_code]
     handler.check(ctx)
     ctx.fields = normalise_fields(entry, _window_fields(entry, pre.data, originals))
+    for err in handler.field_errors(ctx):  # the same field rules as online
+        raise err
     tx = Transaction(
         serial_no=make_serial_number(ctx.now, next_value(session, f"serial:{ctx.now:%Y%m%d}")),
         item_code=pre.item_code, actor_person_id=actor.id, subject_person_id=ctx.subject.id, channel="window",

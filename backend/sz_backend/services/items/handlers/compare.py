@@ -7,13 +7,14 @@ runner turns the result into a pre-application naming each mismatched field.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from sqlalchemy import select
 
 from ....catalogue import get_policy
 from ....clock import add_months
-from ....errors import BusinessError, invalid, refused
+from ....errors import BusinessError, invalid, refused, refused_field
 from ....persistence.models import (
     Enrolment,
     EnrolmentStatus,
@@ -23,9 +24,9 @@ from ....persistence.models import (
     Scheme,
     Transaction,
 )
-from ....rules import idnumber
-from ....rules.masking import mask_id_number, mask_phone
-from ....rules.money import fen_to_yuan_str
+from ....rules import banks, idnumber
+from ....rules.masking import mask_bank_account, mask_id_number, mask_phone
+from ....rules.money import fen_to_yuan_str, percent_of
 from ....rules.retirement import age_in_years, has_reached_retirement, retirement_month
 from ... import payments
 from .. import hukou
@@ -34,7 +35,6 @@ from ..comparison import (
     HUKOU_LABEL_EN,
     HUKOU_LABEL_ZH,
     hukou_category_mismatch,
-    mainland_mobile,
     mismatch_result,
     name_mismatch,
     person_by_id_number,
@@ -43,11 +43,20 @@ from ..comparison import (
     same_name,
     settle_in_mismatch,
 )
+from .info import payment_bank_errors, set_payment_account
 
 ACTIVE = (EnrolmentStatus.active,)
 ADULT_AGE = 18
 TIER_ZH = {1: "一档", 2: "二档"}
 RELATION_ZH = {"father": "父亲", "mother": "母亲", "guardian": "其他监护人"}
+
+
+def mismatch_preview(whose: str, found: list[Mismatch]) -> tuple[str, str]:
+    """The comparison's outcome told in advance: which fields differ and that it becomes a pre-application."""
+    zh = "、".join(f"{m.label_zh}（您填写：{m.submitted or '—'}，户籍登记：{m.registry}）" for m in found)
+    en = ", ".join(f"{m.label_en} (given: {m.submitted or '-'}, registry: {m.registry})" for m in found)
+    return (f"与户籍登记比对不一致：{zh}。提交后不能在网上办结，会转为预申请，需携带材料到窗口办理；{found[0].fix_zh}",
+            f"The registry differs: {en}. Submitting makes a pre-application to finish at a window; {found[0].fix_en}")
 
 
 def _nothing_to_change(what_zh: str, what_en: str) -> BusinessError:
@@ -102,14 +111,24 @@ class RegisterIndividualInsurance(ItemHandler):
                           "You are in residents' insurance and cannot also enrol as a flexible worker",
                           fix_zh="请先办理“居民停保”，再办理个人缴费人员参保登记",
                           fix_en="Stop residents' insurance first, then enrol as a flexible worker")
-        hukou.require_shenzhen_hukou(p, "个人缴费人员参保登记", "Flexible-worker enrolment")
+        hukou.require_shenzhen_hukou(ctx.session, p, "个人缴费人员参保登记", "Flexible-worker enrolment")
 
-    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+    def required_now(self, ctx: ItemContext) -> list[str]:
+        given = [k for k in ("bank_name", "account_no") if k in ctx.fields]
+        return ["bank_name", "account_no"] if given else []
+
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        return payment_bank_errors(ctx, refuse_current=False)
+
+    def _mismatches(self, ctx: ItemContext) -> list[Mismatch]:
         p = ctx.subject
         record = registry_record(ctx.session, p.id_number)
-        if record is None and not ctx.at_window:
-            return mismatch_result(ctx, [record_missing("您", "your")])
-        found = [m for m in (
+        if record is None:
+            return [record_missing("您", "your")]
+        if record.hukou_category == HukouCategory.shenzhen:  # the record is stale: the window updates it
+            stale = hukou.stale_category(ctx.session, p)
+            return [m for m in (stale, name_mismatch(p.name, record.name)) if m is not None]
+        return [m for m in (
             hukou_category_mismatch(
                 p.hukou_category, record,
                 fix_zh=f"户籍登记为“{HUKOU_LABEL_ZH[record.hukou_category]}”，非深户籍人员不能以个人缴费人员参保；"
@@ -118,10 +137,53 @@ class RegisterIndividualInsurance(ItemHandler):
                        "enrol as a flexible worker. Correct the category in basic information, or bring the hukou "
                        "book to a window if you have moved your hukou to Shenzhen"),
             name_mismatch(p.name, record.name),
-        ) if m is not None] if record is not None else []
+        ) if m is not None]
+
+    def _account_after(self, ctx: ItemContext) -> tuple[str, str] | None:
+        """How the first payment will be deducted: (zh, en) label, or None when there is no account."""
+        f = ctx.fields
+        if "bank_name" in f and "account_no" in f:
+            bank = banks.canonical_bank(f["bank_name"]) or f["bank_name"]
+            masked = mask_bank_account(f["account_no"])
+            return f"{bank}账户{masked}", f"{bank} account {masked}"
+        try:
+            account = payments.payment_account(ctx.session, ctx.subject)
+        except BusinessError:
+            return None
+        return account.label_zh, account.label_en
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        p, tier = ctx.subject, ctx.fields["medical_tier"]
+        found = self._mismatches(ctx)
+        if found:
+            return [mismatch_preview(p.name, found)]
+        base = int(get_policy()["contribution"]["flexible_default_base_fen"])
+        rates = get_policy()["contribution"]
+        pension = percent_of(base, str(rates["pension_rate"]))
+        medical = percent_of(base, str(rates["medical_tier_rates"][str(tier)]))
+        lines = [(f"将自{ctx.this_month}起以个人缴费人员参加养老保险和医疗保险（{TIER_ZH[tier]}），缴费基数"
+                  f"{fen_to_yuan_str(base)}元/月，每月应缴养老保险{fen_to_yuan_str(pension)}元、医疗保险"
+                  f"{fen_to_yuan_str(medical)}元，合计{fen_to_yuan_str(pension + medical)}元。",
+                  f"Pension and medical insurance (tier {tier}) as a flexible worker from {ctx.this_month}, base "
+                  f"{fen_to_yuan_str(base)} yuan a month: pension {fen_to_yuan_str(pension)} + medical "
+                  f"{fen_to_yuan_str(medical)} = {fen_to_yuan_str(pension + medical)} yuan a month.")]
+        account = self._account_after(ctx)
+        if account is None:
+            lines.append(("您还没有缴费银行账户：登记后请先办理“缴费银行信息维护”，才能缴费。",
+                          "You have no payment account yet: register one (maintain payment bank account) to pay."))
+        else:
+            lines.append((f"缴费从{account[0]}扣款（工作日9:00-17:00在“个缴自助缴费”缴费）。",
+                          f"Payments are deducted from {account[1]} (self-service payment, working days 09:00-17:00)."))
+        return lines
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        p = ctx.subject
+        found = self._mismatches(ctx)
         if found and not ctx.at_window:  # at a window the clerk has checked the originals
             return mismatch_result(ctx, found)
 
+        if "bank_name" in ctx.fields:
+            set_payment_account(ctx, ctx.fields["bank_name"], ctx.fields["account_no"], p.name)
         tier: int = ctx.fields["medical_tier"]
         base = int(get_policy()["contribution"]["flexible_default_base_fen"])
         month = ctx.this_month
@@ -138,14 +200,19 @@ class RegisterIndividualInsurance(ItemHandler):
         dues = [payments.flexible_due(ctx.session, e, month) for e in created]
         total = payments.total_fen(dues)
         zh, en = payments.amounts_text(dues)
+        account = self._account_after(ctx)
+        pay_zh = (f"缴费将从{account[0]}扣款。" if account else
+                  "您还没有缴费银行账户，请先办理“缴费银行信息维护”登记本人合作银行账户，才能缴费。")
+        pay_en = (f"Payments are deducted from {account[1]}." if account else
+                  "You have no payment account yet: register one through 'maintain payment bank account' to pay.")
         return ItemResult(
             True,
             f"户籍信息比对通过，参保登记成功：养老保险、医疗保险（{TIER_ZH[tier]}）自{month}起参保，"
             f"缴费基数{fen_to_yuan_str(base)}元/月。本月即可在“个缴自助缴费”缴费（工作日9:00-17:00），"
-            f"本月应缴{zh}，合计{fen_to_yuan_str(total)}元。",
+            f"本月应缴{zh}，合计{fen_to_yuan_str(total)}元。{pay_zh}",
             f"The hukou comparison passed and you are enrolled: pension and medical insurance tier {tier} from "
             f"{month}, contribution base {fen_to_yuan_str(base)} yuan a month. You can pay this month through "
-            f"self-service payment (working days 09:00-17:00): {en}, total {fen_to_yuan_str(total)} yuan.",
+            f"self-service payment (working days 09:00-17:00): {en}, total {fen_to_yuan_str(total)} yuan. {pay_en}",
             details={"comparison": "passed", "start_month": month, "medical_tier": tier, "base_fen": base,
                      "base_yuan": fen_to_yuan_str(base), "this_month_due": [d.to_dict() for d in dues],
                      "this_month_total_fen": total, "this_month_total_yuan": fen_to_yuan_str(total)},
@@ -186,17 +253,31 @@ class EnrollChildFirstTime(ItemHandler):
                           f"{child.name} already has children's/student medical insurance",
                           fix_zh="缴费请使用“少儿医保缴费”", fix_en="Use 'pay a child's medical insurance' to pay")
 
-    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        child, raw = ctx.subject, ctx.fields.get("settle_in_date")
+        if raw is None:
+            return
+        settle_in = date.fromisoformat(raw)
+        if settle_in < child.birth_date:
+            yield invalid("SETTLE_IN_DATE_INVALID",
+                          f"入户时间{settle_in.isoformat()}早于{child.name}的出生日期{child.birth_date.isoformat()}",
+                          f"The settle-in date {settle_in.isoformat()} is before {child.name}'s birth "
+                          f"({child.birth_date.isoformat()})", field="settle_in_date",
+                          fix_zh=f"请按{child.name}户口簿“何时由何地迁来本市”一栏填写入户日期（在出生之后）",
+                          fix_en=f"Copy the settle-in date from {child.name}'s hukou book (after the birth)")
+        elif settle_in > ctx.now.date():
+            yield invalid("SETTLE_IN_DATE_INVALID", f"入户时间{settle_in.isoformat()}还未到",
+                          f"The settle-in date {settle_in.isoformat()} is in the future", field="settle_in_date",
+                          fix_zh=f"请按{child.name}户口簿填写已经登记的入户日期",
+                          fix_en=f"Copy the settle-in date from {child.name}'s hukou book")
+
+    def _mismatches(self, ctx: ItemContext) -> list[Mismatch]:
         child = ctx.subject
         settle_in = date.fromisoformat(ctx.fields["settle_in_date"])
-        if not child.birth_date <= settle_in <= ctx.now.date():
-            raise invalid("SETTLE_IN_DATE_INVALID", "入户时间应在孩子出生之后、今天之前",
-                          "The settle-in date must be between the child's birth and today", field="settle_in_date",
-                          fix_zh="请按少儿户口簿填写入户时间", fix_en="Copy the settle-in date from the child's hukou book")
         record = registry_record(ctx.session, child.id_number)
-        if record is None and not ctx.at_window:
-            return mismatch_result(ctx, [record_missing("孩子", "the child's")])
-        found = [m for m in (
+        if record is None:
+            return [record_missing("孩子", "the child's")]
+        return [m for m in (
             hukou_category_mismatch(
                 HukouCategory.shenzhen, record,
                 fix_zh=f"户籍登记为“{HUKOU_LABEL_ZH[record.hukou_category]}”，本业务仅限深户少儿；"
@@ -205,7 +286,22 @@ class EnrollChildFirstTime(ItemHandler):
                        "Shenzhen hukou only: ask at a window with the child's hukou book"),
             settle_in_mismatch(settle_in, record),
             name_mismatch(child.name, record.name),
-        ) if m is not None] if record is not None else []
+        ) if m is not None]
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        child = ctx.subject
+        found = self._mismatches(ctx)
+        if found:
+            return [mismatch_preview(child.name, found)]
+        return [(f"比对一致：{child.name}将自{ctx.this_month}起参加少儿医保（至{insurance_year_end(ctx.this_month)}为本医保年度），"
+                 "之后请通过“少儿医保缴费”缴费；这一步本身不扣款。",
+                 f"The registry matches: {child.name} joins children's medical insurance from {ctx.this_month}; "
+                 "pay afterwards through 'pay a child's medical insurance' (this step charges nothing).")]
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        child = ctx.subject
+        settle_in = date.fromisoformat(ctx.fields["settle_in_date"])
+        found = self._mismatches(ctx)
         if found and not ctx.at_window:  # at a window the clerk has checked the originals
             return mismatch_result(ctx, found)
 
@@ -237,23 +333,55 @@ class ChangeBasicInfo(ItemHandler):
 
     code = "change_basic_info"
 
-    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+    @staticmethod
+    def _changes(ctx: ItemContext) -> tuple[dict[str, str], HukouCategory | None]:
+        """(phone/address that differ from the record, the new hukou category if it differs)."""
         p, f = ctx.subject, ctx.fields
-        if not f:
-            raise invalid("NOTHING_TO_CHANGE", "请至少填写一项要变更的信息（户籍类别、手机号码或联系地址）",
+        direct = {k: f[k] for k in ("phone", "address") if k in f and f[k] != getattr(p, k)}
+        category = HukouCategory(f["hukou_category"]) if "hukou_category" in f else None
+        return direct, category if category is not None and category != p.hukou_category else None
+
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        if not ctx.fields:
+            yield invalid("NOTHING_TO_CHANGE", "请至少填写一项要变更的信息（户籍类别、手机号码或联系地址）",
                           "Give at least one thing to change: hukou category, mobile number or address",
                           fix_zh="例如将户籍类别“非深户”维护为“广东省内非深户”",
                           fix_en='e.g. change the hukou category "非深户" to "广东省内非深户"')
-        phone = mainland_mobile(f["phone"]) if "phone" in f else None
-        category = HukouCategory(f["hukou_category"]) if "hukou_category" in f else None
-        direct: dict[str, str] = {}
-        if phone is not None and phone != p.phone:
-            direct["phone"] = phone
-        if "address" in f and f["address"] != p.address:
-            direct["address"] = f["address"]
-        category_change = category is not None and category != p.hukou_category
-        if not direct and not category_change:
-            raise _nothing_to_change("您填写的信息", "The information given is")
+            return
+        direct, category = self._changes(ctx)
+        if not direct and category is None:
+            err = _nothing_to_change(f"{ctx.subject.name}填写的信息", f"The information {ctx.subject.name} gave is")
+            err.field = next(iter(ctx.fields))
+            yield err
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        direct, category = self._changes(ctx)
+        p = ctx.subject
+        lines = []
+        if "phone" in direct:
+            lines.append((f"手机号码将改为{mask_phone(direct['phone'])}，立即生效。",
+                          f"The mobile number becomes {mask_phone(direct['phone'])} at once."))
+        if "address" in direct:
+            lines.append(("联系地址将更新，立即生效。", "The address is updated at once."))
+        if category is not None:
+            record = registry_record(ctx.session, p.id_number)
+            if record is not None and record.hukou_category == category:
+                lines.append((f"户籍类别将由“{HUKOU_LABEL_ZH[p.hukou_category]}”改为“{HUKOU_LABEL_ZH[category]}”（与户籍登记一致）。",
+                              f"The hukou category changes from {HUKOU_LABEL_EN[p.hukou_category]} to "
+                              f"{HUKOU_LABEL_EN[category]} (as the registry says)."))
+            else:
+                lines.append((f"户籍登记不是“{HUKOU_LABEL_ZH[category]}”：户籍类别不会在网上更改，而是转为预申请，需携带户口簿到窗口；"
+                              "手机号码、地址的变更不受影响。",
+                              f"The registry does not say {HUKOU_LABEL_EN[category]}: the category is not changed online "
+                              "but becomes a pre-application (bring the hukou book to a window); phone and address "
+                              "changes still apply."))
+        return lines
+
+    def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
+        p, f = ctx.subject, ctx.fields
+        direct, category = self._changes(ctx)
+        phone = direct.get("phone")
+        category_change = category is not None
 
         mismatch: Mismatch | None = None
         if category_change:
@@ -295,15 +423,42 @@ class MaintainChildStudentInfo(ItemHandler):
 
     code = "maintain_child_student_info"
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        child = ctx.subject
+        if "in_school" not in ctx.fields:
+            return
+        in_school = ctx.fields["in_school"] == "yes"
+        school = ctx.fields.get("school_name") if in_school else None
+        if in_school and not school:
+            yield invalid("SCHOOL_NAME_REQUIRED", f"{child.name}在园在校，请填写学校或幼儿园名称",
+                          f"{child.name} is in school: give the name of the school or kindergarten",
+                          field="school_name", fix_zh="请填写学校或幼儿园的全称，如“深圳市南山区第二实验学校”",
+                          fix_en="Give the full name of the school or kindergarten")
+        elif in_school == child.in_school and school == child.school_name:
+            err = _nothing_to_change(f"{child.name}的在园在校信息", f"{child.name}'s school information is")
+            err.field = "in_school"
+            yield err
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        child, in_school = ctx.subject, ctx.fields["in_school"] == "yes"
+        moving = in_school != child.in_school and ctx.enrolments(
+            insurance=InsuranceType.medical, schemes=(Scheme.student,) if not in_school else (Scheme.child,),
+            statuses=ACTIVE)
+        status_zh = f"在园在校（{ctx.fields.get('school_name')}）" if in_school else "不在园在校"
+        lines = [(f"{child.name}将登记为{status_zh}（先与户籍登记比对姓名）。",
+                  f"{child.name} is recorded as {'in school' if in_school else 'not in school'} (after the name is "
+                  "compared with the registry).")]
+        if moving:
+            lines.append((f"{child.name}的医保将自{ctx.this_month}起由{'少儿' if in_school else '学生'}医保转为"
+                          f"{'学生' if in_school else '少儿'}医保，参保不中断。",
+                          f"{child.name}'s medical insurance moves to the {'student' if in_school else 'children'} "
+                          f"scheme from {ctx.this_month} without a gap."))
+        return lines
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         child = ctx.subject
         in_school = ctx.fields["in_school"] == "yes"
         school = ctx.fields.get("school_name") if in_school else None
-        if in_school and not school:
-            raise invalid("SCHOOL_NAME_REQUIRED", "在园在校的请填写学校或幼儿园名称",
-                          "Give the name of the school or kindergarten", field="school_name")
-        if in_school == child.in_school and school == child.school_name:
-            raise _nothing_to_change(f"{child.name}的在园在校信息", f"{child.name}'s school information is")
         record = registry_record(ctx.session, child.id_number)
         if record is None and not ctx.at_window:
             return mismatch_result(ctx, [record_missing("孩子", "the child's")])
@@ -342,20 +497,49 @@ class MaintainGuardianInfo(ItemHandler):
 
     code = "maintain_guardian_info"
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        child, f = ctx.subject, ctx.fields
+        id_number, relation = f.get("guardian_id_number"), f.get("relation")
+        if id_number is None:
+            return
+        if id_number == child.id_number:
+            yield invalid("GUARDIAN_IS_CHILD", f"监护人不能是{child.name}本人", f"The guardian cannot be {child.name}",
+                          field="guardian_id_number", fix_zh="请填写监护人的身份证号", fix_en="Give the guardian's ID number")
+            return
+        info = idnumber.parse(id_number, today=ctx.now.date())
+        if age_in_years(info.birth_date, ctx.now.date()) < ADULT_AGE:
+            yield refused_field("guardian_id_number", "GUARDIAN_NOT_ADULT",
+                                f"该身份证号的持有人未满{ADULT_AGE}周岁，不能作为{child.name}的监护人",
+                                f"The holder of that ID number is under {ADULT_AGE} and cannot be {child.name}'s guardian",
+                                fix_zh="请填写孩子的父母或其他成年监护人的身份证号",
+                                fix_en="Give the ID number of a parent or another adult guardian")
+        if relation is not None and (relation, info.gender) in (("father", "F"), ("mother", "M")):
+            yield invalid("RELATION_GENDER_MISMATCH", f"“{RELATION_ZH[relation]}”与身份证号的性别不符",
+                          f"The relation '{relation}' does not match the sex in the ID number", field="relation",
+                          fix_zh="请核对身份证号，或选择正确的关系", fix_en="Check the ID number or choose the right relation")
+        elif relation is not None:
+            guardian = person_by_id_number(ctx.session, id_number)
+            link = guardian and ctx.session.scalar(select(GuardianLink).where(
+                GuardianLink.guardian_id == guardian.id, GuardianLink.child_id == child.id))
+            if link and link.relation == relation:
+                yield refused_field("relation", "GUARDIAN_ALREADY_LINKED",
+                                    f"{guardian.name}已登记为{child.name}的{RELATION_ZH[relation]}，无需重复登记",
+                                    f"{guardian.name} is already recorded as {child.name}'s {relation}",
+                                    fix_zh="如需更正关系，请选择正确的关系；如需更新监护人手机号码，请由监护人本人办理“个人基本信息变更”",
+                                    fix_en="To correct the relation, choose the right one; to update the guardian's "
+                                           "mobile number, the guardian uses 'change basic personal information'")
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        child, f = ctx.subject, ctx.fields
+        rel = RELATION_ZH[f["relation"]]
+        return [(f"{f['guardian_name']}将登记为{child.name}的{rel}（先与户籍登记比对姓名和身份证号），"
+                 f"登记后可为{child.name}办理参保、缴费等业务；其他监护人不变。",
+                 f"{f['guardian_name']} is recorded as {child.name}'s {f['relation']} (after the name and ID number "
+                 f"are compared with the registry) and may then act for {child.name}; other guardians stay.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         child, f = ctx.subject, ctx.fields
         name, id_number, relation = f["guardian_name"], f["guardian_id_number"], f["relation"]
-        if id_number == child.id_number:
-            raise invalid("GUARDIAN_IS_CHILD", "监护人不能是孩子本人", "The guardian cannot be the child",
-                          field="guardian_id_number", fix_zh="请填写监护人的身份证号", fix_en="Give the guardian's ID number")
-        info = idnumber.parse(id_number, today=ctx.now.date())
-        if (relation, info.gender) in (("father", "F"), ("mother", "M")):
-            raise invalid("RELATION_GENDER_MISMATCH", f"“{RELATION_ZH[relation]}”与身份证号的性别不符",
-                          f"The relation '{relation}' does not match the sex in the ID number", field="relation",
-                          fix_zh="请核对身份证号，或选择正确的关系", fix_en="Check the ID number or choose the right relation")
-        if age_in_years(info.birth_date, ctx.now.date()) < ADULT_AGE:
-            raise refused("GUARDIAN_NOT_ADULT", "监护人应为成年人", "A guardian must be an adult",
-                          fix_zh="请填写孩子的父母或其他成年监护人", fix_en="Give a parent or another adult guardian")
 
         record = registry_record(ctx.session, id_number)
         guardian = person_by_id_number(ctx.session, id_number)
@@ -383,10 +567,6 @@ class MaintainGuardianInfo(ItemHandler):
 
         link = ctx.session.scalar(select(GuardianLink).where(GuardianLink.guardian_id == guardian.id,
                                                              GuardianLink.child_id == child.id))
-        if link is not None and link.relation == relation:
-            raise refused("GUARDIAN_ALREADY_LINKED", f"{name}已是{child.name}的{RELATION_ZH[relation]}，无需重复登记",
-                          f"{name} is already recorded as the child's {relation}",
-                          fix_zh="如需更正关系，请选择正确的关系", fix_en="To correct the relation, choose the right one")
         if link is None:
             ctx.session.add(GuardianLink(guardian_id=guardian.id, child_id=child.id, relation=relation))
             action_zh, action_en, previous = "已登记为", "is now recorded as", None

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from ....errors import refused
+from ....catalogue import get_policy
+from ....errors import BusinessError, refused, refused_field
 from ....persistence.models import (
     BankAccount,
     Enrolment,
@@ -18,7 +20,7 @@ from ....persistence.models import (
 )
 from ....rules import banks, idnumber
 from ....rules.masking import mask_bank_account, mask_id_number
-from ....rules.money import fen_to_yuan_str
+from ....rules.money import fen_to_yuan_str, percent_of
 from ... import payments
 from ..base import ItemContext, ItemHandler, ItemResult, Mismatch, change_enrolment, handler
 
@@ -46,15 +48,32 @@ class ChangeEnrollmentInfo(ItemHandler):
                           fix_en="Flexible workers with Shenzhen hukou register first; for insurance through an "
                                  "employer the employer declares the tier")
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        enrolment, new = self._enrolment(ctx), ctx.fields.get("medical_tier")
+        if enrolment is not None and new is not None and enrolment.medical_tier == new:
+            yield refused_field("medical_tier", "SAME_TIER", f"{ctx.subject.name}的医疗保险当前已是{_TIER_ZH[new]}，无需变更",
+                                f"{ctx.subject.name}'s medical insurance is already tier {new}",
+                                fix_zh=f"如需变更，请选择{_TIER_ZH[3 - new]}", fix_en=f"To change it choose tier {3 - new}")
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        enrolment = self._enrolment(ctx)
+        assert enrolment is not None
+        new, old = ctx.fields["medical_tier"], enrolment.medical_tier
+        base = enrolment.base_fen or int(get_policy()["contribution"]["flexible_default_base_fen"])
+        monthly = percent_of(base, str(get_policy()["contribution"]["medical_tier_rates"][str(new)]))
+        now_due = payments.flexible_due(ctx.session, enrolment, ctx.this_month).amount_fen
+        return [(f"医疗保险由{_TIER_ZH.get(old or 0, '未定档')}改为{_TIER_ZH[new]}，自{ctx.next_month}起生效，届时每月医疗保险"
+                 f"缴费{fen_to_yuan_str(monthly)}元（现为{fen_to_yuan_str(now_due)}元）；{ctx.this_month}仍按原档次，"
+                 "养老保险不变。",
+                 f"Medical insurance changes from tier {old} to tier {new} from {ctx.next_month}: then "
+                 f"{fen_to_yuan_str(monthly)} yuan a month (now {fen_to_yuan_str(now_due)}); {ctx.this_month} keeps "
+                 "the old tier and pension insurance is unchanged.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         enrolment = self._enrolment(ctx)
         assert enrolment is not None  # check() ran in this unit of work
         new: int = ctx.fields["medical_tier"]
         old = enrolment.medical_tier
-        if old == new:
-            raise refused("SAME_TIER", f"您当前已是医疗保险{_TIER_ZH[new]}，无需变更",
-                          f"Your medical insurance is already tier {new}",
-                          fix_zh=f"如需变更，请选择{_TIER_ZH[3 - new]}", fix_en=f"To change it choose tier {3 - new}")
         # This month keeps the old tier (it may be paid already): payments read the history
         # (services.payments.medical_tier_in_force) to apply the new tier from next month.
         enrolment.medical_tier = new
@@ -86,9 +105,41 @@ class UpgradeIdNumber(ItemHandler):
                           fix_zh="如身份证号码有误，请办理“个人基本信息变更”",
                           fix_en="If the ID number on record is wrong, use 'change personal basic information'")
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        old, typed = ctx.subject.id_number, ctx.fields.get("new_id_number")
+        if typed is None or len(old) != 15 or idnumber.parse(old).centenarian_code:
+            return
+        expected = idnumber.upgrade_15_to_18(old)
+        if typed != expected:
+            # Never show the computed number: the person must read it from their own ID card.
+            yield refused_field("new_id_number", "ID_UPGRADE_MISMATCH",
+                                f"您输入的18位身份证号码与{ctx.subject.name}社保记录中的15位号码不对应",
+                                f"The 18-character ID number entered does not correspond to {ctx.subject.name}'s "
+                                "15-digit number on record",
+                                fix_zh="请对照本人18位居民身份证逐位核对后重新输入；如身份证信息确有变化（如出生日期更正），"
+                                       "请携带身份证和户口簿到社保窗口办理",
+                                fix_en="Check it digit by digit against your 18-character ID card and enter it again; "
+                                       "if your ID details really changed, bring your ID card and hukou book to a "
+                                       "service window")
+        elif ctx.session.scalar(select(Person.id).where(Person.id_number == expected,
+                                                        Person.id != ctx.subject.id)) is not None:
+            yield refused_field("new_id_number", "ID_NUMBER_IN_USE",
+                                "该18位身份证号码已登记在另一条社保记录上，不能在网上升位",
+                                "This 18-character ID number is already on another insurance record; it cannot be "
+                                "upgraded online", fix_zh="请携带身份证到社保窗口办理记录合并",
+                                fix_en="Bring your ID card to a service window to have the records merged")
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        if idnumber.parse(ctx.subject.id_number).centenarian_code:
+            return [("您的15位号码不能在网上自动升位：提交后转为预申请，请携带身份证到窗口办理。",
+                     "Your 15-digit number cannot be upgraded online: it becomes a pre-application; bring your ID "
+                     "card to a window.")]
+        masked = mask_id_number(ctx.fields["new_id_number"])
+        return [(f"社保记录中的身份证号码将由15位升为18位（{masked}）；参保和缴费记录不变。",
+                 f"The ID number on record becomes the 18-character {masked}; enrolments and contributions stay.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         old = ctx.subject.id_number
-        typed: str = ctx.fields["new_id_number"]
         manual = idnumber.parse(old).centenarian_code
         if manual and not ctx.at_window:
             # Sequences 996-999: the century is not 19xx, a person at a window decides.
@@ -101,20 +152,7 @@ class UpgradeIdNumber(ItemHandler):
                 details={"reason": "ID_UPGRADE_MANUAL"},
             )
         # At a window the clerk reads a special-sequence number from the new ID card.
-        expected = typed if manual else idnumber.upgrade_15_to_18(old)
-        if typed != expected:
-            # Never show the computed number: the person must read it from their own ID card.
-            raise refused("ID_UPGRADE_MISMATCH", "您输入的18位身份证号码与社保记录中的15位号码不对应",
-                          "The 18-character ID number you entered does not correspond to the 15-digit number on record",
-                          fix_zh="请对照本人18位居民身份证逐位核对后重新输入；如身份证信息确有变化，请到社保窗口办理",
-                          fix_en="Check it digit by digit against your 18-character ID card and enter it again; "
-                                 "if your ID details really changed, go to a service window")
-        taken = ctx.session.scalar(select(Person.id).where(Person.id_number == expected, Person.id != ctx.subject.id))
-        if taken is not None:
-            raise refused("ID_NUMBER_IN_USE", "该18位身份证号码已登记在另一条社保记录上，不能在网上升位",
-                          "This 18-character ID number is already on another insurance record; it cannot be "
-                          "upgraded online", fix_zh="请携带身份证到社保窗口办理记录合并",
-                          fix_en="Bring your ID card to a service window to have the records merged")
+        expected = ctx.fields["new_id_number"] if manual else idnumber.upgrade_15_to_18(old)
         ctx.subject.id_number = expected
         # The registry row keyed by the old number follows, unless the registry already has the new one.
         registry = ctx.session.scalar(select(HukouRecord).where(HukouRecord.id_number == old))
@@ -147,6 +185,72 @@ def _own_id_number(person: Person) -> str:
     return stored
 
 
+def card_lock(ctx: ItemContext) -> BusinessError | None:
+    card = payments.activated_card(ctx.session, ctx.subject)
+    if card is None:
+        return None
+    masked = mask_bank_account(card.card_no)
+    return refused("CARD_LOCKS_ACCOUNT",
+                   f"{ctx.subject.name}已办理并激活金融社保卡（{card.bank_name}{masked}），只能以金融社保卡为缴费账户，无法变更",
+                   f"{ctx.subject.name} has an activated financial social security card ({card.bank_name} {masked}); "
+                   "it is the only allowed payment account and cannot be changed",
+                   fix_zh="请确保金融社保卡账户余额充足；如需更换，请先到发卡银行办理社保卡相关业务",
+                   fix_en="Keep enough money on the card's account; to change it, first deal with the card "
+                          "at the issuing bank")
+
+
+def payment_bank_errors(ctx: ItemContext, *, refuse_current: bool) -> Iterator[BusinessError]:
+    """The rules on a payment account given as bank_name + account_no (缴费银行信息维护, and the
+    account given when enrolling as a flexible worker): a cooperating bank; not the card-locked case;
+    with `refuse_current`, not the account already used."""
+    bank_name, account_no = ctx.fields.get("bank_name"), ctx.fields.get("account_no")
+    if bank_name is None and account_no is None:
+        return
+    lock = card_lock(ctx)
+    if lock is not None:
+        lock.field = "bank_name" if bank_name is not None else "account_no"
+        yield lock
+        return
+    if bank_name is not None and not banks.is_cooperating(bank_name):
+        names = [b["name_zh"] for b in banks.cooperating_banks()]
+        yield refused_field("bank_name", "BANK_NOT_COOPERATING",
+                            f"“{bank_name[:20]}”不是金融社保卡合作银行，不能作为缴费账户",
+                            f"{bank_name[:20]} is not a bank cooperating with the financial social security card",
+                            fix_zh=f"请使用以下银行在深圳开户的本人账户：{'、'.join(names)}",
+                            fix_en="Use your own account opened in Shenzhen at one of: "
+                                   + ", ".join(b["name_en"] for b in banks.cooperating_banks()),
+                            banks=names)
+        return
+    if refuse_current and bank_name is not None and account_no is not None:
+        bank_name = banks.canonical_bank(bank_name) or bank_name
+        current = ctx.session.scalar(select(BankAccount.id).where(
+            BankAccount.person_id == ctx.subject.id, BankAccount.account_no == account_no,
+            BankAccount.bank_name == bank_name, BankAccount.is_payment_account.is_(True)))
+        if current is not None:
+            yield refused_field("account_no", "ALREADY_PAYMENT_ACCOUNT",
+                                f"该账户已经是{ctx.subject.name}的缴费账户，无需变更",
+                                f"This account is already {ctx.subject.name}'s payment account",
+                                fix_zh="如需更换，请填写另一个本人名下的合作银行账户",
+                                fix_en="To change it, give another account in your name at a cooperating bank")
+
+
+def set_payment_account(ctx: ItemContext, bank_name: str, account_no: str, holder_name: str) -> BankAccount:
+    """Make this account the payment account; earlier accounts stay on record, no longer used."""
+    bank_name = banks.canonical_bank(bank_name) or bank_name
+    accounts = list(ctx.session.scalars(select(BankAccount).where(BankAccount.person_id == ctx.subject.id)))
+    existing = next((a for a in accounts if a.account_no == account_no and a.bank_name == bank_name), None)
+    for a in accounts:
+        a.is_payment_account = False
+    if existing is None:
+        # opened_in_shenzhen is not asked by these items (catalog.yml has no such field): assumed.
+        existing = BankAccount(person_id=ctx.subject.id, bank_name=bank_name, account_no=account_no,
+                               holder_name=holder_name, opened_in_shenzhen=True)
+        ctx.session.add(existing)
+    existing.is_payment_account = True
+    ctx.session.flush()
+    return existing
+
+
 @handler
 class MaintainPaymentBank(ItemHandler):
     """Register a new payment bank account; the account holder is compared with the person."""
@@ -154,28 +258,34 @@ class MaintainPaymentBank(ItemHandler):
     code = "maintain_payment_bank"
 
     def check(self, ctx: ItemContext) -> None:
-        card = payments.activated_card(ctx.session, ctx.subject)
-        if card is not None:
-            masked = mask_bank_account(card.card_no)
-            raise refused("CARD_LOCKS_ACCOUNT",
-                          f"您已办理并激活金融社保卡（{card.bank_name}{masked}），只能默认金融社保卡为缴费银行账号，无法变更",
-                          f"You have an activated financial social security card ({card.bank_name} {masked}); "
-                          "it is the only allowed payment account and cannot be changed",
-                          fix_zh="请确保金融社保卡账户余额充足；如需更换，请先到发卡银行办理社保卡相关业务",
-                          fix_en="Keep enough money on the card's account; to change it, first deal with the card "
-                                 "at the issuing bank")
+        lock = card_lock(ctx)
+        if lock is not None:
+            raise lock
+
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        return payment_bank_errors(ctx, refuse_current=True)
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        f = ctx.fields
+        bank_name = banks.canonical_bank(f["bank_name"]) or f["bank_name"]
+        masked = mask_bank_account(f["account_no"])
+        if self._compare(ctx):
+            return [(f"户名或户主身份证号与{ctx.subject.name}的身份信息不一致：提交后不会变更缴费账户，而是转为预申请，"
+                     "需携带身份证和银行卡到窗口办理。",
+                     f"The holder's name or ID number differs from {ctx.subject.name}'s: submitting does not change "
+                     "the account but makes a pre-application; bring your ID card and bank card to a window.")]
+        try:
+            old = payments.payment_account(ctx.session, ctx.subject)
+            was_zh, was_en = f"（原为{old.label_zh}）", f" (was {old.label_en})"
+        except BusinessError:
+            was_zh, was_en = "", ""
+        return [(f"缴费账户将改为{bank_name}{masked}{was_zh}，此后的扣款从该账户进行；已扣款的月份不变。",
+                 f"The payment account becomes {bank_name} {masked}{was_en}; later deductions come from it, "
+                 "deductions already made stay.")]
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         f = ctx.fields
         bank_name: str = f["bank_name"]
-        if not banks.is_cooperating(bank_name):
-            names = [b["name_zh"] for b in banks.cooperating_banks()]
-            raise refused("BANK_NOT_COOPERATING", f"“{bank_name}”不是金融社保卡合作银行，不能作为缴费账户",
-                          f"{bank_name} is not a bank cooperating with the financial social security card",
-                          fix_zh=f"请使用以下银行在深圳开户的本人账户：{'、'.join(names)}",
-                          fix_en="Use your own account opened in Shenzhen at one of: "
-                                 + ", ".join(b["name_en"] for b in banks.cooperating_banks()),
-                          banks=names)
         bank_name = banks.canonical_bank(bank_name) or bank_name
         mismatches = self._compare(ctx)
         if mismatches and not ctx.at_window:  # at a window the clerk has checked the originals
@@ -188,20 +298,7 @@ class MaintainPaymentBank(ItemHandler):
                 details={"bank_name": bank_name, "account_no": mask_bank_account(f["account_no"])},
                 mismatches=mismatches,
             )
-        accounts = list(ctx.session.scalars(select(BankAccount).where(BankAccount.person_id == ctx.subject.id)))
-        existing = next((a for a in accounts if a.account_no == f["account_no"] and a.bank_name == bank_name), None)
-        if existing is not None and existing.is_payment_account:
-            raise refused("ALREADY_PAYMENT_ACCOUNT", "该账户已经是您的缴费账户，无需变更",
-                          "This account is already your payment account")
-        for a in accounts:  # the old accounts stay on record, no longer the payment account
-            a.is_payment_account = False
-        if existing is None:
-            # opened_in_shenzhen is not asked by this item (catalog.yml has no such field): assumed.
-            existing = BankAccount(person_id=ctx.subject.id, bank_name=bank_name, account_no=f["account_no"],
-                                   holder_name=f["holder_name"], opened_in_shenzhen=True)
-            ctx.session.add(existing)
-        existing.is_payment_account = True
-        ctx.session.flush()
+        existing = set_payment_account(ctx, bank_name, f["account_no"], f["holder_name"])
         masked = mask_bank_account(existing.account_no)
         return ItemResult(
             True,

@@ -5,11 +5,13 @@ self-service payment and live in `services/payments.py`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import select
 
 from ....catalogue import get_policy
 from ....clock import add_months
-from ....errors import refused
+from ....errors import BusinessError, refused, refused_field
 from ....persistence.models import (
     Contribution,
     ContributionStatus,
@@ -50,18 +52,36 @@ class RetryIndividualCollection(ItemHandler):
                                  "under contribution queries", failed_months=[])
         payments.check_can_pay(ctx.session, ctx.subject, ctx.now)
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        month = ctx.fields.get("month")
+        if month is None:
+            return
+        if month > ctx.this_month:
+            yield refused_field("month", "MONTH_IN_FUTURE", f"{month}还未到，不能补托收",
+                                f"{month} is in the future; it cannot be re-submitted",
+                                fix_zh="请填写扣款失败的月份", fix_en="Give the month whose deduction failed")
+        elif not _failed(ctx, month):
+            failed = sorted({r.month for r in _failed(ctx)})
+            yield refused_field("month", "NO_FAILED_DEDUCTION",
+                                f"{month}没有扣款失败的缴费记录；扣款失败的月份为{'、'.join(failed) or '无'}",
+                                f"No failed deduction for {month}; months that failed: {', '.join(failed) or 'none'}",
+                                fix_zh=f"请选择扣款失败的月份：{'、'.join(failed)}" if failed else "无需补托收",
+                                fix_en=f"Choose a month that failed: {', '.join(failed)}" if failed
+                                else "Nothing needs re-submitting", failed_months=failed)
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        month = ctx.fields["month"]
+        rows = _failed(ctx, month)
+        total = sum(r.personal_fen for r in rows)
+        account = payments.payment_account(ctx.session, ctx.subject)
+        return [(f"将从{account.label_zh}重新扣缴{month}的费用，合计{fen_to_yuan_str(total)}元（金额与原扣款相同）；"
+                 "其他月份不变。",
+                 f"{month} is deducted again from {account.label_en}: {fen_to_yuan_str(total)} yuan in total (the "
+                 "same amounts as the failed deduction); other months are unchanged.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         month: str = ctx.fields["month"]
-        if month > ctx.this_month:
-            raise refused("MONTH_IN_FUTURE", f"{month}还未到，不能补托收", f"{month} is in the future; it cannot be re-submitted",
-                          fix_zh="请填写扣款失败的月份", fix_en="Give the month whose deduction failed")
         rows = _failed(ctx, month)
-        if not rows:
-            failed = sorted({r.month for r in _failed(ctx)})
-            raise refused("NO_FAILED_DEDUCTION", f"{month}没有扣款失败的缴费记录；扣款失败的月份：{'、'.join(failed)}",
-                          f"No failed deduction for {month}; months that failed: {', '.join(failed)}",
-                          fix_zh=f"请选择扣款失败的月份：{'、'.join(failed)}",
-                          fix_en=f"Choose a month that failed: {', '.join(failed)}", failed_months=failed)
         account = payments.payment_account(ctx.session, ctx.subject)
         # Same amounts as the failed deduction: only the deduction is repeated.
         dues = [payments.Due(r.month, r.insurance, r.scheme, r.base_fen, r.personal_fen) for r in rows]
@@ -136,6 +156,19 @@ class PayChildMedical(ItemHandler):
         # The guardian pays: their account is the one deducted.
         payments.check_can_pay(ctx.session, ctx.actor, ctx.now)
 
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        enrolment = _child_enrolment(ctx)
+        assert enrolment is not None
+        dues, first, last = _child_dues(ctx, enrolment)
+        account = payments.payment_account(ctx.session, ctx.actor)
+        total, months = payments.total_fen(dues), [d.month for d in dues]
+        return [(f"将缴纳{ctx.subject.name}本医保年度（{first}至{last}）的少儿医保费：{months[0]}至{months[-1]}，"
+                 f"共{len(months)}个月，合计{fen_to_yuan_str(total)}元，从您的{account.label_zh}扣款；"
+                 f"这是缴费，不是停保，{ctx.subject.name}的参保状态不变。",
+                 f"{ctx.subject.name}'s children's medical insurance for {first} to {last} is paid: {months[0]} to "
+                 f"{months[-1]}, {len(months)} months, {fen_to_yuan_str(total)} yuan, deducted from your "
+                 f"{account.label_en}. This pays; it does not stop the insurance, which stays as it is.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         enrolment = _child_enrolment(ctx)
         assert enrolment is not None  # check() ran in this unit of work
@@ -177,16 +210,32 @@ class ChangeResidentPensionGrade(ItemHandler):
                           fix_zh="未参加居民养老保险的，可预申请“居民养老参保登记”",
                           fix_en="If not enrolled, pre-apply for residents' pension enrolment")
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        enrolment, new = _resident_pension(ctx), ctx.fields.get("pension_grade")
+        if enrolment is not None and new is not None and enrolment.pension_grade == new:
+            count = len(get_policy()["resident_pension"]["grades_fen"])
+            yield refused_field("pension_grade", "SAME_GRADE", f"{ctx.subject.name}当前已是第{new}档，无需变更",
+                                f"{ctx.subject.name} already contributes at grade {new}",
+                                fix_zh=f"如需变更，请选择其他档次（第1至第{count}档）",
+                                fix_en=f"Choose another grade (1 to {count})")
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        enrolment = _resident_pension(ctx)
+        assert enrolment is not None
+        new, old = ctx.fields["pension_grade"], enrolment.pension_grade
+        yearly = int(get_policy()["resident_pension"]["grades_fen"][new - 1])
+        return [(f"居民养老保险缴费档次由第{old}档改为第{new}档，自{ctx.next_month}起按每年{fen_to_yuan_str(yearly)}元缴费；"
+                 f"{ctx.this_month}及以前不变，居民医疗保险不变。",
+                 f"Residents' pension grade changes from {old} to {new} from {ctx.next_month}: "
+                 f"{fen_to_yuan_str(yearly)} yuan a year; {ctx.this_month} and earlier and residents' medical "
+                 "insurance stay as they are.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         enrolment = _resident_pension(ctx)
         assert enrolment is not None
         new: int = ctx.fields["pension_grade"]
         grades = get_policy()["resident_pension"]["grades_fen"]
         old = enrolment.pension_grade
-        if old == new:
-            raise refused("SAME_GRADE", f"您当前已是第{new}档，无需变更", f"You already contribute at grade {new}",
-                          fix_zh=f"如需变更，请选择其他档次（第1至第{len(grades)}档）",
-                          fix_en=f"Choose another grade (1 to {len(grades)})")
         # The enrolment holds the newest grade; the history says from when it applies.
         enrolment.pension_grade = new
         change_enrolment(ctx, enrolment, tx, "grade_changed", old_grade=old, new_grade=new, from_month=ctx.next_month)
@@ -219,6 +268,16 @@ class ContinueMedicalAfterRetirement(ItemHandler):
         if ctx.enrolments(insurance=InsuranceType.medical, statuses=ACTIVE):
             raise refused("ALREADY_ENROLLED", "您的医疗保险正在参保中，无需重复办理",
                           "Your medical insurance is already active")
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        tier: int = ctx.fields["medical_tier"]
+        policy = get_policy()["contribution"]
+        base = int(policy["flexible_default_base_fen"])
+        monthly = percent_of(base, str(policy["medical_tier_rates"][str(tier)]))
+        return [(f"自{ctx.next_month}起参加医疗保险（{'一' if tier == 1 else '二'}档），每月缴费{fen_to_yuan_str(monthly)}元"
+                 f"（缴费基数{fen_to_yuan_str(base)}元）；养老待遇不变。",
+                 f"Medical insurance tier {tier} from {ctx.next_month}: {fen_to_yuan_str(monthly)} yuan a month "
+                 f"(base {fen_to_yuan_str(base)} yuan); your pension is unchanged.")]
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         tier: int = ctx.fields["medical_tier"]

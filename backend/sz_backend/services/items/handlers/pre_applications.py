@@ -20,12 +20,13 @@ Data used here (policy.yml unless noted):
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from sqlalchemy import distinct, func, select
 
 from ....catalogue import get_policy
-from ....errors import invalid, refused
+from ....errors import BusinessError, invalid, refused, refused_field
 from ....persistence.models import (
     Contribution,
     ContributionStatus,
@@ -39,10 +40,12 @@ from ....persistence.models import (
 from ....rules.money import fen_to_yuan_str
 from ....rules.retirement import age_in_years, has_reached_retirement, minimum_contribution_months, retirement_month
 from ..base import ItemContext, ItemHandler, ItemResult, change_enrolment, handler
-from ..hukou import require_shenzhen_hukou
+from ..hukou import require_shenzhen_hukou, stale_category
 from ..pending import refuse_if_open_pre_application
 
 ACTIVE = (EnrolmentStatus.active,)
+# The items here that need Shenzhen hukou (require_shenzhen_hukou in their check).
+SHENZHEN_ONLY = ("register_resident_pension", "elderly_resident_medical", "resident_back_payment")
 DEFAULT_RESIDENT_PENSION_MIN_AGE = 16  # 国发〔2014〕8号; override with policy resident_pension.min_age
 
 
@@ -51,13 +54,19 @@ def _pre_application(ctx: ItemContext, what_zh: str, what_en: str, **details: ob
         return ItemResult(True, f"“{ctx.entry.name_zh}”已在窗口办结。{what_zh}",
                           f"{ctx.entry.name_en}: done at the window. {what_en}".strip(),
                           details={**details, "decided_at_window": True})
-    return ItemResult(
+    stale = stale_category(ctx.session, ctx.subject) if ctx.entry.code in SHENZHEN_ONLY else None
+    if stale is not None:  # the window corrects the record's category with this pre-application
+        what_zh += f"另：{stale.label_zh}与户籍登记不一致（社保记录：{stale.submitted}，户籍登记：{stale.registry}），{stale.fix_zh}。"
+        what_en += f"Also: the {stale.label_en} differs from the registry ({stale.submitted} vs {stale.registry}). "
+    result = ItemResult(
         completed=False,
         message_zh=f"已提交“{ctx.entry.name_zh}”的预申请。{what_zh}请打印申请表，携带所列材料到社保窗口办理。",
         message_en=f"Your pre-application ({ctx.entry.name_en}) is registered. {what_en}"
                    f"Print the form and bring the listed materials to a service window.",
         details=dict(details),
+        mismatches=[stale] if stale is not None else [],
     )
+    return result
 
 
 def _enrol(ctx: ItemContext, tx: Transaction, insurance: InsuranceType, **values: object) -> None:
@@ -171,7 +180,7 @@ class RegisterResidentPension(ItemHandler):
 
     def check(self, ctx: ItemContext) -> None:
         p = ctx.subject
-        require_shenzhen_hukou(p, "居民养老参保登记", "Residents' pension registration")
+        require_shenzhen_hukou(ctx.session, p, "居民养老参保登记", "Residents' pension registration")
         min_age = int(get_policy()["resident_pension"].get("min_age", DEFAULT_RESIDENT_PENSION_MIN_AGE))
         if age_in_years(p.birth_date, ctx.now.date()) < min_age:
             raise refused("TOO_YOUNG", f"居民养老保险需年满{min_age}周岁", f"Residents' pension starts at age {min_age}",
@@ -209,7 +218,7 @@ class ElderlyResidentMedical(ItemHandler):
     code = "elderly_resident_medical"
 
     def check(self, ctx: ItemContext) -> None:
-        require_shenzhen_hukou(ctx.subject, "超龄居民老人缴纳医疗保险", "Medical insurance for over-age residents")
+        require_shenzhen_hukou(ctx.session, ctx.subject, "超龄居民老人缴纳医疗保险", "Medical insurance for over-age residents")
         _require_retirement_age(ctx)
         active = ctx.enrolments(insurance=InsuranceType.medical, statuses=ACTIVE)
         if active:
@@ -228,18 +237,21 @@ class ResidentBackPayment(ItemHandler):
     code = "resident_back_payment"
 
     def check(self, ctx: ItemContext) -> None:
-        require_shenzhen_hukou(ctx.subject, "居民一次性补缴", "Residents' back payment")
+        require_shenzhen_hukou(ctx.session, ctx.subject, "居民一次性补缴", "Residents' back payment")
         if not ctx.enrolments(insurance=InsuranceType.pension, schemes=(Scheme.resident,)):
             raise refused("NO_RESIDENT_PENSION", "居民一次性补缴需先参加居民养老保险",
                           "Back payment needs a residents' pension enrolment",
                           fix_zh="请先办理“居民养老参保登记”", fix_en="Register for residents' pension first")
         refuse_if_open_pre_application(ctx)
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        years, most = ctx.fields.get("years"), int(get_policy()["resident_pension"]["back_payment_max_years"])
+        if years is not None and not 1 <= years <= most:
+            yield invalid("YEARS_OUT_OF_RANGE", f"补缴年数应为1至{most}年", f"Back payment covers 1 to {most} years",
+                          field="years", fix_zh=f"请填写1到{most}之间的年数", fix_en=f"Give a number from 1 to {most}")
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         years, most = ctx.fields["years"], int(get_policy()["resident_pension"]["back_payment_max_years"])
-        if not 1 <= years <= most:
-            raise invalid("YEARS_OUT_OF_RANGE", f"补缴年数应为1至{most}年", f"Back payment covers 1 to {most} years",
-                          field="years")
         return _pre_application(ctx, f"补缴年数：{years}年（是否符合补缴条件及金额以窗口核定为准）。",
                                 f"Years to back-pay: {years} (the window confirms eligibility and amount). ",
                                 years=years, max_years=most)
@@ -254,18 +266,25 @@ class WorkYearsBackPayment(ItemHandler):
     def check(self, ctx: ItemContext) -> None:
         refuse_if_open_pre_application(ctx)
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        start, end = ctx.fields.get("work_start_year"), ctx.fields.get("work_end_year")
+        turned_16 = ctx.subject.birth_date.year + 16  # no working years before the legal working age
+        if start is not None and start < turned_16:
+            yield invalid("WORK_YEARS_BEFORE_AGE_16", f"工龄起始年份不能早于{ctx.subject.name}年满16周岁的{turned_16}年",
+                          f"Work cannot start before {ctx.subject.name} turned 16 ({turned_16})",
+                          field="work_start_year", fix_zh=f"请填写{turned_16}年或以后开始工作的年份",
+                          fix_en=f"Give a year from {turned_16} on")
+        if end is not None and end > ctx.now.year:
+            yield invalid("WORK_YEARS_IN_FUTURE", "工龄结束年份不能晚于今年", "The last year of work is in the future",
+                          field="work_end_year", fix_zh=f"请填写{ctx.now.year}年或以前的年份",
+                          fix_en=f"Give {ctx.now.year} or earlier")
+        elif start is not None and end is not None and start > end:
+            yield invalid("WORK_YEARS_ORDER", "工龄起始年份不能晚于结束年份", "The first year of work is after the last",
+                          field="work_end_year", fix_zh="请核对起止年份：结束年份应不早于起始年份",
+                          fix_en="Check the years: the last year cannot be before the first")
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         start, end = ctx.fields["work_start_year"], ctx.fields["work_end_year"]
-        if start > end:
-            raise invalid("WORK_YEARS_ORDER", "工龄起始年份不能晚于结束年份", "The first year of work is after the last",
-                          field="work_end_year")
-        if end > ctx.now.year:
-            raise invalid("WORK_YEARS_IN_FUTURE", "工龄结束年份不能晚于今年", "The last year of work is in the future",
-                          field="work_end_year")
-        turned_16 = ctx.subject.birth_date.year + 16  # no working years before the legal working age
-        if start < turned_16:
-            raise invalid("WORK_YEARS_BEFORE_AGE_16", f"工龄起始年份不能早于您年满16周岁的{turned_16}年",
-                          f"Work cannot start before you turned 16 ({turned_16})", field="work_start_year")
         return _pre_application(ctx, f"申报工龄：{start}年至{end}年（以窗口认定为准）。",
                                 f"Working years declared: {start} to {end} (the window recognises them). ",
                                 work_start_year=start, work_end_year=end)
@@ -302,23 +321,30 @@ class RefundDuplicatePension(ItemHandler):
                           "No paid Shenzhen pension contributions are on record: there is nothing to refund")
         refuse_if_open_pre_application(ctx)
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        first, last, other = (ctx.fields.get(k) for k in ("from_month", "to_month", "other_place"))
+        if other is not None and ("深圳" in other or "shenzhen" in other.lower()):
+            yield invalid("OTHER_PLACE_SHENZHEN", "另一参保地应为深圳以外的地方", "The other place must be outside Shenzhen",
+                          field="other_place", fix_zh="请填写与深圳重复缴费的另一个参保城市",
+                          fix_en="Give the other city where you paid for the same months")
+        if last is not None and last > ctx.this_month:
+            yield invalid("MONTH_IN_FUTURE", "重复缴费结束月不能晚于本月", "The last month is in the future",
+                          field="to_month", fix_zh=f"请填写{ctx.this_month}或以前的月份",
+                          fix_en=f"Give {ctx.this_month} or earlier")
+        elif first is not None and last is not None and first > last:
+            yield invalid("MONTH_RANGE_ORDER", "重复缴费起始月不能晚于结束月", "The first month is after the last",
+                          field="to_month", fix_zh="请核对起止月份：结束月应不早于起始月",
+                          fix_en="Check the months: the last cannot be before the first")
+        elif first is not None and last is not None and not self._paid_months(ctx, first, last):
+            yield refused_field("to_month", "NO_CONTRIBUTIONS_IN_RANGE",
+                                f"{first}至{last}期间{ctx.subject.name}在深圳没有养老保险缴费记录",
+                                f"{ctx.subject.name} paid no Shenzhen pension contributions from {first} to {last}",
+                                fix_zh="请核对重复缴费的起止月份（可先查询五险缴费明细）",
+                                fix_en="Check the months (see your contribution details first)")
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         first, last, other = ctx.fields["from_month"], ctx.fields["to_month"], ctx.fields["other_place"]
-        if first > last:
-            raise invalid("MONTH_RANGE_ORDER", "重复缴费起始月不能晚于结束月", "The first month is after the last",
-                          field="to_month")
-        if last > ctx.this_month:
-            raise invalid("MONTH_IN_FUTURE", "重复缴费结束月不能晚于本月", "The last month is in the future",
-                          field="to_month")
-        if "深圳" in other or "shenzhen" in other.lower():
-            raise invalid("OTHER_PLACE_SHENZHEN", "另一参保地应为深圳以外的地方", "The other place must be outside Shenzhen",
-                          field="other_place")
         months = self._paid_months(ctx, first, last)
-        if not months:
-            raise refused("NO_CONTRIBUTIONS_IN_RANGE", f"{first}至{last}期间您在深圳没有养老保险缴费记录",
-                          f"You paid no Shenzhen pension contributions from {first} to {last}",
-                          fix_zh="请核对重复缴费的起止月份（可先查询五险缴费明细）",
-                          fix_en="Check the months (see your contribution details first)")
         return _pre_application(
             ctx, f"{first}至{last}期间深圳有{len(months)}个月养老保险缴费记录，与{other}重复部分以窗口核定为准。",
             f"Shenzhen has {len(months)} paid pension months from {first} to {last}; the window confirms the "

@@ -2,10 +2,35 @@
 from __future__ import annotations
 
 from ....errors import refused
-from ....persistence.models import EnrolmentStatus, Scheme, Transaction
+from ....persistence.models import Enrolment, EnrolmentStatus, InsuranceType, Scheme, Transaction
+from ...payments import INSURANCE_EN, INSURANCE_ZH
 from ..base import ItemContext, ItemHandler, ItemResult, change_enrolment, handler, stop_enrolments
 
 ACTIVE = (EnrolmentStatus.active,)
+
+
+def _names(enrolments: list[Enrolment]) -> tuple[str, str]:
+    kinds = sorted({e.insurance for e in enrolments}, key=lambda i: list(InsuranceType).index(i))
+    return "、".join(INSURANCE_ZH[k] for k in kinds), ", ".join(INSURANCE_EN[k] for k in kinds)
+
+
+def stop_preview(ctx: ItemContext, stopping: list[Enrolment], staying: list[Enrolment]) -> list[tuple[str, str]]:
+    """Which insurances stop, the last covered month, from when nothing is charged, and what stays."""
+    zh, en = _names(stopping)
+    lines = [(f"{ctx.subject.name}的{zh}将停保：{ctx.this_month}为最后参保月，自{ctx.next_month}起不再参保缴费，"
+              f"也不再享受相应待遇；已缴费用不退。",
+              f"{ctx.subject.name}'s {en} stops: {ctx.this_month} is the last insured month; from {ctx.next_month} "
+              "nothing is charged and no benefits apply; what was paid is not refunded.")]
+    if staying:
+        zh, en = _names(staying)
+        lines.append((f"不受影响、继续参保的：{zh}。", f"Unchanged and still active: {en}."))
+    return lines
+
+
+def resume_preview(ctx: ItemContext, resuming: list[Enrolment]) -> list[tuple[str, str]]:
+    zh, en = _names(resuming)
+    return [(f"{ctx.subject.name}的{zh}将自{ctx.next_month}起恢复参保缴费；停保期间的月份不补缴。",
+             f"{ctx.subject.name}'s {en} resumes from {ctx.next_month}; the stopped months are not back-paid.")]
 
 
 def _stop_result(ctx: ItemContext, what_zh: str, what_en: str, last: str) -> ItemResult:
@@ -32,6 +57,10 @@ class _StopScheme(ItemHandler):
         if not ctx.enrolments(schemes=self.schemes, statuses=ACTIVE):
             raise refused(self.none_code, self.none_zh.format(name=ctx.subject.name),
                           self.none_en.format(name=ctx.subject.name), fix_zh=self.none_fix_zh, fix_en=self.none_fix_en)
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        stopping = ctx.enrolments(schemes=self.schemes, statuses=ACTIVE)
+        return stop_preview(ctx, stopping, [e for e in ctx.enrolments(statuses=ACTIVE) if e not in stopping])
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         last = stop_enrolments(ctx, ctx.enrolments(schemes=self.schemes, statuses=ACTIVE), tx)
@@ -98,6 +127,10 @@ class ResumeResident(ItemHandler):
         if ctx.enrolments(schemes=(Scheme.employee, Scheme.flexible), statuses=ACTIVE):
             raise refused("ENROLLED_AS_EMPLOYEE", "您已参加职工社会保险，不能同时恢复居民保险",
                           "You are insured as an employee or flexible worker and cannot also resume residents' insurance")
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        return resume_preview(ctx, ctx.enrolments(schemes=(Scheme.resident,),
+                                                  statuses=(EnrolmentStatus.stopped, EnrolmentStatus.suspended)))
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         resumed = ctx.enrolments(schemes=(Scheme.resident,), statuses=(EnrolmentStatus.stopped, EnrolmentStatus.suspended))

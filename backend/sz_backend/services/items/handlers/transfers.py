@@ -18,11 +18,12 @@ A stopped (or suspended) enrolment is the normal state when leaving.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ....errors import invalid, refused
+from ....errors import BusinessError, invalid, refused, refused_field
 from ....persistence.models import (
     Contribution,
     ContributionStatus,
@@ -34,7 +35,7 @@ from ....persistence.models import (
     TransferStatus,
 )
 from ..base import ItemContext, ItemHandler, ItemResult, handler
-from ..fields import is_guangdong_city
+from .. import allowed
 from ..pending import refuse_if_open_pre_application
 
 GUANGDONG = "广东省"
@@ -72,23 +73,26 @@ def _is_shenzhen(city: str) -> bool:
     return city.removesuffix("市").replace(" ", "").lower() in ("深圳", "shenzhen")
 
 
-def _check_place(province: str, city: str, city_field: str, shenzhen_code: str, what_zh: str,
-                 what_en: str) -> bool:
-    """Validate a transfer's other place; returns whether it is within Guangdong (省内)."""
-    if _is_shenzhen(city):
-        raise refused(shenzhen_code, f"{what_zh}不能是深圳本市", f"The {what_en} cannot be Shenzhen itself",
-                      fix_zh="深圳市内变更参保（如换单位）无需办理关系转移",
-                      fix_en="Moving within Shenzhen (e.g. a new employer) needs no transfer")
+def place_errors(ctx: ItemContext, prefix: str, shenzhen_code: str, what_zh: str,
+                 what_en: str) -> Iterator[BusinessError]:
+    """The other place of a transfer: not Shenzhen, on the mainland, the city inside the province."""
+    province, city = ctx.fields.get(f"{prefix}_province"), ctx.fields.get(f"{prefix}_city")
+    if city is not None and _is_shenzhen(city):
+        yield refused_field(f"{prefix}_city", shenzhen_code, f"{what_zh}不能是深圳本市",
+                            f"The {what_en} cannot be Shenzhen itself",
+                            fix_zh="深圳市内变更参保（如换单位）无需办理关系转移；如要转往外地，请填写外地城市",
+                            fix_en="Moving within Shenzhen (e.g. a new employer) needs no transfer; for another "
+                                   "place, give that city")
+        return
     if province in OUTSIDE_MAINLAND:
-        raise refused("TRANSFER_OUTSIDE_MAINLAND", f"{what_zh}为{province}，不适用内地社保关系转移接续",
-                      f"The {what_en} ({province}) is outside the mainland transfer procedure",
-                      fix_zh="请到社保窗口或拨打12333咨询", fix_en="Ask at a service window or call 12333")
-    # Cities typed in Chinese can be checked against Guangdong's list; that decides 省内 vs 省外.
-    if all("\u4e00" <= c <= "\u9fff" or c == "·" for c in city) and \
-            (province == GUANGDONG) != is_guangdong_city(city):
-        raise invalid("CITY_NOT_IN_PROVINCE", f"{city}不属于{province}", f"{city} is not in {province}",
-                      field=city_field, fix_zh="请核对省份和城市", fix_en="Check the province and the city")
-    return province == GUANGDONG
+        yield refused_field(f"{prefix}_province", "TRANSFER_OUTSIDE_MAINLAND",
+                            f"{what_zh}为{province}，不适用内地社保关系转移接续",
+                            f"The {what_en} ({province}) is outside the mainland transfer procedure",
+                            fix_zh="请到社保窗口或拨打12333咨询", fix_en="Ask at a service window or call 12333")
+        return
+    if province is not None and city is not None and not allowed.city_in_province(city, province):
+        yield invalid("CITY_NOT_IN_PROVINCE", f"{city}不属于{province}", f"{city} is not in {province}",
+                      field=f"{prefix}_city", fix_zh="请核对省份和城市", fix_en="Check the province and the city")
 
 
 def _open_transfer(ctx: ItemContext, kind: _Kind) -> Transfer | None:
@@ -135,11 +139,23 @@ class _TransferOut(ItemHandler):
                           f"Your {k.en} in Shenzhen is still active: it must be stopped before a transfer-out",
                           fix_zh=fix_zh, fix_en=fix_en, scheme=active[0].scheme.value)
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        return place_errors(ctx, "destination", "TRANSFER_DESTINATION_SHENZHEN", "转入地", "destination")
+
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        k = self.kind
+        province, city = ctx.fields["destination_province"], ctx.fields["destination_city"]
+        other_zh = "医疗保险" if k.insurance == InsuranceType.pension else "养老保险"
+        other_en = "medical insurance" if k.insurance == InsuranceType.pension else "pension insurance"
+        return [(f"将申请把{k.zh}关系转往{province}{city}；之后须向{city}社保经办机构申请转入，对方受理前可撤销。"
+                 f"{other_zh}不受影响。",
+                 f"The {k.en} moves to {city}, {province}; next apply for the transfer-in at {city}'s agency; until it "
+                 f"accepts you can cancel. Your {other_en} is not affected.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         k = self.kind
         province, city = ctx.fields["destination_province"], ctx.fields["destination_city"]
-        within = _check_place(province, city, "destination_city", "TRANSFER_DESTINATION_SHENZHEN", "转入地",
-                              "destination")
+        within = province == GUANGDONG
         transfer = Transfer(person_id=ctx.subject.id, insurance=k.insurance, destination_province=province,
                             destination_city=city, within_province=within, status=TransferStatus.submitted,
                             transaction_id=tx.id)
@@ -198,6 +214,13 @@ class _CancelTransferOut(ItemHandler):
     def check(self, ctx: ItemContext) -> None:
         self._pending(ctx)
 
+    def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
+        k, t = self.kind, self._pending(ctx)
+        dest = f"{t.destination_province}{t.destination_city or ''}"
+        return [(f"将撤销转往{dest}的{k.zh}关系转出，{k.zh}关系继续保留在深圳；其他险种不变。",
+                 f"The {k.en} transfer-out to {dest} is cancelled and stays in Shenzhen; other insurances are "
+                 "unchanged.")]
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         k = self.kind
         transfer = self._pending(ctx)
@@ -231,10 +254,13 @@ class _TransferIn(ItemHandler):
     def check(self, ctx: ItemContext) -> None:
         refuse_if_open_pre_application(ctx)
 
+    def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        return place_errors(ctx, "from", "TRANSFER_ORIGIN_SHENZHEN", "原参保地", "former place")
+
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         k = self.kind
         province, city = ctx.fields["from_province"], ctx.fields["from_city"]
-        within = _check_place(province, city, "from_city", "TRANSFER_ORIGIN_SHENZHEN", "原参保地", "former place")
+        within = province == GUANGDONG
         if ctx.at_window:  # the clerk has the former place's contribution certificate
             return ItemResult(True, f"{k.zh}关系转入（从{province}{city}转入）已在窗口受理办结。",
                               f"The {k.en} transfer-in from {city}, {province} was accepted at the window.",
