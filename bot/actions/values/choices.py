@@ -21,7 +21,8 @@ def allowed(spec: Dict[str, Any]) -> List[Dict[str, Any]]:
     items = schema.get("allowed")
     if items:
         return [a if isinstance(a, dict) else {"value": a} for a in items]
-    return [{"value": c} for c in spec.get("choices") or []]
+    # catalog.yml read directly: a choice is a value or {value, label_zh, label_en, aliases}
+    return [c if isinstance(c, dict) else {"value": c} for c in spec.get("choices") or []]
 
 
 def _names(entry: Dict[str, Any]) -> List[str]:
