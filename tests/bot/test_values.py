@@ -374,3 +374,12 @@ def test_a_childs_id_is_not_the_guardians() -> None:
 ])
 def test_a_tier_turned_down(text: str, expected: Dict[str, str]) -> None:
     assert run("register_individual_insurance", text, "medical_tier") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("常沙", {"destination_province": "湖南省", "destination_city": "长沙"}),      # speech transcript: right sounds
+    ("转到航州", {"destination_province": "浙江省", "destination_city": "杭州"}),
+    ("是是是", {}), ("合作银行有哪些", {}), ("那个那个我的身份证是十五位的", {}), ("帮我算一下退休后每月拿多少", {}),
+])
+def test_a_place_heard_with_the_wrong_characters(text: str, expected: Dict[str, str]) -> None:
+    assert run("transfer_pension_out", text, "destination_city") == expected

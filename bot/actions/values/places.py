@@ -105,6 +105,12 @@ class Gazetteer:
         except Exception:
             return
         self.en_ambiguous: Dict[str, List[Place]] = {}
+        self.sound: Dict[Tuple[str, ...], Optional[Place]] = {}
+        for name, place in list(self.zh.items()) + list(self.county.items()):
+            if 2 <= len(name) <= 4 and not (len(name) > 2 and name.endswith(("省", "市", "区", "州", "盟"))):
+                key_t = tuple(lazy_pinyin(name))
+                old = self.sound.get(key_t, place)
+                self.sound[key_t] = place if old == place else None   # None: two places sound alike
         seen: Dict[str, List[Place]] = {}
         for name, place in self.zh.items():
             if name.endswith(("省", "市", "区", "州", "盟", "地区")) and len(name) > 2:
@@ -175,6 +181,37 @@ class Gazetteer:
 _NOT_A_PLACE = re.compile(r"(大学|学院|路|大道|街|公园|医院|广场|站|机场|花园|大厦|公司|银行|小学|中学)")
 
 
+def sounds_like(text: str) -> List[Mention]:
+    """Places written with the wrong characters but the right sounds (speech transcripts:
+    常沙 -> 长沙, 航州 -> 杭州); only used for an answer to a place question."""
+    g = gazetteer()
+    if not getattr(g, "sound", None):
+        return []
+    try:
+        from pypinyin import lazy_pinyin
+    except Exception:
+        return []
+    from .text import is_non_answer
+
+    if is_non_answer(text):
+        return []
+    chars = [(i, c) for i, c in enumerate(text) if "\u4e00" <= c <= "\u9fff"]
+    sounds = lazy_pinyin("".join(c for _, c in chars))
+    out: List[Mention] = []
+    k = 0
+    while k < len(chars):
+        for size in (4, 3, 2):
+            place = g.sound.get(tuple(sounds[k:k + size])) if k + size <= len(chars) else None
+            span = "".join(c for _, c in chars[k:k + size])
+            if place is not None and chars[k + size - 1][0] - chars[k][0] == size - 1 and len(set(span)) == size:
+                out.append(Mention(place, chars[k][0], chars[k + size - 1][0] + 1))
+                k += size
+                break
+        else:
+            k += 1
+    return _merge(out, text)
+
+
 def _merge(found: List[Mention], text: str) -> List[Mention]:
     """'湖南长沙' / '湖南省长沙市' / 'Changsha, Hunan': one place, not two."""
     out: List[Mention] = []
@@ -231,9 +268,20 @@ def _role(text: str, m: Mention) -> Optional[str]:
 
 
 def find_places(text: str, whole_answer: bool = False) -> List[Mention]:
-    """Every place in the (Simplified) text, with its role; 'outside X' (广东省外) is not X."""
+    """Every place in the (Simplified) text, with its role; 'outside X' (广东省外) is not X.
+    For an answer to a place question, a place heard with the wrong characters counts too."""
     found = []
-    for m in gazetteer().mentions(text, whole_answer):
+    mentions = gazetteer().mentions(text, whole_answer)
+    if not mentions and whole_answer:
+        # only a reply that is nothing but a place name: '常沙', '转到航州', not a sentence
+        core = re.sub(r"^(?:嗯+|就是|是|在|转到|转去|转回|迁到|去|到|我要去|我要转到)+", "", text.strip(" ，,。.!！"))
+        core = re.sub(r"(?:吧|啊|呀|那边|那里|去|的)+$", "", core)
+        if re.fullmatch(r"[\u4e00-\u9fff]{2,8}", core):
+            sound = sounds_like(core)
+            covered = sum(m.end - m.start for m in sound)
+            if sound and covered >= len(re.sub(r"[省市]", "", core)):
+                mentions = sound
+    for m in mentions:
         if _OUTSIDE.search(text[m.end:m.end + 4]) and m.place.city is None:
             continue
         m.role = _role(text, m)
