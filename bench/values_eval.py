@@ -41,7 +41,13 @@ def load_sets() -> Dict[str, Dict[str, Any]]:
 
 
 def catalogue() -> Dict[str, Any]:
-    return yaml.safe_load((ROOT / "backend" / "data" / "catalog.yml").read_text(encoding="utf-8"))["items"]
+    """The item fields as GET /catalogue lists them without a schema: choices as plain values."""
+    items = yaml.safe_load((ROOT / "backend" / "data" / "catalog.yml").read_text(encoding="utf-8"))["items"]
+    for item in items.values():
+        for f in item.get("fields") or []:
+            if f.get("choices"):
+                f["choices"] = [c["value"] if isinstance(c, dict) else c for c in f["choices"]]
+    return items
 
 
 _DUMP = """

@@ -73,6 +73,12 @@ class Parsed:
     hint_en: Optional[str] = None
 
 
+def choice_values(spec: Dict[str, Any]) -> List[str]:
+    """The values of a choice field (the API lists values; catalog.yml read directly may give
+    {value, label_zh, label_en, aliases})."""
+    return [str(c.get("value")) if isinstance(c, dict) else str(c) for c in spec.get("choices") or []]
+
+
 def clean(text: Any) -> str:
     return unicodedata.normalize("NFKC", str(text or "")).strip()
 
@@ -247,7 +253,7 @@ def _normalise(spec: Dict[str, Any], raw: str) -> Optional[str]:
 
 
 def _choice(spec: Dict[str, Any], text: str) -> Optional[str]:
-    choices = [str(c) for c in spec.get("choices") or []]
+    choices = choice_values(spec)
     low = text.lower()
     for c in choices:
         if low == c.lower():
@@ -299,8 +305,8 @@ def hint_for(spec: Dict[str, Any]) -> Tuple[str, str]:
         return f"请从以下选项中选择：{zh}。", f"Please choose one of: {en}."
     if ftype == "choice" or name in CHOICE_WORDS:
         labels = CHOICE_LABELS.get(name, {})
-        zh = "、".join(labels.get(c, (c, c))[0] for c in spec.get("choices") or [])
-        en = ", ".join(labels.get(c, (c, c))[1] for c in spec.get("choices") or [])
+        zh = "、".join(labels.get(c, (c, c))[0] for c in choice_values(spec))
+        en = ", ".join(labels.get(c, (c, c))[1] for c in choice_values(spec))
         return f"请从以下选项中选择：{zh}。", f"Please choose one of: {en}."
     return f"请告诉我{label_zh}。", f"Please tell me the {label_en}."
 
