@@ -383,3 +383,17 @@ def test_a_tier_turned_down(text: str, expected: Dict[str, str]) -> None:
 ])
 def test_a_place_heard_with_the_wrong_characters(text: str, expected: Dict[str, str]) -> None:
     assert run("transfer_pension_out", text, "destination_city") == expected
+
+
+@pytest.mark.parametrize("code,text,asked,expected", [
+    ("change_basic_info", "系统说我户籍信息不对，我是东莞户口，不是深户，要怎么改", None, {"hukou_category": "guangdong_non_shenzhen"}),
+    ("change_basic_info", "我是湖南户籍", "hukou_category", {"hukou_category": "outside_guangdong"}),
+    ("maintain_guardian_info", "想给小明加上他爸爸做监护人", None, {"relation": "father"}),
+    ("maintain_payment_bank", "扣款银行换成花旗银行", None, {"bank_name": "花旗银行"}),   # the backend says it does not cooperate
+    ("maintain_payment_bank", "我想换个扣社保的银行卡", None, {}),
+    ("refund_duplicate_pension", "2020年1月到2020年6月，另一个地方是广州", None,
+     {"from_month": "2020-01", "to_month": "2020-06", "other_place": "广州"}),
+    ("refund_duplicate_pension", "湖南省长沙市", "other_place", {"other_place": "湖南省长沙市"}),
+])
+def test_third_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run(code, text, asked) == expected

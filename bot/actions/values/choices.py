@@ -204,10 +204,29 @@ _BANK_WORDS: Dict[str, Sequence[str]] = {
 _BANK_TAIL = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,16}?(银行|信用社|农商行|bank)", re.I)
 
 
+_GENERIC_BANK = re.compile(r"^(扣款|缴费|扣费|合作|开户|这个|那个|哪个|什么|哪家|其他|别的|新的|原来的|我的|社保)+银行$")
+
+
+def _named_bank(text: str, asked: bool) -> Optional[str]:
+    """A bank named by its full name, listed or not ('换成花旗银行'): the backend says whether it cooperates."""
+    if is_question(text) or is_non_answer(text) or (asked and is_sentence(text) and not re.search(r"换成|改成|改为|用", text)):
+        return None
+    tail = re.split(r"换成|改成|改为|换到|用的是|用|是", text)[-1] if not asked else text
+    for m in _BANK_TAIL.finditer(tail):
+        name = re.sub(r"^(我的|是|用|在|开在|开户行是|开户银行是|银行是|的)+", "", m.group(0))
+        if 3 <= len(name) <= 20 and not _GENERIC_BANK.match(name) and not re.search(r"卡$", name):
+            return name
+    return None
+
+
 def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     value = match_allowed(spec, text, whole=False)
     if value:
         return value
+    if allowed(spec):
+        if asked or re.search(r"换成|改成|改为|换到", text):
+            return _named_bank(text, asked)
+        return None
     if not allowed(spec):
         low = text.lower()
         best = None
@@ -218,10 +237,8 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
                     best = (len(w), name)
         if best:
             return best[1]
-        if asked and not is_sentence(text) and not is_question(text) and not is_non_answer(text):
-            m = _BANK_TAIL.search(re.sub(r"^(我的|是|用|在|开在|开户行是|开户银行是|银行是)", "", text.strip()))
-            if m and len(m.group(0)) <= 20:
-                return re.sub(r"^(我的|是|用|在)", "", m.group(0))
+        if asked or re.search(r"换成|改成|改为|换到", text):
+            return _named_bank(text, asked)
     return None
 
 
@@ -255,6 +272,26 @@ CHOICE_WORDS: Dict[str, Dict[str, Sequence[str]]] = {
 }
 
 
+def _hukou_by_place(low: str, values: List[str]) -> Optional[str]:
+    """'我是东莞户口' -> Guangdong outside Shenzhen; '湖南户籍' -> outside Guangdong; '深圳户口' -> Shenzhen."""
+    from . import places
+
+    for m in places.find_places(low):
+        if re.search(r"(不是|不再是|并非)\s*$", low[max(0, m.start - 4):m.start]):
+            continue
+        if not re.match(r"\s*(?:市|省)?\s*(?:的)?\s*(户口|户籍|户|人)", low[m.end:m.end + 4]):
+            continue
+        if m.place.city == "深圳":
+            value = "shenzhen"
+        elif m.place.province == "广东省":
+            value = "guangdong_non_shenzhen"
+        else:
+            value = "outside_guangdong"
+        if not values or value in values:
+            return value
+    return None
+
+
 def yes_no(text: str, asked: bool) -> Optional[str]:
     low = text.lower()
     if not asked and not _SCHOOL_WORDS.search(low):
@@ -278,13 +315,18 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     if exact:
         return exact
     low = text.lower()
-    cue = {"relation": r"我是|是(孩子|小孩|他|她|娃)的?|(孩子|小孩)的?(爸|妈|父|母|爷|奶|外公|外婆|姥)|i'?m (his|her|the)|i am (his|her|the)|关系",
+    cue = {"relation": r"我是|是(孩子|小孩|他|她|娃)的?|(孩子|小孩)的?(爸|妈|父|母|爷|奶|外公|外婆|姥)|(做|当|作为|为|登记成|登记为)\S{0,3}监护人|"
+                       r"登记成|登记为|i'?m (his|her|the)|i am (his|her|the)|关系",
            "hukou_category": r"户|hukou|户籍", "change_target": r"改|换|变|更新|修改|change|update"}.get(name)
     if not asked and cue and not re.search(cue, low):
         return None
     if name == "hukou_category" and (not values or "shenzhen" in values) and re.search(
             r"(户口|户籍|hukou)[^，,。]{0,6}(迁|落|转|入|moved?)[^，,。]{0,4}(深圳|shenzhen)|落户深圳|入了?深户|(深圳|shenzhen)[^，,。]{0,3}(户口|户籍|hukou)", low):
         return "shenzhen"                                     # '户口已经迁到深圳了'
+    if name == "hukou_category":
+        by_place = _hukou_by_place(low, values)
+        if by_place:
+            return by_place
     # the words: the schema's names and aliases, and how people say them
     words = [(w, v) for v, ws in CHOICE_WORDS.get(name, {}).items() if not values or v in values for w in ws]
     for entry in entries:
@@ -300,6 +342,8 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         m = re.search(re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low)
         if m and not any(h[0] <= m.start() < h[3] for h in hits):
             hits.append((m.start(), -len(w), value, m.end()))
+    # a category turned down ('不是深户') is not the one meant
+    hits = [h for h in hits if not re.search(r"(不是|不再是|并非|\bnot\b)\s*$", low[max(0, h[0] - 4):h[0]])]
     if not hits:
         return None
     said = re.search(r"我是|是(?=孩子|小孩|他|她)|i'?m |i am ", low)

@@ -169,12 +169,13 @@ def _bare_number(text: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def _other_place(text: str) -> Optional[str]:
-    found = [m for m in places.find_places(text, whole_answer=True) if m.place.city != "深圳"]
+def _other_place(text: str, asked: bool = True) -> Optional[str]:
+    """The other place insured (free text): the place as the person wrote it ('湖南省长沙市', '惠州')."""
+    found = [m for m in places.find_places(text, whole_answer=asked) if m.place.city != "深圳"]
     if found:
-        p = found[-1].place
-        return p.city if p.city and p.province not in places.MUNICIPALITIES else p.province
-    return freetext.short_text(text, 30)
+        m = found[-1]
+        return text[m.start:m.end]
+    return freetext.short_text(text, 30) if asked else None
 
 
 def _free_text(spec: Spec, text: str, asked: bool) -> Optional[str]:
@@ -193,6 +194,9 @@ def _free_text(spec: Spec, text: str, asked: bool) -> Optional[str]:
             return freetext.person_name(text)
         m = re.search(r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})", text)
         return freetext.person_name(m.group(1)) if m else None
+    if name == "other_place" and not asked:
+        # '在长沙也交了', '另一个地方是广州': said with the words of a second place
+        return _other_place(text, asked=False) if re.search(r"另一|另外|也交|也缴|也买|也参保|两地|两边|重复", text) else None
     if not asked:
         return None
     if name == "other_place" or "地" in str(spec.get("label_zh", "")):
@@ -216,7 +220,7 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
     for s in specs:
         name, ftype, here = s["name"], _ftype(s), s["name"] == asked
         value: Optional[str] = None
-        if question and ftype in ("tier", "grade", "choice", "text", "bank"):
+        if question and ftype in ("tier", "grade", "text", "bank") and name != "other_place":
             continue   # '一档多少钱？' asks about a tier, it does not choose one
         if ftype == "date":
             value = dates.full_date(text, today)
