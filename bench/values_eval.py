@@ -262,6 +262,10 @@ def main() -> None:
         lines.append(f"- {label.replace('without ', '')}: {gain:+d} cases")
     lines += ["", "JioNLP's own parsers on the same cases, for comparison:", "",
               *jionlp_alone(sets, dt.datetime.fromisoformat(os.environ["SZ_NOW"]))]
+    lines += ["", "Which medical tier is the cheapest: the words '最便宜的那档' / 'cheapest' give the tier the "
+              "schema says costs least (its `monthly_fen`: tier 2 at 1.5 % of the base, tier 1 at 8 %, "
+              "backend/data/policy.yml), and '顶格' / 'highest' the dearest (tier 1); pension grades rise with their "
+              "number. Anyone who reads 'the lowest tier' as tier 1 disagrees with the backend's own amounts."]
     lines += ["", "Precision and recall are case-weighted averages of the two sets. CPU time is per call, warm "
               "(best of 3), on this machine while other work ran.", "",
               f"One-off load (JioNLP import + gazetteer + pinyin of the place names): "

@@ -397,3 +397,11 @@ def test_a_place_heard_with_the_wrong_characters(text: str, expected: Dict[str, 
 ])
 def test_third_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
+
+
+def test_correction_that_names_both() -> None:
+    known = {"destination_province": "湖南省", "destination_city": "长沙"}
+    assert run("transfer_pension_out", "不对，是株洲，不是长沙", None, known) == \
+        {"destination_province": "湖南省", "destination_city": "株洲"}
+    assert run("transfer_pension_out", "sorry, Zhuzhou, not Changsha", None, known) == \
+        {"destination_province": "湖南省", "destination_city": "株洲"}
