@@ -3,6 +3,7 @@
     python -m sz_backend.cli migrate              # apply Alembic migrations
     python -m sz_backend.cli seed                 # demo people and window staff (only where none exist)
     python -m sz_backend.cli deliver-notices      # deliver (retry) queued WeChat/SMS notices
+    python -m sz_backend.cli analytics-consume    # Rasa event broker (RabbitMQ) -> analytics tables
     python -m sz_backend.cli import-hukou FILE    # load/refresh the hukou registry (CSV or JSON)
     python -m sz_backend.cli serve [--port 8000]  # migrate, seed when empty, serve the API
 
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate")
     sub.add_parser("seed")
     sub.add_parser("deliver-notices", help="deliver queued WeChat/SMS notices (retries failed ones)")
+    sub.add_parser("analytics-consume", help="read Rasa's event broker queue into the analytics tables")
     imp = sub.add_parser("import-hukou")
     imp.add_argument("file", type=Path)
     srv = sub.add_parser("serve")
@@ -103,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         from .services.notices import deliver_pending
 
         print(f"delivered {deliver_pending()} notices")
+    elif args.cmd == "analytics-consume":
+        from .analytics_consumer import main as consume
+
+        migrate()
+        consume()
     elif args.cmd == "import-hukou":
         print(f"imported {import_hukou(args.file)} hukou records")
     elif args.cmd == "serve":

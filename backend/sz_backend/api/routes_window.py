@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
 from ..errors import invalid
@@ -11,6 +12,7 @@ from ..persistence.db import session_scope
 from ..persistence.models import SmsOutbox, StaffRole
 from ..rules.masking import mask_phone
 from ..services import identity, notices, staff, window
+from ..services.analytics import report
 from .deps import bearer
 from .schemas import FinishRequest, MaterialsRequest, ReturnRequest, StaffLoginRequest
 
@@ -97,6 +99,24 @@ def sms_outbox(limit: int = Query(default=20, ge=1, le=200), token: str | None =
         rows = s.scalars(select(SmsOutbox).order_by(SmsOutbox.id.desc()).limit(limit))
         return {"messages": [{"phone": mask_phone(r.phone), "text": r.text, "purpose": r.purpose,
                               "at": r.created_at.isoformat()} for r in rows]}
+
+
+@router.get("/analytics/summary", summary="Conversation analytics for the dashboard (supervisors)")
+def analytics_summary(days: int = Query(default=30, ge=1, le=366), token: str | None = Depends(bearer)) -> dict[str, Any]:
+    with session_scope() as s:
+        staff.authenticate(s, token, role=StaffRole.supervisor)
+        return report.summary(s, days)
+
+
+@router.get("/analytics/not-understood.yml", response_class=PlainTextResponse,
+            summary="Messages not understood, in Rasa's NLU YAML format, for review (supervisors)")
+def analytics_nlu_export(days: int = Query(default=30, ge=1, le=366),
+                         token: str | None = Depends(bearer)) -> PlainTextResponse:
+    with session_scope() as s:
+        staff.authenticate(s, token, role=StaffRole.supervisor)
+        text = report.nlu_export(s, days)
+    return PlainTextResponse(text, media_type="application/x-yaml; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="not-understood.yml"'})
 
 
 @residents.get("/notices", summary="Notices not shown yet (the widget shows them at the next visit)")

@@ -453,3 +453,67 @@ class Document(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- conversation analytics (filled from Rasa's event broker by sz_backend.analytics.consumer) -------------------
+
+class AnalyticsEvent(Base):
+    """Ledger of every broker event taken in: its content hash makes a redelivered event a no-op."""
+
+    __tablename__ = "analytics_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)          # sha256 of the event as published
+    conversation: Mapped[str] = mapped_column(String(32), index=True)  # keyed hash of the sender id
+    event: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)      # non-personal fields only, text masked
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnalyticsSession(Base):
+    """One conversation session (Rasa's session_started, or the first event of a sender)."""
+
+    __tablename__ = "analytics_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_turns: Mapped[int] = mapped_column(Integer, default=0)
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0)
+    handoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    items_started: Mapped[int] = mapped_column(Integer, default=0)
+    items_finished: Mapped[int] = mapped_column(Integer, default=0)    # completed or pre-applied
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)        # task in progress, outcome awaited
+
+
+class AnalyticsTurn(Base):
+    """One user message: intent, confidence, fallback, and the bot's response latency."""
+
+    __tablename__ = "analytics_turns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("analytics_sessions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)                            # masked
+    intent: Mapped[str | None] = mapped_column(String(64), index=True)
+    confidence: Mapped[float | None] = mapped_column()
+    best_guess: Mapped[str | None] = mapped_column(String(64))         # best intent other than nlu_fallback
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class AnalyticsItemStep(Base):
+    """How far an item got: started, collect, confirm, confirmed (submitted), completed / pre_applied / refused."""
+
+    __tablename__ = "analytics_item_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("analytics_sessions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(16))
