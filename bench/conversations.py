@@ -9,7 +9,8 @@ payment window, the action server, ``rasa run`` with the model), then plays
 every conversation of tests/conversations/*.yml over Rasa's REST channel: a
 fresh sender per conversation, logged in through ``POST /auth/login`` as the
 conversation's demo user (the token goes in ``metadata.auth_token``, as the
-website sends it). Before each conversation the backend's database is put back
+website sends it); ``channel: ivr`` ones as phone calls through the IVR channel
+(the caller verified by keys: ID number's last four digits and the phone PIN). Before each conversation the backend's database is put back
 to the state it had right after seeding (SQLite online backup of a snapshot), so
 every conversation meets the demo people as the README describes them.
 
@@ -90,8 +91,10 @@ def load_conversations(directory: Path = CONV_DIR) -> List[Dict[str, Any]]:
                 problems.append("no turns")
             if exp.get("outcome") in ("refused", "answer") and not exp.get("reply_any"):
                 problems.append("a refused/answer outcome needs expect.reply_any")
-            if conv.get("channel", "rest") != "rest":
-                problems.append("only the rest channel is run")
+            if conv.get("channel", "rest") not in ("rest", "ivr"):
+                problems.append("channel must be rest or ivr")
+            if conv.get("channel") == "ivr" and not conv.get("user"):
+                problems.append("an ivr conversation needs a user (the caller is verified as that person)")
             for step in conv.get("turns") or []:
                 if not isinstance(step, dict) or not ({"say", "click", "expect_any", "expect_none"} & set(step)):
                     problems.append(f"bad step {step!r}")
@@ -243,6 +246,73 @@ class Player:
             self.send(title, shown=f"{title}   (no button “{title}”: typed)")
 
 
+IVR_SECRET = "conversations-ivr-secret"
+PHONE_PIN = "202611"
+
+
+class PhonePlayer(Player):
+    """One phone call through the IVR channel (bot/channels/ivr.py), the way a speech front end posts it:
+    the caller is verified by the ID number's last four digits and the phone PIN (keys), then speaks;
+    choices and confirmations are spoken options ("确认请按1") answered by key."""
+
+    def __init__(self, rasa: str, caller: str, id_tail: str, sender: str) -> None:
+        super().__init__(rasa, None, sender)
+        self.url = f"{rasa}/webhooks/ivr/webhook"
+        self.caller = caller
+        self.last: Dict[str, Any] = {}
+        self._post({"event": "call_start"}, "[call]")
+        self._post({"event": "dtmf", "digits": id_tail.replace("X", "*").replace("x", "*") + "#"},
+                   "[keys: ID number's last four]")
+        self._post({"event": "dtmf", "digits": PHONE_PIN + "#"}, "[keys: phone PIN]")
+
+    @property
+    def text(self) -> str:
+        return str(self.last.get("text") or "")
+
+    def buttons(self) -> List[Dict[str, str]]:
+        return []
+
+    def signals(self) -> List[str]:
+        return ["handoff"] if self.last.get("transfer") else []
+
+    def asks_confirmation(self) -> bool:
+        return "确认请按1" in self.text or "to confirm, press 1" in self.text.lower()
+
+    def asks_question(self) -> bool:
+        return bool(self.last.get("expect"))
+
+    def _post(self, fields: Dict[str, Any], shown: str) -> None:
+        body = {"call_id": self.sender, "caller": self.caller, **fields}
+        self.transcript.append(f"> {shown}")
+        try:
+            r = requests.post(self.url, json=body, headers={"X-IVR-Secret": IVR_SECRET}, timeout=90)
+            self.last = r.json() if r.status_code == 200 else {}
+            if r.status_code != 200:
+                self.transcript.append(f"  [HTTP {r.status_code}] {r.text[:200]}")
+        except (requests.RequestException, ValueError) as e:
+            self.last = {}
+            self.transcript.append(f"  [error] {e}")
+        self.transcript.append("  < " + (self.text or "(no reply)")
+                               + (f"\n    {{transfer: {self.last['transfer'].get('number')}}}"
+                                  if self.last.get("transfer") else ""))
+
+    def send(self, message: str, shown: Optional[str] = None) -> None:
+        self.turns += 1
+        if message in ("确认", "yes") and self.asks_confirmation():
+            self._post({"event": "dtmf", "digits": "1"}, "[key 1: 确认]")
+        else:
+            self._post({"event": "speech", "transcript": message, "confidence": 0.9}, shown or message)
+
+    def click(self, title: str) -> None:
+        """A spoken option: its key ("李小明请按2" -> 2); none: the title is said."""
+        m = re.search(re.escape(title) + r"[^，。,.]*?请按(\d)", self.text)
+        if m:
+            self.turns += 1
+            self._post({"event": "dtmf", "digits": m.group(1)}, f"[key {m.group(1)}: {title}]")
+        else:
+            self.send(title, shown=f"{title}   (no option “{title}”: said)")
+
+
 def _do(player: Player, step: Dict[str, Any]) -> None:
     if "click" in step:
         player.click(str(step["click"]))
@@ -280,9 +350,11 @@ def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Cou
     return False
 
 
-def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str) -> Tuple[Player, List[str]]:
-    """Play the scripted turns, then answer the bot's questions; returns the player and step-check failures."""
-    player = Player(rasa, token, sender)
+def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
+         phone: Optional[Tuple[str, str]] = None) -> Tuple[Player, List[str]]:
+    """Play the scripted turns, then answer the bot's questions; returns the player and step-check failures.
+    ``phone``: (caller number, ID number) for a call through the IVR channel."""
+    player: Player = PhonePlayer(rasa, phone[0], phone[1][-4:], sender) if phone else Player(rasa, token, sender)
     answers = list(conv.get("answers") or [])
     confirm = conv.get("confirm", "确认" if conv.get("lang", "zh") == "zh" else "yes")
     # A resident confirms a child's item only when the summary names that child.
@@ -421,7 +493,12 @@ def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: Backend
         try:
             token = login(backend, user) if user else None
             user_name = next((a["name"] for a in before["accounts"] if a["username"] == user), None)
-            player, checks = play(conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}")
+            phone = None
+            if conv.get("channel") == "ivr":
+                row = state.query("SELECT p.phone, p.id_number FROM user_accounts u JOIN people p ON p.id = u.person_id"
+                                  " WHERE u.username = ?", (user,))[0]
+                phone = ("+86 " + row["phone"], row["id_number"])
+            player, checks = play(conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}", phone)
             after = state.changes()
             reasons, res.actual = check(conv, player, before, after, user_name)
             res.reasons = checks + reasons
@@ -439,6 +516,16 @@ def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: Backend
     return results
 
 
+def credentials(st: Any) -> Dict[str, Any]:
+    """Rasa's channels for the run: REST, and the phone (IVR) channel verifying callers at the stack's backend."""
+    sys.path.insert(0, str(ROOT / "tests" / "bot"))
+    from channel_fixtures import SERVICE_KEY  # noqa: E402  (the key run_stack gives the backend)
+    return {"rest": None,
+            "bot.channels.ivr.IVRInput": {"webhook_secret": IVR_SECRET, "confidence_threshold": 0.6,
+                                          "transfer_number": "12333", "backend_url": st.backend,
+                                          "service_key": SERVICE_KEY}}
+
+
 def start_stack(tmp: Path, model: Optional[str]):
     """tests/bot/stack.py's run_stack (REST channel), as a generator kept open by the caller."""
     if model:
@@ -446,7 +533,7 @@ def start_stack(tmp: Path, model: Optional[str]):
     os.environ.setdefault("SZ_PASSWORD_HASH", "fast")
     sys.path.insert(0, str(ROOT / "tests" / "bot"))
     from stack import run_stack  # noqa: E402  (tests/bot/stack.py)
-    gen = run_stack(tmp, lambda st: {"rest": None})
+    gen = run_stack(tmp, credentials)
     st = next(gen)
     return gen, st
 
@@ -477,6 +564,9 @@ def figures(results: List[Result]) -> Dict[str, Any]:
         "by_outcome_heldout": {k: rate([r for r in v if r.conv.get("heldout")])
                                for k, v in sorted(by_outcome.items(), key=lambda kv: OUTCOMES.index(kv[0]))},
         "by_item": {k: rate(v) for k, v in sorted(by_item.items())},
+        "by_item_heldout": {k: rate([r for r in v if r.conv.get("heldout")]) for k, v in sorted(by_item.items())},
+        "by_channel": {ch: rate([r for r in results if r.conv.get("channel", "rest") == ch])
+                       for ch in sorted({r.conv.get("channel", "rest") for r in results})},
     }
 
 
@@ -512,7 +602,8 @@ def write_report(results: List[Result], path: Path, meta: Dict[str, str]) -> Non
         "",
         "Produced by `bench/conversations.py` (do not edit by hand, except the failure-causes section at the end,",
         "which is kept when the report is rewritten). Whole conversations of `tests/conversations/*.yml`, written",
-        "as residents write and speak, played over Rasa's REST channel against a stack started for the run",
+        "as residents write and speak, played over Rasa's REST channel (and a few as phone calls through the IVR",
+        "channel) against a stack started for the run",
         "(real backend on a temporary SQLite database with the demo people, clock pinned inside the payment",
         "window, restored to the seeded state before each conversation); each outcome is checked in the",
         "backend's database (transaction / pre-application for the right item, person and values) and, for",
@@ -540,9 +631,15 @@ def write_report(results: List[Result], path: Path, meta: Dict[str, str]) -> Non
         "",
         "### Per item or service",
         "",
-        "| item | right outcome |",
+        "| item | all | held-out |",
+        "|---|---|---|",
+    ] + [f"| {k} | {v} | {f['by_item_heldout'][k]} |" for k, v in f["by_item"].items()] + [
+        "",
+        "### Per channel",
+        "",
+        "| channel | right outcome |",
         "|---|---|",
-    ] + [f"| {k} | {v} |" for k, v in f["by_item"].items()]
+    ] + [f"| {k} | {v} |" for k, v in f["by_channel"].items()]
     failed = sorted((r for r in results if not r.passed), key=lambda r: bool(r.conv.get("heldout")))
     kinds = collections.Counter(failure_kind(r) for r in failed)
     lines += ["", "## Failures", "", f"{len(failed)} of {len(results)} conversations ended in a wrong outcome. "
