@@ -227,13 +227,53 @@ def _merge(found: List[Mention], text: str) -> List[Mention]:
     return out
 
 
-@lru_cache(maxsize=1)
 def _jio_divisions() -> Optional[dict]:
+    """JioNLP's division data (province -> city -> county, with short names), the same tree as
+    `jionlp.china_location_loader()` but read line by line from the package's data file without
+    importing JioNLP: its import and the loader's whole-file read (towns and villages too) would
+    keep ~90 MB in the action server for three levels that take under 1 MB."""
     try:
-        from ._jio import jionlp
-        return jionlp().china_location_loader()
-    except Exception:
+        tree: dict = {}
+        province = city = None
+        for line in _division_lines():
+            if line.startswith("\t\t\t") or not line.strip():
+                continue                                   # towns and villages
+            parts = line.strip().split("\t")
+            if len(parts) != 3:
+                continue
+            full, _code, alias = parts
+            if not line.startswith("\t"):
+                province = full
+                tree[province] = {"_full_name": full, "_alias": alias}
+            elif not line.startswith("\t\t"):
+                city = full
+                tree[province][city] = {"_full_name": full, "_alias": alias.split("/")}
+            elif province is not None and city is not None:
+                tree[province][city][full] = {"_full_name": full, "_alias": alias}
+        return tree or None
+    except Exception:   # noqa: BLE001 - no JioNLP data: the province names only
         return None
+
+
+def _division_lines():
+    import importlib.util
+    import io
+    import zipfile
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("jionlp")
+    if spec is None or not spec.origin:
+        raise FileNotFoundError("jionlp is not installed")
+    folder = Path(spec.origin).parent / "dictionary"
+    text = folder / "china_location.txt"
+    if text.exists():
+        with text.open(encoding="utf-8") as f:
+            yield from f
+        return
+    with zipfile.ZipFile(folder / "china_location.zip") as z:   # as shipped, before JioNLP's first import
+        name = next(n for n in z.namelist() if n.endswith("china_location.txt"))
+        with z.open(name) as raw:
+            yield from io.TextIOWrapper(raw, encoding="utf-8")
 
 
 @lru_cache(maxsize=2)
