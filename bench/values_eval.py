@@ -268,7 +268,7 @@ def main() -> None:
               "number. Anyone who reads 'the lowest tier' as tier 1 disagrees with the backend's own amounts."]
     lines += ["", "Precision and recall are case-weighted averages of the two sets. CPU time is per call, warm "
               "(best of 3), on this machine while other work ran.", "",
-              f"One-off load (JioNLP import + gazetteer + pinyin of the place names): "
+              f"One-off load (JioNLP's division data read into the gazetteer, pinyin of the place names, cn2an): "
               f"{load_cpu:.2f} s CPU, {load_wall:.2f} s wall; done in a background thread when the action server "
               "imports bot.actions.values.", "", "## Cases still wrong (all libraries)", ""]
     wrong = [(n, c, g) for n in base for c, g in base[n]["wrong"]]

@@ -405,3 +405,14 @@ def test_correction_that_names_both() -> None:
         {"destination_province": "湖南省", "destination_city": "株洲"}
     assert run("transfer_pension_out", "sorry, Zhuzhou, not Changsha", None, known) == \
         {"destination_province": "湖南省", "destination_city": "株洲"}
+
+
+@pytest.mark.parametrize("code,text,asked,expected", [
+    ("maintain_payment_bank", "建设", "bank_name", {"bank_name": "中国建设银行"}),
+    ("maintain_payment_bank", "随便写写", "holder_name", {}),
+    ("maintain_payment_bank", "阿卜杜热合曼", "holder_name", {"holder_name": "阿卜杜热合曼"}),
+    ("change_basic_info", "华强北赛格广场", "address", {"address": "华强北赛格广场"}),
+    ("change_basic_info", "随便填一个", "address", {}),
+])
+def test_fourth_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run(code, text, asked) == expected

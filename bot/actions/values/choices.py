@@ -219,10 +219,18 @@ def _named_bank(text: str, asked: bool) -> Optional[str]:
     return None
 
 
+# Short names that mean a bank only as a whole answer to "which bank" ('交通' is also traffic).
+_BANK_WHOLE = {"建设": "中国建设银行", "农业": "中国农业银行", "交通": "交通银行", "邮政": "中国邮政储蓄银行",
+               "工商": "中国工商银行", "中国": "中国银行", "招商": "招商银行"}
+
+
 def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     value = match_allowed(spec, text, whole=False)
     if value:
         return value
+    whole = _BANK_WHOLE.get(re.sub(r"(的|吧|啊)+$", "", text.strip(" ，,。.!！")))
+    if asked and whole:
+        return match_allowed(spec, whole, whole=True) or (whole if not allowed(spec) else None)
     if allowed(spec):
         if asked or re.search(r"换成|改成|改为|换到", text):
             return _named_bank(text, asked)

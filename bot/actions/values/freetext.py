@@ -46,7 +46,7 @@ def _person_name(text: str) -> Optional[str]:
         t = cue.group(1)                      # 'the account holder is my husband Li Ming'
     t = strip_punct(_NAME_PREFIX.sub("", _EN_NAME_PREFIX.sub("", t, count=1), count=1))
     t = re.sub(r"(?<=[\u4e00-\u9fff]{2})(吧|啊|呀|哦|哈|嘛)+$", "", t)
-    if re.fullmatch(r"[\u4e00-\u9fff]{2,5}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t) and t not in _KIN:
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t) and t not in _KIN:
         return t
     if re.fullmatch(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,3}", t) and len(t) <= 40:
         words = t.lower().split()
@@ -55,7 +55,7 @@ def _person_name(text: str) -> Optional[str]:
     return None
 
 
-_ADDRESS_MARK = re.compile(r"路|街|道|号|区|村|栋|室|楼|小区|大厦|花园|苑|巷|镇|市|县|弄|座|单元|幢|公寓|"
+_ADDRESS_MARK = re.compile(r"路|街|道|号|区|村|栋|室|楼|小区|大厦|花园|苑|巷|镇|市|县|弄|座|单元|幢|公寓|广场|中心|城|湾|园|府|阁|坊|层|期|"
                            r"\b(road|rd|street|st|avenue|ave|district|building|room|apt|apartment|lane|block|no\.?)\b", re.I)
 _ADDRESS_PREFIX = re.compile(r"^(?:我的)?(?:新的?)?(?:联系)?(?:地址|住址)(?:是|为|改成|改为|:|：)?\s*|^(?:我)?(?:现在)?住在\s*|"
                              r"^(?:my )?(?:new )?address\s*(?:is|:)?\s*", re.I)

@@ -66,7 +66,7 @@ def is_non_answer(text: str) -> bool:
     t = strip_punct(simplify(text)).lower()
     t = re.sub(r"^(嗯+|呃+|额+|啊+)[，,\s]*", "", t)
     t = re.sub(r"(吧|啊|呀|哈|啦|了)+$", "", t)
-    return not t or t in _NON_ANSWERS
+    return not t or t in _NON_ANSWERS or bool(re.match(r"(随便|随意|都行|无所谓|不知道|不清楚|忘了|不记得)", t))
 
 
 _WHICHEVER = re.compile(r"哪(个|种|档|样)[^，,。?？]{0,6}(就|选|要|买|交)[^，,。?？]{0,2}哪(个|种|档|样)")
