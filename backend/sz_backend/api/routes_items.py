@@ -56,7 +56,8 @@ def options(codes: str = Query(min_length=1, max_length=2000, description="comma
         out = []
         for code in dict.fromkeys(c.strip() for c in codes.split(",") if c.strip()):
             entry = runner.item_entry(code)
-            subjects = [c.id for c in children] if entry.acts_for == "child" else [None]
+            # No linked child: one entry saying so (NO_LINKED_CHILD), so a reason is never missing.
+            subjects = ([c.id for c in children] or [None]) if entry.acts_for == "child" else [None]
             out.extend(runner.check_eligibility(s, who.person, code, sid, who.channel) for sid in subjects)
         return {"options": out}
 

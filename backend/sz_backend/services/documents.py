@@ -34,10 +34,14 @@ def signed_url(number: str) -> str:
 def fetch(session: Session, number: str, expires: int, sig: str) -> Document:
     if expires < time.time() or not hmac.compare_digest(sig.encode(), _signature(number, expires).encode()):
         raise BusinessError("DOCUMENT_LINK_INVALID", "下载链接无效或已过期，请重新获取",
-                            "The download link is invalid or has expired; ask for a new one", status=403)
+                            "The download link is invalid or has expired; ask for a new one", status=403,
+                            fix_zh="请用“预申请进度查询”重新获取申请表链接",
+                            fix_en="Get the form link again from the pre-application status")
     doc = session.scalar(select(Document).where(Document.number == number))
     if doc is None:
-        raise BusinessError("DOCUMENT_NOT_FOUND", "找不到该文件", "Document not found", status=404)
+        raise BusinessError("DOCUMENT_NOT_FOUND", "找不到该文件", "Document not found", status=404,
+                            fix_zh="请用“预申请进度查询”重新获取申请表链接", fix_en="Get the form link again from the "
+                            "pre-application status")
     return doc
 
 

@@ -177,8 +177,10 @@ def record_paid(session: Session, person: Person, dues: list[Due], tx: Transacti
         if row is not None and row.status == ContributionStatus.paid:
             # Callers exclude paid months, so only a concurrent payment that committed first
             # gets here: refuse, and the whole unit of work rolls back.
-            raise refused("ALREADY_PAID", f"{due.month}的费用刚刚已缴纳，请勿重复缴费",
-                          f"{due.month} has just been paid; do not pay twice", month=due.month)
+            raise refused("ALREADY_PAID", f"{person.name}{due.month}的费用刚刚已缴纳，请勿重复缴费",
+                          f"{person.name}'s {due.month} has just been paid; do not pay twice",
+                          fix_zh="缴费结果可在“五险缴费明细查询”中查看", fix_en="See the result in the contribution details",
+                          month=due.month)
         if row is None:
             row = Contribution(person_id=person.id, month=due.month, insurance=due.insurance)
             session.add(row)
@@ -224,8 +226,11 @@ def _flexible_dues(session: Session, person: Person, month: str) -> list[Due]:
     dues = [flexible_due(session, e, month) for e in enrolments
             if month not in paid_months(session, person, e.insurance, [month])]
     if not dues:
-        raise refused("ALREADY_PAID", f"{month}的个人缴费已缴纳，无需重复缴费",
-                      f"The contributions for {month} are already paid", month=month)
+        raise refused("ALREADY_PAID", f"{person.name}{month}的个人缴费已缴纳，无需重复缴费",
+                      f"{person.name}'s contributions for {month} are already paid",
+                      fix_zh=f"下月的费用自{clock.add_months(month, 1)}起可缴纳；缴费记录可在“五险缴费明细查询”中查看",
+                      fix_en=f"Next month's can be paid from {clock.add_months(month, 1)}; see the contribution details",
+                      month=month)
     return dues
 
 

@@ -76,7 +76,8 @@ def _int(spec: FieldSpec, raw: Any) -> int:
     text = _clean(raw).removesuffix("年")
     if re.fullmatch(r"\d{1,4}", text):
         return int(text)
-    raise invalid("FIELD_NUMBER", f"{spec.label_zh}应为数字", f"The {spec.label_en} must be a number", field=spec.name)
+    raise invalid("FIELD_NUMBER", f"{spec.label_zh}应为数字", f"The {spec.label_en} must be a number", field=spec.name,
+                  fix_zh="请只填写阿拉伯数字，如“2015”或“3”", fix_en='Give digits only, e.g. "2015" or "3"')
 
 
 def _province(spec: FieldSpec, raw: Any) -> str:
@@ -92,7 +93,9 @@ def _text(spec: FieldSpec, raw: Any, max_len: int = 100) -> str:
     text = _clean(raw)
     if not text or len(text) > max_len or any(unicodedata.category(c).startswith("C") for c in text):
         raise invalid("FIELD_TEXT", f"{spec.label_zh}不能为空，且不超过{max_len}个字",
-                      f"The {spec.label_en} must be 1 to {max_len} characters", field=spec.name)
+                      f"The {spec.label_en} must be 1 to {max_len} characters", field=spec.name,
+                      fix_zh=f"请重新填写{spec.label_zh}，不超过{max_len}个字", fix_en=f"Give the {spec.label_en} again, "
+                      f"at most {max_len} characters")
     return text
 
 
@@ -124,7 +127,8 @@ def _account(spec: FieldSpec, raw: Any) -> str:
     if re.fullmatch(r"\d{10,30}", text):
         return text
     raise invalid("FIELD_ACCOUNT", "银行账号应为10到30位数字", "A bank account number has 10 to 30 digits",
-                  field=spec.name)
+                  field=spec.name, fix_zh="请对照银行卡或存折填写完整账号（只填数字）",
+                  fix_en="Copy the full account number from the bank card (digits only)")
 
 
 def _choice(spec: FieldSpec, raw: Any) -> str:
@@ -155,7 +159,8 @@ def _unknown(entry: CatalogueEntry, submitted: dict[str, Any]) -> BusinessError 
     if not unknown:
         return None
     return invalid("FIELD_UNKNOWN", f"此业务不需要这些信息：{', '.join(unknown)[:80]}",
-                   f"Fields not used by this item: {', '.join(unknown)[:80]}", field=unknown[0][:40])
+                   f"Fields not used by this item: {', '.join(unknown)[:80]}", field=unknown[0][:40],
+                   fix_zh="请只填写本业务列出的信息", fix_en="Give only the fields this item lists")
 
 
 def _given(raw: Any) -> bool:
@@ -166,8 +171,14 @@ def normalise_one(spec: FieldSpec, raw: Any) -> Any:
     """One given value -> its canonical form, or the field's InvalidInput."""
     if isinstance(raw, (dict, list, bool)) or (isinstance(raw, float)):
         raise invalid("FIELD_TYPE", f"{spec.label_zh}格式不对", f"The {spec.label_en} has the wrong type",
-                      field=spec.name)
+                      field=spec.name, fix_zh=f"请用文字或数字填写{spec.label_zh}",
+                      fix_en=f"Give the {spec.label_en} as text or a number")
     return NORMALISERS[spec.type](spec, raw)
+
+
+def missing_error(spec: FieldSpec) -> BusinessError:
+    return invalid("FIELD_MISSING", f"还缺少{spec.label_zh}", f"The {spec.label_en} is missing", field=spec.name,
+                   fix_zh=f"请提供{spec.label_zh}", fix_en=f"Please give the {spec.label_en}")
 
 
 def missing_fields(entry: CatalogueEntry, submitted: dict[str, Any]) -> list[str]:
@@ -204,8 +215,7 @@ def normalise_fields(entry: CatalogueEntry, submitted: dict[str, Any]) -> dict[s
         raw = submitted.get(spec.name)
         if not _given(raw):
             if spec.required:
-                raise invalid("FIELD_MISSING", f"请提供{spec.label_zh}", f"Please give the {spec.label_en}",
-                              field=spec.name)
+                raise missing_error(spec)
             continue
         clean[spec.name] = normalise_one(spec, raw)
     return clean

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...catalogue import CatalogueEntry, FieldSpec, get_catalogue
-from ...errors import BusinessError, invalid
+from ...errors import BusinessError
 from ...persistence.db import next_value
 from ...persistence.models import (
     GuardianLink,
@@ -31,14 +31,14 @@ from .. import audit, documents
 from .base import REGISTRY, ItemContext, ItemResult
 from . import allowed
 from .schema import public_field
-from .fields import missing_fields, normalise_each, normalise_fields
+from .fields import missing_error, missing_fields, normalise_each, normalise_fields
 
 
 def item_entry(code: str) -> CatalogueEntry:
     entry = get_catalogue().get(code)
     if entry is None or entry.kind != "item" or code not in REGISTRY:
-        raise BusinessError("ITEM_UNKNOWN", f"没有这项业务：{code[:64]}", f"No such business item: {code[:64]}",
-                            status=404)
+        raise BusinessError("ITEM_UNKNOWN", f"没有这项业务（{code[:64]}）", f"No such business item: {code[:64]}",
+                            status=404, fix_zh="请从业务目录中选择要办理的业务", fix_en="Choose an item from the catalogue")
     return entry
 
 
@@ -55,8 +55,11 @@ def resolve_subject(session: Session, actor: Person, entry: CatalogueEntry, subj
         if subject_id is None:
             if len(children) == 1:
                 return children[0]
-            raise BusinessError("SUBJECT_REQUIRED", "请选择为哪个孩子办理", "Choose which child this is for",
+            raise BusinessError("SUBJECT_REQUIRED", "您关联了多个孩子，需要先选择为哪个孩子办理",
+                                "Several children are linked to you: choose which child this is for",
                                 status=422, field="subject_id",
+                                fix_zh="请选择孩子：" + "、".join(c.name for c in children),
+                                fix_en="Choose one of: " + ", ".join(c.name for c in children),
                                 extra={"children": [{"id": c.id, "name": c.name} for c in children]}) \
                 if children else BusinessError(
                     "NO_LINKED_CHILD", "您的账户没有关联的少儿，无法为他人办理",
@@ -67,10 +70,15 @@ def resolve_subject(session: Session, actor: Person, entry: CatalogueEntry, subj
             if child.id == subject_id:
                 return child
         raise BusinessError("NOT_GUARDIAN", "您不是该少儿的监护人，不能为其办理",
-                            "You are not the guardian of that child", status=403)
+                            "You are not the guardian of that child", status=403,
+                            fix_zh="请选择与您关联的孩子"
+                                   + (f"（{'、'.join(c.name for c in children)}）" if children else "")
+                                   + "；如需关联该孩子，请携带监护关系证明到窗口办理“监护人信息维护”",
+                            fix_en="Choose a child linked to you; to link this child, bring proof of guardianship "
+                                   "to a window (guardian information maintenance)")
     if subject_id is not None and subject_id != actor.id:
         raise BusinessError("SELF_ONLY", "此业务只能本人办理", "This item can only be done by the person themself",
-                            status=403)
+                            status=403, fix_zh="请由本人登录后办理", fix_en="The person concerned logs in and does it")
     return actor
 
 
@@ -104,8 +112,7 @@ def run_item(session: Session, actor: Person, code: str, subject_id: int | None,
     ctx.fields = normalise_fields(entry, submitted)
     for name in handler.required_now(ctx):
         if name not in ctx.fields:
-            spec = next(f for f in entry.fields if f.name == name)
-            raise invalid("FIELD_MISSING", f"请提供{spec.label_zh}", f"Please give the {spec.label_en}", field=name)
+            raise missing_error(next(f for f in entry.fields if f.name == name))
     for err in handler.field_errors(ctx):
         raise err
 
@@ -273,7 +280,8 @@ def _window_fields(entry: CatalogueEntry, stored: dict[str, Any], originals: dic
         values[key] = typed
     if need:
         raise BusinessError("ORIGINAL_VALUE_REQUIRED", "请对照证件原件录入完整号码", "Type the full number from the original",
-                            status=422, field=need[0], extra={"fields": need})
+                            status=422, field=need[0], extra={"fields": need},
+                            fix_zh="请对照证件原件录入完整号码", fix_en="Type the full number from the original document")
     for key, typed in originals.items():  # corrections read from the originals (e.g. the hukou book's date)
         if key not in values or "*" not in str(stored.get(key, "")):
             values[key] = typed

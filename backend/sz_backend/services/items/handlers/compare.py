@@ -563,7 +563,9 @@ class MaintainGuardianInfo(ItemHandler):
             return mismatch_result(ctx, mismatches)
         if guardian is None:  # at a window: the guardian needs a personal record before a link
             raise refused("GUARDIAN_NOT_REGISTERED", "监护人在社保系统中还没有个人信息，请先为监护人建立个人信息",
-                          "The guardian has no personal record yet: create it first")
+                          "The guardian has no personal record yet: create it first",
+                          fix_zh="请先为监护人建立社保个人信息，再办理监护人信息维护",
+                          fix_en="Create the guardian's personal record first, then link the guardian")
 
         link = ctx.session.scalar(select(GuardianLink).where(GuardianLink.guardian_id == guardian.id,
                                                              GuardianLink.child_id == child.id))

@@ -132,6 +132,9 @@ def _child_dues(ctx: ItemContext, enrolment: Enrolment) -> tuple[list[payments.D
     if not covered or len(paid) == len(covered):
         raise refused("ALREADY_PAID", f"{ctx.subject.name}本医保年度（{first}至{last}）的少儿医保费已缴纳",
                       f"{ctx.subject.name}'s medical insurance for this insurance year ({first} to {last}) is already paid",
+                      fix_zh=f"下一医保年度的费用自{add_months(last, 1)}起可缴纳；缴费记录可在“五险缴费明细查询”中查看",
+                      fix_en=f"Next insurance year's premium can be paid from {add_months(last, 1)}; see the "
+                             "contribution details for what was paid",
                       insurance_year=[first, last])
     dues = [payments.Due(m, InsuranceType.medical, enrolment.scheme, enrolment.base_fen, shares[year_months.index(m)])
             for m in covered if m not in paid]
@@ -266,8 +269,9 @@ class ContinueMedicalAfterRetirement(ItemHandler):
                           fix_en="Until then keep contributing through your employer or as a flexible worker",
                           retirement_month=f"{year:04d}-{month:02d}")
         if ctx.enrolments(insurance=InsuranceType.medical, statuses=ACTIVE):
-            raise refused("ALREADY_ENROLLED", "您的医疗保险正在参保中，无需重复办理",
-                          "Your medical insurance is already active")
+            raise refused("ALREADY_ENROLLED", f"{p.name}的医疗保险正在参保中，无需办理退休后继续缴纳医疗保险",
+                          f"{p.name}'s medical insurance is already active",
+                          fix_zh="缴费和参保情况可在“五险缴费明细查询”中查看", fix_en="See the contribution details for it")
 
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         tier: int = ctx.fields["medical_tier"]

@@ -88,8 +88,10 @@ def _require_retirement_age(ctx: ItemContext) -> None:
     p = ctx.subject
     if not has_reached_retirement(p.birth_date, p.retirement_group.value, ctx.now.date()):
         year, month = _retirement_month(p)
-        raise refused("NOT_RETIRED_YET", f"您尚未达到法定退休年龄（{year}年{month}月达到），不能办理{ctx.entry.name_zh}",
-                      f"You have not reached the statutory retirement age yet (reached in {year}-{month:02d})",
+        raise refused("NOT_RETIRED_YET", f"{p.name}尚未达到法定退休年龄（{year}年{month}月达到），不能办理{ctx.entry.name_zh}",
+                      f"{p.name} has not reached the statutory retirement age yet (reached in {year}-{month:02d})",
+                      fix_zh=f"请在{year}年{month}月达到法定退休年龄后再办理；在此之前请按现有方式参保缴费",
+                      fix_en=f"Apply from {year}-{month:02d}; until then keep contributing as now",
                       retirement_month=f"{year:04d}-{month:02d}")
 
 
@@ -183,14 +185,21 @@ class RegisterResidentPension(ItemHandler):
         require_shenzhen_hukou(ctx.session, p, "居民养老参保登记", "Residents' pension registration")
         min_age = int(get_policy()["resident_pension"].get("min_age", DEFAULT_RESIDENT_PENSION_MIN_AGE))
         if age_in_years(p.birth_date, ctx.now.date()) < min_age:
-            raise refused("TOO_YOUNG", f"居民养老保险需年满{min_age}周岁", f"Residents' pension starts at age {min_age}",
+            raise refused("TOO_YOUNG", f"{p.name}未满{min_age}周岁，居民养老保险需年满{min_age}周岁",
+                          f"{p.name} is under {min_age}; residents' pension starts at age {min_age}",
+                          fix_zh=f"请在年满{min_age}周岁后再办理", fix_en=f"Register from age {min_age}",
                           min_age=min_age)
         if p.in_school:
-            raise refused("IN_SCHOOL", "在校学生不参加居民养老保险", "Full-time students cannot join residents' pension")
+            raise refused("IN_SCHOOL", f"{p.name}登记为在校学生，在校学生不参加居民养老保险",
+                          f"{p.name} is recorded as a full-time student; students cannot join residents' pension",
+                          fix_zh="离校后可办理；如已离校，请先办理“少儿、学生参保信息维护”更新在校信息",
+                          fix_en="Register after leaving school; if you have left, update the student information first")
         if ctx.enrolments(insurance=InsuranceType.pension, schemes=(Scheme.employee, Scheme.flexible), statuses=ACTIVE):
-            raise refused("ENROLLED_AS_EMPLOYEE", "您正在参加职工养老保险，不能同时参加居民养老保险",
-                          "You are in the employees' (or flexible workers') pension and cannot also join "
-                          "residents' pension")
+            raise refused("ENROLLED_AS_EMPLOYEE", f"{p.name}正在参加职工养老保险，不能同时参加居民养老保险",
+                          f"{p.name} is in the employees' (or flexible workers') pension and cannot also join "
+                          "residents' pension",
+                          fix_zh="继续参加职工养老保险即可；如已离职且不再参保，请先停保后再登记",
+                          fix_en="Keep the employees' pension; if you have left work and stopped it, register then")
         resident = ctx.enrolments(insurance=InsuranceType.pension, schemes=(Scheme.resident,))
         if any(e.status == EnrolmentStatus.active for e in resident):
             raise refused("ALREADY_ENROLLED", "您已参加居民养老保险", "You are already in residents' pension",
@@ -222,7 +231,9 @@ class ElderlyResidentMedical(ItemHandler):
         _require_retirement_age(ctx)
         active = ctx.enrolments(insurance=InsuranceType.medical, statuses=ACTIVE)
         if active:
-            raise refused("ALREADY_ENROLLED", "您正在参加医疗保险，无需办理", "You already have active medical insurance",
+            raise refused("ALREADY_ENROLLED", f"{ctx.subject.name}正在参加医疗保险，无需办理超龄居民老人医疗保险",
+                          f"{ctx.subject.name} already has active medical insurance",
+                          fix_zh="参保和缴费情况可在“五险缴费明细查询”中查看", fix_en="See the contribution details for it",
                           scheme=active[0].scheme.value)
         refuse_if_open_pre_application(ctx)
 
@@ -317,8 +328,11 @@ class RefundDuplicatePension(ItemHandler):
 
     def check(self, ctx: ItemContext) -> None:
         if not self._paid_months(ctx):
-            raise refused("NO_PENSION_RECORD", "没有找到您在深圳的养老保险缴费记录，无可退费",
-                          "No paid Shenzhen pension contributions are on record: there is nothing to refund")
+            raise refused("NO_PENSION_RECORD", f"没有找到{ctx.subject.name}在深圳的养老保险缴费记录，无可退费",
+                          f"No paid Shenzhen pension contributions of {ctx.subject.name} are on record: there is "
+                          "nothing to refund",
+                          fix_zh="重复缴费的退费请向收取了重复费用的参保地申请",
+                          fix_en="Ask the place that collected the duplicate contributions for the refund")
         refuse_if_open_pre_application(ctx)
 
     def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:

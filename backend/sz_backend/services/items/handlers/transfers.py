@@ -117,11 +117,17 @@ class _TransferOut(ItemHandler):
     def check(self, ctx: ItemContext) -> None:
         k = self.kind
         if not ctx.enrolments(insurance=k.insurance) or not _has_history(ctx, k):
-            raise refused(k.no_record_code, f"没有找到您在深圳的{k.zh}参保缴费记录，无需办理转出",
-                          f"No Shenzhen {k.en} record with contributions was found: there is nothing to transfer out")
+            raise refused(k.no_record_code, f"没有找到{ctx.subject.name}在深圳的{k.zh}参保缴费记录，无需办理转出",
+                          f"No Shenzhen {k.en} record with contributions of {ctx.subject.name} was found: there is "
+                          "nothing to transfer out",
+                          fix_zh=f"如{k.zh}在外地参保，请向当地社保经办机构咨询转移；参保记录可在“五险缴费明细查询”中查看",
+                          fix_en=f"If the {k.en} is elsewhere, ask that place's agency; see your contribution details")
         if k.insurance == InsuranceType.pension and ctx.subject.is_retired:
-            raise refused("ALREADY_RETIRED", "您已退休并按月领取养老金，养老保险关系不能再转出",
-                          "You have retired and draw a pension: the pension relationship can no longer be transferred")
+            raise refused("ALREADY_RETIRED", f"{ctx.subject.name}已退休并按月领取养老金，养老保险关系不能再转出",
+                          f"{ctx.subject.name} has retired and draws a pension: the pension relationship can no "
+                          "longer be transferred",
+                          fix_zh="如对养老金待遇有疑问，请到社保窗口或拨打12333咨询",
+                          fix_en="For questions about the pension, ask at a service window or call 12333")
         pending = _open_transfer(ctx, k)
         if pending is not None:
             dest = f"{pending.destination_province}{pending.destination_city or ''}"
@@ -198,8 +204,10 @@ class _CancelTransferOut(ItemHandler):
         k = self.kind
         transfer = _open_transfer(ctx, k)
         if transfer is None:
-            raise refused("NO_PENDING_TRANSFER", f"您没有办理中的{k.zh}关系转出，无需撤销",
-                          f"You have no {k.en} transfer-out in progress to cancel")
+            raise refused("NO_PENDING_TRANSFER", f"{ctx.subject.name}没有办理中的{k.zh}关系转出，无需撤销",
+                          f"{ctx.subject.name} has no {k.en} transfer-out in progress to cancel",
+                          fix_zh=f"{k.zh}关系仍在深圳，无需办理；转移进度可拨打12333查询",
+                          fix_en=f"The {k.en} stays in Shenzhen; call 12333 about a transfer's progress")
         if transfer.status == TransferStatus.accepted:
             dest = f"{transfer.destination_province}{transfer.destination_city or ''}"
             raise refused("TRANSFER_ALREADY_ACCEPTED", f"转入地（{dest}）已受理您的{k.zh}关系转移，不能在网上撤销",
