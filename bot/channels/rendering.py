@@ -122,8 +122,57 @@ class WeChatRendering:
     buttons: List[Dict[str, Any]] = field(default_factory=list)   # numbered 1.. in order (plus start offset)
 
 
+_ANCHOR = re.compile(r"<a href=\"[^\"<>]*\">[^<]*</a>")
+_LABELLED_URL = re.compile(r"(?m)^([ \t·•\-]*)([^\n：:<>]{1,16})[：:][ \t]*(" + URL_RE.pattern + r")[ \t]*$", re.IGNORECASE)
+
+
+def _href(url: str) -> str:
+    # (an "&" stays raw: WeChat opens the href as written)
+    return url.replace('"', "%22").replace("<", "%3C").replace(">", "%3E")
+
+
+def wechat_links(text: str, public_base: Optional[str] = None, internal_bases: Sequence[str] = (),
+                 english: bool = False) -> str:
+    """Links as WeChat shows them: ``<a href="URL">words</a>`` (a tap opens them), not long raw
+    URLs; URLs on an internal base (the backend as the servers reach it, 127.0.0.1) are
+    rewritten to ``public_base``. "打印申请表：URL" -> <a href="URL">打印申请表</a>;
+    [title](URL) -> <a href="URL">title</a>; a bare URL -> <a href="URL">打开链接</a>."""
+    if not text:
+        return text
+
+    def public(url: str) -> str:
+        if public_base:
+            for base in internal_bases:
+                base = base.rstrip("/")
+                if base and (url == base or url.startswith(base + "/")):
+                    return public_base.rstrip("/") + url[len(base):]
+        return url
+
+    def split(url: str) -> Tuple[str, str]:
+        core = url.rstrip(".,;:!?'")
+        return core, url[len(core):]
+
+    def labelled(m: "re.Match[str]") -> str:
+        url, tail = split(m.group(3))
+        return f'{m.group(1)}<a href="{_href(public(url))}">{m.group(2).strip()}</a>{tail}'
+
+    text = _MD_LINK.sub(lambda m: f'<a href="{_href(public(m.group(2)))}">{m.group(1)}</a>', text)
+    text = _LABELLED_URL.sub(labelled, text)
+    out, last = [], 0
+    for m in URL_RE.finditer(text):
+        before = text[max(0, m.start() - 9):m.start()]
+        if before.endswith('<a href="') or any(a.start() <= m.start() < a.end() for a in _ANCHOR.finditer(text)):
+            continue
+        url, tail = split(m.group(0))
+        out.append(text[last:m.start()])
+        out.append(f'<a href="{_href(public(url))}">{"open the link" if english else "打开链接"}</a>{tail}')
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _wechat_markdown(text: str) -> str:
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)}：{m.group(2)}", text)
+    text = _MD_LINK.sub(lambda m: f'<a href="{_href(m.group(2))}">{m.group(1)}</a>', text)
     text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
     text = _MD_HEADING.sub("", text)
     text = _MD_BULLET.sub("· ", text)
@@ -150,7 +199,7 @@ def wechat_render(messages: Sequence[Message], start: int = 1, english: Optional
             title = _wechat_markdown(str(button.get("title") or button.get("payload") or "")).strip()
             url = button.get("url")
             if button.get("type") == "web_url" or (isinstance(url, str) and url):
-                lines.append(f"{title}：{url}")
+                lines.append(f'<a href="{_href(str(url))}">{title}</a>')
                 continue
             n = start + len(numbered)
             numbered.append(button)

@@ -37,9 +37,12 @@ Protocol handled here
 Identity
 --------
 sender_id = OpenID (one stable conversation per user). The OpenID is bound to
-an account by a dialogue handled here, before Rasa, so the password never
-reaches the tracker store or a log line: "绑定"/"bind" -> user name ->
-password -> ``POST /channels/bind``; "解绑"/"unbind" -> ``POST /channels/unbind``.
+an account on a web page (WeChat's 网页授权, ``bot/channels/wechat_bind.py``),
+never with a password in the chat: "绑定"/"bind", or a personal request from an
+unbound user, gets a one-time link; the page learns the OpenID from WeChat's
+OAuth code, takes the user name and password, calls ``POST /channels/bind``
+and then carries out the request that started the binding. "解绑"/"unbind" ->
+``POST /channels/unbind``.
 Every other message carries ``metadata = {"channel": "wechat", "auth_token":
 <token from POST /channels/token, cached briefly>}``; unbound users get no
 token (the assistant answers questions and tells them to send 绑定).
@@ -82,7 +85,8 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
-from .rendering import split_utf8, wechat_render, xml_safe
+from .rendering import VERIFY_IDENTITY, signals, split_utf8, wechat_links, wechat_render, xml_safe
+from .wechat_bind import BindPage, done_text
 from .state import StateStore, create_state_store
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,7 @@ WELCOME_ZH = (
     "直接告诉我您要办什么就行，比如“我要给孩子停医保”。"
 )
 UNSUPPORTED_ZH = "抱歉，我暂时只能看懂文字消息。请用文字告诉我您要办理的业务或想咨询的问题。"
+VOICE_UNHEARD_ZH = "没听清，请再说一遍。"
 BUSY_ZH = "系统繁忙，请稍后再试。"
 INTERIM_ZH = "正在处理，请稍候……"
 MENU_UNAVAILABLE_ZH = "该菜单暂不可用，请直接用文字告诉我您要办理的业务。"
@@ -112,7 +117,9 @@ _EVENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _TOKEN_ERRORS = {40001, 40014, 42001}
 ENV_SETTINGS = {"token": "WECHAT_TOKEN", "app_id": "WECHAT_APP_ID", "app_secret": "WECHAT_APP_SECRET",
-                "encoding_aes_key": "WECHAT_ENCODING_AES_KEY", "api_base": "WECHAT_API_BASE"}
+                "encoding_aes_key": "WECHAT_ENCODING_AES_KEY", "api_base": "WECHAT_API_BASE",
+                "public_url": "WECHAT_PUBLIC_URL", "oauth_base": "WECHAT_OAUTH_BASE",
+                "link_base": "SZ_BACKEND_PUBLIC_URL"}
 
 
 def _bool(value: Any) -> bool:
@@ -308,11 +315,18 @@ class _User:
 
 
 class WeChatOutput(CollectingOutputChannel):
-    """Collects one turn's bot messages into the turn (rendered by the channel)."""
+    """Collects one turn's bot messages into the turn (rendered by the channel); links become
+    ``<a href>`` text on the public URL (``WeChatInput.links``)."""
 
-    def __init__(self, messages: List[Dict[str, Any]]) -> None:
+    def __init__(self, messages: List[Dict[str, Any]], links: Optional[Callable[[str], str]] = None) -> None:
         super().__init__()
         self.messages = messages
+        self.links = links
+
+    async def _persist_message(self, message: Dict[Text, Any]) -> None:
+        if self.links and isinstance(message.get("text"), str):
+            message = dict(message, text=self.links(message["text"]))
+        await super()._persist_message(message)
 
     @classmethod
     def name(cls) -> Text:
@@ -357,7 +371,7 @@ class WeChatInput(InputChannel):
         known = {"token", "app_id", "app_secret", "encoding_aes_key", "api_base", "reply_budget_seconds",
                  "backend_url", "service_key", "interim_text", "dedup_ttl_seconds", "token_cache_seconds",
                  "require_encryption", "max_clock_skew_seconds", "max_reply_bytes", "button_ttl_seconds",
-                 "bind_timeout_seconds", "welcome_text", "state_store"}
+                 "bind_timeout_seconds", "welcome_text", "state_store", "public_url", "oauth_base", "link_base"}
         unknown = set(credentials) - known
         if unknown:
             log.warning("wechat credentials: ignoring unknown keys %s", sorted(unknown))
@@ -373,7 +387,8 @@ class WeChatInput(InputChannel):
                  require_encryption: bool = False, max_clock_skew_seconds: float = 600.0,
                  max_reply_bytes: int = 2000, button_ttl_seconds: float = 1800.0,
                  bind_timeout_seconds: float = 600.0, welcome_text: Optional[str] = None,
-                 state_store: Any = None) -> None:
+                 state_store: Any = None, public_url: Optional[str] = None, oauth_base: Optional[str] = None,
+                 link_base: Optional[str] = None) -> None:
         self.disabled = not token
         self.token = str(token or "")
         self.app_id = str(app_id or "")
@@ -416,6 +431,14 @@ class WeChatInput(InputChannel):
         self._user_locks: Dict[str, List[Any]] = {}   # OpenID -> [lock, users]: one turn of a user at a time here
         self._issued: Dict[str, List[str]] = {}   # tokens this process handed out per OpenID (revoked on unbind)
         self._background: set = set()
+        # Binding on a web page (WeChat OAuth), never a password in the chat: bot/channels/wechat_bind.py
+        self.public_url = str(public_url or "http://127.0.0.1:5005").rstrip("/")
+        self.binder = BindPage(self, self.public_url, oauth_base, self.app_id, str(app_secret or ""),
+                               api_base or DEFAULT_API_BASE, self.bind_timeout)
+        # Links in replies: the backend as the servers reach it -> its public URL
+        self.link_base = str(link_base or "").rstrip("/") or None
+        if not self.link_base:
+            log.warning("wechat: no link_base (SZ_BACKEND_PUBLIC_URL): document links keep the backend's own URL")
 
     # ------------------------------------------------------------ Rasa hooks
     def get_output_channel(self) -> Optional[OutputChannel]:
@@ -443,6 +466,9 @@ class WeChatInput(InputChannel):
             if self.disabled:
                 return response.text("wechat channel not configured", status=503)
             return await self.handle_push(request, on_new_message)
+
+        if not self.disabled:
+            self.binder.routes(bp, on_new_message)
 
         return bp
 
@@ -778,8 +804,11 @@ class WeChatInput(InputChannel):
             return
         if msg_type == "text":
             content = str(data.get("Content") or "")
-        elif msg_type == "voice" and str(data.get("Recognition") or "").strip():
-            content = str(data["Recognition"]).strip().rstrip("。")
+        elif msg_type == "voice":
+            content = str(data.get("Recognition") or "").strip().rstrip("。")
+            if not content:     # WeChat recognised nothing
+                self._say(turn, VOICE_UNHEARD_ZH)
+                return
         else:
             self._say(turn, UNSUPPORTED_ZH)
             return
@@ -790,33 +819,8 @@ class WeChatInput(InputChannel):
         text = content.strip()
         word = text.lower()
         now = time.time()
-        if user.bind_stage and now - user.bind_at > self.bind_timeout:
-            stage, user.bind_stage, user.bind_username = user.bind_stage, None, None
-            if stage == "password":
-                # This may be the password: never pass it on.
-                self._say(turn, "绑定已超时，刚才的消息没有处理。如需绑定，请重新发送“绑定”；如有问题，请再发一次。")
-                return
-        if user.bind_stage == "username":
-            if word in BIND_WORDS:
-                user.bind_at = now
-                self._say(turn, "请发送您在深圳社保个人网上服务系统的用户名。（发送“取消”可退出绑定）")
-                return
-            if word in CANCEL_WORDS:
-                user.bind_stage = user.bind_username = None
-                self._say(turn, "已退出绑定。")
-                return
-            user.bind_username, user.bind_stage, user.bind_at = text[:64], "password", now
-            self._say(turn, "请发送登录密码。密码只用于这一次核验，不会保存在对话记录中；发送后建议您删除那条消息。"
-                            "（发送“取消”可退出绑定）")
-            return
-        if user.bind_stage == "password":
-            username = user.bind_username or ""
+        if user.bind_stage:     # a binding dialogue of an older version: the page replaced it
             user.bind_stage = user.bind_username = None
-            if word in CANCEL_WORDS:
-                self._say(turn, "已退出绑定。")
-                return
-            await self._bind(turn, user, username, text)
-            return
         if word in BIND_WORDS:
             await self._start_binding(turn, user)
             return
@@ -841,10 +845,14 @@ class WeChatInput(InputChannel):
         if token:
             metadata["auth_token"] = token
         user.buttons = []
-        message = UserMessage(text, WeChatOutput(turn.messages), turn.openid, input_channel=self.name(),
+        first = len(turn.messages)
+        message = UserMessage(text, WeChatOutput(turn.messages, self.links), turn.openid, input_channel=self.name(),
                               message_id=key.split(":", 1)[1] if key.startswith("msg:") else None,
                               metadata=metadata)
         await on_new_message(message)
+        if not token and VERIFY_IDENTITY in signals(turn.messages[first:]):
+            # an unbound user asked for something personal: the binding link now, the request after it
+            self._say(turn, await self.binder.offer(turn.openid, pending=text))
 
     # ------------------------------------------------------------ binding dialogue
     async def _start_binding(self, turn: _Turn, user: _User) -> None:
@@ -858,32 +866,38 @@ class WeChatInput(InputChannel):
             self._remember(turn.openid, body)
             self._say(turn, f"您的微信已经绑定了账户（{_mask_name(body.get('name'))}）。如需更换，请先发送“解绑”。")
             return
-        recent = [t for t in user.bind_failures if time.time() - t < 900]
-        user.bind_failures = recent
-        if len(recent) >= 5:
-            self._say(turn, "绑定失败次数过多，请15分钟后再试。")
-            return
-        user.bind_stage, user.bind_username, user.bind_at = "username", None, time.time()
-        self._say(turn, "开始绑定账户。请发送您在深圳社保个人网上服务系统的用户名。（发送“取消”可退出绑定）")
+        self._say(turn, await self.binder.offer(turn.openid))
 
-    async def _bind(self, turn: _Turn, user: _User, username: str, password: str) -> None:
+    # ------------------------------------------------------------ after the binding page
+    def links(self, text: str) -> str:
+        """Links of a reply as ``<a href>`` text, backend links on the public URL."""
+        internal = [self.backend.base_url, "http://127.0.0.1:8000", "http://localhost:8000"]
+        return wechat_links(text, self.link_base, internal)
+
+    def bound(self, openid: str, body: Optional[Dict[str, Any]]) -> None:
+        """The binding page bound this OpenID: remember its token."""
+        self._tokens.pop(openid)
+        self._remember(openid, body)
+
+    def spawn(self, coro: Awaitable[Any]) -> None:
+        self._spawn(coro)
+
+    async def after_binding(self, openid: str, body: Optional[Dict[str, Any]], pending: Optional[str],
+                            on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Tell the chat, and carry out the request that started the binding (its reply goes
+        through the customer-service API, or with the user's next message when that is off)."""
+        messages: List[Dict[str, Any]] = [{"text": done_text(_mask_name((body or {}).get("name")), bool(pending))}]
+        token = (body or {}).get("token")
         try:
-            body = await self.backend.bind(CHANNEL, turn.openid, username, password)
-        except BackendUnavailable:
-            self._say(turn, "系统繁忙，暂时无法绑定，请稍后再发送“绑定”。")
-            return
-        except BackendRefusal as err:
-            if err.status == 409:
-                self._say(turn, (err.message_zh or "该微信号已绑定其他账户") + "。请先发送“解绑”，再重新绑定。")
-                return
-            user.bind_failures.append(time.time())
-            self._say(turn, "用户名或密码不正确，绑定没有成功。请重新发送“绑定”再试；"
-                            "忘记密码可在深圳市人力资源和社会保障局统一用户平台找回。")
-            return
-        self._remember(turn.openid, body)
-        user.bind_failures = []
-        self._say(turn, f"绑定成功！{_mask_name(body.get('name'))}，您现在可以直接办理个人业务了，"
-                        "比如发送“我要停保”或“查询缴费明细”。为了安全，建议删除刚才发送密码的那条消息。")
+            if pending and token:
+                async with self._user_lock(openid):
+                    await on_new_message(UserMessage(
+                        pending, WeChatOutput(messages, self.links), openid, input_channel=self.name(),
+                        metadata={"channel": CHANNEL, "auth_token": token}))
+        except Exception:
+            log.exception("wechat: the request after binding failed")
+            messages.append({"text": BUSY_ZH})
+        await self.push(openid, messages)
 
     async def _unbind(self, turn: _Turn) -> None:
         self._tokens.pop(turn.openid)

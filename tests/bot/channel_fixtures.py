@@ -9,7 +9,12 @@
   ``UserMessage`` (text, sender, metadata) and answers through the message's
   output channel, so no trained model is needed.
 - ``FakeWeChatAPI``: a local HTTP server playing ``api.weixin.qq.com``
-  (``/cgi-bin/token`` and ``/cgi-bin/message/custom/send``).
+  (``/cgi-bin/token``, ``/cgi-bin/message/custom/send``, the OAuth code exchange
+  ``/sns/oauth2/access_token``) and ``open.weixin.qq.com``'s authorisation page
+  (``/connect/oauth2/authorize``: the WeChat user "logged in" to the in-app
+  browser is named by the test in the ``X-Fake-WeChat-OpenID`` header).
+- ``bind_on_page``: what a WeChat user does with the binding link: open it in
+  the in-app browser (through the OAuth redirects), fill in the log-in form.
 - ``fake_api``: a module-scoped pytest fixture serving a ``FakeWeChatAPI`` for
   the requesting test module's ``APP_ID`` and ``APP_SECRET`` (import it into
   the test module to use it).
@@ -210,6 +215,8 @@ class FakeWeChatAPI:
         self.expire_token_once = False
         self._tokens = 0
         self._event = threading.Condition()
+        self.oauth_codes: Dict[str, str] = {}     # code -> OpenID (one-time)
+        self.code_exchanges = 0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -227,6 +234,32 @@ class FakeWeChatAPI:
             def do_GET(self) -> None:  # noqa: N802
                 parsed = urlparse(self.path)
                 query = parse_qs(parsed.query)
+                if parsed.path == "/connect/oauth2/authorize":    # WeChat's authorisation page
+                    openid = self.headers.get("X-Fake-WeChat-OpenID") or ""
+                    if query.get("appid") != [fake.app_id] or query.get("response_type") != ["code"] or not openid:
+                        self._json({"errcode": 10003, "errmsg": "redirect_uri or appid invalid"})
+                        return
+                    code = f"CODE_{len(fake.oauth_codes) + 1}_{openid[-4:]}"
+                    fake.oauth_codes[code] = openid
+                    target = f"{query['redirect_uri'][0]}?code={code}&state={query.get('state', [''])[0]}"
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if parsed.path == "/sns/oauth2/access_token":      # code -> OpenID
+                    fake.code_exchanges += 1
+                    code = (query.get("code") or [""])[0]
+                    if query.get("appid") != [fake.app_id] or query.get("secret") != [fake.app_secret]:
+                        self._json({"errcode": 40125, "errmsg": "invalid appsecret"})
+                        return
+                    openid = fake.oauth_codes.pop(code, None)
+                    if not openid:
+                        self._json({"errcode": 40029, "errmsg": "invalid code"})
+                        return
+                    self._json({"access_token": "OAUTH_TOKEN", "expires_in": 7200, "refresh_token": "R",
+                                "openid": openid, "scope": "snsapi_base"})
+                    return
                 if parsed.path != "/cgi-bin/token":
                     self._json({"errcode": 404, "errmsg": "not found"})
                     return
@@ -284,6 +317,40 @@ class FakeWeChatAPI:
                     break
                 self._event.wait(left)
             return list(self.sent)
+
+
+def bind_link(reply: str) -> str:
+    """The binding link of a channel reply (``<a href="...">``)."""
+    import re
+
+    m = re.search(r'<a href="([^"]+/bind/start\?s=[^"]+)">', reply)
+    assert m, f"no binding link in {reply!r}"
+    return m.group(1)
+
+
+def bind_on_page(link: str, openid: str, username: str, password: str,
+                 session: Optional[requests.Session] = None) -> Dict[str, Any]:
+    """Open the binding link as the WeChat user ``openid`` (WeChat's in-app browser follows the
+    OAuth redirects), then submit the log-in form. Returns the pages seen."""
+    import re
+
+    http = session or requests.Session()
+    start = http.get(link, allow_redirects=False, timeout=10)
+    assert start.status_code in (302, 303), start.text
+    authorize = http.get(start.headers["Location"].split("#")[0], headers={"X-Fake-WeChat-OpenID": openid},
+                         allow_redirects=False, timeout=10)
+    assert authorize.status_code == 302, authorize.text
+    form = http.get(authorize.headers["Location"], timeout=10)
+    pages: Dict[str, Any] = {"form": form}
+    if form.status_code != 200:
+        return pages
+    nonce = re.search(r'name="f" value="([^"]+)"', form.text).group(1)
+    login_url = form.url.split("/bind/")[0] + "/bind/login"
+    pages["result"] = http.post(login_url, data={"f": nonce, "username": username, "password": password},
+                                timeout=20)
+    pages["nonce"] = nonce
+    pages["login_url"] = login_url
+    return pages
 
 
 @pytest.fixture(scope="module")

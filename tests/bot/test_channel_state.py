@@ -8,7 +8,7 @@ Redis store:
 
 - a WeChat retry sent to the second instance while the first is still working is
   not processed again and gets the same reply; a late retry too;
-- the WeChat binding dialogue alternates between the instances and still binds
+- the WeChat binding page works across the instances (link from one, page from the other)
   (real backend);
 - an IVR call whose turns alternate between the instances keeps its verification
   state: ID tail on one, PIN on the other, the verified token used by both.
@@ -30,7 +30,8 @@ pytest.importorskip("rasa")
 pytest.importorskip("wechatpy")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import PASSWORD, SERVICE_KEY, FakeBot, SanicServer, start_backend  # noqa: E402
+from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer, bind_link,  # noqa: E402
+                              bind_on_page, start_backend)
 import test_channel_ivr as ivr_t  # noqa: E402
 import test_channel_wechat as wx_t  # noqa: E402
 
@@ -183,13 +184,20 @@ def wechat_pair(prefix: str, backend_url: str) -> Iterator[Dict[str, Any]]:
     if not _redis_up():
         pytest.skip("no Redis server at 127.0.0.1:6379")
     bot = FakeBot(wx_t.script)
+    api = FakeWeChatAPI(wx_t.APP_ID, wx_t.APP_SECRET).start()
     common = dict(token=wx_t.TOKEN, reply_budget_seconds=wx_t.BUDGET, backend_url=backend_url,
-                  service_key=SERVICE_KEY, state_store=_shared(prefix))
-    servers = [SanicServer({"/webhooks/wechat": WeChatInput.from_credentials(dict(common)).blueprint(bot)}).start()
-               for _ in range(2)]
-    yield {"a": servers[0], "b": servers[1], "bot": bot}
+                  service_key=SERVICE_KEY, state_store=_shared(prefix), app_id=wx_t.APP_ID,
+                  app_secret=wx_t.APP_SECRET, api_base=api.url, oauth_base=api.url)
+    channels = [WeChatInput.from_credentials(dict(common)) for _ in range(2)]
+    servers = [SanicServer({"/webhooks/wechat": ch.blueprint(bot)}) for ch in channels]
+    for ch in channels:       # one public address: the binding page is served by B
+        ch.binder.public_url = servers[1].url
+    for srv in servers:
+        srv.start()
+    yield {"a": servers[0], "b": servers[1], "bot": bot, "api": api}
     for srv in servers:
         srv.stop()
+    api.stop()
 
 
 @needs_redis
@@ -226,21 +234,26 @@ def test_wechat_retry_at_another_instance_after_its_deadline_gets_success(wechat
 
 
 @needs_redis
-def test_wechat_binding_dialogue_alternating_instances(wechat_pair: Dict[str, Any]) -> None:
-    a, b, bot = wechat_pair["a"], wechat_pair["b"], wechat_pair["bot"]
+def test_wechat_binding_page_across_instances(wechat_pair: Dict[str, Any]) -> None:
+    """The link comes from A, the OAuth page is served by B, the form is posted to A: the
+    binding request, the form and the pending request live in the shared store."""
+    a, b, bot, api = wechat_pair["a"], wechat_pair["b"], wechat_pair["bot"], wechat_pair["api"]
     user = "o_two_bind"
 
     def say(srv: SanicServer, text: str) -> str:
         return wx_t.say(srv, user, text) or ""
 
-    assert "用户名" in say(a, "绑定")
-    assert "密码" in say(b, "zhangwei")                         # B knows the dialogue A started
-    done = say(a, PASSWORD)
-    if done == "正在处理，请稍候……":     # the backend took longer than the 1 s test budget: no API
-        time.sleep(2.0)                  # here, so the answer comes with the next reply (stored)
-        done = say(b, "whoami")
-    assert "绑定成功" in done, done
-    assert PASSWORD not in bot.texts(user)                     # never reached Rasa
+    link = bind_link(say(a, "打印参保证明"))
+    assert link.startswith(b.url)
+    pages = bind_on_page(link, user, "zhangwei", "wrong-password")        # the form from B
+    assert pages["result"].status_code == 401
+    before = len(api.sent)
+    done = requests.post(a.url + "/webhooks/wechat/bind/login",              # the form posted to A
+                         data={"f": pages["nonce"], "username": "zhangwei", "password": PASSWORD}, timeout=20)
+    assert done.status_code == 200 and "绑定成功" in done.text
+    pushed = "\n".join(m["body"]["text"]["content"] for m in api.wait_sent(before + 1)[before:])
+    assert "绑定成功" in pushed and "收到：打印参保证明" in pushed, pushed
+    assert not any(PASSWORD in t for t in bot.texts(user))                 # never reached Rasa
     assert say(b, "whoami") == "已绑定" and say(a, "whoami") == "已绑定"
 
 

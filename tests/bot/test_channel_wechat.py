@@ -4,8 +4,9 @@ wechatpy is the independent client: it signs (and in safe mode encrypts) the
 pushes, and decrypts and parses the channel's replies. The channel's Sanic
 blueprint is served by a real HTTP server on a free port; a fake
 ``on_new_message`` answers through the output channel (no trained model); a
-local HTTP server plays the customer-service message API; the binding dialogue
-runs against a REAL backend process.
+local HTTP server plays the customer-service message API and WeChat's OAuth
+(网页授权: the authorisation redirect and the code -> OpenID exchange); binding on
+the project's web page runs against a REAL backend process.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from wechatpy.utils import WeChatSigner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer,  # noqa: E402, F401 (fixture)
-                              fake_api, start_backend)
+                              bind_link, bind_on_page, fake_api, start_backend)
 
 from bot.channels.rendering import split_utf8, wechat_render  # noqa: E402
 from bot.channels.wechat import WeChatInput, cdata, text_reply_xml  # noqa: E402
@@ -39,6 +40,7 @@ from bot.channels.wechat import WeChatInput, cdata, text_reply_xml  # noqa: E402
 TOKEN = "wechat-test-token"
 APP_ID = "wx0123456789abcdef"
 APP_SECRET = "test-app-secret"
+PUBLIC_BACKEND = "https://si.example.gov.cn/api"
 AES_KEY = base64.b64encode(bytes(range(1, 33))).decode().rstrip("=")
 GH = "gh_0123456789ab"
 BUDGET = 1.0          # the tests' reply budget (production default 4.5 s)
@@ -69,6 +71,8 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
     if text == "打印参保证明" and not metadata.get("auth_token"):
         return [("message", {"text": "查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。"}),
                 ("message", {"custom": {"signal": "verify_identity", "reason": "required"}})]
+    if text == "cert-link":
+        return [("text", "参保证明已生成。\n下载打印：http://127.0.0.1:8000/documents/ZM1.pdf?e=1&s=abc")]
     if text == "whoami":
         return [("text", "已绑定" if metadata.get("auth_token") else "未绑定，请发送“绑定”")]
     return [("text", f"收到：{text}")]
@@ -89,8 +93,9 @@ def bot() -> FakeBot:
 
 @pytest.fixture(scope="module")
 def channels(backend_url: str, fake_api: FakeWeChatAPI) -> Dict[str, WeChatInput]:
-    common = dict(token=TOKEN, app_id=APP_ID, app_secret=APP_SECRET, api_base=fake_api.url,
-                  reply_budget_seconds=BUDGET, backend_url=backend_url, service_key=SERVICE_KEY)
+    common = dict(token=TOKEN, app_id=APP_ID, app_secret=APP_SECRET, api_base=fake_api.url, oauth_base=fake_api.url,
+                  reply_budget_seconds=BUDGET, backend_url=backend_url, service_key=SERVICE_KEY,
+                  link_base=PUBLIC_BACKEND)
     return {
         "plain": WeChatInput.from_credentials(dict(common)),
         "safe": WeChatInput.from_credentials(dict(common, encoding_aes_key=AES_KEY, require_encryption=True)),
@@ -100,7 +105,9 @@ def channels(backend_url: str, fake_api: FakeWeChatAPI) -> Dict[str, WeChatInput
 @pytest.fixture(scope="module")
 def server(channels: Dict[str, WeChatInput], bot: FakeBot) -> Iterator[SanicServer]:
     srv = SanicServer({"/webhooks/wechat": channels["plain"].blueprint(bot),
-                       "/webhooks/wechat_safe": channels["safe"].blueprint(bot)}).start()
+                       "/webhooks/wechat_safe": channels["safe"].blueprint(bot)})
+    channels["plain"].binder.public_url = srv.url      # the binding links point at this server
+    srv.start()
     yield srv
     srv.stop()
 
@@ -354,7 +361,9 @@ def test_channel_signals_are_not_shown(server: SanicServer, bot: FakeBot) -> Non
     """The actions' custom signal payloads ({"signal": "verify_identity"}, for the phone channel)
     never appear in a WeChat reply."""
     reply = say(server, "o_signal_user", "打印参保证明")
-    assert reply == "查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。"
+    assert reply.startswith("查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。")
+    assert "signal" not in reply and "verify_identity" not in reply
+    assert bind_link(reply)          # the channel offers the binding page at once
 
 
 def test_subscribe_gets_a_welcome(server: SanicServer, bot: FakeBot) -> None:
@@ -389,6 +398,16 @@ def test_voice_with_recognition_is_treated_as_text(server: SanicServer, bot: Fak
             "<MediaId><![CDATA[m]]></MediaId><Format><![CDATA[amr]]></Format>"
             f"<Recognition><![CDATA[我要停保。]]></Recognition><MsgId>{next(_ids)}</MsgId></xml>")
     assert reply_of(post(server, push)).content == "收到：我要停保"
+    # WeChat recognised nothing: ask again, not "only text is understood"
+    empty = push.replace("<![CDATA[我要停保。]]>", "<![CDATA[]]>").replace(str(next(_ids) - 1), str(next(_ids)))
+    assert reply_of(post(server, empty)).content == "没听清，请再说一遍。"
+    assert bot.texts("o_voice_user") == ["我要停保"]
+
+
+def test_links_are_anchors_on_the_public_url(server: SanicServer) -> None:
+    reply = say(server, "o_link_user", "cert-link")
+    assert reply == ('参保证明已生成。\n<a href="https://si.example.gov.cn/api/documents/ZM1.pdf?e=1&s=abc">下载打印</a>')
+    assert "127.0.0.1" not in reply
 
 
 def test_bot_failure_gives_a_busy_reply(server: SanicServer) -> None:
@@ -398,21 +417,44 @@ def test_bot_failure_gives_a_busy_reply(server: SanicServer) -> None:
 # ---------------------------------------------------------------- binding (real backend)
 
 
-def test_binding_dialogue_against_the_backend(server: SanicServer, bot: FakeBot, backend_url: str,
-                                              fake_api: FakeWeChatAPI, caplog: pytest.LogCaptureFixture) -> None:
+def test_binding_on_the_oauth_page_then_the_request_is_carried_out(server: SanicServer, bot: FakeBot,
+                                                                   backend_url: str, fake_api: FakeWeChatAPI,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     user = "o_bind_zhangwei"
     say = lambda srv, openid, text: answer(srv, fake_api, openid, text)  # noqa: E731
     assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
     assert "auth_token" not in bot.last(user)["metadata"]
 
-    assert "用户名" in say(server, user, "绑定")
-    assert "密码" in say(server, user, "zhangwei")
-    done = say(server, user, PASSWORD)
-    assert "绑定成功" in done and "张*" in done
-    # the binding dialogue never reached Rasa; the password is in no log line
-    assert bot.texts(user) == ["whoami"]
-    assert PASSWORD not in caplog.text
+    # a personal request while unbound: the binding link, and no password is asked for in the chat
+    reply = say(server, user, "打印参保证明")
+    link = bind_link(reply)
+    assert "不会出现在聊天中" in reply and "请发送登录密码" not in reply
+    # the link forwarded to another WeChat user binds nobody (OAuth tells the page who opened it)
+    pages = bind_on_page(link, "o_someone_else", "zhangwei", PASSWORD)
+    assert pages["form"].status_code == 403 and "result" not in pages
+    # the user's own WeChat: OAuth -> the log-in form; a wrong password first
+    pages = bind_on_page(link, user, "zhangwei", "wrong-password")
+    assert pages["form"].headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in pages["form"].headers["Content-Security-Policy"]
+    assert pages["result"].status_code == 401 and "不正确" in pages["result"].text
+    assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
+    # the same form with the right password
+    before = len(fake_api.sent)
+    done = requests.post(pages["login_url"], data={"f": pages["nonce"], "username": "zhangwei", "password": PASSWORD},
+                         timeout=20)
+    assert done.status_code == 200 and "绑定成功" in done.text
+    # the request that started the binding is carried out with the new token; its reply is pushed
+    sent = [s for s in fake_api.wait_sent(before + 1)[before:] if s["body"]["touser"] == user]
+    pushed = "\n".join(s["body"]["text"]["content"] for s in sent)
+    assert "绑定成功" in pushed and "张*" in pushed and "收到：打印参保证明" in pushed, pushed
+    assert bot.last(user)["text"] == "打印参保证明" and bot.last(user)["metadata"].get("auth_token")
+    # the password reached neither Rasa nor a log line; the link and the form are used up
+    assert not any(PASSWORD in t for t in bot.texts(user)) and PASSWORD not in caplog.text
+    assert requests.get(link, allow_redirects=False, timeout=10).status_code == 410
+    again = requests.post(pages["login_url"], data={"f": pages["nonce"], "username": "zhangwei",
+                                                    "password": PASSWORD}, timeout=20)
+    assert again.status_code == 410
 
     assert say(server, user, "whoami") == "已绑定"
     meta = bot.last(user)["metadata"]
@@ -430,17 +472,24 @@ def test_binding_dialogue_against_the_backend(server: SanicServer, bot: FakeBot,
     assert "还没有绑定" in say(server, user, "unbind")
 
 
-def test_binding_with_a_wrong_password_fails_and_can_be_cancelled(server: SanicServer, bot: FakeBot,
-                                                                 fake_api: FakeWeChatAPI) -> None:
-    user = "o_bind_wrong"
-    say = lambda srv, openid, text: answer(srv, fake_api, openid, text)  # noqa: E731
-    say(server, user, "bind")
-    say(server, user, "zhangwei")
-    assert "不正确" in say(server, user, "wrong-password")
-    assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
-    say(server, user, "绑定")
-    assert say(server, user, "取消") == "已退出绑定。"
-    assert bot.texts(user) == ["whoami"]
+def test_binding_page_needs_https_in_production(server: SanicServer, channels: Dict[str, WeChatInput],
+                                               fake_api: FakeWeChatAPI) -> None:
+    user = "o_bind_https"
+    link = bind_link(answer(server, fake_api, user, "绑定"))
+    binder = channels["plain"].binder
+    local = binder.public_url
+    binder.public_url = "https://wx.example.gov.cn"        # production: a public HTTPS address
+    try:
+        plain = requests.get(link, allow_redirects=False, timeout=10)
+        assert plain.status_code == 403 and "HTTPS" in plain.text
+        behind_tls = requests.get(link, allow_redirects=False, headers={"X-Forwarded-Proto": "https"}, timeout=10)
+        assert behind_tls.status_code == 302
+        target = behind_tls.headers["Location"]
+        assert target.startswith(fake_api.url + "/connect/oauth2/authorize?appid=" + APP_ID)
+        assert "redirect_uri=https%3A%2F%2Fwx.example.gov.cn%2Fwebhooks%2Fwechat%2Fbind%2Fcallback" in target
+        assert "scope=snsapi_base" in target and target.endswith("#wechat_redirect")
+    finally:
+        binder.public_url = local
 
 
 # ---------------------------------------------------------------- rendering units
@@ -449,7 +498,8 @@ def test_binding_with_a_wrong_password_fails_and_can_be_cancelled(server: SanicS
 def test_wechat_rendering_units() -> None:
     r = wechat_render([{"text": "请确认 **李小明**（4403**********111X）", "buttons": CONFIRM_BUTTONS},
                        {"text": "详情见 [网站](https://si.example.org/a)"}])
-    assert r.text == "请确认 李小明（4403**********111X）\n回复 1：确认\n回复 2：取消\n\n详情见 网站：https://si.example.org/a"
+    assert r.text == ('请确认 李小明（4403**********111X）\n回复 1：确认\n回复 2：取消\n\n'
+                      '详情见 <a href="https://si.example.org/a">网站</a>')
     assert [b["payload"] for b in r.buttons] == ["/affirm", "/cancel"]
     assert wechat_render([{"text": "Please confirm", "buttons": CONFIRM_BUTTONS[:1]}]).text == \
         "Please confirm\nReply 1: 确认"

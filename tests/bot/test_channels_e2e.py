@@ -47,7 +47,8 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 from wechatpy.utils import WeChatSigner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import PASSWORD, PHONE_PIN, SERVICE_KEY, FakeWeChatAPI, fake_api, id_number  # noqa: E402, F401 (fixture)
+from channel_fixtures import (PASSWORD, PHONE_PIN, SERVICE_KEY, FakeWeChatAPI, bind_link, bind_on_page,  # noqa: E402, F401
+                              fake_api, id_number)
 from stack import Stack, run_stack  # noqa: E402
 
 from bot.channels.ivr import spoken_problems  # noqa: E402
@@ -81,8 +82,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_api: FakeWeChatAPI) -> 
             "rest": None,
             "bot.channels.wechat.WeChatInput": {
                 "token": WECHAT_TOKEN, "app_id": APP_ID, "app_secret": APP_SECRET, "encoding_aes_key": AES_KEY,
-                "api_base": fake_api.url, "reply_budget_seconds": BUDGET, "backend_url": st.backend,
-                "service_key": SERVICE_KEY},
+                "api_base": fake_api.url, "oauth_base": fake_api.url, "public_url": st.rasa,
+                "reply_budget_seconds": BUDGET, "backend_url": st.backend, "service_key": SERVICE_KEY},
             "bot.channels.ivr.IVRInput": {
                 "webhook_secret": IVR_SECRET, "confidence_threshold": 0.6, "transfer_number": "12333",
                 "backend_url": st.backend, "service_key": SERVICE_KEY},
@@ -211,16 +212,21 @@ def test_wechat_unbound_user_is_refused_personal_items_and_told_how_to_bind(stac
 @pytest.mark.slow
 def test_wechat_binding_then_a_child_item_to_its_serial_number(stack: Stack, fake_api: FakeWeChatAPI) -> None:
     user = WeChatUser(stack, fake_api, "o_e2e_lina")
-    assert "绑定" in user.send("给孩子停保")
-    assert "用户名" in user.send("绑定")
-    assert "密码" in user.send("lina")
-    assert "绑定成功" in user.send(PASSWORD)
+    link = bind_link(user.send("给孩子停保"))                      # unbound: the binding page's link
+    before = len(fake_api.sent)
+    pages = bind_on_page(link, user.openid, "lina", PASSWORD)     # OAuth, then the log-in form
+    assert "绑定成功" in pages["result"].text, pages["result"].text
     token = backend_token(stack, "wechat", user.openid)           # the backend holds the binding
     assert token and me(stack, token)["name"] == "李娜"
-    assert user_texts(stack, user.openid) == ["给孩子停保"]         # user name and password never reached Rasa
-
-    reply = user.send("给孩子停保")
-    assert "李小明" in reply, "\n".join(user.transcript)
+    # the request that started the binding is carried out; its reply comes through the API
+    deadline = time.monotonic() + 60
+    reply = ""
+    while "李小明" not in reply and time.monotonic() < deadline:
+        time.sleep(0.3)
+        reply = "\n".join(m["body"]["text"]["content"] for m in list(fake_api.sent)[before:]
+                          if m["body"].get("touser") == user.openid)
+    assert "绑定成功" in reply and "李小明" in reply, reply
+    assert user_texts(stack, user.openid) == ["给孩子停保", "给孩子停保"]   # the password never reached Rasa
     reply = user.pick(reply, "李小明")
     assert "李小明" in reply and "回复 1：确认" in reply, "\n".join(user.transcript)
     reply = user.pick(reply, "确认")
@@ -232,9 +238,8 @@ def test_wechat_safe_mode_binding_and_an_item(stack: Stack, fake_api: FakeWeChat
     user = WeChatUser(stack, fake_api, "o_e2e_zhangwei_aes", safe_mode=True)
     reply = user.send("打印参保证明")
     assert "绑定" in reply and "/documents/" not in reply
-    user.send("绑定")
-    user.send("zhangwei")
-    assert "绑定成功" in user.send(PASSWORD)
+    pages = bind_on_page(bind_link(user.send("绑定")), user.openid, "zhangwei", PASSWORD)
+    assert "绑定成功" in pages["result"].text
     assert me(stack, backend_token(stack, "wechat", user.openid))["name"] == "张伟"
     reply = user.send("我是灵活就业的，想把自己交的社保停了")
     assert "个人缴费人员停保" in reply and "回复 1：确认" in reply, "\n".join(user.transcript)
