@@ -416,3 +416,12 @@ def test_correction_that_names_both() -> None:
 ])
 def test_fourth_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
+
+
+@pytest.mark.parametrize("code,text,expected", [
+    ("retry_individual_collection", "我9月份换了银行卡，10月扣款失败了", {"month": "2026-10"}),
+    ("enroll_child_first_time", "孩子2020年5月1日出生，2021年3月1日入户深圳", {"settle_in_date": "2021-03-01"}),
+    ("resident_back_payment", "交了12年，还差3年", {"years": "3"}),
+])
+def test_the_value_next_to_the_fields_words(code: str, text: str, expected: Dict[str, str]) -> None:
+    assert run(code, text) == expected

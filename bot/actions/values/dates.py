@@ -12,7 +12,7 @@ import re
 import warnings
 from datetime import date, datetime
 from functools import lru_cache
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from . import numbers
 
@@ -169,21 +169,45 @@ def month_range(text: str, today: datetime) -> Optional[Tuple[str, str]]:
     return None
 
 
-def month(text: str, today: datetime) -> Optional[str]:
+def nearest(candidates: List[Tuple[str, int]], text: str, near: Sequence[str]) -> Optional[str]:
+    """Of several values, the one said closest to words of the field's label
+    ('9月换了卡，10月扣款失败' -> 10月 for 扣款失败的月份); None when no label word is there."""
+    spots = [m.start() for w in near for m in re.finditer(re.escape(w), text)]
+    if not spots or not candidates:
+        return None
+    return min(candidates, key=lambda c: min(abs(c[1] - s) for s in spots))[0]
+
+
+def month(text: str, today: datetime, near: Sequence[str] = ()) -> Optional[str]:
     found = month_mentions(text, today)
+    if len(found) > 1 and near:
+        best = nearest([(k, p) for k, p, _ in found], numeric(text), near)
+        if best:
+            return best
     if found:
         return found[-1][0] if re.search(r"(改成|换成|改为|调到|改到|应该是|to)\s*\S*$", text) else found[0][0]
     span = _jio_span(text, today)
     return span[0] if span and span[0] == span[1] else None
 
 
-def full_date(text: str, today: datetime) -> Optional[str]:
-    """A calendar day: '2020年5月18日', '2020-05-18', '去年3月5号', 'May 18, 2020'; a month alone is not a day."""
+def full_date(text: str, today: datetime, near: Sequence[str] = ()) -> Optional[str]:
+    """A calendar day: '2020年5月18日', '2020-05-18', '去年3月5号', 'May 18, 2020'; a month alone is not a day.
+    Of several days, the one said next to words of the field's label (`near`), else the first."""
     t = numeric(text)
+    found = full_dates(t, today)
+    if len(found) > 1 and near:
+        best = nearest(found, t, near)
+        if best:
+            return best
+    return found[0][0] if found else None
+
+
+def full_dates(t: str, today: datetime) -> List[Tuple[str, int]]:
+    """Every calendar day in the (numeric) text, with its position, in order."""
     low = t.lower()
     candidates = []
     for m in re.finditer(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*(?:日|号)?", t):
-        candidates.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        candidates.append((int(m.group(1)), int(m.group(2)), int(m.group(3)), m.start()))
     for m in re.finditer(_YEAR_PART + r"(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号)", t):
         if m.group(1):
             y = numbers.year_of(m.group(1), today.year)
@@ -191,22 +215,25 @@ def full_date(text: str, today: datetime) -> Optional[str]:
             y = today.year + _REL_YEAR[m.group(2)]
         else:
             y = _default_year(int(m.group(3)), today)
-        if y:
-            candidates.append((y, int(m.group(3)), int(m.group(4))))
+        if y and not any(c[3] <= m.start(3) < c[3] + 12 for c in candidates):
+            candidates.append((y, int(m.group(3)), int(m.group(4)), m.start()))
     for m in re.finditer(_EN_MONTH_RE + r"\s+(\d{1,2})(?:st|nd|rd|th)?\s*,?\s*(\d{4})", low):
-        candidates.append((int(m.group(3)), _EN_MONTHS[m.group(1)[:3]], int(m.group(2))))
+        candidates.append((int(m.group(3)), _EN_MONTHS[m.group(1)[:3]], int(m.group(2)), m.start()))
     for m in re.finditer(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _EN_MONTH_RE + r"\s*,?\s*(\d{4})", low):
-        candidates.append((int(m.group(3)), _EN_MONTHS[m.group(2)[:3]], int(m.group(1))))
+        candidates.append((int(m.group(3)), _EN_MONTHS[m.group(2)[:3]], int(m.group(1)), m.start()))
     for m in re.finditer(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)", t):
         a, b = int(m.group(1)), int(m.group(2))
         if a > 12 >= b:   # only the unambiguous day/month order
-            candidates.append((int(m.group(3)), b, a))
-    for y, mo, d in candidates:
+            candidates.append((int(m.group(3)), b, a, m.start()))
+    out: List[Tuple[str, int]] = []
+    for y, mo, d, pos in sorted(candidates, key=lambda c: c[3]):
         try:
-            return date(y, mo, d).isoformat()
+            iso = date(y, mo, d).isoformat()
         except ValueError:
             continue
-    return None
+        if all(iso != o[0] for o in out):
+            out.append((iso, pos))
+    return out
 
 
 def years(text: str, today: datetime) -> List[int]:

@@ -66,6 +66,15 @@ def _named_by_label(specs: List[Spec], text: str) -> Optional[str]:
     return hits[0] if len(hits) == 1 else None
 
 
+_GENERIC_GRAMS = {"日期", "月份", "年份", "号码", "名称", "时间"}
+
+
+def _label_words(spec: Spec) -> List[str]:
+    """Two-character words of the field's label that say what the value is about (扣款, 失败, 入户)."""
+    label = str(spec.get("label_zh", ""))
+    return [g for g in {label[i:i + 2] for i in range(len(label) - 1)} if g not in _GENERIC_GRAMS]
+
+
 def _is_name_field(spec: Spec) -> bool:
     return spec["name"].endswith("_name") and spec["name"] not in ("bank_name", "school_name")
 
@@ -112,7 +121,7 @@ def _months(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str,
         if span:
             out[month_specs[0]["name"]], out[month_specs[1]["name"]] = span
             return
-    value = dates.month(text, today)
+    value = dates.month(text, today, _label_words(month_specs[0]) if len(month_specs) == 1 else ())
     if value is None:
         return
     names = [s["name"] for s in month_specs]
@@ -223,7 +232,7 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
         if question and ftype in ("tier", "grade", "text", "bank") and name != "other_place":
             continue   # '一档多少钱？' asks about a tier, it does not choose one
         if ftype == "date":
-            value = dates.full_date(text, today)
+            value = dates.full_date(text, today, _label_words(s))
         elif ftype in ("tier", "grade"):
             value = choices.level(s, text, here)
         elif ftype == "bank":

@@ -111,19 +111,25 @@ _COUNT = re.compile(r"(\d{1,3}|[零一二两三四五六七八九十百]{1,4}|(?
 
 
 def count_of_years(text: str) -> Optional[int]:
-    """'差三年' -> 3, '十来年' -> 10, '补缴5年' -> 5, 'three years' -> 3; a calendar year is not a count."""
+    """'差三年' -> 3, '十来年' -> 10, '补缴5年' -> 5, 'three years' -> 3; a calendar year is not a count.
+    Of several counts, the one said with 差/补/缺 ('交了12年，还差3年' -> 3)."""
+    found = []
     for m in _COUNT.finditer(text):
         raw = m.group(1)
         if re.fullmatch(r"\d{2,3}", raw) and not m.group(2) and not m.group(3) and int(raw) > 30:
             continue   # '93年' is a year
         if re.fullmatch(r"[零一二两三四五六七八九]{2,}", raw):
-            return None   # '五六年', '七八年': five or six, not fifty-six
+            continue   # '五六年', '七八年': five or six, not fifty-six
         if text[m.end():m.end() + 1] == "半":
-            return None   # '一年半' is not a whole number of years
+            continue   # '一年半' is not a whole number of years
         n = cn_int(raw) if raw.lower() not in ("a", "an") else 1
         if n is not None and 0 < n <= 60:
-            return n
-    return None
+            found.append((n, m.start()))
+    if not found:
+        return None
+    wanted = [n for n, pos in found if re.search(r"(差|补缴|补交|补|缺|还要|再交|再缴|short|back|missing)\S{0,3}$",
+                                                  text[max(0, pos - 6):pos], re.I)]
+    return wanted[0] if wanted else found[0][0]
 
 
 def first_number(text: str) -> Optional[int]:
