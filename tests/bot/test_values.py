@@ -425,3 +425,9 @@ def test_fourth_round(code: str, text: str, asked: Optional[str], expected: Dict
 ])
 def test_the_value_next_to_the_fields_words(code: str, text: str, expected: Dict[str, str]) -> None:
     assert run(code, text) == expected
+
+
+def test_an_nlu_entity_does_not_undo_the_reading_of_the_text() -> None:
+    assert run("transfer_pension_out", "从深圳转出去", entities=[{"entity": "city", "value": "深圳"}]) == {}
+    assert run("register_individual_insurance", "一档太贵了", "medical_tier",
+               entities=[{"entity": "medical_tier", "value": "一档"}]) == {}

@@ -287,12 +287,17 @@ def _correction(specs: List[Spec], rejected: str, new: str, asked: Optional[str]
 
 # ---- button payloads and entities ----------------------------------------------------------------
 def _entities(specs: List[Spec], entities: List[Dict[str, Any]], asked: Optional[str], known: Dict[str, Any],
-              today: datetime, out: Dict[str, str]) -> None:
+              today: datetime, out: Dict[str, str], typed_text: bool = False) -> None:
+    """Values from entities: a button payload's (/inform{"choice": ...} or {"<field>": ...}) and, when
+    there is no text to read, the NLU's typed entities. After reading typed text they are not used:
+    the text reading already weighed every place, month and tier with its context (an NLU `city`
+    entity 深圳 in '从深圳转出去' is the origin, not the destination)."""
     for s in specs:
         name = s["name"]
         if name in out:
             continue
-        wanted = {name, ENTITY_FOR_NAME.get(name), ENTITY_FOR_TYPE.get(_ftype(s))}
+        nlu_names = set(ENTITY_FOR_TYPE.values()) | set(ENTITY_FOR_NAME.values())
+        wanted = ({name} - nlu_names) if typed_text else {name, ENTITY_FOR_NAME.get(name), ENTITY_FOR_TYPE.get(_ftype(s))}
         if name == asked:
             wanted.add("choice")
         for e in entities or []:
@@ -347,5 +352,5 @@ def _extract(specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked
         if out:
             return out
     out = _read(specs, t, asked, known, today)
-    _entities(specs, entities, asked, known, today, out)
+    _entities(specs, entities, asked, known, today, out, typed_text=True)
     return out
