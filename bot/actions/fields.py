@@ -308,6 +308,19 @@ def hint_for(spec: Dict[str, Any]) -> Tuple[str, str]:
         zh = "、".join(labels.get(c, (c, c))[0] for c in choice_values(spec))
         en = ", ".join(labels.get(c, (c, c))[1] for c in choice_values(spec))
         return f"请从以下选项中选择：{zh}。", f"Please choose one of: {en}."
+    examples = {   # free text: what an answer looks like (a reply, a question or a sentence is not one)
+        "address": ("深圳市福田区福华路88号2栋301", "Room 301, Building 2, 88 Fuhua Road, Futian, Shenzhen"),
+        "school_name": ("深圳市南山区蓓蕾幼儿园", "Shenzhen Nanshan Beilei Kindergarten"),
+        "other_place": ("长沙", "Changsha"),
+    }
+    if name in examples:
+        zh, en = examples[name]
+        return f"请告诉我{label_zh}，例如“{zh}”。", f'Please tell me the {label_en}, e.g. "{en}".'
+    if ftype == "bank":
+        return (f"请告诉我{label_zh}，例如“招商银行”或“工行”。",
+                f'Please tell me the {label_en}, e.g. "China Merchants Bank" or "ICBC".')
+    if name.endswith("_name") and ftype == "text":
+        return f"请告诉我{label_zh}（姓名），例如“张三”。", f'Please tell me the {label_en}, e.g. "Zhang San".'
     return f"请告诉我{label_zh}。", f"Please tell me the {label_en}."
 
 

@@ -431,3 +431,14 @@ def test_an_nlu_entity_does_not_undo_the_reading_of_the_text() -> None:
     assert run("transfer_pension_out", "从深圳转出去", entities=[{"entity": "city", "value": "深圳"}]) == {}
     assert run("register_individual_insurance", "一档太贵了", "medical_tier",
                entities=[{"entity": "medical_tier", "value": "一档"}]) == {}
+
+
+def test_hints_for_free_text_say_what_an_answer_looks_like() -> None:
+    from bot.actions.fields import hint_for
+
+    specs = {f["name"]: f for code in ("maintain_payment_bank", "change_basic_info", "maintain_child_student_info")
+             for f in CATALOG[code]["fields"]}
+    assert "张三" in hint_for(specs["holder_name"])[0]
+    assert "招商银行" in hint_for(specs["bank_name"])[0]
+    assert "福华路" in hint_for(specs["address"])[0]
+    assert "幼儿园" in hint_for(specs["school_name"])[0]
