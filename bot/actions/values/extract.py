@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from . import choices, dates, freetext, identifiers, numbers, places
 from .text import is_question, simplify, split_correction, strip_punct

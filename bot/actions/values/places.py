@@ -343,7 +343,3 @@ def choose(found: List[Mention], role: str) -> Optional[Place]:
         if city:
             return city[-1].place
     return place
-
-
-def province_full(name: str) -> Optional[str]:
-    return gazetteer().province_names.get(name.strip())

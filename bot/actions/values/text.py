@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Optional, Tuple
+from typing import Tuple
 
 USE_OPENCC = True   # the bench switches it off to measure what OpenCC adds
 
@@ -115,11 +115,3 @@ def split_correction(text: str) -> Tuple[bool, str, str]:
         return True, head, tail
     # '杭州，刚才说错了': the value is before the marker
     return True, "", head
-
-
-def one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def first_match(pattern: "re.Pattern[str]", text: str) -> Optional["re.Match[str]"]:
-    return pattern.search(text)
