@@ -442,3 +442,19 @@ def test_hints_for_free_text_say_what_an_answer_looks_like() -> None:
     assert "招商银行" in hint_for(specs["bank_name"])[0]
     assert "福华路" in hint_for(specs["address"])[0]
     assert "幼儿园" in hint_for(specs["school_name"])[0]
+
+
+@pytest.mark.parametrize("code,text,asked,expected", [
+    ("enroll_child_first_time", "昨天刚落的户", "settle_in_date", {"settle_in_date": "2026-12-05"}),
+    ("enroll_child_first_time", "上个月15号", "settle_in_date", {"settle_in_date": "2026-11-15"}),
+    ("retry_individual_collection", "年初那次", "month", {"month": "2026-01"}),
+    ("retry_individual_collection", "去年年底", "month", {"month": "2025-12"}),
+    ("work_years_back_payment", "干到前年", "work_end_year", {"work_end_year": "2024"}),
+    ("work_years_back_payment", "从1990年一直干到去年", None, {"work_start_year": "1990", "work_end_year": "2025"}),
+])
+def test_relative_days_and_years(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run(code, text, asked) == expected
+
+
+def test_this_year_as_an_age_is_not_a_year() -> None:
+    assert run("work_years_back_payment", "今年55岁了，90年开始上班", "work_start_year") == {"work_start_year": "1990"}

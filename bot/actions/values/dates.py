@@ -124,6 +124,9 @@ def month_mentions(text: str, today: datetime) -> List[Tuple[str, int, bool]]:
     for word, delta in _REL_MONTH:
         for m in re.finditer(re.escape(word), low):
             add(_shift(today, delta), m.start(), m.end(), True)
+    for m in re.finditer(r"(今年|去年|前年)?\s*(年初|年头|年底|年末|年尾)", t):
+        y = today.year + (_REL_YEAR[m.group(1)] if m.group(1) else 0)
+        add(_key(y, 1 if m.group(2) in ("年初", "年头") else 12), m.start(), m.end(), True)
     m = re.search(r"(\d{1,2})\s*(?:个)?\s*月(?:以)?前|(\d{1,2}) months? ago", low)
     if m:
         add(_shift(today, -int(m.group(1) or m.group(2))), m.start(), m.end(), True)
@@ -225,6 +228,15 @@ def full_dates(t: str, today: datetime) -> List[Tuple[str, int]]:
         a, b = int(m.group(1)), int(m.group(2))
         if a > 12 >= b:   # only the unambiguous day/month order
             candidates.append((int(m.group(3)), b, a, m.start()))
+    for m in re.finditer(r"(上上个月|上个月|上月|这个月|本月)\s*(\d{1,2})\s*(?:日|号)", t):
+        delta = {"上上个月": -2, "上个月": -1, "上月": -1}.get(m.group(1), 0)
+        key = _shift(today, delta)
+        candidates.append((int(key[:4]), int(key[5:]), int(m.group(2)), m.start()))
+    for m in re.finditer(r"大前天|前天|昨天|今天|yesterday|today", low):
+        back = {"大前天": 3, "前天": 2, "昨天": 1, "yesterday": 1}.get(m.group(), 0)
+        day = today.date().toordinal() - back
+        d = date.fromordinal(day)
+        candidates.append((d.year, d.month, d.day, m.start()))
     out: List[Tuple[str, int]] = []
     for y, mo, d, pos in sorted(candidates, key=lambda c: c[3]):
         try:
@@ -240,9 +252,16 @@ def years(text: str, today: datetime) -> List[int]:
     """Calendar years in order: '93年到98年' -> [1993, 1998]; '九几年' -> []."""
     t = numeric(text)
     if numbers.vague_year(text) or numbers.vague_year(t):
-        found = [y for y, _ in numbers.years_in(re.sub(r"\d?几年|几几年|\d0年代", "", t), today.year)]
-        return found
-    return [y for y, _ in numbers.years_in(t, today.year)]
+        t = re.sub(r"\d?几年|几几年|\d0年代", "", t)
+    found = numbers.years_in(t, today.year)
+    low = t.lower()
+    for m in re.finditer(r"(今年|去年|前年|this year|last year)(?!\s*\d{1,2}\s*月|的?\s*\d{1,2}\s*月)", low):
+        # only as the end or start of a period ('干到前年', '去年离职'), not '今年55岁'
+        if not (re.search(r"(到|至|从|自|until|to|since)\s*$", low[max(0, m.start() - 3):m.start()])
+                or re.match(r"\s*(开始|结束|为止|离职|退休|下岗|辞职|参加工作|进厂|出来)", low[m.end():m.end() + 6])):
+            continue
+        found.append((today.year + _REL_YEAR.get(m.group(1), -2 if m.group(1) == "前年" else 0), m.start()))
+    return [y for y, _ in sorted(found, key=lambda p: p[1])]
 
 
 # ---- JioNLP time parser (optional) ------------------------------------------------------
