@@ -103,3 +103,52 @@ def test_account_needs_its_bank_and_a_cooperating_one(client, as_user):
     assert body["errors"]["bank_name"]["code"] == "BANK_NOT_COOPERATING"
     resp = client.post("/items/register_individual_insurance", json={"fields": fields}, headers=h)
     assert resp.json()["error"]["code"] == "BANK_NOT_COOPERATING"
+
+
+# ---- paths that exist now: a guardian's own mobile number, an ID upgrade that cannot be computed ----------
+
+LINA_ID = "440305199008202426"
+CHENJING_ID = "440306199202142240"
+
+
+def _child(client, h, name: str) -> int:
+    return next(c["id"] for c in client.get("/me", headers=h).json()["children"] if c["name"] == name)
+
+
+def test_guardian_updates_her_mobile_number_through_guardian_information(client, as_user):
+    h = as_user("lina")
+    child = _child(client, h, "李小明")
+    fields = {"guardian_name": "李娜", "guardian_id_number": LINA_ID, "relation": "妈妈", "phone": "139 1234 5678"}
+    body = client.post("/items/maintain_guardian_info/validate", json={"subject_id": child, "fields": fields},
+                       headers=h).json()
+    assert body["errors"] == {} and any("139****5678" in line for line in body["preview"]["lines_zh"]), body
+    resp = client.post("/items/maintain_guardian_info", json={"subject_id": child, "fields": fields}, headers=h)
+    assert resp.status_code == 200 and resp.json()["outcome"] == "completed", resp.text
+    assert "139****5678" in resp.json()["message_zh"]
+    assert client.get("/me", headers=h).json()["phone"].endswith("5678")
+    # The same again: nothing left to change.
+    again = client.post("/items/maintain_guardian_info", json={"subject_id": child, "fields": fields}, headers=h)
+    assert again.json()["error"]["code"] == "GUARDIAN_ALREADY_LINKED"
+
+
+def test_another_guardians_mobile_number_is_theirs_to_change(client, as_user):
+    h = as_user("lina")
+    child = _child(client, h, "李小明")
+    fields = {"guardian_name": "陈静", "guardian_id_number": CHENJING_ID, "relation": "母亲", "phone": "13912345678"}
+    body = client.post("/items/maintain_guardian_info/validate", json={"subject_id": child, "fields": fields},
+                       headers=h).json()
+    assert body["errors"]["phone"]["code"] == "GUARDIAN_PHONE_NOT_OWN" and "个人基本信息变更" in body["errors"]["phone"]["fix_zh"]
+    resp = client.post("/items/maintain_guardian_info", json={"subject_id": child, "fields": fields}, headers=h)
+    assert resp.json()["error"]["code"] == "GUARDIAN_PHONE_NOT_OWN"
+
+
+def test_id_upgrade_that_cannot_be_computed_becomes_a_pre_application(client, as_user):
+    with session_scope() as s:  # a stored 15-digit number with an impossible birth date (Feb 31)
+        s.scalar(select(Person).where(Person.name == "孙立")).id_number = "440301780231123"
+    h = as_user("sunli")
+    fields = {"new_id_number": "440301197805121237"}
+    body = client.post("/items/upgrade_id_number/validate", json={"fields": fields}, headers=h).json()
+    assert body["errors"] == {} and any("预申请" in line for line in body["preview"]["lines_zh"]), body
+    resp = client.post("/items/upgrade_id_number", json={"fields": fields}, headers=h)
+    assert resp.status_code == 200 and resp.json()["outcome"] == "pre_application", resp.text
+    assert resp.json()["details"]["reason"] == "ID_UPGRADE_MANUAL"

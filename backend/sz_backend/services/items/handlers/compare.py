@@ -35,6 +35,7 @@ from ..comparison import (
     HUKOU_LABEL_EN,
     HUKOU_LABEL_ZH,
     hukou_category_mismatch,
+    id_forms,
     mismatch_result,
     name_mismatch,
     person_by_id_number,
@@ -500,6 +501,7 @@ class MaintainGuardianInfo(ItemHandler):
     def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
         child, f = ctx.subject, ctx.fields
         id_number, relation = f.get("guardian_id_number"), f.get("relation")
+        yield from self.phone_errors(ctx)
         if id_number is None:
             return
         if id_number == child.id_number:
@@ -521,7 +523,7 @@ class MaintainGuardianInfo(ItemHandler):
             guardian = person_by_id_number(ctx.session, id_number)
             link = guardian and ctx.session.scalar(select(GuardianLink).where(
                 GuardianLink.guardian_id == guardian.id, GuardianLink.child_id == child.id))
-            if link and link.relation == relation:
+            if link and link.relation == relation and not self._new_phone(ctx):
                 yield refused_field("relation", "GUARDIAN_ALREADY_LINKED",
                                     f"{guardian.name}已登记为{child.name}的{RELATION_ZH[relation]}，无需重复登记",
                                     f"{guardian.name} is already recorded as {child.name}'s {relation}",
@@ -529,9 +531,37 @@ class MaintainGuardianInfo(ItemHandler):
                                     fix_en="To correct the relation, choose the right one; to update the guardian's "
                                            "mobile number, the guardian uses 'change basic personal information'")
 
+    @staticmethod
+    def _is_actor(ctx: ItemContext, id_number: str) -> bool:
+        return ctx.actor.id_number in id_forms(id_number)
+
+    def _new_phone(self, ctx: ItemContext) -> str | None:
+        """The guardian's own new mobile number, when one is given and it differs from the record."""
+        phone = ctx.fields.get("phone")
+        return phone if phone is not None and phone != ctx.actor.phone else None
+
+    def phone_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
+        id_number, phone = ctx.fields.get("guardian_id_number"), ctx.fields.get("phone")
+        if phone is not None and id_number is not None and not self._is_actor(ctx, id_number):
+            name = ctx.fields.get("guardian_name") or "该监护人"
+            yield refused_field("phone", "GUARDIAN_PHONE_NOT_OWN",
+                                f"只能更新您本人的手机号码，{name}的手机号码须由其本人更新",
+                                "Only your own mobile number can be updated here; the other guardian updates theirs",
+                                fix_zh=f"请{name}本人登录后办理“个人基本信息变更”；登记监护关系时不填手机号码即可",
+                                fix_en="That guardian logs in and uses 'change basic personal information'; to link "
+                                       "them, leave the mobile number out")
+
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         child, f = ctx.subject, ctx.fields
         rel = RELATION_ZH[f["relation"]]
+        phone = self._new_phone(ctx)
+        guardian = person_by_id_number(ctx.session, f["guardian_id_number"])
+        link = guardian and ctx.session.scalar(select(GuardianLink).where(
+            GuardianLink.guardian_id == guardian.id, GuardianLink.child_id == child.id))
+        if link and link.relation == f["relation"] and phone:
+            return [(f"{f['guardian_name']}仍为{child.name}的{rel}；监护人手机号码将改为{mask_phone(phone)}，立即生效。",
+                     f"{f['guardian_name']} stays {child.name}'s {f['relation']}; the guardian's mobile number "
+                     f"becomes {mask_phone(phone)} at once.")]
         return [(f"{f['guardian_name']}将登记为{child.name}的{rel}（先与户籍登记比对姓名和身份证号），"
                  f"登记后可为{child.name}办理参保、缴费等业务；其他监护人不变。",
                  f"{f['guardian_name']} is recorded as {child.name}'s {f['relation']} (after the name and ID number "
@@ -569,6 +599,17 @@ class MaintainGuardianInfo(ItemHandler):
 
         link = ctx.session.scalar(select(GuardianLink).where(GuardianLink.guardian_id == guardian.id,
                                                              GuardianLink.child_id == child.id))
+        phone = self._new_phone(ctx)
+        if phone is not None:  # phone_errors allowed it: the guardian is the actor
+            ctx.actor.phone = phone
+        phone_zh = f"监护人手机号码已更新为{mask_phone(phone)}。" if phone else ""
+        phone_en = f" The guardian's mobile number is now {mask_phone(phone)}." if phone else ""
+        if link is not None and link.relation == relation:  # only the phone changes
+            return ItemResult(
+                True, f"比对通过，{name}仍为{child.name}的{RELATION_ZH[relation]}。{phone_zh}",
+                f"The comparison passed: {name} stays {child.name}'s {relation}.{phone_en}",
+                details={"comparison": "passed", "guardian_person_id": guardian.id, "relation": relation,
+                         "previous_relation": relation, "linked": False, "phone_changed": True})
         if link is None:
             ctx.session.add(GuardianLink(guardian_id=guardian.id, child_id=child.id, relation=relation))
             action_zh, action_en, previous = "已登记为", "is now recorded as", None
@@ -576,9 +617,9 @@ class MaintainGuardianInfo(ItemHandler):
             previous, link.relation = link.relation, relation
             action_zh, action_en = f"的关系已由{RELATION_ZH[previous]}更正为", "is now corrected to"
         return ItemResult(
-            True, f"比对通过，{name}{action_zh}{child.name}的{RELATION_ZH[relation]}。",
-            f"The comparison passed: {name} {action_en} {child.name}'s {relation}.",
+            True, f"比对通过，{name}{action_zh}{child.name}的{RELATION_ZH[relation]}。{phone_zh}",
+            f"The comparison passed: {name} {action_en} {child.name}'s {relation}.{phone_en}",
             details={"comparison": "passed", "guardian_person_id": guardian.id, "relation": relation,
-                     "previous_relation": previous, "linked": link is None},
+                     "previous_relation": previous, "linked": link is None, "phone_changed": phone is not None},
         )
 

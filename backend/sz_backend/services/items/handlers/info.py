@@ -102,12 +102,22 @@ class UpgradeIdNumber(ItemHandler):
         if len(ctx.subject.id_number) != 15:
             raise refused("ALREADY_18_DIGITS", "您的社保记录中已是18位身份证号码，无需升位",
                           "Your record already has the 18-character ID number; no upgrade is needed",
-                          fix_zh="如身份证号码有误，请办理“个人基本信息变更”",
-                          fix_en="If the ID number on record is wrong, use 'change personal basic information'")
+                          fix_zh="如社保记录中的身份证号码有误，请携带身份证和户口簿到社保窗口办理更正",
+                          fix_en="If the ID number on record is wrong, bring your ID card and hukou book to a "
+                                 "service window to have it corrected")
+
+    @staticmethod
+    def computable(old: str) -> bool:
+        """Whether the upgrade can be computed online: a valid 15-digit number without a special
+        sequence (996-999). Otherwise the window decides: a pre-application, never a refusal."""
+        try:
+            return len(old) == 15 and not idnumber.parse(old).centenarian_code
+        except BusinessError:  # the stored number itself is malformed (e.g. an impossible birth date)
+            return False
 
     def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
         old, typed = ctx.subject.id_number, ctx.fields.get("new_id_number")
-        if typed is None or len(old) != 15 or idnumber.parse(old).centenarian_code:
+        if typed is None or not self.computable(old):
             return
         expected = idnumber.upgrade_15_to_18(old)
         if typed != expected:
@@ -130,7 +140,7 @@ class UpgradeIdNumber(ItemHandler):
                                 fix_en="Bring your ID card to a service window to have the records merged")
 
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
-        if idnumber.parse(ctx.subject.id_number).centenarian_code:
+        if not self.computable(ctx.subject.id_number):
             return [("您的15位号码不能在网上自动升位：提交后转为预申请，请携带身份证到窗口办理。",
                      "Your 15-digit number cannot be upgraded online: it becomes a pre-application; bring your ID "
                      "card to a window.")]
@@ -140,16 +150,19 @@ class UpgradeIdNumber(ItemHandler):
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         old = ctx.subject.id_number
-        manual = idnumber.parse(old).centenarian_code
+        manual = not self.computable(old)
         if manual and not ctx.at_window:
-            # Sequences 996-999: the century is not 19xx, a person at a window decides.
+            # Sequences 996-999 (the century is not 19xx) or a malformed stored number: a person at a window decides.
+            special = len(old) == 15 and old[12:15] in idnumber.CENTENARIAN_SEQUENCES
+            why_zh = "使用了特殊顺序码（996-999）" if special else "在社保记录中无法核验（出生日期等不完整或有误）"
+            why_en = "uses a special sequence code (996-999)" if special else "cannot be checked as recorded"
             return ItemResult(
                 False,
-                "您的15位身份证号码使用了特殊顺序码（996-999），不能在网上自动升位，已为您生成预申请，"
-                "请打印申请表并携带材料到社保窗口办理。",
-                "Your 15-digit ID number uses a special sequence code (996-999) and cannot be upgraded online; "
-                "a pre-application was made: print the form and bring the materials to a service window.",
-                details={"reason": "ID_UPGRADE_MANUAL"},
+                f"{ctx.subject.name}的15位身份证号码{why_zh}，不能在网上自动升位，已为您生成预申请，"
+                "请打印申请表并携带身份证和户口簿到社保窗口办理。",
+                f"{ctx.subject.name}'s 15-digit ID number {why_en} and cannot be upgraded online; a pre-application "
+                "was made: print the form and bring your ID card and hukou book to a service window.",
+                details={"reason": "ID_UPGRADE_MANUAL", "special_sequence": special},
             )
         # At a window the clerk reads a special-sequence number from the new ID card.
         expected = ctx.fields["new_id_number"] if manual else idnumber.upgrade_15_to_18(old)
