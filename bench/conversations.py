@@ -328,7 +328,8 @@ def _when(player: Player, when: Any) -> bool:
 
 
 def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Counter, confirm: Optional[str],
-            allow_confirm: bool, confirm_if: Optional[List[str]] = None) -> bool:
+            allow_confirm: bool, confirm_if: Optional[List[str]] = None,
+            item_names: Optional[List[str]] = None, subject: Optional[str] = None) -> bool:
     """Reply to the bot's current question from the conversation's answers (or confirm). False: nothing fits."""
     if allow_confirm and confirm and player.asks_confirmation() and used["__confirm__"] < 2 and (
             not confirm_if or player.matches(confirm_if)):
@@ -338,6 +339,14 @@ def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Cou
         return True
     if player.confirmed or not player.asks_question():
         return False
+    # Choices offered: the resident picks the one that names what they asked for (the item's catalogue name).
+    for name in item_names or []:
+        found = [b for b in player.buttons() if name.lower() in str(b.get("title", "")).lower()
+                 and not (subject and "（" in str(b.get("title")) and subject not in str(b.get("title")))]
+        if len(found) == 1 and used["__item__"] < 2:
+            used["__item__"] += 1
+            player.click(str(found[0]["title"]))
+            return True
     # The question is the reply's last line (earlier lines may list every field of the form): an answer
     # for the question itself first, then one for anything else the reply says.
     for whole in (False, True):
@@ -351,7 +360,8 @@ def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Cou
 
 
 def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
-         phone: Optional[Tuple[str, str]] = None) -> Tuple[Player, List[str]]:
+         phone: Optional[Tuple[str, str]] = None, names: Optional[Dict[str, List[str]]] = None
+         ) -> Tuple[Player, List[str]]:
     """Play the scripted turns, then answer the bot's questions; returns the player and step-check failures.
     ``phone``: (caller number, ID number) for a call through the IVR channel."""
     player: Player = PhonePlayer(rasa, phone[0], phone[1][-4:], sender) if phone else Player(rasa, token, sender)
@@ -360,6 +370,11 @@ def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
     # A resident confirms a child's item only when the summary names that child.
     subject = (conv.get("expect") or {}).get("subject")
     confirm_if = conv.get("confirm_if") or ([subject] if subject else None)
+    # Offered choices are picked by the item's name only on the way to an outcome (a clarify conversation
+    # ends at the question), and never one naming somebody else (“少儿停保（李小明）” for 李小乐).
+    exp = conv.get("expect") or {}
+    item_names = (names or {}).get(exp.get("item") or conv.get("item") or "", []) \
+        if exp.get("outcome") in ("completed", "pre_application", "refused") else []
     used: collections.Counter = collections.Counter()
     checks: List[str] = []
     for step in conv["turns"]:
@@ -376,14 +391,16 @@ def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
         if when is not None:
             waited = 0
             while not _when(player, when) and waited < MAX_WAIT_TURNS:
-                if not _answer(player, answers, used, confirm, allow_confirm=False):
+                if not _answer(player, answers, used, confirm, allow_confirm=False, item_names=item_names,
+                               subject=subject):
                     break
                 waited += 1
             if not _when(player, when):
                 continue          # the moment never came: the step is skipped
         _do(player, step)
     for _ in range(MAX_AUTO_TURNS):
-        if not _answer(player, answers, used, confirm, allow_confirm=True, confirm_if=confirm_if):
+        if not _answer(player, answers, used, confirm, allow_confirm=True, confirm_if=confirm_if,
+                       item_names=item_names, subject=subject):
             break
     return player, checks
 
@@ -480,10 +497,20 @@ def login(backend: str, username: str) -> str:
     return r.json()["token"]
 
 
+def item_names(backend: str) -> Dict[str, List[str]]:
+    """Each catalogue item's and service's names (zh, en), as the backend's catalogue gives them."""
+    r = requests.get(f"{backend}/catalogue", timeout=30)
+    r.raise_for_status()
+    cat = r.json()
+    return {e["code"]: [n for n in (e.get("name_zh"), e.get("name_en")) if n]
+            for e in cat.get("items", []) + cat.get("services", [])}
+
+
 def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: BackendState,
             progress: bool = True) -> List[Result]:
     results: List[Result] = []
     stamp = int(time.time())
+    names = item_names(backend)
     for n, conv in enumerate(convs, 1):
         started = time.monotonic()
         state.restore()
@@ -498,7 +525,7 @@ def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: Backend
                 row = state.query("SELECT p.phone, p.id_number FROM user_accounts u JOIN people p ON p.id = u.person_id"
                                   " WHERE u.username = ?", (user,))[0]
                 phone = ("+86 " + row["phone"], row["id_number"])
-            player, checks = play(conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}", phone)
+            player, checks = play(conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}", phone, names)
             after = state.changes()
             reasons, res.actual = check(conv, player, before, after, user_name)
             res.reasons = checks + reasons
