@@ -458,3 +458,9 @@ def test_relative_days_and_years(code: str, text: str, asked: Optional[str], exp
 
 def test_this_year_as_an_age_is_not_a_year() -> None:
     assert run("work_years_back_payment", "今年55岁了，90年开始上班", "work_start_year") == {"work_start_year": "1990"}
+
+
+@pytest.mark.parametrize("text,expected", [("招商银航", {"bank_name": "招商银行"}), ("公商银行", {"bank_name": "中国工商银行"}),
+                                           ("我想问一下", {})])
+def test_a_bank_heard_with_the_wrong_characters(text: str, expected: Dict[str, str]) -> None:
+    assert run("maintain_payment_bank", text, "bank_name") == expected

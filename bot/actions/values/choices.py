@@ -235,6 +235,24 @@ _BANK_WHOLE = {"建设": "中国建设银行", "农业": "中国农业银行", "
                "工商": "中国工商银行", "中国": "中国银行", "招商": "招商银行"}
 
 
+def _sounds_like_bank(spec: Dict[str, Any], text: str) -> Optional[str]:
+    """A bank name heard with the wrong characters (speech: 招商银航, 公商银行), by toneless pinyin."""
+    try:
+        from pypinyin import lazy_pinyin
+    except Exception:
+        return None
+    core = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    if not 2 <= len(core) <= 12:
+        return None
+    heard = "".join(lazy_pinyin(core))
+    names = [(n, str(e["value"])) for e in allowed(spec) for n in _names(e)] if allowed(spec) else \
+        [(w, name) for name, words in _BANK_WORDS.items() for w in (name, *words)]
+    for name, value in sorted(names, key=lambda p: -len(p[0])):
+        if re.fullmatch(r"[\u4e00-\u9fff]{3,}", name) and "".join(lazy_pinyin(name)) in heard:
+            return value
+    return None
+
+
 def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     value = match_allowed(spec, text, whole=False)
     if value:
@@ -242,6 +260,10 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     whole = _BANK_WHOLE.get(re.sub(r"(的|吧|啊)+$", "", text.strip(" ，,。.!！")))
     if asked and whole:
         return match_allowed(spec, whole, whole=True) or (whole if not allowed(spec) else None)
+    if asked and not is_question(text) and not is_non_answer(text):
+        heard = _sounds_like_bank(spec, text)
+        if heard:
+            return heard
     if allowed(spec):
         if asked or re.search(r"换成|改成|改为|换到", text):
             return _named_bank(text, asked)
