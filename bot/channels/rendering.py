@@ -508,7 +508,7 @@ _WEB_WORDS_ZH: Tuple[Tuple["re.Pattern[str]", str], ...] = (
     (re.compile(r"(?:在)?本页面(?:上)?|（?右上角“?登录”?）?"), ""),
     (re.compile(r"登录网站"), "登录网上服务系统"),
     (re.compile(r"点击|点选"), "选择"),
-    (re.compile(r"(?<=[，。、请先再])点(?=[“\"])"), "选择"),
+    (re.compile(r"(?<=[，。、请先再或])点(?=[“\"])"), "选择"),
     (re.compile(r"链接"), "入口"),
     (re.compile(r"网址"), "地址"),
     (re.compile(r"请(?:填写|键入)"), "请说出"),
@@ -682,6 +682,11 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
             qs = questions[-1:]
         # a list is heard whole or not at all (it is in the SMS)
         statements = [s for s in statements if not re.match(r"(第\d+项，|\d+, )", s)]
+        if any(_affirm(b) for b in buttons):
+            # a confirmation: the caller must hear what is confirmed; the consequence goes first
+            statements = [s for s in statements if not s.startswith(("确认后", "Once you confirm", "After you confirm"))]
+            statements = [re.sub(r"^请核对以下信息。?$", "请核对。", s) for s in statements]
+            statements = [re.sub(r"^业务：", "", s) for s in statements]
         # the gist (first sentence) and a number to keep stay; the rest in order while it fits
         must = [s for s in statements[1:] if _REPEATED in s]
         kept: List[str] = []

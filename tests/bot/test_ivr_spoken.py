@@ -378,3 +378,5 @@ def test_zzz_report_spoken_lengths() -> None:
     out = REPO / "var" / "ivr-spoken-lengths.txt"
     out.parent.mkdir(exist_ok=True)
     out.write_text(report + "\n", encoding="utf-8")
+    (REPO / "var" / "ivr-spoken-all.txt").write_text(
+        "".join(f"{s:5.1f} s {c:3d} ch  {w}: {t}\n" for w, c, s, t in MEASURED), encoding="utf-8")
