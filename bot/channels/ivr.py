@@ -741,6 +741,7 @@ class IVRInput(InputChannel):
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
         raw = inbound.transcript
         word = _word(raw)
+        was = call.stage
         if call.stage == PIN:
             # Never pass a spoken PIN on (not to Rasa, not to a log line).
             return self._say(call, self._p(call, "pin_by_keypad"),
@@ -766,12 +767,18 @@ class IVRInput(InputChannel):
                 return self._say(call, self._p(call, "say_again"), _speech_expect())
         if call.sms_text and call.caller and word in SMS_WORDS:
             return await self._send_sms(call)
-        if is_filler(raw):
-            return self._say(call, self._p(call, "filler"), _speech_expect())
         if call.buttons and call.confirmation and word in YES_WORDS:
             options = self._render(call, [{"text": self._p(call, "key_to_confirm"), "buttons": call.buttons}])
             return self._answer(call, options, _dtmf_expect(1, None, allow_speech=False),
                                 reprompt=button_options(call.buttons, self._english(call)))
+        if is_filler(raw):
+            # "喂喂 听得到吗": nothing to act on. A pending question or choice is asked again (short);
+            # otherwise the caller is asked what they need.
+            generic = {self._p(call, n) for n in ("anything_else", "ask_what", "skipped")}
+            pending = call.reprompt[0] if call.reprompt else None
+            if call.buttons or (pending and pending not in generic and call.stage == IDLE and was != ID_LAST4):
+                return self._again(call, "")
+            return self._say(call, self._p(call, "filler"), _speech_expect())
         text, confident = self._best_hypothesis(inbound)
         text = strip_filler(text)
         if not confident:

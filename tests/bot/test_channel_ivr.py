@@ -512,3 +512,18 @@ def test_without_a_secret_only_local_requests_are_accepted(bot: FakeBot) -> None
         assert proxied.status_code == 401
     finally:
         srv.stop()
+
+
+def test_filler_only_speech_is_never_passed_on_or_echoed(server: SanicServer, bot: FakeBot) -> None:
+    call = Call(server)
+    call.start()
+    out = call.say("喂喂 听得到吗", confidence=0.5)        # at the greeting: what do you need
+    assert out["text"] == "请说出您要办理的业务。" and bot.texts(call.call_id) == []
+    call.verify()
+    out = call.say("我要给孩子停保")                        # a confirmation is pending
+    assert out["text"].endswith("确认请按1，取消请按2。")
+    assert call.say("嗯")["text"].startswith("为了确保安全，请用按键确认")   # "嗯" is a yes: by key
+    out = call.say("喂 喂 你好")                            # filler during a choice: the options again
+    assert out["text"] == "确认请按1，取消请按2。" and bot.texts(call.call_id) == ["我要给孩子停保"]
+    out = call.say("喂 那个 我要给孩子停保", confidence=0.4)  # leading filler is not echoed back
+    assert out["text"] == "您是说“我要给孩子停保”吗？确认请按1，重说请按2。"
