@@ -464,3 +464,17 @@ def test_this_year_as_an_age_is_not_a_year() -> None:
                                            ("我想问一下", {})])
 def test_a_bank_heard_with_the_wrong_characters(text: str, expected: Dict[str, str]) -> None:
     assert run("maintain_payment_bank", text, "bank_name") == expected
+
+
+@pytest.mark.parametrize("code,text,asked,expected", [
+    ("maintain_guardian_info", "扣费的卡能不能换成工资卡", None, {}),        # a correction word, no value given before
+    ("maintain_guardian_info", "信息不对", None, {}),
+    ("maintain_guardian_info", "孩子叫李小红", None, {}),                    # the child's name, not the guardian's
+    ("resident_back_payment", "到退休年龄社保没交够15年怎么办", None, {}),
+    ("resident_back_payment", "2026年10月", None, {}),
+    ("change_basic_info", "非深户要改成什么", None, {}),
+    ("change_basic_info", "小孩户口迁出深圳了", None, {}),
+    ("maintain_child_student_info", "非在园在校的新生儿", None, {"in_school": "no"}),
+])
+def test_sentences_that_give_no_value(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
+    assert run(code, text, asked) == expected

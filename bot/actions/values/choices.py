@@ -284,7 +284,7 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
 
 
 # ---- yes/no and the named choices -------------------------------------------------------------
-_NO = re.compile(r"在家|还小|毕业|不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
+_NO = re.compile(r"非在|在家|还小|毕业|不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
                  r"\bno\b|\bnot\b|\bnope\b|\bisn'?t\b|\bdoesn'?t\b|\bnah\b", re.I)
 _YES = re.compile(r"\bkindergarten\b|\b(?:in|at|attends?|goes to)\s+(?:a |the )?(?:primary |middle |high )?school\b|\bstudying\b|在读|在校|在园|上学|读书|念书|上幼儿园|读幼儿园|上小学|上初中|上高中|读小学|读初中|读高中|是的|是|在|对|有|嗯|"
                   r"\byes\b|\byep\b|\byeah\b|\bsure\b|\bcorrect\b|\bin school\b|\bstudent\b", re.I)
@@ -320,7 +320,8 @@ def _hukou_by_place(low: str, values: List[str]) -> Optional[str]:
     for m in places.find_places(low):
         if re.search(r"(不是|不再是|并非)\s*$", low[max(0, m.start - 4):m.start]):
             continue
-        if not re.match(r"\s*(?:市|省)?\s*(?:的)?\s*(户口|户籍|户|人)", low[m.end:m.end + 4]):
+        if not (re.match(r"\s*(?:市|省)?\s*(?:的)?\s*(户口|户籍|户|人)", low[m.end:m.end + 4])
+                or re.search(r"(户口|户籍)\s*(?:在|是|落在|迁到|迁回)\s*$", low[max(0, m.start - 6):m.start])):
             continue
         if m.place.city == "深圳":
             value = "shenzhen"
@@ -362,7 +363,7 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     if not asked and cue and not re.search(cue, low):
         return None
     if name == "hukou_category" and (not values or "shenzhen" in values) and re.search(
-            r"(户口|户籍|hukou)[^，,。]{0,6}(迁|落|转|入|moved?)[^，,。]{0,4}(深圳|shenzhen)|落户深圳|入了?深户|(深圳|shenzhen)[^，,。]{0,3}(户口|户籍|hukou)", low):
+            r"(户口|户籍|hukou)[^，,。]{0,6}(迁入|迁到|迁来|迁进|迁回|落到|落在|落户|转入|转到|入了|moved? to|moved? into)[^，,。]{0,4}(深圳|shenzhen)|落户深圳|入了?深户|(深圳|shenzhen)[^，,。]{0,3}(户口|户籍|hukou)", low):
         return "shenzhen"                                     # '户口已经迁到深圳了'
     if name == "hukou_category":
         by_place = _hukou_by_place(low, values)
@@ -384,7 +385,7 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         if m and not any(h[0] <= m.start() < h[3] for h in hits):
             hits.append((m.start(), -len(w), value, m.end()))
     # a category turned down ('不是深户') is not the one meant
-    hits = [h for h in hits if not re.search(r"(不是|不再是|并非|\bnot\b)\s*$", low[max(0, h[0] - 4):h[0]])]
+    hits = [h for h in hits if not re.search(r"(不是|不再是|并非|非|\bnot\b|\bnon-?)\s*$", low[max(0, h[0] - 4):h[0]])]
     if not hits:
         return None
     said = re.search(r"我是|是(?=孩子|小孩|他|她)|i'?m |i am ", low)

@@ -202,7 +202,9 @@ def _free_text(spec: Spec, text: str, asked: bool) -> Optional[str]:
         if asked:
             return freetext.person_name(text)
         m = re.search(r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})", text)
-        return freetext.person_name(m.group(1)) if m else None
+        if not m or re.search(r"(孩子|小孩|儿子|女儿|宝宝|娃|学生|child|son|daughter)\S{0,3}$", text[max(0, m.start() - 6):m.start()]):
+            return None   # '孩子叫李小红' names the child
+        return freetext.person_name(m.group(1))
     if name == "other_place" and not asked:
         # '在长沙也交了', '另一个地方是广州': said with the words of a second place
         return _other_place(text, asked=False) if re.search(r"另一|另外|也交|也缴|也买|也参保|两地|两边|重复", text) else None
@@ -231,6 +233,8 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
         value: Optional[str] = None
         if question and ftype in ("tier", "grade", "text", "bank") and name != "other_place":
             continue   # '一档多少钱？' asks about a tier, it does not choose one
+        if question and ftype == "choice" and not re.search(r"我是|我的|我户口|我现在|我家|孩子(已经|现在|还)|\bi am\b|\bi'm\b", text, re.I):
+            continue   # '非深户要改成什么？' asks; '我是东莞户口，要怎么改' tells
         if ftype == "date":
             value = dates.full_date(text, today, _label_words(s))
         elif ftype in ("tier", "grade"):
@@ -279,9 +283,11 @@ def _correction(specs: List[Spec], rejected: str, new: str, asked: Optional[str]
         return fits[by_label]
     if plain:
         return plain
+    # otherwise only a value already given can be corrected, or the one just asked: '信息不对' or
+    # '换成工资卡' must not become a name
     order = ([asked] if asked in fits and known.get(asked) not in (None, "") else []) + \
             [s["name"] for s in reversed(specs) if s["name"] in fits and known.get(s["name"]) not in (None, "")] + \
-            ([asked] if asked in fits else []) + [n for n in fits]
+            ([asked] if asked in fits else [])
     return fits[order[0]] if order else {}
 
 

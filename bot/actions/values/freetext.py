@@ -14,10 +14,11 @@ from .text import is_non_answer, is_question, is_sentence, strip_punct
 
 _NAME_PREFIX = re.compile(r"^(?:他|她|我|孩子|监护人|户主|持卡人|账户|帐户|卡)?(?:的)?(?:名字|姓名|户名|全名)?(?:是|叫|为|:|：)?\s*")
 _EN_NAME_PREFIX = re.compile(r"^(?:(?:my|his|her|the holder'?s?|the guardian'?s?) )?(?:full )?(?:name is|name:|it'?s|he is|she is|i am|i'm)\s+", re.I)
-_NOT_NAME = re.compile(r"[我你他她它的了吗呢吧啊要想办转交缴查改没不是在请帮谢确认随便社保号码电话手机地址]|银行|医保|"
+_NOT_NAME = re.compile(r"[我你他她它的了吗呢吧啊要想办转交缴查改没不是在请帮谢确认随便社保号码电话手机地址档卡证]|银行|医保|系统|信息|显示|"
                        r"\d|[?？!！]")
 _EN_STOP = {"yes", "no", "ok", "okay", "sure", "confirm", "cancel", "whatever", "anything", "idk", "help", "please",
-            "the", "my", "is", "a", "an", "i", "what", "why", "how", "not", "dont", "don't", "know", "bank"}
+            "the", "my", "is", "a", "an", "i", "what", "why", "how", "not", "dont", "don't", "know", "bank", "wrong",
+            "right", "correct", "incorrect", "sorry", "thanks", "hello", "hi", "again", "change", "stop", "wait"}
 
 
 def person_name(text: str) -> Optional[str]:

@@ -106,7 +106,7 @@ def vague_year(text: str) -> bool:
     return bool(_VAGUE_YEAR.search(text))
 
 
-_COUNT = re.compile(r"(\d{1,3}|[零一二两三四五六七八九十百]{1,4}|(?<![a-z])(?:one|two|three|four|five|six|seven|eight|"
+_COUNT = re.compile(r"((?<!\d)\d{1,3}|[零一二两三四五六七八九十百]{1,4}|(?<![a-z])(?:one|two|three|four|five|six|seven|eight|"
                     r"nine|ten|eleven|twelve|fifteen|twenty|a|an)(?![a-z]))\s*(来|多|几)?\s*(个)?\s*(年|years?\b)", re.I)
 
 
@@ -122,6 +122,10 @@ def count_of_years(text: str) -> Optional[int]:
             continue   # '五六年', '七八年': five or six, not fifty-six
         if text[m.end():m.end() + 1] == "半":
             continue   # '一年半' is not a whole number of years
+        before, after = text[max(0, m.start() - 4):m.start()], text[m.end():m.end() + 3]
+        if re.search(r"(够|满|足|交了|缴了|交满|缴满|一共|总共|已经交|工作了|干了|paid|for)\s*$", before, re.I) \
+                or re.match(r"\s*(交多少|缴多少|多少钱|交|缴)", after):
+            continue   # '没交够15年', '交了20年', '一年交多少钱': not the years to back-pay
         n = cn_int(raw) if raw.lower() not in ("a", "an") else 1
         if n is not None and 0 < n <= 60:
             found.append((n, m.start()))
