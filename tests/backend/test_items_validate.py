@@ -202,3 +202,57 @@ def test_every_listed_name_is_accepted_as_its_value(client, as_user, code, field
             body = validate(client, h, code, {field: name}, child).json()
             assert body["values"].get(field) == row["value"] or body["errors"].get(field, {}).get("code") not in (
                 "FIELD_TIER", "FIELD_GRADE", "FIELD_CHOICE", "FIELD_PROVINCE", "FIELD_CITY"), (name, body)
+
+
+# A plausible complete answer for every field, as a resident would type it.
+ANSWERS = {
+    "month": "2026-10", "medical_tier": "二档", "pension_grade": "第五档", "destination_province": "湖南",
+    "destination_city": "长沙", "from_province": "湖南省", "from_city": "长沙", "new_id_number": "440301197805121237",
+    "bank_name": "招行", "account_no": "6225 8802 1234 0000", "years": "3", "work_start_year": "2013",
+    "work_end_year": "2015", "category": "被征地农民", "from_month": "2025-01", "to_month": "2025-03",
+    "other_place": "广州", "settle_in_date": "2025-01-10", "hukou_category": "广东省内非深户",
+    "phone": "13900139000", "address": "深圳市南山区科技园", "in_school": "是", "school_name": "南山实验学校",
+    "guardian_name": "李娜", "guardian_id_number": "440305199008202426", "relation": "监护人",
+}
+HOLDERS = {"zhangwei": ("张伟", "440304198805121310")}
+
+
+def test_every_items_preview_tells_the_outcome_that_submission_gives(client, as_user):
+    """For every item someone may use: the preview's lines are complete, and when the preview says
+    the result is a pre-application, submission gives one (and the other way round)."""
+    from sz_backend.catalogue import get_catalogue
+
+    users = ("zhangwei", "lina", "chenjing", "liuyang", "zhaojianguo", "sunli", "zhoumin", "wugang", "qianfang",
+             "heli", "machao", "gaoyuan")
+    checked = set()
+    for entry in get_catalogue().items:
+        for user in users:
+            h = as_user(user)
+            options = client.get("/options", params={"codes": entry.code}, headers=h).json()["options"]
+            usable = [o for o in options if o["eligible"]]
+            if not usable:
+                continue
+            subject = usable[0]["subject_id"] if entry.acts_for == "child" else None
+            name, holder_id = HOLDERS.get(user, (None, None))
+            fields = {f.name: ANSWERS[f.name] for f in entry.fields if f.name in ANSWERS}
+            if "holder_name" in {f.name for f in entry.fields}:
+                if not name:
+                    continue
+                fields |= {"holder_name": name, "holder_id_number": holder_id}
+            body = client.post(f"/items/{entry.code}/validate", json={"subject_id": subject, "fields": fields},
+                               headers=h).json()
+            if body["errors"] or body["missing"]:
+                continue
+            lines_zh, lines_en = body["preview"]["lines_zh"], body["preview"]["lines_en"]
+            assert len(lines_zh) == len(lines_en) >= 2, (entry.code, lines_zh)
+            assert all(line and not line.endswith(("：", ":")) for line in lines_zh + lines_en)
+            assert body["subject_name"] in lines_zh[0]
+            expected = body["preview"]["outcome"]
+            resp = client.post(f"/items/{entry.code}", json={"subject_id": subject, "fields": fields},
+                               headers={**h, "Idempotency-Key": f"preview-{entry.code}-{user}"})
+            assert resp.status_code == 200, (entry.code, user, resp.text)
+            assert expected in (resp.json()["outcome"], "comparison"), (entry.code, user, expected, lines_zh)
+            assert (expected == "pre_application") == any("预申请" in line for line in lines_zh), lines_zh
+            checked.add(entry.code)
+            break
+    assert len(checked) >= 25, sorted({e.code for e in get_catalogue().items} - checked)

@@ -106,6 +106,11 @@ class ItemHandler:
         """Optional fields that the given ones make required (e.g. an account number with a bank)."""
         return []
 
+    def expected_outcome(self, ctx: ItemContext) -> str | None:
+        """"completed" or "pre_application" when the handler can tell in advance (a compare item that
+        already sees the registry's answer); None: the catalogue mode decides."""
+        return None
+
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         """What submitting will do, as (zh, en) lines, for complete valid fields. Reads only."""
         return []

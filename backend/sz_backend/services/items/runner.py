@@ -162,8 +162,10 @@ def validate_item(session: Session, actor: Person, code: str, subject_id: int | 
     missing += [n for n in handler.required_now(ctx) if n not in missing and n not in submitted]
     preview = None
     if refusal is None and not missing and not errors:
-        lines = _preview_lines(ctx, handler.preview(ctx))
-        preview = {"lines_zh": [z for z, _ in lines], "lines_en": [e for _, e in lines]}
+        outcome = handler.expected_outcome(ctx) or {"direct": "completed", "pre_application": "pre_application"}.get(
+            entry.mode, "comparison")
+        lines = _preview_lines(ctx, handler.preview(ctx), outcome)
+        preview = {"lines_zh": [z for z, _ in lines], "lines_en": [e for _, e in lines], "outcome": outcome}
     return {
         "code": code, "subject_id": ctx.subject.id, "subject_name": ctx.subject.name,
         "values": {k: v for k, v in values.items() if k not in errors},
@@ -197,7 +199,7 @@ def value_label(spec: FieldSpec, value: Any) -> tuple[str, str]:
     return str(value), str(value)
 
 
-def _preview_lines(ctx: ItemContext, specific: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _preview_lines(ctx: ItemContext, specific: list[tuple[str, str]], outcome: str) -> list[tuple[str, str]]:
     entry, who = ctx.entry, ctx.subject.name
     lines = [(f"办理事项：{entry.name_zh}（{who}）", f"Item: {entry.name_en} ({who})")]
     given = [(spec, ctx.fields[spec.name]) for spec in entry.fields if spec.name in ctx.fields]
@@ -206,14 +208,14 @@ def _preview_lines(ctx: ItemContext, specific: list[tuple[str, str]]) -> list[tu
         lines.append(("填写的信息：" + "；".join(f"{s.label_zh}：{zh}" for s, (zh, _) in shown),
                       "Details given: " + "; ".join(f"{s.label_en}: {en}" for s, (_, en) in shown)))
     lines.extend(specific)
-    if entry.mode == "pre_application":
+    if outcome == "pre_application":
         materials_zh = "、".join(m.zh for m in entry.materials)
         materials_en = "; ".join(m.en for m in entry.materials)
-        lines.append((f"此业务网上只登记预申请：提交后会得到预申请编号和申请表，请携带{materials_zh}到社保窗口办理。",
-                      f"Online this item is a pre-application only: you get a number and a form; bring "
+        lines.append((f"提交后生成预申请：会得到预申请编号和申请表，请携带{materials_zh}到社保窗口办理。",
+                      f"Submitting makes a pre-application: you get a number and a form; bring "
                       f"{materials_en} to a service window."))
-    elif entry.mode == "compare":
-        lines.append(("提交后将与户籍登记比对：一致则网上直接办结；不一致会转为预申请，并说明哪项不一致、如何处理。",
+    elif outcome == "comparison":
+        lines.append(("提交后将与户籍登记比对：一致则网上直接办结；不一致则需到窗口办理，届时会说明哪项不一致、如何处理。",
                       "It is compared with the hukou registry: if it matches it completes online; if not it becomes "
                       "a pre-application saying which detail differs and what to do."))
     return lines

@@ -140,6 +140,9 @@ class RegisterIndividualInsurance(ItemHandler):
             name_mismatch(p.name, record.name),
         ) if m is not None]
 
+    def expected_outcome(self, ctx: ItemContext) -> str | None:
+        return "pre_application" if self._mismatches(ctx) else "completed"
+
     def _account_after(self, ctx: ItemContext) -> tuple[str, str] | None:
         """How the first payment will be deducted: (zh, en) label, or None when there is no account."""
         f = ctx.fields
@@ -289,6 +292,9 @@ class EnrollChildFirstTime(ItemHandler):
             name_mismatch(child.name, record.name),
         ) if m is not None]
 
+    def expected_outcome(self, ctx: ItemContext) -> str | None:
+        return "pre_application" if self._mismatches(ctx) else "completed"
+
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         child = ctx.subject
         found = self._mismatches(ctx)
@@ -354,6 +360,13 @@ class ChangeBasicInfo(ItemHandler):
             err = _nothing_to_change(f"{ctx.subject.name}填写的信息", f"The information {ctx.subject.name} gave is")
             err.field = next(iter(ctx.fields))
             yield err
+
+    def expected_outcome(self, ctx: ItemContext) -> str | None:
+        _, category = self._changes(ctx)
+        if category is None:
+            return "completed"
+        record = registry_record(ctx.session, ctx.subject.id_number)
+        return "completed" if record is not None and record.hukou_category == category else "pre_application"
 
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         direct, category = self._changes(ctx)

@@ -139,6 +139,9 @@ class UpgradeIdNumber(ItemHandler):
                                 "upgraded online", fix_zh="请携带身份证到社保窗口办理记录合并",
                                 fix_en="Bring your ID card to a service window to have the records merged")
 
+    def expected_outcome(self, ctx: ItemContext) -> str | None:
+        return "completed" if self.computable(ctx.subject.id_number) else "pre_application"
+
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         if not self.computable(ctx.subject.id_number):
             return [("您的15位号码不能在网上自动升位：提交后转为预申请，请携带身份证到窗口办理。",
@@ -277,6 +280,9 @@ class MaintainPaymentBank(ItemHandler):
 
     def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
         return payment_bank_errors(ctx, refuse_current=True)
+
+    def expected_outcome(self, ctx: ItemContext) -> str | None:
+        return "pre_application" if self._compare(ctx) else "completed"
 
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         f = ctx.fields
