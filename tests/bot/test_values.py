@@ -478,3 +478,12 @@ def test_a_bank_heard_with_the_wrong_characters(text: str, expected: Dict[str, s
 ])
 def test_sentences_that_give_no_value(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
+
+
+@pytest.mark.parametrize("code,text", [
+    ("retry_individual_collection", "I need to replace the guardian registered for my daughter"),   # d-aug-hter
+    ("retry_individual_collection", "我在广州交过几年养老，现在转进深圳"),
+    ("refund_duplicate_pension", "参保信息里缴费基数填错了，要改"),
+])
+def test_no_month_or_place_where_none_is_said(code: str, text: str) -> None:
+    assert run(code, text) == {}

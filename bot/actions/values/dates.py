@@ -21,8 +21,8 @@ USE_JIONLP_TIME = True   # the bench switches it off
 _CN_D = "零〇一二三四五六七八九"
 _EN_MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_EN_MONTH_RE = (r"(january|february|march|april|may|june|july|august|september|october|november|december|"
-                r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?")
+_EN_MONTH_RE = (r"(?<![a-z])(january|february|march|april|may|june|july|august|september|october|november|december|"
+                r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?![a-z])\.?")
 _REL_YEAR = {"今年": 0, "本年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2, "明年": 1, "this year": 0,
              "last year": -1}
 _REL_MONTH = [("上上个月", -2), ("上上月", -2), ("上个月", -1), ("上月", -1), ("前个月", -1), ("这个月", 0),
@@ -266,7 +266,8 @@ def years(text: str, today: datetime) -> List[int]:
 
 # ---- JioNLP time parser (optional) ------------------------------------------------------
 def _jio_span(text: str, today: datetime) -> Optional[Tuple[str, str]]:
-    if not USE_JIONLP_TIME or not re.search(r"年|月|季度|半年", text):
+    # only for the spans the patterns above do not read: JioNLP also takes '现在' or '几年' as a time
+    if not USE_JIONLP_TIME or not re.search(r"半年|全年|整年|一整年|季度", text):
         return None
     parser = _jio_parser()
     if parser is None:

@@ -54,14 +54,14 @@ def _is_count_field(spec: Spec) -> bool:
 
 
 def _named_by_label(specs: List[Spec], text: str) -> Optional[str]:
-    """The one field among `specs` whose label the text names ('结束月是5月' -> to_month), by the
-    label's own two-character words (those not shared by the other labels)."""
+    """The one field among `specs` whose label the text names ('结束月是5月' -> to_month), by at
+    least two of the label's own two-character words (those not shared by the other labels)."""
     grams = {s["name"]: {str(s.get("label_zh", ""))[i:i + 2] for i in range(len(str(s.get("label_zh", ""))) - 1)}
              for s in specs}
     hits = []
     for name, own in grams.items():
         others = set().union(*(g for n, g in grams.items() if n != name)) if len(grams) > 1 else set()
-        if any(g in text for g in own - others):
+        if sum(1 for g in own - others if g in text) >= 2:
             hits.append(name)
     return hits[0] if len(hits) == 1 else None
 

@@ -53,7 +53,7 @@ _QUESTION = re.compile(
     r"[?？]|吗$|吗[，。,.!！]|呢$|什么|怎么|为什么|为啥|哪里|哪个|哪些|哪儿|多少|是否|能不能|可不可以|要不要|有没有|"
     r"^(how|what|why|which|when|where|who|can|could|should|do|does|is|are)\b", re.I)
 # words that make a reply a request or a story rather than a value
-_SENTENCE = re.compile(r"我要|我想|我需要|帮我|请帮|办理|申请|怎么办|社保|医保|养老|保险|缴费|交费|转移|转出|转入|"
+_SENTENCE = re.compile(r"我要|我想|我需要|帮我|请帮|办理|申请|怎么办|要改|修改|更改|填错|写错|社保|医保|养老|保险|缴费|交费|转移|转出|转入|"
                        r"停保|参保|查询|打印|\b(i want|i need|please|help me|how do)\b", re.I)
 
 
