@@ -487,3 +487,9 @@ def test_sentences_that_give_no_value(code: str, text: str, asked: Optional[str]
 ])
 def test_no_month_or_place_where_none_is_said(code: str, text: str) -> None:
     assert run(code, text) == {}
+
+
+def test_shenzhen_said_in_passing_is_not_the_other_end() -> None:
+    assert run("transfer_pension_out", "我在深圳交了十年社保，要转走") == {}
+    assert run("transfer_medical_in", "医保要转进深圳") == {}
+    assert run("transfer_medical_out", "深圳", "destination_city") == {"destination_province": "广东省", "destination_city": "深圳"}

@@ -101,7 +101,7 @@ def _places(specs: List[Spec], text: str, asked: Optional[str], out: Dict[str, s
     for s in place_specs:
         groups.setdefault(_role(s), []).append(s)
     for role, group in groups.items():
-        place = places.choose(found, role) if role else (found[-1].place if found else None)
+        place = places.choose(found, role, answer=asked_place) if role else (found[-1].place if found else None)
         if place is None:
             continue
         for s in group:

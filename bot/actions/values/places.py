@@ -329,13 +329,15 @@ def find_places(text: str, whole_answer: bool = False) -> List[Mention]:
     return found
 
 
-def choose(found: List[Mention], role: str) -> Optional[Place]:
+def choose(found: List[Mention], role: str, answer: bool = False) -> Optional[Place]:
     """The place for a field of `role`: one said with that role, else one said without a role;
-    never one said with the other role ('从深圳转到杭州' gives the destination 杭州 only)."""
+    never one said with the other role ('从深圳转到杭州' gives the destination 杭州 only).
+    Shenzhen said without a role is where the person is, not the other end of a transfer
+    ('我在深圳交了十年'), unless it is the whole answer to the question (the backend then says why not)."""
     same = [m for m in found if m.role == role]
     neutral = [m for m in found if m.role is None]
-    if len(neutral) > 1:   # '深圳 杭州': Shenzhen is where the person is, not the other place
-        neutral = [m for m in neutral if m.place.city != "深圳"] or neutral
+    if len(neutral) > 1 or not answer:
+        neutral = [m for m in neutral if m.place.city != "深圳"] or ([] if not answer else neutral)
     place = same[-1].place if same else (neutral[-1].place if neutral else None)
     if place is not None and place.city is None:
         # '转到湖南去，具体是长沙': the city said apart from its province
