@@ -21,10 +21,15 @@ def warm_up() -> None:
 
 
 def _warm_in_background() -> None:
+    """Only in the action server (`rasa run actions --actions bot.actions`): the Rasa server also
+    imports this package (for its tracker store) but never reads a value. SZ_VALUES_WARM=1/0 forces it."""
     import os
+    import sys
     import threading
 
-    if os.environ.get("SZ_VALUES_WARM", "1") != "0":
+    forced = os.environ.get("SZ_VALUES_WARM")
+    action_server = "--actions" in sys.argv or sys.argv[1:3] == ["run", "actions"]
+    if forced == "1" or (forced is None and action_server):
         threading.Thread(target=warm_up, name="values-warm-up", daemon=True).start()
 
 
