@@ -105,9 +105,9 @@ _NEW_AFTER = re.compile(r"(调到|调成|调为|改到|改成|改为|换到|换�
 def _ordered(spec: Dict[str, Any], ftype: str) -> List[str]:
     """Allowed levels from the cheapest to the dearest.
 
-    The schema may order them itself (`cost_order`) or give each a yearly amount
-    (`amount_fen`); otherwise: medical tier 1 costs more than tier 2, pension
-    grades rise with their number (backend/data/policy.yml)."""
+    The schema gives each level its amount (`monthly_fen` for tiers, `yearly_fen` for
+    grades) or orders them itself (`cost_order`); without a schema: medical tier 1
+    costs more than tier 2, pension grades rise with their number (backend/data/policy.yml)."""
     entries = allowed(spec)
     schema = spec.get("schema") or {}
     for amount in ("amount_fen", "monthly_fen", "yearly_fen"):
