@@ -344,6 +344,8 @@ def _speakable_zh_en(text: str, english: bool, url_words: Any = None) -> str:
     if not english:
         text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", r"\1年\2月\3日", text)
         text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})(?![\d-])", r"\1年\2月", text)
+        # 2025年01月05日 is heard "零一月": without the leading zeros
+        text = re.sub(r"(?<=\d年)0(?=\d月)|(?<=\d月)0(?=\d日)", "", text)
         text = re.sub(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)", _clock, text)
         text = re.sub(r"(\d点(?:\d+分)?)\s*[-~—至]\s*(\d)", r"\1到\2", text)
     for pattern, repl in _NUMBER_PATTERNS:
