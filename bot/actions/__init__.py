@@ -12,5 +12,7 @@ Modules, one per concern:
     services        payment, contribution details, certificate, pre-application status, registration
     clarify         vague requests and low-confidence NLU: ask, never guess
     handoff         12333 hotline and service windows
+    corrections     reading a correction (which value, what to)
+    repair          repeat, "I don't know", corrections at the summary
 """
-from . import clarify, handoff, items, language, services  # noqa: F401  (registers the actions)
+from . import clarify, handoff, items, language, repair, services  # noqa: F401  (registers the actions)

@@ -19,7 +19,7 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
-from .common import offer_choices, pick, reason_text, say
+from .common import named_subjects, offer_choices, pick, reason_text, say
 from .fields import entity_values
 from .language import reply_language
 from .tasks import ITEM_CODES, SERVICE_CODES
@@ -91,6 +91,10 @@ async def resolve_vague(client: BackendClient, token: str, code: str, tracker: T
     candidates = _filter_candidates(code, tracker.latest_message or {}, names)
     options = await client.options(token, list(candidates))
     usable = [o for o in options if o.get("eligible")]
+    named = named_subjects(tracker.latest_message or {}, options)   # "给小红停保": only that child's items
+    if named:
+        options = named
+        usable = [o for o in named if o.get("eligible")]
 
     def for_child(o: Dict[str, Any]) -> bool:
         return names.get(o.get("code", ""), {}).get("acts_for") == "child"
@@ -123,6 +127,10 @@ async def resolve_vague(client: BackendClient, token: str, code: str, tracker: T
         seen.add(text)
         name = names.get(o["code"], {}).get(lang, o["code"])
         reasons.append(f"· {name}：{text}" if lang != "en" else f"- {name}: {text}")
+    if not reasons:   # never a sentence ending at a colon with nothing after it
+        reasons = [pick(lang, "· 您的账户下没有可以办理这类业务的参保记录。如有疑问，请拨打12333或到社保服务窗口咨询。",
+                        "- Your account has no insurance record this applies to. For questions, call 12333 or "
+                        "visit a social insurance service window.")]
     say(dispatcher, lang,
         f"根据您的参保情况，目前没有可以在网上办理的{what_zh}业务：\n" + "\n".join(reasons[:6]),
         f"Going by your records, there is nothing to do for {what_en} online right now:\n" + "\n".join(reasons[:6]))

@@ -1,7 +1,9 @@
 """Shared helpers: bilingual replies, the task slots, masking for display."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import os
 import re
 import unicodedata
@@ -33,6 +35,12 @@ IDLE, CHOOSE, COLLECT, CONFIRM = "idle", "choose", "collect", "confirm"
 
 BUSY_ZH = "系统繁忙，请稍后再试。"
 BUSY_EN = "The system is busy, please try again later."
+NOTHING_DONE_ZH = "这一步没有完成，没有办理任何业务。需要帮助可以拨打12333。"
+NOTHING_DONE_EN = " This step was not completed and nothing was done. For help, call 12333."
+INTERNAL_ZH = "抱歉，助手内部出了错，这一步没有完成，没有办理任何业务。请再试一次，或拨打12333。"
+INTERNAL_EN = ("Sorry, something went wrong inside the assistant: this step was not completed and nothing was done. "
+               "Please try again, or call 12333.")
+log = logging.getLogger(__name__)
 
 
 def now() -> datetime:
@@ -99,7 +107,26 @@ def say(dispatcher: CollectingDispatcher, lang: str, zh: str, en: str,
 
 
 def busy(dispatcher: CollectingDispatcher, lang: str, extra_zh: str = "", extra_en: str = "") -> None:
-    say(dispatcher, lang, BUSY_ZH + extra_zh, BUSY_EN + extra_en)
+    """The backend did not answer: say so and (unless the caller knows better) that nothing was done."""
+    say(dispatcher, lang, BUSY_ZH + (extra_zh or NOTHING_DONE_ZH), BUSY_EN + (extra_en or NOTHING_DONE_EN))
+
+
+def guarded(on_error: Optional[Any] = None, text_zh: str = INTERNAL_ZH, text_en: str = INTERNAL_EN) -> Any:
+    """Decorator of an action's `run`: an unexpected error becomes a plain message (what happened,
+    nothing was done) instead of a silent turn or a stack trace; `on_error(tracker)` gives the events
+    to return then (default: none)."""
+    def wrap(run: Any) -> Any:
+        @functools.wraps(run)
+        async def inner(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> Any:
+            try:
+                return await run(self, dispatcher, tracker, domain)
+            except Exception:   # noqa: BLE001 - the person must get an answer whatever failed
+                log.exception("action %s failed", self.name())
+                lang = tracker.get_slot("language") or "zh"
+                dispatcher.utter_message(text=pick(lang, text_zh, text_en))
+                return on_error(tracker) if on_error else []
+        return inner
+    return wrap
 
 
 def error_text(err: BackendError, lang: str) -> str:
@@ -175,3 +202,20 @@ def mask_account(value: Any) -> str:
 def mask_phone(value: Any) -> str:
     text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or "")))
     return text[:3] + "*" * (len(text) - 7) + text[-4:] if len(text) >= 8 else "*" * len(text)
+
+
+def named_subjects(message: Dict[str, Any], options: Sequence[Dict[str, Any]],
+                   name_key: str = "subject_name") -> List[Dict[str, Any]]:
+    """The options whose person the message names ("小儿子王小明", "给小红停保", a child_name entity):
+    the full name, or the given name (the name without its one-character surname) of two characters or more."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(message.get("text") or "")))
+    if not text or text.startswith("/"):
+        return []
+    mentioned = {str(e.get("value")) for e in message.get("entities") or [] if e.get("entity") == "child_name"}
+    hits = []
+    for o in options:
+        name = str(o.get(name_key) or "")
+        given = name[1:] if len(name) >= 3 else ""
+        if name and (name in text or name in mentioned or (given and (given in text or given in mentioned))):
+            hits.append(o)
+    return hits

@@ -29,21 +29,24 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from . import services
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
-from .clarify import resolve_vague
+from .clarify import catalogue_index, resolve_vague
+from .corrections import WRONG, is_past_error, read_correction
 from .common import (CHOOSE, COLLECT, CONFIRM, FIELD_SLOTS, FORM_ONLY_SLOTS, IDLE, STAGE_SLOT, busy, error_text,
-                     idempotency_key, mask_id, name_of, offer_choices, pick, reason_text, reset_task_events, say)
+                     guarded, idempotency_key, mask_id, name_of, named_subjects, offer_choices, pick, reason_text,
+                     reset_task_events, say)
 from .fields import ENTITY_FOR_NAME, ENTITY_FOR_TYPE, Parsed, display_value, entity_values, hint_for, parse_field
 from .identity import auth_token, channel_kind, login_help
 from .language import reply_language
-from .tasks import (CHANGE_TARGET, TASK_INTENTS, VAGUE_CODES, form_specs, inferred_change_target, is_item,
-                    is_service, needs_confirmation, required_names, task_fields)
+from .tasks import (CHANGE_TARGET, TASK_INTENTS, VAGUE_CODES, conflicting_request, form_specs,
+                    inferred_change_target, is_item, is_service, needs_confirmation, required_names, task_fields)
 
 log = logging.getLogger(__name__)
 
 FORM = "item_form"
 # Intents that, when the answer to the question asked cannot be read, mean the
 # person wants something else: the form rejects and the rules answer them.
-INTERRUPTIONS = {"faq", "cancel", "ask_human", "bot_challenge", "ask_capabilities", "goodbye", *TASK_INTENTS}
+INTERRUPTIONS = {"faq", "cancel", "ask_human", "bot_challenge", "ask_capabilities", "goodbye", "ask_repeat",
+                 "dont_know", *TASK_INTENTS}
 INTERRUPT_CONFIDENCE = 0.5
 CONFIRM_BUTTONS = {"zh": [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}],
                    "en": [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}]}
@@ -78,6 +81,43 @@ def _subject_id_slot(tracker: Tracker) -> Optional[int]:
     return int(raw) if raw is not None and str(raw).isdigit() else None
 
 
+task_values, subject_id_slot = _values, _subject_id_slot   # for repair.py
+
+
+async def backend_check(client: BackendClient, token: Optional[str], code: Optional[str], values: Dict[str, Any],
+                        subject_id: Optional[int]) -> Optional[Dict[str, Any]]:
+    """The backend's verdict on the values so far (contract #1: POST /items/{code}/validate):
+    {"values", "errors", "missing", "preview"}; None when there is no such check (no token, a
+    service, or a backend without the endpoint) so the flow goes on as before."""
+    method = getattr(client, "validate_fields", None)
+    given = {n: v for n, v in values.items() if v is not None and n != CHANGE_TARGET}
+    if method is None or not token or not is_item(code):
+        return None
+    try:
+        return await method(token, code, given, subject_id=subject_id)
+    except BackendError as err:
+        if err.status in (404, 405):
+            return None
+        raise
+
+
+async def _quiet_check(client: BackendClient, token: Optional[str], code: Optional[str], values: Dict[str, Any],
+                       subject_id: Optional[int]) -> Optional[Dict[str, Any]]:
+    """backend_check for the preview only: without it the summary is still right, so failures are quiet."""
+    try:
+        return await backend_check(client, token, code, values, subject_id)
+    except (BackendUnavailable, BackendError) as err:
+        log.info("validate for the preview failed: %s", err)
+        return None
+
+
+def _preview_lines(preview: Optional[Dict[str, Any]], lang: str) -> List[str]:
+    if not isinstance(preview, dict):
+        return []
+    lines = preview.get("lines_en") if lang == "en" else preview.get("lines_zh")
+    return [str(line).strip() for line in lines or [] if str(line).strip()]
+
+
 def _mode_of(code: str, entry: Dict[str, Any]) -> str:
     return str(entry.get("mode") or "direct")
 
@@ -105,8 +145,9 @@ def _reasons_text(reasons: List[Dict[str, Any]], lang: str) -> str:
 
 def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entry: Dict[str, Any],
                     fields: List[Dict[str, Any]], values: Dict[str, Any],
-                    subject_name: Optional[str]) -> List[Dict[str, Any]]:
-    """Show what will be submitted and ask for 确认/取消; a new nonce per confirmation."""
+                    subject_name: Optional[str], preview: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+    """Show what will be submitted, what will happen (the backend's preview when there is one)
+    and ask for 确认/取消; a new nonce per confirmation."""
     if code == "self_service_payment":
         text = services.payment_summary(lang, values.get("quote"))
     else:
@@ -123,6 +164,10 @@ def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entr
             label = spec.get("label_en") if lang == "en" else spec.get("label_zh")
             shown = display_value(spec, values.get(fname), lang)
             lines.append(f"- {label}: {shown}" if lang == "en" else f"· {label}：{shown}")
+        effects = _preview_lines(preview, lang)
+        if effects:
+            lines.append(pick(lang, "办理后：", "What will happen:"))
+            lines += [("- " if lang == "en" else "· ") + e for e in effects]
         note = MODE_NOTE.get(_mode_of(code, entry))
         if note:
             lines.append(pick(lang, *note))
@@ -187,11 +232,19 @@ class ActionStartTask(Action):
     def name(self) -> Text:
         return "action_start_task"
 
+    @guarded()
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         code = _intent(tracker)
-        subject_id = _subject_id_entity(tracker.latest_message or {})
+        message = tracker.latest_message or {}
+        text = str(message.get("text") or "")
+        if (tracker.get_slot(STAGE_SLOT) == CONFIRM and code and code == tracker.get_slot("task_code")
+                and not _is_payload(message) and (WRONG.search(text) or is_past_error(text))):
+            # "改一下银行" at the summary of the bank item: a correction, not a new start
+            from .repair import ActionCorrectTask
+            return await ActionCorrectTask().run(dispatcher, tracker, domain)
+        subject_id = _subject_id_entity(message)
         choices = tracker.get_slot("task_choices") or []
         events: List[Dict[str, Any]] = []
         if (tracker.active_loop or {}).get("name"):
@@ -209,7 +262,10 @@ class ActionStartTask(Action):
         if code not in TASK_INTENTS:
             say(dispatcher, lang, "请问您要办理什么业务？", "Which service do you need?")
             return events
+        conflict = conflicting_request(code, text) if code == _intent(tracker) else None
         try:
+            if conflict:
+                return events + await self._ask_which(dispatcher, lang, *conflict)
             events += await self._start(code, dispatcher, tracker, lang, subject_id)
         except BackendUnavailable:
             busy(dispatcher, lang)
@@ -220,6 +276,24 @@ class ActionStartTask(Action):
             else:
                 say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
         return events
+
+    @staticmethod
+    async def _ask_which(dispatcher: CollectingDispatcher, lang: str, wanted: str,
+                         understood: str) -> List[Dict[str, Any]]:
+        """The words say pay but the item is a stop (or the other way round): ask, never guess."""
+        names = await catalogue_index(get_client())
+        fixed = {"stop_insurance": ("停保", "Stop insurance"), "self_service_payment": ("缴纳本月社保费", "Pay this month")}
+
+        def title(code: str) -> str:
+            zh, en = fixed.get(code) or (names.get(code, {}).get("zh", code), names.get(code, {}).get("en", code))
+            return pick(lang, str(zh), str(en))
+
+        log.info("request words contradict the item understood: wanted=%s understood=%s", wanted, understood)
+        buttons = [{"title": title(wanted), "payload": f"/{wanted}"},
+                   {"title": title(understood), "payload": f"/{understood}"}]
+        return offer_choices(dispatcher, lang, "想确认一下：您是要缴费，还是要停保？请选择一项。",
+                             "Just to be sure: do you want to pay, or to stop the insurance? Please pick one.",
+                             buttons)
 
     async def _start(self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker,
                      lang: str, subject_id: Optional[int]) -> List[Dict[str, Any]]:
@@ -245,6 +319,9 @@ class ActionStartTask(Action):
         for_child = entry.get("acts_for") == "child"
         if for_child and not subject_id:
             options = await client.options(token, [code])
+            named = named_subjects(tracker.latest_message or {}, options)
+            if len(named) == 1:   # the child named in the request ("小儿子王小明"): that one, eligible or not
+                options = named
             usable = [o for o in options if o.get("eligible")]
             if len(usable) == 1:
                 subject_id = usable[0].get("subject_id")
@@ -278,7 +355,9 @@ class ActionStartTask(Action):
             else:
                 say(dispatcher, lang, f"好的，{who_zh}办理“{name}”。", f"OK, “{name}”{who_en}.")
             return events + [SlotSet(STAGE_SLOT, COLLECT)]
-        return events + present_summary(dispatcher, lang, code, entry, fields, {}, subject_name)
+        check = await _quiet_check(client, token, code, {}, subject_id if for_child else None)
+        return events + present_summary(dispatcher, lang, code, entry, fields, {}, subject_name,
+                                        preview=(check or {}).get("preview"))
 
     async def _start_service(self, client: BackendClient, token: str, code: str, subject_id: Optional[int],
                              dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -297,9 +376,17 @@ class ActionStartTask(Action):
                                                        subject_id=None, number=number)
             return [SlotSet("task_code", code), SlotSet(STAGE_SLOT, COLLECT)]
         # query_contributions / print_insurance_certificate: for oneself, or a linked child
-        if subject_id is None and "child" in entity_values(message, "subject"):
-            me = await client.me(token)
-            children = me.get("children") or []
+        wants_child = "child" in entity_values(message, "subject")
+        if subject_id is None and (wants_child or entity_values(message, "child_name")):
+            children = (await client.me(token)).get("children") or []
+            named = [c for c in named_subjects(message, children, name_key="name") if c.get("id")]
+            if len(named) == 1:
+                children = named     # "查一下小红的缴费明细"
+            elif not wants_child:
+                children = []        # a name that is not a linked child: the person's own records
+            if not children and not wants_child:
+                return await services.run_read_service(client, token, code, tracker, dispatcher, lang,
+                                                       subject_id=None)
             if not children:
                 say(dispatcher, lang, "您的账户没有关联的少儿，只能查询本人的信息。",
                     "No child is linked to your account; I can only show your own records.")
@@ -413,6 +500,40 @@ def _unambiguous_entity_fields(fields: List[Dict[str, Any]]) -> List[Dict[str, A
     return [fs[0] for fs in by_entity.values() if len(fs) == 1]
 
 
+def _is_correction(message: Dict[str, Any]) -> bool:
+    intent = message.get("intent") or {}
+    if intent.get("name") == "correct_value" and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE:
+        return True
+    return not _is_payload(message) and is_past_error(str(message.get("text") or ""))
+
+
+FREE_TYPES = {"text", "bank", "province", "city"}
+_QUESTION = re.compile(r"[?？]|什么|怎么|为什么|吗$|嘛$|呢$|哪|\bwhat\b|\bhow\b|\bwhy\b", re.I)
+
+
+def _heard_an_answer(spec: Dict[str, Any], message: Dict[str, Any], parsed: Parsed) -> bool:
+    """For a message the NLU could not place (nlu_fallback): is it still plainly an answer to the question?"""
+    if parsed.value is None:
+        return False
+    if _has_entity_for(spec, message) or _unmistakable_answer(spec, message, parsed) or _looks_like_an_answer(spec, message):
+        return True
+    if spec.get("type", "text") not in FREE_TYPES:
+        return True   # a choice / number / month the field reading recognised
+    text = re.sub(r"\s+", "", str(message.get("text") or ""))
+    if _QUESTION.search(text) or len(text) > 30:
+        return False
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return cjk >= 2 or (latin >= 3 and bool(re.search(r"[aeiouAEIOU]", text)))
+
+
+def _err_text(err: Dict[str, Any], lang: str) -> str:
+    return error_text(BackendError(status=422, code=str(err.get("code", "")),
+                                   message_zh=str(err.get("message_zh") or "不符合要求"),
+                                   message_en=str(err.get("message_en") or "not valid"),
+                                   fix_zh=err.get("fix_zh"), fix_en=err.get("fix_en")), lang)
+
+
 class ValidateItemForm(Action):
     """Fills and checks the slots of `item_form` for the current task, and says what to ask next.
 
@@ -426,6 +547,8 @@ class ValidateItemForm(Action):
     def name(self) -> Text:
         return "validate_item_form"
 
+    @guarded(lambda tracker: [SlotSet(tracker.get_slot("requested_slot"), None)]
+             if tracker.get_slot("requested_slot") else [])
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
@@ -451,47 +574,105 @@ class ValidateItemForm(Action):
             events.append(SlotSet(name, value))
 
         others = [f for f in _unambiguous_entity_fields(fields) if f["name"] != requested and values.get(f["name"]) is None]
+        intent_name = (message.get("intent") or {}).get("name")
+        filled_now: List[str] = []
+
+        def give(name: str, value: Any) -> None:
+            fill(name, value)
+            if value is not None:
+                filled_now.append(name)
+
         if _fresh_user_input(tracker) and requested in specs:
             spec = specs[requested]
             parsed = self._parse_requested(spec, message, tracker)
-            if (_is_interruption(message, code) and not _has_entity_for(spec, message)
+            answered = [n for n in required_names(fields, values)
+                        if n not in (requested, CHANGE_TARGET) and n in specs and values.get(n) is not None]
+            if _is_correction(message):
+                # "刚才那个说错了，应该是…": the earlier answer is replaced, the current question stays
+                corr = read_correction([specs[n] for n in answered] + [spec], message, values,
+                                       last_answered=answered[-1] if answered else requested)
+                for name, value in corr.items():
+                    give(name, value)
+                    if name == requested:
+                        continue
+                    label = specs[name].get("label_zh", name), specs[name].get("label_en", name)
+                    if value is None:
+                        say(dispatcher, lang, f"好的，我们重新填写{label[0]}。", f"OK, let us fill in the {label[1]} again.")
+                    else:
+                        say(dispatcher, lang, f"好的，已将{label[0]}改为{display_value(specs[name], value, 'zh')}。",
+                            f"OK, the {label[1]} is now {display_value(specs[name], value, 'en')}.")
+                if requested not in corr:
+                    fill(requested, None)   # the question just asked is asked again
+            elif (_is_interruption(message, code) and not _has_entity_for(spec, message)
                     and not _unmistakable_answer(spec, message, parsed)
                     and not _looks_like_an_answer(spec, message)):
                 return []   # a question or another request: the rules answer, then the form asks again
-            found = {f["name"]: p.value for f in others
-                     if (p := parse_field(f, message, requested=False)).value is not None}
-            province_instead = _province_for_city_question(spec, fields, message)
-            if province_instead:
-                # asked for the city, told a province: that corrects the province; the city is asked again
-                fill(province_instead[0], province_instead[1])
-                fill(requested, None)
-            elif parsed.value is None and not found:
-                if parsed.hint_zh is None and not message.get("text"):
-                    return []
-                hint_zh, hint_en = (parsed.hint_zh, parsed.hint_en) if parsed.hint_zh else hint_for(spec)
-                say(dispatcher, lang, hint_zh, hint_en)
+            elif intent_name == "nlu_fallback" and not _heard_an_answer(spec, message, parsed):
+                # meaningless or not understood: never taken as the answer; the question again
+                say(dispatcher, lang, "抱歉，我没有听懂您的回答。", "Sorry, I did not understand your answer.")
                 fill(requested, None)
             else:
-                if parsed.value is not None:
-                    fill(requested, parsed.value)
-                for name, value in found.items():
-                    fill(name, value)
+                found = {f["name"]: p.value for f in others
+                         if (p := parse_field(f, message, requested=False)).value is not None}
+                province_instead = _province_for_city_question(spec, fields, message)
+                if province_instead:
+                    # asked for the city, told a province: that corrects the province; the city is asked again
+                    give(province_instead[0], province_instead[1])
+                    fill(requested, None)
+                elif parsed.value is None and not found:
+                    if parsed.hint_zh is None and not message.get("text"):
+                        return []
+                    hint_zh, hint_en = (parsed.hint_zh, parsed.hint_en) if parsed.hint_zh else hint_for(spec)
+                    say(dispatcher, lang, hint_zh, hint_en)
+                    fill(requested, None)
+                else:
+                    if parsed.value is not None:
+                        give(requested, parsed.value)
+                    for name, value in found.items():
+                        give(name, value)
         elif requested is None:
             # activation: take what the request itself already said ("转到湖南长沙")
             for f in others:
                 p = parse_field(f, message, requested=False)
                 if p.value is not None:
-                    fill(f["name"], p.value)
+                    give(f["name"], p.value)
             if CHANGE_TARGET in specs and values.get(CHANGE_TARGET) is None and not _is_payload(message):
                 p = parse_field(specs[CHANGE_TARGET], message, requested=True)   # "要改户籍类别"
                 if p.value is not None:
                     fill(CHANGE_TARGET, p.value)
+        if filled_now:
+            await self._check(dispatcher, tracker, lang, code, specs, values, filled_now, fill)
         target = inferred_change_target(fields, values)
         if target:
             fill(CHANGE_TARGET, target)
         missing = [n for n in required_names(fields, values) if values.get(n) is None]
         events.append(SlotSet("requested_slot", missing[0] if missing else None))
         return events
+
+    @staticmethod
+    async def _check(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, code: str,
+                     specs: Dict[str, Dict[str, Any]], values: Dict[str, Any], given: List[str], fill: Any) -> None:
+        """The backend checks the values the moment they are given (contract #1): a refused one is
+        said with its reason and asked again; an accepted one takes the backend's canonical form."""
+        try:
+            check = await backend_check(get_client(), auth_token(tracker), code,
+                                        {n: values.get(n) for n in specs}, _subject_id_slot(tracker))
+        except (BackendUnavailable, BackendError):
+            return   # the submission checks again; nothing is lost
+        if not check:
+            return
+        errors = check.get("errors") or {}
+        canonical = check.get("values") or {}
+        for name in dict.fromkeys(given):
+            spec = specs.get(name) or {}
+            if name in errors:
+                err = errors[name] or {}
+                label_zh, label_en = spec.get("label_zh", name), spec.get("label_en", name)
+                say(dispatcher, lang, f"{label_zh}不能使用：{_err_text(err, 'zh')}",
+                    f"The {label_en} cannot be used: {_err_text(err, 'en')}")
+                fill(name, None)
+            elif canonical.get(name) not in (None, "") and str(canonical[name]) != str(values.get(name)):
+                fill(name, canonical[name])
 
     @staticmethod
     def _parse_requested(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker) -> Parsed:
@@ -507,6 +688,7 @@ class ActionReviewTask(Action):
     def name(self) -> Text:
         return "action_review_task"
 
+    @guarded(lambda tracker: reset_task_events(IDLE, tracker))
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
@@ -527,8 +709,10 @@ class ActionReviewTask(Action):
                 return reset_task_events(IDLE, tracker)
             entry = await client.catalogue_entry(code) if is_item(code) else {}
             fields = await task_fields(client, code)
-            return present_summary(dispatcher, lang, code, entry, fields, _values(tracker),
-                                   tracker.get_slot("subject_name"))
+            values = _values(tracker)
+            check = await _quiet_check(client, auth_token(tracker), code, values, _subject_id_slot(tracker))
+            return present_summary(dispatcher, lang, code, entry, fields, values,
+                                   tracker.get_slot("subject_name"), preview=(check or {}).get("preview"))
         except BackendUnavailable:
             busy(dispatcher, lang)
         except BackendError as err:
@@ -566,6 +750,9 @@ class ActionSubmitTask(Action):
     def name(self) -> Text:
         return "action_submit_task"
 
+    @guarded(text_zh="抱歉，助手内部出了错，无法确认这次是否已经办理。请稍后再点“确认”查看结果：同一次确认不会重复办理。",
+             text_en="Sorry, something went wrong inside the assistant; I cannot tell whether it was done. Press "
+                     "“Confirm” again later to see the result: the same confirmation is never done twice.")
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
@@ -651,6 +838,7 @@ class ActionCancelTask(Action):
     def name(self) -> Text:
         return "action_cancel_task"
 
+    @guarded(lambda tracker: [ActiveLoop(None)] + reset_task_events(IDLE, tracker))
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)

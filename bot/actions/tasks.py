@@ -6,7 +6,8 @@ the only one that needs a form is the pre-application status query.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+import re
+from typing import Any, Dict, List, Optional, Tuple
 
 from .backend_client import BackendClient
 
@@ -99,3 +100,30 @@ def inferred_change_target(fields: List[Dict[str, Any]], values: Dict[str, Any])
         return None
     filled = [n for n in optional if values.get(n) is not None]
     return filled[0] if len(filled) == 1 else None
+
+
+# ---- what the person asked for must match the item confirmed ------------------------------
+# The most dangerous confusion is PAY read as STOP ("给孩子交医保" -> a stop confirmation). The
+# words of the request are checked against the kind of item before anything is shown: when they
+# say the opposite, the person is asked which one, never taken to the other item's confirmation.
+STOP_CODES = ("stop_individual_insurance", "stop_child_insurance", "stop_student_insurance",
+              "stop_resident_insurance", "stop_insurance")
+PAY_CODES = ("pay_child_medical", "self_service_payment", "retry_individual_collection")
+_STOP_WORDS = re.compile(
+    r"停|断缴|斷繳|退保|不交|不缴|不繳|不想交|不想缴|不再交|不再缴|不用交|不用缴|别交|別交|取消参保|取消參保|"
+    r"\bstop\b|\bquit\b|\bcancel\b|\bno longer\b|\bnot pay\b|\bdon'?t (?:want to )?pay\b", re.I)
+_PAY_WORDS = re.compile(r"交|缴|繳|续费|續費|付款|付钱|充值|扣款|\bpay\b|\bpaying\b|\bpayment\b|\btop ?up\b", re.I)
+_CHILD_WORDS = re.compile(r"孩子|儿子|兒子|女儿|女兒|小孩|少儿|少兒|宝宝|寶寶|\bchild\b|\bson\b|\bdaughter\b|\bkid", re.I)
+
+
+def conflicting_request(code: str, text: str) -> Optional[Tuple[str, str]]:
+    """(the item the words ask for, the item understood) when they contradict; else None."""
+    t = str(text or "")
+    if not t or t.startswith("/"):
+        return None
+    stop, pay = bool(_STOP_WORDS.search(t)), bool(_PAY_WORDS.search(t))
+    if code in STOP_CODES and pay and not stop:
+        return ("pay_child_medical" if _CHILD_WORDS.search(t) else "self_service_payment"), code
+    if code in PAY_CODES and stop:
+        return ("stop_child_insurance" if _CHILD_WORDS.search(t) else "stop_insurance"), code
+    return None

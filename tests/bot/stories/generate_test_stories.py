@@ -295,6 +295,159 @@ o.append('''- story: self_service_payment (个缴自助缴费) happy path, paid
 OUT.write_text("".join(o), encoding="utf-8")
 
 # ---- vague requests, conversation, interruptions
+# Conversation repair (issue 14) and corrections (issue 16): bot/data/rules/repair.yml
+REPAIR = '''
+- story: repeat and don't know in the middle of the form, then a correction of the earlier answer
+  steps:
+  - intent: maintain_payment_bank
+  - action: action_start_task
+  - slot_was_set:
+    - task_code: maintain_payment_bank
+    - task_stage: collect
+  - action: item_form
+  - active_loop: item_form
+  - slot_was_set:
+    - requested_slot: bank_name
+  - intent: inform
+    entities:
+    - bank_name: 招商银行
+  - action: item_form
+  - slot_was_set:
+    - bank_name: 招商银行
+    - requested_slot: account_no
+  - intent: ask_repeat
+  - action: action_repeat_last
+  - action: item_form
+  - slot_was_set:
+    - requested_slot: account_no
+  - intent: dont_know
+  - action: action_explain_field
+  - action: item_form
+  - slot_was_set:
+    - requested_slot: account_no
+  - intent: correct_value
+    entities:
+    - bank_name: 中国建设银行
+  - action: item_form
+  - slot_was_set:
+    - bank_name: 中国建设银行
+    - requested_slot: account_no
+  - intent: ask_human
+  - action: action_handoff
+  - slot_was_set:
+    - handoff_requested: true
+  - action: item_form
+  - slot_was_set:
+    - requested_slot: account_no
+  - intent: cancel
+  - action: action_cancel_task
+  - active_loop: null
+  - slot_was_set:
+    - requested_slot: null
+    - task_code: null
+    - task_stage: idle
+
+- story: a correction at the summary naming a field asks it again in the form, then the updated summary
+  steps:
+  - intent: change_resident_pension_grade
+  - action: action_start_task
+  - slot_was_set:
+    - task_code: change_resident_pension_grade
+    - task_stage: collect
+  - action: item_form
+  - active_loop: item_form
+  - slot_was_set:
+    - requested_slot: pension_grade
+  - intent: inform
+    entities:
+    - pension_grade: "3"
+  - action: item_form
+  - slot_was_set:
+    - pension_grade: "3"
+    - requested_slot: null
+  - active_loop: null
+  - action: action_review_task
+  - slot_was_set:
+    - task_stage: confirm
+  - intent: correct_value
+  - action: action_correct_task
+  - slot_was_set:
+    - pension_grade: null
+    - task_stage: collect
+  - action: item_form
+  - active_loop: item_form
+  - slot_was_set:
+    - requested_slot: pension_grade
+  - intent: inform
+    entities:
+    - pension_grade: "5"
+  - action: item_form
+  - slot_was_set:
+    - pension_grade: "5"
+    - requested_slot: null
+  - active_loop: null
+  - action: action_review_task
+  - slot_was_set:
+    - task_stage: confirm
+''' + CONFIRM + '''
+- story: "不对" at the summary asks which one; repeat, a person, don't know, then a corrected value
+  steps:
+  - intent: stop_resident_insurance
+  - action: action_start_task
+  - slot_was_set:
+    - task_code: stop_resident_insurance
+    - task_stage: confirm
+  - intent: deny
+  - action: action_correct_task
+  - slot_was_set:
+    - task_stage: confirm
+  - intent: ask_repeat
+  - action: action_repeat_last
+  - intent: ask_human
+  - action: action_handoff
+  - slot_was_set:
+    - handoff_requested: true
+  - action: utter_confirm_or_cancel
+  - intent: dont_know
+  - action: action_explain_field
+  - intent: correct_value
+  - action: action_correct_task
+  - slot_was_set:
+    - task_stage: confirm
+''' + CONFIRM + '''
+- story: a correction or don't know with nothing pending, a person while "which one?" is pending
+  steps:
+  - intent: correct_value
+  - action: action_correct_task
+  - slot_was_set:
+    - task_stage: idle
+  - intent: dont_know
+  - action: action_explain_field
+  - intent: ask_repeat
+  - action: action_repeat_last
+  - intent: stop_insurance
+  - action: action_start_task
+  - slot_was_set:
+    - task_stage: choose
+  - intent: ask_human
+  - action: action_handoff
+  - slot_was_set:
+    - handoff_requested: true
+  - action: action_repeat_choices
+  - intent: correct_value
+  - action: action_start_task
+  - slot_was_set:
+    - task_stage: choose
+  - intent: stop_child_insurance
+    entities:
+    - subject_id: "3"
+  - action: action_start_task
+  - slot_was_set:
+    - task_code: stop_child_insurance
+    - task_stage: confirm
+''' + CONFIRM + '''
+'''
+
 o2 = '''
 - story: stop_insurance (vague) for a guardian who is also a flexible worker; the candidates are offered as buttons
   steps:
@@ -402,7 +555,7 @@ o2 = '''
   - intent: thank
   - action: utter_you_are_welcome
 
-- story: declining the summary cancels
+- story: declining the summary cancels (action_correct_task: a plain no with nothing to correct)
   steps:
   - intent: stop_resident_insurance
   - action: action_start_task
@@ -410,10 +563,8 @@ o2 = '''
     - task_code: stop_resident_insurance
     - task_stage: confirm
   - intent: deny
-  - action: action_cancel_task
-  - active_loop: null
+  - action: action_correct_task
   - slot_was_set:
-    - requested_slot: null
     - task_code: null
     - task_stage: idle
 
@@ -543,7 +694,9 @@ o2 = '''
     - task_code: stop_resident_insurance
     - task_stage: confirm
   - intent: nlu_fallback
-  - action: utter_confirm_or_cancel
+  - action: action_correct_task
+  - slot_was_set:
+    - task_stage: confirm
 ''' + CONFIRM + '''
 - story: ask for a person
   steps:
@@ -552,7 +705,7 @@ o2 = '''
   - slot_was_set:
     - handoff_requested: true
 
-- story: new details at the confirmation are not taken silently
+- story: new details at the confirmation correct the summary (updated summary, then cancel)
   steps:
   - intent: change_enrollment_info
   - action: action_start_task
@@ -571,7 +724,10 @@ o2 = '''
   - intent: inform
     entities:
     - medical_tier: "1"
-  - action: utter_confirm_or_cancel
+  - action: action_correct_task
+  - slot_was_set:
+    - medical_tier: "1"
+    - task_stage: confirm
   - intent: cancel
   - action: action_cancel_task
   - active_loop: null
@@ -579,6 +735,6 @@ o2 = '''
     - requested_slot: null
     - task_code: null
     - task_stage: idle
-'''
+''' + REPAIR
 with OUT.open("a", encoding="utf-8") as f:
     f.write(o2)

@@ -1,0 +1,245 @@
+"""Conversation repair and corrections, action by action against a REAL backend process.
+
+The driver `Chat` of test_actions_flow.py plays the Rasa server (user turns with the
+intent and entities the NLU would give, the FormAction around validate_item_form);
+the backend is a real process with the demo people. What is checked is what the
+person sees and what the backend ends up with:
+
+- a correction at the summary replaces the value and shows the updated summary (never a cancel);
+  "改一下银行" asks that field again; "不对" alone asks which one; a plain no cancels;
+- a correction inside the form replaces the earlier field and never fills the question asked;
+- nlu_fallback inside the form is "not understood" + the question again, never an answer;
+- "I don't know" explains why, where, and the ways out; the form rejects it (rules answer);
+- a request to PAY understood as a STOP never reaches a stop confirmation;
+- a child named in the request is used, not asked for.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+pytest.importorskip("rasa_sdk")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from channel_fixtures import id_number  # noqa: E402
+from test_actions_flow import Chat, backend_url, client, login  # noqa: E402,F401  (fixtures)
+
+from bot.actions.corrections import named_field, read_correction, value_text  # noqa: E402
+from bot.actions.items import ActionReviewTask, ActionStartTask, ActionSubmitTask  # noqa: E402
+from bot.actions.repair import ActionCorrectTask, ActionExplainField, ActionRepeatLast  # noqa: E402
+from bot.actions.tasks import conflicting_request  # noqa: E402
+
+ZHANGWEI_ID = id_number("440304", "19880512", 131)
+BANK_SPECS = [{"name": "bank_name", "type": "bank", "label_zh": "开户银行", "label_en": "bank"},
+              {"name": "account_no", "type": "account", "label_zh": "银行账号", "label_en": "account number"},
+              {"name": "holder_name", "type": "text", "label_zh": "账户户名", "label_en": "account holder name"},
+              {"name": "holder_id_number", "type": "id_number", "label_zh": "户主身份证号",
+               "label_en": "account holder's ID number"}]
+
+
+class BotEventsChat(Chat):
+    """Chat that also records the bot's messages as `bot` events, as the Rasa server does."""
+
+    def run(self, action):  # type: ignore[override]
+        text = super().run(action)
+        self.events += [{"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}}
+                        for m in self.messages]
+        return text
+
+
+def bank_summary(chat: Chat) -> str:
+    chat.user("我想换个扣社保的银行卡", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "bank_name", chat.text
+    chat.user("招商银行", "inform", {"bank_name": "招商银行"})
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "account_no", chat.text
+    chat.user("6225 8802 1234 9999", "inform")
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "holder_name", chat.text
+    chat.user("张伟", "inform")
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "holder_id_number", chat.text
+    chat.user(ZHANGWEI_ID, "inform", {"id_number": ZHANGWEI_ID})
+    assert chat.form() == "done", chat.text
+    text = chat.run(ActionReviewTask())
+    assert chat.slots["task_stage"] == "confirm" and "招商银行" in text, text
+    return text
+
+
+# ---- reading a correction (no backend needed, but fast) ----------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("改一下银行", {"bank_name": None}),
+    ("银行改成建设银行", {"bank_name": "建设银行"}),
+    ("不对，户名应该是王小明", {"holder_name": "王小明"}),
+    ("账号写错了，应该是6222 0202 0000 1234", {"account_no": "6222020200001234"}),
+    ("銀行填錯了", {"bank_name": None}),
+])
+def test_reading_a_correction_names_the_field_and_the_value(text: str, expected: dict) -> None:
+    assert read_correction(BANK_SPECS, {"text": text, "entities": []}, {}) == expected
+
+
+def test_reading_a_correction_without_a_field_uses_the_last_answer_and_the_words_after_shi() -> None:
+    specs = [{"name": "destination_province", "type": "province", "label_zh": "转往省份"},
+             {"name": "destination_city", "type": "city", "label_zh": "转往城市"}]
+    msg = {"text": "刚才那个说错了，应该是湖北", "entities": []}
+    assert read_correction(specs, msg, {"destination_province": "湖南省"}, "destination_province") == \
+        {"destination_province": "湖北"}
+    # an entity names the field by itself
+    msg = {"text": "不对，是成都", "entities": [{"entity": "city", "value": "成都"}]}
+    assert read_correction(specs, msg, {"destination_city": "长沙"}) == {"destination_city": "成都"}
+    assert named_field("城市不对", specs) == "destination_city" and value_text("省份错了，是四川省") == "四川省"
+
+
+@pytest.mark.parametrize("code, text, wanted", [
+    ("stop_child_insurance", "给孩子交医保", "pay_child_medical"),
+    ("stop_insurance", "我要给儿子续费社保", "pay_child_medical"),
+    ("stop_individual_insurance", "我想交这个月的社保", "self_service_payment"),
+    ("pay_child_medical", "孩子的医保不想交了，停掉", "stop_child_insurance"),
+])
+def test_words_that_contradict_the_item_are_caught(code: str, text: str, wanted: str) -> None:
+    assert conflicting_request(code, text) == (wanted, code)
+
+
+@pytest.mark.parametrize("code, text", [("stop_child_insurance", "孩子的医保不想交了"),
+                                        ("pay_child_medical", "给孩子交医保"),
+                                        ("stop_individual_insurance", "停缴社保"),
+                                        ("stop_child_insurance", "/stop_child_insurance")])
+def test_words_that_agree_with_the_item_pass(code: str, text: str) -> None:
+    assert conflicting_request(code, text) is None
+
+
+# ---- at the summary -------------------------------------------------------------------
+def test_a_correction_at_the_summary_replaces_the_value_and_the_submission_uses_it(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fix-summary")
+    bank_summary(chat)
+    nonce = chat.slots["task_nonce"]
+    chat.user("不对，开户银行是建设银行", "deny", {"bank_name": "中国建设银行"})
+    text = chat.run(ActionCorrectTask())
+    assert "已取消" not in text and chat.slots["task_stage"] == "confirm", text
+    assert "中国建设银行" in text and "请核对" in text and "招商银行" not in text, text
+    assert chat.slots["bank_name"] == "中国建设银行" and chat.slots["task_nonce"] != nonce
+    chat.user("确认", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "已办结" in text, text
+    me = requests.get(f"{backend_url}/me", headers={"Authorization": f"Bearer {chat.token}"}, timeout=10).json()
+    assert "中国建设银行" in str(me), me
+
+
+def test_naming_a_field_at_the_summary_asks_it_again_then_shows_the_summary(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fix-named")
+    bank_summary(chat)
+    chat.user("改一下银行", "maintain_payment_bank")          # the item's own intent: still a correction
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "collect" and chat.slots["bank_name"] is None, text
+    assert chat.slots["account_no"] == "6225880212349999" and "开户银行" in text
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "bank_name"
+    chat.user("工商银行", "inform", {"bank_name": "中国工商银行"})
+    assert chat.form() == "done"
+    text = chat.run(ActionReviewTask())
+    assert "中国工商银行" in text and chat.slots["task_stage"] == "confirm", text
+
+
+def test_no_alone_asks_which_one_and_a_plain_no_cancels(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fix-which")
+    bank_summary(chat)
+    chat.user("不对", "deny")
+    text = chat.run(ActionCorrectTask())
+    assert "哪一项" in text and chat.slots["task_stage"] == "confirm", text
+    payloads = [b["payload"] for b in chat.buttons]
+    assert '/correct_value{"choice":"account_no"}' in payloads and "/cancel" in payloads
+    chat.user('/correct_value{"choice":"account_no"}', "correct_value", {"choice": "account_no"})
+    chat.run(ActionCorrectTask())
+    assert chat.slots["task_stage"] == "collect" and chat.slots["account_no"] is None
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "account_no"
+    chat.user("6225880212340001", "inform")
+    assert chat.form() == "done"
+    chat.run(ActionReviewTask())
+    chat.user("不用了，不办了", "deny")
+    text = chat.run(ActionCorrectTask())
+    assert "已取消" in text and chat.slots["task_stage"] == "idle" and chat.slots["task_code"] is None
+
+
+def test_an_unclear_message_at_the_summary_is_not_guessed_at(backend_url: str) -> None:
+    chat = BotEventsChat(login(backend_url, "heli"), sender="pytest-fix-unclear")
+    chat.user("居民医保先停一下", "stop_resident_insurance")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm"
+    chat.user("嗯嗯啊啊", "nlu_fallback")
+    text = chat.run(ActionCorrectTask())
+    assert "没有听懂" in text and chat.slots["task_stage"] == "confirm"
+    assert [b["payload"] for b in chat.buttons] == ["/affirm", "/cancel"]
+    chat.user("再说一遍", "ask_repeat")
+    text = chat.run(ActionRepeatLast())
+    assert "没有听懂" in text and [b["payload"] for b in chat.buttons] == ["/affirm", "/cancel"]
+
+
+# ---- inside the form ---------------------------------------------------------------------
+def test_a_correction_inside_the_form_replaces_the_earlier_field_not_the_next(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhaojianguo"), sender="pytest-fix-form")
+    chat.user("我要把医保转到湖南", "transfer_medical_out", {"province": "湖南省"})
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
+    chat.user("刚才那个说错了，应该是湖北", "correct_value", {"province": "湖北省"})
+    assert chat.form() == "asked", chat.text
+    assert chat.slots["destination_province"] == "湖北省" and chat.slots["destination_city"] is None
+    assert chat.slots["requested_slot"] == "destination_city" and "湖北" in chat.text
+    chat.user("我说错了", "correct_value")                      # no value: the last answer is asked again
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_province"
+    chat.user("湖北", "inform", {"province": "湖北省"})
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
+    chat.user("武汉", "inform", {"city": "武汉"})
+    assert chat.form() == "done"
+    text = chat.run(ActionReviewTask())
+    assert "湖北" in text and "武汉" in text and "湖南" not in text, text
+
+
+def test_meaningless_input_in_the_form_is_not_an_answer(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fallback-form")
+    chat.user("我想换个扣社保的银行卡", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "bank_name"
+    for mash in ("？？", "。。。", "qwxzk", "😂"):
+        chat.user(mash, "nlu_fallback", confidence=0.3)
+        assert chat.form() == "asked", mash
+        assert re.search("没有听懂|did not understand", chat.text), (mash, chat.text)
+        assert chat.slots["bank_name"] is None, mash
+    chat.user("建设银行", "nlu_fallback", {"bank_name": "中国建设银行"}, confidence=0.3)
+    assert chat.form() == "asked" and chat.slots["bank_name"] == "中国建设银行"
+
+
+def test_dont_know_and_repeat_leave_the_question_to_the_rules_and_explain(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-dont-know")
+    chat.user("我想换个扣社保的银行卡", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    chat.user("招商银行", "inform", {"bank_name": "招商银行"})
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "account_no"
+    chat.user("我忘了卡号", "dont_know")
+    assert chat.form() == "rejected"
+    text = chat.run(ActionExplainField())
+    assert "银行账号" in text and "卡号" in text and "取消" in text and "窗口" in text and "12333" in text, text
+    assert not text.rstrip().endswith(("：", ":"))
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "account_no"
+    assert chat.slots["account_no"] is None
+    chat.user("能再说一遍吗", "ask_repeat")
+    assert chat.form() == "rejected"
+    assert "再问一遍" in chat.run(ActionRepeatLast())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "account_no"
+
+
+# ---- right item, right person ------------------------------------------------------------------
+def test_pay_understood_as_stop_never_reaches_a_stop_confirmation(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-pay-not-stop")
+    chat.user("给孩子交一下医保", "stop_child_insurance")
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "choose" and "缴费" in text, text
+    payloads = [b["payload"] for b in chat.buttons]
+    assert "/affirm" not in payloads and "/pay_child_medical" in payloads, payloads
+
+
+def test_a_child_named_in_the_request_is_used(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-named-child")
+    chat.user("帮我查一下小红的缴费明细", "query_contributions", {"child_name": "小红"})
+    text = chat.run(ActionStartTask())
+    assert "哪个孩子" not in text and "李小红" in text, text
