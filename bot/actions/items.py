@@ -34,7 +34,8 @@ from .corrections import WRONG, is_past_error, read_correction
 from .common import (CHOOSE, COLLECT, CONFIRM, FIELD_SLOTS, FORM_ONLY_SLOTS, IDLE, STAGE_SLOT, busy, error_text,
                      guarded, idempotency_key, mask_id, name_of, named_subjects, offer_choices, pick, reason_text,
                      reset_task_events, say)
-from .fields import ENTITY_FOR_NAME, ENTITY_FOR_TYPE, Parsed, display_value, entity_values, hint_for, parse_field
+from .fields import (ENTITY_FOR_NAME, ENTITY_FOR_TYPE, Parsed, _outside_of, clean, display_value, entity_values,
+                     hint_for, parse_field)
 from .identity import auth_token, channel_kind, login_help
 from .language import reply_language
 from .tasks import (CHANGE_TARGET, TASK_INTENTS, VAGUE_CODES, conflicting_request, form_specs,
@@ -500,11 +501,38 @@ def _unambiguous_entity_fields(fields: List[Dict[str, Any]]) -> List[Dict[str, A
     return [fs[0] for fs in by_entity.values() if len(fs) == 1]
 
 
+def _extract(fields: List[Dict[str, Any]], message: Dict[str, Any], asked: Optional[str],
+             known: Dict[str, Any]) -> Optional[Dict[str, str]]:
+    """extract_values (contract #2) when it is there; None means: read with parse_field as before."""
+    from . import fields as field_reading
+
+    extract = getattr(field_reading, "extract_values", None)
+    if extract is None:
+        return None
+    text = clean(message.get("text"))
+    # "广东省外" is not 广东省: an entity the text says "outside of" is not a value
+    entities = [e for e in message.get("entities") or []
+                if not (e.get("entity") in ("province", "city") and _outside_of(text, str(e.get("value") or "")))]
+    try:
+        found = extract(fields, str(message.get("text") or ""), entities, asked,
+                        {k: v for k, v in known.items() if v is not None})
+    except Exception:   # noqa: BLE001 - a reading failure must not lose the turn
+        log.exception("extract_values failed")
+        return None
+    return {k: str(v) for k, v in (found or {}).items() if v not in (None, "")}
+
+
 def _is_correction(message: Dict[str, Any]) -> bool:
     intent = message.get("intent") or {}
     if intent.get("name") == "correct_value" and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE:
         return True
     return not _is_payload(message) and is_past_error(str(message.get("text") or ""))
+
+
+def _meaningless(message: Dict[str, Any]) -> bool:
+    """Only punctuation, symbols or emoji ("？？", "。。。", "😂"): nothing that could be an answer."""
+    text = str(message.get("text") or "")
+    return bool(text.strip()) and not _is_payload(message) and not re.search(r"[0-9A-Za-z\u4e00-\u9fff]", clean(text))
 
 
 FREE_TYPES = {"text", "bank", "province", "city"}
@@ -582,9 +610,11 @@ class ValidateItemForm(Action):
             if value is not None:
                 filled_now.append(name)
 
+        readable = [f for f in fields if f.get("name") in specs]
         if _fresh_user_input(tracker) and requested in specs:
             spec = specs[requested]
-            parsed = self._parse_requested(spec, message, tracker)
+            extracted = _extract(readable, message, requested, values)
+            parsed = self._parse_requested(spec, message, tracker, extracted)
             answered = [n for n in required_names(fields, values)
                         if n not in (requested, CHANGE_TARGET) and n in specs and values.get(n) is not None]
             if _is_correction(message):
@@ -607,13 +637,18 @@ class ValidateItemForm(Action):
                     and not _unmistakable_answer(spec, message, parsed)
                     and not _looks_like_an_answer(spec, message)):
                 return []   # a question or another request: the rules answer, then the form asks again
-            elif intent_name == "nlu_fallback" and not _heard_an_answer(spec, message, parsed):
+            elif ((intent_name == "nlu_fallback" or _meaningless(message))
+                  and not _heard_an_answer(spec, message, parsed)):
                 # meaningless or not understood: never taken as the answer; the question again
                 say(dispatcher, lang, "抱歉，我没有听懂您的回答。", "Sorry, I did not understand your answer.")
                 fill(requested, None)
             else:
-                found = {f["name"]: p.value for f in others
-                         if (p := parse_field(f, message, requested=False)).value is not None}
+                if extracted is not None:   # contract #2: every field this turn gives, as residents say it
+                    found = {n: v for n, v in extracted.items()
+                             if n != requested and n in specs and values.get(n) is None}
+                else:
+                    found = {f["name"]: p.value for f in others
+                             if (p := parse_field(f, message, requested=False)).value is not None}
                 province_instead = _province_for_city_question(spec, fields, message)
                 if province_instead:
                     # asked for the city, told a province: that corrects the province; the city is asked again
@@ -632,10 +667,16 @@ class ValidateItemForm(Action):
                         give(name, value)
         elif requested is None:
             # activation: take what the request itself already said ("转到湖南长沙")
-            for f in others:
-                p = parse_field(f, message, requested=False)
-                if p.value is not None:
-                    give(f["name"], p.value)
+            extracted = _extract(readable, message, None, values)
+            if extracted is not None:
+                for name, value in extracted.items():
+                    if name in specs and name != CHANGE_TARGET and values.get(name) is None:
+                        give(name, value)
+            else:
+                for f in others:
+                    p = parse_field(f, message, requested=False)
+                    if p.value is not None:
+                        give(f["name"], p.value)
             if CHANGE_TARGET in specs and values.get(CHANGE_TARGET) is None and not _is_payload(message):
                 p = parse_field(specs[CHANGE_TARGET], message, requested=True)   # "要改户籍类别"
                 if p.value is not None:
@@ -675,11 +716,18 @@ class ValidateItemForm(Action):
                 fill(name, canonical[name])
 
     @staticmethod
-    def _parse_requested(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker) -> Parsed:
+    def _parse_requested(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker,
+                         extracted: Optional[Dict[str, str]] = None) -> Parsed:
         intent = (message.get("intent") or {}).get("name")
         if set(spec.get("choices") or []) == {"yes", "no"} and intent in ("affirm", "deny"):
             return Parsed("yes" if intent == "affirm" else "no")
-        return parse_field(spec, message, requested=True)
+        if extracted and extracted.get(spec["name"]) not in (None, ""):
+            return Parsed(str(extracted[spec["name"]]))
+        plain = parse_field(spec, message, requested=True)
+        if extracted is not None and plain.value is not None and spec.get("type", "text") in FREE_TYPES:
+            # free text the value reading refused ("确认", "随便", a question): not an answer
+            return Parsed(None, *hint_for(spec))
+        return plain
 
 
 class ActionReviewTask(Action):

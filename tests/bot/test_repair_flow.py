@@ -71,7 +71,7 @@ def bank_summary(chat: Chat) -> str:
 # ---- reading a correction (no backend needed, but fast) ----------------------------------
 @pytest.mark.parametrize("text, expected", [
     ("改一下银行", {"bank_name": None}),
-    ("银行改成建设银行", {"bank_name": "建设银行"}),
+    ("银行改成建设银行", {"bank_name": "中国建设银行"}),
     ("不对，户名应该是王小明", {"holder_name": "王小明"}),
     ("账号写错了，应该是6222 0202 0000 1234", {"account_no": "6222020200001234"}),
     ("銀行填錯了", {"bank_name": None}),
@@ -85,10 +85,10 @@ def test_reading_a_correction_without_a_field_uses_the_last_answer_and_the_words
              {"name": "destination_city", "type": "city", "label_zh": "转往城市"}]
     msg = {"text": "刚才那个说错了，应该是湖北", "entities": []}
     assert read_correction(specs, msg, {"destination_province": "湖南省"}, "destination_province") == \
-        {"destination_province": "湖北"}
+        {"destination_province": "湖北省"}
     # an entity names the field by itself
     msg = {"text": "不对，是成都", "entities": [{"entity": "city", "value": "成都"}]}
-    assert read_correction(specs, msg, {"destination_city": "长沙"}) == {"destination_city": "成都"}
+    assert read_correction(specs, msg, {"destination_city": "长沙"})["destination_city"] == "成都"
     assert named_field("城市不对", specs) == "destination_city" and value_text("省份错了，是四川省") == "四川省"
 
 

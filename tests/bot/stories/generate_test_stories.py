@@ -297,7 +297,7 @@ OUT.write_text("".join(o), encoding="utf-8")
 # ---- vague requests, conversation, interruptions
 # Conversation repair (issue 14) and corrections (issue 16): bot/data/rules/repair.yml
 REPAIR = '''
-- story: repeat and don't know in the middle of the form, then a correction of the earlier answer
+- story: repeat and dont know in the middle of the form, then a correction of the earlier answer
   steps:
   - intent: maintain_payment_bank
   - action: action_start_task
@@ -390,7 +390,7 @@ REPAIR = '''
   - slot_was_set:
     - task_stage: confirm
 ''' + CONFIRM + '''
-- story: "不对" at the summary asks which one; repeat, a person, don't know, then a corrected value
+- story: 不对 alone at the summary asks which one, repeat, a person, don't know, then a corrected value
   steps:
   - intent: stop_resident_insurance
   - action: action_start_task
@@ -555,7 +555,7 @@ o2 = '''
   - intent: thank
   - action: utter_you_are_welcome
 
-- story: declining the summary cancels (action_correct_task: a plain no with nothing to correct)
+- story: declining the summary cancels (action_correct_task, a plain no with nothing to correct)
   steps:
   - intent: stop_resident_insurance
   - action: action_start_task
