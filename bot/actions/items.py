@@ -39,7 +39,8 @@ from .fields import (ENTITY_FOR_NAME, ENTITY_FOR_TYPE, Parsed, _outside_of, clea
 from .identity import auth_token, channel_kind, login_help
 from .language import reply_language
 from .tasks import (CHANGE_TARGET, TASK_INTENTS, VAGUE_CODES, conflicting_request, form_specs,
-                    inferred_change_target, is_item, is_service, needs_confirmation, required_names, task_fields)
+                    inferred_change_target, is_item, is_service, needs_confirmation, redirected_request,
+                    required_names, task_fields)
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,17 @@ async def _quiet_check(client: BackendClient, token: Optional[str], code: Option
         return None
 
 
+# Preview lines that repeat what the summary already lists (the item, the details given).
+_PREVIEW_REPEATS = ("办理事项：", "填写的信息：", "Item: ", "Details given: ")
+
+
 def _preview_lines(preview: Optional[Dict[str, Any]], lang: str) -> List[str]:
+    """The backend's "what will happen" lines (contract #1 preview), without what the summary repeats."""
     if not isinstance(preview, dict):
         return []
     lines = preview.get("lines_en") if lang == "en" else preview.get("lines_zh")
-    return [str(line).strip() for line in lines or [] if str(line).strip()]
+    return [str(line).strip() for line in lines or []
+            if str(line).strip() and not str(line).strip().startswith(_PREVIEW_REPEATS)]
 
 
 def _mode_of(code: str, entry: Dict[str, Any]) -> str:
@@ -169,7 +176,7 @@ def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entr
         if effects:
             lines.append(pick(lang, "办理后：", "What will happen:"))
             lines += [("- " if lang == "en" else "· ") + e for e in effects]
-        note = MODE_NOTE.get(_mode_of(code, entry))
+        note = None if effects else MODE_NOTE.get(_mode_of(code, entry))   # the preview says it already
         if note:
             lines.append(pick(lang, *note))
         lines.append(pick(lang, "确认办理吗？", "Shall I go ahead?"))
@@ -263,6 +270,8 @@ class ActionStartTask(Action):
         if code not in TASK_INTENTS:
             say(dispatcher, lang, "请问您要办理什么业务？", "Which service do you need?")
             return events
+        if code == _intent(tracker):
+            code = redirected_request(code, text)   # a child's school record is the child's, not one's own
         conflict = conflicting_request(code, text) if code == _intent(tracker) else None
         try:
             if conflict:
@@ -529,6 +538,14 @@ def _is_correction(message: Dict[str, Any]) -> bool:
     return not _is_payload(message) and is_past_error(str(message.get("text") or ""))
 
 
+def _previous_bot_turn(tracker: Tracker) -> List[Dict[str, Any]]:
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return []
+    return [e for e in events[users[-2] + 1:users[-1]] if e.get("event") == "bot"]
+
+
 def _meaningless(message: Dict[str, Any]) -> bool:
     """Only punctuation, symbols or emoji ("？？", "。。。", "😂"): nothing that could be an answer."""
     text = str(message.get("text") or "")
@@ -682,7 +699,17 @@ class ValidateItemForm(Action):
                 if p.value is not None:
                     fill(CHANGE_TARGET, p.value)
         if filled_now:
-            await self._check(dispatcher, tracker, lang, code, specs, values, filled_now, fill)
+            refused = await self._check(dispatcher, tracker, lang, code, specs, values, filled_now, fill)
+            if refused:
+                # refused again for the same reason: the form would loop; end the task and say why
+                name = code
+                try:
+                    name = name_of(await get_client().catalogue_entry(code), lang)
+                except (BackendUnavailable, BackendError):
+                    pass
+                say(dispatcher, lang, f"未能办理“{name}”：{refused[0]}这次没有办理任何业务。",
+                    f"“{name}” could not be done: {refused[1]} Nothing was done.")
+                return reset_task_events(IDLE, tracker) + [SlotSet("requested_slot", None)]
         target = inferred_change_target(fields, values)
         if target:
             fill(CHANGE_TARGET, target)
@@ -692,28 +719,37 @@ class ValidateItemForm(Action):
 
     @staticmethod
     async def _check(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, code: str,
-                     specs: Dict[str, Dict[str, Any]], values: Dict[str, Any], given: List[str], fill: Any) -> None:
+                     specs: Dict[str, Dict[str, Any]], values: Dict[str, Any], given: List[str],
+                     fill: Any) -> Optional[tuple]:
         """The backend checks the values the moment they are given (contract #1): a refused one is
-        said with its reason and asked again; an accepted one takes the backend's canonical form."""
+        said with its reason and asked again (a city with its province); an accepted one takes the
+        backend's canonical form. Returns (zh, en) of a refusal said in the previous turn already
+        (the same answer refused twice: the form must not loop), else None."""
         try:
             check = await backend_check(get_client(), auth_token(tracker), code,
                                         {n: values.get(n) for n in specs}, _subject_id_slot(tracker))
         except (BackendUnavailable, BackendError):
-            return   # the submission checks again; nothing is lost
+            return None   # the submission checks again; nothing is lost
         if not check:
-            return
+            return None
         errors = check.get("errors") or {}
         canonical = check.get("values") or {}
+        said_before = " ".join(str(e.get("text") or "") for e in _previous_bot_turn(tracker))
+        fields = [dict(spec) for spec in specs.values()]
         for name in dict.fromkeys(given):
             spec = specs.get(name) or {}
             if name in errors:
                 err = errors[name] or {}
+                reason_zh, reason_en = _err_text(err, "zh"), _err_text(err, "en")
+                if reason_zh and reason_zh in said_before:
+                    return reason_zh, reason_en
                 label_zh, label_en = spec.get("label_zh", name), spec.get("label_en", name)
-                say(dispatcher, lang, f"{label_zh}不能使用：{_err_text(err, 'zh')}",
-                    f"The {label_en} cannot be used: {_err_text(err, 'en')}")
-                fill(name, None)
+                say(dispatcher, lang, f"{label_zh}不能使用：{reason_zh}", f"The {label_en} cannot be used: {reason_en}")
+                for again in _fields_to_ask_again(name, fields):
+                    fill(again, None)
             elif canonical.get(name) not in (None, "") and str(canonical[name]) != str(values.get(name)):
                 fill(name, canonical[name])
+        return None
 
     @staticmethod
     def _parse_requested(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker,

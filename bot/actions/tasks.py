@@ -127,3 +127,23 @@ def conflicting_request(code: str, text: str) -> Optional[Tuple[str, str]]:
     if code in PAY_CODES and stop:
         return ("stop_child_insurance" if _CHILD_WORDS.search(t) else "stop_insurance"), code
     return None
+
+
+# Own record vs a child's record: a guardian telling about a child's school / kindergarten is
+# the child's student information, not the guardian's own basic information; a guardian's phone
+# number is the guardian's own basic information (the guardian item has no phone field).
+_SCHOOL_WORDS = re.compile(r"学校|學校|幼儿园|幼兒園|上学|上學|入学|入學|在读|在讀|读书|讀書|转学|轉學|学籍|學籍|"
+                           r"\bschool\b|\bkindergarten\b", re.I)
+_PHONE_WORDS = re.compile(r"手机|手機|电话|電話|联系方式|聯繫方式|\bphone\b|\bmobile\b", re.I)
+
+
+def redirected_request(code: str, text: str) -> str:
+    """The item the words mean when the understood one is for the wrong person's record."""
+    t = str(text or "")
+    if not t or t.startswith("/"):
+        return code
+    if code == "change_basic_info" and _CHILD_WORDS.search(t) and _SCHOOL_WORDS.search(t):
+        return "maintain_child_student_info"
+    if code == "maintain_guardian_info" and _PHONE_WORDS.search(t) and not re.search(r"身份证|姓名|名字|关系", t):
+        return "change_basic_info"
+    return code

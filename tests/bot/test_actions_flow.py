@@ -120,6 +120,11 @@ class Chat:
                 self.active_loop = {"name": e["name"]} if e["name"] else {}
             self.events.append(e)
 
+    def _said(self) -> None:
+        """The replies as `bot` events, as the Rasa server records them."""
+        self.events += [{"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}}
+                        for m in self.messages]
+
     def _run(self, action: Any, record: bool = True, extra: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
         dispatcher = CollectingDispatcher()
         events = asyncio.run(action.run(dispatcher, self.tracker(extra), {}))
@@ -127,6 +132,7 @@ class Chat:
         self._apply(events)
         if record:
             self.events.append({"event": "action", "name": action.name()})
+        self._said()
         return events
 
     def run(self, action: Any) -> str:
@@ -148,6 +154,7 @@ class Chat:
             return "rejected"
         self._apply(events)
         self.events.append({"event": "action", "name": FORM})
+        self._said()
         if self.slots.get("requested_slot") is None or not self.active_loop:
             self._apply([{"event": "active_loop", "name": None}])
             return "done"
@@ -247,7 +254,7 @@ def test_compare_mismatch_becomes_pre_application_and_says_what_to_fix(backend_u
     assert chat.form() == "done"
     assert chat.slots["settle_in_date"] == "2026-06-01"
     text = chat.run(ActionReviewTask())
-    assert "李小乐" in text and "户籍信息比对" in text
+    assert "李小乐" in text and re.search("户籍(信息|登记)比对", text)
     chat.user("确认", "affirm")
     text = chat.run(ActionSubmitTask())
     assert "比对未通过" in text and "预申请号：YS2026" in text, text
@@ -273,13 +280,9 @@ def test_backend_field_error_after_confirmation_reasks_that_field_then_compariso
     assert chat.slots["subject_name"] == "陈安安"
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "settle_in_date"
     chat.user("2020-01-01", "inform")               # well-formed, but before she was born: the backend says so
-    assert chat.form() == "done"
-    chat.run(ActionReviewTask())
-    chat.user("确认", "affirm")
-    text = chat.run(ActionSubmitTask())
-    assert "请重新提供" in text, text
-    assert chat.slots["task_stage"] == "collect" and chat.slots["settle_in_date"] is None
-    assert chat.form() == "asked" and chat.slots["requested_slot"] == "settle_in_date"   # form re-opened
+    assert chat.form() == "asked", chat.text           # at once (POST /items/{code}/validate), not after 确认
+    assert "不能使用" in chat.text and chat.slots["settle_in_date"] is None
+    assert chat.slots["requested_slot"] == "settle_in_date"
     chat.user("2025年1月10日", "inform")
     assert chat.form() == "done"
     text = chat.run(ActionReviewTask())
@@ -297,12 +300,12 @@ def test_id_number_format_is_checked_in_the_form_and_the_rule_by_the_backend(bac
     chat.user("440301197805121235", "inform", {"id_number": "440301197805121235"})   # wrong check character
     assert chat.form() == "asked" and "校验位" in chat.text and chat.slots["new_id_number"] is None
     chat.user("11010519491231002X", "inform", {"id_number": "11010519491231002X"})   # valid, but not his
-    assert chat.form() == "done"
-    chat.run(ActionReviewTask())
-    assert "1101**********002X" in chat.text and "11010519491231002X" not in chat.text   # masked
-    chat.user("确认", "affirm")
-    text = chat.run(ActionSubmitTask())
-    assert "未能办理" in text and "建议：" in text and chat.slots["task_stage"] == "idle"
+    assert chat.form() == "asked", chat.text           # the backend refuses it at once, with its fix
+    assert "不能使用" in chat.text and "建议：" in chat.text and chat.slots["new_id_number"] is None
+    assert "11010519491231002X" not in chat.text
+    chat.user("11010519491231002X", "inform", {"id_number": "11010519491231002X"})   # the same again
+    assert chat.form() == "done", chat.text            # refused twice for the same reason: the form ends
+    assert "未能办理" in chat.text and "没有办理任何业务" in chat.text and chat.slots["task_stage"] == "idle"
 
 
 def test_vague_stop_is_clarified_from_the_profile_with_buttons(backend_url: str) -> None:
@@ -521,11 +524,8 @@ def test_a_rejected_city_is_asked_again_with_its_province(backend_url: str) -> N
     chat.form()
     chat.user("广东", "inform", {"province": "广东省"})
     chat.form()
-    chat.user("长沙", "inform", {"city": "长沙"})                  # not in Guangdong: the backend says so
-    assert chat.form() == "done"
-    chat.run(ActionReviewTask())
-    chat.user("确认", "affirm")
-    text = chat.run(ActionSubmitTask())
-    assert "请重新提供" in text and chat.slots["task_stage"] == "collect", text
+    chat.user("长沙", "inform", {"city": "长沙"})                  # not in Guangdong: the backend says so at once
+    assert chat.form() == "asked", chat.text
+    assert "不能使用" in chat.text and chat.slots["task_stage"] == "collect"
     assert chat.slots["destination_province"] is None and chat.slots["destination_city"] is None
-    assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_province"
+    assert chat.slots["requested_slot"] == "destination_province"

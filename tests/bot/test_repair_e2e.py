@@ -111,7 +111,7 @@ def test_rest_dont_know_repeat_then_a_correction_at_the_summary_is_submitted(sta
     assert "请核对" in reply and "招商银行" in reply, me.transcript
     reply = me.send("不对，开户银行应该是建设银行")
     assert "已取消" not in reply and "请核对" in reply and "建设银行" in reply, me.transcript
-    assert "招商银行" not in reply.split("请核对")[-1], me.transcript
+    assert "· 开户银行：中国建设银行" in reply and "· 开户银行：招商银行" not in reply, me.transcript
     reply = me.send("确认")
     assert "已办结" in reply and SERIAL.search(reply), me.transcript
     assert "建设银行" in json.dumps(me.me(), ensure_ascii=False), me.transcript

@@ -31,7 +31,7 @@ from test_actions_flow import Chat, backend_url, client, login  # noqa: E402,F40
 from bot.actions.corrections import named_field, read_correction, value_text  # noqa: E402
 from bot.actions.items import ActionReviewTask, ActionStartTask, ActionSubmitTask  # noqa: E402
 from bot.actions.repair import ActionCorrectTask, ActionExplainField, ActionRepeatLast  # noqa: E402
-from bot.actions.tasks import conflicting_request  # noqa: E402
+from bot.actions.tasks import conflicting_request, redirected_request  # noqa: E402
 
 ZHANGWEI_ID = id_number("440304", "19880512", 131)
 BANK_SPECS = [{"name": "bank_name", "type": "bank", "label_zh": "开户银行", "label_en": "bank"},
@@ -39,16 +39,6 @@ BANK_SPECS = [{"name": "bank_name", "type": "bank", "label_zh": "开户银行", 
               {"name": "holder_name", "type": "text", "label_zh": "账户户名", "label_en": "account holder name"},
               {"name": "holder_id_number", "type": "id_number", "label_zh": "户主身份证号",
                "label_en": "account holder's ID number"}]
-
-
-class BotEventsChat(Chat):
-    """Chat that also records the bot's messages as `bot` events, as the Rasa server does."""
-
-    def run(self, action):  # type: ignore[override]
-        text = super().run(action)
-        self.events += [{"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}}
-                        for m in self.messages]
-        return text
 
 
 def bank_summary(chat: Chat) -> str:
@@ -118,7 +108,8 @@ def test_a_correction_at_the_summary_replaces_the_value_and_the_submission_uses_
     chat.user("不对，开户银行是建设银行", "deny", {"bank_name": "中国建设银行"})
     text = chat.run(ActionCorrectTask())
     assert "已取消" not in text and chat.slots["task_stage"] == "confirm", text
-    assert "中国建设银行" in text and "请核对" in text and "招商银行" not in text, text
+    assert "· 开户银行：中国建设银行" in text and "请核对" in text and "· 开户银行：招商银行" not in text, text
+    assert "办理后" in text and "原为招商银行" in text, text        # the backend's preview: what changes
     assert chat.slots["bank_name"] == "中国建设银行" and chat.slots["task_nonce"] != nonce
     chat.user("确认", "affirm")
     text = chat.run(ActionSubmitTask())
@@ -162,7 +153,7 @@ def test_no_alone_asks_which_one_and_a_plain_no_cancels(backend_url: str) -> Non
 
 
 def test_an_unclear_message_at_the_summary_is_not_guessed_at(backend_url: str) -> None:
-    chat = BotEventsChat(login(backend_url, "heli"), sender="pytest-fix-unclear")
+    chat = Chat(login(backend_url, "heli"), sender="pytest-fix-unclear")
     chat.user("居民医保先停一下", "stop_resident_insurance")
     chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "confirm"
@@ -243,3 +234,31 @@ def test_a_child_named_in_the_request_is_used(backend_url: str) -> None:
     chat.user("帮我查一下小红的缴费明细", "query_contributions", {"child_name": "小红"})
     text = chat.run(ActionStartTask())
     assert "哪个孩子" not in text and "李小红" in text, text
+
+
+@pytest.mark.parametrize("code, text, meant", [
+    ("change_basic_info", "孩子上幼儿园了，要更新一下信息", "maintain_child_student_info"),
+    ("change_basic_info", "my son started school, update his record", "maintain_child_student_info"),
+    ("change_basic_info", "我要改手机号", "change_basic_info"),
+    ("maintain_guardian_info", "监护人的手机号换了", "change_basic_info"),
+    ("maintain_guardian_info", "监护人身份证号填错了", "maintain_guardian_info"),
+])
+def test_a_request_for_a_childs_record_or_a_guardians_phone_goes_to_the_right_item(code: str, text: str,
+                                                                                   meant: str) -> None:
+    assert redirected_request(code, text) == meant
+
+
+def test_a_guardian_updating_a_childs_school_record_is_not_her_own_basic_info(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-child-school")
+    chat.user("小红转学了，帮我更新一下孩子的学校信息", "change_basic_info", {"child_name": "小红"})
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "maintain_child_student_info", text
+    assert chat.slots["subject_name"] == "李小红", text
+
+
+def test_a_guardians_phone_is_her_own_basic_info_and_the_phone_is_asked(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "chenjing"), sender="pytest-guardian-phone")
+    chat.user("监护人手机号码换了，要更新", "maintain_guardian_info")
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "change_basic_info", text
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "phone", chat.text
