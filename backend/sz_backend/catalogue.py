@@ -31,6 +31,7 @@ class FieldSpec:
     label_zh: str
     label_en: str
     choice_options: tuple[ChoiceOption, ...] = ()
+    text_format: str | None = None   # text fields: person_name / place / free (what the text must look like)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -123,7 +124,7 @@ def get_catalogue() -> Catalogue:
                 acts_for=e.get("acts_for", "self"),
                 fields=tuple(
                     FieldSpec(f["name"], f["type"], bool(f.get("required")), f["label_zh"], f["label_en"],
-                              tuple(_choice(c) for c in f.get("choices", ())))
+                              tuple(_choice(c) for c in f.get("choices", ())), f.get("format"))
                     for f in d.get("fields", [])
                 ),
                 materials=tuple(materials[m] for m in d.get("materials", [])),

@@ -99,6 +99,34 @@ def _text(spec: FieldSpec, raw: Any, max_len: int = 100) -> str:
     return text
 
 
+# Replies that answer no question: a confirmation, a shrug, a refusal. Never a name, a place or a school.
+NON_ANSWERS = frozenset({
+    "确认", "确定", "好", "好的", "是", "是的", "对", "对的", "不对", "不是", "随便", "都行", "不知道", "不清楚", "忘了",
+    "没有", "无", "取消", "算了", "嗯", "哦", "啊", "行", "可以", "ok", "okay", "yes", "no", "sure", "whatever",
+    "dontknow", "idontknow", "本人", "我", "我自己", "自己",
+})
+_QUESTION = re.compile(r"[?？]|(吗|呢|么|什么|怎么|为什么|哪个|哪里)$")
+_PERSON_NAME = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff·•.]{1,19}|[A-Za-z][A-Za-z .'-]{1,39}")
+
+
+def _answer_text(spec: FieldSpec, raw: Any, max_len: int = 100) -> str:
+    """Text that answers the question: not a non-answer, not a question back; names look like names."""
+    text = _text(spec, raw, max_len)
+    bare = re.sub(r"[\s\W_]+", "", text.casefold())
+    if bare in NON_ANSWERS or _QUESTION.search(text):
+        raise invalid("FIELD_NOT_AN_ANSWER", f"“{text[:20]}”不是{spec.label_zh}",
+                      f'"{text[:20]}" is not the {spec.label_en}', field=spec.name,
+                      fix_zh=f"请直接写{spec.label_zh}" + ("，如“张伟”" if spec.text_format == "person_name" else ""),
+                      fix_en=f"Give the {spec.label_en} itself")
+    if spec.text_format == "person_name" and re.match(r"[\u4e00-\u9fff]", text):
+        text = re.sub(r"\s+", "", text)  # "张 伟" is 张伟
+    if spec.text_format == "person_name" and not _PERSON_NAME.fullmatch(text):
+        raise invalid("FIELD_NAME", f"{spec.label_zh}应为姓名（汉字或英文字母，不含数字和符号）",
+                      f"The {spec.label_en} must be a name (letters only, no digits or symbols)", field=spec.name,
+                      fix_zh="请按身份证上的姓名填写，如“张伟”", fix_en="Write the name as on the ID card")
+    return text
+
+
 def _city(spec: FieldSpec, raw: Any) -> str:
     text = _text(spec, raw, 40)
     bare = re.sub(r"(?i)\s*city$", "", text).removesuffix("市")
@@ -119,7 +147,7 @@ def _id_number(spec: FieldSpec, raw: Any) -> str:
 
 
 def _bank(spec: FieldSpec, raw: Any) -> str:
-    return banks.canonical_bank(str(raw)) or _text(spec, raw, 32)
+    return banks.canonical_bank(str(raw)) or _answer_text(spec, raw, 32)
 
 
 def _account(spec: FieldSpec, raw: Any) -> str:
@@ -149,7 +177,7 @@ def _phone(spec: FieldSpec, raw: Any) -> str:
 
 NORMALISERS: dict[str, Callable[[FieldSpec, Any], Any]] = {
     "month": _month, "date": _date, "tier": _tier, "grade": _grade, "int": _int,
-    "province": _province, "city": _city, "text": _text, "id_number": _id_number,
+    "province": _province, "city": _city, "text": _answer_text, "id_number": _id_number,
     "bank": _bank, "account": _account, "choice": _choice, "phone": _phone,
 }
 

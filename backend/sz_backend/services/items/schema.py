@@ -63,6 +63,9 @@ def field_schema(spec: FieldSpec) -> dict[str, Any]:
         schema["pattern"] = pattern
     if spec.type == "text":
         schema["max_length"] = 100
+        schema["text_format"] = spec.text_format or "free"
+        if spec.text_format == "person_name":
+            schema["format_zh"], schema["format_en"] = "姓名（汉字或英文字母）", "a person's name (letters only)"
     if spec.type == "city":
         schema["province_field"] = spec.name.replace("_city", "_province")
     rules = _rules(spec)
