@@ -55,7 +55,7 @@ def channel_kind(tracker: Tracker) -> str:
 
 _LOGIN_ZH = {
     "web": "请先在本页面登录个人网上服务系统（右上角“登录”），登录后再和我说一次，我就能为您办理。",
-    "wechat": "请先发送“绑定”，按提示把微信绑定到您的社保个人网上服务账户，绑定后再和我说一次。",
+    "wechat": "请先把微信绑定到您的社保个人网上服务账户：点击下面的绑定链接，在网页上登录即可，绑定后我会接着办理。",
     "phone": "请先按语音提示完成来电身份验证，验证后就可以办理。",
     "other": ("请先登录：网站用户在页面上登录个人网上服务系统；微信用户发送“绑定”绑定账户；"
               "电话用户按语音提示完成身份验证。"),
@@ -63,7 +63,8 @@ _LOGIN_ZH = {
 _LOGIN_EN = {
     "web": "Please log in to the personal online service system on this page first (\"登录\" at the top right), "
            "then ask me again.",
-    "wechat": "Please send \"绑定\" (bind) first and follow the steps to link WeChat to your account, then ask me again.",
+    "wechat": "Please link WeChat to your account first: open the binding link below and log in on that page; "
+              "I will then carry on with your request.",
     "phone": "Please complete the caller verification first as the voice prompt explains, then ask again.",
     "other": "Please log in first: on the website, log in on the page; in WeChat, send \"绑定\" (bind); "
              "on the phone, complete the caller verification.",

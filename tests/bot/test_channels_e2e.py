@@ -203,7 +203,7 @@ def test_wechat_unbound_user_is_refused_personal_items_and_told_how_to_bind(stac
     user = WeChatUser(stack, fake_api, "o_e2e_unbound")
     for request in ("打印参保证明", "给孩子停保"):
         reply = user.send(request)
-        assert "绑定" in reply and "发送" in reply, reply           # how to bind, in WeChat's terms
+        assert "绑定" in reply and bind_link(reply), reply          # how to bind: the binding page's link
         assert "/documents/" not in reply and "流水号" not in reply and "李小明" not in reply, reply
     assert user_texts(stack, user.openid) == ["打印参保证明", "给孩子停保"]
     assert backend_token(stack, "wechat", user.openid) is None
