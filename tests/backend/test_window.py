@@ -367,5 +367,9 @@ def test_console_page_is_served_with_a_strict_policy(client):
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert client.get("/console/console.js").headers["content-type"].startswith("text/javascript")
-    for other in ("/console/console.html", "/console/..%2Fapi%2Fapp.py", "/console/seed.py"):
+    board = client.get("/dashboard")
+    assert board.status_code == 200 and "/console/dashboard.js" in board.text
+    assert "frame-ancestors 'none'" in board.headers["content-security-policy"]
+    for other in ("/console/console.html", "/console/dashboard.html", "/console/..%2Fapi%2Fapp.py",
+                  "/console/seed.py"):
         assert client.get(other).status_code == 404

@@ -138,13 +138,15 @@ def _endpoints(st: Stack) -> Dict[str, Any]:
 def run_stack(tmp: Path, credentials: Callable[[Stack], Dict[str, Any]], *, extra: Iterable[str] = (),
               backend_env: Optional[Callable[[Stack], Dict[str, str]]] = None,
               rasa_env: Optional[Dict[str, str]] = None,
-              also: Optional[Callable[[Stack], None]] = None) -> Iterator[Stack]:
+              also: Optional[Callable[[Stack], None]] = None,
+              endpoints_extra: Optional[Dict[str, Any]] = None) -> Iterator[Stack]:
     """Start the stack, yield it, stop it (a generator for a fixture).
 
     ``credentials(stack)``: the content of Rasa's credentials.yml (it may use the
     stack's URLs). ``extra``: names of more ports (``stack.<name>`` is its URL).
     ``backend_env(stack)``: more environment for the backend; ``rasa_env``: for Rasa.
     ``also(stack)``: starts and waits for more processes (``stack.start``/``wait``).
+    ``endpoints_extra``: more sections of Rasa's endpoints file (e.g. an event_broker).
     """
     import yaml
 
@@ -152,7 +154,8 @@ def run_stack(tmp: Path, credentials: Callable[[Stack], Dict[str, Any]], *, extr
         pytest.skip("virtual environments missing (run scripts/setup.sh)")
     model_path = model()
     st = Stack(tmp, extra)
-    (tmp / "endpoints.yml").write_text(yaml.safe_dump(_endpoints(st), allow_unicode=True))
+    (tmp / "endpoints.yml").write_text(yaml.safe_dump({**_endpoints(st), **(endpoints_extra or {})},
+                                                      allow_unicode=True))
     (tmp / "credentials.yml").write_text(yaml.safe_dump(credentials(st), allow_unicode=True))
     common = {"RASA_TELEMETRY_ENABLED": "false", "SZ_BACKEND_URL": st.backend, "SZ_NOW": NOW,
               "SZ_CHANNEL_SERVICE_KEY": SERVICE_KEY}

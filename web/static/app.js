@@ -32,6 +32,18 @@
     },
   });
 
+  // Notices waiting for this visit (a pre-application finished or returned at a window):
+  // shown once in the chat, then the backend marks them shown.
+  function showNotices(token) {
+    fetch(cfg.backendUrl + "/notices", { headers: { Authorization: "Bearer " + token } }).then(function (r) {
+      return r.ok ? r.json() : { notices: [] };
+    }).then(function (body) {
+      (body.notices || []).forEach(function (n) {
+        if (typeof n.text === "string") widget.add({ from: "bot", text: "【通知】" + n.text });
+      });
+    }).catch(function () { /* shown at the next visit */ });
+  }
+
   function showLoggedIn(auth) {
     form.hidden = true; info.hidden = false;
     $("account-name").textContent = auth.name || "";
@@ -66,6 +78,7 @@
       showLoggedIn(auth);
       widget.setAuth(auth.token, auth.name);
       widget.open();
+      showNotices(auth.token);
     }).catch(function () {
       say("无法连接服务，请稍后再试。", true);
     }).then(function () { button.disabled = false; });
@@ -90,6 +103,7 @@
     widget.setAuth(saved.token, saved.name, { silent: true });
     fetch(cfg.backendUrl + "/me", { headers: { Authorization: "Bearer " + saved.token } }).then(function (r) {
       if (r.status === 401) loggedOut("expired");
+      else if (r.ok) showNotices(saved.token);
     }).catch(function () { /* backend down: the channel will tell */ });
   }
   window.SZPage = { widget: widget };

@@ -1,5 +1,5 @@
 """Staff web pages served by the backend (plain HTML + JS, no build step): the window
-console at /console (and the analytics dashboard beside it when present).
+console at /console and the analytics dashboard at /dashboard (assets under /console/).
 
 Only the files named here are served; every answer forbids framing and any script
 or connection to another origin."""
@@ -13,10 +13,11 @@ from ..settings import PACKAGE_DIR
 router = APIRouter(include_in_schema=False)
 WEB_DIR = PACKAGE_DIR / "web"
 FILES = {"console.html": "text/html; charset=utf-8", "console.js": "text/javascript; charset=utf-8",
-         "console.css": "text/css; charset=utf-8"}
+         "console.css": "text/css; charset=utf-8", "dashboard.html": "text/html; charset=utf-8",
+         "dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
 HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
-                               "form-action 'self'",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
+                               "base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
 }
 
@@ -28,6 +29,11 @@ def _file(name: str) -> Response:
 @router.get("/console")
 def console_page() -> Response:
     return _file("console.html")
+
+
+@router.get("/dashboard")
+def dashboard_page() -> Response:
+    return _file("dashboard.html")
 
 
 @router.get("/console/{name}")
