@@ -152,3 +152,17 @@ def test_id_upgrade_that_cannot_be_computed_becomes_a_pre_application(client, as
     resp = client.post("/items/upgrade_id_number", json={"fields": fields}, headers=h)
     assert resp.status_code == 200 and resp.json()["outcome"] == "pre_application", resp.text
     assert resp.json()["details"]["reason"] == "ID_UPGRADE_MANUAL"
+
+
+def test_at_the_window_the_stale_category_takes_the_registrys_and_the_enrolment_is_made(client, as_user):
+    _set_record_category("高远", HukouCategory.guangdong_non_shenzhen)
+    h = as_user("gaoyuan")
+    number = client.post("/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}},
+                         headers=h).json()["pre_application"]["number"]
+    staff = client.post("/window/auth/login", json={"username": "clerk01", "password": "Demo@2026"}).json()
+    clerk = {"Authorization": f"Bearer {staff['token']}"}
+    count = len(client.get(f"/window/pre-applications/{number}", headers=clerk).json()["materials"])
+    client.post(f"/window/pre-applications/{number}/materials", json={"received": list(range(count))}, headers=clerk)
+    done = client.post(f"/window/pre-applications/{number}/finish", json={}, headers=clerk)
+    assert done.status_code == 200 and done.json()["status"] == "completed", done.text
+    assert client.get("/me", headers=h).json()["hukou_category"] == "shenzhen"

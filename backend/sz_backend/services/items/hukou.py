@@ -51,6 +51,14 @@ def stale_category(session: Session, person: Person) -> Mismatch | None:
                "to a window to have the category updated and this item done")
 
 
+def correct_from_registry(session: Session, person: Person) -> bool:
+    """At a window (originals checked): a stale record takes the registry's Shenzhen category."""
+    if stale_category(session, person) is None:
+        return False
+    person.hukou_category = HukouCategory.shenzhen
+    return True
+
+
 def require_shenzhen_hukou(session: Session, person: Person, item_zh: str, item_en: str) -> None:
     """Only Shenzhen hukou may use the item: by the record, or by the registry when the record is stale
     (then the comparison decides). Otherwise the legacy-category check, then the refusal."""

@@ -186,6 +186,8 @@ class RegisterIndividualInsurance(ItemHandler):
         if found and not ctx.at_window:  # at a window the clerk has checked the originals
             return mismatch_result(ctx, found)
 
+        if ctx.at_window:
+            hukou.correct_from_registry(ctx.session, p)
         if "bank_name" in ctx.fields:
             set_payment_account(ctx, ctx.fields["bank_name"], ctx.fields["account_no"], p.name)
         tier: int = ctx.fields["medical_tier"]

@@ -40,7 +40,7 @@ from ....persistence.models import (
 from ....rules.money import fen_to_yuan_str
 from ....rules.retirement import age_in_years, has_reached_retirement, minimum_contribution_months, retirement_month
 from ..base import ItemContext, ItemHandler, ItemResult, change_enrolment, handler
-from ..hukou import require_shenzhen_hukou, stale_category
+from ..hukou import correct_from_registry, require_shenzhen_hukou, stale_category
 from ..pending import refuse_if_open_pre_application
 
 ACTIVE = (EnrolmentStatus.active,)
@@ -51,6 +51,8 @@ DEFAULT_RESIDENT_PENSION_MIN_AGE = 16  # 国发〔2014〕8号; override with pol
 
 def _pre_application(ctx: ItemContext, what_zh: str, what_en: str, **details: object) -> ItemResult:
     if ctx.at_window:  # the clerk checked the materials: the window's acceptance is the item's effect
+        if ctx.entry.code in SHENZHEN_ONLY and correct_from_registry(ctx.session, ctx.subject):
+            details = {**details, "hukou_category_corrected": "shenzhen"}
         return ItemResult(True, f"“{ctx.entry.name_zh}”已在窗口办结。{what_zh}",
                           f"{ctx.entry.name_en}: done at the window. {what_en}".strip(),
                           details={**details, "decided_at_window": True})
