@@ -373,3 +373,58 @@ def test_console_page_is_served_with_a_strict_policy(client):
     for other in ("/console/console.html", "/console/dashboard.html", "/console/..%2Fapi%2Fapp.py",
                   "/console/seed.py"):
         assert client.get(other).status_code == 404
+
+
+def test_a_failing_wechat_send_is_retried_then_falls_back_to_sms(client, clerk, wechat_api, monkeypatch):
+    """WeChat refuses the message (e.g. the 48-hour customer-service window is over): kept pending,
+    retried by `deliver-notices`, and after three attempts sent as an SMS instead."""
+    from sz_backend.services import notices
+
+    from sz_backend.settings import get_settings
+
+    key = {"X-Service-Key": get_settings().channel_service_key}
+    token = client.post("/channels/bind", headers=key, json={"channel": "wechat", "external_id": "o_lina_2",
+                                                             "username": "lina", "password": PASSWORD}).json()["token"]
+    number = child_pre_application(client, {"Authorization": f"Bearer {token}"})
+    monkeypatch.setattr(_WeChatStandIn, "do_POST", lambda self: self._json({"errcode": 45015, "errmsg": "out of time"}))
+    client.post(f"/window/pre-applications/{number}/return", json={"reason": "材料不全", "bring": ["户口簿"]},
+                headers=clerk)
+    with session_scope() as s:
+        notice = s.scalar(select(Notice))
+        assert (notice.channel, notice.status, notice.attempts) == ("wechat", "pending", 1)
+        assert "45015" in notice.error
+    assert notices.deliver_pending() == 0
+    assert notices.deliver_pending() == 1  # third attempt fails too: SMS instead
+    with session_scope() as s:
+        notice = s.scalar(select(Notice))
+        assert (notice.channel, notice.status) == ("sms", "sent")
+        assert number in s.scalar(select(SmsOutbox.text))
+    assert notices.deliver_pending() == 0  # nothing left, nothing sent twice
+    with session_scope() as s:
+        assert s.query(SmsOutbox).count() == 1
+
+
+def test_two_clerks_finishing_at_once_give_one_serial_number(client, clerk, supervisor, as_user):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from sz_backend.api.app import app
+
+    number = child_pre_application(client, as_user("lina"))
+    count = len(client.get(f"/window/pre-applications/{number}", headers=clerk).json()["materials"])
+    client.post(f"/window/pre-applications/{number}/materials", json={"received": list(range(count))}, headers=clerk)
+
+    def finish(headers):
+        with TestClient(app) as own:
+            return own.post(f"/window/pre-applications/{number}/finish", json={}, headers=headers)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(finish, [clerk, supervisor]))
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    assert next(r for r in answers if r.status_code == 409).json()["error"]["code"] == "PRE_APPLICATION_CLOSED"
+    with session_scope() as s:
+        assert s.query(Transaction).filter(Transaction.channel == "window").count() == 1
+        assert s.query(Notice).count() == 1
+        pid = s.scalar(select(Person.id).where(Person.name == "李小乐"))
+        assert s.query(Enrolment).filter(Enrolment.person_id == pid).count() == 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..catalogue import get_catalogue
@@ -140,11 +140,26 @@ def history(session: Session, pre: PreApplication, *, staff_view: bool = False) 
     return out
 
 
+def _closed(pre: PreApplication) -> BusinessError:
+    return BusinessError("PRE_APPLICATION_CLOSED", f"该预申请已{'办结' if pre.status.value == 'completed' else '结束'}，不能再办理",
+                         "This pre-application is already closed", status=409, extra={"status": pre.status.value})
+
+
 def _open(pre: PreApplication) -> None:
     if pre.status not in OPEN:
-        raise BusinessError("PRE_APPLICATION_CLOSED", f"该预申请已{'办结' if pre.status.value == 'completed' else '结束'}，不能再办理",
-                            "This pre-application is already closed", status=409,
-                            extra={"status": pre.status.value})
+        raise _closed(pre)
+
+
+def _move(session: Session, pre: PreApplication, to: PreApplicationStatus) -> None:
+    """Change the status only if it is still open (compare-and-set): of two clerks acting on one
+    number at once, the second waits for the first's unit of work and then finds it closed.
+    (SQLite ignores FOR UPDATE; the conditional UPDATE takes the write lock on both databases.)"""
+    moved = session.execute(update(PreApplication).where(PreApplication.id == pre.id,
+                                                         PreApplication.status.in_(OPEN))
+                            .values(status=to).execution_options(synchronize_session=False)).rowcount
+    session.refresh(pre)
+    if moved != 1:
+        raise _closed(pre)
 
 
 def _event(session: Session, pre: PreApplication, who: StaffIdentity, action: str, **detail: Any) -> None:
@@ -159,9 +174,8 @@ def receive_materials(session: Session, who: StaffIdentity, number: str, indexes
     bad = [i for i in indexes if not 0 <= i < len(pre.materials)]
     if bad:
         raise invalid("MATERIAL_UNKNOWN", "材料序号不存在", "No such material in the checklist", field="received")
-    received = sorted(set(pre.materials_received or []) | set(indexes))
-    pre.materials_received = received
-    pre.status = PreApplicationStatus.processing
+    _move(session, pre, PreApplicationStatus.processing)
+    pre.materials_received = sorted(set(pre.materials_received or []) | set(indexes))
     _event(session, pre, who, "materials_received", received=sorted(set(indexes)))
     session.flush()
     return _detail(session, pre)
@@ -176,8 +190,8 @@ def finish(session: Session, who: StaffIdentity, number: str, originals: dict[st
                             status=409, fix_zh="请核收全部材料，或退回并说明需补充的材料",
                             fix_en="Receive every material, or return it saying what to bring",
                             extra={"missing": missing})
+    _move(session, pre, PreApplicationStatus.completed)  # a failure below rolls this back too
     tx, result = runner.finish_at_window(session, pre, who.id, originals)
-    pre.status = PreApplicationStatus.completed
     pre.finished_transaction_id = tx.id
     corrected = sorted(k for k in originals if k in pre.data and "*" not in str(pre.data[k]))
     _event(session, pre, who, "finished", serial_no=tx.serial_no, **({"corrected": corrected} if corrected else {}))
@@ -189,8 +203,7 @@ def finish(session: Session, who: StaffIdentity, number: str, originals: dict[st
 
 def return_(session: Session, who: StaffIdentity, number: str, reason: str, bring: list[str]) -> dict[str, Any]:
     pre = get(session, number, for_update=True)
-    _open(pre)
-    pre.status = PreApplicationStatus.returned
+    _move(session, pre, PreApplicationStatus.returned)
     _event(session, pre, who, "returned", reason=reason, bring=bring)
     notices.pre_application_changed(session, pre, "returned", reason=reason, bring=bring)
     session.flush()
