@@ -130,8 +130,12 @@ def _mode_of(code: str, entry: Dict[str, Any]) -> str:
     return str(entry.get("mode") or "direct")
 
 
-def _refusal(dispatcher: CollectingDispatcher, lang: str, name: str, text: str) -> None:
-    say(dispatcher, lang, f"暂时不能办理“{name}”：{text}", f"“{name}” is not possible right now: {text}")
+def _refusal(dispatcher: CollectingDispatcher, lang: str, name: str, text: str, who: Optional[str] = None) -> None:
+    """The reason and the way forward, and for whom when the item is for a child."""
+    text = str(text or "").strip() or pick(lang, "请拨打12333或到社保服务窗口咨询。",
+                                           "Please call 12333 or ask at a social insurance service window.")
+    for_zh, for_en = (f"（{who}）", f" ({who})") if who else ("", "")
+    say(dispatcher, lang, f"暂时不能办理“{name}”{for_zh}：{text}", f"“{name}”{for_en} is not possible right now: {text}")
 
 
 def _reasons_text(reasons: List[Dict[str, Any]], lang: str) -> str:
@@ -341,12 +345,14 @@ class ActionStartTask(Action):
                 return offer_choices(dispatcher, lang, f"请问要为哪个孩子办理“{name}”？",
                                      f"Which child is “{name}” for?", buttons)
             elif options:
-                _refusal(dispatcher, lang, name, _reasons_text([o.get("reason") or {} for o in options], lang))
+                who = options[0].get("subject_name") if len(options) == 1 else None
+                _refusal(dispatcher, lang, name, _reasons_text([o.get("reason") or {} for o in options], lang), who)
                 return []
             # no linked child at all: the eligibility check below says so, with its fix
         elig = await client.eligibility(token, code, subject_id if for_child else None)
         if not elig.get("eligible"):
-            _refusal(dispatcher, lang, name, reason_text(elig.get("reason") or {}, lang))
+            _refusal(dispatcher, lang, name, reason_text(elig.get("reason") or {}, lang),
+                     elig.get("subject_name") if for_child else None)
             return []
         subject_name = elig.get("subject_name") if for_child else None
         fields = list(elig.get("fields") or entry.get("fields") or [])

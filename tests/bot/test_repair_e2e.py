@@ -147,6 +147,18 @@ def test_rest_nonsense_inside_a_form_is_not_an_answer_and_a_person_can_be_asked_
     assert "哪家银行" in reply, me.transcript                    # the form asks its question again
 
 
+@pytest.mark.slow
+def test_rest_paying_for_a_child_never_leads_to_a_stop_confirmation(stack: Stack) -> None:
+    me = Resident(stack, "lina")
+    for text in ("给孩子交一下医保", "我想帮小儿子续费少儿医保", "孩子的医保要交钱了，在哪交"):
+        reply = me.send(text)
+        titles = " ".join(b["title"] for b in me.buttons())
+        stop_confirmation = "请核对" in reply and "停保" in reply and "/affirm" in [b["payload"] for b in me.buttons()]
+        assert not stop_confirmation, me.transcript
+        assert "停保" not in titles or "缴费" in titles or "缴费" in reply, me.transcript
+        me.send("取消")
+
+
 # ---- phone --------------------------------------------------------------------------------
 class PhoneCall:
     def __init__(self, st: Stack, caller: str) -> None:
@@ -191,3 +203,24 @@ def test_ivr_repeat_dont_know_and_a_person_at_the_confirmation(stack: Stack) -> 
     assert "取消" in out["text"] and "12333" in out["text"].replace(" ", ""), call.transcript
     out = call.say("转人工")
     assert out["transfer"] == {"number": "12333", "reason": "assistant"} or out["transfer"], call.transcript
+
+
+@pytest.mark.slow
+def test_ivr_a_correction_at_the_confirmation_replaces_the_value_and_is_submitted(stack: Stack) -> None:
+    call = PhoneCall(stack, HELI_PHONE)
+    call.send(event="call_start")
+    call.keys(HELI_TAIL.replace("X", "*") + "#")
+    assert "身份验证成功" in call.keys(PHONE_PIN + "#")["text"], call.transcript
+    out = call.say("我想改一下居民养老保险的缴费档次")
+    assert "档" in out["text"] and "确认请按1" not in out["text"], call.transcript
+    out = call.say("四档")                  # (何丽 pays grade 3; the backend refuses "no change" at once)
+    assert out["text"].endswith("确认请按1，取消请按2。"), call.transcript
+    out = call.say("不对 应该是五档")
+    assert "取消" not in out["text"].replace("取消请按2", ""), call.transcript
+    assert out["text"].endswith("确认请按1，取消请按2。"), call.transcript
+    out = call.keys("1")
+    assert "已办结" in out["text"], call.transcript
+    token = login(stack, "heli")
+    profile = requests.get(f"{stack.backend}/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    grades = [e.get("pension_grade") for e in profile.get("enrolments") or [] if e.get("pension_grade") is not None]
+    assert 5 in grades or "5" in grades, (profile, call.transcript)
