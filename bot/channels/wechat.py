@@ -698,6 +698,7 @@ class WeChatInput(InputChannel):
 
     async def push(self, openid: str, messages: List[Dict[str, Any]]) -> None:
         """Send bot messages outside a user turn (customer-service API)."""
+        messages = [dict(m, text=self.links(m["text"])) if isinstance(m.get("text"), str) else m for m in messages]
         rendering = wechat_render(messages)
         if rendering.buttons:
             async with self._user_lock(openid):

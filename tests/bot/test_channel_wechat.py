@@ -408,6 +408,8 @@ def test_links_are_anchors_on_the_public_url(server: SanicServer) -> None:
     reply = say(server, "o_link_user", "cert-link")
     assert reply == ('参保证明已生成。\n<a href="https://si.example.gov.cn/api/documents/ZM1.pdf?e=1&s=abc">下载打印</a>')
     assert "127.0.0.1" not in reply
+    from bot.channels.rendering import wechat_links
+    assert wechat_links(reply, "https://x", ["http://127.0.0.1:8000"]) == reply      # links once, whatever the path
 
 
 def test_bot_failure_gives_a_busy_reply(server: SanicServer) -> None:
