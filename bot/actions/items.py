@@ -12,6 +12,15 @@
     affirm (task_stage=confirm) -> action_submit_task -> POST with Idempotency-Key
         completed / pre_application / refused; a 422 naming a field re-asks that field
 
+Every turn's values are read by fields.extract_values (the request itself too:
+what it gives is not asked again) and checked at once by the backend (POST
+/items/{code}/validate): a refused value is said with its reason and asked
+again, never shown in a summary; the summary carries the backend's preview of
+what will happen. Corrections ("刚才说错了，应该是…") replace the earlier value
+inside the form; at the summary they go to repair.ActionCorrectTask. Before an
+item starts, words that contradict it (pay read as stop) make the flow ask, and
+a child's school record or a guardian's phone goes to the right item (tasks.py).
+
 The only slot the dialogue policy looks at is `task_stage`; everything else
 lives in unfeaturized slots and in the backend.
 """
@@ -362,7 +371,10 @@ class ActionStartTask(Action):
             SlotSet("subject_name", subject_name),
         ]
         if required_names(fields, {}):
-            labels = [f.get("label_en") if lang == "en" else f.get("label_zh") for f in fields if f.get("required")]
+            # what the request itself already gives is not listed as needed (the form takes it)
+            given = _extract(fields, tracker.latest_message or {}, None, {}) or {}
+            labels = [f.get("label_en") if lang == "en" else f.get("label_zh") for f in fields
+                      if f.get("required") and f.get("name") not in given]
             who_zh = f"为{subject_name}" if subject_name else ""
             who_en = f" for {subject_name}" if subject_name else ""
             if labels:

@@ -262,3 +262,31 @@ def test_a_guardians_phone_is_her_own_basic_info_and_the_phone_is_asked(backend_
     text = chat.run(ActionStartTask())
     assert chat.slots["task_code"] == "change_basic_info", text
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "phone", chat.text
+
+
+def test_values_given_in_the_request_are_not_asked_again(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhaojianguo"), sender="pytest-up-front")
+    chat.user("我要把医保转到湖南长沙", "transfer_medical_out", {"province": "湖南省", "city": "长沙"})
+    text = chat.run(ActionStartTask())
+    assert "需要以下信息" not in text, text
+    assert chat.form() == "done", chat.text                       # nothing left to ask
+    text = chat.run(ActionReviewTask())
+    assert "湖南" in text and "长沙" in text and chat.slots["task_stage"] == "confirm", text
+
+
+def test_an_internal_error_says_what_happened_and_that_nothing_was_done(backend_url: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.actions import backend_client
+
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-internal")
+
+    class Broken:
+        def __getattr__(self, name: str):
+            raise RuntimeError("a bug")
+
+    monkeypatch.setattr(backend_client, "_client", Broken(), raising=False)
+    monkeypatch.setattr("bot.actions.items.get_client", lambda: Broken())
+    chat.user("我想换个扣社保的银行卡", "maintain_payment_bank")
+    text = chat.run(ActionStartTask())
+    assert "内部出了错" in text and "没有办理任何业务" in text, text
+    assert "Traceback" not in text and "RuntimeError" not in text
