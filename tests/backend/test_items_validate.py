@@ -37,7 +37,7 @@ def submit(client, headers, code: str, fields: dict[str, Any], subject: str | No
 
 # (user, item, child or None, a complete valid set, the field under test, a value it must refuse, the code)
 CASES = [
-    ("machao", "retry_individual_collection", None, {"month": "2026-10"}, "month", "2026-13", "FIELD_MONTH"),
+    ("machao", "retry_individual_collection", None, {"month": "2026年10月份"}, "month", "2026-13", "FIELD_MONTH"),
     ("machao", "retry_individual_collection", None, {"month": "2026-10"}, "month", "2026-12", "MONTH_IN_FUTURE"),
     ("machao", "retry_individual_collection", None, {"month": "2026-10"}, "month", "2026-09", "NO_FAILED_DEDUCTION"),
     ("liuyang", "change_enrollment_info", None, {"medical_tier": "一档"}, "medical_tier", "三档", "FIELD_TIER"),
@@ -85,7 +85,7 @@ CASES = [
      "work_start_year", "2010", "WORK_YEARS_BEFORE_AGE_16"),
     ("gaoyuan", "work_years_back_payment", None, {"work_start_year": "2015", "work_end_year": "2018"},
      "work_end_year", "2014", "WORK_YEARS_ORDER"),
-    ("chenjing", "enroll_child_first_time", "陈安安", {"settle_in_date": "2025年1月10日"}, "settle_in_date",
+    ("chenjing", "enroll_child_first_time", "陈安安", {"settle_in_date": "2025年1月10号"}, "settle_in_date",
      "2025-02-30", "FIELD_DATE"),
     ("chenjing", "enroll_child_first_time", "陈安安", {"settle_in_date": "2025-01-10"}, "settle_in_date",
      "2024-10-01", "SETTLE_IN_DATE_INVALID"),
@@ -141,6 +141,16 @@ def test_partial_input_lists_what_is_missing_and_no_preview(client, as_user):
     assert body["preview"] is None and body["errors"] == {} and body["eligible"] is True
     body = validate(client, h, "transfer_pension_out", {"destination_city": "Chengdu"}).json()
     assert body["values"] == {"destination_city": "成都"} and body["missing"] == ["destination_province"]
+
+
+def test_counts_in_words_and_spoken_dates_are_read_like_digits(client, as_user):
+    h = as_user("gaoyuan")
+    body = validate(client, h, "work_years_back_payment", {"work_start_year": "2015年", "work_end_year": "2018"}).json()
+    assert body["values"] == {"work_start_year": 2015, "work_end_year": 2018}
+    body = validate(client, as_user("heli"), "resident_back_payment", {"years": "三年"}).json()
+    assert body["values"] == {"years": 3}
+    body = validate(client, as_user("heli"), "resident_back_payment", {"years": "二十"}).json()
+    assert body["errors"]["years"]["code"] == "YEARS_OUT_OF_RANGE"
 
 
 def test_unknown_field_is_an_error_of_that_field(client, as_user):

@@ -76,6 +76,17 @@ def grades() -> list[dict[str, Any]]:
     return out
 
 
+def small_number(text: str) -> int | None:
+    """A count in Chinese numerals up to 99: 三, 两, 十, 十五, 二十, 二十三."""
+    m = re.fullmatch(r"([一二两三四五六七八九]?)(十?)([一二三四五六七八九]?)", key(text))
+    if not m or not any(m.groups()) or (m.group(1) and m.group(3) and not m.group(2)):
+        return None
+    tens, ten, units = m.groups()
+    if ten:
+        return (_CN_VALUE[tens] if tens else 1) * 10 + (_CN_VALUE[units] if units else 0)
+    return _CN_VALUE[tens or units]
+
+
 def number_of(text: str) -> int | None:
     """"3", "三", "第三" -> 3 (used with the alias lists above; nothing beyond 10 in words)."""
     t = key(text)

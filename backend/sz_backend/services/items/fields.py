@@ -32,7 +32,7 @@ def is_guangdong_city(city: str) -> bool:
 
 def _month(spec: FieldSpec, raw: Any) -> str:
     text = _clean(raw)
-    m = re.fullmatch(r"(\d{4})\s*(?:[-/.年])?\s*(\d{1,2})\s*月?", text)
+    m = re.fullmatch(r"(\d{4})\s*(?:[-/.年])?\s*(\d{1,2})\s*(?:月份?)?", text)
     if m and 1 <= int(m.group(2)) <= 12 and 2000 <= int(m.group(1)) <= 2100:
         return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
     raise invalid("FIELD_MONTH", f"{spec.label_zh}格式不对", f"The {spec.label_en} is not a valid month",
@@ -41,7 +41,7 @@ def _month(spec: FieldSpec, raw: Any) -> str:
 
 def _date(spec: FieldSpec, raw: Any) -> str:
     text = _clean(raw)
-    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?", text)
     try:
         if not m:
             raise ValueError
@@ -76,6 +76,9 @@ def _int(spec: FieldSpec, raw: Any) -> int:
     text = _clean(raw).removesuffix("年")
     if re.fullmatch(r"\d{1,4}", text):
         return int(text)
+    small = allowed.small_number(text)  # 三, 两, 十五 (counts said in words, up to 99)
+    if small is not None:
+        return small
     raise invalid("FIELD_NUMBER", f"{spec.label_zh}应为数字", f"The {spec.label_en} must be a number", field=spec.name,
                   fix_zh="请只填写阿拉伯数字，如“2015”或“3”", fix_en='Give digits only, e.g. "2015" or "3"')
 
