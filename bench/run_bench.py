@@ -387,7 +387,7 @@ def phase_speed(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
         # where a backend-calling turn's time goes: its parts measured alone
         log("breakdown: NLU parse alone, backend call alone")
         out["parts"] = {
-            "nlu_parse_ms": _time_calls(lambda i: http_json("POST", f"{url}/model/parse", {"text": load.BACKEND_TEXT}), 50),
+            "nlu_parse_ms": _time_calls(lambda i: http_json("POST", stack.api("/model/parse"), {"text": load.BACKEND_TEXT}), 50),
             "backend_contributions_ms": _time_calls(lambda i: http_json(
                 "GET", f"{stack.backend}/services/contributions", headers={"Authorization": f"Bearer {lina}"}), 50),
             "backend_me_ms": _time_calls(lambda i: http_json(
@@ -482,7 +482,7 @@ def phase_growth(args: argparse.Namespace) -> Dict[str, Any]:
             pg_recreate_db("sz_bench_growth")
             seed_url = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/sz_bench_growth"
             backend_url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/sz_bench_growth"
-        env = {"DATABASE_URL": backend_url, "SZ_BACKEND_NOW": "2026-11-27T10:00:00+08:00"}
+        env = {"DATABASE_URL": backend_url, "SZ_BACKEND_NOW": "2026-11-27T10:00:00+08:00", "SZ_DEV_MODE": "1"}
         subprocess.run([str(BACKEND_PY), "-m", "sz_backend.cli", "migrate"], cwd=ROOT / "backend",
                        env={**os.environ, **env}, check=True, capture_output=True)
         guardians: List[int] = []

@@ -16,6 +16,7 @@ returns; `stop` ends exactly those pids.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 import time
@@ -97,6 +98,7 @@ def start(args: argparse.Namespace) -> int:
     state["started_at"] = time.time()
     state["startup_s"] = time.perf_counter() - t0
     sf.write_text(json.dumps(state, indent=2))
+    os.chmod(sf, 0o600)   # it holds the Rasa API token
     print(f"scaleout: up in {state['startup_s']:.0f} s\n"
           f"  Rasa (REST, API, Socket.IO) via nginx: {stack.rasa}\n"
           f"  Rasa instances: {', '.join(stack.rasa_instances)}\n"
@@ -104,6 +106,7 @@ def start(args: argparse.Namespace) -> int:
           f"  backend (PostgreSQL {backend_db}): {stack.backend}\n"
           f"  tracker store: PostgreSQL {tracker_db}; lock store: Redis db 3\n"
           f"  config and logs: {workdir}\n"
+          f"  Rasa HTTP API token (?token=...): in {sf} (rasa_token)\n"
           f"  try: curl -s {stack.rasa}/webhooks/rest/webhook -d '{{\"sender\":\"me\",\"message\":\"你好\"}}'")
     # Popen objects go away with this process; the servers run on in their own sessions.
     return 0
@@ -134,7 +137,7 @@ def status(args: argparse.Namespace) -> int:
         print(f"  {name:10s} pid {pid:<8d} {'running' if alive else 'NOT RUNNING'}")
     for url in state.get("rasa_instances", []):
         try:
-            http_json("GET", f"{url}/status", timeout=5)
+            http_json("GET", f"{url}/status?token={state.get('rasa_token', '')}", timeout=5)
             print(f"  {url}/status ok")
         except OSError as err:
             ok = False

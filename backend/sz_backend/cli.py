@@ -115,6 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "serve":
         import uvicorn
 
+        from .settings import InsecureSettings, check_production_settings
+
+        settings = get_settings()
+        try:
+            check_production_settings(settings)
+        except InsecureSettings as err:
+            print(f"sz_backend: {err}", file=sys.stderr)
+            return 2
+        if settings.dev_mode:
+            print("sz_backend: DEVELOPMENT MODE (SZ_DEV_MODE=1): development secrets and the SMS outbox are "
+                  "accepted; never use this mode in production", file=sys.stderr, flush=True)
         migrate()
         if get_settings().seed_demo_data:
             seed()

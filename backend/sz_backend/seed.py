@@ -18,6 +18,7 @@ from .catalogue import get_policy
 from .clock import SHANGHAI, add_months, month_key, now
 from .persistence.models import (
     BankAccount,
+    BankCardRecord,
     Contribution,
     ContributionStatus,
     Enrolment,
@@ -147,6 +148,8 @@ DEMOS: list[Demo] = [
     Demo(None, "林晓", "F", date(1998, 1, 20), "440304", 260, HukouCategory.shenzhen, group=RetirementGroupCol.female_55,
          phone="13800138014", settle_in=date(2016, 1, 1), note="no account yet: register a new user (bank 招商银行)"),
 ]
+# Cards the banks hold for people who have not given them to us yet: 林晓 registers with hers.
+BANK_CARDS_WITHOUT_ACCOUNT = {"林晓": ("招商银行", "6225880211112222")}
 GUARDIANS = {"李娜": ["李小明", "李小红", "李小乐"], "陈静": ["陈安安"]}
 
 
@@ -210,6 +213,11 @@ def seed_demo(session: Session) -> bool:
         if d.bank:
             session.add(BankAccount(person_id=person.id, bank_name=d.bank[0], account_no=d.bank[1], holder_name=d.name,
                                     opened_in_shenzhen=True, is_payment_account=True))
+        # The banks' records (services/bank_verification.py): the card and the phone the bank holds.
+        for bank_name, card_no in filter(None, (d.bank, BANK_CARDS_WITHOUT_ACCOUNT.get(d.name))):
+            if d.phone:
+                session.add(BankCardRecord(bank_name=bank_name, card_no=card_no, holder_name=d.name,
+                                           holder_id_number=id_number, phone=d.phone, opened_in_shenzhen=True))
         if d.card:
             session.add(SocialSecurityCard(person_id=person.id, bank_name=d.card[0], card_no=d.card[1], activated=d.card[2]))
         if d.username:

@@ -44,6 +44,9 @@ def channel_kind(tracker: Tracker) -> str:
     latest = tracker.latest_message or {}
     meta = latest.get("metadata") if isinstance(latest.get("metadata"), dict) else {}
     name = name or str(meta.get("channel") or "").lower()
+    if meta.get("identity_unavailable") is True:
+        # the channel could not ask the backend who this is (WeChat binding): not "please bind"
+        return "unavailable"
     if name in ("socketio", "web", "webchat", "widget"):
         return "web"
     if "wechat" in name or "weixin" in name:
@@ -57,6 +60,7 @@ _LOGIN_ZH = {
     "web": "请先在本页面登录个人网上服务系统（右上角“登录”），登录后再和我说一次，我就能为您办理。",
     "wechat": "请先把微信绑定到您的社保个人网上服务账户：点击下面的绑定链接，在网页上登录即可，绑定后我会接着办理。",
     "phone": "请先按语音提示完成来电身份验证，验证后就可以办理。",
+    "unavailable": "但系统暂时无法确认您的账户（服务暂不可用），请稍后再试；急需办理可拨打12333。",
     "other": ("请先登录：网站用户在页面上登录个人网上服务系统；微信用户发送“绑定”绑定账户；"
               "电话用户按语音提示完成身份验证。"),
 }
@@ -66,6 +70,8 @@ _LOGIN_EN = {
     "wechat": "Please link WeChat to your account first: open the binding link below and log in on that page; "
               "I will then carry on with your request.",
     "phone": "Please complete the caller verification first as the voice prompt explains, then ask again.",
+    "unavailable": "But the service is unavailable right now, so I cannot confirm your account; please try again "
+                   "later, or call 12333 if it is urgent.",
     "other": "Please log in first: on the website, log in on the page; in WeChat, send \"绑定\" (bind); "
              "on the phone, complete the caller verification.",
 }

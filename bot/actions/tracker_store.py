@@ -75,6 +75,15 @@ ENCRYPTED_PREFIX = "sz-enc:v1:"
 _TEXT_FIELDS = ("text", "parse_data", "metadata", "data", "entities", "action_text")
 
 
+def refuse_development_key() -> None:
+    """The started Rasa server refuses the built-in development key unless development mode is
+    explicit (SZ_DEV_MODE=1, set by scripts/run.sh; issue 11, docs/security.md)."""
+    keys = [k.strip() for k in os.environ.get(KEY_ENV, "").split(",") if k.strip()]
+    if (not keys or DEV_KEY in keys) and os.environ.get("SZ_DEV_MODE") != "1":
+        raise RuntimeError(f"tracker store: {KEY_ENV} is unset or the development key; set a secret key "
+                           "(docs/security.md), or SZ_DEV_MODE=1 for development")
+
+
 def redact(value: Any) -> Any:
     """A copy of `value` without secret keys (dicts, nested); other values unchanged."""
     if isinstance(value, dict):
@@ -191,6 +200,7 @@ def _build() -> type:
         """SQLTrackerStore that writes no secrets and no personal numbers in clear (module docstring)."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            refuse_development_key()
             super().__init__(*args, **kwargs)
             if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
                 self._tune_sqlite()

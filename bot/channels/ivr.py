@@ -148,6 +148,10 @@ PROMPTS: Dict[str, Tuple[str, str]] = {
     "bad_pin": ("电话服务密码是4到12位数字。请重新输入，以井号键结束。",
                 "The PIN has 4 to 12 digits. Please key it in again, then the pound key."),
     "verified": ("身份验证成功。", "You are verified."),
+    "verify_locked": ("密码错误次数过多，验证已暂时锁定。正在为您转接人工服务，请稍候。",
+                      "Too many wrong PINs: verification is locked for now. Transferring you to an agent."),
+    "too_long": ("抱歉，您说的太长了。请用一两句话说出您要办理的业务。",
+                 "Sorry, that was too long. Please say in a sentence what you would like to do."),
     "verify_failed": ("身份验证没有通过。请重新输入身份证号码后四位，X按星号键，以井号键结束。",
                       "The verification failed. Please key in the last four characters of your ID number again, "
                       "then the pound key."),
@@ -344,6 +348,12 @@ class Inbound:
     alternatives: List[Tuple[str, Optional[float]]] = field(default_factory=list)
     digits: str = ""
     bad_keys: bool = False       # keys that are not 0-9 * # (answered with a reprompt)
+    too_long: bool = False       # the transcript was over MAX_TRANSCRIPT_CHARS (answered kindly, not understood)
+
+
+# A spoken turn is a sentence or two; a longer transcript is a recogniser artefact or abuse
+# (bot/channels/limits.py explains the limit of the other channels).
+MAX_TRANSCRIPT_CHARS = 500
 
 
 class BadRequest(Exception):
@@ -369,7 +379,7 @@ def parse_request(body: Any) -> Inbound:
     alternatives: List[Tuple[str, Optional[float]]] = []
     for alt in (body.get("alternatives") or speech.get("alternatives") or []):
         if isinstance(alt, dict) and isinstance(alt.get("transcript"), str):
-            alternatives.append((alt["transcript"][:500], _float(alt.get("confidence"))))
+            alternatives.append((alt["transcript"][:MAX_TRANSCRIPT_CHARS], _float(alt.get("confidence"))))
     transcript = body.get("transcript", body.get("SpeechResult"))
     confidence = _float(body.get("confidence", body.get("Confidence")))
     if transcript is None and alternatives:
@@ -398,9 +408,10 @@ def parse_request(body: Any) -> Inbound:
             event = "no_input"
     if event not in ("call_start", "speech", "dtmf", "no_input", "hangup"):
         raise BadRequest(f"unknown event {event!r}")
-    return Inbound(call_id=call_id.strip(), caller=caller, event=event, transcript=(transcript or "")[:500],
-                   confidence=confidence, alternatives=alternatives[:10], digits=digits,
-                   bad_keys=bad_keys)
+    return Inbound(call_id=call_id.strip(), caller=caller, event=event,
+                   transcript=(transcript or "")[:MAX_TRANSCRIPT_CHARS], confidence=confidence,
+                   alternatives=alternatives[:10], digits=digits, bad_keys=bad_keys,
+                   too_long=len(transcript or "") > MAX_TRANSCRIPT_CHARS)
 
 
 # ---------------------------------------------------------------- per call state
@@ -717,7 +728,14 @@ class IVRInput(InputChannel):
         id_last4, call.id_last4 = call.id_last4 or "", None
         try:
             result = await self.backend.verify_caller(call.caller, id_last4, pin)
-        except (BackendUnavailable, BackendRefusal) as err:
+        except BackendRefusal as err:
+            call.stage = IDLE
+            if err.status == 429:   # locked after too many wrong PINs (any call, any channel): an agent helps
+                log.info("ivr: caller verification locked")
+                return self._say(call, self._p(call, "verify_locked"), None, transfer="verification_locked")
+            log.warning("ivr: caller verification unavailable (%s)", err)
+            return self._say(call, self._p(call, "verify_unavailable"), _speech_expect())
+        except BackendUnavailable as err:
             log.warning("ivr: caller verification unavailable (%s)", err)
             call.stage = IDLE
             return self._say(call, self._p(call, "verify_unavailable"), _speech_expect())
@@ -747,6 +765,9 @@ class IVRInput(InputChannel):
             return self._say(call, self._p(call, "pin_by_keypad"),
                              _dtmf_expect(12, "#", timeout=15, allow_speech=False), reprompt=self._p(call, "ask_pin"))
         call.lang = spoken_language([raw], call.lang)
+        if inbound.too_long:
+            call.stage = IDLE if call.stage in (ID_LAST4, HEARD) else call.stage
+            return self._say(call, self._p(call, "too_long"), _speech_expect())
         if word in ("转人工", "人工", "人工服务", "找人工", "agent", "operator", "humanagent") and call.stage != IDLE:
             return self._transfer(call, "caller_request")
         if word in REPEAT_WORDS and call.stage != IDLE:

@@ -70,6 +70,7 @@ from socketio import AsyncServer
 from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 
+from .limits import limit_length
 from .rendering import is_signal
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,6 @@ RESERVED_METADATA_KEYS = frozenset({
 })
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]{8,512}$")
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-MAX_TEXT_CHARS = 2000
 MAX_METADATA_BYTES = 4096
 
 # Verification outcomes
@@ -350,6 +350,7 @@ class WebSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: engine.io adds no CORS headers (rasa run --cors does), as in Rasa's channel
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        on_new_message = limit_length(on_new_message)   # a message over the limit gets the kind reply
         _answer_pending_poll_on_close(sio)
         bp = SocketBlueprint(sio, self.socketio_path, "web_socketio_webhook", __name__)
         self.sio = sio
@@ -427,7 +428,6 @@ class WebSocketIOInput(SocketIOInput):
             text = data.get("message", "")
             if not isinstance(text, str) or not text.strip():
                 return
-            text = text[:MAX_TEXT_CHARS]
             st = await state(sid)
             base = st.get("base")
             if not base:

@@ -9,11 +9,21 @@ Protocol handled here
   -> answer ``echostr``; otherwise 403. Every ``POST`` is checked the same way
   (constant-time compare; timestamps older than ``max_clock_skew_seconds`` are
   refused too).
-- Plaintext mode and safe mode (``encrypt_type=aes``): ``msg_signature`` over
-  the ``Encrypt`` element is checked (constant time), the message is decrypted
-  with the EncodingAESKey/AppID, and the reply is encrypted the same way
-  (wechatpy's ``PrpCrypto``/``WeChatCrypto``). ``require_encryption: true``
-  refuses plaintext pushes.
+- Safe mode (``encrypt_type=aes``) is required: ``msg_signature`` over the
+  ``Encrypt`` element is checked (constant time), the message is decrypted with
+  the EncodingAESKey/AppID, and the reply is encrypted the same way (wechatpy's
+  ``PrpCrypto``/``WeChatCrypto``). The plain ``signature`` covers only token,
+  timestamp and nonce, not the body, so plaintext pushes are refused unless
+  ``allow_plaintext: true`` (development only; env ``WECHAT_ALLOW_PLAINTEXT=1``);
+  without an EncodingAESKey and without that setting the channel is disabled
+  (503) and says why in the log.
+- Replay (issue 11, finding 4): timestamps more than ``max_clock_skew_seconds``
+  (default 300) from now are refused, and every (timestamp, nonce) is
+  remembered for that long in the state store (this process's memory, or Redis
+  when configured) with a digest of the request: the same nonce with another
+  body is refused (403); the identical request again is WeChat's retry (below).
+  This covers the binding dialogue too (its user name and password messages are
+  pushes like any other).
 - Text messages (and voice messages with WeChat's ``Recognition`` text) go to
   Rasa; ``subscribe`` gets a welcome; menu ``CLICK`` with an item code as
   EventKey (``stop_child_insurance``) goes to Rasa as ``/stop_child_insurance``;
@@ -85,6 +95,7 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
+from .limits import limit_length
 from .rendering import VERIFY_IDENTITY, signals, split_utf8, wechat_links, wechat_render, xml_safe
 from .wechat_bind import BindPage, done_text
 from .state import StateStore, create_state_store
@@ -119,7 +130,8 @@ _TOKEN_ERRORS = {40001, 40014, 42001}
 ENV_SETTINGS = {"token": "WECHAT_TOKEN", "app_id": "WECHAT_APP_ID", "app_secret": "WECHAT_APP_SECRET",
                 "encoding_aes_key": "WECHAT_ENCODING_AES_KEY", "api_base": "WECHAT_API_BASE",
                 "public_url": "WECHAT_PUBLIC_URL", "oauth_base": "WECHAT_OAUTH_BASE",
-                "link_base": "SZ_BACKEND_PUBLIC_URL"}
+                "link_base": "SZ_BACKEND_PUBLIC_URL",
+                "allow_plaintext": "WECHAT_ALLOW_PLAINTEXT"}
 
 
 def _bool(value: Any) -> bool:
@@ -371,7 +383,8 @@ class WeChatInput(InputChannel):
         known = {"token", "app_id", "app_secret", "encoding_aes_key", "api_base", "reply_budget_seconds",
                  "backend_url", "service_key", "interim_text", "dedup_ttl_seconds", "token_cache_seconds",
                  "require_encryption", "max_clock_skew_seconds", "max_reply_bytes", "button_ttl_seconds",
-                 "bind_timeout_seconds", "welcome_text", "state_store", "public_url", "oauth_base", "link_base"}
+                 "bind_timeout_seconds", "welcome_text", "state_store", "public_url", "oauth_base", "link_base",
+                 "allow_plaintext"}
         unknown = set(credentials) - known
         if unknown:
             log.warning("wechat credentials: ignoring unknown keys %s", sorted(unknown))
@@ -384,11 +397,11 @@ class WeChatInput(InputChannel):
                  reply_budget_seconds: float = 4.5, backend_url: Optional[str] = None,
                  service_key: Optional[str] = None, interim_text: Optional[str] = INTERIM_ZH,
                  dedup_ttl_seconds: float = 300.0, token_cache_seconds: float = 120.0,
-                 require_encryption: bool = False, max_clock_skew_seconds: float = 600.0,
+                 require_encryption: Any = None, max_clock_skew_seconds: float = 300.0,
                  max_reply_bytes: int = 2000, button_ttl_seconds: float = 1800.0,
                  bind_timeout_seconds: float = 600.0, welcome_text: Optional[str] = None,
                  state_store: Any = None, public_url: Optional[str] = None, oauth_base: Optional[str] = None,
-                 link_base: Optional[str] = None) -> None:
+                 link_base: Optional[str] = None, allow_plaintext: Any = False) -> None:
         self.disabled = not token
         self.token = str(token or "")
         self.app_id = str(app_id or "")
@@ -396,7 +409,10 @@ class WeChatInput(InputChannel):
         self.reply_budget = float(reply_budget_seconds)
         self.backend = ChannelBackend(backend_url, service_key, timeout_seconds=min(3.0, self.reply_budget * 0.6))
         self.interim_text = interim_text if interim_text else None
-        self.require_encryption = _bool(require_encryption)
+        # Safe mode unless plaintext is explicitly allowed (development): require_encryption is
+        # the older setting of the same rule and can only make it stricter.
+        self.allow_plaintext = _bool(allow_plaintext) and not _bool(require_encryption)
+        self.require_encryption = not self.allow_plaintext
         self.max_clock_skew = float(max_clock_skew_seconds or 0)
         self.max_reply_bytes = int(max_reply_bytes)
         self.button_ttl = float(button_ttl_seconds)
@@ -418,7 +434,12 @@ class WeChatInput(InputChannel):
             self._aes_key = key
             self._crypto = WeChatCrypto(self.token, str(encoding_aes_key), self.app_id)
         elif self.require_encryption and not self.disabled:
-            raise ValueError("wechat: require_encryption needs encoding_aes_key and app_id")
+            log.error("wechat channel disabled: safe mode (encoding_aes_key + app_id, WECHAT_ENCODING_AES_KEY) is "
+                      "required; `allow_plaintext: true` accepts plaintext pushes for development only")
+            self.disabled = True
+        if self.allow_plaintext and not self.disabled:
+            log.warning("wechat: plaintext pushes accepted (allow_plaintext): development only, their body is "
+                        "not signed")
         self.dedup_ttl = max(float(dedup_ttl_seconds), self.retry_window + 5)
         self._turns = _TTLCache(self.dedup_ttl)   # this process's turns (their tasks and events)
         self._tokens = _TTLCache(self.token_cache_seconds)
@@ -446,6 +467,7 @@ class WeChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"wechat_webhook_{id(self)}", __name__)
+        on_new_message = limit_length(on_new_message)   # a message over the limit gets the kind reply
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -456,10 +478,12 @@ class WeChatInput(InputChannel):
             if self.disabled:
                 return response.text("wechat channel not configured", status=503)
             args = request.args
-            if not self._valid_signature(args.get("signature"), args.get("timestamp"), args.get("nonce"),
-                                         check_age=False):
+            if not self._valid_signature(args.get("signature"), args.get("timestamp"), args.get("nonce")):
                 return response.text("invalid signature", status=403)
-            return response.text(args.get("echostr") or "")
+            echostr = args.get("echostr") or ""
+            if not await self._fresh_nonce(args.get("timestamp"), args.get("nonce"), echostr.encode()):
+                return response.text("replayed nonce", status=403)
+            return response.text(echostr)
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -484,6 +508,18 @@ class WeChatInput(InputChannel):
             except ValueError:
                 ok = False
         return ok
+
+    async def _fresh_nonce(self, timestamp: Optional[str], nonce: Optional[str], request_bytes: bytes) -> bool:
+        """False when this (timestamp, nonce) came before with another request (a replayed signature).
+
+        The identical request again is allowed: WeChat retries a push it got no answer to.
+        Remembered for the clock-skew window (after that the timestamp itself is refused)."""
+        digest = hashlib.sha256(request_bytes).hexdigest()
+        key = f"nonce:{timestamp}:{nonce}"
+        ttl = 2 * self.max_clock_skew + 60 if self.max_clock_skew > 0 else 86400.0
+        if await self.state.claim(key, ttl, digest):
+            return True
+        return await self.state.get(key) == digest
 
     def _open(self, request: Request) -> Tuple[Dict[str, Any], bool]:
         """Checks and decrypts a push; returns the message fields and whether it was encrypted."""
@@ -544,6 +580,11 @@ class WeChatInput(InputChannel):
         except _Reject as err:
             log.warning("wechat push refused: %s", err.reason)
             return response.text(err.reason, status=err.status)
+        args = request.args
+        if not await self._fresh_nonce(args.get("timestamp"), args.get("nonce"),
+                                       (args.get("msg_signature") or "").encode() + b"\n" + (request.body or b"")):
+            log.warning("wechat push refused: a (timestamp, nonce) already used for another request")
+            return response.text("replayed nonce", status=403)
         key = self._dedup_key(data)
         deadline = started + self.reply_budget
         turn = self._turns.get(key)
@@ -736,12 +777,14 @@ class WeChatInput(InputChannel):
             await self.state.set(f"user:{openid}", user.to_json(), self.user_ttl)
 
     async def _auth_token(self, openid: str) -> Optional[str]:
+        """The backend token of a bound OpenID (None: not bound). Raises BackendUnavailable
+        when the backend cannot say (a bound user must then hear "unavailable", not "bind")."""
         cached = self._tokens.get(openid)
         if cached is not None:
             return cached.get("token")
         try:
             body = await self.backend.token(CHANNEL, openid)
-        except (BackendUnavailable, BackendRefusal) as err:
+        except BackendRefusal as err:
             log.warning("wechat: no token (backend: %s)", err)
             return None
         self._remember(openid, body)
@@ -842,7 +885,11 @@ class WeChatInput(InputChannel):
             self._say(turn, "请用文字告诉我您要办理的业务或想咨询的问题。")
             return
         metadata: Dict[str, Any] = {"channel": CHANNEL}
-        token = await self._auth_token(turn.openid)
+        try:
+            token = await self._auth_token(turn.openid)
+        except BackendUnavailable as err:
+            log.warning("wechat: binding unknown, backend unavailable (%s)", err)
+            token, metadata["identity_unavailable"] = None, True   # the actions say "unavailable", not "bind"
         if token:
             metadata["auth_token"] = token
         user.buttons = []

@@ -43,7 +43,7 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +170,32 @@ def _align_conversion(text: str, converted: str) -> str:
     return result if len(result) == len(text) else _t2s_per_char(text)
 
 
+# Longest text aligned in one piece. _align_conversion converts the whole text once
+# per character (quadratic); a longer text is cut after punctuation and spaces (no
+# phrase crosses them) and at least every ALIGN_SPAN characters, so its cost grows
+# linearly with the length (issue 11: one 100,000-character message stopped Rasa).
+ALIGN_SPAN = 64
+_BREAK_CHARS = frozenset(" \t\r\n\u3000，。、；：？！,.;:?!…—·（）()《》「」『』“”\"'[]【】")
+
+
+def _pieces(text: str) -> Iterator[str]:
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in _BREAK_CHARS or i + 1 - start >= ALIGN_SPAN:
+            yield text[start:i + 1]
+            start = i + 1
+    if start < len(text):
+        yield text[start:]
+
+
+def _simplified_piece(piece: str) -> str:
+    per_char = _t2s_per_char(piece)
+    if per_char == piece:
+        return piece
+    converted = _converter().convert(piece)
+    return per_char if converted == per_char else _align_conversion(piece, converted)
+
+
 _EXTRA_RE = re.compile(
     "|".join(re.escape(k) for k in sorted(EXTRA_SIMPLIFIED, key=len, reverse=True))
 )
@@ -185,9 +211,12 @@ def to_simplified(text: str) -> str:
         return text
     per_char = _t2s_per_char(text)
     if per_char != text:  # Traditional characters: convert
-        converted = _converter().convert(text)
-        if converted != per_char:  # a phrase or variant conversion: align it
-            converted = _align_conversion(text, converted)
+        if len(text) <= ALIGN_SPAN:
+            converted = _converter().convert(text)
+            if converted != per_char:  # a phrase or variant conversion: align it
+                converted = _align_conversion(text, converted)
+        else:  # _align_conversion is quadratic: align piece by piece (linear in the length)
+            converted = "".join(_simplified_piece(piece) for piece in _pieces(text))
             if "么" in text:
                 converted = "".join(
                     [o if o == "么" else c for o, c in zip(text, converted)]
@@ -560,6 +589,20 @@ def _boundary_ok(lex: Lexicon, text: str, start: int, end: int, term: str) -> bo
     return not (left >= BOUNDARY_WEAK and right >= BOUNDARY_WEAK)
 
 
+def _cuts_exact(exact: Dict[int, Set[int]], s: int, e: int, longest: int) -> bool:
+    """True when a correct term occurrence overlaps the window [s, e) partially.
+
+    Only occurrences starting less than ``longest`` (the longest term) before
+    ``e`` can overlap, so this looks at a bounded number of starts instead of every
+    occurrence in the text (which made the scan quadratic in the length).
+    """
+    for a in range(max(0, s - longest + 1), e):
+        for b in exact.get(a, ()):
+            if a < e and s < b and not (s <= a and b <= e):
+                return True
+    return False
+
+
 def find_corrections(text: str, lex: Optional[Lexicon] = None) -> List[Correction]:
     """The homophone corrections ``correct_homophones`` would make, left to right."""
     n = len(text)
@@ -568,7 +611,7 @@ def find_corrections(text: str, lex: Optional[Lexicon] = None) -> List[Correctio
     lex = lex or lexicon()
     anchors = lex.anchors
     candidates: Dict[Tuple[int, int], List[str]] = {}
-    exact: List[Tuple[int, int]] = []  # occurrences of correct terms
+    exact: Dict[int, Set[int]] = {}  # occurrences of correct terms: start -> ends
     for i, ch in enumerate(text):
         entries = anchors.get(ch)
         if entries is None:
@@ -579,7 +622,7 @@ def find_corrections(text: str, lex: Optional[Lexicon] = None) -> List[Correctio
             if s < 0 or e > n:
                 continue
             if text.startswith(term, s):
-                exact.append((s, e))
+                exact.setdefault(s, set()).add(e)
                 continue
             key = (s, e)
             lst = candidates.get(key)
@@ -589,13 +632,16 @@ def find_corrections(text: str, lex: Optional[Lexicon] = None) -> List[Correctio
                 lst.append(term)
     if not candidates:
         return []
+    longest = max(e - s for s, e in candidates)  # longest term seen (window or occurrence)
+    if exact:
+        longest = max(longest, max(max(ends) - a for a, ends in exact.items()))
     corrections: List[Correction] = []
     locked = [False] * n  # characters already corrected
     # longer windows first, then left to right
     for (s, e) in sorted(candidates, key=lambda se: (se[0] - se[1], se[0])):
         # a correct term is never changed nor cut: a window may contain it
         # (元老|保险| -> 养老保险) but not overlap it partially (医|保|欠费)
-        if any(a < e and s < b and not (s <= a and b <= e) for a, b in exact):
+        if _cuts_exact(exact, s, e, longest):
             continue
         if any(locked[s:e]):
             continue
@@ -649,10 +695,23 @@ def normalize_uncached(text: str, homophones: bool = True) -> str:
     return out
 
 
+# Texts longer than this are not kept in the cache (16,384 long messages would hold gigabytes).
+CACHE_MAX_CHARS = 1000
+
+
 @functools.lru_cache(maxsize=16384)
+def _normalize_cached(text: str, homophones: bool = True) -> str:
+    return normalize_uncached(text, homophones)
+
+
 def normalize(text: str, homophones: bool = True) -> str:
     """NFKC + Traditional->Simplified + homophone correction, same length as ``text``."""
-    return normalize_uncached(text, homophones)
+    if len(text) > CACHE_MAX_CHARS:
+        return normalize_uncached(text, homophones)
+    return _normalize_cached(text, homophones)
+
+
+normalize.cache_clear = _normalize_cached.cache_clear  # type: ignore[attr-defined]
 
 
 def warm_up() -> None:

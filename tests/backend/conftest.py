@@ -17,6 +17,7 @@ import pytest
 os.environ.setdefault("SZ_BACKEND_NOW", "2026-11-27T10:00:00+08:00")  # a Friday, 10:00 Beijing time
 os.environ.setdefault("SZ_BACKEND_PUBLIC_URL", "http://testserver")
 os.environ.setdefault("SZ_PASSWORD_HASH", "fast")  # Argon2id with small costs: see services/identity.py
+os.environ.setdefault("SZ_DEV_MODE", "1")  # development secrets and the SMS outbox (tests/backend/test_security*.py checks without)
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402

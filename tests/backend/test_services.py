@@ -1,6 +1,7 @@
 """Services besides the items: contribution details, certificate, pre-application status, registration."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from sz_backend.persistence.db import session_scope
 from sz_backend.persistence.models import (
+    SmsOutbox,
     AuditEntry,
     BankAccount,
     Document,
@@ -224,6 +226,19 @@ def registration(**changes: Any) -> dict[str, Any]:
             "bank_opened_in_shenzhen": True} | changes
 
 
+def with_code(client, body: dict[str, Any]) -> dict[str, Any]:
+    """Registration step 1 (the bank checks the card, a code goes by SMS), the code read from the
+    development outbox: the body of step 2."""
+    step1 = {k: v for k, v in body.items() if k not in ("username", "password")}
+    r = client.post("/accounts/code", json=step1)
+    assert r.status_code == 200, r.text
+    with session_scope() as s:
+        text = s.scalars(select(SmsOutbox.text).where(SmsOutbox.phone == body["phone"])
+                         .order_by(SmsOutbox.id.desc())).first()
+    code = re.search(r"验证码(\d{6})", text).group(1)
+    return body | {"otp_id": r.json()["otp_id"], "otp_code": code}
+
+
 def accounts_of(name: str) -> int:
     with session_scope() as s:
         return s.scalar(select(func.count()).select_from(UserAccount).join(Person, Person.id == UserAccount.person_id)
@@ -231,7 +246,8 @@ def accounts_of(name: str) -> int:
 
 
 def test_linxiao_registers_and_logs_in(client):
-    r = client.post("/accounts", json=registration(id_number=LINXIAO_ID.lower()), headers={"X-Channel": "web"})
+    r = client.post("/accounts", json=with_code(client, registration(id_number=LINXIAO_ID.lower())),
+                    headers={"X-Channel": "web"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["username"] == "linxiao" and body["name"] == "林晓"
@@ -245,6 +261,8 @@ def test_linxiao_registers_and_logs_in(client):
         assert (bank.bank_name, bank.account_no, bank.is_payment_account) == ("招商银行", "6225880211112222", True)
         assert s.scalar(select(AuditEntry.action).where(AuditEntry.actor_person_id == person.id)) == \
             "service.register_account"
+        assert s.scalar(select(AuditEntry.action).where(AuditEntry.subject_person_id == person.id)
+                        .order_by(AuditEntry.id)) == "service.register_account.code_sent"
     login = client.post("/auth/login", json={"username": "linxiao", "password": "Linxiao2026"})
     assert login.status_code == 200 and login.json()["name"] == "林晓"
 
@@ -294,7 +312,7 @@ def test_registration_keeps_an_existing_payment_account(client):
         person = s.scalar(select(Person).where(Person.name == "林晓"))
         s.add(BankAccount(person_id=person.id, bank_name="中国银行", account_no="6216610200099999", holder_name="林晓",
                           opened_in_shenzhen=True, is_payment_account=True))
-    body = client.post("/accounts", json=registration()).json()
+    body = client.post("/accounts", json=with_code(client, registration())).json()
     assert body["is_payment_account"] is False
     with session_scope() as s:
         rows = s.scalars(select(BankAccount).join(Person).where(Person.name == "林晓").order_by(BankAccount.id))

@@ -68,7 +68,7 @@ def start_backend(tmp_dir: Path) -> Iterator[str]:
     db = tmp_dir / "backend.sqlite3"
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, SZ_BACKEND_NOW=NOW, DATABASE_URL=f"sqlite:///{db}", SZ_BACKEND_PUBLIC_URL=url,
-               SZ_SEED_DEMO="1", SZ_CHANNEL_SERVICE_KEY=SERVICE_KEY)
+               SZ_SEED_DEMO="1", SZ_CHANNEL_SERVICE_KEY=SERVICE_KEY, SZ_DEV_MODE="1")
     log_path = db.with_suffix(".log")
     log = open(log_path, "w")
     proc = subprocess.Popen([str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(port)],

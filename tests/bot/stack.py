@@ -7,7 +7,9 @@ on free ports and in a temporary directory:
   demo people seeded, the clock pinned to ``NOW``, a Friday inside the payment
   window, and the channel service key ``SERVICE_KEY``);
 - the action server (``rasa run actions --actions bot.actions``);
-- Rasa (``rasa run`` with the trained model of ``model()``, an endpoints file
+- Rasa (``rasa run`` with the HTTP API flags scripts/run.sh uses, bot/server_args.py:
+  API behind the token ``RASA_TOKEN`` (``stack.api(path)`` adds it), 127.0.0.1,
+  CORS for the stack's extra pages only; with the trained model of ``model()``, an endpoints file
   pointing at that action server with the conversations in a temporary SQLite
   tracker store, and the credentials file the caller describes);
 - optionally more processes (``also``, e.g. the widget's page server).
@@ -36,6 +38,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import BACKEND_PY, NOW, REPO, SERVICE_KEY, free_port  # noqa: E402
 
+sys.path.insert(0, str(REPO))
+from bot.server_args import api_args  # noqa: E402
+
+# The Rasa HTTP API token of the test stacks (the API refuses calls without it).
+RASA_TOKEN = "test-rasa-api-token-0123456789abcdef"
+
 RASA_BIN = Path(sys.executable).parent / "rasa"
 
 
@@ -63,6 +71,10 @@ class Stack:
         self.urls = {k: f"http://127.0.0.1:{port}" for k, port in self.ports.items()}
         for name, url in self.urls.items():
             setattr(self, name, url)
+
+    def api(self, path: str) -> str:
+        """URL of a Rasa HTTP API path with the stack's token."""
+        return f"{self.rasa}{path}{'&' if '?' in path else '?'}token={RASA_TOKEN}"
 
     def start(self, name: str, argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
         log = self.tmp / f"{name}.log"
@@ -158,7 +170,7 @@ def run_stack(tmp: Path, credentials: Callable[[Stack], Dict[str, Any]], *, extr
                                                       allow_unicode=True))
     (tmp / "credentials.yml").write_text(yaml.safe_dump(credentials(st), allow_unicode=True))
     common = {"RASA_TELEMETRY_ENABLED": "false", "SZ_BACKEND_URL": st.backend, "SZ_NOW": NOW,
-              "SZ_CHANNEL_SERVICE_KEY": SERVICE_KEY}
+              "SZ_CHANNEL_SERVICE_KEY": SERVICE_KEY, "SZ_DEV_MODE": "1"}   # development secrets and SMS outbox
     try:
         st.start("backend", [str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(st.ports["backend"])],
                  REPO / "backend", {**common, "SZ_BACKEND_NOW": NOW, "SZ_SEED_DEMO": "1",
@@ -167,14 +179,16 @@ def run_stack(tmp: Path, credentials: Callable[[Stack], Dict[str, Any]], *, extr
                                     **(backend_env(st) if backend_env else {})})
         st.start("actions", [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port",
                              str(st.ports["actions"])], REPO, common)
-        st.start("rasa", [str(RASA_BIN), "run", "--enable-api", "--cors", "*", "--port", str(st.ports["rasa"]),
+        origins = [url for name, url in st.urls.items() if name not in ("backend", "actions", "rasa")]
+        st.start("rasa", [str(RASA_BIN), "run", *api_args(RASA_TOKEN, origins or ["http://127.0.0.1:8080"]),
+                          "--port", str(st.ports["rasa"]),
                           "--model", str(model_path), "--endpoints", str(tmp / "endpoints.yml"),
                           "--credentials", str(tmp / "credentials.yml")], REPO, {**common, **(rasa_env or {})})
         if also is not None:
             also(st)
         st.wait("backend", f"{st.backend}/health", 90)
         st.wait("actions", f"{st.actions}/health", 120)
-        st.wait("rasa", f"{st.rasa}/status", 240)
+        st.wait("rasa", st.api("/status"), 240)
         yield st
     finally:
         st.stop()

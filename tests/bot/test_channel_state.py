@@ -187,7 +187,8 @@ def wechat_pair(prefix: str, backend_url: str) -> Iterator[Dict[str, Any]]:
     api = FakeWeChatAPI(wx_t.APP_ID, wx_t.APP_SECRET).start()
     common = dict(token=wx_t.TOKEN, reply_budget_seconds=wx_t.BUDGET, backend_url=backend_url,
                   service_key=SERVICE_KEY, state_store=_shared(prefix), app_id=wx_t.APP_ID,
-                  app_secret=wx_t.APP_SECRET, api_base=api.url, oauth_base=api.url)
+                  app_secret=wx_t.APP_SECRET, api_base=api.url, oauth_base=api.url,
+                  allow_plaintext=True)   # plaintext pushes (development setting)
     channels = [WeChatInput.from_credentials(dict(common)) for _ in range(2)]
     servers = [SanicServer({"/webhooks/wechat": ch.blueprint(bot)}) for ch in channels]
     for ch in channels:       # one public address: the binding page is served by B

@@ -15,6 +15,7 @@ import concurrent.futures
 import logging
 import sys
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from itertools import count
 from pathlib import Path
@@ -97,7 +98,7 @@ def channels(backend_url: str, fake_api: FakeWeChatAPI) -> Dict[str, WeChatInput
                   reply_budget_seconds=BUDGET, backend_url=backend_url, service_key=SERVICE_KEY,
                   link_base=PUBLIC_BACKEND)
     return {
-        "plain": WeChatInput.from_credentials(dict(common)),
+        "plain": WeChatInput.from_credentials(dict(common, allow_plaintext=True)),   # development setting
         "safe": WeChatInput.from_credentials(dict(common, encoding_aes_key=AES_KEY, require_encryption=True)),
     }
 
@@ -115,8 +116,10 @@ def server(channels: Dict[str, WeChatInput], bot: FakeBot) -> Iterator[SanicServ
 # ---------------------------------------------------------------- the WeChat side
 
 
-def signed_query(timestamp: Optional[int] = None, nonce: str = "nonce123") -> Dict[str, str]:
+def signed_query(timestamp: Optional[int] = None, nonce: Optional[str] = None) -> Dict[str, str]:
+    """WeChat's signature; a new nonce each time, as WeChat sends (a reused one is a replay)."""
     ts = str(timestamp if timestamp is not None else int(time.time()))
+    nonce = nonce or uuid.uuid4().hex[:16]
     signer = WeChatSigner()
     signer.add_data(TOKEN, ts, nonce)
     return {"signature": signer.signature, "timestamp": ts, "nonce": nonce}
@@ -178,8 +181,9 @@ def answer(server: SanicServer, fake_api: FakeWeChatAPI, openid: str, content: s
     raise AssertionError("no answer through the customer-service API")
 
 
-def encrypted_push(crypto: WeChatCrypto, xml: str, nonce: str = "safenonce") -> Tuple[str, Dict[str, str]]:
+def encrypted_push(crypto: WeChatCrypto, xml: str, nonce: Optional[str] = None) -> Tuple[str, Dict[str, str]]:
     """What WeChat sends in safe mode: the body and the query string."""
+    nonce = nonce or uuid.uuid4().hex[:16]
     ts = str(int(time.time()))
     envelope = ET.fromstring(crypto.encrypt_message(xml, nonce, ts))
     encrypt = envelope.findtext("Encrypt")

@@ -124,7 +124,7 @@ class Resident:
         return [m["custom"] for m in self.last if isinstance(m.get("custom"), dict)]
 
     def tracker_events(self) -> List[Dict[str, Any]]:
-        r = requests.get(f"{self.st.rasa}/conversations/{self.sender}/tracker", timeout=10)
+        r = requests.get(self.st.api(f"/conversations/{self.sender}/tracker"), timeout=10)
         r.raise_for_status()
         return r.json()["events"]
 

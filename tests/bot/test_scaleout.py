@@ -96,13 +96,13 @@ def scaleout() -> Iterator[Dict[str, Any]]:
 def test_every_instance_is_up_and_shares_the_tracker_store(scaleout: Dict[str, Any]) -> None:
     assert len(scaleout["rasa_instances"]) == 2
     for url in scaleout["rasa_instances"]:
-        status, _ = _http("GET", f"{url}/status", timeout=30)
+        status, _ = _http("GET", f"{url}/status?token={scaleout['rasa_token']}", timeout=30)
         assert status.get("model_file"), status
     sender = f"share-{uuid.uuid4().hex[:8]}"
     first, second = scaleout["rasa_instances"]
     replies, _ = _http("POST", f"{first}/webhooks/rest/webhook", {"sender": sender, "message": "你好"})
     assert replies, "no reply from the first instance"
-    tracker, _ = _http("GET", f"{second}/conversations/{sender}/tracker")
+    tracker, _ = _http("GET", f"{second}/conversations/{sender}/tracker?token={scaleout['rasa_token']}")
     assert [e.get("text") for e in tracker["events"] if e["event"] == "user"] == ["你好"]
 
 
@@ -142,7 +142,8 @@ def test_one_users_concurrent_messages_over_instances_are_not_lost_duplicated_or
     assert not empty, f"turns without a reply: {empty}\n{_log_tails(scaleout)}"
     assert len({u for u in upstreams.values() if u}) >= 2, f"nginx did not spread the turns: {upstreams}"
 
-    tracker, _ = _http("GET", f"{scaleout['rasa']}/conversations/{urllib.parse.quote(sender)}/tracker")
+    tracker, _ = _http("GET", f"{scaleout['rasa']}/conversations/{urllib.parse.quote(sender)}/tracker"
+                       f"?token={scaleout['rasa_token']}")
     events = tracker["events"]
     user_idx = [i for i, e in enumerate(events) if e["event"] == "user"]
     seqs = [(events[i].get("metadata") or {}).get("bench_seq") for i in user_idx]
@@ -161,5 +162,5 @@ def test_one_users_concurrent_messages_over_instances_are_not_lost_duplicated_or
         assert bot == replies[seq], f"message {seq}: tracker has {bot}, its request returned {replies[seq]}"
     # every instance reads the same conversation from the shared store
     for inst in scaleout["rasa_instances"]:
-        other, _ = _http("GET", f"{inst}/conversations/{urllib.parse.quote(sender)}/tracker")
+        other, _ = _http("GET", f"{inst}/conversations/{urllib.parse.quote(sender)}/tracker?token={scaleout['rasa_token']}")
         assert [e["event"] for e in other["events"]] == [e["event"] for e in events]

@@ -341,7 +341,7 @@ def _texts(msgs: List[Dict[str, Any]]) -> str:
 
 
 def _tracker(st: Stack, sender: str) -> Dict[str, Any]:
-    status, body, _ = _get(f"{st.rasa}/conversations/{urllib.request.quote(sender, safe=':')}/tracker", timeout=10)
+    status, body, _ = _get(st.api(f"/conversations/{urllib.request.quote(sender, safe=':')}/tracker"), timeout=10)
     assert status == 200, body
     return json.loads(body)
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BusinessError
-from ..settings import get_settings
+from ..settings import check_production_settings, get_settings
 from . import routes_auth, routes_items, routes_pages, routes_services, routes_window
 from .schemas import ErrorResponse
 
@@ -64,6 +64,11 @@ def create_app() -> FastAPI:
     async def unexpected(_req: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return _error(500, "INTERNAL", "系统繁忙，请稍后再试", "System busy, please try again later")
+
+    @app.on_event("startup")
+    def refuse_development_secrets() -> None:
+        # Also when started without cli.py (uvicorn sz_backend.api.app:app --workers N).
+        check_production_settings(get_settings())
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 
 from ..persistence.db import session_scope
 from ..services import identity, profile
@@ -14,9 +14,10 @@ router = APIRouter(tags=["identity"])
 
 
 @router.post("/auth/login", summary="Log in with user name and password; returns a bearer token")
-def login(body: LoginRequest, channel: str = Depends(channel_header)) -> dict[str, Any]:
+def login(body: LoginRequest, request: Request, channel: str = Depends(channel_header)) -> dict[str, Any]:
+    source = request.client.host if request.client else None
     with session_scope() as s:
-        return identity.login(s, body.username, body.password, channel)
+        return identity.login(s, body.username, body.password, channel, source=source)
 
 
 @router.post("/auth/logout", summary="Revoke the current token")

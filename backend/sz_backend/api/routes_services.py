@@ -7,11 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
+from sqlalchemy import select
+
+from ..errors import BusinessError
 from ..persistence.db import session_scope
-from ..persistence.models import Person
+from ..persistence.models import Person, SmsOutbox
+from ..settings import get_settings
 from ..services import certificate, contributions, documents, identity, payments, pre_applications, registration
 from .deps import bearer, channel_header, run_idempotent
-from .schemas import PaymentRequest, RegisterAccountRequest
+from .schemas import PaymentRequest, RegisterAccountRequest, RegistrationCodeRequest
 
 router = APIRouter(tags=["services"])
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -62,10 +66,28 @@ def pre_application_status(number: str, token: str | None = Depends(bearer)) -> 
         return pre_applications.status(s, who.person, number)
 
 
-@router.post("/accounts", summary="New user registration (needs a Shenzhen account at a cooperating bank)")
+@router.post("/accounts/code", summary="Registration step 1: the bank confirms the card; a one-time code goes "
+                                     "by SMS to the phone the bank holds")
+def registration_code(body: RegistrationCodeRequest, channel: str = Depends(channel_header)) -> dict[str, Any]:
+    with session_scope() as s:
+        return registration.request_code(s, body, channel)
+
+
+@router.post("/accounts", summary="Registration step 2: the account (needs the one-time code of step 1)")
 def register_account(body: RegisterAccountRequest, channel: str = Depends(channel_header)) -> dict[str, Any]:
     with session_scope() as s:
         return registration.register(s, body, channel)
+
+
+@router.get("/dev/sms-outbox", summary="Development only: the text messages the outbox SMS adapter kept",
+            include_in_schema=False)
+def sms_outbox(phone: str = Query(min_length=5, max_length=20)) -> dict[str, Any]:
+    settings = get_settings()
+    if not (settings.dev_mode and settings.sms_gateway == "outbox"):
+        raise BusinessError("NOT_FOUND", "找不到该地址", "Not found", status=404)
+    with session_scope() as s:
+        rows = s.scalars(select(SmsOutbox).where(SmsOutbox.phone == phone).order_by(SmsOutbox.id.desc()).limit(10))
+        return {"messages": [{"text": r.text, "at": r.created_at.isoformat()} for r in rows]}
 
 
 @router.get("/documents/{number}.pdf", summary="Download a generated PDF through its signed link",

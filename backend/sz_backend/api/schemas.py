@@ -25,15 +25,22 @@ class PaymentRequest(Strict):
     subject_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
-class RegisterAccountRequest(Strict):
+class RegistrationCodeRequest(Strict):
+    """Step 1 of registration: the bank checks the card, a code goes to the phone it holds."""
     id_number: str = Field(min_length=15, max_length=24)
     name: str = Field(min_length=1, max_length=64)
-    phone: str = Field(min_length=11, max_length=16)
-    username: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
-    password: str = Field(min_length=8, max_length=128)
+    phone: str = Field(min_length=11, max_length=16, description="The phone number the bank holds for the card")
     bank_name: str = Field(min_length=2, max_length=32)
     bank_account: str = Field(min_length=10, max_length=34)
     bank_opened_in_shenzhen: bool
+
+
+class RegisterAccountRequest(RegistrationCodeRequest):
+    """Step 2: the same details, the account's user name and password, and the code received."""
+    username: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=8, max_length=128)
+    otp_id: str | None = Field(default=None, max_length=64, description="`otp_id` from POST /accounts/code")
+    otp_code: str | None = Field(default=None, max_length=12, description="The code of the text message")
 
 
 class BindRequest(Strict):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -517,3 +518,55 @@ class AnalyticsItemStep(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     item_code: Mapped[str] = mapped_column(String(64), index=True)
     step: Mapped[str] = mapped_column(String(16))
+
+
+class BankCardRecord(Base):
+    """The cooperating banks' own record of a card: whose it is and the phone the bank holds.
+
+    Stands in for the banks' verification interface (services/bank_verification.py):
+    registration checks name, ID number, card number and phone against it.
+    """
+
+    __tablename__ = "bank_card_records"
+    __table_args__ = (UniqueConstraint("bank_name", "card_no", name="uq_bank_card"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_name: Mapped[str] = mapped_column(String(32))
+    card_no: Mapped[str] = mapped_column(String(32), index=True)
+    holder_name: Mapped[str] = mapped_column(String(64))
+    holder_id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str] = mapped_column(String(20))
+    opened_in_shenzhen: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OneTimeCode(Base):
+    """A one-time code sent by SMS; only its hash is kept, with what it may confirm."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    binding: Mapped[str] = mapped_column(String(64))   # sha256 of what the code confirms (person, card, phone)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class AuthFailure(Base):
+    """One failed secret check (password, phone PIN, one-time code) or log-in from a source.
+
+    Counted per subject over a time window to lock out guessing across calls and
+    channels (services/lockout.py); a success of the same kind clears them.
+    """
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (Index("ix_auth_failures_kind_subject_at", "kind", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(160))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

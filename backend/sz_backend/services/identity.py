@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..errors import BusinessError
 from ..persistence.models import AuthToken, ChannelBinding, Person, UserAccount
 from ..settings import get_settings
-from . import audit
+from . import audit, lockout
 
 CHANNELS = ("web", "wechat", "ivr", "api", "rest")
 
@@ -83,12 +83,29 @@ def issue_token(session: Session, account: UserAccount, channel: str) -> dict[st
 _BAD_LOGIN = ("LOGIN_FAILED", "用户名或密码不正确", "Wrong user name or password")
 
 
-def login(session: Session, username: str, password: str, channel: str) -> dict[str, object]:
+def _check_password(session: Session, username: str, password: str, channel: str,
+                    source: str | None = None) -> UserAccount:
+    """The account of a right user name and password; wrong ones count towards the lock-out
+    (per user name across channels, and per client address: services/lockout.py)."""
+    subject = f"user:{username.strip()}"
+    if source:
+        lockout.check("source", f"ip:{source}")
+    lockout.check("password", subject)
     account = session.scalar(select(UserAccount).where(UserAccount.username == username.strip()))
     if not verify_secret(account.password_hash if account else None, password) or account is None:
+        lockout.fail("password", subject, channel=channel, person_id=account.person_id if account else None)
+        if source:
+            lockout.fail("source", f"ip:{source}", channel=channel)
         raise BusinessError(*_BAD_LOGIN, status=401,
                             fix_zh="忘记密码可在深圳市人力资源和社会保障局统一用户平台找回",
                             fix_en="Reset a forgotten password on the bureau's unified user platform")
+    lockout.succeed(session, "password", subject)
+    return account
+
+
+def login(session: Session, username: str, password: str, channel: str,
+          source: str | None = None) -> dict[str, object]:
+    account = _check_password(session, username, password, channel, source)
     audit.record(session, action="auth.login", channel=channel, actor_person_id=account.person_id)
     return issue_token(session, account, channel)
 
@@ -124,9 +141,7 @@ def check_service_key(key: str | None) -> None:
 
 def bind_channel(session: Session, channel: str, external_id: str, username: str, password: str) -> dict[str, object]:
     """Bind a WeChat OpenID (or a phone number) to an account after checking its password."""
-    account = session.scalar(select(UserAccount).where(UserAccount.username == username.strip()))
-    if not verify_secret(account.password_hash if account else None, password) or account is None:
-        raise BusinessError(*_BAD_LOGIN, status=401)
+    account = _check_password(session, username, password, channel)
     existing = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == channel,
                                                            ChannelBinding.external_id == external_id))
     if existing is not None and existing.account_id != account.id:
@@ -179,9 +194,14 @@ def verify_caller(session: Session, phone: str, id_last4: str, pin: str) -> dict
         # Unbound numbers may still verify against the phone number on record.
         person = session.scalar(select(Person).where(Person.phone == phone.strip()))
         account = session.scalar(select(UserAccount).where(UserAccount.person_id == person.id)) if person else None
+    # PIN guesses count per account whichever number calls (and per number when none matches).
+    subject = f"account:{account.id}" if account else f"phone:{phone.strip()}"
+    lockout.check("pin", subject)
     pin_ok = verify_secret(account.phone_pin_hash if account else None, pin)
     if account is None or not pin_ok or account.person.id_number[-4:].upper() != id_last4.strip().upper():
+        lockout.fail("pin", subject, channel="ivr", person_id=account.person_id if account else None)
         raise BusinessError(*_BAD_CALLER, status=401, fix_zh="请核对身份证号后四位和电话服务密码，或转人工服务",
                             fix_en="Check the last four ID characters and the phone PIN, or ask for an agent")
+    lockout.succeed(session, "pin", subject)
     audit.record(session, action="channel.ivr_verified", channel="ivr", actor_person_id=account.person_id)
     return issue_token(session, account, "ivr")

@@ -3,6 +3,13 @@
 The article: registering needs a bank account opened in Shenzhen at one of the
 12 cooperating banks (金融社保卡合作银行). The person must be in our records with
 the same name as the ID number; one account per person, one person per user name.
+
+Identity is proven as the real system does (issue 11, finding 2: name and ID
+number alone let anyone take over a person's account and payment card):
+1. ``POST /accounts/code``: the bank confirms the card belongs to this name and ID
+   number and the phone is the one it holds (services/bank_verification.py); a
+   one-time code is sent to that phone (services/otp.py, services/sms.py);
+2. ``POST /accounts``: the same details, user name, password and the code.
 """
 from __future__ import annotations
 
@@ -18,11 +25,13 @@ from ..persistence.models import BankAccount, UserAccount
 from ..rules import banks, idnumber
 from ..rules.masking import mask_bank_account, mask_id_number, mask_phone
 from . import audit
+from . import otp
+from .bank_verification import CardCheck, verifier
 from .identity import hash_secret
 from .items.comparison import mainland_mobile, person_by_id_number, same_name
 
 if TYPE_CHECKING:
-    from ..api.schemas import RegisterAccountRequest
+    from ..api.schemas import RegisterAccountRequest, RegistrationCodeRequest
 
 SERVICE_CODE = "register_account"
 MIN_PASSWORD = 8
@@ -61,14 +70,16 @@ def _account_no(raw: str) -> str:
                   field="bank_account", fix_zh="请对照银行卡核对账号", fix_en="Copy the number from the bank card")
 
 
-def register(session: Session, body: RegisterAccountRequest, channel: str) -> dict[str, Any]:
-    # Input that can be checked without looking anyone up comes first.
+OTP_PURPOSE = "register"
+OTP_TEXT_ZH = "【深圳社保】您正在注册社保个人网上服务账户，验证码{code}，{minutes}分钟内有效。如非本人操作，请忽略并勿告诉他人。"
+
+
+def _identify(session: Session, body: RegisterAccountRequest | RegistrationCodeRequest):  # noqa: ANN202
+    """The checks both steps share: the person, no account yet, the bank's confirmation of the card."""
     id_number = idnumber.validate(body.id_number)
     phone = mainland_mobile(body.phone)
-    _password(body.password)
     account_no = _account_no(body.bank_account)
     bank = _bank(body.bank_name, body.bank_opened_in_shenzhen)
-
     person = person_by_id_number(session, id_number)
     if person is None or not same_name(person.name, body.name):
         # One answer for "no such ID" and "wrong name": never confirm whose an ID number is.
@@ -81,14 +92,52 @@ def register(session: Session, body: RegisterAccountRequest, channel: str) -> di
         raise refused("ACCOUNT_EXISTS", "您已注册过账户，请直接登录", "You already have an account: please log in",
                       fix_zh="忘记用户名或密码，可在深圳市人力资源和社会保障局统一用户平台找回",
                       fix_en="Recover a forgotten user name or password on the bureau's unified user platform")
+    return person, phone, account_no, bank
+
+
+def _bank_confirms(session: Session, person, bank: str, account_no: str, phone: str, name: str) -> str:  # noqa: ANN001
+    """The bank's confirmation (one answer for every mismatch); returns what the code is bound to."""
+    if not verifier().verify(session, CardCheck(bank=bank, card_no=account_no, name=name,
+                                                id_number=person.id_number, phone=phone)):
+        raise refused("BANK_VERIFICATION_FAILED",
+                      "银行核验未通过：该银行卡不属于您本人，或手机号码不是该卡在银行预留的号码",
+                      "The bank did not confirm this card: it is not in your name, or the phone number is not "
+                      "the one the bank holds for it",
+                      fix_zh="请使用本人名下的合作银行卡，并填写在银行预留的手机号码；预留号码可到银行网点查询或更改",
+                      fix_en="Use a card in your own name and the phone number registered with the bank "
+                             "(a branch can tell you or change it)", status=409)
+    return otp.binding(OTP_PURPOSE, person.id, bank, account_no, phone)
+
+
+def request_code(session: Session, body: RegistrationCodeRequest, channel: str) -> dict[str, Any]:
+    """Step 1: the bank confirms the card, and a one-time code goes to the phone the bank holds."""
+    person, phone, account_no, bank = _identify(session, body)
+    bound_to = _bank_confirms(session, person, bank, account_no, phone, body.name)
+    result = otp.issue(session, purpose=OTP_PURPOSE, phone=phone, bound_to=bound_to, text_zh=OTP_TEXT_ZH)
+    audit.record(session, action="service.register_account.code_sent", channel=channel, actor_person_id=None,
+                 subject_person_id=person.id, phone=mask_phone(phone), account=mask_bank_account(account_no))
+    return result
+
+
+def register(session: Session, body: RegisterAccountRequest, channel: str) -> dict[str, Any]:
+    """Step 2: the account, once the code sent in step 1 is given back."""
+    # Input that can be checked without looking anyone up comes first.
+    idnumber.validate(body.id_number)
+    mainland_mobile(body.phone)
+    _password(body.password)
+    _account_no(body.bank_account)
+    _bank(body.bank_name, body.bank_opened_in_shenzhen)
+    person, phone, account_no, bank = _identify(session, body)
     username = body.username.strip()
     if session.scalar(select(UserAccount.id).where(UserAccount.username == username)) is not None:
         raise refused("USERNAME_TAKEN", "该用户名已被使用", "That user name is taken",
                       fix_zh="请换一个用户名", fix_en="Choose another user name")
+    bound_to = _bank_confirms(session, person, bank, account_no, phone, body.name)
+    otp.confirm(otp_id=body.otp_id, code=body.otp_code, purpose=OTP_PURPOSE, bound_to=bound_to)
 
     account = UserAccount(person_id=person.id, username=username, password_hash=hash_secret(body.password))
     session.add(account)
-    if not person.phone:  # the phone on record is not replaced by an unverified one
+    if not person.phone:  # the bank-held phone the code went to; a phone on record is kept
         person.phone = phone
     has_payment_account = session.scalar(select(BankAccount.id).where(
         BankAccount.person_id == person.id, BankAccount.is_payment_account.is_(True))) is not None
