@@ -35,8 +35,12 @@ WIDGET_ORIGIN = "http://127.0.0.1:8080"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from run_stack(tmp_path_factory.mktemp("security-rasa"),
-                         lambda st: {"bot.channels.rest.ReadableRestInput": None})
+    def credentials(st: Stack) -> Dict[str, Any]:   # the project's REST and widget channel classes
+        return {"bot.channels.rest.ReadableRestInput": None, "bot.channels.web.WebSocketIOInput": {
+            "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
+            "metadata_key": "customData", "backend_url": st.backend}}
+
+    yield from run_stack(tmp_path_factory.mktemp("security-rasa"), credentials)
 
 
 def _say(st: Stack, sender: str, text: str, timeout: float = 120) -> List[Dict[str, Any]]:
@@ -203,3 +207,19 @@ def test_tracker_store_refuses_the_development_key_outside_development_mode(monk
     monkeypatch.delenv(KEY_ENV)
     monkeypatch.setenv("SZ_DEV_MODE", "1")        # scripts/run.sh says so in its output
     assert store() is not None
+
+
+def test_the_widget_socket_answers_a_long_message_kindly(stack: Stack) -> None:
+    import asyncio
+
+    from test_widget_browser import SocketUser
+
+    async def talk() -> List[Dict[str, Any]]:
+        async with SocketUser(stack.rasa) as user:
+            return await user.say("请问社保怎么交？" * 12_500, wait=20)
+
+    t0 = time.perf_counter()
+    replies = asyncio.run(talk())
+    assert replies and "太长" in replies[0].get("text", ""), replies
+    print(f"\n100,000 characters over Socket.IO answered in {(time.perf_counter() - t0) * 1000:.0f} ms "
+          "(connect included)")
