@@ -22,8 +22,8 @@ Protocol handled here
   remembered for that long in the state store (this process's memory, or Redis
   when configured) with a digest of the request: the same nonce with another
   body is refused (403); the identical request again is WeChat's retry (below).
-  This covers the binding dialogue too (its user name and password messages are
-  pushes like any other).
+  This covers the pushes that start or end a binding too ("绑定", "解绑"); the
+  binding page's own links and forms are one-time (bot/channels/wechat_bind.py).
 - Text messages (and voice messages with WeChat's ``Recognition`` text) go to
   Rasa; ``subscribe`` gets a welcome; menu ``CLICK`` with an item code as
   EventKey (``stop_child_insurance``) goes to Rasa as ``/stop_child_insurance``;

@@ -203,6 +203,9 @@ class BindPage:
                 if err.status == 409:
                     return _page("无法绑定", f"<p>{html.escape(err.message_zh or '该微信号已绑定其他账户')}。"
                                  "请先在微信中发送“解绑”，再重新绑定。</p>", 409)
+                if err.status == 429:   # the account is locked after wrong passwords on any channel (backend)
+                    return _page("请稍后再试", f"<p>{html.escape(err.message_zh or '密码错误次数过多，请稍后再试')}。"
+                                 "</p>", 429)
                 failures.append(time.time())
                 await self.channel.state.set(f"bindfail:{openid}", failures, FAILURE_WINDOW)
                 return _page("绑定社保账户", _form(nonce, username, "用户名或密码不正确，请重新输入。"), 401)
