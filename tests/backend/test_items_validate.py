@@ -278,3 +278,13 @@ def test_every_items_preview_tells_the_outcome_that_submission_gives(client, as_
             checked.add(entry.code)
             break
     assert len(checked) >= 25, sorted({e.code for e in get_catalogue().items} - checked)
+
+
+@pytest.mark.parametrize("user, code, child, good", sorted({(c[0], c[1], c[2], tuple(c[3].items())) for c in CASES}),
+                         ids=lambda v: v if isinstance(v, str) else None)
+def test_canonical_values_read_back_as_themselves(client, as_user, user, code, child, good):
+    """What validate returns can be sent again (by the assistant, at submission) unchanged."""
+    h = as_user(user)
+    first = validate(client, h, code, dict(good), child).json()["values"]
+    again = validate(client, h, code, first, child).json()
+    assert again["values"] == first and again["errors"] == {}
