@@ -898,8 +898,9 @@ class WeChatInput(InputChannel):
                               message_id=key.split(":", 1)[1] if key.startswith("msg:") else None,
                               metadata=metadata)
         await on_new_message(message)
-        if not token and VERIFY_IDENTITY in signals(turn.messages[first:]):
+        if not token and not metadata.get("identity_unavailable") and VERIFY_IDENTITY in signals(turn.messages[first:]):
             # an unbound user asked for something personal: the binding link now, the request after it
+            # (not when the backend could not say whether the user is bound: "unavailable" then)
             self._say(turn, await self.binder.offer(turn.openid, pending=text))
 
     # ------------------------------------------------------------ binding dialogue

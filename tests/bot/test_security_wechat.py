@@ -46,6 +46,9 @@ _ids = count(7_500_000_000_000_000_001)
 
 
 def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
+    if text == "打印参保证明" and not metadata.get("auth_token"):   # a personal request: identity needed
+        return [("message", {"text": "需要先确认您的身份。"}),
+                ("message", {"custom": {"signal": "verify_identity", "reason": "required"}})]
     if text == "whoami":
         return [("text", "已绑定" if metadata.get("auth_token") else "未绑定")]
     return [("text", f"收到：{text}")]
@@ -241,6 +244,9 @@ def test_bound_user_is_told_the_service_is_unavailable_when_the_backend_is_down(
 
     from bot.actions.identity import channel_kind, login_help
 
+    # a personal request during the outage: no binding link is offered to a user who may be bound
+    answer = say(server, "/down", "o_bound_outage", "打印参保证明")
+    assert "绑定" not in answer and "bind/start" not in answer, answer
     tracker = Tracker("o_bound_outage", {}, {"text": "whoami", "metadata": meta}, [], False, None, {}, "wechat")
     kind = channel_kind(tracker)
     assert kind == "unavailable"
