@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
@@ -21,9 +21,10 @@ residents = APIRouter(tags=["services"])
 
 
 @router.post("/auth/login", summary="Staff log-in (clerk or supervisor); returns a bearer token")
-def login(body: StaffLoginRequest) -> dict[str, Any]:
+def login(body: StaffLoginRequest, request: Request) -> dict[str, Any]:
+    source = request.client.host if request.client else None
     with session_scope() as s:
-        return staff.login(s, body.username, body.password)
+        return staff.login(s, body.username, body.password, source=source)
 
 
 @router.post("/auth/logout", summary="Revoke the staff token")

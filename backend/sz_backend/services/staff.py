@@ -3,10 +3,10 @@
 Staff are not residents: their accounts live in their own table, hold no person
 and no channel binding, and their tokens are never accepted by the residents'
 API (nor residents' tokens here). Passwords use the residents' hashing
-(`identity.hash_secret` / `verify_secret`, Argon2id) and the same lock-out rule:
-after `LOCKOUT_THRESHOLD` wrong passwords in a row the account is locked for
-`LOCKOUT_MINUTES`, and a locked account answers like a wrong password plus the
-time it opens again (so the lock gives nothing away about the password).
+(`identity.hash_secret` / `verify_secret`, Argon2id) and the same lock-out
+(`services/lockout.py`: SZ_PASSWORD_MAX_FAILURES wrong passwords within
+SZ_LOCK_MINUTES lock the user name, the right password included; failed log-ins per
+client address are limited too).
 """
 from __future__ import annotations
 
@@ -20,12 +20,9 @@ from sqlalchemy.orm import Session
 
 from ..errors import BusinessError
 from ..persistence.models import StaffAccount, StaffRole, StaffToken
-from . import audit
+from . import audit, lockout
 from .identity import hash_secret, verify_secret
 
-# The residents' rule (services/identity.py); one pair of figures until identity exposes its own.
-LOCKOUT_THRESHOLD = 5
-LOCKOUT_MINUTES = 15
 STAFF_TOKEN_TTL_MINUTES = 480  # one working day
 
 
@@ -54,35 +51,23 @@ def create(session: Session, username: str, display_name: str, role: StaffRole, 
     return account
 
 
-def login(session: Session, username: str, password: str) -> dict[str, object]:
+def login(session: Session, username: str, password: str, source: str | None = None) -> dict[str, object]:
+    """The residents' lock-out rules (services/lockout.py): failures per user name (kind
+    "password", subject "staff:<name>", its own namespace) and per client address."""
+    subject = f"staff:{username.strip()}"
+    if source:
+        lockout.check("source", f"ip:{source}")
+    lockout.check("password", subject)
     account = session.scalar(select(StaffAccount).where(StaffAccount.username == username.strip()))
-    now = datetime.now(timezone.utc)
-    locked = account is not None and account.locked_until is not None and _aware(account.locked_until) > now
     ok = verify_secret(account.password_hash if account else None, password)  # always verify: same timing
-    if account is None or not account.active or locked or not ok:
-        if account is not None and not locked:
-            account.failed_logins += 1
-            if account.failed_logins >= LOCKOUT_THRESHOLD:
-                account.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-                account.failed_logins = 0
-                locked = True
-                audit.record(session, action="staff.locked", channel="window", actor_person_id=None,
-                             actor_staff_id=account.id)
-        if locked:
-            # Commit the lock even though the request fails (the caller's unit of work rolls back on error).
-            session.commit()
-            until = _aware(account.locked_until).isoformat() if account and account.locked_until else None
-            raise BusinessError("ACCOUNT_LOCKED", "密码错误次数过多，账户已暂时锁定",
-                                "Too many wrong passwords: the account is locked for a while", status=401,
-                                fix_zh=f"请{LOCKOUT_MINUTES}分钟后再试，或请主管协助",
-                                fix_en=f"Try again in {LOCKOUT_MINUTES} minutes or ask a supervisor",
-                                extra={"locked_until": until})
-        session.commit()
+    if account is None or not account.active or not ok:
+        lockout.fail("password", subject, channel="window")
+        if source:
+            lockout.fail("source", f"ip:{source}", channel="window")
         raise BusinessError("LOGIN_FAILED", "用户名或密码不正确", "Wrong user name or password", status=401)
-    account.failed_logins = 0
-    account.locked_until = None
+    lockout.succeed(session, "password", subject)
     token = secrets.token_urlsafe(32)
-    expires = now + timedelta(minutes=STAFF_TOKEN_TTL_MINUTES)
+    expires = datetime.now(timezone.utc) + timedelta(minutes=STAFF_TOKEN_TTL_MINUTES)
     session.add(StaffToken(token_hash=_digest(token), staff_id=account.id, expires_at=expires))
     audit.record(session, action="staff.login", channel="window", actor_person_id=None, actor_staff_id=account.id)
     return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
