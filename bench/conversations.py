@@ -329,8 +329,10 @@ def _when(player: Player, when: Any) -> bool:
 
 def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Counter, confirm: Optional[str],
             allow_confirm: bool, confirm_if: Optional[List[str]] = None,
-            item_names: Optional[List[str]] = None, subject: Optional[str] = None) -> bool:
-    """Reply to the bot's current question from the conversation's answers (or confirm). False: nothing fits."""
+            item_names: Optional[List[str]] = None, subject: Optional[str] = None, max_uses: int = 2) -> bool:
+    """Reply to the bot's current question from the conversation's answers (or confirm). False: nothing fits.
+    ``max_uses``: how often one answer may be given (a resident told why a value cannot be used does not
+    repeat it when no outcome but that refusal is expected)."""
     if allow_confirm and confirm and player.asks_confirmation() and used["__confirm__"] < 2 and (
             not confirm_if or player.matches(confirm_if)):
         used["__confirm__"] += 1
@@ -351,7 +353,7 @@ def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Cou
     # for the question itself first, then one for anything else the reply says.
     for whole in (False, True):
         for i, ans in enumerate(answers):
-            if used[i] < 2 and (_when(player, ans.get("when") or []) if whole
+            if used[i] < max_uses and (_when(player, ans.get("when") or []) if whole
                                 else player.matches(ans.get("when") or [], last_line=True)):
                 used[i] += 1
                 _do(player, ans)
@@ -375,6 +377,7 @@ def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
     exp = conv.get("expect") or {}
     item_names = (names or {}).get(exp.get("item") or conv.get("item") or "", []) \
         if exp.get("outcome") in ("completed", "pre_application", "refused") else []
+    max_uses = 2 if exp.get("outcome") in ACTING else 1
     used: collections.Counter = collections.Counter()
     checks: List[str] = []
     for step in conv["turns"]:
@@ -392,7 +395,7 @@ def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
             waited = 0
             while not _when(player, when) and waited < MAX_WAIT_TURNS:
                 if not _answer(player, answers, used, confirm, allow_confirm=False, item_names=item_names,
-                               subject=subject):
+                               subject=subject, max_uses=max_uses):
                     break
                 waited += 1
             if not _when(player, when):
@@ -400,7 +403,7 @@ def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
         _do(player, step)
     for _ in range(MAX_AUTO_TURNS):
         if not _answer(player, answers, used, confirm, allow_confirm=True, confirm_if=confirm_if,
-                       item_names=item_names, subject=subject):
+                       item_names=item_names, subject=subject, max_uses=max_uses):
             break
     return player, checks
 
