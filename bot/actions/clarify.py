@@ -4,10 +4,14 @@
   backend's `GET /options` says, per candidate item and per linked child,
   whether it can be used now; one usable candidate is taken, several are
   offered as buttons, none is explained with the backend's reasons.
-- A low-confidence or ambiguous NLU result (`nlu_fallback` from the
-  FallbackClassifier) or a turn no policy is sure about (`action_default_fallback`):
-  the top intents are offered as buttons, named as the catalogue names them;
-  nothing is done on a guess.
+- A low-confidence NLU result (`nlu_fallback` from
+  bot/components/fallback.py, decision "ask") or a turn no policy is sure about
+  (`action_default_fallback`): the top intents are offered as buttons, named as
+  the catalogue names them; nothing is done on a guess.
+- Meaningless input (decision "not_understood": mash, a lone "？", "嗯", emoji,
+  random digits, half a sentence) or nothing worth offering: "I did not
+  understand" with three examples of what can be said, in the person's
+  language (the language of earlier messages: keyboard mash is not English).
 """
 from __future__ import annotations
 
@@ -58,6 +62,12 @@ OTHER_CHOICES = {
     "transfer_out": ("社保关系转出", "Transfer insurance out"),
 }
 MIN_CONFIDENCE = 0.05
+# What can be said: shown when a message was not understood (zh, en)
+EXAMPLES = (
+    ("给孩子停少儿医保", "Stop my child's medical insurance"),
+    ("查一下我的社保缴费明细", "Show my social insurance contributions"),
+    ("什么时候可以缴费？", "What time can I pay?"),
+)
 
 
 async def catalogue_index(client: BackendClient) -> Dict[str, Dict[str, Any]]:
@@ -186,27 +196,47 @@ async def clarification_buttons(message: Dict[str, Any], lang: str, limit: int =
     return unique
 
 
+def not_understood(message: Dict[str, Any]) -> bool:
+    """True when the NLU judged the message meaningless (bot/components/fallback.py)."""
+    return (message.get("understanding") or {}).get("decision") == "not_understood"
+
+
+def clarify_language(tracker: Tracker) -> str:
+    """The reply language; for a meaningless message the language of the conversation so far."""
+    if not_understood(tracker.latest_message or {}):
+        previous = tracker.get_slot("language")
+        return previous if previous in ("zh", "en") else "zh"
+    return reply_language(tracker)
+
+
+def did_not_understand(dispatcher: CollectingDispatcher, lang: str) -> None:
+    """"I did not understand" with examples of what can be said."""
+    say(dispatcher, lang,
+        "抱歉，我没有听懂您的意思。您可以这样说：\n" + "\n".join(f"· {zh}" for zh, _ in EXAMPLES)
+        + "\n也可以说“你能做什么”查看全部业务，或说“转人工”。",
+        "Sorry, I did not understand that. You can say, for example:\n"
+        + "\n".join(f"- {en}" for _, en in EXAMPLES)
+        + "\nOr ask \"what can you do\" to see everything, or ask for a person.")
+
+
 class ActionClarifyIntent(Action):
-    """After `nlu_fallback`: offer the likely intents as buttons."""
+    """After `nlu_fallback`: offer the likely intents as buttons, or say it did not understand."""
 
     def name(self) -> Text:
         return "action_clarify_intent"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        lang = reply_language(tracker)
-        buttons = await clarification_buttons(tracker.latest_message or {}, lang)
+        lang = clarify_language(tracker)
+        message = tracker.latest_message or {}
+        buttons = [] if not_understood(message) else await clarification_buttons(message, lang)
         if buttons:
             if not any(b["payload"] == "/ask_capabilities" for b in buttons):
                 buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/ask_capabilities"})
             say(dispatcher, lang, "抱歉，我不太确定您的意思。您是想问以下哪一项？",
                 "Sorry, I am not sure what you mean. Is it one of these?", buttons)
         else:
-            say(dispatcher, lang,
-                "抱歉，我没有理解您的意思。可以换个说法告诉我要办理什么业务，或者说“你能做什么”查看可办理的业务；"
-                "也可以说“转人工”。",
-                "Sorry, I did not understand. Could you say it another way, or ask \"what can you do\"? "
-                "You can also ask for a person.")
+            did_not_understand(dispatcher, lang)
         return []
 
 

@@ -5,8 +5,9 @@ each parsed message, so the slot ``language`` is filled by a plain
 ``from_entity`` mapping inside the Rasa process: no call to the action server
 per turn (it replaced the custom mapping action ``action_detect_language``).
 When a message says nothing about the language (button payloads such as
-``/affirm``, digits, ID numbers, ``ok``, emoji) no entity is added and the slot
-keeps its previous value.
+``/affirm``, digits, ID numbers, ``ok``, emoji, and any message that
+``bot.components.fallback`` judged meaningless, e.g. keyboard mash) no entity
+is added and the slot keeps its previous value.
 
 The rule itself lives in ``bot/language_detection.py`` (pure, shared with the
 action server). The entity is declared with ``influence_conversation: false``
@@ -73,6 +74,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            if (message.get("understanding") or {}).get("decision") == "not_understood":
+                continue  # meaningless input (mash, "huh?", emoji) says nothing about the language
             entity = self.language_entity(message.get(TEXT))
             if entity is None:
                 continue
