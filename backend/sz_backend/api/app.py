@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BusinessError
 from ..settings import check_production_settings, get_settings
-from . import routes_auth, routes_items, routes_pages, routes_services, routes_window
+from . import routes_auth, routes_items, routes_pages, routes_registration, routes_services, routes_window
 from .schemas import ErrorResponse
 
 log = logging.getLogger("sz_backend")
@@ -82,7 +82,7 @@ def create_app() -> FastAPI:
     # Only large bodies are compressed: GET /catalogue with its field schemas (city lists) is ~450 kB raw.
     app.add_middleware(GZipMiddleware, minimum_size=32_000)
 
-    for module in (routes_auth, routes_items, routes_services):
+    for module in (routes_auth, routes_items, routes_services, routes_registration):
         app.include_router(module.router)
     app.include_router(routes_window.router)
     app.include_router(routes_window.residents)

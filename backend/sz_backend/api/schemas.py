@@ -43,6 +43,18 @@ class RegisterAccountRequest(RegistrationCodeRequest):
     otp_code: str | None = Field(default=None, max_length=12, description="The code of the text message")
 
 
+class RegistrationLinkRequest(RegistrationCodeRequest):
+    """The chat's step 2: the same details and the code; the answer is a one-time page link
+    where the person sets the user name and password (never typed into the chat)."""
+    otp_id: str = Field(min_length=1, max_length=64, description="`otp_id` from POST /accounts/code")
+    otp_code: str = Field(min_length=1, max_length=12, description="The code of the text message")
+
+
+class RegistrationCheckRequest(Strict):
+    """Registration details to check one by one (the chat checks each answer as it is given)."""
+    fields: dict[str, str] = Field(max_length=8, description="name, id_number, bank_name, bank_account, phone")
+
+
 class BindRequest(Strict):
     channel: str = Field(pattern=r"^(wechat|phone)$")
     external_id: str = Field(min_length=1, max_length=128)

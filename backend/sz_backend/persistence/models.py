@@ -568,3 +568,21 @@ class AuthFailure(Base):
     kind: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(160))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RegistrationLink(Base):
+    """A one-time page link on which a person who proved identity in the chat sets the new
+    account's user name and password (the chat never takes a password). Only the link
+    token's hash is kept; the card and phone the bank confirmed go into the account."""
+
+    __tablename__ = "registration_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    bank_name: Mapped[str] = mapped_column(String(32))
+    account_no: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(20))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

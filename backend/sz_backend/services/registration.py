@@ -128,14 +128,25 @@ def register(session: Session, body: RegisterAccountRequest, channel: str) -> di
     _account_no(body.bank_account)
     _bank(body.bank_name, body.bank_opened_in_shenzhen)
     person, phone, account_no, bank = _identify(session, body)
-    username = body.username.strip()
-    if session.scalar(select(UserAccount.id).where(UserAccount.username == username)) is not None:
-        raise refused("USERNAME_TAKEN", "该用户名已被使用", "That user name is taken",
-                      fix_zh="请换一个用户名", fix_en="Choose another user name")
+    username = free_username(session, body.username)
     bound_to = _bank_confirms(session, person, bank, account_no, phone, body.name)
     otp.confirm(otp_id=body.otp_id, code=body.otp_code, purpose=OTP_PURPOSE, bound_to=bound_to)
 
-    account = UserAccount(person_id=person.id, username=username, password_hash=hash_secret(body.password))
+    return create_account(session, person, username, body.password, bank, account_no, phone, channel)
+
+
+def free_username(session: Session, raw: str) -> str:
+    username = raw.strip()
+    if session.scalar(select(UserAccount.id).where(UserAccount.username == username)) is not None:
+        raise refused("USERNAME_TAKEN", "该用户名已被使用", "That user name is taken",
+                      fix_zh="请换一个用户名", fix_en="Choose another user name")
+    return username
+
+
+def create_account(session: Session, person, username: str, password: str, bank: str,  # noqa: ANN001
+                   account_no: str, phone: str, channel: str) -> dict[str, Any]:
+    """The account, once identity is proven (by the code here, or by the chat's one-time page)."""
+    account = UserAccount(person_id=person.id, username=username, password_hash=hash_secret(password))
     session.add(account)
     if not person.phone:  # the bank-held phone the code went to; a phone on record is kept
         person.phone = phone
