@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -286,3 +287,93 @@ def _err(err: Dict[str, Any], lang: str) -> str:
 
 
 
+
+
+# ---- questions in the context of the last answer ---------------------------------------------
+# "要带什么材料？" right after a pre-application means THAT pre-application's materials, not the
+# general FAQ; "那怎么办？" after a refusal means its fix. Anything else is the FAQ answer the
+# response selector chose (utter_faq/<topic>).
+FOLLOW_UPS = (
+    ("materials", re.compile(r"材料|带什么|帶什麼|要带|要帶|证件|證件|资料|資料|\bbring\b|\bdocuments?\b", re.I)),
+    ("where", re.compile(r"去哪|哪里办|哪裡辦|在哪|哪儿|地点|地點|哪个窗口|哪個窗口|\bwhere\b", re.I)),
+    ("fix", re.compile(r"怎么办|怎麼辦|那怎么|那咋|咋办|然后呢|然後呢|下一步|该怎么|\bwhat now\b|\bwhat (?:should|can) I do\b",
+                       re.I)),
+    ("number", re.compile(r"流水号|流水號|预申请号|預申請號|编号|編號|\bserial\b|\breference\b", re.I)),
+)
+_OUTCOME_MARKS = ("预申请号：", "业务流水号：", "暂时不能办理“", "未能办理“", "Pre-application number:", "Serial number:",
+                  "is not possible right now", "could not be done")
+
+
+def _last_outcome(tracker: Tracker, turns: int = 3) -> Optional[str]:
+    """The text of a business outcome among the bot's last few turns, if any."""
+    seen = 0
+    for e in reversed(list(tracker.events)):
+        if e.get("event") == "user":
+            seen += 1
+            if seen > turns:
+                return None
+        elif e.get("event") == "bot":
+            text = str(e.get("text") or "")
+            if any(m in text for m in _OUTCOME_MARKS):
+                return text
+    return None
+
+
+def _contextual_answer(kind: str, outcome: str, lang: str) -> Optional[str]:
+    lines = outcome.splitlines()
+    if kind == "materials":
+        start = next((i for i, l in enumerate(lines) if l.startswith(("请携带以下材料", "Please bring"))), None)
+        if start is None:
+            return None
+        items = []
+        for line in lines[start + 1:]:
+            if not re.match(r"\d+\.", line):
+                break
+            items.append(line)
+        number = re.search(r"(YS\d{12}[0-9X])", outcome)
+        head = pick(lang, f"刚才的预申请{('（' + number.group(1) + '）') if number else ''}需要携带这些材料到服务窗口：",
+                    f"For the pre-application{(' ' + number.group(1)) if number else ''}, bring:")
+        return "\n".join([head] + items) if items else None
+    if kind == "where":
+        where = next((l for l in lines if l.startswith(("办理地点：", "Where:"))), None)
+        return pick(lang, f"刚才这项业务的{where}", f"For that item — {where}") if where else None
+    if kind == "fix":
+        m = re.search(r"(建议：[^\n]+|What you can do:[^\n]+)", outcome)
+        return (pick(lang, f"{m.group(1)}也可以拨打12333或到社保服务窗口咨询。",
+                     f"{m.group(1)} You can also call 12333 or ask at a service window.") if m else None)
+    if kind == "number":
+        m = re.search(r"(预申请号：\S+|业务流水号：\S+|Pre-application number: \S+|Serial number: \S+)", outcome)
+        return pick(lang, f"刚才的{m.group(1)}", f"From just now — {m.group(1)}") if m else None
+    return None
+
+
+class ActionAnswerQuestion(Action):
+    """A question: in the context of the last outcome when it follows one, else the FAQ answer."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    @guarded()
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        lang = reply_language(tracker)
+        message = tracker.latest_message or {}
+        text = str(message.get("text") or "")
+        outcome = _last_outcome(tracker)
+        if outcome:
+            for kind, pattern in FOLLOW_UPS:
+                if pattern.search(text):
+                    answer = _contextual_answer(kind, outcome, lang)
+                    if answer:
+                        dispatcher.utter_message(text=answer)
+                        return []
+        selector = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        action = selector.get("utter_action")
+        if not action and "/" in str(selector.get("intent_response_key") or ""):
+            action = "utter_" + str(selector["intent_response_key"])
+        if action:
+            dispatcher.utter_message(response=str(action))
+        else:
+            say(dispatcher, lang, "抱歉，这个问题我暂时答不上来。您可以换个说法，或拨打12333咨询。",
+                "Sorry, I cannot answer that yet. Try other words, or call 12333.")
+        return []

@@ -290,3 +290,42 @@ def test_an_internal_error_says_what_happened_and_that_nothing_was_done(backend_
     text = chat.run(ActionStartTask())
     assert "内部出了错" in text and "没有办理任何业务" in text, text
     assert "Traceback" not in text and "RuntimeError" not in text
+
+
+def test_a_follow_up_question_is_answered_from_the_last_outcome(backend_url: str) -> None:
+    from bot.actions.repair import ActionAnswerQuestion
+
+    chat = Chat(login(backend_url, "lina"), sender="pytest-follow-up")
+    chat.user("停掉我个人交的社保", "stop_individual_insurance")
+    refusal = chat.run(ActionStartTask())
+    assert "暂时不能办理" in refusal and "建议：" in refusal, refusal
+    chat.user("那我该怎么办", "faq")
+    text = chat.run(ActionAnswerQuestion())
+    assert text.startswith("建议：") and text.split("建议：")[1].split("。")[0] in refusal, text
+    # a pre-application just given: "what do I bring" means its materials, "where" its place
+    chat.events.append({"event": "bot", "text": "“个人延缴登记”已提交预申请，还需要您到服务窗口完成办理。\n"
+                                                "预申请号：YS2026000000123\n请携带以下材料：\n1. 身份证\n2. 申请表\n"
+                                                "办理地点：福田区社保服务窗口\n打印申请表：http://x/documents/YS2026000000123.pdf"})
+    chat.user("要带什么材料", "faq")
+    text = chat.run(ActionAnswerQuestion())
+    assert "YS2026000000123" in text and "1. 身份证" in text and "2. 申请表" in text, text
+    chat.user("去哪里办", "faq")
+    assert "福田区社保服务窗口" in chat.run(ActionAnswerQuestion())
+
+
+def test_a_question_without_context_gets_the_selected_faq_answer() -> None:
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from bot.actions.repair import ActionAnswerQuestion
+
+    message = {"text": "几点可以缴费", "intent": {"name": "faq", "confidence": 0.9},
+               "response_selector": {"faq": {"response": {"intent_response_key": "faq/payment_hours",
+                                                          "utter_action": "utter_faq/payment_hours"}}}}
+    tracker = Tracker("s", {"language": "zh"}, message, [{"event": "user", "text": "几点可以缴费"}], False, None, {},
+                      "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["response"] == "utter_faq/payment_hours"

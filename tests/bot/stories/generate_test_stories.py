@@ -92,7 +92,7 @@ def form_turns(fields, with_faq=False):
     for i, n in enumerate(names):
         ent, typed, value = SAMPLE[n]
         if with_faq and i == 0:
-            out.append("  - intent: faq\n  - action: utter_faq\n  - action: item_form\n")
+            out.append("  - intent: faq\n  - action: action_answer_question\n  - action: item_form\n")
             out.append(f"  - slot_was_set:\n    - requested_slot: {n}\n")
         out.append("  - intent: inform\n")
         if ent:
@@ -576,7 +576,7 @@ o2 = '''
     - task_code: cancel_pension_transfer_out
     - task_stage: confirm
   - intent: faq
-  - action: utter_faq
+  - action: action_answer_question
   - action: utter_confirm_or_cancel
 ''' + CONFIRM + '''
 - story: asking for a person in the middle of the form, then carrying on
@@ -657,7 +657,7 @@ o2 = '''
   - intent: ask_capabilities
   - action: utter_capabilities
   - intent: faq
-  - action: utter_faq
+  - action: action_answer_question
   - intent: bot_challenge
   - action: utter_iamabot
   - intent: thank
