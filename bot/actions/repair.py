@@ -371,9 +371,15 @@ class ActionAnswerQuestion(Action):
         action = selector.get("utter_action")
         if not action and "/" in str(selector.get("intent_response_key") or ""):
             action = "utter_" + str(selector["intent_response_key"])
+        if not action:
+            # a button payload (/faq/<topic>) has no selector: its topic names the answer (bot/retrieval_payload.py)
+            m = re.match(r"^/(faq/\w+)", text)
+            responses = (domain or {}).get("responses") or {}
+            if m and (not responses or f"utter_{m.group(1)}" in responses):
+                action = f"utter_{m.group(1)}"
         if action:
             dispatcher.utter_message(response=str(action))
         else:
-            say(dispatcher, lang, "抱歉，这个问题我暂时答不上来。您可以换个说法，或拨打12333咨询。",
-                "Sorry, I cannot answer that yet. Try other words, or call 12333.")
+            from bot.retrieval_payload import ASK_EN, ASK_ZH
+            say(dispatcher, lang, ASK_ZH, ASK_EN)
         return []

@@ -329,3 +329,23 @@ def test_a_question_without_context_gets_the_selected_faq_answer() -> None:
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {}))
     assert dispatcher.messages[0]["response"] == "utter_faq/payment_hours"
+
+
+@pytest.mark.parametrize("payload, expected", [("/faq/login", "utter_faq/login"), ("/faq", None)])
+def test_a_question_button_payload_is_answered(payload: str, expected) -> None:
+    import asyncio
+
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from bot.actions.repair import ActionAnswerQuestion
+
+    message = {"text": payload, "intent": {"name": payload.lstrip("/"), "confidence": 1.0}}
+    tracker = Tracker("s", {"language": "zh"}, message, [{"event": "user", "text": payload}], False, None, {},
+                      "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {"responses": {"utter_faq/login": [{"text": "x"}]}}))
+    if expected:
+        assert dispatcher.messages[0]["response"] == expected
+    else:
+        assert "咨询" in dispatcher.messages[0]["text"]
