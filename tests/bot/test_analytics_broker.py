@@ -14,6 +14,7 @@ message, except under CI=true where that is a failure.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -79,12 +80,12 @@ def database(tmp_path: Path) -> Iterator[tuple]:
 
 
 def _wait(what: str, check: Callable[[], bool], timeout: float = 90.0,
-          explain: Callable[[], str] = lambda: "") -> None:
+          explain: Callable[[], str] = lambda: "", tick: Callable[[], None] = lambda: time.sleep(0.3)) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}: {explain()}")
-        time.sleep(0.3)
+        tick()
 
 
 async def _delete(queue: str, exchange: str) -> None:
@@ -152,14 +153,26 @@ def test_events_survive_a_broker_restart_exactly_once(rabbitmq: None, database: 
         store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"),
                                          event_broker=broker)
 
+        sent: List[tuple] = []
+
+        def missing() -> str:
+            with reader.connect() as conn:
+                got = {json.loads(x)["ts"] if isinstance(x, str) else x["ts"]
+                       for (x,) in conn.execute(sa.text("select summary from analytics_events"))}
+            return str([e for e in sent if e[2] not in got])
+
         def save(sender: str, outcome: str) -> int:
             tracker = DialogueStateTracker.from_events(sender, _conversation(sender, outcome), domain.slots)
+            sent.extend((sender, e.type_name, e.timestamp) for e in tracker.events)
             loop.run_until_complete(store.save(tracker))
             loop.run_until_complete(asyncio.sleep(0.05))  # let aio-pika hand the messages over
             return len(tracker.events)
 
+        def tick() -> None:  # Rasa's event loop keeps running while we wait, as in the server
+            loop.run_until_complete(asyncio.sleep(0.3))
+
         published = sum(save(f"before-{i}", f"已停保，业务流水号SZ2026112700000{i}。") for i in range(3))
-        _wait("the first conversations", lambda: count("analytics_events") == published)
+        _wait("the first conversations", lambda: count("analytics_events") == published, tick=tick)
 
         assert _rabbitmqctl("stop_app").returncode == 0
         try:
@@ -174,10 +187,11 @@ def test_events_survive_a_broker_restart_exactly_once(rabbitmq: None, database: 
             loop.run_until_complete(asyncio.sleep(0.5))
         loop.run_until_complete(asyncio.sleep(6))  # its reconnect interval: the kept messages go out
         published += sum(save(f"after-{i}", "不能办理：孩子未参保。") for i in range(2))
-        _wait("every event after the restart", lambda: count("analytics_events") >= published, 120,
-              lambda: f"{count('analytics_events')} of {published}; unpublished kept by Rasa: "
+        _wait("every event after the restart", lambda: count("analytics_events") >= published, 120, tick=tick,
+              explain=lambda: f"{count('analytics_events')} of {published}; missing: {missing()}; unpublished kept by Rasa: "
                       f"{len(broker._unpublished_events)}; consumer log:\n{log_path.read_text()[-1500:]}")
-        time.sleep(2)  # anything doubled would arrive now
+        for _ in range(7):  # anything doubled would arrive now
+            tick()
         assert count("analytics_events") == published
         with reader.connect() as conn:
             rows = conn.execute(sa.text(
