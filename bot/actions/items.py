@@ -405,8 +405,10 @@ class ActionStartTask(Action):
             return [SlotSet("task_code", code), SlotSet(STAGE_SLOT, COLLECT)]
         # query_contributions / print_insurance_certificate: for oneself, or a linked child
         wants_child = "child" in entity_values(message, "subject")
-        if subject_id is None and (wants_child or entity_values(message, "child_name")):
-            children = (await client.me(token)).get("children") or []
+        # a child named in the words counts even when the NLU found no child_name entity ("查一下小红的缴费明细")
+        children = ((await client.me(token)).get("children") or []) if subject_id is None else []
+        if subject_id is None and (wants_child or entity_values(message, "child_name")
+                                   or named_subjects(message, children, name_key="name")):
             named = [c for c in named_subjects(message, children, name_key="name") if c.get("id")]
             if len(named) == 1:
                 children = named     # "查一下小红的缴费明细"
