@@ -5,9 +5,9 @@ each parsed message, so the slot ``language`` is filled by a plain
 ``from_entity`` mapping inside the Rasa process: no call to the action server
 per turn (it replaced the custom mapping action ``action_detect_language``).
 When a message says nothing about the language (button payloads such as
-``/affirm``, digits, ID numbers, ``ok``, emoji, and any message that
-``bot.components.fallback`` judged meaningless, e.g. keyboard mash) no entity
-is added and the slot keeps its previous value.
+``/affirm``, digits, ID numbers, ``ok``, emoji, and a short message that
+``bot.components.fallback`` judged meaningless: keyboard mash, "huh?", "嗯") no
+entity is added and the slot keeps its previous value.
 
 The rule itself lives in ``bot/language_detection.py`` (pure, shared with the
 action server). The entity is declared with ``influence_conversation: false``
@@ -20,6 +20,7 @@ config.yml, after EntitySynonymMapper (so no synonym rewrites its value):
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,6 +36,15 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.language_detection import classify_language
 
 ENTITY = "language"
+
+
+def _says_nothing(message: Message) -> bool:
+    """A message bot.components.fallback judged meaningless that is one Latin "word" at most
+    ("asdfjkl", "huh?") and under three Chinese characters ("嗯", "啊？")."""
+    if (message.get("understanding") or {}).get("decision") != "not_understood":
+        return False
+    text = message.get(TEXT) or ""
+    return len(re.findall(r"[A-Za-z]+", text)) <= 1 and len(re.findall(r"[\u4e00-\u9fff]", text)) < 3
 
 
 @DefaultV1Recipe.register(
@@ -74,8 +84,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if (message.get("understanding") or {}).get("decision") == "not_understood":
-                continue  # meaningless input (mash, "huh?", emoji) says nothing about the language
+            if _says_nothing(message):
+                continue  # keyboard mash, "huh?", "嗯" say nothing about the language
             entity = self.language_entity(message.get(TEXT))
             if entity is None:
                 continue

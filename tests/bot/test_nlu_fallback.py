@@ -60,7 +60,12 @@ def test_meaningless_input_is_nlu_fallback(agent, text):
     assert parsed["understanding"]["decision"] == "not_understood"
     # nothing to guess from: no intent is offered, no language is claimed
     assert [r["name"] for r in parsed["intent_ranking"]] == ["nlu_fallback"]
-    assert not [e for e in parsed["entities"] if e["entity"] == "language"]
+
+
+@pytest.mark.parametrize("text", ["asdfjkl;", "qwertyuiop", "zxcvbnm", "huh?", "hmm", "嗯", "啊？", "😂", "98765"])
+def test_short_meaningless_input_says_nothing_about_the_language(agent, text):
+    """Keyboard mash is not English: the conversation's language (slot `language`) stays."""
+    assert not [e for e in parse(agent, text)["entities"] if e["entity"] == "language"]
 
 
 @pytest.mark.parametrize("text,intent", REQUESTS)
