@@ -700,6 +700,16 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
                 head = _clauses(first, lambda h: fits_phone(build([h] + must, offer, qs).text, english))
                 if head:
                     kept.append(head)
+        headings = {_plain(h).rstrip("。.") for m in phone_messages for line in str(m.get("text") or "").split("\n")
+                    if line.strip().endswith(("：", ":"))
+                    for h in _sentences(_speakable_zh_en(line, english, drop_url))[-1:]}
+
+        def is_heading(sentence: str) -> bool:
+            return _plain(sentence).rstrip("。.") in headings
+
+        confirming = any(_affirm(b) for b in buttons)
+        if confirming:   # short of time, "办理后：" goes; what it introduces stays
+            statements = statements[:1] + [st for st in statements[1:] if not is_heading(st)]
         full = False
         for sentence in statements[1:]:
             if sentence in must:
@@ -707,13 +717,18 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
                 continue
             if full:
                 continue
-            trial = kept + [sentence] + [m for m in must if m not in kept]
-            if fits_phone(build(trial, offer, qs).text, english):
+            rest = [m for m in must if m not in kept]
+            if fits_phone(build(kept + [sentence] + rest, offer, qs).text, english):
                 kept.append(sentence)
             else:
+                if confirming:   # what is confirmed (the amount, from when) is heard, at least its head
+                    head = _clauses(sentence, lambda h: fits_phone(build(kept + [h] + rest, offer, qs).text, english))
+                    if head:
+                        kept.append(head)
                 full = True
-        while kept and kept[-1].rstrip("。.").endswith(("：", ":")):
-            kept.pop()
+        # a heading ("办理后：") is never heard without what it introduces
+        kept = [k for i, k in enumerate(kept)
+                if not (is_heading(k) and (i + 1 == len(kept) or is_heading(kept[i + 1])))]
         reply = build(kept, offer, qs)
     offered = sms and any(o in reply.text for o in (SMS_OFFER_ZH, SMS_OFFER_EN))
     sms_text = wechat_render([{k: v for k, v in m.items() if k not in ("buttons", "quick_replies")}
