@@ -228,7 +228,7 @@ def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, A
         out += [f"Unpatched, Rasa checks every action server response with `jsonschema.validate` "
                 f"(`RemoteAction._validate_action_result`), which re-checks the schema itself on every call: "
                 f"**{f(js['per_call_ms'], 1)} ms per action call** here, against {f(js.get('cached_validator_ms'), 2)} ms "
-                "with a validator built once, which `bot/rasa_speedups.py` installs (the figures above and the "
+                "with a validator built once, which `bot/rasa_ext/speedups.py` installs (the figures above and the "
                 "profile below are with it). The slot `language` is filled in the Rasa process "
                 "(`bot/components/language.py`), so a turn makes one action call, not two.", ""]
     out += ["Other fixes the figures include, each found in a profile; all but the entity extractor change no "
@@ -238,7 +238,7 @@ def profile_section(speed: Optional[Dict[str, Any]], probe: Optional[Dict[str, A
             "replaying the session are replayed once per tracker and shared; the tracker store reads with a "
             "prebuilt query and does not recount the stored rows on save; action calls leave the domain out "
             "(`enable_selective_domain`); sparse NLU features are joined without scipy's general block-matrix "
-            "code and graph runs reuse dask's schedule instead of rebuilding it (`bot/rasa_speedups.py`); "
+            "code and graph runs reuse dask's schedule instead of rebuilding it (`bot/rasa_ext/speedups.py`); "
             "entities come from a CRF instead of DIET (a model change: as accurate on splits of the training "
             "data and much cheaper, `docs/entity-report.md`), and the featurizers that only the FAQ response selector reads "
             "run only for FAQ messages; the backend reads a person's medical tier changes once per query.",

@@ -1,6 +1,6 @@
 """Masking of personal numbers typed into the chat (pure, no dependencies).
 
-One pattern for the tracker store (bot/actions/tracker_store.py: stored user and
+One pattern for the tracker store (bot/rasa_ext/tracker_store.py: stored user and
 bot events) and for log lines (``mask_text`` on anything a person typed, or
 ``MaskingFilter`` on a handler). What counts as a personal number:
 

@@ -20,10 +20,11 @@ MODEL_CONFIG=${SZ_MODEL_CONFIG:-config.yml}
 # trains when no model of that name exists.
 
 # Digest of what a trained model depends on: config, domain, training data, the custom
-# NLU components (code and dictionaries), the Rasa environment's requirements.
+# NLU components (code and dictionaries), the speed patches training runs with
+# (bot/rasa_ext/speedups.py), the Rasa environment's requirements.
 model_inputs_digest() {
   (cd "$ROOT" && {
-    find "$MODEL_CONFIG" domain bot/data bot/components bot/rasa_speedups.py -type f \
+    find "$MODEL_CONFIG" domain bot/data bot/components bot/rasa_ext/speedups.py -type f \
       ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '*.swp' ! -name '*~' -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
     cat .venv/rasa/.requirements.sha 2>/dev/null || true
@@ -58,7 +59,7 @@ train_model() {
   name=$(basename "$f" .tar.gz)
   tmp="$MODELS_DIR/.training-$name-$$"       # not *.tar.gz in $MODELS_DIR until complete
   mkdir -p "$tmp"
-  if ! (cd "$ROOT" && "$RASA" train --domain domain --data bot/data --config "$MODEL_CONFIG" \
+  if ! (cd "$ROOT" && "$RASA_PY" -m bot.rasa_ext train --domain domain --data bot/data --config "$MODEL_CONFIG" \
           --out "$tmp" --fixed-model-name "$name" --quiet); then
     rm -rf "$tmp"
     return 1

@@ -44,7 +44,7 @@ echo "run: starting the action server"
 (cd "$ROOT" && SANIC_HOST=${SZ_ACTIONS_INTERFACE:-127.0.0.1} exec "$RASA" run actions --actions bot.actions --port 5055) >"$ROOT/var/log/actions.log" 2>&1 &
 pids+=($!)
 echo "run: starting Rasa"
-(cd "$ROOT" && exec "$RASA" run "${RASA_API_ARGS[@]}" --port 5005 --model "$TRAINED_MODEL" \
+(cd "$ROOT" && exec "$RASA_PY" -m bot.rasa_ext run "${RASA_API_ARGS[@]}" --port 5005 --model "$TRAINED_MODEL" \
    --endpoints endpoints.yml --credentials credentials.yml) >"$ROOT/var/log/rasa.log" 2>&1 &
 pids+=($!)
 echo "run: starting the help page"

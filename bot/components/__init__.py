@@ -1,7 +1,7 @@
-"""Custom NLU components. Importing them (the Rasa server does, to load the model)
-also applies the measured speed fix in bot/rasa_speedups.py and the retrieval-payload
-fix in bot/retrieval_payload.py (`/faq` buttons)."""
-from bot import rasa_speedups, retrieval_payload
+"""Custom NLU components, loaded by module path from config.yml. Importing them (the Rasa
+server does, to load the model) also applies the retrieval-payload fix in
+bot/retrieval_payload.py (`/faq` buttons). (The speed patches of Rasa internals are
+applied by bot/rasa_ext, not here.)"""
+from bot import retrieval_payload
 
-rasa_speedups.apply()
 retrieval_payload.apply()

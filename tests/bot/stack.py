@@ -7,7 +7,7 @@ on free ports and in a temporary directory:
   demo people seeded, the clock pinned to ``NOW``, a Friday inside the payment
   window, and the channel service key ``SERVICE_KEY``);
 - the action server (``rasa run actions --actions bot.actions``);
-- Rasa (``rasa run`` with the HTTP API flags scripts/run.sh uses, bot/server_args.py:
+- Rasa (``rasa run`` through bot/rasa_ext, i.e. with the speed patches, with the HTTP API flags scripts/run.sh uses, bot/server_args.py:
   API behind the token ``RASA_TOKEN`` (``stack.api(path)`` adds it), 127.0.0.1,
   CORS for the stack's extra pages only; with the trained model of ``model()``, an endpoints file
   pointing at that action server with the conversations in a temporary SQLite
@@ -180,7 +180,7 @@ def run_stack(tmp: Path, credentials: Callable[[Stack], Dict[str, Any]], *, extr
         st.start("actions", [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port",
                              str(st.ports["actions"])], REPO, common)
         origins = [url for name, url in st.urls.items() if name not in ("backend", "actions", "rasa")]
-        st.start("rasa", [str(RASA_BIN), "run", *api_args(RASA_TOKEN, origins or ["http://127.0.0.1:8080"]),
+        st.start("rasa", [sys.executable, "-m", "bot.rasa_ext", "run", *api_args(RASA_TOKEN, origins or ["http://127.0.0.1:8080"]),
                           "--port", str(st.ports["rasa"]),
                           "--model", str(model_path), "--endpoints", str(tmp / "endpoints.yml"),
                           "--credentials", str(tmp / "credentials.yml")], REPO, {**common, **(rasa_env or {})})

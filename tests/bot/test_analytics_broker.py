@@ -121,7 +121,7 @@ def test_events_survive_a_broker_restart_exactly_once(rabbitmq: None, database: 
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.actions.tracker_store import RedactingSQLTrackerStore
+    from bot.rasa_ext.tracker_store import RedactingSQLTrackerStore
 
     backend_url, read_url = database
     queue, exchange = f"sz_analytics_test_{uuid.uuid4().hex[:8]}", f"sz-test-exchange-{uuid.uuid4().hex[:8]}"

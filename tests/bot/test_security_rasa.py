@@ -189,7 +189,7 @@ def test_tracker_store_refuses_the_development_key_outside_development_mode(monk
                                                                             tmp_path: Path) -> None:
     from rasa.shared.core.domain import Domain
 
-    from bot.actions.tracker_store import DEV_KEY, KEY_ENV, RedactingSQLTrackerStore
+    from bot.rasa_ext.tracker_store import DEV_KEY, KEY_ENV, RedactingSQLTrackerStore
 
     def store() -> Any:
         return RedactingSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.sqlite3"))

@@ -1,12 +1,19 @@
-"""The cached action-result validator accepts and rejects exactly what Rasa's own does."""
+"""The speed patches (bot/rasa_ext/speedups.py), installed by apply_patches, behave exactly as Rasa's own code."""
 from __future__ import annotations
 
 import pytest
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
-import bot.components  # noqa: F401 - applies the fix
-from bot import rasa_speedups
+from bot.rasa_ext import speedups as rasa_speedups
+from bot.rasa_ext.patches import apply_patches
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _patched():
+    assert apply_patches(environ={}), "the installed Rasa is the one the patches are written for"
+    yield
+
 
 VALID = [{"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}, {}, {"events": []},
          {"events": [{"event": "slot", "timestamp": None, "name": "x", "value": {"a": [1]}},
@@ -25,7 +32,7 @@ INVALID = [{"events": "nope"}, {"events": [{"name": "x"}]}, {"responses": "nope"
            {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "x"}]}}]}]
 
 
-def test_the_fix_is_applied_on_import():
+def test_the_fix_is_applied():
     assert RemoteAction._validate_action_result is rasa_speedups._validate_action_result
 
 

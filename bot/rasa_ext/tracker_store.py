@@ -32,7 +32,7 @@
 
 endpoints.yml:
     tracker_store:
-      type: bot.actions.tracker_store.RedactingSQLTrackerStore
+      type: bot.rasa_ext.tracker_store.RedactingSQLTrackerStore
       dialect: "sqlite"          # or "postgresql" with url/port/username/password, as for type SQL
       db: "var/tracker.sqlite3"
 
@@ -47,9 +47,7 @@ endpoints.yml:
    not wait for two fsyncs: a committed turn survives a crash of the process,
    the last turns before a power loss may not (use PostgreSQL in production).
 
-The class is built on first access (module `__getattr__`): importing Rasa's
-tracker store takes seconds, and the action server, which imports every module
-of this package, never needs it.
+Only the Rasa server loads this module (endpoints.yml); the action server never imports it.
 """
 from __future__ import annotations
 
@@ -61,6 +59,11 @@ import logging
 import os
 import threading
 from typing import Any, Dict, Optional
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.masking import contains_personal_number, mask_value
 
@@ -190,123 +193,104 @@ def restore_event_dict(data: Dict[str, Any]) -> Dict[str, Any]:
 _STORED_EVENTS = "_sz_stored_events"
 
 
-def _build() -> type:
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.events import SessionStarted
-    from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
+    """SQLTrackerStore that writes no secrets and no personal numbers in clear (module docstring)."""
 
-    class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc, valid-type]
-        """SQLTrackerStore that writes no secrets and no personal numbers in clear (module docstring)."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        refuse_development_key()
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            self._tune_sqlite()
+        self._session_events = self._session_events_query()
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            refuse_development_key()
-            super().__init__(*args, **kwargs)
-            if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-                self._tune_sqlite()
-            self._session_events = self._session_events_query()
+    def _session_events_query(self) -> Any:
+        """SQLTrackerStore._event_query(fetch_events_from_all_sessions=False) as one Core
+        statement with the sender id bound at execution: the JSON of the events since the
+        latest session start (or all of them), in order."""
+        import sqlalchemy as sa
 
-        def _session_events_query(self) -> Any:
-            """SQLTrackerStore._event_query(fetch_events_from_all_sessions=False) as one Core
-            statement with the sender id bound at execution: the JSON of the events since the
-            latest session start (or all of them), in order."""
-            import sqlalchemy as sa
+        table = self.SQLEvent.__table__
+        sender = sa.bindparam("sender_id")
+        session_start = (sa.select(sa.func.max(table.c.timestamp).label("session_start"))
+                         .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
+                         .subquery())
+        return (sa.select(table.c.data)
+                .where(table.c.sender_id == sender,
+                       sa.or_(table.c.timestamp >= session_start.c.session_start,
+                              session_start.c.session_start.is_(None)))
+                .order_by(table.c.id))
 
-            table = self.SQLEvent.__table__
-            sender = sa.bindparam("sender_id")
-            session_start = (sa.select(sa.func.max(table.c.timestamp).label("session_start"))
-                             .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
-                             .subquery())
-            return (sa.select(table.c.data)
-                    .where(table.c.sender_id == sender,
-                           sa.or_(table.c.timestamp >= session_start.c.session_start,
-                                  session_start.c.session_start.is_(None)))
-                    .order_by(table.c.id))
+    def _tune_sqlite(self) -> None:
+        import sqlalchemy as sa
 
-        def _tune_sqlite(self) -> None:
-            import sqlalchemy as sa
+        self.engine.dispose()
+        self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool,
+                                       connect_args={"check_same_thread": False})
 
-            self.engine.dispose()
-            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool,
-                                           connect_args={"check_same_thread": False})
+        @sa.event.listens_for(self.engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
 
-            @sa.event.listens_for(self.engine, "connect")
-            def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-                cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.close()
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-
-        async def save(self, tracker: DialogueStateTracker) -> None:
-            # SQLTrackerStore.save, with each new event's data protected as a copy
-            # (protect_event_dict: no secrets, numbers masked or encrypted; the tracker in
-            # memory keeps clear values for the rest of the turn). One row per event, as
-            # in Rasa. Events read from the store were protected when written, so only
-            # the new ones are looked at. The broker diff (stream_events) reads the store,
-            # so it runs before the new rows are written.
-            with self.session_scope() as session:
-                stored = tracker.__dict__.get(_STORED_EVENTS)
-                if stored is None:  # not read by this store in this turn: count the stored rows
-                    new_events = list(self._additional_events(session, tracker))
-                else:
-                    new_events = list(itertools.islice(tracker.events, stored, None))
-                await self.stream_events(tracker)
-                rows = []
-                for event in new_events:
-                    data = protect_event_dict(event.as_dict())
-                    rows.append({
-                        "sender_id": tracker.sender_id,
-                        "type_name": event.type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        "action_name": data.get("name"),
-                        "data": json.dumps(data),
-                    })
-                if rows:  # in order: the ids keep the order of the events
-                    session.execute(self.SQLEvent.__table__.insert(), rows)
-                session.commit()
-            tracker.__dict__[_STORED_EVENTS] = len(tracker.events)
-            logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
-
-        async def _stream_new_events(self, event_broker: Any, new_events: Any, sender_id: str) -> None:
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        # SQLTrackerStore.save, with each new event's data protected as a copy
+        # (protect_event_dict: no secrets, numbers masked or encrypted; the tracker in
+        # memory keeps clear values for the rest of the turn). One row per event, as
+        # in Rasa. Events read from the store were protected when written, so only
+        # the new ones are looked at. The broker diff (stream_events) reads the store,
+        # so it runs before the new rows are written.
+        with self.session_scope() as session:
+            stored = tracker.__dict__.get(_STORED_EVENTS)
+            if stored is None:  # not read by this store in this turn: count the stored rows
+                new_events = list(self._additional_events(session, tracker))
+            else:
+                new_events = list(itertools.islice(tracker.events, stored, None))
+            await self.stream_events(tracker)
+            rows = []
             for event in new_events:
-                body: Dict[str, Any] = {"sender_id": sender_id}
-                body.update(protect_event_dict(event.as_dict(), slot_values="mask"))
-                event_broker.publish(body)
+                data = protect_event_dict(event.as_dict())
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:  # in order: the ids keep the order of the events
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
+        tracker.__dict__[_STORED_EVENTS] = len(tracker.events)
+        logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
 
-        async def _retrieve(self, sender_id: str,
-                            fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-            # SQLTrackerStore._retrieve, with encrypted slot values decrypted
-            with self.session_scope() as session:
-                # only the JSON column: building ORM objects for every stored event
-                # was the largest single cost of a turn (bench/profile.py)
-                if fetch_events_from_all_sessions:
-                    rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True,
-                                             ).with_entities(self.SQLEvent.data).all()
-                else:
-                    rows = session.execute(self._session_events, {"sender_id": sender_id}).all()
-                events = [restore_event_dict(json.loads(data)) for (data,) in rows]
-            if self.domain and events:
-                tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-                if not fetch_events_from_all_sessions and len(tracker.events) == len(events):
-                    tracker.__dict__[_STORED_EVENTS] = len(events)  # what save() would count
-                return tracker
-            return None
+    async def _stream_new_events(self, event_broker: Any, new_events: Any, sender_id: str) -> None:
+        for event in new_events:
+            body: Dict[str, Any] = {"sender_id": sender_id}
+            body.update(protect_event_dict(event.as_dict(), slot_values="mask"))
+            event_broker.publish(body)
 
-    return RedactingSQLTrackerStore
-
-
-_cache: Dict[str, type] = {}
-
-
-def __getattr__(name: str) -> Any:
-    if name == "RedactingSQLTrackerStore":
-        if name not in _cache:
-            _cache[name] = _build()
-        return _cache[name]
-    raise AttributeError(name)
+    async def _retrieve(self, sender_id: str,
+                        fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        # SQLTrackerStore._retrieve, with encrypted slot values decrypted
+        with self.session_scope() as session:
+            # only the JSON column: building ORM objects for every stored event
+            # was the largest single cost of a turn (bench/profile.py)
+            if fetch_events_from_all_sessions:
+                rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True,
+                                         ).with_entities(self.SQLEvent.data).all()
+            else:
+                rows = session.execute(self._session_events, {"sender_id": sender_id}).all()
+            events = [restore_event_dict(json.loads(data)) for (data,) in rows]
+        if self.domain and events:
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions and len(tracker.events) == len(events):
+                tracker.__dict__[_STORED_EVENTS] = len(events)  # what save() would count
+            return tracker
+        return None
 
 
 __all__ = ["RedactingSQLTrackerStore", "protect_event_dict", "restore_event_dict", "encrypt_value",

@@ -10,7 +10,7 @@ import redis
 from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import AtomicRedisLockStore
+from bot.rasa_ext.lock_store import AtomicRedisLockStore
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def redis_config() -> EndpointConfig:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Redis is required under CI=true: {err}")
         pytest.skip(f"Redis not reachable at 127.0.0.1:6379 ({err})")
-    return EndpointConfig(url="127.0.0.1", type="bot.lock_store.AtomicRedisLockStore", port=6379, db=4,
+    return EndpointConfig(url="127.0.0.1", type="bot.rasa_ext.lock_store.AtomicRedisLockStore", port=6379, db=4,
                           key_prefix="sztest")
 
 

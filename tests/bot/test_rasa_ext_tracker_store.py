@@ -15,7 +15,7 @@ def test_tokens_in_metadata_are_not_written(tmp_path: Path) -> None:
     from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.actions.tracker_store import RedactingSQLTrackerStore
+    from bot.rasa_ext.tracker_store import RedactingSQLTrackerStore
 
     domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
     db = tmp_path / "tracker.sqlite3"
@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _store(db: Path, **kwargs: object) -> object:
     from rasa.shared.core.domain import Domain
 
-    from bot.actions.tracker_store import RedactingSQLTrackerStore
+    from bot.rasa_ext.tracker_store import RedactingSQLTrackerStore
 
     domain = Domain.load(str(REPO / "domain"))
     return RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db), **kwargs)
@@ -257,7 +257,7 @@ def test_postgresql_rows_hold_no_clear_number_and_the_form_resumes(monkeypatch: 
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.actions.tracker_store import RedactingSQLTrackerStore
+    from bot.rasa_ext.tracker_store import RedactingSQLTrackerStore
 
     _postgres_or_skip()
     monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "test-key-pg")

@@ -9,7 +9,7 @@ Each read-modify-write step here runs under a short Redis mutex per conversation
 
 endpoints.yml:
     lock_store:
-      type: bot.lock_store.AtomicRedisLockStore
+      type: bot.rasa_ext.lock_store.AtomicRedisLockStore
       url: 127.0.0.1
       port: 6379
       db: 1

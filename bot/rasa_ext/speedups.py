@@ -12,7 +12,7 @@ branches are told apart by the constant `event`, so an event can only ever
 match the branch of its own type: validating it against that branch alone
 accepts and rejects exactly the same events (~0.2 ms per response); an event of
 unknown type goes through the full schema for Rasa's own error message.
-Same checks, same error type and message (tests/bot/test_rasa_speedups.py).
+Same checks, same error type and message (tests/bot/test_rasa_ext_speedups.py).
 
 2. Reading a tracker: `Event.resolve_by_type` walks every subclass of `Event`
    (with `inspect.isabstract` on each) for every stored event it deserialises:
@@ -45,7 +45,8 @@ Same checks, same error type and message (tests/bot/test_rasa_speedups.py).
    with the same arguments in that order: the nodes see exactly what dask
    gives them, errors are raised and wrapped the same way.
 
-Applied when the Rasa server loads our NLU components (bot/components/__init__.py).
+Installed by `bot.rasa_ext.patches.apply_patches` (only on the Rasa version they were
+written for, and unless switched off), never on import.
 """
 from __future__ import annotations
 
@@ -114,6 +115,9 @@ def _validate(result: Any) -> None:
             _validator().validate(result)
         else:
             validator.validate(event)
+
+
+_original_validate_action_result = RemoteAction._validate_action_result
 
 
 def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
@@ -278,9 +282,23 @@ def _run_graph(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
     return dict(results[t] for t in run_targets)
 
 
-def apply() -> None:
+def install() -> None:
+    """Replace the five Rasa functions (no checks: call `bot.rasa_ext.patches.apply_patches`)."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[assignment]
     Domain.states_for_tracker_history = _states_for_tracker_history  # type: ignore[assignment]
     Features._combine_sparse_features = _combine_sparse_features  # type: ignore[assignment]
     DaskGraphRunner.run = _run_graph  # type: ignore[assignment]
+
+
+def installed() -> bool:
+    return DaskGraphRunner.run is _run_graph
+
+
+def uninstall() -> None:
+    """Put Rasa's own functions back (tests compare both)."""
+    RemoteAction._validate_action_result = _original_validate_action_result  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(_original_resolve_by_type)  # type: ignore[assignment]
+    Domain.states_for_tracker_history = _original_states_for_tracker_history  # type: ignore[assignment]
+    Features._combine_sparse_features = _original_combine_sparse_features  # type: ignore[assignment]
+    DaskGraphRunner.run = _original_graph_run  # type: ignore[assignment]
