@@ -52,7 +52,7 @@ def _say(st: Stack, sender: str, text: str, timeout: float = 120) -> List[Dict[s
 # ---------------------------------------------------------------- finding 1: the HTTP API
 def test_run_sh_and_scaleout_start_rasa_with_the_protected_api_flags() -> None:
     run_sh = (REPO / "scripts/run.sh").read_text()
-    assert '"$RASA" run "${RASA_API_ARGS[@]}"' in run_sh
+    assert '-m bot.rasa_ext run "${RASA_API_ARGS[@]}"' in run_sh
     assert '--cors "*"' not in run_sh and "--enable-api" not in run_sh
     assert "api_args(self.rasa_token)" in (REPO / "bench/stack.py").read_text()
     env = {**os.environ, "SZ_RASA_AUTH_TOKEN": RASA_TOKEN}
