@@ -106,8 +106,15 @@ def number_in(text: str) -> Optional[int]:
     m = re.search(r"\d{1,4}", t)
     if m:
         return int(m.group())
-    m = re.search(r"[零〇一二两三四五六七八九十]+", t)
-    return chinese_int(m.group()) if m else None
+    for m in re.finditer(r"[零〇一二两三四五六七八九十]+", t):
+        if m.group() == "一" and _NOT_A_COUNT.match(t, m.end()) and not t[max(0, m.start() - 1):m.start()] == "第":
+            continue   # "再说一遍", "等一下", "一样": words, not the number one
+        return chinese_int(m.group())
+    return None
+
+
+# After a lone 一, characters that make it part of a word ("一遍", "一下", "一点") rather than a count.
+_NOT_A_COUNT = re.compile(r"[遍下次点样起直般些会定切共边并旦块个]")
 
 
 def id_check_ok(number: str) -> bool:

@@ -33,3 +33,43 @@ def test_own_records_are_still_shown_when_no_child_is_named(backend_url: str) ->
     chat.user("查一下我的缴费明细", "query_contributions")
     text = chat.run(ActionStartTask())
     assert "李娜" in text and "哪个孩子" not in text, text
+
+
+# ---- "能再说一遍吗" inside a form is not the answer 一档 -----------------------------------------
+@pytest.mark.parametrize("ftype", ["tier", "grade", "int"])
+@pytest.mark.parametrize("text", ["能再说一遍吗", "等一下", "一样的", "再来一次"])
+def test_a_word_with_yi_in_it_is_not_the_number_one(ftype: str, text: str) -> None:
+    # zhangwei asked for the medical tier said "能再说一遍吗": it was read as 一档 and refused
+    # ("已是一档，无需变更") instead of the question being repeated
+    from bot.actions.fields import parse_field
+    spec = {"name": "x", "type": ftype, "label_zh": "档次", "required": True}
+    assert parse_field(spec, {"text": text, "entities": []}, requested=True).value is None
+
+
+@pytest.mark.parametrize("text, value", [("一档", "1"), ("第一个", "1"), ("十一", "11"), ("再说一遍，二档", "2"),
+                                         ("一年", "1")])
+def test_the_number_one_is_still_read(text: str, value: str) -> None:
+    from bot.actions.fields import parse_field
+    spec = {"name": "x", "type": "int", "label_zh": "年数", "required": True}
+    assert parse_field(spec, {"text": text, "entities": []}, requested=True).value == value
+
+
+# ---- "asdf" in a Chinese conversation gets a Chinese reply -----------------------------------------
+def _tracker(text: str, intent: str, language: str):
+    from rasa_sdk import Tracker
+    return Tracker("s", {"language": language}, {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                                                  "entities": []}, [], False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize("text", ["asdf", "qwer", "hmm"])
+def test_keyboard_mash_keeps_the_conversation_language(text: str) -> None:
+    from bot.actions.language import reply_language
+    # the LanguageDetector sets no language for it (the slot stays zh); the actions answered in English
+    assert reply_language(_tracker(text, "nlu_fallback", "zh")) == "zh"
+    assert reply_language(_tracker(text, "nlu_fallback", "en")) == "en"
+
+
+def test_an_understood_english_message_still_switches_to_english() -> None:
+    from bot.actions.language import reply_language
+    assert reply_language(_tracker("I want to stop my insurance", "stop_insurance", "zh")) == "en"
+    assert reply_language(_tracker("how do I pay for this month please", "nlu_fallback", "zh")) == "en"
