@@ -261,8 +261,9 @@ class ActionCorrectTask(Action):
             for name, err in errors.items():
                 label = specs.get(name, {}).get("label_zh", name)
                 label_en = specs.get(name, {}).get("label_en", name)
-                say(dispatcher, lang, f"{label}“{corr[name]}”不能使用：{_err(err, 'zh')}",
-                    f"The {label_en} “{corr[name]}” cannot be used: {_err(err, 'en')}")
+                spec = specs.get(name) or {"name": name}
+                say(dispatcher, lang, f"{label}“{display_value(spec, corr[name], 'zh')}”不能使用：{_err(err, 'zh')}",
+                    f"The {label_en} “{display_value(spec, corr[name], 'en')}” cannot be used: {_err(err, 'en')}")
                 events.append(SlotSet(name, None))
             return events + [SlotSet("task_nonce", None), SlotSet("requested_slot", None), SlotSet(STAGE_SLOT, COLLECT)]
         canonical = (check or {}).get("values") or {}

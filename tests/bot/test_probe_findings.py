@@ -73,3 +73,21 @@ def test_an_understood_english_message_still_switches_to_english() -> None:
     from bot.actions.language import reply_language
     assert reply_language(_tracker("I want to stop my insurance", "stop_insurance", "zh")) == "en"
     assert reply_language(_tracker("how do I pay for this month please", "nlu_fallback", "zh")) == "en"
+
+
+# ---- a correction the backend refuses is named as the person knows it ----------------------------------
+def test_a_refused_correction_at_the_summary_shows_the_tier_not_its_code(backend_url: str) -> None:
+    from bot.actions.items import ValidateItemForm  # noqa: F401  (the form the driver plays)
+    from bot.actions.repair import ActionCorrectTask
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-probe-refused-correction")
+    chat.user("我想把医保档次改成二档", "change_enrollment_info", {"medical_tier": "二档"})
+    chat.run(ActionStartTask())
+    if chat.slots.get("task_stage") == "collect":
+        assert chat.form() == "done", chat.text
+        from bot.actions.items import ActionReviewTask
+        chat.run(ActionReviewTask())
+    assert chat.slots["task_stage"] == "confirm", chat.text
+    # zhangwei is already on 一档: the backend refuses it; the reply said 医疗保险档次“1”不能使用
+    chat.user("不对，应该是一档", "correct_value", {"medical_tier": "1"})
+    text = chat.run(ActionCorrectTask())
+    assert "一档" in text and "“1”" not in text, text
