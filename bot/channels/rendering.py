@@ -372,7 +372,8 @@ def _sentences(text: str) -> List[str]:
         line = line.strip(" ·•-—")
         if not line:
             continue
-        pieces = [p for chunk in re.findall(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*", line)
+        # a closing quote after the end mark ("…缴费？”") belongs to that sentence
+        pieces = [p for chunk in re.findall(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*[”’」』）)\"']*", line)
                   for p in _EN_SENTENCE_BREAK.split(chunk)]
         for piece in pieces:
             piece = piece.strip()

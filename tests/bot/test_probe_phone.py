@@ -42,3 +42,13 @@ def test_a_heading_whose_content_does_not_fit_is_left_out() -> None:
     text = ("已为您登记。\n办理后：\n· " + "，".join(["自2026-12起按新的档次每月缴纳医疗保险费用"] * 6) + "。")
     reply = phone_render([{"text": text}])
     assert "办理后" not in reply.text, reply.text
+
+
+def test_a_question_in_quotes_stays_whole_and_in_its_place() -> None:
+    # utter_out_of_scope on the phone was "…服务范围内。”。我可以帮您…“什么时候可以缴费？" (the closing
+    # quote split off as a sentence, the quoted question moved to the end as if it were the prompt)
+    text = ("抱歉，这个问题不在我的服务范围内。我可以帮您办理深圳社保个人网上业务，或解答相关的办事问题，"
+            "例如：“给孩子停少儿医保”“查一下我的社保缴费明细”“什么时候可以缴费？”")
+    spoken = phone_render([{"text": text}]).text
+    assert "”。我可以" not in spoken and spoken.startswith("抱歉，这个问题不在我的服务范围内。我可以"), spoken
+    assert spoken.count("“") == spoken.count("”"), spoken
