@@ -45,7 +45,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import requests
 import yaml
@@ -130,6 +130,15 @@ class BackendState:
         finally:
             con.close()
 
+    def last_sms_code(self) -> Optional[str]:
+        """The code in the newest text message of the development SMS outbox (backend services/sms.py)."""
+        try:
+            rows = self.query("SELECT text FROM sms_outbox ORDER BY id DESC LIMIT 1")
+        except sqlite3.Error:
+            return None
+        m = re.search(r"(?<!\d)(\d{4,8})(?!\d)", rows[0]["text"]) if rows else None
+        return m.group(1) if m else None
+
     def changes(self) -> Dict[str, List[Dict[str, Any]]]:
         """What the conversation left: transactions (with subject names and pre-applications), new accounts."""
         txs = self.query(
@@ -141,7 +150,11 @@ class BackendState:
             tx["data"] = _json(tx["data"])
             tx["pre_data"] = _json(tx["pre_data"])
         accounts = self.query("SELECT u.username, p.name FROM user_accounts u JOIN people p ON p.id = u.person_id")
-        return {"transactions": txs, "accounts": accounts}
+        try:   # the chat's part of a registration: a one-time page link for the person (backend registration_link.py)
+            links = self.query("SELECT r.id, p.name FROM registration_links r JOIN people p ON p.id = r.person_id")
+        except sqlite3.Error:
+            links = []
+        return {"transactions": txs, "accounts": accounts, "links": links}
 
 
 def _json(value: Any) -> Any:
@@ -181,6 +194,7 @@ class Player:
         self.transcript: List[str] = []
         self.turns = 0
         self.confirmed = False      # the resident has confirmed a summary: no more answers, only confirmations
+        self.sms_code: Optional[Callable[[], Optional[str]]] = None   # reads the resident's last text message
 
     # ---- the last reply
     @property
@@ -316,6 +330,9 @@ class PhonePlayer(Player):
 def _do(player: Player, step: Dict[str, Any]) -> None:
     if "click" in step:
         player.click(str(step["click"]))
+    elif step["say"] == "@sms_code":      # the code of the last text message the resident received
+        code = player.sms_code() if player.sms_code else None
+        player.send(code or "我没收到验证码", shown=f"{code or '我没收到验证码'}   (from the SMS)")
     else:
         player.send(str(step["say"]))
 
@@ -362,11 +379,12 @@ def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Cou
 
 
 def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
-         phone: Optional[Tuple[str, str]] = None, names: Optional[Dict[str, List[str]]] = None
-         ) -> Tuple[Player, List[str]]:
+         phone: Optional[Tuple[str, str]] = None, names: Optional[Dict[str, List[str]]] = None,
+         sms_code: Optional[Callable[[], Optional[str]]] = None) -> Tuple[Player, List[str]]:
     """Play the scripted turns, then answer the bot's questions; returns the player and step-check failures.
     ``phone``: (caller number, ID number) for a call through the IVR channel."""
     player: Player = PhonePlayer(rasa, phone[0], phone[1][-4:], sender) if phone else Player(rasa, token, sender)
+    player.sms_code = sms_code
     answers = list(conv.get("answers") or [])
     confirm = conv.get("confirm", "确认" if conv.get("lang", "zh") == "zh" else "yes")
     # A resident confirms a child's item only when the summary names that child.
@@ -428,6 +446,9 @@ def check(conv: Dict[str, Any], player: Player, before: Dict[str, Any], after: D
     new_txs = [t for t in after["transactions"] if t["id"] not in old_ids]
     old_accounts = {a["username"] for a in before["accounts"]}
     new_accounts = [a for a in after["accounts"] if a["username"] not in old_accounts]
+    old_links = {x["id"] for x in before.get("links", [])}
+    new_accounts += [{"username": f"(set-up link {x['id']})", "name": x["name"]}
+                     for x in after.get("links", []) if x["id"] not in old_links]
 
     if new_txs:
         actual = "; ".join(f"{t['outcome']} {t['item_code']} for {t['subject']}"
@@ -528,7 +549,8 @@ def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: Backend
                 row = state.query("SELECT p.phone, p.id_number FROM user_accounts u JOIN people p ON p.id = u.person_id"
                                   " WHERE u.username = ?", (user,))[0]
                 phone = ("+86 " + row["phone"], row["id_number"])
-            player, checks = play(conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}", phone, names)
+            player, checks = play(conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}", phone, names,
+                                  state.last_sms_code)
             after = state.changes()
             reasons, res.actual = check(conv, player, before, after, user_name)
             res.reasons = checks + reasons
