@@ -135,6 +135,19 @@ class BackendClient:
     async def _call(self, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
         return await asyncio.to_thread(self._request, method, path, **kwargs)
 
+    # ---- registration (no login; bot/actions/registration.py) -------------------
+    async def registration_check(self, fields: Dict[str, str]) -> Dict[str, Any]:
+        """POST /accounts/check: each detail checked on its own -> {"values", "errors"}."""
+        return await self._call("POST", "/accounts/check", json={"fields": fields})
+
+    async def registration_code(self, details: Dict[str, Any]) -> Dict[str, Any]:
+        """POST /accounts/code: the bank checks the card; an SMS code goes to the phone it holds."""
+        return await self._call("POST", "/accounts/code", json=details)
+
+    async def registration_link(self, details: Dict[str, Any]) -> Dict[str, Any]:
+        """POST /accounts/setup-link: the code -> the one-time page for user name and password."""
+        return await self._call("POST", "/accounts/setup-link", json=details)
+
     # ---- catalogue (public, cached) --------------------------------------
     async def catalogue(self) -> Dict[str, Any]:
         """Every item and service with names, mode, fields and materials (cached)."""

@@ -36,7 +36,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from . import services
+from . import registration, services
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .clarify import catalogue_index, resolve_vague
 from .corrections import WRONG, is_past_error, read_correction
@@ -321,9 +321,8 @@ class ActionStartTask(Action):
     async def _start(self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker,
                      lang: str, subject_id: Optional[int]) -> List[Dict[str, Any]]:
         client = get_client()
-        if code == "register_account":
-            services.registration_guide(dispatcher, lang)
-            return []
+        if code == "register_account":   # no login: the registration form (bot/actions/registration.py)
+            return registration.start(dispatcher, tracker, lang)
         token = auth_token(tracker)
         if not token:
             kind = channel_kind(tracker)

@@ -5,8 +5,8 @@
 - query_contributions, print_insurance_certificate, query_pre_application:
   read-only, answered at once (the pre-application number is asked for when
   the message did not carry one);
-- register_account: guidance only (registration needs a password and a bank
-  account: the person does it on the bureau's registration page, not in chat).
+- register_account: the registration form of bot/actions/registration.py
+  (``registration_guide`` remains as the explanation of the bureau's own page).
 """
 from __future__ import annotations
 

@@ -70,6 +70,10 @@ from bot.masking import contains_personal_number, mask_value
 logger = logging.getLogger(__name__)
 
 SECRET_KEYS = frozenset({"auth_token", "token", "access_token", "authorization"})
+# Slots encrypted whatever their value (the chat's registration: a name and a one-time code
+# are not personal numbers, but they prove who someone is; bot/actions/registration.py).
+ALWAYS_ENCRYPTED_SLOTS = frozenset({"registration_name", "registration_bank_name", "registration_code",
+                                    "registration_otp_id"})
 
 KEY_ENV = "SZ_TRACKER_STORE_KEY"
 DEV_KEY = "dev-tracker-store-key-change-me"
@@ -174,6 +178,8 @@ def protect_event_dict(data: Dict[str, Any], slot_values: str = "encrypt") -> Di
             value = redact(value)
         if not is_encrypted(value) and contains_personal_number(value):
             value = encrypt_value(value) if slot_values == "encrypt" else mask_value(value)
+        elif value is not None and not is_encrypted(value) and out.get("name") in ALWAYS_ENCRYPTED_SLOTS:
+            value = encrypt_value(value) if slot_values == "encrypt" else "***"
         out["value"] = value
         return out
     for key in _TEXT_FIELDS:

@@ -286,3 +286,19 @@ def test_postgresql_rows_hold_no_clear_number_and_the_form_resumes(monkeypatch: 
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_registration_slots_are_encrypted_whatever_their_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.actions.tracker_store import protect_event_dict, restore_event_dict
+
+    monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "test-key-1")
+    for name, value in (("registration_name", "林晓"), ("registration_code", "123456"),
+                        ("registration_otp_id", "abc"), ("registration_bank_name", "招商银行")):
+        event = {"event": "slot", "name": name, "value": value}
+        stored = protect_event_dict(event)
+        assert stored["value"].startswith("sz-enc:v1:") and value not in stored["value"]
+        assert restore_event_dict(stored)["value"] == value
+        assert protect_event_dict(event, slot_values="mask")["value"] == "***"
+    kept = protect_event_dict({"event": "slot", "name": "registration_stage", "value": "collect"})
+    assert kept["value"] == "collect"
+    assert protect_event_dict({"event": "slot", "name": "registration_name", "value": None})["value"] is None

@@ -285,11 +285,19 @@ o.append('''- story: self_service_payment (个缴自助缴费) happy path, paid
     - task_code: null
     - task_stage: idle
 
-- story: register_account (新用户注册) is guidance
+- story: register_account (新用户注册) opens the registration form (no login), and cancel leaves it
   steps:
   - intent: register_account
   - action: action_start_task
   - slot_was_set:
+    - task_stage: register
+  - action: registration_form
+  - active_loop: registration_form
+  - intent: cancel
+  - action: action_registration_cancel
+  - active_loop: null
+  - slot_was_set:
+    - requested_slot: null
     - task_stage: idle
 ''')
 OUT.write_text("".join(o), encoding="utf-8")
