@@ -466,6 +466,16 @@ def _fresh_user_input(tracker: Tracker) -> bool:
     return bool(actions) and actions[-1] == "action_listen"
 
 
+def _ran_this_turn(tracker: Tracker, action: str) -> bool:
+    """True when `action` already ran since the latest user message."""
+    for e in reversed(tracker.events):
+        if e.get("event") == "user":
+            return False
+        if e.get("event") == "action" and e.get("name") == action:
+            return True
+    return False
+
+
 def _is_interruption(message: Dict[str, Any], current: Optional[str]) -> bool:
     intent = message.get("intent") or {}
     name = intent.get("name")
@@ -701,8 +711,9 @@ class ValidateItemForm(Action):
                         give(requested, parsed.value)
                     for name, value in found.items():
                         give(name, value)
-        elif requested is None:
-            # activation: take what the request itself already said ("转到湖南长沙")
+        elif requested is None and not _ran_this_turn(tracker, "action_correct_task"):
+            # activation: take what the request itself already said ("转到湖南长沙"); not after a
+            # correction at the summary (it read the message already; a refused value is not re-read)
             extracted = _extract(readable, message, None, values)
             if extracted is not None:
                 for name, value in extracted.items():

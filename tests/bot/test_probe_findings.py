@@ -91,3 +91,6 @@ def test_a_refused_correction_at_the_summary_shows_the_tier_not_its_code(backend
     chat.user("不对，应该是一档", "correct_value", {"medical_tier": "1"})
     text = chat.run(ActionCorrectTask())
     assert "一档" in text and "“1”" not in text, text
+    # the form that asks again does not read the refused correction a second time (the refusal was said twice)
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "medical_tier", chat.text
+    assert "不能使用" not in chat.text, chat.text
