@@ -170,7 +170,7 @@ def homophone_ablation(rows: list[dict]) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         for name, config in ablation_configs(Path(tmp)).items():
             model = train_nlu(str(config), str(ROOT / "bot/data"), output=str(Path(tmp) / name.replace(" ", "-")),
-                              domain=str(ROOT / "domain"))
+                              domain=str(ROOT / "domain.yml"))
             both, _ = rasa_predictions(model, texts + [r["text"] for r in stress])
             preds, stress_preds = both[:len(texts)], both[len(texts):]
             overall = metrics(gold, preds)

@@ -203,7 +203,7 @@ def speed_section(speed: Optional[Dict[str, Any]], train: Optional[Dict[str, Any
                     + (f"; training {f((train or {}).get('peak_rss_mb'), 0)}" if train else "") + "."]
         out.append(f"Stack start-up (backend, action server, Rasa loading the model): {f(speed.get('startup_s'), 0)} s.")
     if train:
-        out += ["", f"Training: a full `rasa train --force` (config.yml, domain/, bot/data/) took "
+        out += ["", f"Training: a full `rasa train --force` (config.yml, domain.yml, bot/data/) took "
                 f"**{f(train['seconds'] / 60, 1)} min** ({f(train['seconds'], 0)} s; model {f(train.get('model_mb'), 0)} MB; "
                 f"load average before/after {train.get('loadavg_before')} / {train.get('loadavg_after')})."]
     return out + [""]

@@ -204,7 +204,7 @@ def phase_train(args: argparse.Namespace) -> Dict[str, Any]:
     la0 = loadavg()
     t0 = time.perf_counter()
     with open(outdir / "train.log", "w") as fh:
-        proc = subprocess.run([str(RASA_PY), "-m", "bot.rasa_ext", "train", "--domain", "domain", "--data", "bot/data", "--config",
+        proc = subprocess.run([str(RASA_PY), "-m", "bot.rasa_ext", "train", "--domain", "domain.yml", "--data", "bot/data", "--config",
                                "config.yml", "--out", str(outdir), "--force", "--quiet"], cwd=ROOT, stdout=fh,
                               stderr=subprocess.STDOUT, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
     seconds = time.perf_counter() - t0

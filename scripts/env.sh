@@ -24,7 +24,7 @@ MODEL_CONFIG=${SZ_MODEL_CONFIG:-config.yml}
 # (bot/rasa_ext/speedups.py), the Rasa environment's requirements.
 model_inputs_digest() {
   (cd "$ROOT" && {
-    find "$MODEL_CONFIG" domain bot/data bot/components bot/rasa_ext/speedups.py -type f \
+    find "$MODEL_CONFIG" domain.yml bot/data bot/components bot/rasa_ext/speedups.py -type f \
       ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '*.swp' ! -name '*~' -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
     cat .venv/rasa/.requirements.sha 2>/dev/null || true
@@ -59,7 +59,7 @@ train_model() {
   name=$(basename "$f" .tar.gz)
   tmp="$MODELS_DIR/.training-$name-$$"       # not *.tar.gz in $MODELS_DIR until complete
   mkdir -p "$tmp"
-  if ! (cd "$ROOT" && "$RASA_PY" -m bot.rasa_ext train --domain domain --data bot/data --config "$MODEL_CONFIG" \
+  if ! (cd "$ROOT" && "$RASA_PY" -m bot.rasa_ext train --domain domain.yml --data bot/data --config "$MODEL_CONFIG" \
           --out "$tmp" --fixed-model-name "$name" --quiet); then
     rm -rf "$tmp"
     return 1

@@ -14,7 +14,7 @@ echo "== backend (SQLite)"
 echo "== backend (PostgreSQL)"
 TEST_DATABASE=postgres "$BACKEND_PY" -m pytest tests/backend -q -p no:cacheprovider -m "not sqlite_only" "$@" || status=1
 echo "== assistant: training data and domain"
-"$RASA" data validate --domain domain --data bot/data --config config.yml --quiet || status=1
+"$RASA" data validate --domain domain.yml --data bot/data --config config.yml --quiet || status=1
 echo "== assistant: training (once; reused while the data is unchanged)"
 train_model
 echo "== assistant: test stories"

@@ -17,7 +17,7 @@ be refused there. When the Rasa process loads the model it imports ``bot``;
   the token as message metadata, exactly as the web widget does; the actions
   verify it with the backend.
 
-    SZ_SHELL_USER=lina .venv/rasa/bin/rasa shell --domain domain
+    SZ_SHELL_USER=lina .venv/rasa/bin/rasa shell
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ entity is added and the slot keeps its previous value.
 
 The rule itself lives in ``bot/language_detection.py`` (pure, shared with the
 action server). The entity is declared with ``influence_conversation: false``
-(domain/core.yml), so it does not change dialogue predictions. It spans the
+(domain.yml), so it does not change dialogue predictions. It spans the
 whole message (start 0, end len(text)). Nothing is trained.
 
 config.yml, after EntitySynonymMapper (so no synonym rewrites its value):

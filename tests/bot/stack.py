@@ -119,9 +119,9 @@ def model() -> Path:
         return Path(os.environ["SZ_TEST_MODEL"])
     models = sorted((REPO / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
-        if not ((REPO / "config.yml").exists() and (REPO / "domain").exists()):
-            pytest.skip("the dialogue (config.yml, domain/) is not there yet")
-        subprocess.run([str(RASA_BIN), "train", "--domain", "domain", "--data", "bot/data", "--config", "config.yml",
+        if not ((REPO / "config.yml").exists() and (REPO / "domain.yml").exists()):
+            pytest.skip("the dialogue (config.yml, domain.yml) is not there yet")
+        subprocess.run([str(RASA_BIN), "train", "--domain", "domain.yml", "--data", "bot/data", "--config", "config.yml",
                         "--out", "models", "--quiet"], cwd=REPO, check=True,
                        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
         models = sorted((REPO / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)

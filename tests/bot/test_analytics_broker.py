@@ -149,7 +149,7 @@ def test_events_survive_a_broker_restart_exactly_once(rabbitmq: None, database: 
             type="bot.event_broker.ConfirmedPikaEventBroker", url="127.0.0.1", username="guest", password="guest",
             queues=[queue], exchange_name=exchange, publish_timeout=2, retry_delay_in_seconds=1)))
         assert type(broker).__name__ == "ConfirmedPikaEventBroker"
-        domain = Domain.load(str(REPO / "domain"))
+        domain = Domain.load(str(REPO / "domain.yml"))
         store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"),
                                          event_broker=broker)
 

@@ -3,7 +3,7 @@ and not in the others fails here, naming the copy that differs.
 
 The source is /work/shared/spec/catalog.yml, copied into backend/data/catalog.codes.yml (the
 backend's spec) with the details in backend/data/catalog.yml. Copies checked:
-- the Rasa domain (domain/*.yml): one intent per item and service code, the FAQ topics, the
+- the Rasa domain (domain.yml): one intent per item and service code, the FAQ topics, the
   item_form slots and their slot definitions;
 - the NLU data (examples for every code) and the rule that starts the task flow for each;
 - the backend: one item handler per item code (services.items REGISTRY), the catalogue it serves
@@ -59,7 +59,7 @@ def service_codes(spec: Dict[str, Any]) -> List[str]:
 @pytest.fixture(scope="module")
 def domain() -> Dict[str, Any]:
     merged: Dict[str, Any] = {"intents": [], "slots": {}, "forms": {}, "responses": {}}
-    for path in sorted((REPO / "domain").glob("*.yml")):
+    for path in [REPO / "domain.yml"]:
         data = _yaml(path)
         merged["intents"] += [i if isinstance(i, str) else next(iter(i)) for i in data.get("intents") or []]
         for key in ("slots", "forms", "responses"):
@@ -117,7 +117,7 @@ def test_every_code_is_an_intent_of_the_domain(domain: Dict[str, Any], spec: Dic
     _no_duplicates("the domain's intents", [i for i in domain["intents"] if i != "faq"])
     missing = [c for c in item_codes + service_codes + list(spec.get("conversation_intents") or [])
                if c not in domain["intents"]]
-    assert not missing, f"catalogue codes that are not intents of domain/: {missing}"
+    assert not missing, f"catalogue codes that are not intents of domain.yml: {missing}"
 
 
 def test_every_faq_topic_has_an_answer(domain: Dict[str, Any], spec: Dict[str, Any]) -> None:
@@ -186,6 +186,6 @@ def test_form_slots_are_the_catalogue_field_names(backend: Dict[str, Any], domai
     _no_duplicates("item_form's required_slots", form)
     _same("domain item_form required_slots", form, common.FIELD_SLOTS + common.FORM_ONLY_SLOTS)
     missing = [s for s in form if s not in domain["slots"]]
-    assert not missing, f"item_form slots without a slot definition in domain/: {missing}"
+    assert not missing, f"item_form slots without a slot definition in domain.yml: {missing}"
     for name, (depends_on, _value) in tasks.ASK_WHEN.items():
         assert name in field_names and depends_on in field_names, f"tasks.ASK_WHEN[{name!r}]"

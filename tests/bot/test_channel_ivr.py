@@ -84,7 +84,7 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
         return [("text", "## 缴费方式\n* 网上缴费：登录 https://si.example.org 👍\n* 银行代扣：每月15日扣款。")]
     if "人工" in text:
         return [("message", m) for m in HANDOFF_MESSAGES]
-    if "再见" in text:          # domain/conversation.yml utter_goodbye
+    if "再见" in text:          # domain.yml utter_goodbye
         return [("message", {"text": "感谢使用，再见！", "custom": {"signal": "end_call"}})]
     if text == "boom":
         return [("raise",)]

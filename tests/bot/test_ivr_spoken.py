@@ -10,7 +10,7 @@ outcome's serial number is sent by SMS (key 9) to the development outbox.
 Rasa's part is played by the REAL actions (``bot/actions``) through the driver of
 tests/bot/test_actions_flow.py: the test says which intent an utterance is (no
 trained model needed); the actions, the backend and the channel decide
-everything else. The domain's own responses (domain/*.yml and
+everything else. The domain's own responses (domain.yml and
 bot/data/responses/*.yml, every variant, Chinese and English) are spoken through
 the same channel.
 
@@ -69,7 +69,7 @@ _ids = count(1)
 
 def domain_responses() -> Dict[str, List[Dict[str, Any]]]:
     found: Dict[str, List[Dict[str, Any]]] = {}
-    for path in sorted(glob.glob(str(REPO / "domain" / "*.yml")) + glob.glob(str(REPO / "bot/data/responses/*.yml"))):
+    for path in sorted([str(REPO / "domain.yml")] + glob.glob(str(REPO / "bot/data/responses/*.yml"))):
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         for name, variants in (data.get("responses") or {}).items():
             found.setdefault(name, []).extend(v for v in variants if isinstance(v, dict))

@@ -435,12 +435,10 @@ def test_language_component_is_registered_and_the_domain_uses_its_entity():
 
     registered = DefaultV1Recipe._from_registry("LanguageDetector")
     assert registered.clazz is LanguageDetector and not registered.is_trainable
-    core = yaml.safe_load((REPO / "domain/core.yml").read_text(encoding="utf-8"))
+    core = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
     assert {"language": {"influence_conversation": False}} in core["entities"]
     assert core["slots"]["language"]["mappings"] == [{"type": "from_entity", "entity": "language"}]
-    for path in (REPO / "domain").glob("*.yml"):
-        assert "action_detect_language" not in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
-            "actions", [])
+    assert "action_detect_language" not in core.get("actions", [])
 
 
 # ---------------------------------------------------------------------------

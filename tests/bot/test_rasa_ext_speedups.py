@@ -86,7 +86,7 @@ def _story_trackers():
     from rasa.shared.core.training_data.structures import StoryGraph
 
     root = Path(__file__).resolve().parents[2]
-    domain = Domain.load(str(root / "domain"))
+    domain = Domain.load(str(root / "domain.yml"))
     files = [str(p) for d in ("bot/data/stories", "bot/data/rules", "tests/bot/stories")
              for p in sorted((root / d).glob("*.yml"))]
     graph = StoryGraph(load_data_from_files(files, domain))

@@ -17,7 +17,7 @@ def test_tokens_in_metadata_are_not_written(tmp_path: Path) -> None:
 
     from bot.rasa_ext.tracker_store import RedactingSQLTrackerStore
 
-    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
     db = tmp_path / "tracker.sqlite3"
     store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db))
     secret = "very-secret-backend-token-123456"
@@ -49,7 +49,7 @@ def _store(db: Path, **kwargs: object) -> object:
 
     from bot.rasa_ext.tracker_store import RedactingSQLTrackerStore
 
-    domain = Domain.load(str(REPO / "domain"))
+    domain = Domain.load(str(REPO / "domain.yml"))
     return RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db), **kwargs)
 
 
@@ -262,7 +262,7 @@ def test_postgresql_rows_hold_no_clear_number_and_the_form_resumes(monkeypatch: 
     _postgres_or_skip()
     monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "test-key-pg")
     db = f"rasa_tracker_test_{uuid.uuid4().hex[:10]}"
-    domain = Domain.load(str(REPO / "domain"))
+    domain = Domain.load(str(REPO / "domain.yml"))
 
     def store() -> object:
         return RedactingSQLTrackerStore(domain=domain, dialect="postgresql", host="127.0.0.1", port=5432,
