@@ -68,11 +68,18 @@ _ids = count(1)
 
 
 def domain_responses() -> Dict[str, List[Dict[str, Any]]]:
+    """The domain's responses as Rasa sends them: through its interpolator, which turns the
+    escaped braces of button payloads (``/inform{{"choice":"1"}}``) into single ones."""
+    from rasa.core.nlg.interpolator import interpolate
+
     found: Dict[str, List[Dict[str, Any]]] = {}
     for path in sorted([str(REPO / "domain.yml")] + glob.glob(str(REPO / "bot/data/responses/*.yml"))):
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         for name, variants in (data.get("responses") or {}).items():
-            found.setdefault(name, []).extend(v for v in variants if isinstance(v, dict))
+            for v in variants:
+                if isinstance(v, dict):
+                    sent = {**v, "buttons": interpolate(v["buttons"], {})} if v.get("buttons") else v
+                    found.setdefault(name, []).append(sent)
     return found
 
 
