@@ -4,6 +4,9 @@
   backend's `GET /options` says, per candidate item and per linked child,
   whether it can be used now; one usable candidate is taken, several are
   offered as buttons, none is explained with the backend's reasons.
+- A child item without a named child ("孩子的医保要停一下"): when more than one child could
+  be meant (this item or its sibling, e.g. a student's stop), ask which; a named child who
+  cannot have the item is told why (the caller), never switched for another child.
 - A low-confidence NLU result (`nlu_fallback` from
   bot/components/fallback.py, decision "ask") or a turn no policy is sure about
   (`action_default_fallback`): the top intents are offered as buttons, named as
@@ -93,13 +96,72 @@ def _filter_candidates(code: str, message: Dict[str, Any], index: Dict[str, Dict
     return candidates
 
 
+async def with_child_names(client: BackendClient, token: str,
+                           options: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The options with the child's name filled in: `GET /options` names the subject only when the item
+    is possible, and a refused child named in the request must still be recognised (and named)."""
+    if not any(o.get("subject_id") and not o.get("subject_name") for o in options):
+        return options
+    names = {c.get("id"): c.get("name") for c in (await client.me(token)).get("children") or [] if c.get("id")}
+    return [dict(o, subject_name=names.get(o.get("subject_id"))) if o.get("subject_id") and not o.get("subject_name")
+            and names.get(o.get("subject_id")) else o for o in options]
+
+
+def child_siblings(code: str, index: Dict[str, Dict[str, Any]]) -> Tuple[str, ...]:
+    """The other child items the same words could mean ("孩子的医保要停一下": a child's or a student's stop)."""
+    for group in VAGUE.values():
+        if code in group:
+            return tuple(c for c in group if c != code and index.get(c, {}).get("acts_for") == "child")
+    return ()
+
+
+def _child_button(o: Dict[str, Any], index: Dict[str, Dict[str, Any]], lang: str) -> Dict[str, str]:
+    name = index.get(o["code"], {}).get(lang, o["code"])
+    who = o.get("subject_name") or o.get("subject_id")
+    title = f"{name}（{who}）" if lang != "en" else f"{name} ({who})"
+    return {"title": title, "payload": f'/{o["code"]}{{"subject_id":"{int(o["subject_id"])}"}}'}
+
+
+async def ask_which_child(client: BackendClient, token: str, code: str, options: List[Dict[str, Any]],
+                          message: Dict[str, Any], dispatcher: CollectingDispatcher,
+                          lang: str) -> Optional[List[Dict[str, Any]]]:
+    """A child item asked for without naming the child: when more than one child could be meant (this
+    item or a sibling item possible for them), ask which, listing only those children, and say briefly
+    why the others cannot; None when at most one child is possible (the caller goes on)."""
+    if named_subjects(message, options):
+        return None
+    index = await catalogue_index(client)
+    siblings = child_siblings(code, index)
+    others = await with_child_names(client, token, await client.options(token, list(siblings))) if siblings else []
+    usable = [o for o in list(options) + others if o.get("eligible") and o.get("subject_id")]
+    children = list(dict.fromkeys(o["subject_id"] for o in usable))
+    if len(children) < 2:
+        return None
+    lines_zh, lines_en = [], []
+    for o in options:
+        if o.get("subject_id") and o.get("subject_name") and o["subject_id"] not in children:
+            reason = o.get("reason") or {}
+            lines_zh.append(f"· {o['subject_name']}：{reason.get('message_zh') or '不能办理'}")
+            lines_en.append(f"- {o['subject_name']}: {reason.get('message_en') or 'not possible'}")
+    what = index.get(code, {})
+    if len({o["code"] for o in usable}) == 1:
+        zh = f"请问要为哪个孩子办理“{what.get('zh', code)}”？请选择一项。"
+        en = f"Which child is “{what.get('en', code)}” for? Please pick one."
+    else:
+        zh, en = "请问是为哪个孩子办理？请选择一项。", "Which child is it for? Please pick one."
+    if lines_zh:
+        zh += "\n其他孩子暂时不能办理：\n" + "\n".join(lines_zh)
+        en += "\nNot possible for the other children:\n" + "\n".join(lines_en)
+    return offer_choices(dispatcher, lang, zh, en, [_child_button(o, index, lang) for o in usable])
+
+
 async def resolve_vague(client: BackendClient, token: str, code: str, tracker: Tracker,
                         dispatcher: CollectingDispatcher,
                         lang: str) -> Tuple[Optional[str], Optional[int], List[Dict[str, Any]]]:
     """(item, child, []) for the one concrete item meant; (None, None, events) after asking or explaining."""
     names = await catalogue_index(client)
     candidates = _filter_candidates(code, tracker.latest_message or {}, names)
-    options = await client.options(token, list(candidates))
+    options = await with_child_names(client, token, await client.options(token, list(candidates)))
     usable = [o for o in options if o.get("eligible")]
     named = named_subjects(tracker.latest_message or {}, options)   # "给小红停保": only that child's items
     if named:

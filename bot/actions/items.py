@@ -38,7 +38,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from . import registration, services
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
-from .clarify import catalogue_index, resolve_vague
+from .clarify import ask_which_child, catalogue_index, resolve_vague, with_child_names
 from .corrections import WRONG, is_past_error, read_correction
 from .common import (CHOOSE, COLLECT, CONFIRM, FIELD_SLOTS, FORM_ONLY_SLOTS, IDLE, STAGE_SLOT, busy, error_text,
                      guarded, idempotency_key, mask_id, name_of, named_subjects, offer_choices, pick, reason_text,
@@ -275,7 +275,8 @@ class ActionStartTask(Action):
             events.append(SlotSet("language", lang))
         if code not in TASK_INTENTS and tracker.get_slot(STAGE_SLOT) == CHOOSE and choices:
             # the answer to "which one?" typed or spoken instead of clicked
-            picked = match_choice(str((tracker.latest_message or {}).get("text") or ""), choices)
+            picked = match_choice(str((tracker.latest_message or {}).get("text") or ""), choices) or _own_choice(
+                text, choices)
             if picked is None:
                 return events + offer_choices(dispatcher, lang, "请从下面选择一项，或直接说出名称。",
                                               "Please pick one of these, or say its name.", choices)
@@ -340,10 +341,15 @@ class ActionStartTask(Action):
         name = name_of(entry, lang)
         for_child = entry.get("acts_for") == "child"
         if for_child and not subject_id:
-            options = await client.options(token, [code])
+            options = await with_child_names(client, token, await client.options(token, [code]))
             named = named_subjects(tracker.latest_message or {}, options)
             if len(named) == 1:   # the child named in the request ("小儿子王小明"): that one, eligible or not
                 options = named
+            else:                 # no child named: ask when more than one child could be meant
+                asked = await ask_which_child(client, token, code, options, tracker.latest_message or {},
+                                              dispatcher, lang)
+                if asked is not None:
+                    return asked
             usable = [o for o in options if o.get("eligible")]
             if len(usable) == 1:
                 subject_id = usable[0].get("subject_id")
@@ -403,6 +409,9 @@ class ActionStartTask(Action):
                                                        subject_id=None, number=number)
             return [SlotSet("task_code", code), SlotSet(STAGE_SLOT, COLLECT)]
         # query_contributions / print_insurance_certificate: for oneself, or a linked child
+        text = str(message.get("text") or "")
+        if _OWN.search(text):   # "不是孩子的，是我自己的参保证明": one's own records, whatever else is said
+            return await services.run_read_service(client, token, code, tracker, dispatcher, lang, subject_id=None)
         wants_child = "child" in entity_values(message, "subject")
         # a child named in the words counts even when the NLU found no child_name entity ("查一下小红的缴费明细")
         children = ((await client.me(token)).get("children") or []) if subject_id is None else []
@@ -430,6 +439,17 @@ class ActionStartTask(Action):
 
 
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
+# the person's own records, not a child's (said when asked "which child?")
+_OWN = re.compile(r"(不是|不用|不要|不给)(给|帮)?(孩子|小孩|儿子|女儿|娃)|我(自己|本人)的|本人的|\b(my own|mine|myself)\b",
+                  re.IGNORECASE)
+
+
+def _own_choice(text: str, choices: List[Dict[str, Any]]) -> Optional[tuple]:
+    """(service, None) when asked which child's records and the answer is "my own"."""
+    codes = {m.group(1) for m in (_PAYLOAD.match(str(c.get("payload") or "")) for c in choices) if m}
+    if _OWN.search(text) and len(codes) == 1 and is_service(next(iter(codes))):
+        return next(iter(codes)), None
+    return None
 
 
 def match_choice(text: str, choices: List[Dict[str, Any]]) -> Optional[tuple]:

@@ -11,7 +11,9 @@ person sees and what the backend ends up with:
 - nlu_fallback inside the form is "not understood" + the question again, never an answer;
 - "I don't know" explains why, where, and the ways out; the form rejects it (rules answer);
 - a request to PAY understood as a STOP never reaches a stop confirmation;
-- a child named in the request is used, not asked for.
+- a child named in the request is used, not asked for; one who cannot have the item gets that
+  child's reason (never another child); an unnamed child with several possible is asked for;
+- asked which child's records, "my own" gives one's own.
 """
 from __future__ import annotations
 
@@ -349,3 +351,48 @@ def test_a_question_button_payload_is_answered(payload: str, expected) -> None:
         assert dispatcher.messages[0]["response"] == expected
     else:
         assert "咨询" in dispatcher.messages[0]["text"]
+
+
+# ---- the child meant: named -> that child (or that child's reason); unnamed, several -> ask -----
+def test_a_named_child_who_cannot_enrol_is_told_why_never_switched(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-named-child-enrol")
+    chat.user("给李小明办少儿首次参保", "enroll_child_first_time")
+    text = chat.run(ActionStartTask())
+    assert "李小乐" not in text and "李小明" in text, text
+    assert chat.slots["task_code"] is None and not chat.buttons, text   # no form, no choice: the reason
+
+
+def test_a_named_child_given_as_entity_only_cannot_be_switched_either(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-named-child-entity")
+    chat.user("给小明办一下少儿首次参保", "enroll_child_first_time", {"child_name": "小明"})
+    text = chat.run(ActionStartTask())
+    assert "李小乐" not in text and "李小明" in text and chat.slots["task_code"] is None, text
+
+
+def test_a_vague_stop_for_a_child_asks_which_child(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-vague-child-stop")
+    chat.user("孩子的医保要停一下", "stop_insurance", {"subject": "child"})
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "choose" and chat.slots["task_code"] is None, text
+    titles = " ".join(b["title"] for b in chat.buttons)
+    assert "李小明" in titles and "李小红" in titles and "李小乐" not in titles, titles
+    assert "/affirm" not in [b["payload"] for b in chat.buttons]
+
+
+def test_a_child_item_without_a_named_child_asks_when_several_could_be_meant(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="pytest-child-item-unnamed")
+    chat.user("孩子的医保要停一下", "stop_child_insurance", {"subject": "child"})
+    text = chat.run(ActionStartTask())
+    assert chat.slots["task_code"] is None and "确认" not in text, text
+
+
+@pytest.mark.parametrize("intent, entities", [("print_insurance_certificate", {"subject": "child"}),
+                                              ("deny", {})])
+def test_asked_which_child_my_own_records_are_given(backend_url: str, intent: str, entities: dict) -> None:
+    chat = Chat(login(backend_url, "lina"), sender=f"pytest-own-cert-{intent}")
+    chat.user("开一个社保参保证明，孩子上学要用", "print_insurance_certificate", {"subject": "child"})
+    text = chat.run(ActionStartTask())
+    assert "哪个孩子" in text, text
+    chat.user("不是孩子的，是我自己的参保证明", intent, entities)
+    text = chat.run(ActionStartTask())
+    assert "哪个孩子" not in text and "李娜" in text, text
