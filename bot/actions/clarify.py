@@ -152,7 +152,10 @@ async def ask_which_child(client: BackendClient, token: str, code: str, options:
     if lines_zh:
         zh += "\n其他孩子暂时不能办理：\n" + "\n".join(lines_zh)
         en += "\nNot possible for the other children:\n" + "\n".join(lines_en)
-    return offer_choices(dispatcher, lang, zh, en, [_child_button(o, index, lang) for o in usable])
+    buttons = [_child_button(o, index, lang) for o in usable]
+    if len({o["code"] for o in usable}) == 1:   # one item: the child's name is the title
+        buttons = [dict(b, title=str(o.get("subject_name") or o.get("subject_id"))) for b, o in zip(buttons, usable)]
+    return offer_choices(dispatcher, lang, zh, en, buttons)
 
 
 async def resolve_vague(client: BackendClient, token: str, code: str, tracker: Tracker,
