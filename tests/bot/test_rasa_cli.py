@@ -80,6 +80,20 @@ def test_credentials_use_the_readable_rest_channel() -> None:
     assert ReadableRestInput.name() == "rest"       # same URL: /webhooks/rest/webhook
 
 
+def test_root_config_files_load_with_rasas_own_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rasa run` (scripts/run.sh) reads credentials.yml and endpoints.yml from the root; the test
+    stacks write their own, so only this shows that Rasa can read the real ones (its YAML reader
+    decodes backslash escapes, so a stray backslash-u in a comment stops the server)."""
+    from rasa.core.run import create_http_input_channels
+    from rasa.core.utils import read_endpoints_from_path
+
+    monkeypatch.setenv("SZ_DEV_MODE", "1")
+    channels = create_http_input_channels(None, str(REPO / "credentials.yml"))
+    assert {c.name() for c in channels} >= {"rest", "socketio", "wechat", "ivr"}
+    endpoints = read_endpoints_from_path(str(REPO / "endpoints.yml"))
+    assert endpoints.action and endpoints.tracker_store and endpoints.lock_store
+
+
 def test_rest_answers_are_readable_utf8(rest_server: SanicServer) -> None:
     url = rest_server.url + "/webhooks/rest/webhook"
     r = requests.post(url, json={"sender": "cli-1", "message": "你好"}, timeout=10)
