@@ -21,7 +21,7 @@ from .common import ROOT
 # of its frames matches (specific components before the glue that calls them).
 BUCKETS: List[Tuple[str, str]] = [
     # Rasa server
-    ("tracker store (read/write events, SQL)", r"rasa/core/tracker_store\.py|bot/actions/tracker_store\.py"),
+    ("tracker store (read/write events, SQL)", r"rasa/core/tracker_store\.py|bot/rasa_ext/tracker_store\.py"),
     ("lock store", r"rasa/core/lock_store\.py"),
     ("NLU: tokenizer/normaliser (jieba, OpenCC)", r"bot/components/(tokenizer|normalizer)\.py|jieba/|opencc"),
     ("NLU: featurizers", r"rasa/nlu/featurizers/"),

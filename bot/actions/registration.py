@@ -12,7 +12,7 @@ kept with the conversation.
 Every refusal shows the backend's reason and fix. What can be corrected is asked again
 (a card the bank does not confirm: card and phone; a person not found: name and ID
 number); what cannot (already registered, too many codes, backend down) ends the form.
-The slots are encrypted by the tracker store (bot/actions/tracker_store.py,
+The slots are encrypted by the tracker store (bot/rasa_ext/tracker_store.py,
 ``ALWAYS_ENCRYPTED_SLOTS`` and the personal-number pattern).
 """
 from __future__ import annotations

@@ -289,7 +289,7 @@ def test_postgresql_rows_hold_no_clear_number_and_the_form_resumes(monkeypatch: 
 
 
 def test_registration_slots_are_encrypted_whatever_their_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.actions.tracker_store import protect_event_dict, restore_event_dict
+    from bot.rasa_ext.tracker_store import protect_event_dict, restore_event_dict
 
     monkeypatch.setenv("SZ_TRACKER_STORE_KEY", "test-key-1")
     for name, value in (("registration_name", "林晓"), ("registration_code", "123456"),
