@@ -6,7 +6,6 @@ not leak sessions.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from ..errors import BusinessError
 from ..persistence.models import AuthToken, ChannelBinding, Person, UserAccount
 from ..settings import get_settings
 from . import audit, lockout
+from .secrets_at_rest import as_utc, token_digest
 
 CHANNELS = ("web", "wechat", "ivr", "api", "rest")
 
@@ -53,10 +53,6 @@ def verify_secret(stored_hash: str | None, secret: str) -> bool:
         return False
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class Identity:
     account: UserAccount
@@ -74,7 +70,7 @@ def check_channel(channel: str | None) -> str:
 def issue_token(session: Session, account: UserAccount, channel: str) -> dict[str, object]:
     token = secrets.token_urlsafe(32)
     expires = datetime.now(timezone.utc) + timedelta(minutes=get_settings().token_ttl_minutes)
-    session.add(AuthToken(token_hash=_token_digest(token), account_id=account.id, channel=channel,
+    session.add(AuthToken(token_hash=token_digest(token), account_id=account.id, channel=channel,
                           expires_at=expires))
     return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
             "person_id": account.person_id, "name": account.person.name}
@@ -113,8 +109,8 @@ def login(session: Session, username: str, password: str, channel: str,
 def authenticate(session: Session, token: str | None) -> Identity:
     if not token:
         raise BusinessError("AUTH_REQUIRED", "请先登录", "Please log in first", status=401)
-    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_digest(token)))
-    if row is None or row.revoked or _aware(row.expires_at) < datetime.now(timezone.utc):
+    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(token)))
+    if row is None or row.revoked or as_utc(row.expires_at) < datetime.now(timezone.utc):
         raise BusinessError("AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; please log in again",
                             status=401)
     account = session.get(UserAccount, row.account_id)
@@ -123,14 +119,9 @@ def authenticate(session: Session, token: str | None) -> Identity:
 
 
 def logout(session: Session, token: str) -> None:
-    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_digest(token)))
+    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(token)))
     if row is not None:
         row.revoked = True
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes even for timezone=True columns.
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def check_service_key(key: str | None) -> None:

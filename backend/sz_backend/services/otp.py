@@ -23,6 +23,7 @@ from ..persistence.models import OneTimeCode
 from ..rules.masking import mask_phone
 from ..settings import get_settings
 from . import sms
+from .secrets_at_rest import as_utc
 
 
 def binding(*parts: object) -> str:
@@ -33,16 +34,12 @@ def _hash(public_id: str, code: str) -> str:
     return hashlib.sha256(f"{public_id}:{code}".encode()).hexdigest()
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def issue(session: Session, *, purpose: str, phone: str, bound_to: str, text_zh: str) -> dict[str, Any]:
     """Create a code for ``bound_to`` and send it to ``phone``; ``text_zh`` has a ``{code}`` slot."""
     now = datetime.now(timezone.utc)
     recent = session.scalars(select(OneTimeCode.created_at).where(
         OneTimeCode.phone == phone, OneTimeCode.created_at >= now - timedelta(hours=1))).all()
-    if any(_aware(t) >= now - timedelta(seconds=60) for t in recent) or len(recent) >= 5:
+    if any(as_utc(t) >= now - timedelta(seconds=60) for t in recent) or len(recent) >= 5:
         raise BusinessError("OTP_TOO_SOON", "验证码发送太频繁，请稍后再试（每分钟最多1条，每小时最多5条）",
                             "Codes are sent at most once a minute and five times an hour; try again later",
                             status=429)
@@ -72,7 +69,7 @@ def confirm(*, otp_id: str | None, code: str | None, purpose: str, bound_to: str
     with session_scope() as s:
         row = s.scalar(select(OneTimeCode).where(OneTimeCode.public_id == otp_id, OneTimeCode.purpose == purpose)
                        .with_for_update())
-        if row is None or row.used or _aware(row.expires_at) < datetime.now(timezone.utc):
+        if row is None or row.used or as_utc(row.expires_at) < datetime.now(timezone.utc):
             raise BusinessError(*_WRONG, status=422, field="otp_code", fix_zh="请重新获取验证码",
                                 fix_en="Request a new code")
         if row.attempts >= get_settings().otp_max_attempts:

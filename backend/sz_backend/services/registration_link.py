@@ -12,7 +12,6 @@ row does not open the page.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import unicodedata
@@ -31,6 +30,7 @@ from ..rules.masking import mask_bank_account
 from ..settings import get_settings
 from . import audit, otp
 from .items.comparison import mainland_mobile
+from .secrets_at_rest import as_utc, token_digest
 from .registration import (OTP_PURPOSE, _account_no, _bank, _bank_confirms, _identify, _password, create_account,
                            free_username)
 
@@ -40,16 +40,8 @@ if TYPE_CHECKING:
 LINK_TTL_SECONDS = 15 * 60
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def issue_link(session: Session, body: RegistrationLinkRequest, channel: str) -> dict[str, Any]:
@@ -58,7 +50,7 @@ def issue_link(session: Session, body: RegistrationLinkRequest, channel: str) ->
     bound_to = _bank_confirms(session, person, bank, account_no, phone, body.name)
     otp.confirm(otp_id=body.otp_id, code=body.otp_code, purpose=OTP_PURPOSE, bound_to=bound_to)
     token = secrets.token_urlsafe(24)
-    session.add(RegistrationLink(token_hash=_hash(token), person_id=person.id, bank_name=bank, account_no=account_no,
+    session.add(RegistrationLink(token_hash=token_digest(token), person_id=person.id, bank_name=bank, account_no=account_no,
                                  phone=phone, expires_at=_now() + timedelta(seconds=LINK_TTL_SECONDS)))
     audit.record(session, action="service.register_account.link_issued", channel=channel, actor_person_id=None,
                  subject_person_id=person.id, account=mask_bank_account(account_no))
@@ -85,9 +77,9 @@ class LinkView:
 
 
 def _live_link(session: Session, token: str, *, lock: bool = False) -> RegistrationLink:
-    query = select(RegistrationLink).where(RegistrationLink.token_hash == _hash(token or ""))
+    query = select(RegistrationLink).where(RegistrationLink.token_hash == token_digest(token or ""))
     row = session.scalar(query.with_for_update() if lock else query)
-    if row is None or row.used or _aware(row.expires_at) < _now():
+    if row is None or row.used or as_utc(row.expires_at) < _now():
         raise _INVALID
     return row
 

@@ -10,7 +10,6 @@ client address are limited too).
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -22,6 +21,7 @@ from ..errors import BusinessError
 from ..persistence.models import StaffAccount, StaffRole, StaffToken
 from . import audit, lockout
 from .identity import hash_secret, verify_secret
+from .secrets_at_rest import as_utc, token_digest
 
 STAFF_TOKEN_TTL_MINUTES = 480  # one working day
 
@@ -33,14 +33,6 @@ class StaffIdentity:
     @property
     def id(self) -> int:
         return self.staff.id
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def create(session: Session, username: str, display_name: str, role: StaffRole, password: str) -> StaffAccount:
@@ -68,7 +60,7 @@ def login(session: Session, username: str, password: str, source: str | None = N
     lockout.succeed(session, "password", subject)
     token = secrets.token_urlsafe(32)
     expires = datetime.now(timezone.utc) + timedelta(minutes=STAFF_TOKEN_TTL_MINUTES)
-    session.add(StaffToken(token_hash=_digest(token), staff_id=account.id, expires_at=expires))
+    session.add(StaffToken(token_hash=token_digest(token), staff_id=account.id, expires_at=expires))
     audit.record(session, action="staff.login", channel="window", actor_person_id=None, actor_staff_id=account.id)
     return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
             "username": account.username, "display_name": account.display_name, "role": account.role.value}
@@ -77,8 +69,8 @@ def login(session: Session, username: str, password: str, source: str | None = N
 def authenticate(session: Session, token: str | None, *, role: StaffRole | None = None) -> StaffIdentity:
     if not token:
         raise BusinessError("STAFF_AUTH_REQUIRED", "请先登录窗口系统", "Please log in to the window console", status=401)
-    row = session.scalar(select(StaffToken).where(StaffToken.token_hash == _digest(token)))
-    if row is None or row.revoked or _aware(row.expires_at) < datetime.now(timezone.utc):
+    row = session.scalar(select(StaffToken).where(StaffToken.token_hash == token_digest(token)))
+    if row is None or row.revoked or as_utc(row.expires_at) < datetime.now(timezone.utc):
         raise BusinessError("STAFF_AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; log in again",
                             status=401)
     account = session.get(StaffAccount, row.staff_id)
@@ -91,6 +83,6 @@ def authenticate(session: Session, token: str | None, *, role: StaffRole | None 
 
 
 def logout(session: Session, token: str) -> None:
-    row = session.scalar(select(StaffToken).where(StaffToken.token_hash == _digest(token)))
+    row = session.scalar(select(StaffToken).where(StaffToken.token_hash == token_digest(token)))
     if row is not None:
         row.revoked = True
