@@ -3,6 +3,7 @@
 Processes are started in their own session (process group) and remembered by
 pid; stopping sends SIGTERM to those groups only, never to anything by name.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def http_json(method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
-              timeout: float = 30.0) -> Any:
+def http_json(
+    method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None, timeout: float = 30.0
+) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     hdrs = {"Content-Type": "application/json", **(headers or {})}
     req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
@@ -81,12 +83,20 @@ class Procs:
         logdir.mkdir(parents=True, exist_ok=True)
         self.items: List[Dict[str, Any]] = []
 
-    def start(self, name: str, argv: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+    def start(
+        self, name: str, argv: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None
+    ) -> subprocess.Popen:
         log = self.logdir / f"{name}.log"
         full_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})}
         with open(log, "w") as fh:
-            proc = subprocess.Popen([str(a) for a in argv], cwd=str(cwd), env=full_env, stdout=fh,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [str(a) for a in argv],
+                cwd=str(cwd),
+                env=full_env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.items.append({"name": name, "proc": proc, "log": log, "pid": proc.pid})
         return proc
 
@@ -186,8 +196,14 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 def summary_ms(latencies_s: Iterable[float]) -> Dict[str, Any]:
     ms = [x * 1000 for x in latencies_s]
-    return {"n": len(ms), "p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
-            "mean": (sum(ms) / len(ms)) if ms else math.nan, "max": max(ms) if ms else math.nan}
+    return {
+        "n": len(ms),
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+        "mean": (sum(ms) / len(ms)) if ms else math.nan,
+        "max": max(ms) if ms else math.nan,
+    }
 
 
 # ---- PostgreSQL (psycopg2 from Rasa's dependencies) ----------------------------
@@ -218,8 +234,10 @@ def pg_recreate_db(name: str) -> None:
     conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (name,))
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()

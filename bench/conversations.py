@@ -29,6 +29,7 @@ pre-application, and every failure with its transcript. The section between
 The conversation file format (the step language) is described in
 tests/conversations/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,14 +61,36 @@ CAUSES_START, CAUSES_END = "<!-- causes:start -->", "<!-- causes:end -->"
 
 # How a reply asks for confirmation (the confirm buttons, or the question in words).
 CONFIRM_PAYLOADS = {"/affirm"}
-CONFIRM_WORDS = ("确认办理吗", "确认提交吗", "是否确认", "请确认", "確認辦理嗎", "confirm?", "shall i submit",
-                 "press “confirm”", "press \"confirm\"")
+CONFIRM_WORDS = (
+    "确认办理吗",
+    "确认提交吗",
+    "是否确认",
+    "请确认",
+    "確認辦理嗎",
+    "confirm?",
+    "shall i submit",
+    "press “confirm”",
+    'press "confirm"',
+)
 # How a reply's last line asks something (a refusal or a result that merely mentions a field is no question).
-QUESTION_CUES = ("？", "?", "请告诉我", "请问", "请选择", "请输入", "请提供", "请回复", "请填写", "請", "please", "what",
-                 "which")
+QUESTION_CUES = (
+    "？",
+    "?",
+    "请告诉我",
+    "请问",
+    "请选择",
+    "请输入",
+    "请提供",
+    "请回复",
+    "请填写",
+    "請",
+    "please",
+    "what",
+    "which",
+)
 OUT_OF_SCOPE_WORDS = ("不在我的服务范围", "outside what i can help")
-MAX_AUTO_TURNS = 8          # replies to the bot's questions after the scripted turns
-MAX_WAIT_TURNS = 3          # answers played while a conditional step waits for its moment
+MAX_AUTO_TURNS = 8  # replies to the bot's questions after the scripted turns
+MAX_WAIT_TURNS = 3  # answers played while a conditional step waits for its moment
 
 
 # ======================================================================================
@@ -145,12 +168,13 @@ class BackendState:
             "SELECT t.id, t.item_code, t.outcome, t.data, a.name AS actor, s.name AS subject, p.number AS pre_number,"
             " p.data AS pre_data FROM transactions t JOIN people a ON a.id = t.actor_person_id"
             " JOIN people s ON s.id = t.subject_person_id LEFT JOIN pre_applications p ON p.transaction_id = t.id"
-            " ORDER BY t.id")
+            " ORDER BY t.id"
+        )
         for tx in txs:
             tx["data"] = _json(tx["data"])
             tx["pre_data"] = _json(tx["pre_data"])
         accounts = self.query("SELECT u.username, p.name FROM user_accounts u JOIN people p ON p.id = u.person_id")
-        try:   # the chat's part of a registration: a one-time page link for the person (backend registration_link.py)
+        try:  # the chat's part of a registration: a one-time page link for the person (backend registration_link.py)
             links = self.query("SELECT r.id, p.name FROM registration_links r JOIN people p ON p.id = r.person_id")
         except sqlite3.Error:
             links = []
@@ -193,8 +217,8 @@ class Player:
         self.turn_messages: List[Dict[str, Any]] = []
         self.transcript: List[str] = []
         self.turns = 0
-        self.confirmed = False      # the resident has confirmed a summary: no more answers, only confirmations
-        self.sms_code: Optional[Callable[[], Optional[str]]] = None   # reads the resident's last text message
+        self.confirmed = False  # the resident has confirmed a summary: no more answers, only confirmations
+        self.sms_code: Optional[Callable[[], Optional[str]]] = None  # reads the resident's last text message
 
     # ---- the last reply
     @property
@@ -247,13 +271,18 @@ class Player:
         texts = [m["text"] for m in self.turn_messages if m.get("text")]
         buttons = " | ".join(f"[{b.get('title')}]" for b in self.buttons())
         sig = ",".join(s for s in self.signals())
-        self.transcript.append("  < " + ("\n    ".join(texts) if texts else "(no reply)")
-                               + (f"\n    {buttons}" if buttons else "") + (f"\n    {{signal: {sig}}}" if sig else ""))
+        self.transcript.append(
+            "  < "
+            + ("\n    ".join(texts) if texts else "(no reply)")
+            + (f"\n    {buttons}" if buttons else "")
+            + (f"\n    {{signal: {sig}}}" if sig else "")
+        )
 
     def click(self, title: str) -> None:
         """Press the button of that title (exact, else the only one containing it); no such button: type it."""
-        found = [b for b in self.buttons() if b.get("title") == title] or \
-            [b for b in self.buttons() if title.lower() in str(b.get("title", "")).lower()]
+        found = [b for b in self.buttons() if b.get("title") == title] or [
+            b for b in self.buttons() if title.lower() in str(b.get("title", "")).lower()
+        ]
         if len(found) >= 1 and found[0].get("payload"):
             self.send(found[0]["payload"], shown=f"[click {found[0].get('title')}]")
         else:
@@ -275,8 +304,10 @@ class PhonePlayer(Player):
         self.caller = caller
         self.last: Dict[str, Any] = {}
         self._post({"event": "call_start"}, "[call]")
-        self._post({"event": "dtmf", "digits": id_tail.replace("X", "*").replace("x", "*") + "#"},
-                   "[keys: ID number's last four]")
+        self._post(
+            {"event": "dtmf", "digits": id_tail.replace("X", "*").replace("x", "*") + "#"},
+            "[keys: ID number's last four]",
+        )
         self._post({"event": "dtmf", "digits": PHONE_PIN + "#"}, "[keys: phone PIN]")
 
     @property
@@ -306,9 +337,11 @@ class PhonePlayer(Player):
         except (requests.RequestException, ValueError) as e:
             self.last = {}
             self.transcript.append(f"  [error] {e}")
-        self.transcript.append("  < " + (self.text or "(no reply)")
-                               + (f"\n    {{transfer: {self.last['transfer'].get('number')}}}"
-                                  if self.last.get("transfer") else ""))
+        self.transcript.append(
+            "  < "
+            + (self.text or "(no reply)")
+            + (f"\n    {{transfer: {self.last['transfer'].get('number')}}}" if self.last.get("transfer") else "")
+        )
 
     def send(self, message: str, shown: Optional[str] = None) -> None:
         self.turns += 1
@@ -330,7 +363,7 @@ class PhonePlayer(Player):
 def _do(player: Player, step: Dict[str, Any]) -> None:
     if "click" in step:
         player.click(str(step["click"]))
-    elif step["say"] == "@sms_code":      # the code of the last text message the resident received
+    elif step["say"] == "@sms_code":  # the code of the last text message the resident received
         code = player.sms_code() if player.sms_code else None
         player.send(code or "我没收到验证码", shown=f"{code or '我没收到验证码'}   (from the SMS)")
     else:
@@ -344,14 +377,27 @@ def _when(player: Player, when: Any) -> bool:
     return player.matches(when if isinstance(when, list) else [when])
 
 
-def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Counter, confirm: Optional[str],
-            allow_confirm: bool, confirm_if: Optional[List[str]] = None,
-            item_names: Optional[List[str]] = None, subject: Optional[str] = None, max_uses: int = 2) -> bool:
+def _answer(
+    player: Player,
+    answers: List[Dict[str, Any]],
+    used: collections.Counter,
+    confirm: Optional[str],
+    allow_confirm: bool,
+    confirm_if: Optional[List[str]] = None,
+    item_names: Optional[List[str]] = None,
+    subject: Optional[str] = None,
+    max_uses: int = 2,
+) -> bool:
     """Reply to the bot's current question from the conversation's answers (or confirm). False: nothing fits.
     ``max_uses``: how often one answer may be given (a resident told why a value cannot be used does not
     repeat it when no outcome but that refusal is expected)."""
-    if allow_confirm and confirm and player.asks_confirmation() and used["__confirm__"] < 2 and (
-            not confirm_if or player.matches(confirm_if)):
+    if (
+        allow_confirm
+        and confirm
+        and player.asks_confirmation()
+        and used["__confirm__"] < 2
+        and (not confirm_if or player.matches(confirm_if))
+    ):
         used["__confirm__"] += 1
         player.send(confirm)
         player.confirmed = True
@@ -360,8 +406,12 @@ def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Cou
         return False
     # Choices offered: the resident picks the one that names what they asked for (the item's catalogue name).
     for name in item_names or []:
-        found = [b for b in player.buttons() if name.lower() in str(b.get("title", "")).lower()
-                 and not (subject and "（" in str(b.get("title")) and subject not in str(b.get("title")))]
+        found = [
+            b
+            for b in player.buttons()
+            if name.lower() in str(b.get("title", "")).lower()
+            and not (subject and "（" in str(b.get("title")) and subject not in str(b.get("title")))
+        ]
         if len(found) == 1 and used["__item__"] < 2:
             used["__item__"] += 1
             player.click(str(found[0]["title"]))
@@ -370,17 +420,24 @@ def _answer(player: Player, answers: List[Dict[str, Any]], used: collections.Cou
     # for the question itself first, then one for anything else the reply says.
     for whole in (False, True):
         for i, ans in enumerate(answers):
-            if used[i] < max_uses and (_when(player, ans.get("when") or []) if whole
-                                else player.matches(ans.get("when") or [], last_line=True)):
+            if used[i] < max_uses and (
+                _when(player, ans.get("when") or []) if whole else player.matches(ans.get("when") or [], last_line=True)
+            ):
                 used[i] += 1
                 _do(player, ans)
                 return True
     return False
 
 
-def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
-         phone: Optional[Tuple[str, str]] = None, names: Optional[Dict[str, List[str]]] = None,
-         sms_code: Optional[Callable[[], Optional[str]]] = None) -> Tuple[Player, List[str]]:
+def play(
+    conv: Dict[str, Any],
+    rasa: str,
+    token: Optional[str],
+    sender: str,
+    phone: Optional[Tuple[str, str]] = None,
+    names: Optional[Dict[str, List[str]]] = None,
+    sms_code: Optional[Callable[[], Optional[str]]] = None,
+) -> Tuple[Player, List[str]]:
     """Play the scripted turns, then answer the bot's questions; returns the player and step-check failures.
     ``phone``: (caller number, ID number) for a call through the IVR channel."""
     player: Player = PhonePlayer(rasa, phone[0], phone[1][-4:], sender) if phone else Player(rasa, token, sender)
@@ -393,8 +450,11 @@ def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
     # Offered choices are picked by the item's name only on the way to an outcome (a clarify conversation
     # ends at the question), and never one naming somebody else (“少儿停保（李小明）” for 李小乐).
     exp = conv.get("expect") or {}
-    item_names = (names or {}).get(exp.get("item") or conv.get("item") or "", []) \
-        if exp.get("outcome") in ("completed", "pre_application", "refused") else []
+    item_names = (
+        (names or {}).get(exp.get("item") or conv.get("item") or "", [])
+        if exp.get("outcome") in ("completed", "pre_application", "refused")
+        else []
+    )
     max_uses = 2 if exp.get("outcome") in ACTING else 1
     used: collections.Counter = collections.Counter()
     checks: List[str] = []
@@ -412,16 +472,33 @@ def play(conv: Dict[str, Any], rasa: str, token: Optional[str], sender: str,
         if when is not None:
             waited = 0
             while not _when(player, when) and waited < MAX_WAIT_TURNS:
-                if not _answer(player, answers, used, confirm, allow_confirm=False, item_names=item_names,
-                               subject=subject, max_uses=max_uses):
+                if not _answer(
+                    player,
+                    answers,
+                    used,
+                    confirm,
+                    allow_confirm=False,
+                    item_names=item_names,
+                    subject=subject,
+                    max_uses=max_uses,
+                ):
                     break
                 waited += 1
             if not _when(player, when):
-                continue          # the moment never came: the step is skipped
+                continue  # the moment never came: the step is skipped
         _do(player, step)
     for _ in range(MAX_AUTO_TURNS):
-        if not _answer(player, answers, used, confirm, allow_confirm=True, confirm_if=confirm_if,
-                       item_names=item_names, subject=subject, max_uses=max_uses):
+        if not _answer(
+            player,
+            answers,
+            used,
+            confirm,
+            allow_confirm=True,
+            confirm_if=confirm_if,
+            item_names=item_names,
+            subject=subject,
+            max_uses=max_uses,
+        ):
             break
     return player, checks
 
@@ -433,11 +510,13 @@ def _same(expected: Any, actual: Any) -> bool:
     def norm(v: Any) -> str:
         text = str(v).strip().lower().replace(" ", "")
         return text[:-1] if len(text) > 2 and text[-1] in "市省" else text
+
     return norm(expected) == norm(actual)
 
 
-def check(conv: Dict[str, Any], player: Player, before: Dict[str, Any], after: Dict[str, Any],
-          user_name: Optional[str]) -> Tuple[List[str], str]:
+def check(
+    conv: Dict[str, Any], player: Player, before: Dict[str, Any], after: Dict[str, Any], user_name: Optional[str]
+) -> Tuple[List[str], str]:
     """Reasons the outcome is wrong (empty: right) and the outcome that actually happened."""
     exp = conv["expect"]
     outcome = exp["outcome"]
@@ -447,12 +526,18 @@ def check(conv: Dict[str, Any], player: Player, before: Dict[str, Any], after: D
     old_accounts = {a["username"] for a in before["accounts"]}
     new_accounts = [a for a in after["accounts"] if a["username"] not in old_accounts]
     old_links = {x["id"] for x in before.get("links", [])}
-    new_accounts += [{"username": f"(set-up link {x['id']})", "name": x["name"]}
-                     for x in after.get("links", []) if x["id"] not in old_links]
+    new_accounts += [
+        {"username": f"(set-up link {x['id']})", "name": x["name"]}
+        for x in after.get("links", [])
+        if x["id"] not in old_links
+    ]
 
     if new_txs:
-        actual = "; ".join(f"{t['outcome']} {t['item_code']} for {t['subject']}"
-                           + (f" {json.dumps(t['data'], ensure_ascii=False, default=str)}" if t["data"] else "") for t in new_txs)
+        actual = "; ".join(
+            f"{t['outcome']} {t['item_code']} for {t['subject']}"
+            + (f" {json.dumps(t['data'], ensure_ascii=False, default=str)}" if t["data"] else "")
+            for t in new_txs
+        )
     elif new_accounts:
         actual = "completed register_account for " + ", ".join(a["name"] for a in new_accounts)
     elif "handoff" in player.signals():
@@ -475,13 +560,17 @@ def check(conv: Dict[str, Any], player: Player, before: Dict[str, Any], after: D
         else:
             right = [t for t in new_txs if t["item_code"] == item and t["outcome"] == outcome]
             if not right:
-                reasons.append(f"expected {outcome} {item} for {subject}; got: {actual if new_txs else 'no transaction'}")
+                reasons.append(
+                    f"expected {outcome} {item} for {subject}; got: {actual if new_txs else 'no transaction'}"
+                )
             else:
                 tx = right[-1]
                 if subject and tx["subject"] != subject:
                     reasons.append(f"wrong person: {tx['subject']} instead of {subject}")
-                data = {**(tx["data"] if isinstance(tx["data"], dict) else {}),
-                        **(tx["pre_data"] if isinstance(tx["pre_data"], dict) else {})}
+                data = {
+                    **(tx["data"] if isinstance(tx["data"], dict) else {}),
+                    **(tx["pre_data"] if isinstance(tx["pre_data"], dict) else {}),
+                }
                 for name, value in (exp.get("fields") or {}).items():
                     if name not in data or not _same(value, data[name]):
                         reasons.append(f"field {name}: expected {value!r}, got {data.get(name)!r}")
@@ -490,8 +579,9 @@ def check(conv: Dict[str, Any], player: Player, before: Dict[str, Any], after: D
             allowed = set(exp.get("also_items") or [])
             others = [t for t in new_txs if t not in right and t["item_code"] not in allowed]
             if others:
-                reasons.append("also done: " + "; ".join(f"{t['outcome']} {t['item_code']} for {t['subject']}"
-                                                         for t in others))
+                reasons.append(
+                    "also done: " + "; ".join(f"{t['outcome']} {t['item_code']} for {t['subject']}" for t in others)
+                )
     else:
         if new_txs or new_accounts:
             reasons.append(f"expected {outcome} with no change in the backend; got: {actual}")
@@ -499,8 +589,11 @@ def check(conv: Dict[str, Any], player: Player, before: Dict[str, Any], after: D
             reasons.append("no handoff (no handoff signal, no 12333 in the last reply)")
         if outcome == "out_of_scope" and not exp.get("reply_any") and not player.matches(OUT_OF_SCOPE_WORDS):
             reasons.append("the last reply does not say it is out of scope")
-        if outcome == "clarify" and not exp.get("reply_any") and not (
-                player.buttons() or "？" in player.text or "?" in player.text):
+        if (
+            outcome == "clarify"
+            and not exp.get("reply_any")
+            and not (player.buttons() or "？" in player.text or "?" in player.text)
+        ):
             reasons.append("the last reply neither asks a question nor offers choices")
     if exp.get("reply_any") and not player.matches(exp["reply_any"]):
         reasons.append(f"the last reply has none of {exp['reply_any']}")
@@ -526,12 +619,15 @@ def item_names(backend: str) -> Dict[str, List[str]]:
     r = requests.get(f"{backend}/catalogue", timeout=30)
     r.raise_for_status()
     cat = r.json()
-    return {e["code"]: [n for n in (e.get("name_zh"), e.get("name_en")) if n]
-            for e in cat.get("items", []) + cat.get("services", [])}
+    return {
+        e["code"]: [n for n in (e.get("name_zh"), e.get("name_en")) if n]
+        for e in cat.get("items", []) + cat.get("services", [])
+    }
 
 
-def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: BackendState,
-            progress: bool = True) -> List[Result]:
+def run_all(
+    convs: List[Dict[str, Any]], backend: str, rasa: str, state: BackendState, progress: bool = True
+) -> List[Result]:
     results: List[Result] = []
     stamp = int(time.time())
     names = item_names(backend)
@@ -546,11 +642,15 @@ def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: Backend
             user_name = next((a["name"] for a in before["accounts"] if a["username"] == user), None)
             phone = None
             if conv.get("channel") == "ivr":
-                row = state.query("SELECT p.phone, p.id_number FROM user_accounts u JOIN people p ON p.id = u.person_id"
-                                  " WHERE u.username = ?", (user,))[0]
+                row = state.query(
+                    "SELECT p.phone, p.id_number FROM user_accounts u JOIN people p ON p.id = u.person_id"
+                    " WHERE u.username = ?",
+                    (user,),
+                )[0]
                 phone = ("+86 " + row["phone"], row["id_number"])
-            player, checks = play(conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}", phone, names,
-                                  state.last_sms_code)
+            player, checks = play(
+                conv, rasa, token, f"conv-{stamp}-{n}-{conv['id']}", phone, names, state.last_sms_code
+            )
             after = state.changes()
             reasons, res.actual = check(conv, player, before, after, user_name)
             res.reasons = checks + reasons
@@ -563,8 +663,11 @@ def run_all(convs: List[Dict[str, Any]], backend: str, rasa: str, state: Backend
         results.append(res)
         if progress:
             mark = "ok  " if res.passed else "FAIL"
-            print(f"[{n:3d}/{len(convs)}] {mark} {conv['id']} ({res.user_turns} turns, {res.seconds:.1f} s)"
-                  + ("" if res.passed else f": {res.reasons[0][:150]}"), flush=True)
+            print(
+                f"[{n:3d}/{len(convs)}] {mark} {conv['id']} ({res.user_turns} turns, {res.seconds:.1f} s)"
+                + ("" if res.passed else f": {res.reasons[0][:150]}"),
+                flush=True,
+            )
     return results
 
 
@@ -572,10 +675,17 @@ def credentials(st: Any) -> Dict[str, Any]:
     """Rasa's channels for the run: REST, and the phone (IVR) channel verifying callers at the stack's backend."""
     sys.path.insert(0, str(ROOT / "tests" / "bot"))
     from channel_fixtures import SERVICE_KEY  # noqa: E402  (the key run_stack gives the backend)
-    return {"rest": None,
-            "bot.channels.ivr.IVRInput": {"webhook_secret": IVR_SECRET, "confidence_threshold": 0.6,
-                                          "transfer_number": "12333", "backend_url": st.backend,
-                                          "service_key": SERVICE_KEY}}
+
+    return {
+        "rest": None,
+        "bot.channels.ivr.IVRInput": {
+            "webhook_secret": IVR_SECRET,
+            "confidence_threshold": 0.6,
+            "transfer_number": "12333",
+            "backend_url": st.backend,
+            "service_key": SERVICE_KEY,
+        },
+    }
 
 
 def start_stack(tmp: Path, model: Optional[str]):
@@ -585,6 +695,7 @@ def start_stack(tmp: Path, model: Optional[str]):
     os.environ.setdefault("SZ_PASSWORD_HASH", "fast")
     sys.path.insert(0, str(ROOT / "tests" / "bot"))
     from stack import run_stack  # noqa: E402  (tests/bot/stack.py)
+
     gen = run_stack(tmp, credentials)
     st = next(gen)
     return gen, st
@@ -613,12 +724,16 @@ def figures(results: List[Result]) -> Dict[str, Any]:
         "heldout": rate([r for r in results if r.conv.get("heldout")]),
         "median_turns_acting": statistics.median(acting_ok) if acting_ok else None,
         "by_outcome": {k: rate(v) for k, v in sorted(by_outcome.items(), key=lambda kv: OUTCOMES.index(kv[0]))},
-        "by_outcome_heldout": {k: rate([r for r in v if r.conv.get("heldout")])
-                               for k, v in sorted(by_outcome.items(), key=lambda kv: OUTCOMES.index(kv[0]))},
+        "by_outcome_heldout": {
+            k: rate([r for r in v if r.conv.get("heldout")])
+            for k, v in sorted(by_outcome.items(), key=lambda kv: OUTCOMES.index(kv[0]))
+        },
         "by_item": {k: rate(v) for k, v in sorted(by_item.items())},
         "by_item_heldout": {k: rate([r for r in v if r.conv.get("heldout")]) for k, v in sorted(by_item.items())},
-        "by_channel": {ch: rate([r for r in results if r.conv.get("channel", "rest") == ch])
-                       for ch in sorted({r.conv.get("channel", "rest") for r in results})},
+        "by_channel": {
+            ch: rate([r for r in results if r.conv.get("channel", "rest") == ch])
+            for ch in sorted({r.conv.get("channel", "rest") for r in results})
+        },
     }
 
 
@@ -648,80 +763,113 @@ def write_report(results: List[Result], path: Path, meta: Dict[str, str]) -> Non
     if path.exists():
         old = path.read_text(encoding="utf-8")
         if CAUSES_START in old and CAUSES_END in old:
-            old_causes = old[old.index(CAUSES_START) + len(CAUSES_START):old.index(CAUSES_END)].strip("\n")
-    lines = [
-        "# Conversation report",
-        "",
-        "Produced by `bench/conversations.py` (do not edit by hand, except the failure-causes section at the end,",
-        "which is kept when the report is rewritten). Whole conversations of `tests/conversations/*.yml`, written",
-        "as residents write and speak, played over Rasa's REST channel (and a few as phone calls through the IVR",
-        "channel) against a stack started for the run",
-        "(real backend on a temporary SQLite database with the demo people, clock pinned inside the payment",
-        "window, restored to the seeded state before each conversation); each outcome is checked in the",
-        "backend's database (transaction / pre-application for the right item, person and values) and, for",
-        "outcomes that change nothing, in the last reply. Held-out conversations (`heldout: true`) must not be",
-        "used for tuning.",
-        "",
-        "| run | |",
-        "|---|---|",
-    ] + [f"| {k} | {v} |" for k, v in meta.items()] + [
-        "",
-        "## Figures",
-        "",
-        "| | right outcome |",
-        "|---|---|",
-        f"| **overall** | **{f['overall']}** |",
-        f"| tuning set | {f['tuning']} |",
-        f"| held-out set | {f['heldout']} |",
-        f"| median user turns to a completed item or pre-application (right outcomes) | {f['median_turns_acting']} |",
-        "",
-        "### Per outcome class",
-        "",
-        "| expected outcome | all | held-out |",
-        "|---|---|---|",
-    ] + [f"| {k} | {v} | {f['by_outcome_heldout'][k]} |" for k, v in f["by_outcome"].items()] + [
-        "",
-        "### Per item or service",
-        "",
-        "| item | all | held-out |",
-        "|---|---|---|",
-    ] + [f"| {k} | {v} | {f['by_item_heldout'][k]} |" for k, v in f["by_item"].items()] + [
-        "",
-        "### Per channel",
-        "",
-        "| channel | right outcome |",
-        "|---|---|",
-    ] + [f"| {k} | {v} |" for k, v in f["by_channel"].items()]
+            old_causes = old[old.index(CAUSES_START) + len(CAUSES_START) : old.index(CAUSES_END)].strip("\n")
+    lines = (
+        [
+            "# Conversation report",
+            "",
+            "Produced by `bench/conversations.py` (do not edit by hand, except the failure-causes section at the end,",
+            "which is kept when the report is rewritten). Whole conversations of `tests/conversations/*.yml`, written",
+            "as residents write and speak, played over Rasa's REST channel (and a few as phone calls through the IVR",
+            "channel) against a stack started for the run",
+            "(real backend on a temporary SQLite database with the demo people, clock pinned inside the payment",
+            "window, restored to the seeded state before each conversation); each outcome is checked in the",
+            "backend's database (transaction / pre-application for the right item, person and values) and, for",
+            "outcomes that change nothing, in the last reply. Held-out conversations (`heldout: true`) must not be",
+            "used for tuning.",
+            "",
+            "| run | |",
+            "|---|---|",
+        ]
+        + [f"| {k} | {v} |" for k, v in meta.items()]
+        + [
+            "",
+            "## Figures",
+            "",
+            "| | right outcome |",
+            "|---|---|",
+            f"| **overall** | **{f['overall']}** |",
+            f"| tuning set | {f['tuning']} |",
+            f"| held-out set | {f['heldout']} |",
+            f"| median user turns to a completed item or pre-application (right outcomes) | {f['median_turns_acting']} |",
+            "",
+            "### Per outcome class",
+            "",
+            "| expected outcome | all | held-out |",
+            "|---|---|---|",
+        ]
+        + [f"| {k} | {v} | {f['by_outcome_heldout'][k]} |" for k, v in f["by_outcome"].items()]
+        + [
+            "",
+            "### Per item or service",
+            "",
+            "| item | all | held-out |",
+            "|---|---|---|",
+        ]
+        + [f"| {k} | {v} | {f['by_item_heldout'][k]} |" for k, v in f["by_item"].items()]
+        + [
+            "",
+            "### Per channel",
+            "",
+            "| channel | right outcome |",
+            "|---|---|",
+        ]
+        + [f"| {k} | {v} |" for k, v in f["by_channel"].items()]
+    )
     failed = sorted((r for r in results if not r.passed), key=lambda r: bool(r.conv.get("heldout")))
     kinds = collections.Counter(failure_kind(r) for r in failed)
-    lines += ["", "## Failures", "", f"{len(failed)} of {len(results)} conversations ended in a wrong outcome. "
-              "Held-out ones come last, without their transcripts (they must stay unseen by whoever tunes the "
-              "assistant; run `bench/conversations.py --heldout-only --json FILE` to read them when judging, "
-              "not tuning).", ""]
+    lines += [
+        "",
+        "## Failures",
+        "",
+        f"{len(failed)} of {len(results)} conversations ended in a wrong outcome. "
+        "Held-out ones come last, without their transcripts (they must stay unseen by whoever tunes the "
+        "assistant; run `bench/conversations.py --heldout-only --json FILE` to read them when judging, "
+        "not tuning).",
+        "",
+    ]
     if kinds:
         lines += ["| automatic grouping | conversations |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in kinds.most_common()] + [""]
     for r in failed:
         c = r.conv
-        lines += [
-            f"### {c['id']}{' (held-out)' if c.get('heldout') else ''}",
-            "",
-            f"- user: {c.get('user') or '— (not logged in)'}; item: {c.get('item')}; expected: "
-            f"{c['expect']['outcome']}" + (f" for {c['expect']['subject']}" if c["expect"].get("subject") else "")
-            + (f" with {json.dumps(c['expect'].get('fields'), ensure_ascii=False, default=str)}" if c["expect"].get("fields") else ""),
-            f"- actual: {r.actual.split(';')[0] if c.get('heldout') and r.actual.startswith('no change') else r.actual}",
-        ] + [f"- {reason}" for reason in r.reasons] + (
-            ["", "(transcript withheld: held-out)", ""] if c.get("heldout")
-            else ["", "```text"] + r.transcript + ["```", ""])
-    lines += ["## Most common failure causes (read from the transcripts)", "", CAUSES_START,
-              old_causes or "_(not written yet)_", CAUSES_END, ""]
+        lines += (
+            [
+                f"### {c['id']}{' (held-out)' if c.get('heldout') else ''}",
+                "",
+                f"- user: {c.get('user') or '— (not logged in)'}; item: {c.get('item')}; expected: "
+                f"{c['expect']['outcome']}"
+                + (f" for {c['expect']['subject']}" if c["expect"].get("subject") else "")
+                + (
+                    f" with {json.dumps(c['expect'].get('fields'), ensure_ascii=False, default=str)}"
+                    if c["expect"].get("fields")
+                    else ""
+                ),
+                f"- actual: {r.actual.split(';')[0] if c.get('heldout') and r.actual.startswith('no change') else r.actual}",
+            ]
+            + [f"- {reason}" for reason in r.reasons]
+            + (
+                ["", "(transcript withheld: held-out)", ""]
+                if c.get("heldout")
+                else ["", "```text"] + r.transcript + ["```", ""]
+            )
+        )
+    lines += [
+        "## Most common failure causes (read from the transcripts)",
+        "",
+        CAUSES_START,
+        old_causes or "_(not written yet)_",
+        CAUSES_END,
+        "",
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def git_head() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
 
@@ -760,13 +908,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         finally:
             gen.close()
     from stack import model as stack_model  # noqa: E402  (the model run_stack served)
+
     f = figures(results)
     meta = {
         "date (UTC)": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "commit": git_head(),
         "model": Path(args.model).name if args.model else stack_model().name,
         "conversations": f"{len(results)} ({sum(1 for r in results if r.conv.get('heldout'))} held-out)"
-                         + (" — a subset (--ids/--heldout-only)" if args.ids or args.heldout_only else ""),
+        + (" — a subset (--ids/--heldout-only)" if args.ids or args.heldout_only else ""),
         "time": f"{took:.0f} s for the conversations ({took / max(len(results), 1):.1f} s each)",
     }
     print(f"\nright outcome overall: {f['overall']}   tuning: {f['tuning']}   held-out: {f['heldout']}")
@@ -777,10 +926,24 @@ def main(argv: Optional[List[str]] = None) -> int:
         write_report(results, Path(args.report), meta)
         print(f"report: {args.report}")
     if args.json:
-        Path(args.json).write_text(json.dumps([{"id": r.id, "passed": r.passed, "reasons": r.reasons,
-                                                "user_turns": r.user_turns, "actual": r.actual,
-                                                "transcript": r.transcript} for r in results],
-                                              ensure_ascii=False, indent=1), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "passed": r.passed,
+                        "reasons": r.reasons,
+                        "user_turns": r.user_turns,
+                        "actual": r.actual,
+                        "transcript": r.transcript,
+                    }
+                    for r in results
+                ],
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
     return 0
 
 

@@ -13,6 +13,7 @@ synonym mapper's business). Also: training time and the CPU time of a parse
 (process time, best of three passes). Writes a Markdown report and
 var/bench/entities.json. Takes ~10 minutes on the 2-core benchmark machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 # DIET as it extracted the entities before the CRF (docs/benchmarks.md, session 3)
-DIET = {"name": "DIETClassifier", "intent_classification": False, "epochs": 40, "random_seed": 42,
-        "number_of_transformer_layers": 2, "transformer_size": 128, "BILOU_flag": False,
-        "constrain_similarities": True}
+DIET = {
+    "name": "DIETClassifier",
+    "intent_classification": False,
+    "epochs": 40,
+    "random_seed": 42,
+    "number_of_transformer_layers": 2,
+    "transformer_size": 128,
+    "BILOU_flag": False,
+    "constrain_similarities": True,
+}
 STATISTICAL = {"CRFEntityExtractor", "DIETClassifier"}
 
 
@@ -45,8 +53,7 @@ def _ungated(component: Dict[str, Any]) -> Dict[str, Any]:
     prefix = "bot.components.response_selector.RetrievalIntent"
     if not component["name"].startswith(prefix):
         return component
-    return {**{k: v for k, v in component.items() if k != "retrieval_intent"},
-            "name": component["name"][len(prefix):]}
+    return {**{k: v for k, v in component.items() if k != "retrieval_intent"}, "name": component["name"][len(prefix) :]}
 
 
 def variants() -> Dict[str, Dict[str, Any]]:
@@ -101,8 +108,14 @@ def evaluate(config: Dict[str, Any], train_file: Path, test: List[Any], workdir:
     precision = found / predicted if predicted else 0.0
     recall = found / gold_total if gold_total else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"train_s": train_s, "precision": precision, "recall": recall, "f1": f1, "parse_cpu_ms": parse_ms,
-            "per_type": per_type}
+    return {
+        "train_s": train_s,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "parse_cpu_ms": parse_ms,
+        "per_type": per_type,
+    }
 
 
 def main() -> int:
@@ -113,9 +126,10 @@ def main() -> int:
     p.add_argument("--report", default=str(ROOT / "docs/entity-report.md"))
     args = p.parse_args()
     logging.disable(logging.INFO)
-    import bot.components  # noqa: F401 - the custom components and speed fixes, as the server runs them
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
+
+    import bot.components  # noqa: F401 - the custom components and speed fixes, as the server runs them
 
     data = load_data(str(ROOT / "bot/data/nlu"))
     results: Dict[str, Any] = {"date": dt.datetime.now().isoformat(timespec="seconds"), "runs": []}
@@ -127,8 +141,12 @@ def main() -> int:
                 train_file = Path(tmp) / "train.yml"
                 RasaYAMLWriter().dump(str(train_file), train)
                 res = evaluate(config, train_file, test_msgs, Path(tmp))
-            res.update(variant=name, seed=seed, messages=len(test_msgs),
-                       entities=sum(len(m.get("entities")) for m in test_msgs))
+            res.update(
+                variant=name,
+                seed=seed,
+                messages=len(test_msgs),
+                entities=sum(len(m.get("entities")) for m in test_msgs),
+            )
             print(json.dumps({k: v for k, v in res.items() if k != "per_type"}), flush=True)
             results["runs"].append(res)
     out = ROOT / "var/bench/entities.json"
@@ -139,20 +157,31 @@ def main() -> int:
 
 
 def render(results: Dict[str, Any]) -> str:
-    lines = ["# Entity extraction: CRF beside DIET", "",
-             f"Written by `bench/entity_eval.py` on {results['date']} (see its docstring for the method). "
-             "Each row: one 80/20 split of `bot/data/nlu` (seed), the pipeline of `config.yml` trained on the 80 % "
-             "with the named entity extractor, every annotated entity of the 20 % looked for by type and span. "
-             "Regex/lookup entities (RegexEntityExtractor) are part of both pipelines.", "",
-             "| extractor | seed | test messages (entities) | precision | recall | F1 | training | parse CPU |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Entity extraction: CRF beside DIET",
+        "",
+        f"Written by `bench/entity_eval.py` on {results['date']} (see its docstring for the method). "
+        "Each row: one 80/20 split of `bot/data/nlu` (seed), the pipeline of `config.yml` trained on the 80 % "
+        "with the named entity extractor, every annotated entity of the 20 % looked for by type and span. "
+        "Regex/lookup entities (RegexEntityExtractor) are part of both pipelines.",
+        "",
+        "| extractor | seed | test messages (entities) | precision | recall | F1 | training | parse CPU |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results["runs"]:
-        lines.append(f"| {r['variant']} | {r['seed']} | {r['messages']} ({r['entities']}) | {r['precision']:.3f} | "
-                     f"{r['recall']:.3f} | {r['f1']:.3f} | {r['train_s']:.0f} s | {r['parse_cpu_ms']:.1f} ms |")
+        lines.append(
+            f"| {r['variant']} | {r['seed']} | {r['messages']} ({r['entities']}) | {r['precision']:.3f} | "
+            f"{r['recall']:.3f} | {r['f1']:.3f} | {r['train_s']:.0f} s | {r['parse_cpu_ms']:.1f} ms |"
+        )
     types = sorted({t for r in results["runs"] for t in r["per_type"]})
     variant_names = sorted({r["variant"] for r in results["runs"]})
-    lines += ["", "Recall per entity type (found / annotated, all seeds together):", "",
-              "| entity | " + " | ".join(variant_names) + " |", "|---|" + "---|" * len(variant_names)]
+    lines += [
+        "",
+        "Recall per entity type (found / annotated, all seeds together):",
+        "",
+        "| entity | " + " | ".join(variant_names) + " |",
+        "|---|" + "---|" * len(variant_names),
+    ]
     for t in types:
         cells = []
         for v in variant_names:

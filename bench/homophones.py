@@ -10,6 +10,7 @@ with a different common character of exactly the same toneless pinyin (jieba's
 single-character words, by frequency), chosen with a fixed seed. Nothing here
 reads the corrector's own list of known mis-transcriptions.
 """
+
 from __future__ import annotations
 
 import random

@@ -16,6 +16,7 @@ syllable), so its seconds are an upper bound, not the target. Needs the
 ``espeak-ng`` command (Debian package espeak-ng); without it the script says so
 and exits 2.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,12 @@ def english(text: str) -> bool:
 
 def synthesise(text: str, work: Path) -> float:
     wav = work / "prompt.wav"
-    subprocess.run(["espeak-ng", "-v", "en" if english(text) else "cmn", "-w", str(wav), text],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["espeak-ng", "-v", "en" if english(text) else "cmn", "-w", str(wav), text],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     with wave.open(str(wav)) as w:
         return w.getnframes() / float(w.getframerate())
 
@@ -69,8 +74,12 @@ def main() -> int:
             rows.append((synthesise(text, Path(tmp)), estimate, chars, where, text))
     zh = [r for r in rows if not english(r[4])]
     en = [r for r in rows if english(r[4])]
-    lines = [f"# Phone prompts through espeak-ng ({len(rows)} distinct prompts: {len(zh)} Chinese, {len(en)} English)",
-             "", "| | estimate (s) | espeak-ng (s) |", "|---|---|---|"]
+    lines = [
+        f"# Phone prompts through espeak-ng ({len(rows)} distinct prompts: {len(zh)} Chinese, {len(en)} English)",
+        "",
+        "| | estimate (s) | espeak-ng (s) |",
+        "|---|---|---|",
+    ]
     for name, group in (("Chinese", zh), ("English", en)):
         if not group:
             continue
@@ -81,10 +90,12 @@ def main() -> int:
     chars = sum(r[2] for r in zh)
     if zh:
         rate = chars / sum(r[0] for r in zh)
-        lines += ["", f"espeak-ng's Mandarin rate here: {rate:.2f} characters/s (the budget assumes ~4.5, "
-                      f"production voices); at that rate the 90-character limit is {90 / rate:.0f} s.",
-                  f"Ratio espeak-ng / estimate (Chinese): median "
-                  f"{statistics.median(r[0] / r[1] for r in zh if r[1]):.2f}."]
+        lines += [
+            "",
+            f"espeak-ng's Mandarin rate here: {rate:.2f} characters/s (the budget assumes ~4.5, "
+            f"production voices); at that rate the 90-character limit is {90 / rate:.0f} s.",
+            f"Ratio espeak-ng / estimate (Chinese): median {statistics.median(r[0] / r[1] for r in zh if r[1]):.2f}.",
+        ]
     lines += ["", "Longest with espeak-ng:", ""]
     for real, est, ch, where, text in sorted(rows, reverse=True)[:8]:
         lines.append(f"- {real:.1f} s (estimate {est:.1f} s, {ch} characters) {where}: {text}")

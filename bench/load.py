@@ -6,6 +6,7 @@ is bounded in count and time, and only talks to 127.0.0.1.
 
     .venv/rasa/bin/python -m bench.load --url http://127.0.0.1:5005 --scenario faq --concurrency 8 --seconds 20
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ class TurnError(Exception):
 
 @dataclass
 class Result:
-    latencies: List[float] = field(default_factory=list)   # seconds, per successful turn
+    latencies: List[float] = field(default_factory=list)  # seconds, per successful turn
     errors: int = 0
     error_samples: List[str] = field(default_factory=list)
     elapsed: float = 0.0
@@ -44,13 +45,19 @@ class Result:
             self.error_samples.append(f"{type(err).__name__}: {str(err)[:200]}")
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"latency_ms": summary_ms(self.latencies), "errors": self.errors, "error_samples": self.error_samples,
-                "elapsed_s": self.elapsed, "turns": self.turns,
-                "turns_per_s": (self.turns / self.elapsed) if self.elapsed else 0.0}
+        return {
+            "latency_ms": summary_ms(self.latencies),
+            "errors": self.errors,
+            "error_samples": self.error_samples,
+            "elapsed_s": self.elapsed,
+            "turns": self.turns,
+            "turns_per_s": (self.turns / self.elapsed) if self.elapsed else 0.0,
+        }
 
 
-async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str,
-               metadata: Optional[Dict[str, Any]] = None) -> tuple:
+async def send(
+    session: aiohttp.ClientSession, url: str, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None
+) -> tuple:
     """One REST turn: (seconds, bot messages)."""
     body: Dict[str, Any] = {"sender": sender, "message": text}
     if metadata:
@@ -102,8 +109,16 @@ async def conversation(session: aiohttp.ClientSession, url: str, sender: str, to
     return turns
 
 
-async def _closed_loop(url: str, concurrency: int, seconds: float, max_turns: int, make_turn, label: str,
-                       turns_per_sender: int = 10, warmup: int = 0) -> Result:
+async def _closed_loop(
+    url: str,
+    concurrency: int,
+    seconds: float,
+    max_turns: int,
+    make_turn,
+    label: str,
+    turns_per_sender: int = 10,
+    warmup: int = 0,
+) -> Result:
     """`concurrency` virtual users, each sending turns back to back until time or count runs out."""
     result = Result()
     run = uuid.uuid4().hex[:6]
@@ -142,6 +157,7 @@ def faq_turn(url: str):
         dt, msgs = await send(session, url, sender, FAQ_TEXT)
         check_faq(msgs)
         return dt
+
     return turn
 
 
@@ -150,17 +166,20 @@ def backend_turn(url: str, token: str):
         dt, msgs = await send(session, url, sender, BACKEND_TEXT, {"auth_token": token})
         check_contributions(msgs)
         return dt
+
     return turn
 
 
-def run_turns(url: str, scenario: str, concurrency: int, seconds: float, max_turns: int, token: str = "",
-              warmup: int = 3) -> Result:
+def run_turns(
+    url: str, scenario: str, concurrency: int, seconds: float, max_turns: int, token: str = "", warmup: int = 3
+) -> Result:
     make = faq_turn(url) if scenario == "faq" else backend_turn(url, token)
     return asyncio.run(_closed_loop(url, concurrency, seconds, max_turns, make, scenario, warmup=warmup))
 
 
-def run_conversations(url: str, tokens: List[str], concurrency: int = 1, seconds: float = 60.0,
-                      max_conversations: int = 30) -> Dict[str, Any]:
+def run_conversations(
+    url: str, tokens: List[str], concurrency: int = 1, seconds: float = 60.0, max_conversations: int = 30
+) -> Dict[str, Any]:
     """Whole business conversations, each with its own guardian (a token from `tokens`)."""
     per_turn: List[List[float]] = [[], [], []]
     totals: List[float] = []
@@ -193,15 +212,27 @@ def run_conversations(url: str, tokens: List[str], concurrency: int = 1, seconds
             res.elapsed = time.perf_counter() - t0
 
     asyncio.run(main())
-    return {"conversation_ms": summary_ms(totals), "turn_ms": [summary_ms(x) for x in per_turn],
-            "all_turns_ms": summary_ms([x for t in per_turn for x in t]), "errors": res.errors,
-            "error_samples": res.error_samples, "conversations": len(totals), "elapsed_s": res.elapsed,
-            "conversations_per_s": len(totals) / res.elapsed if res.elapsed else 0.0,
-            "turns_per_s": res.turns / res.elapsed if res.elapsed else 0.0}
+    return {
+        "conversation_ms": summary_ms(totals),
+        "turn_ms": [summary_ms(x) for x in per_turn],
+        "all_turns_ms": summary_ms([x for t in per_turn for x in t]),
+        "errors": res.errors,
+        "error_samples": res.error_samples,
+        "conversations": len(totals),
+        "elapsed_s": res.elapsed,
+        "conversations_per_s": len(totals) / res.elapsed if res.elapsed else 0.0,
+        "turns_per_s": res.turns / res.elapsed if res.elapsed else 0.0,
+    }
 
 
-def long_conversation(url: str, turns: int, checkpoints: Sequence[int], window: int = 10,
-                      text: str = FAQ_TEXT, metadata: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def long_conversation(
+    url: str,
+    turns: int,
+    checkpoints: Sequence[int],
+    window: int = 10,
+    text: str = FAQ_TEXT,
+    metadata: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
     """One conversation of `turns` turns; latency over the `window` turns ending at each checkpoint."""
     lat: List[float] = []
 
@@ -216,7 +247,7 @@ def long_conversation(url: str, turns: int, checkpoints: Sequence[int], window: 
     out = {}
     for c in checkpoints:
         if c <= len(lat):
-            out[str(c)] = summary_ms(lat[max(0, c - window):c])
+            out[str(c)] = summary_ms(lat[max(0, c - window) : c])
     return {"checkpoints": out, "turns": len(lat)}
 
 

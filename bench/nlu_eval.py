@@ -28,6 +28,7 @@ left out), and reports both on the held-out set: does the
 pinyin-based correction beat what the training data's homophone examples
 teach on their own?
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,12 +74,15 @@ def metrics(gold: list[str], pred: list[str]) -> dict:
     pred = [merged(p) for p in pred]
     labels = sorted(set(gold))
     n = len(gold) or 1
-    return {"n": len(gold), "accuracy": accuracy_score(gold, pred),
-            "macro_f1": f1_score(gold, pred, labels=labels, average="macro", zero_division=0),
-            # acted on the wrong intent (a wrong answer or action)
-            "wrong_intent": sum(p != g and p != "out_of_scope" for g, p in zip(gold, pred)) / n,
-            # a request the assistant did not act on (said it did not understand)
-            "fallback": sum(p != g and p == "out_of_scope" for g, p in zip(gold, pred)) / n}
+    return {
+        "n": len(gold),
+        "accuracy": accuracy_score(gold, pred),
+        "macro_f1": f1_score(gold, pred, labels=labels, average="macro", zero_division=0),
+        # acted on the wrong intent (a wrong answer or action)
+        "wrong_intent": sum(p != g and p != "out_of_scope" for g, p in zip(gold, pred)) / n,
+        # a request the assistant did not act on (said it did not understand)
+        "fallback": sum(p != g and p == "out_of_scope" for g, p in zip(gold, pred)) / n,
+    }
 
 
 def oos_pr(gold: list[str], pred: list[str]) -> tuple[float, float]:
@@ -117,8 +121,10 @@ def baseline_predictions(texts: list[str]) -> list[str]:
     for ex in data.intent_examples:
         xs.append(ex.get("text"))
         ys.append(ex.get("intent_response_key") or ex.get("intent"))
-    model = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
-                          LogisticRegression(max_iter=2000, C=10))
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+        LogisticRegression(max_iter=2000, C=10),
+    )
     model.fit(xs, ys)
     return list(model.predict(texts))
 
@@ -137,8 +143,12 @@ def ablation_configs(workdir: Path) -> dict[str, Path]:
                 component["correct_homophones"] = on
             pipeline.append(component)
         path = workdir / f"config-{'on' if on else 'off'}.yml"
-        path.write_text(yaml.safe_dump({"recipe": config["recipe"], "language": config["language"],
-                                        "pipeline": pipeline}, allow_unicode=True), encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(
+                {"recipe": config["recipe"], "language": config["language"], "pipeline": pipeline}, allow_unicode=True
+            ),
+            encoding="utf-8",
+        )
         out[name] = path
     return out
 
@@ -156,23 +166,31 @@ def homophone_ablation(rows: list[dict]) -> list[str]:
     gold = [r["intent"] for r in rows]
     # the messages the correction changes: where it can make a difference at all
     changed = [i for i, t in enumerate(texts) if normalizer.normalize(t, True) != normalizer.normalize(t, False)]
-    lines = ["### Speech-homophone correction: measured against training data alone", "",
-             "The intent pipeline of config.yml (without the entity extractor) trained twice "
-             "on the same data, with the tokenizer's pinyin-based correction of the domain terms on and off "
-             "(the training data holds homophone examples either way). \"changed\": the "
-             f"{len(changed)} held-out messages whose text the correction changes. \"stress\": "
-             f"{len(stress)} held-out messages with one character of each domain term swapped for another "
-             "with the same pinyin (`bench/homophones.py`, fixed seed; homophones the training data need not "
-             "contain).", "",
-             "| pipeline | macro-F1 all | speech acc. | speech macro-F1 | typo macro-F1 | changed: correct | "
-             "stress acc. | stress macro-F1 |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "### Speech-homophone correction: measured against training data alone",
+        "",
+        "The intent pipeline of config.yml (without the entity extractor) trained twice "
+        "on the same data, with the tokenizer's pinyin-based correction of the domain terms on and off "
+        '(the training data holds homophone examples either way). "changed": the '
+        f'{len(changed)} held-out messages whose text the correction changes. "stress": '
+        f"{len(stress)} held-out messages with one character of each domain term swapped for another "
+        "with the same pinyin (`bench/homophones.py`, fixed seed; homophones the training data need not "
+        "contain).",
+        "",
+        "| pipeline | macro-F1 all | speech acc. | speech macro-F1 | typo macro-F1 | changed: correct | "
+        "stress acc. | stress macro-F1 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for name, config in ablation_configs(Path(tmp)).items():
-            model = train_nlu(str(config), str(ROOT / "bot/data"), output=str(Path(tmp) / name.replace(" ", "-")),
-                              domain=str(ROOT / "domain.yml"))
+            model = train_nlu(
+                str(config),
+                str(ROOT / "bot/data"),
+                output=str(Path(tmp) / name.replace(" ", "-")),
+                domain=str(ROOT / "domain.yml"),
+            )
             both, _ = rasa_predictions(model, texts + [r["text"] for r in stress])
-            preds, stress_preds = both[:len(texts)], both[len(texts):]
+            preds, stress_preds = both[: len(texts)], both[len(texts) :]
             overall = metrics(gold, preds)
             by = {}
             for style in ("speech", "typo"):
@@ -180,9 +198,11 @@ def homophone_ablation(rows: list[dict]) -> list[str]:
                 by[style] = metrics([gold[i] for i in idx], [preds[i] for i in idx])
             right = sum(preds[i] == gold[i] for i in changed)
             st = metrics([r["intent"] for r in stress], stress_preds)
-            lines.append(f"| {name} | {overall['macro_f1']:.3f} | {by['speech']['accuracy']:.3f} | "
-                         f"{by['speech']['macro_f1']:.3f} | {by['typo']['macro_f1']:.3f} | "
-                         f"{right}/{len(changed)} | {st['accuracy']:.3f} | {st['macro_f1']:.3f} |")
+            lines.append(
+                f"| {name} | {overall['macro_f1']:.3f} | {by['speech']['accuracy']:.3f} | "
+                f"{by['speech']['macro_f1']:.3f} | {by['typo']['macro_f1']:.3f} | "
+                f"{right}/{len(changed)} | {st['accuracy']:.3f} | {st['macro_f1']:.3f} |"
+            )
     return lines + [""]
 
 
@@ -190,20 +210,31 @@ def section(name: str, rows: list[dict], preds: list[str]) -> tuple[list[str], d
     gold = [r["intent"] for r in rows]
     overall = metrics(gold, preds)
     p, r = oos_pr(gold, preds)
-    lines = [f"#### {name}", "", f"Overall: accuracy **{overall['accuracy']:.3f}**, macro-F1 **{overall['macro_f1']:.3f}** "
-             f"(n={overall['n']}); wrong intent **{overall['wrong_intent']:.3f}**, fallback on a request "
-             f"{overall['fallback']:.3f}; out-of-scope precision {p:.3f}, recall {r:.3f}, F1 **{f1(p, r):.3f}**.", "",
-             "| style | n | accuracy | macro-F1 | wrong intent | fallback |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"#### {name}",
+        "",
+        f"Overall: accuracy **{overall['accuracy']:.3f}**, macro-F1 **{overall['macro_f1']:.3f}** "
+        f"(n={overall['n']}); wrong intent **{overall['wrong_intent']:.3f}**, fallback on a request "
+        f"{overall['fallback']:.3f}; out-of-scope precision {p:.3f}, recall {r:.3f}, F1 **{f1(p, r):.3f}**.",
+        "",
+        "| style | n | accuracy | macro-F1 | wrong intent | fallback |",
+        "|---|---|---|---|---|---|",
+    ]
     by_style: dict[str, dict] = {}
     for style in sorted({x["style"] for x in rows}):
         idx = [i for i, x in enumerate(rows) if x["style"] == style]
         m = metrics([gold[i] for i in idx], [preds[i] for i in idx])
         by_style[style] = m
-        lines.append(f"| {style} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['wrong_intent']:.3f} | "
-                     f"{m['fallback']:.3f} |")
+        lines.append(
+            f"| {style} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['wrong_intent']:.3f} | "
+            f"{m['fallback']:.3f} |"
+        )
     confused = collections.Counter((g, p) for g, p in zip(gold, preds) if merged(g) != merged(p)).most_common(10)
-    lines += ["", "Most confused (gold -> predicted: count): " +
-              "; ".join(f"{g} -> {p}: {c}" for (g, p), c in confused), ""]
+    lines += [
+        "",
+        "Most confused (gold -> predicted: count): " + "; ".join(f"{g} -> {p}: {c}" for (g, p), c in confused),
+        "",
+    ]
     return lines, {"overall": overall, "styles": by_style, "oos": (p, r), "oos_f1": f1(p, r)}
 
 
@@ -222,12 +253,18 @@ def calibrate(folds: int = 5, thresholds=(0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 
     from bot.components.intent_classifier import TfidfIntentClassifier
     from bot.components.tokenizer import DomainJiebaTokenizer
 
-    config = {c["name"].rsplit(".", 1)[-1]: c for c in
-              yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]}
+    config = {
+        c["name"].rsplit(".", 1)[-1]: c
+        for c in yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    }
     storage = LocalModelStorage(Path(tempfile.mkdtemp()))
     context = ExecutionContext(GraphSchema({}), "calibration")
-    tokenizer = DomainJiebaTokenizer.create({**DomainJiebaTokenizer.get_default_config(),
-                                             **config["DomainJiebaTokenizer"]}, storage, Resource("tok"), context)
+    tokenizer = DomainJiebaTokenizer.create(
+        {**DomainJiebaTokenizer.get_default_config(), **config["DomainJiebaTokenizer"]},
+        storage,
+        Resource("tok"),
+        context,
+    )
     data = load_data(str(ROOT / "bot/data/nlu"))
     tokenizer.process_training_data(data)
     examples = [e for e in data.intent_examples if e.get("intent")]
@@ -254,32 +291,49 @@ def calibrate(folds: int = 5, thresholds=(0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 
             top, prob = msg.get("top_class")
             gold.append(labels[i])
             judged.append((top, prob, verdict["decision"]))
-    lines = [f"Cross-validation on the training data ({folds} folds, {len(gold)} examples): the intent classifier "
-             "and the fallback decision trained on 4/5 and judged on the remaining 1/5.", "",
-             "| threshold | accuracy | wrong intent | fallback on a request | out-of-scope F1 |", "|---|---|---|---|---|"]
+    lines = [
+        f"Cross-validation on the training data ({folds} folds, {len(gold)} examples): the intent classifier "
+        "and the fallback decision trained on 4/5 and judged on the remaining 1/5.",
+        "",
+        "| threshold | accuracy | wrong intent | fallback on a request | out-of-scope F1 |",
+        "|---|---|---|---|---|",
+    ]
     for t in thresholds:
         pred = [("nlu_fallback" if d != "act" or p < t else top) for top, p, d in judged]
         m = metrics(gold, pred)
         pr, rc = oos_pr(gold, pred)
-        lines.append(f"| {t:.2f} | {m['accuracy']:.3f} | {m['wrong_intent']:.3f} | {m['fallback']:.3f} | "
-                     f"{f1(pr, rc):.3f} |")
+        lines.append(
+            f"| {t:.2f} | {m['accuracy']:.3f} | {m['wrong_intent']:.3f} | {m['fallback']:.3f} | {f1(pr, rc):.3f} |"
+        )
     if any(d == "ask" for _, _, d in judged):
-        lines += ["", f"Of which not acted on because the ensemble's two models disagree: "
-                  f"{sum(d == 'ask' for _, _, d in judged)} examples, "
-                  f"{sum(d == 'ask' and merged(g) == merged(top) for g, (top, _, d) in zip(gold, judged))} "
-                  "of them with the right best class."]
+        lines += [
+            "",
+            f"Of which not acted on because the ensemble's two models disagree: "
+            f"{sum(d == 'ask' for _, _, d in judged)} examples, "
+            f"{sum(d == 'ask' and merged(g) == merged(top) for g, (top, _, d) in zip(gold, judged))} "
+            "of them with the right best class.",
+        ]
     # reliability: how often the best class is right, by its probability (meaningful messages only)
-    lines += ["", "Reliability of the best class's probability (examples the vocabulary test let through):", "",
-              "| probability | n | right |", "|---|---|---|"]
+    lines += [
+        "",
+        "Reliability of the best class's probability (examples the vocabulary test let through):",
+        "",
+        "| probability | n | right |",
+        "|---|---|---|",
+    ]
     edges = [0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.01]
     for lo, hi in zip(edges, edges[1:]):
         hits = [merged(g) == merged(top) for g, (top, p, d) in zip(gold, judged) if d == "act" and lo <= p < hi]
         if hits:
             lines.append(f"| {lo:.2f}-{min(hi, 1):.2f} | {len(hits)} | {sum(hits) / len(hits):.3f} |")
     flagged = [g for g, (_, _, d) in zip(gold, judged) if d == "not_understood"]
-    lines += ["", f"Judged meaningless by the vocabulary test: {len(flagged)} of {len(gold)} training examples "
-              f"({sum(merged(g) != 'out_of_scope' for g in flagged)} of them real requests: "
-              + ", ".join(f"{k} {v}" for k, v in collections.Counter(flagged).most_common(8)) + ")."]
+    lines += [
+        "",
+        f"Judged meaningless by the vocabulary test: {len(flagged)} of {len(gold)} training examples "
+        f"({sum(merged(g) != 'out_of_scope' for g in flagged)} of them real requests: "
+        + ", ".join(f"{k} {v}" for k, v in collections.Counter(flagged).most_common(8))
+        + ").",
+    ]
     return lines + [""]
 
 
@@ -290,18 +344,38 @@ def evaluate_set(label: str, rows: list[dict], model: str) -> tuple[list[str], d
     rasa_lines, rasa_m = section("Rasa pipeline (config.yml)", rows, rasa_preds)
     base_lines, base_m = section("Baseline: TF-IDF char 1-3 + logistic regression", rows, base_preds)
     margin = rasa_m["overall"]["accuracy"] - base_m["overall"]["accuracy"]
-    head = [f"### `tests/nlu/{label}` ({len(rows)} messages)", "",
-            f"Margin over the baseline: accuracy **{margin * 100:+.1f} points**, macro-F1 "
-            f"{(rasa_m['overall']['macro_f1'] - base_m['overall']['macro_f1']) * 100:+.1f} points. "
-            f"Mean parse time per message: {ms:.1f} ms.", ""]
-    confused = {name: [[g, p, c] for (g, p), c in collections.Counter(
-        (r["intent"], p) for r, p in zip(rows, preds) if merged(r["intent"]) != merged(p)).most_common(10)]
-        for name, preds in (("rasa", rasa_preds), ("baseline", base_preds))}
+    head = [
+        f"### `tests/nlu/{label}` ({len(rows)} messages)",
+        "",
+        f"Margin over the baseline: accuracy **{margin * 100:+.1f} points**, macro-F1 "
+        f"{(rasa_m['overall']['macro_f1'] - base_m['overall']['macro_f1']) * 100:+.1f} points. "
+        f"Mean parse time per message: {ms:.1f} ms.",
+        "",
+    ]
+    confused = {
+        name: [
+            [g, p, c]
+            for (g, p), c in collections.Counter(
+                (r["intent"], p) for r, p in zip(rows, preds) if merged(r["intent"]) != merged(p)
+            ).most_common(10)
+        ]
+        for name, preds in (("rasa", rasa_preds), ("baseline", base_preds))
+    }
     return head + rasa_lines + base_lines, {
-        "n": len(rows), "parse_ms": ms, "rasa": rasa_m, "baseline": base_m, "margin": margin, "confused": confused,
-        "rasa_markdown": "\n".join(rasa_lines), "baseline_markdown": "\n".join(base_lines),
-        "errors": [{"text": r["text"], "gold": r["intent"], "pred": p, "style": r["style"]}
-                   for r, p in zip(rows, rasa_preds) if merged(r["intent"]) != merged(p)]}
+        "n": len(rows),
+        "parse_ms": ms,
+        "rasa": rasa_m,
+        "baseline": base_m,
+        "margin": margin,
+        "confused": confused,
+        "rasa_markdown": "\n".join(rasa_lines),
+        "baseline_markdown": "\n".join(base_lines),
+        "errors": [
+            {"text": r["text"], "gold": r["intent"], "pred": p, "style": r["style"]}
+            for r, p in zip(rows, rasa_preds)
+            if merged(r["intent"]) != merged(p)
+        ],
+    }
 
 
 def main() -> int:
@@ -309,13 +383,20 @@ def main() -> int:
     parser.add_argument("--model", default=str(ROOT / "models"))
     parser.add_argument("--report", default=str(ROOT / "docs/nlu-report.md"))
     parser.add_argument("--json", default=None, help="also write the figures as JSON (used by scripts/bench.sh)")
-    parser.add_argument("--homophone-ablation", action="store_true",
-                        help="also train with the homophone correction on and off and compare (two NLU trainings)")
-    parser.add_argument("--calibrate", action="store_true",
-                        help="only print the cross-validated threshold table (training data; no model needed)")
+    parser.add_argument(
+        "--homophone-ablation",
+        action="store_true",
+        help="also train with the homophone correction on and off and compare (two NLU trainings)",
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="only print the cross-validated threshold table (training data; no model needed)",
+    )
     parser.add_argument("--sets", nargs="*", default=list(HELDOUT), help="which held-out sets (default: both)")
-    parser.add_argument("--with-calibration", action="store_true",
-                        help="also run the cross-validation and put its table in the report")
+    parser.add_argument(
+        "--with-calibration", action="store_true", help="also run the cross-validation and put its table in the report"
+    )
     args = parser.parse_args()
     if args.calibrate:
         print("\n".join(calibrate()))
@@ -326,14 +407,18 @@ def main() -> int:
         lines, figures[name] = evaluate_set(name, rows, args.model)
         body += lines
     header = [
-        "# NLU held-out report", "",
+        "# NLU held-out report",
+        "",
         f"Generated {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by `bench/nlu_eval.py` on {platform.node()} "
-        f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}).", "",
-        "Held-out sets: " + ", ".join(f"`tests/nlu/{n}` ({len(r)} messages)" for n, r in sets.items()) +
-        ", written by two authors independently of the training data; never trained or tuned on. "
+        f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}).",
+        "",
+        "Held-out sets: "
+        + ", ".join(f"`tests/nlu/{n}` ({len(r)} messages)" for n, r in sets.items())
+        + ", written by two authors independently of the training data; never trained or tuned on. "
         "`out_of_scope` and `nlu_fallback` count as one class (the assistant does not act). "
         "*Wrong intent*: the share of messages given an intent other than the right one (what becomes a wrong "
-        "answer or action); *fallback*: the share of real requests the assistant did not act on.", "",
+        "answer or action); *fallback*: the share of real requests the assistant did not act on.",
+        "",
         "What is measured (config.yml): normalised text (NFKC, Traditional -> Simplified, speech homophones of "
         "the domain terms) -> an ensemble of two logistic regressions (TF-IDF character 1-3-grams within words; "
         "jieba words and word pairs + character 2-4-grams across words), probabilities averaged -> the decision "
@@ -341,26 +426,40 @@ def main() -> int:
         "vocabulary) is `nlu_fallback` whatever the classifier says; a real message is acted on when the two "
         "models agree and the best class reaches the threshold calibrated by cross-validation on the training "
         "data (table at the end), else the assistant asks which one was meant. The baseline is one TF-IDF "
-        "character 1-3-gram logistic regression on the raw text, trained on the same data, with no fallback.", "",
+        "character 1-3-gram logistic regression on the raw text, trained on the same data, with no fallback.",
+        "",
     ]
     first = sets.get("heldout.yml") or next(iter(sets.values()))
     ablation_lines = homophone_ablation(first) if args.homophone_ablation else []
-    calibration = (["### Calibration (cross-validation on the training data, not on a held-out set)", ""]
-                   + calibrate()) if args.with_calibration else []
+    calibration = (
+        (["### Calibration (cross-validation on the training data, not on a held-out set)", ""] + calibrate())
+        if args.with_calibration
+        else []
+    )
     report = "\n".join(header + body + calibration + ablation_lines) + "\n"
     Path(args.report).write_text(report, encoding="utf-8")
     print(report)
     for name, fig in figures.items():
-        print(f"{name}: accuracy rasa={fig['rasa']['overall']['accuracy']:.3f} "
-              f"baseline={fig['baseline']['overall']['accuracy']:.3f} margin={fig['margin'] * 100:+.1f} points")
+        print(
+            f"{name}: accuracy rasa={fig['rasa']['overall']['accuracy']:.3f} "
+            f"baseline={fig['baseline']['overall']['accuracy']:.3f} margin={fig['margin'] * 100:+.1f} points"
+        )
     if args.json:
         import json
 
         main_set = figures.get("heldout.yml") or next(iter(figures.values()))
-        Path(args.json).write_text(json.dumps(
-            {**{k: v for k, v in main_set.items() if k != "errors"}, "sets": figures,
-             "ablation_markdown": "\n".join(ablation_lines)},
-            ensure_ascii=False, indent=2), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    **{k: v for k, v in main_set.items() if k != "errors"},
+                    "sets": figures,
+                    "ablation_markdown": "\n".join(ablation_lines),
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
     return 0
 
 

@@ -13,6 +13,7 @@ stops the service.
 
     .venv/rasa/bin/python -m bench.normalizer_scaling [--max 100000] [--repeat 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,10 @@ def main(argv: List[str]) -> int:
     results = measure(args.max, args.repeat)
     growth = {k: rows[-1]["us_per_char"] / rows[0]["us_per_char"] for k, rows in results.items() if len(rows) > 1}
     for kind, g in growth.items():
-        print(f"  {kind}: per-character time at the longest / at 1,000 characters = {g:.2f} "
-              f"({'linear' if g < 3 else 'NOT linear'})")
+        print(
+            f"  {kind}: per-character time at the longest / at 1,000 characters = {g:.2f} "
+            f"({'linear' if g < 3 else 'NOT linear'})"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"results": results, "per_char_growth": growth}, indent=2))
     print(f"written {args.out}")

@@ -6,6 +6,7 @@ output and attributes every sample to the first component (in BUCKETS order) amo
 its frames (NLU, policies, tracker store, HTTP, database ...), so the
 report can say where a turn's CPU time goes.
 """
+
 from __future__ import annotations
 
 import collections
@@ -51,9 +52,11 @@ BUCKETS: List[Tuple[str, str]] = [
     ("asyncio/threads (event loop, to_thread)", r"asyncio/|concurrent/futures|threading\.py"),
 ]
 # Leaf frames of a thread that waits (py-spy cannot always tell idle threads apart).
-IDLE = re.compile(r"^(_worker \(concurrent/futures/thread\.py|select \(selectors\.py|EpollSelector\.select|"
-                  r"wait \(threading\.py|_wait_for_tstate_lock|get \(queue\.py|poll \(selectors\.py|"
-                  r"serve \(sanic/server/runners\.py|run_forever \(asyncio/base_events\.py|_run_once \(asyncio)")
+IDLE = re.compile(
+    r"^(_worker \(concurrent/futures/thread\.py|select \(selectors\.py|EpollSelector\.select|"
+    r"wait \(threading\.py|_wait_for_tstate_lock|get \(queue\.py|poll \(selectors\.py|"
+    r"serve \(sanic/server/runners\.py|run_forever \(asyncio/base_events\.py|_run_once \(asyncio)"
+)
 _COMPILED = [(name, re.compile(rx)) for name, rx in BUCKETS]
 
 
@@ -71,13 +74,28 @@ def record(pids: Dict[str, int], seconds: int, outdir: Path, rate: int = 100) ->
     procs = {}
     for name, pid in pids.items():
         out = outdir / f"{name}.txt"
-        procs[name] = subprocess.Popen([exe, "record", "--pid", str(pid), "--duration", str(seconds), "--rate",
-                                        str(rate), "--format", "raw", "--output", str(out), "--subprocesses"],
-                                       # blocking (the default): py-spy pauses the process for each sample;
-                                       # --nonblocking read torn stacks here (frames of unrelated
-                                       # coroutines mixed in one sample)
-                                       stdout=subprocess.DEVNULL,
-                                       stderr=open(outdir / f"{name}.err", "w"))
+        procs[name] = subprocess.Popen(
+            [
+                exe,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(seconds),
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--output",
+                str(out),
+                "--subprocesses",
+            ],
+            # blocking (the default): py-spy pauses the process for each sample;
+            # --nonblocking read torn stacks here (frames of unrelated
+            # coroutines mixed in one sample)
+            stdout=subprocess.DEVNULL,
+            stderr=open(outdir / f"{name}.err", "w"),
+        )
     return procs
 
 
@@ -111,9 +129,12 @@ def summarise(path: Path, top: int = 12) -> Dict[str, Any]:
         buckets[name] += n
         if frames:
             leaves[_short(frames[-1])] += n
-    return {"samples": total, "idle_samples": idle,
-            "buckets": [(b, n, n / total if total else 0.0) for b, n in buckets.most_common()],
-            "leaves": [(f, n, n / total if total else 0.0) for f, n in leaves.most_common(top)]}
+    return {
+        "samples": total,
+        "idle_samples": idle,
+        "buckets": [(b, n, n / total if total else 0.0) for b, n in buckets.most_common()],
+        "leaves": [(f, n, n / total if total else 0.0) for f, n in leaves.most_common(top)],
+    }
 
 
 def _short(frame: str) -> str:

@@ -19,6 +19,7 @@ be re-run alone and the report re-rendered with `--only report`):
   report    render docs/benchmarks.md from the results
 Every load is bounded in time and count and only talks to 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,10 +40,27 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from . import load, profile, seed_bulk
-from .common import (BACKEND_PY, PG_HOST, PG_PORT, RASA_BIN, RASA_PY, ROOT, VAR, Procs, cpu_seconds, http_json,
-                     stat_cpu_seconds, stat_fields,
-                     login, newest_model, peak_rss_mb, pg_available, pg_recreate_db, redis_available, summary_ms,
-                     write_json)
+from .common import (
+    BACKEND_PY,
+    PG_HOST,
+    PG_PORT,
+    RASA_PY,
+    ROOT,
+    VAR,
+    Procs,
+    cpu_seconds,
+    http_json,
+    login,
+    newest_model,
+    peak_rss_mb,
+    pg_available,
+    pg_recreate_db,
+    redis_available,
+    stat_cpu_seconds,
+    stat_fields,
+    summary_ms,
+    write_json,
+)
 from .stack import Stack, postgres_tracker, redis_lock, sqlite_tracker
 
 PHASES = ["env", "train", "nlu", "probe", "speed", "growth", "scaleout", "report"]
@@ -88,7 +106,7 @@ def cpu_snapshot() -> Dict[str, float]:
         try:
             text = stat.read_text()
             fields = stat_fields(text)
-            name = text[text.find("(") + 1:text.rfind(")")]
+            name = text[text.find("(") + 1 : text.rfind(")")]
             if name.startswith(_SERVICES):
                 # with the children it has reaped: a PostgreSQL connection's process that ends
                 # during a phase (the growth phase's bulk inserts) leaves its CPU time there
@@ -99,16 +117,23 @@ def cpu_snapshot() -> Dict[str, float]:
             continue
     # children still running (a stack of one phase) are added by the phase's own accounting;
     # between phases every child has been stopped and waited for
-    return {"wall": time.monotonic(), "machine": busy / tick, "services": services,
-            "own": own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime}
+    return {
+        "wall": time.monotonic(),
+        "machine": busy / tick,
+        "services": services,
+        "own": own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime,
+    }
 
 
 def other_cores(before: Dict[str, float], after: Dict[str, float]) -> float:
     """Average cores used by other work during a phase (not the benchmark, its children,
     the database servers or the kernel)."""
     wall = max(after["wall"] - before["wall"], 1e-9)
-    other = (after["machine"] - before["machine"]) - (after["own"] - before["own"]) \
+    other = (
+        (after["machine"] - before["machine"])
+        - (after["own"] - before["own"])
         - (after["services"] - before["services"])
+    )
     return round(max(other, 0.0) / wall, 2)
 
 
@@ -146,9 +171,15 @@ def phase_env(args: argparse.Namespace) -> Dict[str, Any]:
         except metadata.PackageNotFoundError:
             return "-"
 
-    backend_versions = _cmd([str(BACKEND_PY), "-c", "import json,sys,importlib.metadata as m;print(json.dumps("
-                             "{'python': sys.version.split()[0], **{n: m.version(n) for n in "
-                             "('fastapi','uvicorn','SQLAlchemy','psycopg','pydantic')}}))"])
+    backend_versions = _cmd(
+        [
+            str(BACKEND_PY),
+            "-c",
+            "import json,sys,importlib.metadata as m;print(json.dumps("
+            "{'python': sys.version.split()[0], **{n: m.version(n) for n in "
+            "('fastapi','uvicorn','SQLAlchemy','psycopg','pydantic')}}))",
+        ]
+    )
     try:
         backend_versions = json.loads(backend_versions.splitlines()[-1])
     except (ValueError, IndexError):
@@ -171,25 +202,51 @@ def phase_env(args: argparse.Namespace) -> Dict[str, Any]:
         redis_v = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=3).info("server").get("redis_version", "-")
     except Exception:  # noqa: BLE001
         pass
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "-")
-    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "-",
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     git = _cmd(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     dirty = _cmd(["git", "-C", str(ROOT), "status", "--porcelain"])
     return {
         "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "host": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kb / 1048576, 1),
-        "os": f"{platform.system()} {platform.release()}", "loadavg_start": loadavg(),
+        "host": platform.node(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1048576, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "loadavg_start": loadavg(),
         "cpu_reference_ms": cpu_reference_ms(),
-        "git": git, "git_dirty_files": len([x for x in dirty.splitlines() if x.strip()]),
-        "versions": {"python (rasa venv)": platform.python_version(), "rasa": ver("rasa"), "rasa-sdk": ver("rasa-sdk"),
-                     "tensorflow": ver("tensorflow"), "SQLAlchemy (rasa)": ver("SQLAlchemy"),
-                     "aiohttp": ver("aiohttp"), "psycopg2-binary": ver("psycopg2-binary"), "redis (client)": ver("redis"),
-                     "backend": backend_versions, "PostgreSQL": pg, "Redis": redis_v,
-                     "nginx": _cmd(["nginx", "-v"]).replace("nginx version: ", ""),
-                     "wrk": _cmd(["wrk", "-v"]).splitlines()[0] if shutil.which("wrk") else "not found",
-                     "py-spy": _cmd([profile.py_spy() or "py-spy", "--version"])},
+        "git": git,
+        "git_dirty_files": len([x for x in dirty.splitlines() if x.strip()]),
+        "versions": {
+            "python (rasa venv)": platform.python_version(),
+            "rasa": ver("rasa"),
+            "rasa-sdk": ver("rasa-sdk"),
+            "tensorflow": ver("tensorflow"),
+            "SQLAlchemy (rasa)": ver("SQLAlchemy"),
+            "aiohttp": ver("aiohttp"),
+            "psycopg2-binary": ver("psycopg2-binary"),
+            "redis (client)": ver("redis"),
+            "backend": backend_versions,
+            "PostgreSQL": pg,
+            "Redis": redis_v,
+            "nginx": _cmd(["nginx", "-v"]).replace("nginx version: ", ""),
+            "wrk": _cmd(["wrk", "-v"]).splitlines()[0] if shutil.which("wrk") else "not found",
+            "py-spy": _cmd([profile.py_spy() or "py-spy", "--version"]),
+        },
         "quick": bool(args.quick),
     }
 
@@ -204,17 +261,42 @@ def phase_train(args: argparse.Namespace) -> Dict[str, Any]:
     la0 = loadavg()
     t0 = time.perf_counter()
     with open(outdir / "train.log", "w") as fh:
-        proc = subprocess.run([str(RASA_PY), "-m", "bot.rasa_ext", "train", "--domain", "domain.yml", "--data", "bot/data", "--config",
-                               "config.yml", "--out", str(outdir), "--force", "--quiet"], cwd=ROOT, stdout=fh,
-                              stderr=subprocess.STDOUT, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+        proc = subprocess.run(
+            [
+                str(RASA_PY),
+                "-m",
+                "bot.rasa_ext",
+                "train",
+                "--domain",
+                "domain.yml",
+                "--data",
+                "bot/data",
+                "--config",
+                "config.yml",
+                "--out",
+                str(outdir),
+                "--force",
+                "--quiet",
+            ],
+            cwd=ROOT,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        )
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     models = sorted(outdir.glob("*.tar.gz"))
     if proc.returncode != 0 or not models:
         raise RuntimeError(f"rasa train failed; see {outdir / 'train.log'}")
     log(f"trained in {seconds:.0f} s")
-    return {"seconds": seconds, "peak_rss_mb": peak, "model": str(models[-1]),
-            "model_mb": models[-1].stat().st_size / 1048576, "loadavg_before": la0, "loadavg_after": loadavg()}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": peak,
+        "model": str(models[-1]),
+        "model_mb": models[-1].stat().st_size / 1048576,
+        "loadavg_before": la0,
+        "loadavg_after": loadavg(),
+    }
 
 
 def model_path(args: argparse.Namespace, results: Dict[str, Any]) -> Path:
@@ -235,9 +317,23 @@ def phase_nlu(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
     out = OUT / "nlu.json"
     report = ROOT / "docs" / "nlu-report.md"  # the held-out report the README points to
     t0 = time.perf_counter()
-    proc = subprocess.run([str(RASA_PY), str(ROOT / "bench/nlu_eval.py"), "--model", str(model), "--report",
-                           str(report), "--json", str(out), "--homophone-ablation"], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+    proc = subprocess.run(
+        [
+            str(RASA_PY),
+            str(ROOT / "bench/nlu_eval.py"),
+            "--model",
+            str(model),
+            "--report",
+            str(report),
+            "--json",
+            str(out),
+            "--homophone-ablation",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+    )
     if proc.returncode != 0 or not out.exists():
         raise RuntimeError("nlu_eval failed:\n" + proc.stderr[-3000:])
     data = json.loads(out.read_text())
@@ -263,7 +359,9 @@ def _with_cpu(pids: Dict[str, int], fn: Callable[[], Any]) -> tuple:
     return res, {k: after[k] - before[k] for k in pids}
 
 
-def _turns(url: str, scenario: str, c: int, seconds: float, max_turns: int, token: str, pids: Dict[str, int]) -> Dict[str, Any]:
+def _turns(
+    url: str, scenario: str, c: int, seconds: float, max_turns: int, token: str, pids: Dict[str, int]
+) -> Dict[str, Any]:
     res, cpu = _with_cpu(pids, lambda: load.run_turns(url, scenario, c, seconds, max_turns, token))
     d = res.as_dict()
     d["concurrency"] = c
@@ -276,8 +374,23 @@ def _turns(url: str, scenario: str, c: int, seconds: float, max_turns: int, toke
 def _wrk(url: str, token: str, c: int, seconds: int) -> Dict[str, Any]:
     if not shutil.which("wrk"):
         return {"error": "wrk not installed (scripts/setup_bench.sh)"}
-    out = _cmd(["wrk", "-t", str(min(c, 2)), "-c", str(c), "-d", f"{seconds}s", "--latency", "--timeout", "10s",
-                "-H", f"Authorization: Bearer {token}", url])
+    out = _cmd(
+        [
+            "wrk",
+            "-t",
+            str(min(c, 2)),
+            "-c",
+            str(c),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ]
+    )
     res: Dict[str, Any] = {"concurrency": c, "raw": out[-1500:]}
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     res["requests_per_s"] = float(m.group(1)) if m else None
@@ -306,9 +419,11 @@ def _post_items(backend: str, pairs: List[tuple], c: int, seconds: float) -> Dic
                 while time.perf_counter() < deadline and pairs:
                     token, child = pairs.pop()
                     t0 = time.perf_counter()
-                    async with session.post(f"{backend}/items/stop_child_insurance", json={"fields": {}, "subject_id": child},
-                                            headers={"Authorization": f"Bearer {token}",
-                                                     "Idempotency-Key": uuid.uuid4().hex}) as resp:
+                    async with session.post(
+                        f"{backend}/items/stop_child_insurance",
+                        json={"fields": {}, "subject_id": child},
+                        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+                    ) as resp:
                         body = await resp.read()
                         if resp.status != 200:
                             errors.append(f"{resp.status} {body[:120]!r}")
@@ -320,8 +435,13 @@ def _post_items(backend: str, pairs: List[tuple], c: int, seconds: float) -> Dic
             return time.perf_counter() - t0
 
     elapsed = asyncio.run(main())
-    return {"concurrency": c, "latency_ms": summary_ms(lat), "requests_per_s": len(lat) / elapsed if elapsed else 0,
-            "errors": len(errors), "error_samples": errors[:3]}
+    return {
+        "concurrency": c,
+        "latency_ms": summary_ms(lat),
+        "requests_per_s": len(lat) / elapsed if elapsed else 0,
+        "errors": len(errors),
+        "error_samples": errors[:3],
+    }
 
 
 def _time_calls(fn: Callable[[int], None], n: int) -> Dict[str, Any]:
@@ -356,8 +476,13 @@ print(json.dumps({"per_call_ms": a, "cached_validator_ms": b}))
 
 def _jsonschema_cost() -> Dict[str, Any]:
     """What Rasa's RemoteAction._validate_action_result costs per action call (jsonschema.validate)."""
-    proc = subprocess.run([str(RASA_PY), "-c", JSONSCHEMA_PROBE], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = subprocess.run(
+        [str(RASA_PY), "-c", JSONSCHEMA_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -387,11 +512,18 @@ def phase_speed(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
         # where a backend-calling turn's time goes: its parts measured alone
         log("breakdown: NLU parse alone, backend call alone")
         out["parts"] = {
-            "nlu_parse_ms": _time_calls(lambda i: http_json("POST", stack.api("/model/parse"), {"text": load.BACKEND_TEXT}), 50),
-            "backend_contributions_ms": _time_calls(lambda i: http_json(
-                "GET", f"{stack.backend}/services/contributions", headers={"Authorization": f"Bearer {lina}"}), 50),
-            "backend_me_ms": _time_calls(lambda i: http_json(
-                "GET", f"{stack.backend}/me", headers={"Authorization": f"Bearer {lina}"}), 50),
+            "nlu_parse_ms": _time_calls(
+                lambda i: http_json("POST", stack.api("/model/parse"), {"text": load.BACKEND_TEXT}), 50
+            ),
+            "backend_contributions_ms": _time_calls(
+                lambda i: http_json(
+                    "GET", f"{stack.backend}/services/contributions", headers={"Authorization": f"Bearer {lina}"}
+                ),
+                50,
+            ),
+            "backend_me_ms": _time_calls(
+                lambda i: http_json("GET", f"{stack.backend}/me", headers={"Authorization": f"Bearer {lina}"}), 50
+            ),
         }
         log("latency at concurrency 1: FAQ turn, backend-calling turn, business conversation")
         out["faq_c1"] = _turns(url, "faq", 1, S, N, "", pids)
@@ -408,8 +540,11 @@ def phase_speed(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
         spies = profile.record(pids, int(S), prof_dir)
         prof_run = _turns(url, "backend", 1, S, N, lina, pids)
         profile.wait_all(spies, S + 60)
-        out["profile"] = {"run": prof_run, "available": bool(spies),
-                          "processes": {k: profile.summarise(prof_dir / f"{k}.txt") for k in pids}}
+        out["profile"] = {
+            "run": prof_run,
+            "available": bool(spies),
+            "processes": {k: profile.summarise(prof_dir / f"{k}.txt") for k in pids},
+        }
         log(f"a long conversation: {args.long_turns} turns")
         checkpoints = [c for c in (10, 100, 500) if c <= args.long_turns]
         out["long_conversation"] = load.long_conversation(url, args.long_turns, checkpoints)
@@ -438,12 +573,23 @@ def _measure_backend(backend: str, guardians: List[int], n: int) -> Dict[str, An
         http_json("GET", f"{backend}/me", headers=hdr(g))
     res = {
         "get_me": _time_calls(lambda i: http_json("GET", f"{backend}/me", headers=hdr(picks[i % len(picks)])), n),
-        "eligibility": _time_calls(lambda i: http_json(
-            "GET", f"{backend}/items/stop_child_insurance/eligibility?subject_id={picks[i % len(picks)] + 1}",
-            headers=hdr(picks[i % len(picks)])), n),
-        "post_item": _time_calls(lambda i: http_json(
-            "POST", f"{backend}/items/stop_child_insurance", {"fields": {}, "subject_id": picks[i] + 2},
-            headers={**hdr(picks[i]), "Idempotency-Key": uuid.uuid4().hex}), min(n, len(picks))),
+        "eligibility": _time_calls(
+            lambda i: http_json(
+                "GET",
+                f"{backend}/items/stop_child_insurance/eligibility?subject_id={picks[i % len(picks)] + 1}",
+                headers=hdr(picks[i % len(picks)]),
+            ),
+            n,
+        ),
+        "post_item": _time_calls(
+            lambda i: http_json(
+                "POST",
+                f"{backend}/items/stop_child_insurance",
+                {"fields": {}, "subject_id": picks[i] + 2},
+                headers={**hdr(picks[i]), "Idempotency-Key": uuid.uuid4().hex},
+            ),
+            min(n, len(picks)),
+        ),
     }
     return res
 
@@ -483,8 +629,13 @@ def phase_growth(args: argparse.Namespace) -> Dict[str, Any]:
             seed_url = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/sz_bench_growth"
             backend_url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/sz_bench_growth"
         env = {"DATABASE_URL": backend_url, "SZ_BACKEND_NOW": "2026-11-27T10:00:00+08:00", "SZ_DEV_MODE": "1"}
-        subprocess.run([str(BACKEND_PY), "-m", "sz_backend.cli", "migrate"], cwd=ROOT / "backend",
-                       env={**os.environ, **env}, check=True, capture_output=True)
+        subprocess.run(
+            [str(BACKEND_PY), "-m", "sz_backend.cli", "migrate"],
+            cwd=ROOT / "backend",
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
         guardians: List[int] = []
         have = 0
         for size in args.sizes:
@@ -497,8 +648,12 @@ def phase_growth(args: argparse.Namespace) -> Dict[str, Any]:
 
             port = free_port()
             backend = f"http://127.0.0.1:{port}"
-            procs.start("backend", [BACKEND_PY, "-m", "sz_backend.cli", "serve", "--port", port], ROOT / "backend",
-                        {**env, "SZ_SEED_DEMO": "0"})
+            procs.start(
+                "backend",
+                [BACKEND_PY, "-m", "sz_backend.cli", "serve", "--port", port],
+                ROOT / "backend",
+                {**env, "SZ_SEED_DEMO": "0"},
+            )
             try:
                 procs.wait("backend", f"{backend}/health", 120)
                 log(f"growth: {dialect} {size}: timing GET /me, eligibility, POST item")
@@ -508,11 +663,12 @@ def phase_growth(args: argparse.Namespace) -> Dict[str, Any]:
                 guardians = [g for g in guardians if g not in used]
             finally:
                 procs.stop()
-            out["runs"].append({"dialect": dialect, "people": have, "insert_s": seeded["seconds"],
-                                "db_mb": _db_size(seed_url), **m})
+            out["runs"].append(
+                {"dialect": dialect, "people": have, "insert_s": seeded["seconds"], "db_mb": _db_size(seed_url), **m}
+            )
             save_partial("growth", out)
         if dialect == "postgresql" and not args.keep_scratch:
-            pg_recreate_db("sz_bench_growth")   # leave an empty scratch database behind
+            pg_recreate_db("sz_bench_growth")  # leave an empty scratch database behind
         if not args.keep_scratch:
             for f in work.glob("sz_bench_growth.sqlite3*"):
                 f.unlink()
@@ -531,16 +687,25 @@ def save_partial(key: str, value: Any) -> None:
 # ---- scale-out -----------------------------------------------------------------------
 def phase_scaleout(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
     if not (pg_available() and redis_available() and shutil.which("nginx")):
-        return {"skipped": "needs PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and nginx (scripts/setup_bench.sh)"}
+        return {
+            "skipped": "needs PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and nginx (scripts/setup_bench.sh)"
+        }
     out: Dict[str, Any] = {"runs": []}
     for n in args.instances:
         work = OUT / f"scaleout-{n}"
         shutil.rmtree(work, ignore_errors=True)
         pg_recreate_db("rasa_bench_scaleout")
         pg_recreate_db("sz_bench_scaleout")
-        stack = Stack(work, model, f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/sz_bench_scaleout",
-                      postgres_tracker("rasa_bench_scaleout"), redis_lock(db=4, prefix="sz_bench"),
-                      rasa_instances=n, action_instances=n, nginx=True)
+        stack = Stack(
+            work,
+            model,
+            f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/sz_bench_scaleout",
+            postgres_tracker("rasa_bench_scaleout"),
+            redis_lock(db=4, prefix="sz_bench"),
+            rasa_instances=n,
+            action_instances=n,
+            nginx=True,
+        )
         log(f"scale-out: starting {n} Rasa instance(s) and {n} action server(s) behind nginx (PostgreSQL, Redis)")
         t0 = time.perf_counter()
         stack.start()
@@ -643,10 +808,13 @@ def main() -> int:
     cores = os.cpu_count() or 1
     busy = {ph: c for ph, c in (results.get("phase_other_cores") or {}).items() if c > 0.25}
     if busy and not args.preliminary:
-        results["preliminary"] = ("Other work used the machine while these figures were taken (average cores "
-                                  "used by processes that are not the benchmark's, per phase: " + ", ".join(
-                                      f"{k} {v}" for k, v in busy.items()) + f", of {cores}); latencies and "
-                                  "throughput are pessimistic. Re-run `scripts/bench.sh` on a quiet machine.")
+        results["preliminary"] = (
+            "Other work used the machine while these figures were taken (average cores "
+            "used by processes that are not the benchmark's, per phase: "
+            + ", ".join(f"{k} {v}" for k, v in busy.items())
+            + f", of {cores}); latencies and "
+            "throughput are pessimistic. Re-run `scripts/bench.sh` on a quiet machine."
+        )
     elif not busy and not args.preliminary and args.fresh:
         results.pop("preliminary", None)
     save(results)

@@ -13,18 +13,29 @@ address; the action servers behind 127.0.0.1:5081). Generated config
 started live in the work directory. Processes keep running after this command
 returns; `stop` ends exactly those pids.
 """
+
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, Dict
 
-from .common import (PG_HOST, PG_PORT, VAR, http_json, newest_model, pg_available, pg_recreate_db, pid_alive,
-                     port_open, redis_available)
+from .common import (
+    PG_HOST,
+    PG_PORT,
+    VAR,
+    http_json,
+    newest_model,
+    pg_available,
+    pg_recreate_db,
+    pid_alive,
+    port_open,
+    redis_available,
+)
 from .stack import Stack, postgres_tracker, redis_lock, stop_pids
 
 FIXED_PORTS = {"nginx": 5080, "nginx_actions": 5081, "backend": 8100, "rasa_base": 5101, "actions_base": 5201}
@@ -78,36 +89,52 @@ def start(args: argparse.Namespace) -> int:
     if args.auto_ports:
         ports = None
     else:
-        ports = {"nginx": FIXED_PORTS["nginx"], "nginx_actions": FIXED_PORTS["nginx_actions"],
-                 "backend": FIXED_PORTS["backend"],
-                 "rasa": [FIXED_PORTS["rasa_base"] + i for i in range(args.rasa)],
-                 "actions": [FIXED_PORTS["actions_base"] + i for i in range(args.actions)]}
+        ports = {
+            "nginx": FIXED_PORTS["nginx"],
+            "nginx_actions": FIXED_PORTS["nginx_actions"],
+            "backend": FIXED_PORTS["backend"],
+            "rasa": [FIXED_PORTS["rasa_base"] + i for i in range(args.rasa)],
+            "actions": [FIXED_PORTS["actions_base"] + i for i in range(args.actions)],
+        }
         busy = [p for v in ports.values() for p in (v if isinstance(v, list) else [v]) if port_open(p)]
         if busy:
             print(f"scaleout: port(s) {busy} are in use; stop what uses them or pass --auto-ports", file=sys.stderr)
             return 2
-    stack = Stack(workdir, model, f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{backend_db}",
-                  postgres_tracker(tracker_db), redis_lock(db=3, prefix=f"sz_scaleout{suffix}"),
-                  rasa_instances=args.rasa, action_instances=args.actions, backend_workers=args.backend_workers,
-                  nginx=True, ports=ports)
-    print(f"scaleout: starting backend, {args.actions} action server(s), {args.rasa} Rasa server(s) and nginx "
-          f"(model {model.name}; first start of each Rasa server takes a minute or more)", flush=True)
+    stack = Stack(
+        workdir,
+        model,
+        f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{backend_db}",
+        postgres_tracker(tracker_db),
+        redis_lock(db=3, prefix=f"sz_scaleout{suffix}"),
+        rasa_instances=args.rasa,
+        action_instances=args.actions,
+        backend_workers=args.backend_workers,
+        nginx=True,
+        ports=ports,
+    )
+    print(
+        f"scaleout: starting backend, {args.actions} action server(s), {args.rasa} Rasa server(s) and nginx "
+        f"(model {model.name}; first start of each Rasa server takes a minute or more)",
+        flush=True,
+    )
     t0 = time.perf_counter()
     stack.start()
     state = stack.state()
     state["started_at"] = time.time()
     state["startup_s"] = time.perf_counter() - t0
     sf.write_text(json.dumps(state, indent=2))
-    os.chmod(sf, 0o600)   # it holds the Rasa API token
-    print(f"scaleout: up in {state['startup_s']:.0f} s\n"
-          f"  Rasa (REST, API, Socket.IO) via nginx: {stack.rasa}\n"
-          f"  Rasa instances: {', '.join(stack.rasa_instances)}\n"
-          f"  action servers via nginx: {stack.action_url}\n"
-          f"  backend (PostgreSQL {backend_db}): {stack.backend}\n"
-          f"  tracker store: PostgreSQL {tracker_db}; lock store: Redis db 3\n"
-          f"  config and logs: {workdir}\n"
-          f"  Rasa HTTP API token (?token=...): in {sf} (rasa_token)\n"
-          f"  try: curl -s {stack.rasa}/webhooks/rest/webhook -d '{{\"sender\":\"me\",\"message\":\"你好\"}}'")
+    os.chmod(sf, 0o600)  # it holds the Rasa API token
+    print(
+        f"scaleout: up in {state['startup_s']:.0f} s\n"
+        f"  Rasa (REST, API, Socket.IO) via nginx: {stack.rasa}\n"
+        f"  Rasa instances: {', '.join(stack.rasa_instances)}\n"
+        f"  action servers via nginx: {stack.action_url}\n"
+        f"  backend (PostgreSQL {backend_db}): {stack.backend}\n"
+        f"  tracker store: PostgreSQL {tracker_db}; lock store: Redis db 3\n"
+        f"  config and logs: {workdir}\n"
+        f"  Rasa HTTP API token (?token=...): in {sf} (rasa_token)\n"
+        f'  try: curl -s {stack.rasa}/webhooks/rest/webhook -d \'{{"sender":"me","message":"你好"}}\''
+    )
     # Popen objects go away with this process; the servers run on in their own sessions.
     return 0
 

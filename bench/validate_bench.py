@@ -8,6 +8,7 @@ field schemas cost), and the wall time of POST /items/{code}/validate beside the
 read-only eligibility call, for a partial and a complete set of fields on several
 items (warm, N calls each, p50/p95). Takes ~30 s on an idle core.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,18 +33,29 @@ CALLS: List[Tuple[str, str, Optional[str], Dict[str, str]]] = [
     ("qianfang", "transfer_pension_out", None, {"destination_city": "成都"}),
     ("qianfang", "transfer_pension_out", None, {"destination_province": "四川", "destination_city": "成都"}),
     ("liuyang", "change_enrollment_info", None, {"medical_tier": "一档"}),
-    ("zhangwei", "maintain_payment_bank", None, {"bank_name": "招行", "account_no": "6225880212340000",
-                                                 "holder_name": "张伟", "holder_id_number": "440304198805121310"}),
+    (
+        "zhangwei",
+        "maintain_payment_bank",
+        None,
+        {
+            "bank_name": "招行",
+            "account_no": "6225880212340000",
+            "holder_name": "张伟",
+            "holder_id_number": "440304198805121310",
+        },
+    ),
     ("chenjing", "enroll_child_first_time", "陈安安", {"settle_in_date": "2025-01-10"}),
     ("lina", "stop_child_insurance", "李小明", {}),
 ]
 
 
-def _http(method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
-          raw: bool = False) -> Tuple[int, Any, Dict[str, str]]:
+def _http(
+    method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None, raw: bool = False
+) -> Tuple[int, Any, Dict[str, str]]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         content = resp.read()
         return resp.status, content if raw else json.loads(content), dict(resp.headers)
@@ -59,11 +71,20 @@ def _free_port() -> int:
 
 def _start(tmp: Path) -> Tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "SZ_PASSWORD_HASH": "fast",
-           "SZ_BACKEND_NOW": "2026-11-27T10:00:00+08:00", "SZ_BACKEND_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen([str(PYTHON), "-m", "sz_backend.cli", "serve", "--port", str(port)],
-                            cwd=ROOT / "backend", env=env, stdout=(tmp / "backend.log").open("wb"),
-                            stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "SZ_PASSWORD_HASH": "fast",
+        "SZ_BACKEND_NOW": "2026-11-27T10:00:00+08:00",
+        "SZ_BACKEND_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    proc = subprocess.Popen(
+        [str(PYTHON), "-m", "sz_backend.cli", "serve", "--port", str(port)],
+        cwd=ROOT / "backend",
+        env=env,
+        stdout=(tmp / "backend.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -102,8 +123,9 @@ def main() -> int:
             tokens: Dict[str, str] = {}
             for user, code, child, given in CALLS:
                 if user not in tokens:
-                    tokens[user] = _http("POST", f"{url}/auth/login",
-                                         {"username": user, "password": "Demo@2026"})[1]["token"]
+                    tokens[user] = _http("POST", f"{url}/auth/login", {"username": user, "password": "Demo@2026"})[1][
+                        "token"
+                    ]
                 h = {"Authorization": f"Bearer {tokens[user]}"}
                 subject = None
                 if child:
@@ -113,11 +135,20 @@ def main() -> int:
                 query = f"?subject_id={subject}" if subject else ""
                 first = _http("POST", f"{url}/items/{code}/validate", body, h)[1]
                 validate = [_timed(lambda: _http("POST", f"{url}/items/{code}/validate", body, h)) for _ in range(N)]
-                eligibility = [_timed(lambda: _http("GET", f"{url}/items/{code}/eligibility{query}", headers=h))
-                               for _ in range(N)]
+                eligibility = [
+                    _timed(lambda: _http("GET", f"{url}/items/{code}/eligibility{query}", headers=h)) for _ in range(N)
+                ]
                 state = "preview" if first["preview"] else ("errors" if first["errors"] else "partial")
-                rows.append((code, len(given), state, statistics.median(validate), _pct(validate, 0.95),
-                             statistics.median(eligibility)))
+                rows.append(
+                    (
+                        code,
+                        len(given),
+                        state,
+                        statistics.median(validate),
+                        _pct(validate, 0.95),
+                        statistics.median(eligibility),
+                    )
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=10)

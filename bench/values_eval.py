@@ -15,6 +15,7 @@ only province names are known), JioNLP's time parser (fallback for spans).
 Timing: CPU time per call over all cases (best of 3 passes, warm), and the
 one-off load of the gazetteer. Pure Python, no stack; takes ~20 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,10 +32,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ["SZ_VALUES_WARM"] = "0"   # the load is measured below, not in a background thread
+os.environ["SZ_VALUES_WARM"] = "0"  # the load is measured below, not in a background thread
 
-SETS = {"development": ROOT / "bench" / "data" / "values_cases.yml",
-        "held out": ROOT / "bench" / "data" / "values_heldout.yml"}
+SETS = {
+    "development": ROOT / "bench" / "data" / "values_cases.yml",
+    "held out": ROOT / "bench" / "data" / "values_heldout.yml",
+}
 
 
 def load_sets() -> Dict[str, Dict[str, Any]]:
@@ -72,14 +75,17 @@ def schema_catalogue() -> Dict[str, Any] | None:
     if not python.exists():
         return None
     try:
-        out = subprocess.run([str(python), "-c", _DUMP], cwd=ROOT / "backend", capture_output=True, text=True,
-                             timeout=120, check=True)
+        out = subprocess.run(
+            [str(python), "-c", _DUMP], cwd=ROOT / "backend", capture_output=True, text=True, timeout=120, check=True
+        )
         return json.loads(out.stdout)
     except (subprocess.SubprocessError, ValueError, OSError):
         return None
 
 
-def _old_reader(specs: List[Dict[str, Any]], text: str, entities: list, asked: Any, known: Dict[str, Any]) -> Dict[str, str]:
+def _old_reader(
+    specs: List[Dict[str, Any]], text: str, entities: list, asked: Any, known: Dict[str, Any]
+) -> Dict[str, str]:
     """What the form did before: parse_field for the asked field, entity-only for the others (no entities here)."""
     from bot.actions.fields import parse_field
 
@@ -115,10 +121,17 @@ def score(run: Callable[..., Dict[str, str]], cases: List[Dict[str, Any]], items
         fn += sum(1 for k, v in want.items() if got.get(k) != v)
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    return {"cases": len(cases), "right": right, "accuracy": right / len(cases), "precision": precision,
-            "recall": recall, "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-            "ms_mean": statistics.mean(times) * 1000, "ms_p95": sorted(times)[int(0.95 * (len(times) - 1))] * 1000,
-            "wrong": wrong}
+    return {
+        "cases": len(cases),
+        "right": right,
+        "accuracy": right / len(cases),
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "ms_mean": statistics.mean(times) * 1000,
+        "ms_p95": sorted(times)[int(0.95 * (len(times) - 1))] * 1000,
+        "wrong": wrong,
+    }
 
 
 def _timed(run: Callable[..., Any], args: tuple) -> float:
@@ -148,7 +161,7 @@ def jionlp_alone(sets: Dict[str, Dict[str, Any]], today: dt.datetime) -> List[st
                 start = time.process_time()
                 try:
                     res = jio.parse_location(simplify(case["text"]))
-                except Exception:   # noqa: BLE001 - a refusal counts as a miss
+                except Exception:  # noqa: BLE001 - a refusal counts as a miss
                     res = {}
                 place_t.append(time.process_time() - start)
                 got_city = str(res.get("city") or "").removesuffix("市") or None
@@ -159,11 +172,17 @@ def jionlp_alone(sets: Dict[str, Dict[str, Any]], today: dt.datetime) -> List[st
                 start = time.process_time()
                 try:
                     found = jio.ner.extract_time(simplify(case["text"]), time_base=base, with_parsing=True)
-                except Exception:   # noqa: BLE001
+                except Exception:  # noqa: BLE001
                     found = []
                 month_t.append(time.process_time() - start)
-                got = next((f["detail"]["time"][0][:7] for f in found or []
-                            if f.get("detail", {}).get("type") in ("time_point", "time_span")), None)
+                got = next(
+                    (
+                        f["detail"]["time"][0][:7]
+                        for f in found or []
+                        if f.get("detail", {}).get("type") in ("time_point", "time_span")
+                    ),
+                    None,
+                )
                 if got == want["month"]:
                     month_right += 1
     ms = lambda xs: statistics.mean(xs) * 1000 if xs else 0.0  # noqa: E731
@@ -212,6 +231,7 @@ def main() -> None:
     wall = time.perf_counter()
     from bot.actions.values import warm_up
     from bot.actions.values.extract import extract_values
+
     warm_up()
     load_cpu, load_wall = time.process_time() - start, time.perf_counter() - wall
 
@@ -222,10 +242,18 @@ def main() -> None:
         _switch(settings, False)
     with_schema = schema_catalogue()
     if with_schema:
-        rows.append(("extract_values, all libraries, with the backend's field schema",
-                     {name: score(extract_values, d["cases"], with_schema) for name, d in sets.items()}))
-    rows.append(("parse_field (the reader before), for comparison",
-                 {name: score(_old_reader, d["cases"], items) for name, d in sets.items()}))
+        rows.append(
+            (
+                "extract_values, all libraries, with the backend's field schema",
+                {name: score(extract_values, d["cases"], with_schema) for name, d in sets.items()},
+            )
+        )
+    rows.append(
+        (
+            "parse_field (the reader before), for comparison",
+            {name: score(_old_reader, d["cases"], items) for name, d in sets.items()},
+        )
+    )
 
     dev, held = sets["development"], sets["held out"]
     lines = [
@@ -240,8 +268,12 @@ def main() -> None:
         "Traditional, English, speech transcripts. A case is right when the whole answer is exactly the expected "
         "one (a reply taken as a name is as wrong as a missed city). The catalogue fields are those of "
         "backend/data/catalog.yml without the backend's `schema` (the fallback path), and, "
-        + ("in the row that says so, with the schema the backend lists in GET /catalogue (allowed values, aliases, "
-           "amounts)." if with_schema else "the backend having no field schema yet, not with it."),
+        + (
+            "in the row that says so, with the schema the backend lists in GET /catalogue (allowed values, aliases, "
+            "amounts)."
+            if with_schema
+            else "the backend having no field schema yet, not with it."
+        ),
         "",
         "| reader | development right | held-out right | field precision (all) | field recall (all) | CPU ms/call (mean) | p95 |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -250,9 +282,11 @@ def main() -> None:
         d, h = by_set["development"], by_set["held out"]
         tp_p = (d["precision"] * d["cases"] + h["precision"] * h["cases"]) / (d["cases"] + h["cases"])
         tp_r = (d["recall"] * d["cases"] + h["recall"] * h["cases"]) / (d["cases"] + h["cases"])
-        lines.append(f"| {label} | {d['right']}/{d['cases']} ({d['accuracy']:.1%}) | {h['right']}/{h['cases']} "
-                     f"({h['accuracy']:.1%}) | {tp_p:.1%} | {tp_r:.1%} | {(d['ms_mean'] + h['ms_mean']) / 2:.2f} | "
-                     f"{max(d['ms_p95'], h['ms_p95']):.2f} |")
+        lines.append(
+            f"| {label} | {d['right']}/{d['cases']} ({d['accuracy']:.1%}) | {h['right']}/{h['cases']} "
+            f"({h['accuracy']:.1%}) | {tp_p:.1%} | {tp_r:.1%} | {(d['ms_mean'] + h['ms_mean']) / 2:.2f} | "
+            f"{max(d['ms_p95'], h['ms_p95']):.2f} |"
+        )
     base = rows[0][1]
     lines += ["", "What each library adds (cases right with it minus without it, both sets):", ""]
     for label, by_set in rows[1:-1]:
@@ -272,26 +306,45 @@ def main() -> None:
         start = time.process_time()
         choice_module._index(json.loads(json.dumps(city)))
         again = time.process_time() - start
-        lines += ["", f"With the schema, the index of the {len(city['schema']['allowed'])} allowed cities is built once "
-                  f"({build * 1000:.1f} ms CPU), found again by content for new catalogue objects "
-                  f"({again * 1000:.1f} ms) and by identity for the cached ones the form passes (the table's figures)."]
-    lines += ["", "JioNLP's own parsers on the same cases, for comparison:", "",
-              *jionlp_alone(sets, dt.datetime.fromisoformat(os.environ["SZ_NOW"]))]
-    lines += ["", "Which medical tier is the cheapest: the words '最便宜的那档' / 'cheapest' give the tier the "
-              "schema says costs least (its `monthly_fen`: tier 2 at 1.5 % of the base, tier 1 at 8 %, "
-              "backend/data/policy.yml), and '顶格' / 'highest' the dearest (tier 1); pension grades rise with their "
-              "number. Anyone who reads 'the lowest tier' as tier 1 disagrees with the backend's own amounts."]
-    lines += ["", "Precision and recall are case-weighted averages of the two sets. CPU time is per call, warm "
-              "(best of 3), on this machine while other work ran.", "",
-              f"One-off load (JioNLP's division data read into the gazetteer, pinyin of the place names, cn2an): "
-              f"{load_cpu:.2f} s CPU, {load_wall:.2f} s wall; done in a background thread when the action server "
-              "imports bot.actions.values.", "", "## Cases still wrong (all libraries)", ""]
+        lines += [
+            "",
+            f"With the schema, the index of the {len(city['schema']['allowed'])} allowed cities is built once "
+            f"({build * 1000:.1f} ms CPU), found again by content for new catalogue objects "
+            f"({again * 1000:.1f} ms) and by identity for the cached ones the form passes (the table's figures).",
+        ]
+    lines += [
+        "",
+        "JioNLP's own parsers on the same cases, for comparison:",
+        "",
+        *jionlp_alone(sets, dt.datetime.fromisoformat(os.environ["SZ_NOW"])),
+    ]
+    lines += [
+        "",
+        "Which medical tier is the cheapest: the words '最便宜的那档' / 'cheapest' give the tier the "
+        "schema says costs least (its `monthly_fen`: tier 2 at 1.5 % of the base, tier 1 at 8 %, "
+        "backend/data/policy.yml), and '顶格' / 'highest' the dearest (tier 1); pension grades rise with their "
+        "number. Anyone who reads 'the lowest tier' as tier 1 disagrees with the backend's own amounts.",
+    ]
+    lines += [
+        "",
+        "Precision and recall are case-weighted averages of the two sets. CPU time is per call, warm "
+        "(best of 3), on this machine while other work ran.",
+        "",
+        f"One-off load (JioNLP's division data read into the gazetteer, pinyin of the place names, cn2an): "
+        f"{load_cpu:.2f} s CPU, {load_wall:.2f} s wall; done in a background thread when the action server "
+        "imports bot.actions.values.",
+        "",
+        "## Cases still wrong (all libraries)",
+        "",
+    ]
     wrong = [(n, c, g) for n in base for c, g in base[n]["wrong"]]
     if not wrong:
         lines.append("None.")
     for n, case, got in wrong:
-        lines.append(f"- ({n}) `{case['item']}` asked={case.get('asked')} “{case['text']}”: "
-                     f"expected {case.get('expect') or {}}, got {got}")
+        lines.append(
+            f"- ({n}) `{case['item']}` asked={case.get('asked')} “{case['text']}”: "
+            f"expected {case.get('expect') or {}}, got {got}"
+        )
     report = "\n".join(lines) + "\n"
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
     Path(args.report).write_text(report, encoding="utf-8")

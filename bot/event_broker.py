@@ -26,6 +26,7 @@ endpoints (production, docs/analytics.md):
       password: guest
       queues: [sz_analytics]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,9 @@ class ConfirmedPikaEventBroker(PikaEventBroker):
             self._keep(event)
             return
         try:
-            await asyncio.wait_for(self._exchange.publish(self._message(event, headers), ""),
-                                   timeout=self.publish_timeout)
+            await asyncio.wait_for(
+                self._exchange.publish(self._message(event, headers), ""), timeout=self.publish_timeout
+            )
         except Exception as err:  # noqa: BLE001 - any failure: keep the event and retry
             log.warning("event not confirmed by RabbitMQ (%s): kept for a retry", type(err).__name__)
             self._keep(event)

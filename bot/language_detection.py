@@ -6,6 +6,7 @@ The one place of the detection rule. Used by
 - the action server (``bot.actions.language.reply_language``), which builds
   replies in code and so never depends on the order in which slots were filled.
 """
+
 from __future__ import annotations
 
 import re

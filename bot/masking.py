@@ -14,6 +14,7 @@ Digits may be full-width or grouped by single spaces or hyphens
 a personal number (pre-application numbers such as YS2026000000034 stay). The
 masked form has no separators.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,11 +41,11 @@ def mask_number(number: str) -> str:
     n = len(number)
     if number.endswith("X"):
         return number[:6] + "*" * 8 + number[-4:] if n == 18 else number
-    if n in (15, 18):                            # resident ID (old / current)
+    if n in (15, 18):  # resident ID (old / current)
         return number[:6] + "*" * (n - 10) + number[-4:]
-    if 12 <= n <= 19:                            # bank account / card
+    if 12 <= n <= 19:  # bank account / card
         return "*" * (n - 4) + number[-4:]
-    if n == 11 and _MOBILE.fullmatch(number):    # mobile phone
+    if n == 11 and _MOBILE.fullmatch(number):  # mobile phone
         return number[:3] + "****" + number[-4:]
     return number
 

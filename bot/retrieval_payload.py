@@ -7,6 +7,7 @@ then raised KeyError and the user got nothing. With `apply()`:
 - a bare `/faq` (or an unknown topic) asks what the question is.
 Messages the NLU parsed are untouched.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,13 +16,13 @@ from typing import Any, List
 log = logging.getLogger(__name__)
 
 ASK_ZH = "您想咨询哪方面的问题？请直接告诉我，比如“怎么注册账户”“什么时候可以缴费”。"
-ASK_EN = "What would you like to know? Just ask me, for example \"how do I register\" or \"when can I pay\"."
+ASK_EN = 'What would you like to know? Just ask me, for example "how do I register" or "when can I pay".'
 
 
 def apply() -> None:
     from rasa.core.actions.action import ActionBotResponse, ActionRetrieveResponse
-    from rasa.shared.core.events import BotUttered
     from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME
+    from rasa.shared.core.events import BotUttered
 
     if getattr(ActionRetrieveResponse.run, "_sz_payload_fix", False):
         return

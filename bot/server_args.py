@@ -18,6 +18,7 @@ scripts/run.sh, the scale-out stack (bench/stack.py) and the test stacks
 for the rule. ``python -m bot.server_args`` prints the flags one per line for the
 shell (the token from ``SZ_RASA_AUTH_TOKEN``, which must be set).
 """
+
 from __future__ import annotations
 
 import os

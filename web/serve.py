@@ -14,6 +14,7 @@ anything from elsewhere (no web fonts, no CDN, no analytics).
 Only the listed files are served: nothing else under web/ (node_modules,
 tests, package files) is reachable.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,17 +30,24 @@ from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 WEB = Path(__file__).resolve().parent
-DEFAULT_REPLY_WAIT_MS = 20000   # the widget's "no answer, retry" comes after this
+DEFAULT_REPLY_WAIT_MS = 20000  # the widget's "no answer, retry" comes after this
 STATIC = WEB / "static"
 VENDOR = {
     "/vendor/socket.io.min.js": WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
     "/vendor/socket.io.min.js.map": WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js.map",
 }
 HOST_RE = re.compile(r"^(?:[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.]+\])$")
-TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
-         ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".map": "application/json",
-         ".json": "application/json"}
+TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".map": "application/json",
+    ".json": "application/json",
+}
 
 
 def _origin(url: str) -> str:
@@ -62,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- where the page's peers are
     def _hostname(self) -> str:
         host = (self.headers.get("Host") or "").strip()
-        if host.startswith("["):   # [::1]:8080
+        if host.startswith("["):  # [::1]:8080
             name = host[: host.index("]") + 1] if "]" in host else ""
         else:
             name = host.split(":", 1)[0]
@@ -76,16 +84,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _csp(self) -> str:
         backend, rasa = (_origin(u) for u in self._peers())
-        return "; ".join([
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            f"img-src 'self' data: {backend}",
-            "font-src 'self'",
-            f"connect-src 'self' {backend} {rasa} {_ws(_origin(rasa))}",
-            "frame-src 'none'", "object-src 'none'", "base-uri 'none'", "form-action 'none'",
-            "frame-ancestors 'none'",
-        ])
+        return "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                "style-src 'self'",
+                f"img-src 'self' data: {backend}",
+                "font-src 'self'",
+                f"connect-src 'self' {backend} {rasa} {_ws(_origin(rasa))}",
+                "frame-src 'none'",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "form-action 'none'",
+                "frame-ancestors 'none'",
+            ]
+        )
 
     def _send(self, status: int, body: bytes, ctype: str, head_only: bool = False) -> None:
         self.send_response(status)
@@ -101,8 +114,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _config(self) -> bytes:
         backend, rasa = self._peers()
-        cfg = {"backendUrl": backend, "socketUrl": rasa, "socketPath": self.socket_path,
-               "replyWaitMs": self.reply_wait_ms}
+        cfg = {
+            "backendUrl": backend,
+            "socketUrl": rasa,
+            "socketPath": self.socket_path,
+            "replyWaitMs": self.reply_wait_ms,
+        }
         return f"window.SZ_CONFIG = {json.dumps(cfg)};\n".encode()
 
     def _resolve(self, path: str) -> Optional[Path]:
@@ -146,10 +163,18 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("web: %s - %s\n" % (self.address_string(), fmt % args))
 
 
-def make_server(host: str, port: int, backend_url: Optional[str] = None, rasa_url: Optional[str] = None,
-                reply_wait_ms: Optional[int] = None) -> ThreadingHTTPServer:
-    attrs: Dict[str, object] = {"backend_url": backend_url, "rasa_url": rasa_url,
-                                "reply_wait_ms": int(reply_wait_ms or DEFAULT_REPLY_WAIT_MS)}
+def make_server(
+    host: str,
+    port: int,
+    backend_url: Optional[str] = None,
+    rasa_url: Optional[str] = None,
+    reply_wait_ms: Optional[int] = None,
+) -> ThreadingHTTPServer:
+    attrs: Dict[str, object] = {
+        "backend_url": backend_url,
+        "rasa_url": rasa_url,
+        "reply_wait_ms": int(reply_wait_ms or DEFAULT_REPLY_WAIT_MS),
+    }
     handler = type("ConfiguredHandler", (Handler,), attrs)
     ThreadingHTTPServer.allow_reuse_address = True
     return ThreadingHTTPServer((host, port), handler)
@@ -159,13 +184,22 @@ def main(argv: Optional[list] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default=os.environ.get("SZ_WEB_HOST", "127.0.0.1"))
     ap.add_argument("--port", type=int, default=int(os.environ.get("SZ_WEB_PORT", "8080")))
-    ap.add_argument("--backend-url", default=os.environ.get("SZ_WEB_BACKEND_URL"),
-                    help="backend as the browser reaches it (default: http://<page host>:8000)")
-    ap.add_argument("--rasa-url", default=os.environ.get("SZ_WEB_RASA_URL"),
-                    help="Rasa server as the browser reaches it (default: http://<page host>:5005)")
-    ap.add_argument("--reply-wait-ms", type=int, default=int(os.environ.get("SZ_WEB_REPLY_WAIT_MS",
-                                                                             DEFAULT_REPLY_WAIT_MS)),
-                    help="how long the widget waits for a reply before it offers a retry")
+    ap.add_argument(
+        "--backend-url",
+        default=os.environ.get("SZ_WEB_BACKEND_URL"),
+        help="backend as the browser reaches it (default: http://<page host>:8000)",
+    )
+    ap.add_argument(
+        "--rasa-url",
+        default=os.environ.get("SZ_WEB_RASA_URL"),
+        help="Rasa server as the browser reaches it (default: http://<page host>:5005)",
+    )
+    ap.add_argument(
+        "--reply-wait-ms",
+        type=int,
+        default=int(os.environ.get("SZ_WEB_REPLY_WAIT_MS", DEFAULT_REPLY_WAIT_MS)),
+        help="how long the widget waits for a reply before it offers a retry",
+    )
     args = ap.parse_args(argv)
     if not VENDOR["/vendor/socket.io.min.js"].is_file():
         print("web: warning: web/node_modules/socket.io-client is missing; run scripts/setup_web.sh", file=sys.stderr)

@@ -19,6 +19,7 @@ Nothing lost, nothing doubled:
 A message that is not a JSON object is logged and dropped (acknowledged) so that
 it cannot block the queue.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,8 @@ class Consumer:
         self.url, self.queue, self.prefetch = url or amqp_url(), queue or queue_name(), prefetch
         self.exchange = exchange_name()
         self.stopping = False
-        self.taken = 0        # new events written
-        self.repeats = 0      # redeliveries recognised
+        self.taken = 0  # new events written
+        self.repeats = 0  # redeliveries recognised
         self.connections = 0
 
     def handle(self, channel: Any, method: Any, _properties: Any, raw: bytes) -> None:

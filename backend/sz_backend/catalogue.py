@@ -4,6 +4,7 @@
 `data/catalog.yml` adds English names, fields and materials. They are merged
 here, once, and checked against each other so a code can never drift.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class FieldSpec:
     label_zh: str
     label_en: str
     choice_options: tuple[ChoiceOption, ...] = ()
-    text_format: str | None = None   # text fields: person_name / place / free (what the text must look like)
+    text_format: str | None = None  # text fields: person_name / place / free (what the text must look like)
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -39,15 +40,25 @@ class FieldSpec:
 
     def public(self) -> dict[str, Any]:
         """The field as the API lists it (the schema is added by the items service)."""
-        return {"name": self.name, "type": self.type, "required": self.required, "label_zh": self.label_zh,
-                "label_en": self.label_en, "choices": list(self.choices)}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "required": self.required,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "choices": list(self.choices),
+        }
 
 
 def _choice(raw: Any) -> ChoiceOption:
     """A choice is a plain value or {value, label_zh, label_en, aliases}."""
     if isinstance(raw, dict):
-        return ChoiceOption(str(raw["value"]), str(raw.get("label_zh", raw["value"])),
-                            str(raw.get("label_en", raw["value"])), tuple(str(a) for a in raw.get("aliases", ())))
+        return ChoiceOption(
+            str(raw["value"]),
+            str(raw.get("label_zh", raw["value"])),
+            str(raw.get("label_en", raw["value"])),
+            tuple(str(a) for a in raw.get("aliases", ())),
+        )
     return ChoiceOption(str(raw), str(raw), str(raw))
 
 
@@ -63,9 +74,9 @@ class CatalogueEntry:
     code: str
     name_zh: str
     name_en: str
-    kind: str          # item / service
-    mode: str          # direct / pre_application / compare / service
-    acts_for: str      # self / child
+    kind: str  # item / service
+    mode: str  # direct / pre_application / compare / service
+    acts_for: str  # self / child
     fields: tuple[FieldSpec, ...] = ()
     materials: tuple[Material, ...] = ()
     note: str | None = None
@@ -123,8 +134,15 @@ def get_catalogue() -> Catalogue:
                 mode=e.get("mode", "service"),
                 acts_for=e.get("acts_for", "self"),
                 fields=tuple(
-                    FieldSpec(f["name"], f["type"], bool(f.get("required")), f["label_zh"], f["label_en"],
-                              tuple(_choice(c) for c in f.get("choices", ())), f.get("format"))
+                    FieldSpec(
+                        f["name"],
+                        f["type"],
+                        bool(f.get("required")),
+                        f["label_zh"],
+                        f["label_en"],
+                        tuple(_choice(c) for c in f.get("choices", ())),
+                        f.get("format"),
+                    )
                     for f in d.get("fields", [])
                 ),
                 materials=tuple(materials[m] for m in d.get("materials", [])),

@@ -13,6 +13,7 @@ import-hukou file format (CSV with a header row, UTF-8; or a JSON list of object
 hukou_category is one of shenzhen / guangdong_non_shenzhen / outside_guangdong.
 Rows are upserted by id_number; a bad row is reported with its line and nothing is written.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,9 +69,15 @@ def import_hukou(path: Path) -> int:
             id_number = idnumber.validate(str(row["id_number"]))
             category = HukouCategory(str(row["hukou_category"]).strip())
             settle = str(row.get("settle_in_date") or "").strip()
-            parsed.append({"id_number": id_number, "name": str(row["name"]).strip()[:64],
-                           "hukou_category": category, "hukou_address": (row.get("hukou_address") or None),
-                           "settle_in_date": date.fromisoformat(settle) if settle else None})
+            parsed.append(
+                {
+                    "id_number": id_number,
+                    "name": str(row["name"]).strip()[:64],
+                    "hukou_category": category,
+                    "hukou_address": (row.get("hukou_address") or None),
+                    "settle_in_date": date.fromisoformat(settle) if settle else None,
+                }
+            )
         except (KeyError, ValueError, BusinessError) as err:
             raise SystemExit(f"import-hukou: row {line}: {err}") from None
     with session_scope() as session:
@@ -124,8 +131,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sz_backend: {err}", file=sys.stderr)
             return 2
         if settings.dev_mode:
-            print("sz_backend: DEVELOPMENT MODE (SZ_DEV_MODE=1): development secrets and the SMS outbox are "
-                  "accepted; never use this mode in production", file=sys.stderr, flush=True)
+            print(
+                "sz_backend: DEVELOPMENT MODE (SZ_DEV_MODE=1): development secrets and the SMS outbox are "
+                "accepted; never use this mode in production",
+                file=sys.stderr,
+                flush=True,
+            )
         migrate()
         if get_settings().seed_demo_data:
             seed()

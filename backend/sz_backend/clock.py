@@ -3,6 +3,7 @@
 `SZ_BACKEND_NOW` (ISO 8601) pins the clock: tests and demos use it to show the
 payment window open or closed without waiting for 09:00.
 """
+
 from __future__ import annotations
 
 import os

@@ -7,9 +7,11 @@ authority) is a `BusinessError`. The API turns it into a 4xx JSON body:
 The assistant shows `message_*` and `fix_*` to the person; `code` is what
 programs and tests match on, so codes never change once published.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 
@@ -46,18 +48,36 @@ class InvalidInput(BusinessError):
     """Input that can never be right as typed (400/422 family)."""
 
 
-def invalid(code: str, zh: str, en: str, *, field: str | None = None,
-            fix_zh: str | None = None, fix_en: str | None = None) -> InvalidInput:
+def invalid(
+    code: str, zh: str, en: str, *, field: str | None = None, fix_zh: str | None = None, fix_en: str | None = None
+) -> InvalidInput:
     return InvalidInput(code, zh, en, status=422, field=field, fix_zh=fix_zh, fix_en=fix_en)
 
 
-def refused(code: str, zh: str, en: str, *, fix_zh: str | None = None,
-            fix_en: str | None = None, status: int = 409, **extra: Any) -> BusinessError:
+def refused(
+    code: str,
+    zh: str,
+    en: str,
+    *,
+    fix_zh: str | None = None,
+    fix_en: str | None = None,
+    status: int = 409,
+    **extra: Any,
+) -> BusinessError:
     """A valid request the rules do not allow for this person now."""
     return BusinessError(code, zh, en, status=status, fix_zh=fix_zh, fix_en=fix_en, extra=extra)
 
 
-def refused_field(field: str, code: str, zh: str, en: str, *, fix_zh: str | None = None,
-                  fix_en: str | None = None, status: int = 409, **extra: Any) -> BusinessError:
+def refused_field(
+    field: str,
+    code: str,
+    zh: str,
+    en: str,
+    *,
+    fix_zh: str | None = None,
+    fix_en: str | None = None,
+    status: int = 409,
+    **extra: Any,
+) -> BusinessError:
     """A refusal caused by one given field's value (the validate call lists it under that field)."""
     return BusinessError(code, zh, en, status=status, fix_zh=fix_zh, fix_en=fix_en, field=field, extra=extra)

@@ -19,6 +19,7 @@ insurance types and statuses are translated with the `*_ZH` tables below; any ot
 string (e.g. an already-Chinese label, or an Enum whose `.value` is such a string)
 is printed unchanged.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -88,15 +89,12 @@ CONTRIBUTION_STATUS_ZH: dict[str, str] = {
 
 # Rows with these statuses (code or Chinese label) are added up in the totals table;
 # the others (pending, failed, unpaid, refunded, unknown) are listed but not counted.
-COUNTED_CONTRIBUTION_STATUSES: frozenset[str] = frozenset(
-    {"paid", "back_paid", "已缴费", "已补缴"}
-)
+COUNTED_CONTRIBUTION_STATUSES: frozenset[str] = frozenset({"paid", "back_paid", "已缴费", "已补缴"})
 
 _RESIDENT_SCHEMES = frozenset({"resident", "child", "student"})
 
 
-def insurance_label_zh(insurance: Any, *, medical_tier: int | None = None,
-                       scheme: Any = None) -> str:
+def insurance_label_zh(insurance: Any, *, medical_tier: int | None = None, scheme: Any = None) -> str:
     """Chinese label for an insurance type, from the stored columns: medical
     insurance becomes 一档/二档 from `medical_tier`, or 居民 for the resident,
     child and student schemes. Accepts Enum members or their string values."""
@@ -128,8 +126,8 @@ def _tuple(value: Any) -> tuple:
 
 @dataclass(frozen=True)
 class EnrolmentRow:
-    insurance: str                 # INSURANCE_TYPE_ZH key, or a label printed as is
-    status: str                    # ENROLMENT_STATUS_ZH key, or a label printed as is
+    insurance: str  # INSURANCE_TYPE_ZH key, or a label printed as is
+    status: str  # ENROLMENT_STATUS_ZH key, or a label printed as is
     start_month: Month
     end_month: Month | None = None  # None prints "—"
 
@@ -137,11 +135,11 @@ class EnrolmentRow:
 @dataclass(frozen=True)
 class ContributionRow:
     month: Month
-    insurance: str                 # INSURANCE_TYPE_ZH key, or a label
-    base_fen: int                  # 缴费基数, integer fen
-    personal_fen: int              # 个人缴纳, integer fen
-    employer_fen: int              # 单位缴纳, integer fen (0 for individual payers)
-    status: str = "paid"           # CONTRIBUTION_STATUS_ZH key, or a label
+    insurance: str  # INSURANCE_TYPE_ZH key, or a label
+    base_fen: int  # 缴费基数, integer fen
+    personal_fen: int  # 个人缴纳, integer fen
+    employer_fen: int  # 单位缴纳, integer fen (0 for individual payers)
+    status: str = "paid"  # CONTRIBUTION_STATUS_ZH key, or a label
 
     def __post_init__(self) -> None:
         for name in ("base_fen", "personal_fen", "employer_fen"):
@@ -151,14 +149,14 @@ class ContributionRow:
 @dataclass(frozen=True)
 class CertificateData:
     person_name: str
-    id_number_masked: str          # printed exactly as given
+    id_number_masked: str  # printed exactly as given
     certificate_number: str
-    issued_at: datetime            # aware; printed as a date in Asia/Shanghai
+    issued_at: datetime  # aware; printed as a date in Asia/Shanghai
     enrolments: Sequence[EnrolmentRow] = ()
-    contributions: Sequence[ContributionRow] = ()   # printed in the given order
-    period_start: Month | None = None   # defaults to the earliest contribution month
-    period_end: Month | None = None     # defaults to the latest contribution month
-    social_security_number: str | None = None      # 个人社保号, printed when given
+    contributions: Sequence[ContributionRow] = ()  # printed in the given order
+    period_start: Month | None = None  # defaults to the earliest contribution month
+    period_end: Month | None = None  # defaults to the latest contribution month
+    social_security_number: str | None = None  # 个人社保号, printed when given
 
     def __post_init__(self) -> None:
         _check_aware(self.issued_at, "issued_at")
@@ -168,25 +166,25 @@ class CertificateData:
 
 @dataclass(frozen=True)
 class MismatchItem:
-    field_label: str               # e.g. 户籍性质
-    submitted_value: str           # what the person entered
-    registry_value: str            # what the registry (户籍/公安 data) says
-    fix_zh: str                    # how to fix it
+    field_label: str  # e.g. 户籍性质
+    submitted_value: str  # what the person entered
+    registry_value: str  # what the registry (户籍/公安 data) says
+    fix_zh: str  # how to fix it
 
 
 @dataclass(frozen=True)
 class ApplicationFormData:
-    item_code: str                 # e.g. register_extended_contribution
-    item_name_zh: str              # e.g. 个人延缴登记
-    pre_application_number: str    # printed large and as a Code128 barcode
+    item_code: str  # e.g. register_extended_contribution
+    item_name_zh: str  # e.g. 个人延缴登记
+    pre_application_number: str  # printed large and as a Code128 barcode
     applicant_name: str
-    id_number_masked: str          # printed exactly as given
-    submitted_at: datetime         # aware; printed in Asia/Shanghai to the minute
-    fields: Sequence[tuple[str, Any]] = ()       # (label_zh, value) rows
-    materials: Sequence[str] = ()                # 携带材料, numbered 1, 2, ...
-    service_location: str = ""                   # 办理地点
+    id_number_masked: str  # printed exactly as given
+    submitted_at: datetime  # aware; printed in Asia/Shanghai to the minute
+    fields: Sequence[tuple[str, Any]] = ()  # (label_zh, value) rows
+    materials: Sequence[str] = ()  # 携带材料, numbered 1, 2, ...
+    service_location: str = ""  # 办理地点
     mismatches: Sequence[MismatchItem] | None = None  # None: no 比对不一致项 section
-    valid_until: date | datetime | None = None   # 预申请有效期, printed when given
+    valid_until: date | datetime | None = None  # 预申请有效期, printed when given
 
     def __post_init__(self) -> None:
         _check_aware(self.submitted_at, "submitted_at")
@@ -330,7 +328,7 @@ def _to_unicode_cmap() -> bytes:
     ]
     high_bytes = [h for h in range(256) if not 0xD8 <= h <= 0xDF]
     for start in range(0, len(high_bytes), 100):  # at most 100 entries per block
-        chunk = high_bytes[start:start + 100]
+        chunk = high_bytes[start : start + 100]
         lines.append(f"{len(chunk)} beginbfrange")
         lines.extend(f"<{h:02X}00> <{h:02X}FF> <{h:02X}00>" for h in chunk)
         lines.append("endbfrange")
@@ -350,8 +348,7 @@ class _ExtractableCIDFont(UnicodeCIDFont):
         internal = doc.fontMapping[self.name][1:]
         ref = doc.idToObject["BasicFonts"].dict[internal]
         font_dict = doc.idToObject[ref.name]
-        font_dict.dict["ToUnicode"] = doc.Reference(
-            pdfdoc.PDFStream(content=_to_unicode_cmap()))
+        font_dict.dict["ToUnicode"] = doc.Reference(pdfdoc.PDFStream(content=_to_unicode_cmap()))
 
 
 def _ensure_font() -> None:
@@ -371,24 +368,19 @@ _HEADER_BG = colors.Color(0.9, 0.9, 0.9)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=_FONT, fontSize=10, leading=14,
-                          wordWrap="CJK", alignment=TA_LEFT)
+    base = ParagraphStyle("base", fontName=_FONT, fontSize=10, leading=14, wordWrap="CJK", alignment=TA_LEFT)
     return {
-        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=26,
-                                alignment=TA_CENTER, spaceAfter=4 * mm),
-        "heading": ParagraphStyle("heading", parent=base, fontSize=12, leading=18,
-                                  spaceBefore=4 * mm, spaceAfter=2 * mm),
+        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=4 * mm),
+        "heading": ParagraphStyle(
+            "heading", parent=base, fontSize=12, leading=18, spaceBefore=4 * mm, spaceAfter=2 * mm
+        ),
         "body": base,
         "cell": ParagraphStyle("cell", parent=base, fontSize=9, leading=12),
-        "cell_head": ParagraphStyle("cell_head", parent=base, fontSize=9, leading=12,
-                                    alignment=TA_CENTER),
-        "cell_center": ParagraphStyle("cell_center", parent=base, fontSize=9, leading=12,
-                                      alignment=TA_CENTER),
-        "cell_num": ParagraphStyle("cell_num", parent=base, fontSize=9, leading=12,
-                                   alignment=TA_RIGHT),
+        "cell_head": ParagraphStyle("cell_head", parent=base, fontSize=9, leading=12, alignment=TA_CENTER),
+        "cell_center": ParagraphStyle("cell_center", parent=base, fontSize=9, leading=12, alignment=TA_CENTER),
+        "cell_num": ParagraphStyle("cell_num", parent=base, fontSize=9, leading=12, alignment=TA_RIGHT),
         "label": ParagraphStyle("label", parent=base, fontSize=9, leading=12),
-        "number": ParagraphStyle("number", parent=base, fontSize=22, leading=28,
-                                 alignment=TA_CENTER),
+        "number": ParagraphStyle("number", parent=base, fontSize=22, leading=28, alignment=TA_CENTER),
         "note": ParagraphStyle("note", parent=base, fontSize=9, leading=13),
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
     }
@@ -398,9 +390,15 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(_markup(text), style)
 
 
-def _grid_table(header: Sequence[str], rows: list[list[Any]], widths: Sequence[float],
-                st: dict[str, ParagraphStyle], *, repeat_header: bool = True,
-                extra_style: Iterable[tuple] = ()) -> Table:
+def _grid_table(
+    header: Sequence[str],
+    rows: list[list[Any]],
+    widths: Sequence[float],
+    st: dict[str, ParagraphStyle],
+    *,
+    repeat_header: bool = True,
+    extra_style: Iterable[tuple] = (),
+) -> Table:
     """A bordered table with a grey header row; no rows prints 无记录 across it."""
     data: list[list[Any]] = [[_p(h, st["cell_head"]) for h in header]]
     commands: list[tuple] = [
@@ -416,8 +414,9 @@ def _grid_table(header: Sequence[str], rows: list[list[Any]], widths: Sequence[f
         data.append([_p(NO_RECORD, st["cell_center"])] + [""] * (len(header) - 1))
         commands.append(("SPAN", (0, 1), (-1, 1)))
     commands.extend(extra_style)
-    return Table(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0,
-                 style=TableStyle(commands), hAlign="CENTER")
+    return Table(
+        data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, style=TableStyle(commands), hAlign="CENTER"
+    )
 
 
 def _info_table(pairs: Sequence[tuple[str, Any]], st: dict[str, ParagraphStyle]) -> Table:
@@ -426,7 +425,7 @@ def _info_table(pairs: Sequence[tuple[str, Any]], st: dict[str, ParagraphStyle])
     rows: list[list[Any]] = []
     for i in range(0, len(pairs), 2):
         row: list[Any] = []
-        for label, value in pairs[i:i + 2]:
+        for label, value in pairs[i : i + 2]:
             row += [_p(label, st["label"]), _p(value, st["cell"])]
         rows.append(row + [""] * (4 - len(row)))
     commands = [
@@ -473,13 +472,19 @@ def _canvas_class(footer_left: str, document_date: datetime) -> type[Canvas]:
     return _NumberedCanvas
 
 
-def _build(story: list[Flowable], *, title: str, subject: str, footer_left: str,
-           document_date: datetime) -> bytes:
+def _build(story: list[Flowable], *, title: str, subject: str, footer_left: str, document_date: datetime) -> bytes:
     buffer = BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4,
-        leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN, bottomMargin=_MARGIN,
-        title=title, subject=_sanitize(subject), author=ISSUER_ZH, creator="sz_backend",
+        buffer,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN,
+        title=title,
+        subject=_sanitize(subject),
+        author=ISSUER_ZH,
+        creator="sz_backend",
         invariant=1,  # same input, same bytes (the dates come from the data)
     )
     doc.build(story, canvasmaker=_canvas_class(footer_left, document_date))
@@ -497,6 +502,7 @@ def _section(index: int, text: str, st: dict[str, ParagraphStyle]) -> list[Flowa
 
 # --------------------------------------------------------------------------- certificate
 
+
 def _insurance_order(label: str) -> int:
     order = list(INSURANCE_TYPE_ZH.values())
     return order.index(label) if label in order else len(order)
@@ -509,12 +515,21 @@ def render_insurance_certificate(data: CertificateData) -> bytes:
     story: list[Flowable] = [_p(CERTIFICATE_TITLE, st["title"])]
 
     months = [k for k in (_month_key(c.month) for c in data.contributions) if k]
-    period_start = data.period_start if data.period_start is not None else (
-        f"{min(months)[0]:04d}{min(months)[1]:02d}" if months else None)
-    period_end = data.period_end if data.period_end is not None else (
-        f"{max(months)[0]:04d}{max(months)[1]:02d}" if months else None)
-    period = (f"{_format_month(period_start)} 至 {_format_month(period_end)}"
-              if period_start is not None or period_end is not None else DASH)
+    period_start = (
+        data.period_start
+        if data.period_start is not None
+        else (f"{min(months)[0]:04d}{min(months)[1]:02d}" if months else None)
+    )
+    period_end = (
+        data.period_end
+        if data.period_end is not None
+        else (f"{max(months)[0]:04d}{max(months)[1]:02d}" if months else None)
+    )
+    period = (
+        f"{_format_month(period_start)} 至 {_format_month(period_end)}"
+        if period_start is not None or period_end is not None
+        else DASH
+    )
 
     facts: list[tuple[str, Any]] = [
         ("姓名", data.person_name),
@@ -530,31 +545,44 @@ def render_insurance_certificate(data: CertificateData) -> bytes:
     # 一、参保情况
     story.extend(_section(0, "参保情况", st))
     enrolment_rows = [
-        [_p(_label(e.insurance, INSURANCE_TYPE_ZH), st["cell"]),
-         _p(_label(e.status, ENROLMENT_STATUS_ZH), st["cell_center"]),
-         _p(_format_month(e.start_month), st["cell_center"]),
-         _p(_format_month(e.end_month), st["cell_center"])]
+        [
+            _p(_label(e.insurance, INSURANCE_TYPE_ZH), st["cell"]),
+            _p(_label(e.status, ENROLMENT_STATUS_ZH), st["cell_center"]),
+            _p(_format_month(e.start_month), st["cell_center"]),
+            _p(_format_month(e.end_month), st["cell_center"]),
+        ]
         for e in data.enrolments
     ]
-    story.append(_grid_table(
-        ["险种", "参保状态", "参保起始年月", "参保终止年月"], enrolment_rows,
-        [_CONTENT_WIDTH * f for f in (0.31, 0.21, 0.24, 0.24)], st))
+    story.append(
+        _grid_table(
+            ["险种", "参保状态", "参保起始年月", "参保终止年月"],
+            enrolment_rows,
+            [_CONTENT_WIDTH * f for f in (0.31, 0.21, 0.24, 0.24)],
+            st,
+        )
+    )
 
     # 二、缴费明细
     story.extend(_section(1, f"缴费明细（{period}）", st))
     contribution_rows = [
-        [_p(_format_month(c.month), st["cell_center"]),
-         _p(_label(c.insurance, INSURANCE_TYPE_ZH), st["cell"]),
-         _p(format_fen(c.base_fen), st["cell_num"]),
-         _p(format_fen(c.personal_fen), st["cell_num"]),
-         _p(format_fen(c.employer_fen), st["cell_num"]),
-         _p(_label(c.status, CONTRIBUTION_STATUS_ZH), st["cell_center"])]
+        [
+            _p(_format_month(c.month), st["cell_center"]),
+            _p(_label(c.insurance, INSURANCE_TYPE_ZH), st["cell"]),
+            _p(format_fen(c.base_fen), st["cell_num"]),
+            _p(format_fen(c.personal_fen), st["cell_num"]),
+            _p(format_fen(c.employer_fen), st["cell_num"]),
+            _p(_label(c.status, CONTRIBUTION_STATUS_ZH), st["cell_center"]),
+        ]
         for c in data.contributions
     ]
-    story.append(_grid_table(
-        ["缴费年月", "险种", "缴费基数（元）", "个人缴纳（元）", "单位缴纳（元）", "缴费状态"],
-        contribution_rows,
-        [_CONTENT_WIDTH * f for f in (0.15, 0.21, 0.17, 0.16, 0.16, 0.15)], st))
+    story.append(
+        _grid_table(
+            ["缴费年月", "险种", "缴费基数（元）", "个人缴纳（元）", "单位缴纳（元）", "缴费状态"],
+            contribution_rows,
+            [_CONTENT_WIDTH * f for f in (0.15, 0.21, 0.17, 0.16, 0.16, 0.15)],
+            st,
+        )
+    )
 
     # 三、缴费合计 (only paid rows count)
     story.extend(_section(2, "缴费合计", st))
@@ -569,24 +597,38 @@ def render_insurance_certificate(data: CertificateData) -> bytes:
         entry[2] += c.employer_fen
     ordered = sorted(totals.items(), key=lambda item: _insurance_order(item[0]))
     total_rows = [
-        [_p(label, st["cell"]), _p(str(len(m)), st["cell_num"]),
-         _p(format_fen(p), st["cell_num"]), _p(format_fen(e), st["cell_num"]),
-         _p(format_fen(p + e), st["cell_num"])]
+        [
+            _p(label, st["cell"]),
+            _p(str(len(m)), st["cell_num"]),
+            _p(format_fen(p), st["cell_num"]),
+            _p(format_fen(e), st["cell_num"]),
+            _p(format_fen(p + e), st["cell_num"]),
+        ]
         for label, (m, p, e) in ordered
     ]
     extra: list[tuple] = []
     if total_rows:
         all_p = sum(v[1] for v in totals.values())
         all_e = sum(v[2] for v in totals.values())
-        total_rows.append([
-            _p("总计", st["cell"]), _p(DASH, st["cell_center"]),
-            _p(format_fen(all_p), st["cell_num"]), _p(format_fen(all_e), st["cell_num"]),
-            _p(format_fen(all_p + all_e), st["cell_num"])])
+        total_rows.append(
+            [
+                _p("总计", st["cell"]),
+                _p(DASH, st["cell_center"]),
+                _p(format_fen(all_p), st["cell_num"]),
+                _p(format_fen(all_e), st["cell_num"]),
+                _p(format_fen(all_p + all_e), st["cell_num"]),
+            ]
+        )
         extra.append(("BACKGROUND", (0, -1), (-1, -1), _HEADER_BG))
-    story.append(_grid_table(
-        ["险种", "已缴月数", "个人缴纳合计（元）", "单位缴纳合计（元）", "合计（元）"],
-        total_rows, [_CONTENT_WIDTH * f for f in (0.24, 0.12, 0.22, 0.22, 0.20)], st,
-        extra_style=extra))
+    story.append(
+        _grid_table(
+            ["险种", "已缴月数", "个人缴纳合计（元）", "单位缴纳合计（元）", "合计（元）"],
+            total_rows,
+            [_CONTENT_WIDTH * f for f in (0.24, 0.12, 0.22, 0.22, 0.20)],
+            st,
+            extra_style=extra,
+        )
+    )
     story.append(Spacer(1, 1.5 * mm))
     story.append(_p("合计仅统计缴费状态为“已缴费”“已补缴”的记录。", st["note"]))
 
@@ -594,19 +636,24 @@ def render_insurance_certificate(data: CertificateData) -> bytes:
     story.append(Spacer(1, 4 * mm))
     story.append(_p("说明：", st["note"]))
     story.append(_p("1. 此证明仅用于证明参保缴费情况。", st["note"]))
-    story.append(_p(f"2. 可通过证明编号（{_sanitize(data.certificate_number)}）"
-                    f"向{ISSUER_ZH}核验本证明的真实性。", st["note"]))
+    story.append(
+        _p(f"2. 可通过证明编号（{_sanitize(data.certificate_number)}）向{ISSUER_ZH}核验本证明的真实性。", st["note"])
+    )
     story.append(Spacer(1, 8 * mm))
     story.append(_p(f"出具机构：{ISSUER_ZH}", st["right"]))
     story.append(_p(f"出具日期：{_format_date(data.issued_at)}", st["right"]))
 
-    return _build(story, title=CERTIFICATE_TITLE,
-                  subject=f"{CERTIFICATE_TITLE} {data.certificate_number}",
-                  footer_left=f"证明编号：{data.certificate_number}",
-                  document_date=data.issued_at)
+    return _build(
+        story,
+        title=CERTIFICATE_TITLE,
+        subject=f"{CERTIFICATE_TITLE} {data.certificate_number}",
+        footer_left=f"证明编号：{data.certificate_number}",
+        document_date=data.issued_at,
+    )
 
 
 # --------------------------------------------------------------------------- application form
+
 
 def _barcode(value: str, max_width: float) -> Flowable | None:
     """Code128 of the pre-application number, narrowed to fit; None when the number
@@ -616,8 +663,9 @@ def _barcode(value: str, max_width: float) -> Flowable | None:
     bar_width = 0.35 * mm
     drawing = None
     for _ in range(4):
-        drawing = createBarcodeDrawing("Code128", value=value, barWidth=bar_width,
-                                       barHeight=14 * mm, humanReadable=False)
+        drawing = createBarcodeDrawing(
+            "Code128", value=value, barWidth=bar_width, barHeight=14 * mm, humanReadable=False
+        )
         if drawing.width <= max_width:
             break
         bar_width *= max_width / drawing.width * 0.98
@@ -655,29 +703,40 @@ def render_application_form(data: ApplicationFormData) -> bytes:
 
     section = 0
     story.extend(_section(section, "申报信息", st))
-    field_rows = [[_p(label, st["label"]), _p(value, st["cell"])]
-                  for label, value in data.fields]
-    story.append(_grid_table(["项目", "申报内容"], field_rows,
-                             [_CONTENT_WIDTH * 0.3, _CONTENT_WIDTH * 0.7], st))
+    field_rows = [[_p(label, st["label"]), _p(value, st["cell"])] for label, value in data.fields]
+    story.append(_grid_table(["项目", "申报内容"], field_rows, [_CONTENT_WIDTH * 0.3, _CONTENT_WIDTH * 0.7], st))
 
     if data.mismatches is not None:
         section += 1
         story.extend(_section(section, "比对不一致项", st))
         mismatch_rows = [
-            [_p(m.field_label, st["cell"]), _p(m.submitted_value, st["cell"]),
-             _p(m.registry_value, st["cell"]), _p(m.fix_zh, st["cell"])]
+            [
+                _p(m.field_label, st["cell"]),
+                _p(m.submitted_value, st["cell"]),
+                _p(m.registry_value, st["cell"]),
+                _p(m.fix_zh, st["cell"]),
+            ]
             for m in data.mismatches
         ]
-        story.append(_grid_table(
-            ["比对项目", "申报内容", "登记信息", "处理方法"], mismatch_rows,
-            [_CONTENT_WIDTH * f for f in (0.18, 0.24, 0.24, 0.34)], st))
+        story.append(
+            _grid_table(
+                ["比对项目", "申报内容", "登记信息", "处理方法"],
+                mismatch_rows,
+                [_CONTENT_WIDTH * f for f in (0.18, 0.24, 0.24, 0.34)],
+                st,
+            )
+        )
 
     section += 1
     story.extend(_section(section, "携带材料", st))
     if data.materials:
         for i, material in enumerate(data.materials, start=1):
-            story.append(Paragraph(f"{i}. {_markup(material)}", ParagraphStyle(
-                f"material{i}", parent=st["body"], leftIndent=6 * mm, firstLineIndent=-6 * mm)))
+            story.append(
+                Paragraph(
+                    f"{i}. {_markup(material)}",
+                    ParagraphStyle(f"material{i}", parent=st["body"], leftIndent=6 * mm, firstLineIndent=-6 * mm),
+                )
+            )
     else:
         story.append(_p(NO_RECORD, st["body"]))
 
@@ -686,17 +745,22 @@ def render_application_form(data: ApplicationFormData) -> bytes:
     story.append(_p(data.service_location or DASH, st["body"]))
 
     story.append(Spacer(1, 3 * mm))
-    story.append(_p("请打印本表，携带上述材料原件前往办理地点窗口办理；"
-                    "窗口凭预申请编号或条形码调取申报信息。", st["note"]))
+    story.append(
+        _p("请打印本表，携带上述材料原件前往办理地点窗口办理；窗口凭预申请编号或条形码调取申报信息。", st["note"])
+    )
 
     story.append(Spacer(1, 14 * mm))
     signature = Table(
-        [[_p("申请人签名：____________________", st["body"]),
-          _p("日期：________年____月____日", st["body"])]],
-        colWidths=[_CONTENT_WIDTH * 0.55, _CONTENT_WIDTH * 0.45], hAlign="CENTER")
+        [[_p("申请人签名：____________________", st["body"]), _p("日期：________年____月____日", st["body"])]],
+        colWidths=[_CONTENT_WIDTH * 0.55, _CONTENT_WIDTH * 0.45],
+        hAlign="CENTER",
+    )
     story.append(signature)
 
-    return _build(story, title=APPLICATION_FORM_TITLE,
-                  subject=f"{data.item_name_zh} {data.pre_application_number}",
-                  footer_left=f"预申请编号：{data.pre_application_number}",
-                  document_date=data.submitted_at)
+    return _build(
+        story,
+        title=APPLICATION_FORM_TITLE,
+        subject=f"{data.item_name_zh} {data.pre_application_number}",
+        footer_left=f"预申请编号：{data.pre_application_number}",
+        document_date=data.submitted_at,
+    )

@@ -1,4 +1,5 @@
 """Settings, read from the environment in this one place."""
+
 from __future__ import annotations
 
 import os
@@ -36,13 +37,13 @@ class Settings:
     # built-in development secrets and the development SMS outbox are accepted. Without
     # it the backend refuses to start with them (check_production_settings).
     dev_mode: bool = False
-    bank_verifier: str = "records"           # "records" (bank_card_records table) or "module:Class"
+    bank_verifier: str = "records"  # "records" (bank_card_records table) or "module:Class"
     # Lock-out: failures of one kind for one subject within the window lock it for the window.
     password_max_failures: int = 5
     pin_max_failures: int = 5
     otp_max_attempts: int = 5
     lock_minutes: int = 15
-    source_max_failures: int = 30            # failed log-ins from one client address per window
+    source_max_failures: int = 30  # failed log-ins from one client address per window
     otp_ttl_seconds: int = 300
 
 
@@ -60,15 +61,20 @@ def check_production_settings(settings: "Settings") -> None:
     if settings.dev_mode:
         return
     problems = []
-    for name, value, dev in (("SZ_CHANNEL_SERVICE_KEY", settings.channel_service_key, DEV_CHANNEL_SERVICE_KEY),
-                             ("SZ_DOCUMENT_LINK_SECRET", settings.document_link_secret, DEV_DOCUMENT_LINK_SECRET)):
+    for name, value, dev in (
+        ("SZ_CHANNEL_SERVICE_KEY", settings.channel_service_key, DEV_CHANNEL_SERVICE_KEY),
+        ("SZ_DOCUMENT_LINK_SECRET", settings.document_link_secret, DEV_DOCUMENT_LINK_SECRET),
+    ):
         if value == dev or len(value) < MIN_SECRET_LENGTH:
             problems.append(f"{name} is the development default or shorter than {MIN_SECRET_LENGTH} characters")
     if settings.sms_gateway == "outbox":
         problems.append("SZ_SMS_GATEWAY is the development outbox (texts and one-time codes are never sent)")
     if problems:
-        raise InsecureSettings("refusing to start outside development mode: " + "; ".join(problems)
-                               + ". Set real secrets (docs/security.md), or SZ_DEV_MODE=1 for development.")
+        raise InsecureSettings(
+            "refusing to start outside development mode: "
+            + "; ".join(problems)
+            + ". Set real secrets (docs/security.md), or SZ_DEV_MODE=1 for development."
+        )
 
 
 def _default_sqlite_url() -> str:
@@ -89,8 +95,11 @@ def get_settings() -> Settings:
         holiday_file=Path(env.get("SZ_HOLIDAY_FILE", str(DATA_DIR / "holidays.yml"))),
         seed_demo_data=env.get("SZ_SEED_DEMO", "1") == "1",
         password_hash_profile=env.get("SZ_PASSWORD_HASH", "default"),
-        cors_origins=tuple(o.strip() for o in env.get("SZ_CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")
-                           .split(",") if o.strip()),
+        cors_origins=tuple(
+            o.strip()
+            for o in env.get("SZ_CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080").split(",")
+            if o.strip()
+        ),
         sms_gateway=env.get("SZ_SMS_GATEWAY", "outbox"),
         wechat_app_id=env.get("WECHAT_APP_ID", ""),
         wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),

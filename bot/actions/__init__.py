@@ -15,4 +15,5 @@ Modules, one per concern:
     corrections     reading a correction (which value, what to)
     repair          repeat, "I don't know", corrections at the summary
 """
+
 from . import clarify, handoff, items, language, repair, services  # noqa: F401  (registers the actions)

@@ -14,6 +14,7 @@ Outcomes of a call:
 
 The caller's bearer token is passed per call and never stored or logged here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,8 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Dict, List, Mapping, Optional
 
 import requests
@@ -84,8 +86,7 @@ class BackendClient:
     a worker thread.
     """
 
-    def __init__(self, base_url: Optional[str] = None, timeout: Any = None,
-                 channel: str = "api") -> None:
+    def __init__(self, base_url: Optional[str] = None, timeout: Any = None, channel: str = "api") -> None:
         self.base_url = (base_url or os.environ.get("SZ_BACKEND_URL") or DEFAULT_URL).rstrip("/")
         self.timeout = timeout or _timeout_from_env()
         self._local = threading.local()
@@ -102,9 +103,16 @@ class BackendClient:
             self._local.session = sess
         return sess
 
-    def _request(self, method: str, path: str, *, token: Optional[str] = None,
-                 params: Optional[Mapping[str, Any]] = None, json: Any = None,
-                 headers: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: Optional[str] = None,
+        params: Optional[Mapping[str, Any]] = None,
+        json: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
         hdrs = {"Accept": "application/json"}
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
@@ -113,11 +121,11 @@ class BackendClient:
         url = f"{self.base_url}{path}"
         started = time.monotonic()
         try:
-            resp = self._session().request(method, url, params=params, json=json, headers=hdrs,
-                                           timeout=self.timeout)
+            resp = self._session().request(method, url, params=params, json=json, headers=hdrs, timeout=self.timeout)
         except requests.RequestException as err:  # connection refused, DNS, timeout ...
-            log.warning("backend %s %s failed after %.2fs: %s", method, path, time.monotonic() - started,
-                        type(err).__name__)
+            log.warning(
+                "backend %s %s failed after %.2fs: %s", method, path, time.monotonic() - started, type(err).__name__
+            )
             raise BackendUnavailable(type(err).__name__) from None
         log.info("backend %s %s -> %s in %.2fs", method, path, resp.status_code, time.monotonic() - started)
         if resp.status_code >= 500:
@@ -179,8 +187,9 @@ class BackendClient:
         params = {"subject_id": subject_id} if subject_id else None
         return await self._call("GET", f"/items/{code}/eligibility", token=token, params=params)
 
-    async def validate_fields(self, token: str, code: str, fields: Mapping[str, Any],
-                              subject_id: Optional[int] = None) -> Dict[str, Any]:
+    async def validate_fields(
+        self, token: str, code: str, fields: Mapping[str, Any], subject_id: Optional[int] = None
+    ) -> Dict[str, Any]:
         """The submission's own checks on some or all fields, changing nothing: {"values", "errors",
         "missing", "preview", "eligible", "refusal"} (backend POST /items/{code}/validate)."""
         body: Dict[str, Any] = {"fields": dict(fields)}
@@ -189,29 +198,44 @@ class BackendClient:
         return await self._call("POST", f"/items/{code}/validate", token=token, json=body)
 
     # ---- changes (always with an Idempotency-Key) -------------------------
-    async def submit_item(self, token: str, code: str, fields: Mapping[str, Any], *,
-                          subject_id: Optional[int], idempotency_key: str) -> Dict[str, Any]:
+    async def submit_item(
+        self, token: str, code: str, fields: Mapping[str, Any], *, subject_id: Optional[int], idempotency_key: str
+    ) -> Dict[str, Any]:
         body: Dict[str, Any] = {"fields": dict(fields)}
         if subject_id:
             body["subject_id"] = subject_id
-        return await self._call("POST", f"/items/{code}", token=token, json=body,
-                                headers={"Idempotency-Key": idempotency_key})
+        return await self._call(
+            "POST", f"/items/{code}", token=token, json=body, headers={"Idempotency-Key": idempotency_key}
+        )
 
     async def payment_quote(self, token: str) -> Dict[str, Any]:
         """This month's amount and account; refused (window closed, already paid) like the payment."""
         return await self._call("GET", "/services/self_service_payment/quote", token=token)
 
-    async def self_service_payment(self, token: str, *, subject_id: Optional[int],
-                                   idempotency_key: str) -> Dict[str, Any]:
+    async def self_service_payment(
+        self, token: str, *, subject_id: Optional[int], idempotency_key: str
+    ) -> Dict[str, Any]:
         body = {"subject_id": subject_id} if subject_id else {}
-        return await self._call("POST", "/services/self_service_payment", token=token, json=body,
-                                headers={"Idempotency-Key": idempotency_key})
+        return await self._call(
+            "POST",
+            "/services/self_service_payment",
+            token=token,
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+        )
 
     # ---- read-only services ----------------------------------------------
-    async def contributions(self, token: str, *, from_month: Optional[str] = None,
-                            to_month: Optional[str] = None, subject_id: Optional[int] = None) -> Dict[str, Any]:
-        params = {k: v for k, v in (("from_month", from_month), ("to_month", to_month),
-                                    ("subject_id", subject_id)) if v}
+    async def contributions(
+        self,
+        token: str,
+        *,
+        from_month: Optional[str] = None,
+        to_month: Optional[str] = None,
+        subject_id: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        params = {
+            k: v for k, v in (("from_month", from_month), ("to_month", to_month), ("subject_id", subject_id)) if v
+        }
         return await self._call("GET", "/services/contributions", token=token, params=params or None)
 
     async def certificate(self, token: str, *, subject_id: Optional[int] = None) -> Dict[str, Any]:

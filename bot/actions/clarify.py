@@ -16,6 +16,7 @@
   understand" with three examples of what can be said, in the person's
   language (the language of earlier messages: keyboard mash is not English).
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,29 +35,73 @@ from .tasks import ITEM_CODES, SERVICE_CODES
 log = logging.getLogger(__name__)
 
 VAGUE: Dict[str, Tuple[str, ...]] = {
-    "stop_insurance": ("stop_individual_insurance", "stop_resident_insurance", "stop_child_insurance",
-                       "stop_student_insurance"),
+    "stop_insurance": (
+        "stop_individual_insurance",
+        "stop_resident_insurance",
+        "stop_child_insurance",
+        "stop_student_insurance",
+    ),
     "transfer_out": ("transfer_pension_out", "transfer_medical_out"),
 }
-VAGUE_NAMES = {"stop_insurance": ("停保", "stopping insurance"), "transfer_out": ("社保关系转出", "transferring insurance out")}
+VAGUE_NAMES = {
+    "stop_insurance": ("停保", "stopping insurance"),
+    "transfer_out": ("社保关系转出", "transferring insurance out"),
+}
 
 # Canonical questions: a button re-asks the question in words the NLU knows well.
 FAQ_TOPICS: Dict[str, Tuple[str, str, str, str]] = {
     # topic: (button title zh, question zh, button title en, question en)
-    "login": ("如何登录", "个人网上服务系统怎么登录", "How to log in", "How do I log in to the personal online service system?"),
+    "login": (
+        "如何登录",
+        "个人网上服务系统怎么登录",
+        "How to log in",
+        "How do I log in to the personal online service system?",
+    ),
     "register": ("如何注册新用户", "新用户怎么注册", "How to register", "How do I register a new account?"),
-    "cooperating_banks": ("合作银行有哪些", "金融社保卡合作银行有哪些", "Cooperating banks", "Which banks are supported?"),
+    "cooperating_banks": (
+        "合作银行有哪些",
+        "金融社保卡合作银行有哪些",
+        "Cooperating banks",
+        "Which banks are supported?",
+    ),
     "payment_hours": ("什么时间可以缴费", "什么时候可以缴费", "Payment hours", "What time can I pay?"),
-    "card_locks_account": ("金融社保卡与缴费账户", "我有金融社保卡，还能换别的银行卡缴费吗", "Social security card and payment account",
-                           "Can I change my payment account if I have a financial social security card?"),
-    "fix_hukou_category": ("户籍信息不对怎么办", "提示户籍信息不对怎么办", "Hukou information is wrong",
-                           "It says my household registration info is wrong, what do I do?"),
-    "online_items": ("哪些业务可网上办结", "哪些业务可以网上直接办结", "What can be done online", "Which services can be completed online?"),
+    "card_locks_account": (
+        "金融社保卡与缴费账户",
+        "我有金融社保卡，还能换别的银行卡缴费吗",
+        "Social security card and payment account",
+        "Can I change my payment account if I have a financial social security card?",
+    ),
+    "fix_hukou_category": (
+        "户籍信息不对怎么办",
+        "提示户籍信息不对怎么办",
+        "Hukou information is wrong",
+        "It says my household registration info is wrong, what do I do?",
+    ),
+    "online_items": (
+        "哪些业务可网上办结",
+        "哪些业务可以网上直接办结",
+        "What can be done online",
+        "Which services can be completed online?",
+    ),
     "pre_application": ("什么是预申请", "预申请是什么意思", "What is a pre-application", "What is a pre-application?"),
-    "flexible_employment": ("灵活就业人员参保", "灵活就业人员怎么参保", "Flexible workers' enrolment",
-                            "How can freelancers join social insurance in Shenzhen?"),
-    "child_enrollment": ("少儿如何参保", "孩子没上幼儿园怎么参保", "Enrolling a child", "How do I enroll my child who isn't in school?"),
-    "lump_sum": ("什么是趸缴、延缴", "趸缴是什么意思", "Lump-sum and extended contributions", "What does lump-sum payment mean?"),
+    "flexible_employment": (
+        "灵活就业人员参保",
+        "灵活就业人员怎么参保",
+        "Flexible workers' enrolment",
+        "How can freelancers join social insurance in Shenzhen?",
+    ),
+    "child_enrollment": (
+        "少儿如何参保",
+        "孩子没上幼儿园怎么参保",
+        "Enrolling a child",
+        "How do I enroll my child who isn't in school?",
+    ),
+    "lump_sum": (
+        "什么是趸缴、延缴",
+        "趸缴是什么意思",
+        "Lump-sum and extended contributions",
+        "What does lump-sum payment mean?",
+    ),
 }
 OTHER_CHOICES = {
     "ask_human": ("转人工服务", "Talk to a person"),
@@ -76,9 +121,14 @@ EXAMPLES = (
 async def catalogue_index(client: BackendClient) -> Dict[str, Dict[str, Any]]:
     """code -> {zh, en, acts_for} for every item and service of the backend catalogue."""
     cat = await client.catalogue()
-    return {e["code"]: {"zh": e.get("name_zh", e["code"]), "en": e.get("name_en", e["code"]),
-                        "acts_for": e.get("acts_for", "self")}
-            for e in list(cat.get("items") or []) + list(cat.get("services") or [])}
+    return {
+        e["code"]: {
+            "zh": e.get("name_zh", e["code"]),
+            "en": e.get("name_en", e["code"]),
+            "acts_for": e.get("acts_for", "self"),
+        }
+        for e in list(cat.get("items") or []) + list(cat.get("services") or [])
+    }
 
 
 def _filter_candidates(code: str, message: Dict[str, Any], index: Dict[str, Dict[str, Any]]) -> Tuple[str, ...]:
@@ -90,21 +140,23 @@ def _filter_candidates(code: str, message: Dict[str, Any], index: Dict[str, Dict
         candidates = tuple(c for c in candidates if c == wanted) or candidates
     if code == "stop_insurance" and len(subject) == 1:
         who = subject.pop()
-        picked = tuple(c for c in candidates
-                       if (index.get(c, {}).get("acts_for") == "child") == (who == "child"))
+        picked = tuple(c for c in candidates if (index.get(c, {}).get("acts_for") == "child") == (who == "child"))
         candidates = picked or candidates
     return candidates
 
 
-async def with_child_names(client: BackendClient, token: str,
-                           options: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+async def with_child_names(client: BackendClient, token: str, options: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The options with the child's name filled in: `GET /options` names the subject only when the item
     is possible, and a refused child named in the request must still be recognised (and named)."""
     if not any(o.get("subject_id") and not o.get("subject_name") for o in options):
         return options
     names = {c.get("id"): c.get("name") for c in (await client.me(token)).get("children") or [] if c.get("id")}
-    return [dict(o, subject_name=names.get(o.get("subject_id"))) if o.get("subject_id") and not o.get("subject_name")
-            and names.get(o.get("subject_id")) else o for o in options]
+    return [
+        dict(o, subject_name=names.get(o.get("subject_id")))
+        if o.get("subject_id") and not o.get("subject_name") and names.get(o.get("subject_id"))
+        else o
+        for o in options
+    ]
 
 
 def child_siblings(code: str, index: Dict[str, Dict[str, Any]]) -> Tuple[str, ...]:
@@ -122,9 +174,15 @@ def _child_button(o: Dict[str, Any], index: Dict[str, Dict[str, Any]], lang: str
     return {"title": title, "payload": f'/{o["code"]}{{"subject_id":"{int(o["subject_id"])}"}}'}
 
 
-async def ask_which_child(client: BackendClient, token: str, code: str, options: List[Dict[str, Any]],
-                          message: Dict[str, Any], dispatcher: CollectingDispatcher,
-                          lang: str) -> Optional[List[Dict[str, Any]]]:
+async def ask_which_child(
+    client: BackendClient,
+    token: str,
+    code: str,
+    options: List[Dict[str, Any]],
+    message: Dict[str, Any],
+    dispatcher: CollectingDispatcher,
+    lang: str,
+) -> Optional[List[Dict[str, Any]]]:
     """A child item asked for without naming the child: when more than one child could be meant (this
     item or a sibling item possible for them), ask which, listing only those children, and say briefly
     why the others cannot; None when at most one child is possible (the caller goes on)."""
@@ -153,20 +211,20 @@ async def ask_which_child(client: BackendClient, token: str, code: str, options:
         zh += "\n其他孩子暂时不能办理：\n" + "\n".join(lines_zh)
         en += "\nNot possible for the other children:\n" + "\n".join(lines_en)
     buttons = [_child_button(o, index, lang) for o in usable]
-    if len({o["code"] for o in usable}) == 1:   # one item: the child's name is the title
+    if len({o["code"] for o in usable}) == 1:  # one item: the child's name is the title
         buttons = [dict(b, title=str(o.get("subject_name") or o.get("subject_id"))) for b, o in zip(buttons, usable)]
     return offer_choices(dispatcher, lang, zh, en, buttons)
 
 
-async def resolve_vague(client: BackendClient, token: str, code: str, tracker: Tracker,
-                        dispatcher: CollectingDispatcher,
-                        lang: str) -> Tuple[Optional[str], Optional[int], List[Dict[str, Any]]]:
+async def resolve_vague(
+    client: BackendClient, token: str, code: str, tracker: Tracker, dispatcher: CollectingDispatcher, lang: str
+) -> Tuple[Optional[str], Optional[int], List[Dict[str, Any]]]:
     """(item, child, []) for the one concrete item meant; (None, None, events) after asking or explaining."""
     names = await catalogue_index(client)
     candidates = _filter_candidates(code, tracker.latest_message or {}, names)
     options = await with_child_names(client, token, await client.options(token, list(candidates)))
     usable = [o for o in options if o.get("eligible")]
-    named = named_subjects(tracker.latest_message or {}, options)   # "给小红停保": only that child's items
+    named = named_subjects(tracker.latest_message or {}, options)  # "给小红停保": only that child's items
     if named:
         options = named
         usable = [o for o in named if o.get("eligible")]
@@ -183,15 +241,28 @@ async def resolve_vague(client: BackendClient, token: str, code: str, tracker: T
         for o in usable:
             name = names.get(o["code"], {}).get(lang, o["code"])
             if for_child(o) and o.get("subject_id"):
-                title = f"{name}（{o.get('subject_name', '')}）" if lang != "en" else f"{name} ({o.get('subject_name', '')})"
+                title = (
+                    f"{name}（{o.get('subject_name', '')}）"
+                    if lang != "en"
+                    else f"{name} ({o.get('subject_name', '')})"
+                )
                 payload = f'/{o["code"]}{{"subject_id":"{int(o["subject_id"])}"}}'
             else:
                 title, payload = name, f"/{o['code']}"
             buttons.append({"title": title, "payload": payload})
-        return None, None, offer_choices(
-            dispatcher, lang, f"根据您的参保情况，以下几项都可以办理{what_zh}，请问您要办理哪一项？",
-            f"Going by your records, several kinds of {what_en} apply to you. Which one do you mean?", buttons,
-            "都不是", "None of these")
+        return (
+            None,
+            None,
+            offer_choices(
+                dispatcher,
+                lang,
+                f"根据您的参保情况，以下几项都可以办理{what_zh}，请问您要办理哪一项？",
+                f"Going by your records, several kinds of {what_en} apply to you. Which one do you mean?",
+                buttons,
+                "都不是",
+                "None of these",
+            ),
+        )
     reasons: List[str] = []
     seen = set()
     for o in options:
@@ -202,16 +273,22 @@ async def resolve_vague(client: BackendClient, token: str, code: str, tracker: T
         seen.add(text)
         name = names.get(o["code"], {}).get(lang, o["code"])
         reasons.append(f"· {name}：{text}" if lang != "en" else f"- {name}: {text}")
-    if not reasons:   # never a sentence ending at a colon with nothing after it
-        reasons = [pick(lang, "· 您的账户下没有可以办理这类业务的参保记录。如有疑问，请拨打12333或到社保服务窗口咨询。",
-                        "- Your account has no insurance record this applies to. For questions, call 12333 or "
-                        "visit a social insurance service window.")]
-    say(dispatcher, lang,
+    if not reasons:  # never a sentence ending at a colon with nothing after it
+        reasons = [
+            pick(
+                lang,
+                "· 您的账户下没有可以办理这类业务的参保记录。如有疑问，请拨打12333或到社保服务窗口咨询。",
+                "- Your account has no insurance record this applies to. For questions, call 12333 or "
+                "visit a social insurance service window.",
+            )
+        ]
+    say(
+        dispatcher,
+        lang,
         f"根据您的参保情况，目前没有可以在网上办理的{what_zh}业务：\n" + "\n".join(reasons[:6]),
-        f"Going by your records, there is nothing to do for {what_en} online right now:\n" + "\n".join(reasons[:6]))
+        f"Going by your records, there is nothing to do for {what_en} online right now:\n" + "\n".join(reasons[:6]),
+    )
     return None, None, []
-
-
 
 
 # ---- low-confidence NLU ----------------------------------------------------------
@@ -232,11 +309,16 @@ def _faq_choices(message: Dict[str, Any]) -> List[str]:
 
 
 async def clarification_buttons(message: Dict[str, Any], lang: str, limit: int = 3) -> List[Dict[str, str]]:
-    ranking = [r for r in (message.get("intent_ranking") or [])
-               if r.get("name") not in ("nlu_fallback", None) and (r.get("confidence") or 0) >= MIN_CONFIDENCE]
-    wanted = [r["name"] for r in ranking
-              if r["name"] in ITEM_CODES or r["name"] in SERVICE_CODES or r["name"] in OTHER_CHOICES
-              or r["name"] == "faq"][:limit]
+    ranking = [
+        r
+        for r in (message.get("intent_ranking") or [])
+        if r.get("name") not in ("nlu_fallback", None) and (r.get("confidence") or 0) >= MIN_CONFIDENCE
+    ]
+    wanted = [
+        r["name"]
+        for r in ranking
+        if r["name"] in ITEM_CODES or r["name"] in SERVICE_CODES or r["name"] in OTHER_CHOICES or r["name"] == "faq"
+    ][:limit]
     names: Dict[str, Dict[str, Any]] = {}
     if any(c in ITEM_CODES or c in SERVICE_CODES for c in wanted):
         try:
@@ -275,13 +357,17 @@ def clarify_language(tracker: Tracker) -> str:
 
 
 def did_not_understand(dispatcher: CollectingDispatcher, lang: str) -> None:
-    """"I did not understand" with examples of what can be said."""
-    say(dispatcher, lang,
-        "抱歉，我没有听懂您的意思。您可以这样说：\n" + "\n".join(f"· {zh}" for zh, _ in EXAMPLES)
+    """ "I did not understand" with examples of what can be said."""
+    say(
+        dispatcher,
+        lang,
+        "抱歉，我没有听懂您的意思。您可以这样说：\n"
+        + "\n".join(f"· {zh}" for zh, _ in EXAMPLES)
         + "\n也可以说“你能做什么”查看全部业务，或说“转人工”。",
         "Sorry, I did not understand that. You can say, for example:\n"
         + "\n".join(f"- {en}" for _, en in EXAMPLES)
-        + "\nOr ask \"what can you do\" to see everything, or ask for a person.")
+        + '\nOr ask "what can you do" to see everything, or ask for a person.',
+    )
 
 
 class ActionClarifyIntent(Action):
@@ -290,16 +376,22 @@ class ActionClarifyIntent(Action):
     def name(self) -> Text:
         return "action_clarify_intent"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = clarify_language(tracker)
         message = tracker.latest_message or {}
         buttons = [] if not_understood(message) else await clarification_buttons(message, lang)
         if buttons:
             if not any(b["payload"] == "/ask_capabilities" for b in buttons):
                 buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/ask_capabilities"})
-            say(dispatcher, lang, "抱歉，我不太确定您的意思。您是想问以下哪一项？",
-                "Sorry, I am not sure what you mean. Is it one of these?", buttons)
+            say(
+                dispatcher,
+                lang,
+                "抱歉，我不太确定您的意思。您是想问以下哪一项？",
+                "Sorry, I am not sure what you mean. Is it one of these?",
+                buttons,
+            )
         else:
             did_not_understand(dispatcher, lang)
         return []
@@ -311,7 +403,8 @@ class ActionDefaultFallback(ActionClarifyIntent):
     def name(self) -> Text:
         return "action_default_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         await super().run(dispatcher, tracker, domain)
         return [UserUtteranceReverted()]

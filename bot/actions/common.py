@@ -1,4 +1,5 @@
 """Shared helpers: bilingual replies, the task slots, masking for display."""
+
 from __future__ import annotations
 
 import functools
@@ -22,15 +23,38 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # One slot per catalogue field name (backend/data/catalog.yml), plus the two
 # form-only slots: which optional field to change, and a pre-application number.
 FIELD_SLOTS = (
-    "month", "medical_tier", "pension_grade", "destination_province", "destination_city",
-    "from_province", "from_city", "new_id_number", "bank_name", "account_no", "holder_name",
-    "holder_id_number", "years", "work_start_year", "work_end_year", "category", "from_month",
-    "to_month", "other_place", "settle_in_date", "hukou_category", "phone", "address", "in_school",
-    "school_name", "guardian_name", "guardian_id_number", "relation",
+    "month",
+    "medical_tier",
+    "pension_grade",
+    "destination_province",
+    "destination_city",
+    "from_province",
+    "from_city",
+    "new_id_number",
+    "bank_name",
+    "account_no",
+    "holder_name",
+    "holder_id_number",
+    "years",
+    "work_start_year",
+    "work_end_year",
+    "category",
+    "from_month",
+    "to_month",
+    "other_place",
+    "settle_in_date",
+    "hukou_category",
+    "phone",
+    "address",
+    "in_school",
+    "school_name",
+    "guardian_name",
+    "guardian_id_number",
+    "relation",
 )
 FORM_ONLY_SLOTS = ("change_target", "pre_application_number")
 TASK_SLOTS = ("task_code", "subject_id", "subject_name", "task_nonce", "task_choices")
-STAGE_SLOT = "task_stage"          # idle / choose / collect / confirm: the only slot rules look at
+STAGE_SLOT = "task_stage"  # idle / choose / collect / confirm: the only slot rules look at
 IDLE, CHOOSE, COLLECT, CONFIRM = "idle", "choose", "collect", "confirm"
 
 BUSY_ZH = "系统繁忙，请稍后再试。"
@@ -38,8 +62,10 @@ BUSY_EN = "The system is busy, please try again later."
 NOTHING_DONE_ZH = "这一步没有完成，没有办理任何业务。需要帮助可以拨打12333。"
 NOTHING_DONE_EN = " This step was not completed and nothing was done. For help, call 12333."
 INTERNAL_ZH = "抱歉，助手内部出了错，这一步没有完成，没有办理任何业务。请再试一次，或拨打12333。"
-INTERNAL_EN = ("Sorry, something went wrong inside the assistant: this step was not completed and nothing was done. "
-               "Please try again, or call 12333.")
+INTERNAL_EN = (
+    "Sorry, something went wrong inside the assistant: this step was not completed and nothing was done. "
+    "Please try again, or call 12333."
+)
 log = logging.getLogger(__name__)
 
 
@@ -70,9 +96,9 @@ def pick(lang: str, zh: str, en: str) -> str:
 # never through its wording. Channels that have nothing to do ignore it; the web channel
 # drops it (bot/channels/rendering.py `is_signal`).
 SIGNAL_KEY = "signal"
-VERIFY_IDENTITY = "verify_identity"   # {"signal": "verify_identity", "reason": "required" | "expired"}
-HANDOFF = "handoff"                   # {"signal": "handoff", "number": "12333", "reason": "user_request"}
-END_CALL = "end_call"                 # {"signal": "end_call"}: the phone channel hangs up after the reply
+VERIFY_IDENTITY = "verify_identity"  # {"signal": "verify_identity", "reason": "required" | "expired"}
+HANDOFF = "handoff"  # {"signal": "handoff", "number": "12333", "reason": "user_request"}
+END_CALL = "end_call"  # {"signal": "end_call"}: the phone channel hangs up after the reply
 
 
 def signal(name: str, **details: Any) -> Dict[str, Any]:
@@ -93,9 +119,14 @@ class SignalledText(str):
         return obj
 
 
-def say(dispatcher: CollectingDispatcher, lang: str, zh: str, en: str,
-        buttons: Optional[Sequence[Dict[str, str]]] = None,
-        signal_payload: Optional[Dict[str, Any]] = None) -> None:
+def say(
+    dispatcher: CollectingDispatcher,
+    lang: str,
+    zh: str,
+    en: str,
+    buttons: Optional[Sequence[Dict[str, str]]] = None,
+    signal_payload: Optional[Dict[str, Any]] = None,
+) -> None:
     text = pick(lang, zh, en)
     payload = signal_payload or getattr(text, "signal", None)
     kwargs: Dict[str, Any] = {}
@@ -115,17 +146,20 @@ def guarded(on_error: Optional[Any] = None, text_zh: str = INTERNAL_ZH, text_en:
     """Decorator of an action's `run`: an unexpected error becomes a plain message (what happened,
     nothing was done) instead of a silent turn or a stack trace; `on_error(tracker)` gives the events
     to return then (default: none)."""
+
     def wrap(run: Any) -> Any:
         @functools.wraps(run)
         async def inner(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any) -> Any:
             try:
                 return await run(self, dispatcher, tracker, domain)
-            except Exception:   # noqa: BLE001 - the person must get an answer whatever failed
+            except Exception:  # noqa: BLE001 - the person must get an answer whatever failed
                 log.exception("action %s failed", self.name())
                 lang = tracker.get_slot("language") or "zh"
                 dispatcher.utter_message(text=pick(lang, text_zh, text_en))
                 return on_error(tracker) if on_error else []
+
         return inner
+
     return wrap
 
 
@@ -149,10 +183,17 @@ def _end(text: str, stop: str) -> str:
 
 def reason_text(reason: Dict[str, Any], lang: str) -> str:
     """Same as error_text for a refusal that came back as data (eligibility)."""
-    return error_text(BackendError(status=409, code=str(reason.get("code", "")),
-                                   message_zh=str(reason.get("message_zh") or "暂不能办理"),
-                                   message_en=str(reason.get("message_en") or "Not possible now"),
-                                   fix_zh=reason.get("fix_zh"), fix_en=reason.get("fix_en")), lang)
+    return error_text(
+        BackendError(
+            status=409,
+            code=str(reason.get("code", "")),
+            message_zh=str(reason.get("message_zh") or "暂不能办理"),
+            message_en=str(reason.get("message_en") or "Not possible now"),
+            fix_zh=reason.get("fix_zh"),
+            fix_en=reason.get("fix_en"),
+        ),
+        lang,
+    )
 
 
 def name_of(entry: Dict[str, Any], lang: str) -> str:
@@ -166,14 +207,20 @@ def reset_task_events(stage: str, tracker: Tracker) -> List[Dict[str, Any]]:
     ~40 on every turn put ~40 events per turn into the conversation, which every
     later turn stored, read back and replayed (the largest cost of a turn)."""
     names = TASK_SLOTS + FIELD_SLOTS + FORM_ONLY_SLOTS + ("requested_slot",)
-    events = [SlotSet(name, None) for name in names
-              if tracker.get_slot(name) is not None]
+    events = [SlotSet(name, None) for name in names if tracker.get_slot(name) is not None]
     events.append(SlotSet(STAGE_SLOT, stage))
     return events
 
 
-def offer_choices(dispatcher: CollectingDispatcher, lang: str, zh: str, en: str,
-                  choices: Sequence[Dict[str, str]], cancel_zh: str = "取消", cancel_en: str = "Cancel") -> List[Dict[str, Any]]:
+def offer_choices(
+    dispatcher: CollectingDispatcher,
+    lang: str,
+    zh: str,
+    en: str,
+    choices: Sequence[Dict[str, str]],
+    cancel_zh: str = "取消",
+    cancel_en: str = "Cancel",
+) -> List[Dict[str, Any]]:
     """Ask the person to pick one; a typed or spoken answer is matched against the same choices."""
     buttons = list(choices) + [{"title": pick(lang, cancel_zh, cancel_en), "payload": "/cancel"}]
     say(dispatcher, lang, zh, en, buttons)
@@ -204,8 +251,9 @@ def mask_phone(value: Any) -> str:
     return text[:3] + "*" * (len(text) - 7) + text[-4:] if len(text) >= 8 else "*" * len(text)
 
 
-def named_subjects(message: Dict[str, Any], options: Sequence[Dict[str, Any]],
-                   name_key: str = "subject_name") -> List[Dict[str, Any]]:
+def named_subjects(
+    message: Dict[str, Any], options: Sequence[Dict[str, Any]], name_key: str = "subject_name"
+) -> List[Dict[str, Any]]:
     """The options whose person the message names ("小儿子王小明", "给小红停保", a child_name entity):
     the full name, or the given name (the name without its one-character surname) of two characters or more."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(message.get("text") or "")))

@@ -12,6 +12,7 @@ wrong. Whether the value is allowed (a tier that exists, a province that
 exists, a cooperating bank, a matching account holder) is the backend's
 decision: its 422 answers come back to the form as a re-ask with its own fix.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,47 +23,85 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .common import add_months_key, now
 from .values import extract_values  # noqa: F401  (contract #2: every value a user turn gives)
 
-_CN_NUM = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-           "八": 8, "九": 9, "十": 10, "幺": 1}
+_CN_NUM = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "幺": 1,
+}
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 PRE_APP_RE = re.compile(r"YS\d{12}[0-9X]")
 
 # Which NLU entity (docs/nlu-conventions.md) can fill a field of a given type / name.
 ENTITY_FOR_TYPE = {
-    "province": "province", "city": "city", "tier": "medical_tier", "grade": "pension_grade",
-    "month": "month", "id_number": "id_number", "bank": "bank_name",
+    "province": "province",
+    "city": "city",
+    "tier": "medical_tier",
+    "grade": "pension_grade",
+    "month": "month",
+    "id_number": "id_number",
+    "bank": "bank_name",
     "pre_application_number": "pre_application_number",
 }
 ENTITY_FOR_NAME = {"hukou_category": "hukou_category", "phone": "phone_number"}
-BUTTON_ENTITY = "choice"   # button payloads: /inform{"choice": "<value>"}
+BUTTON_ENTITY = "choice"  # button payloads: /inform{"choice": "<value>"}
 
 # Words for choice values (the values themselves are the backend's).
 CHOICE_WORDS: Dict[str, Dict[str, Sequence[str]]] = {
-    "in_school": {"yes": ("yes", "是", "在", "对", "在读", "在园", "在校", "上学", "有"),
-                  "no": ("no", "否", "不", "没", "未", "不在")},
-    "relation": {"father": ("father", "dad", "父亲", "爸爸", "爸", "父"),
-                 "mother": ("mother", "mom", "mum", "母亲", "妈妈", "妈", "母"),
-                 "guardian": ("guardian", "监护人", "其他", "爷爷", "奶奶", "外公", "外婆", "other")},
-    "hukou_category": {"guangdong_non_shenzhen": ("广东省内非深户", "省内非深户", "省内", "广东省内", "广东户籍"),
-                       "outside_guangdong": ("广东省外户籍", "省外户籍", "省外", "外省", "广东省外"),
-                       "shenzhen": ("深户", "深圳户籍", "深圳户口", "shenzhen")},
-    "change_target": {"hukou_category": ("户籍", "户口", "hukou", "household"),
-                      "phone": ("手机", "电话", "phone", "mobile"),
-                      "address": ("地址", "住址", "address")},
+    "in_school": {
+        "yes": ("yes", "是", "在", "对", "在读", "在园", "在校", "上学", "有"),
+        "no": ("no", "否", "不", "没", "未", "不在"),
+    },
+    "relation": {
+        "father": ("father", "dad", "父亲", "爸爸", "爸", "父"),
+        "mother": ("mother", "mom", "mum", "母亲", "妈妈", "妈", "母"),
+        "guardian": ("guardian", "监护人", "其他", "爷爷", "奶奶", "外公", "外婆", "other"),
+    },
+    "hukou_category": {
+        "guangdong_non_shenzhen": ("广东省内非深户", "省内非深户", "省内", "广东省内", "广东户籍"),
+        "outside_guangdong": ("广东省外户籍", "省外户籍", "省外", "外省", "广东省外"),
+        "shenzhen": ("深户", "深圳户籍", "深圳户口", "shenzhen"),
+    },
+    "change_target": {
+        "hukou_category": ("户籍", "户口", "hukou", "household"),
+        "phone": ("手机", "电话", "phone", "mobile"),
+        "address": ("地址", "住址", "address"),
+    },
 }
 CHOICE_LABELS: Dict[str, Dict[str, Tuple[str, str]]] = {
     "in_school": {"yes": ("是（在园或在校）", "yes, in kindergarten or school"), "no": ("否", "no")},
-    "relation": {"father": ("父亲", "father"), "mother": ("母亲", "mother"), "guardian": ("其他监护人", "other guardian")},
-    "hukou_category": {"shenzhen": ("深户", "Shenzhen hukou"),
-                       "guangdong_non_shenzhen": ("广东省内非深户", "Guangdong, not Shenzhen"),
-                       "outside_guangdong": ("广东省外户籍", "outside Guangdong")},
-    "change_target": {"hukou_category": ("户籍类别", "hukou category"), "phone": ("手机号码", "mobile number"),
-                      "address": ("联系地址", "address")},
-    "category": {"被征地农民": ("被征地农民", "farmers whose land was requisitioned"),
-                 "原农村户籍人员": ("原农村户籍人员", "former rural hukou holders"),
-                 "原临时工": ("原临时工", "former temporary workers"),
-                 "其他符合政策人员": ("其他符合政策人员", "others covered by the policy")},
+    "relation": {
+        "father": ("父亲", "father"),
+        "mother": ("母亲", "mother"),
+        "guardian": ("其他监护人", "other guardian"),
+    },
+    "hukou_category": {
+        "shenzhen": ("深户", "Shenzhen hukou"),
+        "guangdong_non_shenzhen": ("广东省内非深户", "Guangdong, not Shenzhen"),
+        "outside_guangdong": ("广东省外户籍", "outside Guangdong"),
+    },
+    "change_target": {
+        "hukou_category": ("户籍类别", "hukou category"),
+        "phone": ("手机号码", "mobile number"),
+        "address": ("联系地址", "address"),
+    },
+    "category": {
+        "被征地农民": ("被征地农民", "farmers whose land was requisitioned"),
+        "原农村户籍人员": ("原农村户籍人员", "former rural hukou holders"),
+        "原临时工": ("原临时工", "former temporary workers"),
+        "其他符合政策人员": ("其他符合政策人员", "others covered by the policy"),
+    },
 }
 
 
@@ -107,8 +146,8 @@ def number_in(text: str) -> Optional[int]:
     if m:
         return int(m.group())
     for m in re.finditer(r"[零〇一二两三四五六七八九十]+", t):
-        if m.group() == "一" and _NOT_A_COUNT.match(t, m.end()) and not t[max(0, m.start() - 1):m.start()] == "第":
-            continue   # "再说一遍", "等一下", "一样": words, not the number one
+        if m.group() == "一" and _NOT_A_COUNT.match(t, m.end()) and not t[max(0, m.start() - 1) : m.start()] == "第":
+            continue  # "再说一遍", "等一下", "一样": words, not the number one
         return chinese_int(m.group())
     return None
 
@@ -128,8 +167,19 @@ def parse_month(text: str) -> Optional[str]:
     t = clean(text).replace(" ", "")
     today = now()
     this = f"{today.year:04d}-{today.month:02d}"
-    rel = {"上上个月": -2, "上上月": -2, "上个月": -1, "上月": -1, "这个月": 0, "本月": 0, "当月": 0,
-           "下个月": 1, "下月": 1, "lastmonth": -1, "thismonth": 0}
+    rel = {
+        "上上个月": -2,
+        "上上月": -2,
+        "上个月": -1,
+        "上月": -1,
+        "这个月": 0,
+        "本月": 0,
+        "当月": 0,
+        "下个月": 1,
+        "下月": 1,
+        "lastmonth": -1,
+        "thismonth": 0,
+    }
     for word, delta in rel.items():
         if word in t.lower():
             return add_months_key(this, delta)
@@ -159,8 +209,11 @@ def parse_date(text: str) -> Optional[str]:
 
 
 def entity_values(message: Dict[str, Any], name: str) -> List[str]:
-    return [str(e.get("value")) for e in (message.get("entities") or [])
-            if e.get("entity") == name and e.get("value") not in (None, "")]
+    return [
+        str(e.get("value"))
+        for e in (message.get("entities") or [])
+        if e.get("entity") == name and e.get("value") not in (None, "")
+    ]
 
 
 def _outside_of(text: str, value: str) -> bool:
@@ -189,7 +242,7 @@ def parse_field(spec: Dict[str, Any], message: Dict[str, Any], *, requested: boo
     text = clean(message.get("text"))
     is_payload = text.startswith("/")
     entity = ENTITY_FOR_NAME.get(name) or ENTITY_FOR_TYPE.get(ftype)
-    candidates = entity_values(message, name)              # /inform{"<field>": ...}
+    candidates = entity_values(message, name)  # /inform{"<field>": ...}
     if requested:
         candidates += entity_values(message, BUTTON_ENTITY)
     if entity:
@@ -205,11 +258,15 @@ def parse_field(spec: Dict[str, Any], message: Dict[str, Any], *, requested: boo
             return Parsed(value)
     if not requested:
         return Parsed()
-    if ftype == "id_number" and any(re.search(r"\d{17}[0-9X]", re.sub(r"[\s\-]", "", clean(c)).upper())
-                                    for c in candidates):
-        return Parsed(None, "这个身份证号码的校验位（最后一位）与前17位对不上，可能有一位输错了，请核对后重新输入。",
-                      "The check character (the last one) of that ID number does not match the first 17 digits; "
-                      "one of them may be mistyped. Please check it and type it again.")
+    if ftype == "id_number" and any(
+        re.search(r"\d{17}[0-9X]", re.sub(r"[\s\-]", "", clean(c)).upper()) for c in candidates
+    ):
+        return Parsed(
+            None,
+            "这个身份证号码的校验位（最后一位）与前17位对不上，可能有一位输错了，请核对后重新输入。",
+            "The check character (the last one) of that ID number does not match the first 17 digits; "
+            "one of them may be mistyped. Please check it and type it again.",
+        )
     return Parsed(None, *hint_for(spec))
 
 
@@ -294,14 +351,18 @@ def hint_for(spec: Dict[str, Any]) -> Tuple[str, str]:
         "tier": ("请选择档次，例如“一档”或“二档”。", 'Please choose a tier, e.g. "tier 1" or "tier 2".'),
         "grade": ("请告诉我档次的数字，例如“第三档”。", 'Please give the grade as a number, e.g. "3".'),
         "int": (f"{label_zh}请用数字回答，例如“2015”。", f"Please give the {label_en} as a number, e.g. 2015."),
-        "id_number": ("身份证号码应为18位（最后一位可能是X），请核对每一位后重新输入。",
-                      "An ID number has 18 characters (the last may be X) and its check character must match; "
-                      "please check it and type it again."),
+        "id_number": (
+            "身份证号码应为18位（最后一位可能是X），请核对每一位后重新输入。",
+            "An ID number has 18 characters (the last may be X) and its check character must match; "
+            "please check it and type it again.",
+        ),
         "account": ("银行账号应为10到30位数字，请核对后重新输入。", "A bank account number has 10 to 30 digits."),
         "province": ("请告诉我省份名称，例如“湖南省”或“湖南”。", "Please name the province, e.g. 湖南 (Hunan)."),
         "city": ("请告诉我城市名称，例如“长沙”。", "Please name the city, e.g. 长沙 (Changsha)."),
-        "pre_application_number": ("预申请号以YS开头，共15位，例如“YS202600000012X”。",
-                                   'A pre-application number starts with YS and has 15 characters, e.g. YS202600000012X.'),
+        "pre_application_number": (
+            "预申请号以YS开头，共15位，例如“YS202600000012X”。",
+            "A pre-application number starts with YS and has 15 characters, e.g. YS202600000012X.",
+        ),
     }
     if ftype in hints:
         return hints[ftype]
@@ -315,7 +376,7 @@ def hint_for(spec: Dict[str, Any]) -> Tuple[str, str]:
         zh = "、".join(labels.get(c, (c, c))[0] for c in choice_values(spec))
         en = ", ".join(labels.get(c, (c, c))[1] for c in choice_values(spec))
         return f"请从以下选项中选择：{zh}。", f"Please choose one of: {en}."
-    examples = {   # free text: what an answer looks like (a reply, a question or a sentence is not one)
+    examples = {  # free text: what an answer looks like (a reply, a question or a sentence is not one)
         "address": ("深圳市福田区福华路88号2栋301", "Room 301, Building 2, 88 Fuhua Road, Futian, Shenzhen"),
         "school_name": ("深圳市南山区蓓蕾幼儿园", "Shenzhen Nanshan Beilei Kindergarten"),
         "other_place": ("长沙", "Changsha"),
@@ -324,8 +385,10 @@ def hint_for(spec: Dict[str, Any]) -> Tuple[str, str]:
         zh, en = examples[name]
         return f"请告诉我{label_zh}，例如“{zh}”。", f'Please tell me the {label_en}, e.g. "{en}".'
     if ftype == "bank":
-        return (f"请告诉我{label_zh}，例如“招商银行”或“工行”。",
-                f'Please tell me the {label_en}, e.g. "China Merchants Bank" or "ICBC".')
+        return (
+            f"请告诉我{label_zh}，例如“招商银行”或“工行”。",
+            f'Please tell me the {label_en}, e.g. "China Merchants Bank" or "ICBC".',
+        )
     if name.endswith("_name") and ftype == "text":
         return f"请告诉我{label_zh}（姓名），例如“张三”。", f'Please tell me the {label_en}, e.g. "Zhang San".'
     return f"请告诉我{label_zh}。", f"Please tell me the {label_en}."

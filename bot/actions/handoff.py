@@ -6,6 +6,7 @@ the custom payload `{"signal": "handoff", "number": "12333", "reason":
 "user_request"}` for the channels (the phone channel transfers the call on it).
 No personal data goes into any of them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,16 +25,18 @@ log = logging.getLogger("sz_assistant.handoff")
 
 HOTLINE = "12333"
 WHERE_ZH = "携带身份证件到任一深圳市社会保险基金管理局服务窗口办理（工作日 9:00-17:00）。"
-WHERE_EN = ("Go to any Shenzhen Social Insurance Fund Administration service window with your ID "
-            "(working days 9:00-17:00).")
+WHERE_EN = (
+    "Go to any Shenzhen Social Insurance Fund Administration service window with your ID (working days 9:00-17:00)."
+)
 
 
 class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         where_zh, where_en = WHERE_ZH, WHERE_EN
         try:
@@ -42,15 +45,22 @@ class ActionHandoff(Action):
         except (BackendUnavailable, BackendError):
             pass  # the fixed text still tells the person where to go
         kind = channel_kind(tracker)
-        say(dispatcher, lang,
+        say(
+            dispatcher,
+            lang,
             "好的，为您转人工服务：请拨打人力资源和社会保障服务热线 12333，人工客服会帮您处理。"
-            f"也可以到现场办理：{where_zh}"
-            + ("正在为您转接人工，请稍候。" if kind == "phone" else ""),
+            f"也可以到现场办理：{where_zh}" + ("正在为您转接人工，请稍候。" if kind == "phone" else ""),
             "Sure. For a person, call the human resources and social security hotline 12333. "
             f"You can also go in person: {where_en}"
             + (" Transferring you to an agent now, please hold." if kind == "phone" else ""),
-            signal_payload=signal(HANDOFF, number=HOTLINE, reason="user_request"))
+            signal_payload=signal(HANDOFF, number=HOTLINE, reason="user_request"),
+        )
         at = now().isoformat(timespec="seconds")
-        log.info("handoff requested sender=%s channel=%s task=%s at=%s", tracker.sender_id, kind,
-                 tracker.get_slot("task_code") or "-", at)
+        log.info(
+            "handoff requested sender=%s channel=%s task=%s at=%s",
+            tracker.sender_id,
+            kind,
+            tracker.get_slot("task_code") or "-",
+            at,
+        )
         return [SlotSet("handoff_requested", True), SlotSet("handoff_at", at)]

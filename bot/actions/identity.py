@@ -9,6 +9,7 @@ When a turn needs the person identified, the reply carries the custom payload
 `{"signal": "verify_identity", "reason": "required"|"expired"}` (see
 `login_help`); channels act on that signal, never on the wording.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,19 +62,20 @@ _LOGIN_ZH = {
     "wechat": "请先把微信绑定到您的社保个人网上服务账户：点击下面的绑定链接，在网页上登录即可，绑定后我会接着办理。",
     "phone": "请先按语音提示完成来电身份验证，验证后就可以办理。",
     "unavailable": "但系统暂时无法确认您的账户（服务暂不可用），请稍后再试；急需办理可拨打12333。",
-    "other": ("请先登录：网站用户在页面上登录个人网上服务系统；微信用户发送“绑定”绑定账户；"
-              "电话用户按语音提示完成身份验证。"),
+    "other": (
+        "请先登录：网站用户在页面上登录个人网上服务系统；微信用户发送“绑定”绑定账户；电话用户按语音提示完成身份验证。"
+    ),
 }
 _LOGIN_EN = {
-    "web": "Please log in to the personal online service system on this page first (\"登录\" at the top right), "
-           "then ask me again.",
+    "web": 'Please log in to the personal online service system on this page first ("登录" at the top right), '
+    "then ask me again.",
     "wechat": "Please link WeChat to your account first: open the binding link below and log in on that page; "
-              "I will then carry on with your request.",
+    "I will then carry on with your request.",
     "phone": "Please complete the caller verification first as the voice prompt explains, then ask again.",
     "unavailable": "But the service is unavailable right now, so I cannot confirm your account; please try again "
-                   "later, or call 12333 if it is urgent.",
-    "other": "Please log in first: on the website, log in on the page; in WeChat, send \"绑定\" (bind); "
-             "on the phone, complete the caller verification.",
+    "later, or call 12333 if it is urgent.",
+    "other": 'Please log in first: on the website, log in on the page; in WeChat, send "绑定" (bind); '
+    "on the phone, complete the caller verification.",
 }
 
 
@@ -87,7 +89,11 @@ def login_help(lang: str, kind: str, expired: bool = False) -> str:
     """How to identify oneself on this channel; the text carries `identity_signal`, which
     `common.say` sends with it as a custom payload."""
     if lang == "en":
-        head = "Your login has expired. " if expired else "To see or change your personal data I need to know who you are. "
+        head = (
+            "Your login has expired. "
+            if expired
+            else "To see or change your personal data I need to know who you are. "
+        )
         text = head + _LOGIN_EN.get(kind, _LOGIN_EN["other"]) + " You can ask me questions without logging in."
     else:
         head = "您的登录已失效。" if expired else "查询或办理个人业务前，需要先确认您的身份。"

@@ -24,6 +24,7 @@ a child's school record or a guardian's phone goes to the right item (tasks.py).
 The only slot the dialogue policy looks at is `task_stage`; everything else
 lives in unfeaturized slots and in the backend.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,36 +40,89 @@ from rasa_sdk.executor import CollectingDispatcher
 from . import registration, services
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .clarify import ask_which_child, catalogue_index, resolve_vague, with_child_names
+from .common import (
+    CHOOSE,
+    COLLECT,
+    CONFIRM,
+    FIELD_SLOTS,
+    FORM_ONLY_SLOTS,
+    IDLE,
+    STAGE_SLOT,
+    busy,
+    error_text,
+    guarded,
+    idempotency_key,
+    mask_id,
+    name_of,
+    named_subjects,
+    offer_choices,
+    pick,
+    reason_text,
+    reset_task_events,
+    say,
+)
 from .corrections import WRONG, is_past_error, read_correction
-from .common import (CHOOSE, COLLECT, CONFIRM, FIELD_SLOTS, FORM_ONLY_SLOTS, IDLE, STAGE_SLOT, busy, error_text,
-                     guarded, idempotency_key, mask_id, name_of, named_subjects, offer_choices, pick, reason_text,
-                     reset_task_events, say)
-from .fields import (ENTITY_FOR_NAME, ENTITY_FOR_TYPE, Parsed, _outside_of, clean, display_value, entity_values,
-                     hint_for, parse_field)
+from .fields import (
+    ENTITY_FOR_NAME,
+    ENTITY_FOR_TYPE,
+    Parsed,
+    _outside_of,
+    clean,
+    display_value,
+    entity_values,
+    hint_for,
+    parse_field,
+)
 from .identity import auth_token, channel_kind, login_help
 from .language import reply_language
-from .tasks import (CHANGE_TARGET, TASK_INTENTS, VAGUE_CODES, conflicting_request, form_specs,
-                    inferred_change_target, is_item, is_service, needs_confirmation, redirected_request,
-                    required_names, task_fields)
+from .tasks import (
+    CHANGE_TARGET,
+    TASK_INTENTS,
+    VAGUE_CODES,
+    conflicting_request,
+    form_specs,
+    inferred_change_target,
+    is_item,
+    is_service,
+    needs_confirmation,
+    redirected_request,
+    required_names,
+    task_fields,
+)
 
 log = logging.getLogger(__name__)
 
 FORM = "item_form"
 # Intents that, when the answer to the question asked cannot be read, mean the
 # person wants something else: the form rejects and the rules answer them.
-INTERRUPTIONS = {"faq", "cancel", "ask_human", "bot_challenge", "ask_capabilities", "goodbye", "ask_repeat",
-                 "dont_know", *TASK_INTENTS}
+INTERRUPTIONS = {
+    "faq",
+    "cancel",
+    "ask_human",
+    "bot_challenge",
+    "ask_capabilities",
+    "goodbye",
+    "ask_repeat",
+    "dont_know",
+    *TASK_INTENTS,
+}
 INTERRUPT_CONFIDENCE = 0.5
-CONFIRM_BUTTONS = {"zh": [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}],
-                   "en": [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}]}
+CONFIRM_BUTTONS = {
+    "zh": [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}],
+    "en": [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}],
+}
 MODE_NOTE = {
     "direct": ("确认后将在网上直接办结。", "Once you confirm, it is completed online."),
-    "pre_application": ("确认后将生成预申请号和可打印的申请表，您还需要携带材料到服务窗口办理。",
-                        "Once you confirm, you get a pre-application number and a printable form; you then "
-                        "bring the materials to a service window."),
-    "compare": ("确认后系统会与户籍信息比对：一致即网上办结，不一致则转为预申请。",
-                "Once you confirm, the data is compared with the hukou record: if it matches, it is completed "
-                "online; if not, it becomes a pre-application."),
+    "pre_application": (
+        "确认后将生成预申请号和可打印的申请表，您还需要携带材料到服务窗口办理。",
+        "Once you confirm, you get a pre-application number and a printable form; you then "
+        "bring the materials to a service window.",
+    ),
+    "compare": (
+        "确认后系统会与户籍信息比对：一致即网上办结，不一致则转为预申请。",
+        "Once you confirm, the data is compared with the hukou record: if it matches, it is completed "
+        "online; if not, it becomes a pre-application.",
+    ),
 }
 
 
@@ -92,11 +146,12 @@ def _subject_id_slot(tracker: Tracker) -> Optional[int]:
     return int(raw) if raw is not None and str(raw).isdigit() else None
 
 
-task_values, subject_id_slot = _values, _subject_id_slot   # for repair.py
+task_values, subject_id_slot = _values, _subject_id_slot  # for repair.py
 
 
-async def backend_check(client: BackendClient, token: Optional[str], code: Optional[str], values: Dict[str, Any],
-                        subject_id: Optional[int]) -> Optional[Dict[str, Any]]:
+async def backend_check(
+    client: BackendClient, token: Optional[str], code: Optional[str], values: Dict[str, Any], subject_id: Optional[int]
+) -> Optional[Dict[str, Any]]:
     """The backend's verdict on the values so far (contract #1: POST /items/{code}/validate):
     {"values", "errors", "missing", "preview"}; None when there is no such check (no token, a
     service, or a backend without the endpoint) so the flow goes on as before."""
@@ -112,8 +167,9 @@ async def backend_check(client: BackendClient, token: Optional[str], code: Optio
         raise
 
 
-async def _quiet_check(client: BackendClient, token: Optional[str], code: Optional[str], values: Dict[str, Any],
-                       subject_id: Optional[int]) -> Optional[Dict[str, Any]]:
+async def _quiet_check(
+    client: BackendClient, token: Optional[str], code: Optional[str], values: Dict[str, Any], subject_id: Optional[int]
+) -> Optional[Dict[str, Any]]:
     """backend_check for the preview only: without it the summary is still right, so failures are quiet."""
     try:
         return await backend_check(client, token, code, values, subject_id)
@@ -131,8 +187,11 @@ def _preview_lines(preview: Optional[Dict[str, Any]], lang: str) -> List[str]:
     if not isinstance(preview, dict):
         return []
     lines = preview.get("lines_en") if lang == "en" else preview.get("lines_zh")
-    return [str(line).strip() for line in lines or []
-            if str(line).strip() and not str(line).strip().startswith(_PREVIEW_REPEATS)]
+    return [
+        str(line).strip()
+        for line in lines or []
+        if str(line).strip() and not str(line).strip().startswith(_PREVIEW_REPEATS)
+    ]
 
 
 def _mode_of(code: str, entry: Dict[str, Any]) -> str:
@@ -141,10 +200,13 @@ def _mode_of(code: str, entry: Dict[str, Any]) -> str:
 
 def _refusal(dispatcher: CollectingDispatcher, lang: str, name: str, text: str, who: Optional[str] = None) -> None:
     """The reason and the way forward, and for whom when the item is for a child."""
-    text = str(text or "").strip() or pick(lang, "请拨打12333或到社保服务窗口咨询。",
-                                           "Please call 12333 or ask at a social insurance service window.")
+    text = str(text or "").strip() or pick(
+        lang, "请拨打12333或到社保服务窗口咨询。", "Please call 12333 or ask at a social insurance service window."
+    )
     for_zh, for_en = (f"（{who}）", f" ({who})") if who else ("", "")
-    say(dispatcher, lang, f"暂时不能办理“{name}”{for_zh}：{text}", f"“{name}”{for_en} is not possible right now: {text}")
+    say(
+        dispatcher, lang, f"暂时不能办理“{name}”{for_zh}：{text}", f"“{name}”{for_en} is not possible right now: {text}"
+    )
 
 
 def _reasons_text(reasons: List[Dict[str, Any]], lang: str) -> str:
@@ -164,17 +226,23 @@ def _reasons_text(reasons: List[Dict[str, Any]], lang: str) -> str:
     return "\n" + "\n".join(lines)
 
 
-def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entry: Dict[str, Any],
-                    fields: List[Dict[str, Any]], values: Dict[str, Any],
-                    subject_name: Optional[str], preview: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+def present_summary(
+    dispatcher: CollectingDispatcher,
+    lang: str,
+    code: str,
+    entry: Dict[str, Any],
+    fields: List[Dict[str, Any]],
+    values: Dict[str, Any],
+    subject_name: Optional[str],
+    preview: Optional[Dict[str, Any]] = None,
+) -> List[Dict[str, Any]]:
     """Show what will be submitted, what will happen (the backend's preview when there is one)
     and ask for 确认/取消; a new nonce per confirmation."""
     if code == "self_service_payment":
         text = services.payment_summary(lang, values.get("quote"))
     else:
         name = name_of(entry, lang)
-        lines = [pick(lang, "请核对以下信息：", "Please check:"),
-                 pick(lang, f"· 业务：{name}", f"- Item: {name}")]
+        lines = [pick(lang, "请核对以下信息：", "Please check:"), pick(lang, f"· 业务：{name}", f"- Item: {name}")]
         if subject_name:
             lines.append(pick(lang, f"· 办理对象：{subject_name}", f"- For: {subject_name}"))
         specs = form_specs(fields)
@@ -189,7 +257,7 @@ def present_summary(dispatcher: CollectingDispatcher, lang: str, code: str, entr
         if effects:
             lines.append(pick(lang, "办理后：", "What will happen:"))
             lines += [("- " if lang == "en" else "· ") + e for e in effects]
-        note = None if effects else MODE_NOTE.get(_mode_of(code, entry))   # the preview says it already
+        note = None if effects else MODE_NOTE.get(_mode_of(code, entry))  # the preview says it already
         if note:
             lines.append(pick(lang, *note))
         lines.append(pick(lang, "确认办理吗？", "Shall I go ahead?"))
@@ -207,10 +275,15 @@ def render_outcome(body: Dict[str, Any], lang: str) -> str:
     lines: List[str] = []
     if body.get("outcome") == "pre_application":
         pre = body.get("pre_application") or {}
-        lines.append(pick(lang, f"“{name}”已提交预申请，还需要您到服务窗口完成办理。",
-                          f"“{name}” is registered as a pre-application; please finish it at a service window."))
+        lines.append(
+            pick(
+                lang,
+                f"“{name}”已提交预申请，还需要您到服务窗口完成办理。",
+                f"“{name}” is registered as a pre-application; please finish it at a service window.",
+            )
+        )
         mismatches = pre.get("mismatches") or []
-        if message and not mismatches:   # with mismatches the backend's message repeats them
+        if message and not mismatches:  # with mismatches the backend's message repeats them
             lines.append(message)
         if mismatches:
             lines.append(pick(lang, "信息比对未通过：", "The comparison with the hukou record did not match:"))
@@ -219,11 +292,15 @@ def render_outcome(body: Dict[str, Any], lang: str) -> str:
                 if "id_number" in str(m.get("field", "")):
                     submitted, registry = mask_id(submitted), mask_id(registry)
                 if lang == "en":
-                    lines.append(f"- {m.get('label_en')}: you gave “{submitted or '-'}”, the record says "
-                                 f"“{registry or '-'}”. {m.get('fix_en') or ''}".rstrip())
+                    lines.append(
+                        f"- {m.get('label_en')}: you gave “{submitted or '-'}”, the record says "
+                        f"“{registry or '-'}”. {m.get('fix_en') or ''}".rstrip()
+                    )
                 else:
-                    lines.append(f"· {m.get('label_zh')}：您提交的是“{submitted or '-'}”，户籍登记为“{registry or '-'}”。"
-                                 f"{m.get('fix_zh') or ''}")
+                    lines.append(
+                        f"· {m.get('label_zh')}：您提交的是“{submitted or '-'}”，户籍登记为“{registry or '-'}”。"
+                        f"{m.get('fix_zh') or ''}"
+                    )
         lines.append(pick(lang, f"预申请号：{pre.get('number')}", f"Pre-application number: {pre.get('number')}"))
         materials = [m for m in pre.get("materials") or [] if isinstance(m, dict)]
         if materials:
@@ -242,8 +319,13 @@ def render_outcome(body: Dict[str, Any], lang: str) -> str:
     if serial:
         lines.append(pick(lang, f"业务流水号：{serial}", f"Serial number: {serial}"))
     if body.get("idempotent_replay"):
-        lines.append(pick(lang, "（这是您之前那次确认的结果，没有重复办理。）",
-                          "(This is the result of your earlier confirmation; nothing was done twice.)"))
+        lines.append(
+            pick(
+                lang,
+                "（这是您之前那次确认的结果，没有重复办理。）",
+                "(This is the result of your earlier confirmation; nothing was done twice.)",
+            )
+        )
     return "\n".join(lines)
 
 
@@ -254,16 +336,23 @@ class ActionStartTask(Action):
         return "action_start_task"
 
     @guarded()
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         code = _intent(tracker)
         message = tracker.latest_message or {}
         text = str(message.get("text") or "")
-        if (tracker.get_slot(STAGE_SLOT) == CONFIRM and code and code == tracker.get_slot("task_code")
-                and not _is_payload(message) and (WRONG.search(text) or is_past_error(text))):
+        if (
+            tracker.get_slot(STAGE_SLOT) == CONFIRM
+            and code
+            and code == tracker.get_slot("task_code")
+            and not _is_payload(message)
+            and (WRONG.search(text) or is_past_error(text))
+        ):
             # "改一下银行" at the summary of the bank item: a correction, not a new start
             from .repair import ActionCorrectTask
+
             return await ActionCorrectTask().run(dispatcher, tracker, domain)
         subject_id = _subject_id_entity(message)
         choices = tracker.get_slot("task_choices") or []
@@ -276,16 +365,22 @@ class ActionStartTask(Action):
         if code not in TASK_INTENTS and tracker.get_slot(STAGE_SLOT) == CHOOSE and choices:
             # the answer to "which one?" typed or spoken instead of clicked
             picked = match_choice(str((tracker.latest_message or {}).get("text") or ""), choices) or _own_choice(
-                text, choices)
+                text, choices
+            )
             if picked is None:
-                return events + offer_choices(dispatcher, lang, "请从下面选择一项，或直接说出名称。",
-                                              "Please pick one of these, or say its name.", choices)
+                return events + offer_choices(
+                    dispatcher,
+                    lang,
+                    "请从下面选择一项，或直接说出名称。",
+                    "Please pick one of these, or say its name.",
+                    choices,
+                )
             code, subject_id = picked
         if code not in TASK_INTENTS:
             say(dispatcher, lang, "请问您要办理什么业务？", "Which service do you need?")
             return events
         if code == _intent(tracker):
-            code = redirected_request(code, text)   # a child's school record is the child's, not one's own
+            code = redirected_request(code, text)  # a child's school record is the child's, not one's own
         conflict = conflicting_request(code, text) if code == _intent(tracker) else None
         try:
             if conflict:
@@ -295,34 +390,49 @@ class ActionStartTask(Action):
             busy(dispatcher, lang)
         except BackendError as err:
             if err.is_auth:
-                say(dispatcher, lang, login_help("zh", channel_kind(tracker), expired=True),
-                    login_help("en", channel_kind(tracker), expired=True))
+                say(
+                    dispatcher,
+                    lang,
+                    login_help("zh", channel_kind(tracker), expired=True),
+                    login_help("en", channel_kind(tracker), expired=True),
+                )
             else:
                 say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
         return events
 
     @staticmethod
-    async def _ask_which(dispatcher: CollectingDispatcher, lang: str, wanted: str,
-                         understood: str) -> List[Dict[str, Any]]:
+    async def _ask_which(
+        dispatcher: CollectingDispatcher, lang: str, wanted: str, understood: str
+    ) -> List[Dict[str, Any]]:
         """The words say pay but the item is a stop (or the other way round): ask, never guess."""
         names = await catalogue_index(get_client())
-        fixed = {"stop_insurance": ("停保", "Stop insurance"), "self_service_payment": ("缴纳本月社保费", "Pay this month")}
+        fixed = {
+            "stop_insurance": ("停保", "Stop insurance"),
+            "self_service_payment": ("缴纳本月社保费", "Pay this month"),
+        }
 
         def title(code: str) -> str:
             zh, en = fixed.get(code) or (names.get(code, {}).get("zh", code), names.get(code, {}).get("en", code))
             return pick(lang, str(zh), str(en))
 
         log.info("request words contradict the item understood: wanted=%s understood=%s", wanted, understood)
-        buttons = [{"title": title(wanted), "payload": f"/{wanted}"},
-                   {"title": title(understood), "payload": f"/{understood}"}]
-        return offer_choices(dispatcher, lang, "想确认一下：您是要缴费，还是要停保？请选择一项。",
-                             "Just to be sure: do you want to pay, or to stop the insurance? Please pick one.",
-                             buttons)
+        buttons = [
+            {"title": title(wanted), "payload": f"/{wanted}"},
+            {"title": title(understood), "payload": f"/{understood}"},
+        ]
+        return offer_choices(
+            dispatcher,
+            lang,
+            "想确认一下：您是要缴费，还是要停保？请选择一项。",
+            "Just to be sure: do you want to pay, or to stop the insurance? Please pick one.",
+            buttons,
+        )
 
-    async def _start(self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     lang: str, subject_id: Optional[int]) -> List[Dict[str, Any]]:
+    async def _start(
+        self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, subject_id: Optional[int]
+    ) -> List[Dict[str, Any]]:
         client = get_client()
-        if code == "register_account":   # no login: the registration form (bot/actions/registration.py)
+        if code == "register_account":  # no login: the registration form (bot/actions/registration.py)
             return registration.start(dispatcher, tracker, lang)
         token = auth_token(tracker)
         if not token:
@@ -343,21 +453,28 @@ class ActionStartTask(Action):
         if for_child and not subject_id:
             options = await with_child_names(client, token, await client.options(token, [code]))
             named = named_subjects(tracker.latest_message or {}, options)
-            if len(named) == 1:   # the child named in the request ("小儿子王小明"): that one, eligible or not
+            if len(named) == 1:  # the child named in the request ("小儿子王小明"): that one, eligible or not
                 options = named
-            else:                 # no child named: ask when more than one child could be meant
-                asked = await ask_which_child(client, token, code, options, tracker.latest_message or {},
-                                              dispatcher, lang)
+            else:  # no child named: ask when more than one child could be meant
+                asked = await ask_which_child(
+                    client, token, code, options, tracker.latest_message or {}, dispatcher, lang
+                )
                 if asked is not None:
                     return asked
             usable = [o for o in options if o.get("eligible")]
             if len(usable) == 1:
                 subject_id = usable[0].get("subject_id")
             elif usable:
-                buttons = [{"title": str(o.get("subject_name") or o.get("subject_id")),
-                            "payload": f'/{code}{{"subject_id":"{int(o["subject_id"])}"}}'} for o in usable]
-                return offer_choices(dispatcher, lang, f"请问要为哪个孩子办理“{name}”？",
-                                     f"Which child is “{name}” for?", buttons)
+                buttons = [
+                    {
+                        "title": str(o.get("subject_name") or o.get("subject_id")),
+                        "payload": f'/{code}{{"subject_id":"{int(o["subject_id"])}"}}',
+                    }
+                    for o in usable
+                ]
+                return offer_choices(
+                    dispatcher, lang, f"请问要为哪个孩子办理“{name}”？", f"Which child is “{name}” for?", buttons
+                )
             elif options:
                 who = options[0].get("subject_name") if len(options) == 1 else None
                 _refusal(dispatcher, lang, name, _reasons_text([o.get("reason") or {} for o in options], lang), who)
@@ -365,8 +482,13 @@ class ActionStartTask(Action):
             # no linked child at all: the eligibility check below says so, with its fix
         elig = await client.eligibility(token, code, subject_id if for_child else None)
         if not elig.get("eligible"):
-            _refusal(dispatcher, lang, name, reason_text(elig.get("reason") or {}, lang),
-                     elig.get("subject_name") if for_child else None)
+            _refusal(
+                dispatcher,
+                lang,
+                name,
+                reason_text(elig.get("reason") or {}, lang),
+                elig.get("subject_name") if for_child else None,
+            )
             return []
         subject_name = elig.get("subject_name") if for_child else None
         fields = list(elig.get("fields") or entry.get("fields") or [])
@@ -378,23 +500,38 @@ class ActionStartTask(Action):
         if required_names(fields, {}):
             # what the request itself already gives is not listed as needed (the form takes it)
             given = _extract(fields, tracker.latest_message or {}, None, {}) or {}
-            labels = [f.get("label_en") if lang == "en" else f.get("label_zh") for f in fields
-                      if f.get("required") and f.get("name") not in given]
+            labels = [
+                f.get("label_en") if lang == "en" else f.get("label_zh")
+                for f in fields
+                if f.get("required") and f.get("name") not in given
+            ]
             who_zh = f"为{subject_name}" if subject_name else ""
             who_en = f" for {subject_name}" if subject_name else ""
             if labels:
-                say(dispatcher, lang, f"好的，{who_zh}办理“{name}”，需要以下信息：{'、'.join(labels)}。",
-                    f"OK, “{name}”{who_en}. I need: {', '.join(labels)}.")
+                say(
+                    dispatcher,
+                    lang,
+                    f"好的，{who_zh}办理“{name}”，需要以下信息：{'、'.join(labels)}。",
+                    f"OK, “{name}”{who_en}. I need: {', '.join(labels)}.",
+                )
             else:
                 say(dispatcher, lang, f"好的，{who_zh}办理“{name}”。", f"OK, “{name}”{who_en}.")
             return events + [SlotSet(STAGE_SLOT, COLLECT)]
         check = await _quiet_check(client, token, code, {}, subject_id if for_child else None)
-        return events + present_summary(dispatcher, lang, code, entry, fields, {}, subject_name,
-                                        preview=(check or {}).get("preview"))
+        return events + present_summary(
+            dispatcher, lang, code, entry, fields, {}, subject_name, preview=(check or {}).get("preview")
+        )
 
-    async def _start_service(self, client: BackendClient, token: str, code: str, subject_id: Optional[int],
-                             dispatcher: CollectingDispatcher, tracker: Tracker,
-                             lang: str) -> List[Dict[str, Any]]:
+    async def _start_service(
+        self,
+        client: BackendClient,
+        token: str,
+        code: str,
+        subject_id: Optional[int],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+    ) -> List[Dict[str, Any]]:
         message = tracker.latest_message or {}
         if code == "self_service_payment":
             # The backend's quote refuses early (payment window closed, month already paid)
@@ -405,43 +542,52 @@ class ActionStartTask(Action):
         if code == "query_pre_application":
             number = services.pre_application_number_from(message)
             if number:
-                return await services.run_read_service(client, token, code, tracker, dispatcher, lang,
-                                                       subject_id=None, number=number)
+                return await services.run_read_service(
+                    client, token, code, tracker, dispatcher, lang, subject_id=None, number=number
+                )
             return [SlotSet("task_code", code), SlotSet(STAGE_SLOT, COLLECT)]
         # query_contributions / print_insurance_certificate: for oneself, or a linked child
         text = str(message.get("text") or "")
-        if _OWN.search(text):   # "不是孩子的，是我自己的参保证明": one's own records, whatever else is said
+        if _OWN.search(text):  # "不是孩子的，是我自己的参保证明": one's own records, whatever else is said
             return await services.run_read_service(client, token, code, tracker, dispatcher, lang, subject_id=None)
         wants_child = "child" in entity_values(message, "subject")
         # a child named in the words counts even when the NLU found no child_name entity ("查一下小红的缴费明细")
         children = ((await client.me(token)).get("children") or []) if subject_id is None else []
-        if subject_id is None and (wants_child or entity_values(message, "child_name")
-                                   or named_subjects(message, children, name_key="name")):
+        if subject_id is None and (
+            wants_child or entity_values(message, "child_name") or named_subjects(message, children, name_key="name")
+        ):
             named = [c for c in named_subjects(message, children, name_key="name") if c.get("id")]
             if len(named) == 1:
-                children = named     # "查一下小红的缴费明细"
+                children = named  # "查一下小红的缴费明细"
             elif not wants_child:
-                children = []        # a name that is not a linked child: the person's own records
+                children = []  # a name that is not a linked child: the person's own records
             if not children and not wants_child:
-                return await services.run_read_service(client, token, code, tracker, dispatcher, lang,
-                                                       subject_id=None)
+                return await services.run_read_service(client, token, code, tracker, dispatcher, lang, subject_id=None)
             if not children:
-                say(dispatcher, lang, "您的账户没有关联的少儿，只能查询本人的信息。",
-                    "No child is linked to your account; I can only show your own records.")
+                say(
+                    dispatcher,
+                    lang,
+                    "您的账户没有关联的少儿，只能查询本人的信息。",
+                    "No child is linked to your account; I can only show your own records.",
+                )
                 return []
             if len(children) > 1:
-                buttons = [{"title": str(c.get("name")), "payload": f'/{code}{{"subject_id":"{int(c["id"])}"}}'}
-                           for c in children if c.get("id")]
+                buttons = [
+                    {"title": str(c.get("name")), "payload": f'/{code}{{"subject_id":"{int(c["id"])}"}}'}
+                    for c in children
+                    if c.get("id")
+                ]
                 return offer_choices(dispatcher, lang, "请问是哪个孩子的？", "Which child?", buttons)
             subject_id = int(children[0]["id"])
-        return await services.run_read_service(client, token, code, tracker, dispatcher, lang,
-                                               subject_id=subject_id)
+        return await services.run_read_service(client, token, code, tracker, dispatcher, lang, subject_id=subject_id)
 
 
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
 # the person's own records, not a child's (said when asked "which child?")
-_OWN = re.compile(r"(不是|不用|不要|不给)(给|帮)?(孩子|小孩|儿子|女儿|娃)|我(自己|本人)的|本人的|\b(my own|mine|myself)\b",
-                  re.IGNORECASE)
+_OWN = re.compile(
+    r"(不是|不用|不要|不给)(给|帮)?(孩子|小孩|儿子|女儿|娃)|我(自己|本人)的|本人的|\b(my own|mine|myself)\b",
+    re.IGNORECASE,
+)
 
 
 def _own_choice(text: str, choices: List[Dict[str, Any]]) -> Optional[tuple]:
@@ -460,7 +606,7 @@ def match_choice(text: str, choices: List[Dict[str, Any]]) -> Optional[tuple]:
     hits = []
     for c in choices:
         title = re.sub(r"\s+", "", str(c.get("title") or ""))
-        parts = [p for p in re.split(r"[（）()]", title) if p]   # "少儿停保（李小明）" -> 少儿停保, 李小明
+        parts = [p for p in re.split(r"[（）()]", title) if p]  # "少儿停保（李小明）" -> 少儿停保, 李小明
         if t in title or title in t or any(len(p) >= 2 and p in t for p in parts):
             hits.append(c)
     if len(hits) != 1:
@@ -482,7 +628,7 @@ def _fresh_user_input(tracker: Tracker) -> bool:
     """True when the form runs on a new user message (not on activation, not after an interruption)."""
     actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
     if actions and actions[-1] == FORM:
-        actions = actions[:-1]   # the form's own run, added to the tracker the validator sees
+        actions = actions[:-1]  # the form's own run, added to the tracker the validator sees
     return bool(actions) and actions[-1] == "action_listen"
 
 
@@ -499,8 +645,7 @@ def _ran_this_turn(tracker: Tracker, action: str) -> bool:
 def _is_interruption(message: Dict[str, Any], current: Optional[str]) -> bool:
     intent = message.get("intent") or {}
     name = intent.get("name")
-    return (name in INTERRUPTIONS and name != current
-            and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE)
+    return name in INTERRUPTIONS and name != current and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE
 
 
 # Field types whose answers have a shape of their own: a short message that reads as one
@@ -532,8 +677,9 @@ def _looks_like_an_answer(spec: Dict[str, Any], message: Dict[str, Any]) -> bool
     return sum(c.isdigit() for c in text) * 2 >= len(text)
 
 
-def _province_for_city_question(spec: Dict[str, Any], fields: List[Dict[str, Any]],
-                                message: Dict[str, Any]) -> Optional[tuple]:
+def _province_for_city_question(
+    spec: Dict[str, Any], fields: List[Dict[str, Any]], message: Dict[str, Any]
+) -> Optional[tuple]:
     """(province field, value) when the city was asked for and the answer names only a province."""
     if spec.get("type") != "city" or entity_values(message, "city") or entity_values(message, spec["name"]):
         return None
@@ -559,8 +705,9 @@ def _unambiguous_entity_fields(fields: List[Dict[str, Any]]) -> List[Dict[str, A
     return [fs[0] for fs in by_entity.values() if len(fs) == 1]
 
 
-def _extract(fields: List[Dict[str, Any]], message: Dict[str, Any], asked: Optional[str],
-             known: Dict[str, Any]) -> Optional[Dict[str, str]]:
+def _extract(
+    fields: List[Dict[str, Any]], message: Dict[str, Any], asked: Optional[str], known: Dict[str, Any]
+) -> Optional[Dict[str, str]]:
     """extract_values (contract #2) when it is there; None means: read with parse_field as before."""
     from . import fields as field_reading
 
@@ -569,12 +716,16 @@ def _extract(fields: List[Dict[str, Any]], message: Dict[str, Any], asked: Optio
         return None
     text = clean(message.get("text"))
     # "广东省外" is not 广东省: an entity the text says "outside of" is not a value
-    entities = [e for e in message.get("entities") or []
-                if not (e.get("entity") in ("province", "city") and _outside_of(text, str(e.get("value") or "")))]
+    entities = [
+        e
+        for e in message.get("entities") or []
+        if not (e.get("entity") in ("province", "city") and _outside_of(text, str(e.get("value") or "")))
+    ]
     try:
-        found = extract(fields, str(message.get("text") or ""), entities, asked,
-                        {k: v for k, v in known.items() if v is not None})
-    except Exception:   # noqa: BLE001 - a reading failure must not lose the turn
+        found = extract(
+            fields, str(message.get("text") or ""), entities, asked, {k: v for k, v in known.items() if v is not None}
+        )
+    except Exception:  # noqa: BLE001 - a reading failure must not lose the turn
         log.exception("extract_values failed")
         return None
     return {k: str(v) for k, v in (found or {}).items() if v not in (None, "")}
@@ -592,7 +743,7 @@ def _previous_bot_turn(tracker: Tracker) -> List[Dict[str, Any]]:
     users = [i for i, e in enumerate(events) if e.get("event") == "user"]
     if len(users) < 2:
         return []
-    return [e for e in events[users[-2] + 1:users[-1]] if e.get("event") == "bot"]
+    return [e for e in events[users[-2] + 1 : users[-1]] if e.get("event") == "bot"]
 
 
 def _meaningless(message: Dict[str, Any]) -> bool:
@@ -609,10 +760,14 @@ def _heard_an_answer(spec: Dict[str, Any], message: Dict[str, Any], parsed: Pars
     """For a message the NLU could not place (nlu_fallback): is it still plainly an answer to the question?"""
     if parsed.value is None:
         return False
-    if _has_entity_for(spec, message) or _unmistakable_answer(spec, message, parsed) or _looks_like_an_answer(spec, message):
+    if (
+        _has_entity_for(spec, message)
+        or _unmistakable_answer(spec, message, parsed)
+        or _looks_like_an_answer(spec, message)
+    ):
         return True
     if spec.get("type", "text") not in FREE_TYPES:
-        return True   # a choice / number / month the field reading recognised
+        return True  # a choice / number / month the field reading recognised
     text = re.sub(r"\s+", "", str(message.get("text") or ""))
     if _QUESTION.search(text) or len(text) > 30:
         return False
@@ -622,10 +777,17 @@ def _heard_an_answer(spec: Dict[str, Any], message: Dict[str, Any], parsed: Pars
 
 
 def _err_text(err: Dict[str, Any], lang: str) -> str:
-    return error_text(BackendError(status=422, code=str(err.get("code", "")),
-                                   message_zh=str(err.get("message_zh") or "不符合要求"),
-                                   message_en=str(err.get("message_en") or "not valid"),
-                                   fix_zh=err.get("fix_zh"), fix_en=err.get("fix_en")), lang)
+    return error_text(
+        BackendError(
+            status=422,
+            code=str(err.get("code", "")),
+            message_zh=str(err.get("message_zh") or "不符合要求"),
+            message_en=str(err.get("message_en") or "not valid"),
+            fix_zh=err.get("fix_zh"),
+            fix_en=err.get("fix_en"),
+        ),
+        lang,
+    )
 
 
 class ValidateItemForm(Action):
@@ -641,10 +803,14 @@ class ValidateItemForm(Action):
     def name(self) -> Text:
         return "validate_item_form"
 
-    @guarded(lambda tracker: [SlotSet(tracker.get_slot("requested_slot"), None)]
-             if tracker.get_slot("requested_slot") else [])
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    @guarded(
+        lambda tracker: (
+            [SlotSet(tracker.get_slot("requested_slot"), None)] if tracker.get_slot("requested_slot") else []
+        )
+    )
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         code = tracker.get_slot("task_code")
         if not code or tracker.get_slot(STAGE_SLOT) != COLLECT:
@@ -667,7 +833,9 @@ class ValidateItemForm(Action):
             values[name] = value
             events.append(SlotSet(name, value))
 
-        others = [f for f in _unambiguous_entity_fields(fields) if f["name"] != requested and values.get(f["name"]) is None]
+        others = [
+            f for f in _unambiguous_entity_fields(fields) if f["name"] != requested and values.get(f["name"]) is None
+        ]
         intent_name = (message.get("intent") or {}).get("name")
         filled_now: List[str] = []
 
@@ -681,40 +849,64 @@ class ValidateItemForm(Action):
             spec = specs[requested]
             extracted = _extract(readable, message, requested, values)
             parsed = self._parse_requested(spec, message, tracker, extracted)
-            answered = [n for n in required_names(fields, values)
-                        if n not in (requested, CHANGE_TARGET) and n in specs and values.get(n) is not None]
+            answered = [
+                n
+                for n in required_names(fields, values)
+                if n not in (requested, CHANGE_TARGET) and n in specs and values.get(n) is not None
+            ]
             if _is_correction(message):
                 # "刚才那个说错了，应该是…": the earlier answer is replaced, the current question stays
-                corr = read_correction([specs[n] for n in answered] + [spec], message, values,
-                                       last_answered=answered[-1] if answered else requested)
+                corr = read_correction(
+                    [specs[n] for n in answered] + [spec],
+                    message,
+                    values,
+                    last_answered=answered[-1] if answered else requested,
+                )
                 for name, value in corr.items():
                     give(name, value)
                     if name == requested:
                         continue
                     label = specs[name].get("label_zh", name), specs[name].get("label_en", name)
                     if value is None:
-                        say(dispatcher, lang, f"好的，我们重新填写{label[0]}。", f"OK, let us fill in the {label[1]} again.")
+                        say(
+                            dispatcher,
+                            lang,
+                            f"好的，我们重新填写{label[0]}。",
+                            f"OK, let us fill in the {label[1]} again.",
+                        )
                     else:
-                        say(dispatcher, lang, f"好的，已将{label[0]}改为{display_value(specs[name], value, 'zh')}。",
-                            f"OK, the {label[1]} is now {display_value(specs[name], value, 'en')}.")
+                        say(
+                            dispatcher,
+                            lang,
+                            f"好的，已将{label[0]}改为{display_value(specs[name], value, 'zh')}。",
+                            f"OK, the {label[1]} is now {display_value(specs[name], value, 'en')}.",
+                        )
                 if requested not in corr:
-                    fill(requested, None)   # the question just asked is asked again
-            elif (_is_interruption(message, code) and not _has_entity_for(spec, message)
-                    and not _unmistakable_answer(spec, message, parsed)
-                    and not _looks_like_an_answer(spec, message)):
-                return []   # a question or another request: the rules answer, then the form asks again
-            elif ((intent_name == "nlu_fallback" or _meaningless(message))
-                  and not _heard_an_answer(spec, message, parsed)):
+                    fill(requested, None)  # the question just asked is asked again
+            elif (
+                _is_interruption(message, code)
+                and not _has_entity_for(spec, message)
+                and not _unmistakable_answer(spec, message, parsed)
+                and not _looks_like_an_answer(spec, message)
+            ):
+                return []  # a question or another request: the rules answer, then the form asks again
+            elif (intent_name == "nlu_fallback" or _meaningless(message)) and not _heard_an_answer(
+                spec, message, parsed
+            ):
                 # meaningless or not understood: never taken as the answer; the question again
                 say(dispatcher, lang, "抱歉，我没有听懂您的回答。", "Sorry, I did not understand your answer.")
                 fill(requested, None)
             else:
-                if extracted is not None:   # contract #2: every field this turn gives, as residents say it
-                    found = {n: v for n, v in extracted.items()
-                             if n != requested and n in specs and values.get(n) is None}
+                if extracted is not None:  # contract #2: every field this turn gives, as residents say it
+                    found = {
+                        n: v for n, v in extracted.items() if n != requested and n in specs and values.get(n) is None
+                    }
                 else:
-                    found = {f["name"]: p.value for f in others
-                             if (p := parse_field(f, message, requested=False)).value is not None}
+                    found = {
+                        f["name"]: p.value
+                        for f in others
+                        if (p := parse_field(f, message, requested=False)).value is not None
+                    }
                 province_instead = _province_for_city_question(spec, fields, message)
                 if province_instead:
                     # asked for the city, told a province: that corrects the province; the city is asked again
@@ -745,7 +937,7 @@ class ValidateItemForm(Action):
                     if p.value is not None:
                         give(f["name"], p.value)
             if CHANGE_TARGET in specs and values.get(CHANGE_TARGET) is None and not _is_payload(message):
-                p = parse_field(specs[CHANGE_TARGET], message, requested=True)   # "要改户籍类别"
+                p = parse_field(specs[CHANGE_TARGET], message, requested=True)  # "要改户籍类别"
                 if p.value is not None:
                     fill(CHANGE_TARGET, p.value)
         if filled_now:
@@ -757,8 +949,12 @@ class ValidateItemForm(Action):
                     name = name_of(await get_client().catalogue_entry(code), lang)
                 except (BackendUnavailable, BackendError):
                     pass
-                say(dispatcher, lang, f"未能办理“{name}”：{refused[0]}这次没有办理任何业务。",
-                    f"“{name}” could not be done: {refused[1]} Nothing was done.")
+                say(
+                    dispatcher,
+                    lang,
+                    f"未能办理“{name}”：{refused[0]}这次没有办理任何业务。",
+                    f"“{name}” could not be done: {refused[1]} Nothing was done.",
+                )
                 return reset_task_events(IDLE, tracker) + [SlotSet("requested_slot", None)]
         target = inferred_change_target(fields, values)
         if target:
@@ -768,18 +964,26 @@ class ValidateItemForm(Action):
         return events
 
     @staticmethod
-    async def _check(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, code: str,
-                     specs: Dict[str, Dict[str, Any]], values: Dict[str, Any], given: List[str],
-                     fill: Any) -> Optional[tuple]:
+    async def _check(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+        code: str,
+        specs: Dict[str, Dict[str, Any]],
+        values: Dict[str, Any],
+        given: List[str],
+        fill: Any,
+    ) -> Optional[tuple]:
         """The backend checks the values the moment they are given (contract #1): a refused one is
         said with its reason and asked again (a city with its province); an accepted one takes the
         backend's canonical form. Returns (zh, en) of a refusal said in the previous turn already
         (the same answer refused twice: the form must not loop), else None."""
         try:
-            check = await backend_check(get_client(), auth_token(tracker), code,
-                                        {n: values.get(n) for n in specs}, _subject_id_slot(tracker))
+            check = await backend_check(
+                get_client(), auth_token(tracker), code, {n: values.get(n) for n in specs}, _subject_id_slot(tracker)
+            )
         except (BackendUnavailable, BackendError):
-            return None   # the submission checks again; nothing is lost
+            return None  # the submission checks again; nothing is lost
         if not check:
             return None
         errors = check.get("errors") or {}
@@ -802,8 +1006,9 @@ class ValidateItemForm(Action):
         return None
 
     @staticmethod
-    def _parse_requested(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker,
-                         extracted: Optional[Dict[str, str]] = None) -> Parsed:
+    def _parse_requested(
+        spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker, extracted: Optional[Dict[str, str]] = None
+    ) -> Parsed:
         intent = (message.get("intent") or {}).get("name")
         if set(spec.get("choices") or []) == {"yes", "no"} and intent in ("affirm", "deny"):
             return Parsed("yes" if intent == "affirm" else "no")
@@ -823,8 +1028,9 @@ class ActionReviewTask(Action):
         return "action_review_task"
 
     @guarded(lambda tracker: reset_task_events(IDLE, tracker))
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         code = tracker.get_slot("task_code")
         if not code or tracker.get_slot(STAGE_SLOT) != COLLECT:
@@ -837,16 +1043,31 @@ class ActionReviewTask(Action):
                     kind = channel_kind(tracker)
                     say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
                 else:
-                    await services.run_read_service(client, token, code, tracker, dispatcher, lang,
-                                                    subject_id=_subject_id_slot(tracker),
-                                                    number=tracker.get_slot("pre_application_number"))
+                    await services.run_read_service(
+                        client,
+                        token,
+                        code,
+                        tracker,
+                        dispatcher,
+                        lang,
+                        subject_id=_subject_id_slot(tracker),
+                        number=tracker.get_slot("pre_application_number"),
+                    )
                 return reset_task_events(IDLE, tracker)
             entry = await client.catalogue_entry(code) if is_item(code) else {}
             fields = await task_fields(client, code)
             values = _values(tracker)
             check = await _quiet_check(client, auth_token(tracker), code, values, _subject_id_slot(tracker))
-            return present_summary(dispatcher, lang, code, entry, fields, values,
-                                   tracker.get_slot("subject_name"), preview=(check or {}).get("preview"))
+            return present_summary(
+                dispatcher,
+                lang,
+                code,
+                entry,
+                fields,
+                values,
+                tracker.get_slot("subject_name"),
+                preview=(check or {}).get("preview"),
+            )
         except BackendUnavailable:
             busy(dispatcher, lang)
         except BackendError as err:
@@ -864,7 +1085,7 @@ def _field_for_error(err: BackendError, fields: List[Dict[str, Any]], asked: Lis
     name = err.field.split(".")[-1]
     if name in asked:
         return name
-    if "id_number" in name:   # the ID number rules name their field generically
+    if "id_number" in name:  # the ID number rules name their field generically
         ids = [n for n in asked if any(f["name"] == n and f.get("type") == "id_number" for f in fields)]
         return ids[0] if len(ids) == 1 else None
     return None
@@ -884,16 +1105,24 @@ class ActionSubmitTask(Action):
     def name(self) -> Text:
         return "action_submit_task"
 
-    @guarded(text_zh="抱歉，助手内部出了错，无法确认这次是否已经办理。请稍后再点“确认”查看结果：同一次确认不会重复办理。",
-             text_en="Sorry, something went wrong inside the assistant; I cannot tell whether it was done. Press "
-                     "“Confirm” again later to see the result: the same confirmation is never done twice.")
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    @guarded(
+        text_zh="抱歉，助手内部出了错，无法确认这次是否已经办理。请稍后再点“确认”查看结果：同一次确认不会重复办理。",
+        text_en="Sorry, something went wrong inside the assistant; I cannot tell whether it was done. Press "
+        "“Confirm” again later to see the result: the same confirmation is never done twice.",
+    )
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         code = tracker.get_slot("task_code")
         nonce = tracker.get_slot("task_nonce")
         if tracker.get_slot(STAGE_SLOT) != CONFIRM or not code or not nonce:
-            say(dispatcher, lang, "当前没有需要确认的业务。请问要办理什么？", "There is nothing to confirm. What do you need?")
+            say(
+                dispatcher,
+                lang,
+                "当前没有需要确认的业务。请问要办理什么？",
+                "There is nothing to confirm. What do you need?",
+            )
             return [SlotSet(STAGE_SLOT, IDLE)]
         token = auth_token(tracker)
         kind = channel_kind(tracker)
@@ -906,25 +1135,34 @@ class ActionSubmitTask(Action):
         asked: List[str] = []
         try:
             if code == "self_service_payment":
-                body = await services.submit_payment(client, token, subject_id=_subject_id_slot(tracker),
-                                                     idempotency_key=key)
+                body = await services.submit_payment(
+                    client, token, subject_id=_subject_id_slot(tracker), idempotency_key=key
+                )
                 text = services.render_payment(body, lang)
                 if body.get("idempotent_replay"):
-                    text += pick(lang, "\n（这是您之前那次确认的结果，没有重复扣款。）",
-                                 "\n(This is the result of your earlier confirmation; nothing was charged twice.)")
+                    text += pick(
+                        lang,
+                        "\n（这是您之前那次确认的结果，没有重复扣款。）",
+                        "\n(This is the result of your earlier confirmation; nothing was charged twice.)",
+                    )
             else:
                 fields = await task_fields(client, code)
                 values = _values(tracker)
                 asked = [n for n in required_names(fields, values) if n != CHANGE_TARGET]
                 submitted = {n: values[n] for n in asked if values.get(n) is not None}
-                body = await client.submit_item(token, code, submitted, subject_id=_subject_id_slot(tracker),
-                                                idempotency_key=key)
+                body = await client.submit_item(
+                    token, code, submitted, subject_id=_subject_id_slot(tracker), idempotency_key=key
+                )
                 text = render_outcome(body, lang)
         except BackendUnavailable:
             # Nothing is known to have happened; the same 确认 reuses the same key, so a retry
             # cannot act twice even if the backend did finish before the timeout.
-            busy(dispatcher, lang, "您可以稍后再点“确认”重试，不会重复办理。",
-                 " You can press “Confirm” again later; it will not be done twice.")
+            busy(
+                dispatcher,
+                lang,
+                "您可以稍后再点“确认”重试，不会重复办理。",
+                " You can press “Confirm” again later; it will not be done twice.",
+            )
             return []
         except BackendError as err:
             if err.is_auth:
@@ -932,21 +1170,38 @@ class ActionSubmitTask(Action):
                 return reset_task_events(IDLE, tracker)
             field = _field_for_error(err, fields, asked)
             if field:
-                say(dispatcher, lang, f"{error_text(err, 'zh')}请重新提供。", f"{error_text(err, 'en')} Please give it again.")
+                say(
+                    dispatcher,
+                    lang,
+                    f"{error_text(err, 'zh')}请重新提供。",
+                    f"{error_text(err, 'en')} Please give it again.",
+                )
                 return [SlotSet(name, None) for name in _fields_to_ask_again(field, fields)] + [
-                    SlotSet("task_nonce", None), SlotSet("requested_slot", None), SlotSet(STAGE_SLOT, COLLECT)]
+                    SlotSet("task_nonce", None),
+                    SlotSet("requested_slot", None),
+                    SlotSet(STAGE_SLOT, COLLECT),
+                ]
             name = code
             try:
                 name = name_of(await client.catalogue_entry(code), lang)
             except (BackendUnavailable, BackendError):
                 pass
-            say(dispatcher, lang, f"未能办理“{name}”：{error_text(err, 'zh')}",
-                f"“{name}” could not be done: {error_text(err, 'en')}")
+            say(
+                dispatcher,
+                lang,
+                f"未能办理“{name}”：{error_text(err, 'zh')}",
+                f"“{name}” could not be done: {error_text(err, 'en')}",
+            )
             log.info("task %s refused: %s", code, err.code)
             return reset_task_events(IDLE, tracker)
         dispatcher.utter_message(text=text)
-        log.info("task %s submitted: outcome=%s serial=%s replay=%s", code, body.get("outcome", "-"),
-                 body.get("serial_no", "-"), bool(body.get("idempotent_replay")))
+        log.info(
+            "task %s submitted: outcome=%s serial=%s replay=%s",
+            code,
+            body.get("outcome", "-"),
+            body.get("serial_no", "-"),
+            bool(body.get("idempotent_replay")),
+        )
         return reset_task_events(IDLE, tracker)
 
 
@@ -956,14 +1211,20 @@ class ActionRepeatChoices(Action):
     def name(self) -> Text:
         return "action_repeat_choices"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         choices = tracker.get_slot("task_choices") or []
         if not choices:
             return []
-        return offer_choices(dispatcher, lang, "请接着从下面选择一项，或直接说出名称。",
-                             "Now, please pick one of these, or say its name.", choices)
+        return offer_choices(
+            dispatcher,
+            lang,
+            "请接着从下面选择一项，或直接说出名称。",
+            "Now, please pick one of these, or say its name.",
+            choices,
+        )
 
 
 class ActionCancelTask(Action):
@@ -973,14 +1234,19 @@ class ActionCancelTask(Action):
         return "action_cancel_task"
 
     @guarded(lambda tracker: [ActiveLoop(None)] + reset_task_events(IDLE, tracker))
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         in_loop = bool((tracker.active_loop or {}).get("name"))
         pending = in_loop or tracker.get_slot(STAGE_SLOT) in (COLLECT, CONFIRM) or tracker.get_slot("task_code")
         if pending:
-            say(dispatcher, lang, "好的，已取消，没有提交任何内容。还有什么可以帮您？",
-                "OK, cancelled; nothing was submitted. Anything else?")
+            say(
+                dispatcher,
+                lang,
+                "好的，已取消，没有提交任何内容。还有什么可以帮您？",
+                "OK, cancelled; nothing was submitted. Anything else?",
+            )
         else:
             say(dispatcher, lang, "好的。还有什么可以帮您？", "OK. Anything else I can help with?")
         return [ActiveLoop(None)] + reset_task_events(IDLE, tracker)

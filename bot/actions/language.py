@@ -9,6 +9,7 @@ follow the person's latest language without a call to this server. Actions call
 the order in which slots were filled. The rule lives in bot/language_detection.py
 (shared with the component; this server does not import Rasa's NLU).
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,11 @@ def _says_nothing(message: dict) -> bool:
     """A message the NLU did not understand that is one Latin "word" at most and under three
     Chinese characters ("asdf", "嗯"): like the LanguageDetector, it leaves the language as it was."""
     text = str(message.get("text") or "")
-    return ((message.get("intent") or {}).get("name") == "nlu_fallback"
-            and len(re.findall(r"[A-Za-z]+", text)) <= 1 and len(re.findall(r"[\u4e00-\u9fff]", text)) < 3)
+    return (
+        (message.get("intent") or {}).get("name") == "nlu_fallback"
+        and len(re.findall(r"[A-Za-z]+", text)) <= 1
+        and len(re.findall(r"[\u4e00-\u9fff]", text)) < 3
+    )
 
 
 def reply_language(tracker: Tracker) -> str:

@@ -15,6 +15,7 @@ number); what cannot (already registered, too many codes, backend down) ends the
 The slots are encrypted by the tracker store (bot/rasa_ext/tracker_store.py,
 ``ALWAYS_ENCRYPTED_SLOTS`` and the personal-number pattern).
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,23 +37,31 @@ from .language import reply_language
 log = logging.getLogger(__name__)
 
 FORM = "registration_form"
-TASK_STAGE = "task_stage"             # "register" while the form runs (what the rules read)
-STAGE = "registration_stage"          # "collect" while the form runs, "done" to end it
+TASK_STAGE = "task_stage"  # "register" while the form runs (what the rules read)
+STAGE = "registration_stage"  # "collect" while the form runs, "done" to end it
 OTP_ID = "registration_otp_id"
 CODE = "registration_code"
 # slot -> the backend's field name, in the order they are asked
-DETAILS = {"registration_name": "name", "registration_id_number": "id_number",
-           "registration_bank_name": "bank_name", "registration_bank_account": "bank_account",
-           "registration_phone": "phone"}
+DETAILS = {
+    "registration_name": "name",
+    "registration_id_number": "id_number",
+    "registration_bank_name": "bank_name",
+    "registration_bank_account": "bank_account",
+    "registration_phone": "phone",
+}
 ALL_SLOTS = (*DETAILS, CODE, OTP_ID, STAGE)
 # what to ask again when the backend refuses the details as a whole
-ASK_AGAIN = {"PERSON_NOT_FOUND": ("registration_name", "registration_id_number"),
-             "BANK_VERIFICATION_FAILED": ("registration_bank_name", "registration_bank_account", "registration_phone"),
-             "BANK_NOT_COOPERATING": ("registration_bank_name", "registration_bank_account"),
-             "BANK_NOT_IN_SHENZHEN": ("registration_bank_name", "registration_bank_account")}
+ASK_AGAIN = {
+    "PERSON_NOT_FOUND": ("registration_name", "registration_id_number"),
+    "BANK_VERIFICATION_FAILED": ("registration_bank_name", "registration_bank_account", "registration_phone"),
+    "BANK_NOT_COOPERATING": ("registration_bank_name", "registration_bank_account"),
+    "BANK_NOT_IN_SHENZHEN": ("registration_bank_name", "registration_bank_account"),
+}
 FIELD_SLOT = {field: slot for slot, field in DETAILS.items()}
 RESEND = re.compile(r"重新|重发|再发|没收到|沒收到|收不到|resend|again|didn'?t (get|receive)", re.I)
-NAME_PREFIX = re.compile(r"^(?:我的?(?:名字|姓名)?(?:是|叫)|我叫|姓名[是:：]?|名字[是:：]?|my name is|i am|i'm)\s*", re.I)
+NAME_PREFIX = re.compile(
+    r"^(?:我的?(?:名字|姓名)?(?:是|叫)|我叫|姓名[是:：]?|名字[是:：]?|my name is|i am|i'm)\s*", re.I
+)
 # "取消" that the NLU did not read as cancel would be taken as the answer (a name of two characters)
 CANCEL = re.compile(r"^\s*(?:取消|取消注册|不注册了|不办了|算了|退出|cancel|stop|quit)\s*[。.!！]?\s*$", re.I)
 SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -77,7 +86,9 @@ def _plain(value: Any) -> str:
 
 def start(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> List[Dict[str, Any]]:
     """Called by action_start_task for register_account: explain, then the form (rules/registration.yml)."""
-    say(dispatcher, lang,
+    say(
+        dispatcher,
+        lang,
         "好的，我来帮您注册社保个人网上服务账户，无需登录。需要核对：您的姓名、身份证号、一张您本人名下在深圳开户的"
         "金融社保卡合作银行卡，以及这张卡在银行预留的手机号码；银行核验通过后会给该手机发送短信验证码。"
         "密码不在聊天里设置：验证码正确后，我会给您一个一次性链接，在网页上设置用户名和密码。随时可以说“取消”。",
@@ -85,14 +96,17 @@ def start(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> List
         "name, ID number, a card in your name at a cooperating bank opened in Shenzhen, and the phone number the "
         "bank holds for it; once the bank confirms, a code is sent by SMS to that phone. You do not set a password "
         "in this chat: after the code, you get a one-time link to a page where you choose your user name and "
-        "password. Say “cancel” at any time.")
-    return [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None] + \
-        [SlotSet(STAGE, "collect"), SlotSet(TASK_STAGE, "register")]
+        "password. Say “cancel” at any time.",
+    )
+    return [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None] + [
+        SlotSet(STAGE, "collect"),
+        SlotSet(TASK_STAGE, "register"),
+    ]
 
 
 def _details(tracker: Tracker) -> Dict[str, Any]:
     body: Dict[str, Any] = {field: tracker.get_slot(slot) for slot, field in DETAILS.items()}
-    body["bank_opened_in_shenzhen"] = True   # asked for in the bank question; the bank's check confirms it
+    body["bank_opened_in_shenzhen"] = True  # asked for in the bank question; the bank's check confirms it
     return body
 
 
@@ -105,8 +119,9 @@ def _refusal(dispatcher: CollectingDispatcher, lang: str, err: BackendError) -> 
     return {STAGE: "done"}
 
 
-async def _send_code(client: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     lang: str) -> Dict[Text, Any]:
+async def _send_code(
+    client: BackendClient, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str
+) -> Dict[Text, Any]:
     try:
         sent = await client.registration_code(_details(tracker))
     except BackendUnavailable:
@@ -114,12 +129,16 @@ async def _send_code(client: BackendClient, dispatcher: CollectingDispatcher, tr
         return {STAGE: "done"}
     except BackendError as err:
         log.info("registration code refused: %s", err.code)
-        if err.code == "OTP_TOO_SOON" and tracker.get_slot(OTP_ID):   # "resend" too early: the last code stands
+        if err.code == "OTP_TOO_SOON" and tracker.get_slot(OTP_ID):  # "resend" too early: the last code stands
             say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
             return {}
         return _refusal(dispatcher, lang, err)
-    say(dispatcher, lang, f"银行核验通过。{sent.get('message_zh', '')}。",
-        f"The bank confirmed your card. {sent.get('message_en', '')}.")
+    say(
+        dispatcher,
+        lang,
+        f"银行核验通过。{sent.get('message_zh', '')}。",
+        f"The bank confirmed your card. {sent.get('message_en', '')}.",
+    )
     return {OTP_ID: sent.get("otp_id"), CODE: None}
 
 
@@ -129,24 +148,28 @@ class ValidateRegistrationForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_registration_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         if tracker.get_slot(STAGE) != "collect":
             return []
         return list(DETAILS) + ([CODE] if tracker.get_slot(OTP_ID) else [])
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(events)
-        if (tracker.get_slot(STAGE) == "collect" and not tracker.get_slot(OTP_ID)
-                and all(tracker.get_slot(slot) for slot in DETAILS)):
+        if (
+            tracker.get_slot(STAGE) == "collect"
+            and not tracker.get_slot(OTP_ID)
+            and all(tracker.get_slot(slot) for slot in DETAILS)
+        ):
             more = await _send_code(get_client(), dispatcher, tracker, reply_language(tracker))
             events += [SlotSet(k, v) for k, v in more.items()]
         return events
 
-    async def _check(self, slot: Text, raw: str, dispatcher: CollectingDispatcher,
-                     tracker: Tracker) -> Dict[Text, Any]:
+    async def _check(self, slot: Text, raw: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         lang = reply_language(tracker)
         if CANCEL.match(_text(tracker)):
             return _cancelled(dispatcher, lang, slot)
@@ -163,30 +186,37 @@ class ValidateRegistrationForm(FormValidationAction):
             return {slot: None}
         return {slot: (answer.get("values") or {}).get(DETAILS[slot])}
 
-    async def validate_registration_name(self, value: Any, dispatcher: CollectingDispatcher,
-                                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return await self._check("registration_name", NAME_PREFIX.sub("", _plain(value)).strip(" 。.，,"),
-                                 dispatcher, tracker)
+    async def validate_registration_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return await self._check(
+            "registration_name", NAME_PREFIX.sub("", _plain(value)).strip(" 。.，,"), dispatcher, tracker
+        )
 
-    async def validate_registration_id_number(self, value: Any, dispatcher: CollectingDispatcher,
-                                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_registration_id_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return await self._check("registration_id_number", _number_in(_plain(value)), dispatcher, tracker)
 
-    async def validate_registration_bank_name(self, value: Any, dispatcher: CollectingDispatcher,
-                                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_registration_bank_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         text = re.sub(r"(?:是|用|的卡|的|卡|账户|帐户|账号|[。.，,!！])", "", _plain(value)) or _plain(value)
         return await self._check("registration_bank_name", text, dispatcher, tracker)
 
-    async def validate_registration_bank_account(self, value: Any, dispatcher: CollectingDispatcher,
-                                                 tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_registration_bank_account(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return await self._check("registration_bank_account", _number_in(_plain(value)), dispatcher, tracker)
 
-    async def validate_registration_phone(self, value: Any, dispatcher: CollectingDispatcher,
-                                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_registration_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return await self._check("registration_phone", _number_in(_plain(value)), dispatcher, tracker)
 
-    async def validate_registration_code(self, value: Any, dispatcher: CollectingDispatcher,
-                                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_registration_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         lang = reply_language(tracker)
         text = _plain(value).translate(_FULL_WIDTH)
         client = get_client()
@@ -196,25 +226,38 @@ class ValidateRegistrationForm(FormValidationAction):
             return {CODE: None, **await _send_code(client, dispatcher, tracker, lang)}
         code = SIX_DIGITS.search(re.sub(r"[\s-]", "", text))
         if code is None:
-            say(dispatcher, lang, "验证码是短信里的6位数字，请再输入一次；没收到可以说“重新发送”。",
-                "The code is the 6 digits in the text message; please type it again, or say “resend”.")
+            say(
+                dispatcher,
+                lang,
+                "验证码是短信里的6位数字，请再输入一次；没收到可以说“重新发送”。",
+                "The code is the 6 digits in the text message; please type it again, or say “resend”.",
+            )
             return {CODE: None}
         try:
-            link = await client.registration_link({**_details(tracker), "otp_id": tracker.get_slot(OTP_ID),
-                                                   "otp_code": code.group(0)})
+            link = await client.registration_link(
+                {**_details(tracker), "otp_id": tracker.get_slot(OTP_ID), "otp_code": code.group(0)}
+            )
         except BackendUnavailable:
             busy(dispatcher, lang)
             return {CODE: None, STAGE: "done"}
         except BackendError as err:
             log.info("registration link refused: %s", err.code)
             if err.field == "otp_code" or err.code.startswith("OTP_"):
-                say(dispatcher, lang, error_text(err, "zh") + "也可以说“重新发送”获取新的验证码。",
-                    error_text(err, "en") + " You can also say “resend” for a new code.")
+                say(
+                    dispatcher,
+                    lang,
+                    error_text(err, "zh") + "也可以说“重新发送”获取新的验证码。",
+                    error_text(err, "en") + " You can also say “resend” for a new code.",
+                )
                 return {CODE: None}
             return {CODE: None, **_refusal(dispatcher, lang, err)}
         url = str(link.get("url") or "")
-        say(dispatcher, lang, f"{link.get('message_zh', '')}\n{url}\n设置完成后，用新的用户名和密码登录即可办理业务。",
-            f"{link.get('message_en', '')}\n{url}\nThen log in with your new user name and password.")
+        say(
+            dispatcher,
+            lang,
+            f"{link.get('message_zh', '')}\n{url}\n设置完成后，用新的用户名和密码登录即可办理业务。",
+            f"{link.get('message_en', '')}\n{url}\nThen log in with your new user name and password.",
+        )
         return {CODE: "confirmed", STAGE: "done"}
 
 
@@ -225,8 +268,17 @@ def _cancelled(dispatcher: CollectingDispatcher, lang: str, slot: Text) -> Dict[
 
 def _with_fix(error: Dict[str, Any], lang: str) -> str:
     """A field error of POST /accounts/check in the words error_text uses for refusals."""
-    return error_text(BackendError(422, str(error.get("code") or ""), str(error.get("message_zh") or ""),
-                                   str(error.get("message_en") or ""), error.get("fix_zh"), error.get("fix_en")), lang)
+    return error_text(
+        BackendError(
+            422,
+            str(error.get("code") or ""),
+            str(error.get("message_zh") or ""),
+            str(error.get("message_en") or ""),
+            error.get("fix_zh"),
+            error.get("fix_en"),
+        ),
+        lang,
+    )
 
 
 class ActionRegistrationDone(Action):
@@ -236,22 +288,27 @@ class ActionRegistrationDone(Action):
         return "action_registration_done"
 
     @guarded()
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None] + \
-            [SlotSet(TASK_STAGE, IDLE)]
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        return [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None] + [
+            SlotSet(TASK_STAGE, IDLE)
+        ]
 
 
 class ActionRegistrationCancel(Action):
-    """"取消" inside the registration form: nothing was registered; every detail forgotten."""
+    """ "取消" inside the registration form: nothing was registered; every detail forgotten."""
 
     def name(self) -> Text:
         return "action_registration_cancel"
 
     @guarded()
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         say(dispatcher, reply_language(tracker), CANCELLED_ZH, CANCELLED_EN)
-        return [ActiveLoop(None), SlotSet("requested_slot", None)] + \
-            [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None] + \
-            [SlotSet(TASK_STAGE, IDLE)]
+        return (
+            [ActiveLoop(None), SlotSet("requested_slot", None)]
+            + [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None]
+            + [SlotSet(TASK_STAGE, IDLE)]
+        )

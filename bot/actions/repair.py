@@ -11,6 +11,7 @@
   "取消" cancels; anything else is not guessed at. Never a silent cancel of a
   correction.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendError, BackendUnavailable, get_client
-from .common import (COLLECT, CONFIRM, IDLE, STAGE_SLOT, busy, error_text, guarded, name_of, pick,
-                     reset_task_events, say)
+from .common import COLLECT, CONFIRM, IDLE, STAGE_SLOT, busy, error_text, guarded, name_of, pick, reset_task_events, say
 from .corrections import CANCEL, WRONG, is_past_error, read_correction
 from .fields import display_value
 from .identity import auth_token
@@ -35,45 +35,91 @@ log = logging.getLogger(__name__)
 # Why a value is needed and where to find it, by field name then by type (form UI
 # text; the backend's schema may carry its own `help_zh`/`help_en`, used first).
 HELP_BY_NAME = {
-    "holder_name": (("需要与银行开户人的姓名一致", "it must match the name the bank account is opened in"),
-                    ("银行卡背面、存折首页或手机银行的账户信息里有户名", "it is on the passbook or in your mobile banking app")),
-    "settle_in_date": (("要与户籍登记的落户日期比对", "it is compared with the hukou record"),
-                       ("户口簿本人页“何时由何地迁来本市”一栏写有迁入日期",
-                        "the household register (户口簿) shows when the person moved to Shenzhen")),
-    "phone": (("用于接收办理结果的短信通知", "results are sent to it by text message"),
-              ("就是您现在使用的手机号码", "it is the number of the phone you use")),
-    "in_school": (("在园在校的孩子要通过学校或幼儿园参保", "children in kindergarten or school are insured through it"),
-                  ("孩子已经上幼儿园或学校就回答“是”", "answer yes if the child goes to kindergarten or school")),
+    "holder_name": (
+        ("需要与银行开户人的姓名一致", "it must match the name the bank account is opened in"),
+        ("银行卡背面、存折首页或手机银行的账户信息里有户名", "it is on the passbook or in your mobile banking app"),
+    ),
+    "settle_in_date": (
+        ("要与户籍登记的落户日期比对", "it is compared with the hukou record"),
+        (
+            "户口簿本人页“何时由何地迁来本市”一栏写有迁入日期",
+            "the household register (户口簿) shows when the person moved to Shenzhen",
+        ),
+    ),
+    "phone": (
+        ("用于接收办理结果的短信通知", "results are sent to it by text message"),
+        ("就是您现在使用的手机号码", "it is the number of the phone you use"),
+    ),
+    "in_school": (
+        ("在园在校的孩子要通过学校或幼儿园参保", "children in kindergarten or school are insured through it"),
+        ("孩子已经上幼儿园或学校就回答“是”", "answer yes if the child goes to kindergarten or school"),
+    ),
 }
 HELP_BY_TYPE = {
-    "account": (("用于扣缴或退付社保费用", "contributions are collected from it (or refunds paid to it)"),
-                ("银行卡正面、存折首页或手机银行“我的账户”里能看到卡号",
-                 "it is on the front of the bank card, the passbook, or in your mobile banking app")),
-    "bank": (("用于扣缴社保费用的开户银行", "the bank that collects the contributions"),
-             ("银行卡正面印有银行名称", "the bank's name is on the card")),
-    "id_number": (("用于核实身份，必须与登记信息一致", "it identifies the person and must match the records"),
-                  ("身份证正面印有18位号码", "the 18-character number is on the front of the ID card")),
-    "month": (("确定要办理的是哪个月", "it says which month this is for"),
-              ("银行的扣款短信，或在这里说“查缴费明细”就能看到每个月的情况",
-               "the bank's text messages, or ask me for your contribution details")),
-    "province": (("社保关系要转到（或从）哪里", "where the insurance is transferred to or from"),
-                 ("新参保地的单位或当地社保经办机构可以告诉您", "the employer or the social insurance office there can tell you")),
-    "city": (("社保关系要转到（或从）哪个城市", "which city the insurance is transferred to or from"),
-             ("新参保地的单位或当地社保经办机构可以告诉您", "the employer or the social insurance office there can tell you")),
-    "tier": (("档次决定每月缴费金额和待遇", "the tier decides the monthly amount and the benefits"),
-             ("不确定的话可以先问我“医保一档和二档有什么区别”", "ask me what the tiers differ in if unsure")),
-    "grade": (("档次决定每年缴费金额和将来的养老金", "the grade decides the yearly amount and the pension later"),
-              ("不确定的话可以先问我各档次的区别", "ask me what the grades differ in if unsure")),
-    "pre_application_number": (("用于查找您的预申请", "it identifies your pre-application"),
-                               ("提交预申请时的回复或打印的申请表上有，以YS开头",
-                                "it was in the reply when you submitted it and on the printed form; it starts with YS")),
-    "date": (("用于核对登记信息", "it is checked against the records"),
-             ("户口簿或相关证明材料上有", "it is on the household register or the related papers")),
-    "int": (("用于计算需要补缴或登记的年限", "it is used to work out the years concerned"),
-            ("可以在这里说“查缴费明细”查看缴费记录", "ask me for your contribution details to see your record")),
+    "account": (
+        ("用于扣缴或退付社保费用", "contributions are collected from it (or refunds paid to it)"),
+        (
+            "银行卡正面、存折首页或手机银行“我的账户”里能看到卡号",
+            "it is on the front of the bank card, the passbook, or in your mobile banking app",
+        ),
+    ),
+    "bank": (
+        ("用于扣缴社保费用的开户银行", "the bank that collects the contributions"),
+        ("银行卡正面印有银行名称", "the bank's name is on the card"),
+    ),
+    "id_number": (
+        ("用于核实身份，必须与登记信息一致", "it identifies the person and must match the records"),
+        ("身份证正面印有18位号码", "the 18-character number is on the front of the ID card"),
+    ),
+    "month": (
+        ("确定要办理的是哪个月", "it says which month this is for"),
+        (
+            "银行的扣款短信，或在这里说“查缴费明细”就能看到每个月的情况",
+            "the bank's text messages, or ask me for your contribution details",
+        ),
+    ),
+    "province": (
+        ("社保关系要转到（或从）哪里", "where the insurance is transferred to or from"),
+        (
+            "新参保地的单位或当地社保经办机构可以告诉您",
+            "the employer or the social insurance office there can tell you",
+        ),
+    ),
+    "city": (
+        ("社保关系要转到（或从）哪个城市", "which city the insurance is transferred to or from"),
+        (
+            "新参保地的单位或当地社保经办机构可以告诉您",
+            "the employer or the social insurance office there can tell you",
+        ),
+    ),
+    "tier": (
+        ("档次决定每月缴费金额和待遇", "the tier decides the monthly amount and the benefits"),
+        ("不确定的话可以先问我“医保一档和二档有什么区别”", "ask me what the tiers differ in if unsure"),
+    ),
+    "grade": (
+        ("档次决定每年缴费金额和将来的养老金", "the grade decides the yearly amount and the pension later"),
+        ("不确定的话可以先问我各档次的区别", "ask me what the grades differ in if unsure"),
+    ),
+    "pre_application_number": (
+        ("用于查找您的预申请", "it identifies your pre-application"),
+        (
+            "提交预申请时的回复或打印的申请表上有，以YS开头",
+            "it was in the reply when you submitted it and on the printed form; it starts with YS",
+        ),
+    ),
+    "date": (
+        ("用于核对登记信息", "it is checked against the records"),
+        ("户口簿或相关证明材料上有", "it is on the household register or the related papers"),
+    ),
+    "int": (
+        ("用于计算需要补缴或登记的年限", "it is used to work out the years concerned"),
+        ("可以在这里说“查缴费明细”查看缴费记录", "ask me for your contribution details to see your record"),
+    ),
 }
-DEFAULT_HELP = (("办理这项业务需要这项信息", "this item cannot be done without it"),
-                ("相关证件或材料上一般能找到", "it is usually on the related papers"))
+DEFAULT_HELP = (
+    ("办理这项业务需要这项信息", "this item cannot be done without it"),
+    ("相关证件或材料上一般能找到", "it is usually on the related papers"),
+)
 
 
 def _help(spec: Dict[str, Any]) -> tuple:
@@ -89,7 +135,11 @@ def _last_bot_turn(tracker: Tracker) -> List[Dict[str, Any]]:
     if not users:
         return []
     start = users[-2] + 1 if len(users) > 1 else 0
-    return [e for e in events[start:users[-1]] if e.get("event") == "bot" and (e.get("text") or (e.get("data") or {}).get("buttons"))]
+    return [
+        e
+        for e in events[start : users[-1]]
+        if e.get("event") == "bot" and (e.get("text") or (e.get("data") or {}).get("buttons"))
+    ]
 
 
 class ActionRepeatLast(Action):
@@ -99,12 +149,13 @@ class ActionRepeatLast(Action):
         return "action_repeat_last"
 
     @guarded()
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         if (tracker.active_loop or {}).get("name"):
             say(dispatcher, lang, "好的，我再问一遍。", "Sure, here is the question again.")
-            return []   # the form asks its question again
+            return []  # the form asks its question again
         last = _last_bot_turn(tracker)
         if not last:
             say(dispatcher, lang, "请问有什么可以帮您？", "What can I do for you?")
@@ -114,19 +165,20 @@ class ActionRepeatLast(Action):
             kwargs: Dict[str, Any] = {}
             if data.get("buttons"):
                 kwargs["buttons"] = data["buttons"]
-            dispatcher.utter_message(text=e.get("text"), **kwargs)   # signals (handoff, end_call) are not repeated
+            dispatcher.utter_message(text=e.get("text"), **kwargs)  # signals (handoff, end_call) are not repeated
         return []
 
 
 class ActionExplainField(Action):
-    """"I don't know / don't have it": why it is needed, where to find it, how to go on without it."""
+    """ "I don't know / don't have it": why it is needed, where to find it, how to go on without it."""
 
     def name(self) -> Text:
         return "action_explain_field"
 
     @guarded()
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         code = tracker.get_slot("task_code")
         requested = tracker.get_slot("requested_slot")
@@ -138,35 +190,51 @@ class ActionExplainField(Action):
                 entry = await client.catalogue_entry(code) if is_item(code) else {}
             except (BackendUnavailable, BackendError):
                 fields, entry = [], {}
-            spec = form_specs(fields).get(requested) or {"name": requested, "label_zh": "这项信息",
-                                                         "label_en": "this detail"}
+            spec = form_specs(fields).get(requested) or {
+                "name": requested,
+                "label_zh": "这项信息",
+                "label_en": "this detail",
+            }
             (why_zh, why_en), (where_zh, where_en) = _help(spec)
             item = name_of(entry, lang) if entry else ""
             label_zh, label_en = spec.get("label_zh") or requested, spec.get("label_en") or requested
             for_zh = f"办理“{item}”需要{label_zh}" if item else f"需要{label_zh}"
             for_en = f"“{item}” needs the {label_en}" if item else f"I need the {label_en}"
-            say(dispatcher, lang,
-                f"没关系。{for_zh}：{why_zh}。" + (f"可以这样找到：{where_zh}。" if where_zh else "")
+            say(
+                dispatcher,
+                lang,
+                f"没关系。{for_zh}：{why_zh}。"
+                + (f"可以这样找到：{where_zh}。" if where_zh else "")
                 + "如果现在提供不了，可以说“取消”，准备好后再来办；也可以携带身份证件到社保服务窗口办理，"
-                  "或拨打12333咨询（说“转人工”）。",
-                f"No problem. {for_en}: {why_en}." + (f" Where to find it: {where_en}." if where_en else "")
+                "或拨打12333咨询（说“转人工”）。",
+                f"No problem. {for_en}: {why_en}."
+                + (f" Where to find it: {where_en}." if where_en else "")
                 + " If you cannot give it now, say “cancel” and come back later; you can also do this at a "
-                  "social insurance service window with your ID, or call 12333 (say “talk to a person”).")
-            return []   # the form asks again
+                "social insurance service window with your ID, or call 12333 (say “talk to a person”).",
+            )
+            return []  # the form asks again
         if stage == CONFIRM:
-            say(dispatcher, lang,
+            say(
+                dispatcher,
+                lang,
                 "没关系，不确定的话可以先不提交：点“取消”放弃，什么都不会改变；也可以拨打12333咨询。"
                 "如果哪一项不对，直接告诉我要改的内容。",
                 "No problem: if you are unsure, do not submit. Press “Cancel” and nothing changes, or call 12333. "
                 "If a detail is wrong, just tell me the right one.",
-                buttons=[{"title": pick(lang, "确认", "Confirm"), "payload": "/affirm"},
-                         {"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"}])
+                buttons=[
+                    {"title": pick(lang, "确认", "Confirm"), "payload": "/affirm"},
+                    {"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"},
+                ],
+            )
             return []
-        say(dispatcher, lang,
+        say(
+            dispatcher,
+            lang,
             "没关系。告诉我您想办的事，比如“给孩子交医保”或“打印参保证明”，我会一步步说明需要什么；"
             "也可以问“你能做什么”，或说“转人工”。",
             "No problem. Tell me what you want to do, e.g. “print my insurance certificate”, and I will explain "
-            "step by step what is needed; or ask “what can you do”, or say “talk to a person”.")
+            "step by step what is needed; or ask “what can you do”, or say “talk to a person”.",
+        )
         return []
 
 
@@ -177,9 +245,10 @@ class ActionCorrectTask(Action):
         return "action_correct_task"
 
     @guarded()
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from .items import backend_check, present_summary, task_values, subject_id_slot
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        from .items import backend_check, present_summary, subject_id_slot, task_values
 
         lang = reply_language(tracker)
         code = tracker.get_slot("task_code")
@@ -187,10 +256,14 @@ class ActionCorrectTask(Action):
         intent = (message.get("intent") or {}).get("name")
         text = str(message.get("text") or "")
         if tracker.get_slot(STAGE_SLOT) != CONFIRM or not code:
-            say(dispatcher, lang, "目前没有正在办理的业务可以修改。已经办结的业务如需更改，请重新办理相应业务，"
-                                  "或拨打12333咨询。请问要办理什么？",
+            say(
+                dispatcher,
+                lang,
+                "目前没有正在办理的业务可以修改。已经办结的业务如需更改，请重新办理相应业务，"
+                "或拨打12333咨询。请问要办理什么？",
                 "There is nothing in progress to change. To change something already done, start the matching "
-                "item again, or call 12333. What do you need?")
+                "item again, or call 12333. What do you need?",
+            )
             return [SlotSet(STAGE_SLOT, IDLE)]
         client = get_client()
         try:
@@ -204,38 +277,86 @@ class ActionCorrectTask(Action):
         shown = [specs[n] for n in required_names(fields, values) if n != CHANGE_TARGET and n in specs]
         corr = read_correction(shown, message, values) if shown else {}
         if corr:
-            return await self._apply(dispatcher, tracker, lang, code, entry, fields, specs, values, corr,
-                                     backend_check, present_summary, subject_id_slot)
+            return await self._apply(
+                dispatcher,
+                tracker,
+                lang,
+                code,
+                entry,
+                fields,
+                specs,
+                values,
+                corr,
+                backend_check,
+                present_summary,
+                subject_id_slot,
+            )
         wrong = bool(WRONG.search(text)) or intent == "correct_value" or is_past_error(text)
         if intent == "deny" and (CANCEL.search(text) or not shown or not wrong):
-            say(dispatcher, lang, "好的，已取消，没有提交任何内容。还有什么可以帮您？",
-                "OK, cancelled; nothing was submitted. Anything else?")
+            say(
+                dispatcher,
+                lang,
+                "好的，已取消，没有提交任何内容。还有什么可以帮您？",
+                "OK, cancelled; nothing was submitted. Anything else?",
+            )
             return reset_task_events(IDLE, tracker)
         if shown and (wrong or intent in ("deny", "correct_value")):
-            buttons = [{"title": str(s.get("label_en") if lang == "en" else s.get("label_zh")),
-                        "payload": f'/correct_value{{"choice":"{s["name"]}"}}'} for s in shown]
+            buttons = [
+                {
+                    "title": str(s.get("label_en") if lang == "en" else s.get("label_zh")),
+                    "payload": f'/correct_value{{"choice":"{s["name"]}"}}',
+                }
+                for s in shown
+            ]
             buttons.append({"title": pick(lang, "取消办理", "Cancel it"), "payload": "/cancel"})
-            say(dispatcher, lang, "请问哪一项需要修改？点选一项，或直接说出正确的内容，例如“银行改成建设银行”。",
-                "Which detail should be changed? Pick one, or just say the right value.", buttons=buttons)
+            say(
+                dispatcher,
+                lang,
+                "请问哪一项需要修改？点选一项，或直接说出正确的内容，例如“银行改成建设银行”。",
+                "Which detail should be changed? Pick one, or just say the right value.",
+                buttons=buttons,
+            )
             return [SlotSet(STAGE_SLOT, CONFIRM)]
         if not shown and (wrong or intent == "correct_value"):
-            say(dispatcher, lang, "这项业务没有需要您填写的信息。请点“确认”办理，或点“取消”放弃。",
+            say(
+                dispatcher,
+                lang,
+                "这项业务没有需要您填写的信息。请点“确认”办理，或点“取消”放弃。",
                 "This item has no details to fill in. Press “Confirm” to go ahead or “Cancel” to drop it.",
-                buttons=[{"title": pick(lang, "确认", "Confirm"), "payload": "/affirm"},
-                         {"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"}])
+                buttons=[
+                    {"title": pick(lang, "确认", "Confirm"), "payload": "/affirm"},
+                    {"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"},
+                ],
+            )
             return [SlotSet(STAGE_SLOT, CONFIRM)]
-        say(dispatcher, lang,
+        say(
+            dispatcher,
+            lang,
             "抱歉，我没有听懂。请点“确认”提交，或点“取消”放弃；如需修改，直接告诉我要改的内容，例如“银行改成建设银行”。",
             "Sorry, I did not understand. Press “Confirm” to submit or “Cancel” to drop it; to change a detail, "
             "just tell me the right value.",
-            buttons=[{"title": pick(lang, "确认", "Confirm"), "payload": "/affirm"},
-                     {"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"}])
+            buttons=[
+                {"title": pick(lang, "确认", "Confirm"), "payload": "/affirm"},
+                {"title": pick(lang, "取消", "Cancel"), "payload": "/cancel"},
+            ],
+        )
         return [SlotSet(STAGE_SLOT, CONFIRM)]
 
-    async def _apply(self, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, code: str,
-                     entry: Dict[str, Any], fields: List[Dict[str, Any]], specs: Dict[str, Dict[str, Any]],
-                     values: Dict[str, Any], corr: Dict[str, Optional[str]], backend_check: Any,
-                     present_summary: Any, subject_id_slot: Any) -> List[Dict[str, Any]]:
+    async def _apply(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+        code: str,
+        entry: Dict[str, Any],
+        fields: List[Dict[str, Any]],
+        specs: Dict[str, Dict[str, Any]],
+        values: Dict[str, Any],
+        corr: Dict[str, Optional[str]],
+        backend_check: Any,
+        present_summary: Any,
+        subject_id_slot: Any,
+    ) -> List[Dict[str, Any]]:
         events: List[Dict[str, Any]] = []
         ask_again = [n for n, v in corr.items() if v is None]
         for name, value in corr.items():
@@ -262,8 +383,12 @@ class ActionCorrectTask(Action):
                 label = specs.get(name, {}).get("label_zh", name)
                 label_en = specs.get(name, {}).get("label_en", name)
                 spec = specs.get(name) or {"name": name}
-                say(dispatcher, lang, f"{label}“{display_value(spec, corr[name], 'zh')}”不能使用：{_err(err, 'zh')}",
-                    f"The {label_en} “{display_value(spec, corr[name], 'en')}” cannot be used: {_err(err, 'en')}")
+                say(
+                    dispatcher,
+                    lang,
+                    f"{label}“{display_value(spec, corr[name], 'zh')}”不能使用：{_err(err, 'zh')}",
+                    f"The {label_en} “{display_value(spec, corr[name], 'en')}” cannot be used: {_err(err, 'en')}",
+                )
                 events.append(SlotSet(name, None))
             return events + [SlotSet("task_nonce", None), SlotSet("requested_slot", None), SlotSet(STAGE_SLOT, COLLECT)]
         canonical = (check or {}).get("values") or {}
@@ -271,23 +396,39 @@ class ActionCorrectTask(Action):
             if canonical.get(name) not in (None, "") and str(canonical[name]) != str(values[name]):
                 values[name] = canonical[name]
                 events.append(SlotSet(name, canonical[name]))
-        changed_zh = "，".join(f"{specs[n].get('label_zh')}改为{display_value(specs[n], values[n], 'zh')}" for n in corr)
-        changed_en = "; ".join(f"{specs[n].get('label_en')} is now {display_value(specs[n], values[n], 'en')}" for n in corr)
+        changed_zh = "，".join(
+            f"{specs[n].get('label_zh')}改为{display_value(specs[n], values[n], 'zh')}" for n in corr
+        )
+        changed_en = "; ".join(
+            f"{specs[n].get('label_en')} is now {display_value(specs[n], values[n], 'en')}" for n in corr
+        )
         say(dispatcher, lang, f"好的，已将{changed_zh}。", f"OK: {changed_en}.")
         log.info("task %s corrected at the summary: %s", code, ",".join(corr))
-        return events + present_summary(dispatcher, lang, code, entry, fields, values,
-                                        tracker.get_slot("subject_name"), preview=(check or {}).get("preview"))
+        return events + present_summary(
+            dispatcher,
+            lang,
+            code,
+            entry,
+            fields,
+            values,
+            tracker.get_slot("subject_name"),
+            preview=(check or {}).get("preview"),
+        )
 
 
 def _err(err: Dict[str, Any], lang: str) -> str:
     key = "en" if lang == "en" else "zh"
-    return error_text(BackendError(status=422, code=str(err.get("code", "")),
-                                   message_zh=str(err.get("message_zh") or "不符合要求"),
-                                   message_en=str(err.get("message_en") or "not valid"),
-                                   fix_zh=err.get("fix_zh"), fix_en=err.get("fix_en")), key)
-
-
-
+    return error_text(
+        BackendError(
+            status=422,
+            code=str(err.get("code", "")),
+            message_zh=str(err.get("message_zh") or "不符合要求"),
+            message_en=str(err.get("message_en") or "not valid"),
+            fix_zh=err.get("fix_zh"),
+            fix_en=err.get("fix_en"),
+        ),
+        key,
+    )
 
 
 # ---- questions in the context of the last answer ---------------------------------------------
@@ -297,12 +438,25 @@ def _err(err: Dict[str, Any], lang: str) -> str:
 FOLLOW_UPS = (
     ("materials", re.compile(r"材料|带什么|帶什麼|要带|要帶|证件|證件|资料|資料|\bbring\b|\bdocuments?\b", re.I)),
     ("where", re.compile(r"去哪|哪里办|哪裡辦|在哪|哪儿|地点|地點|哪个窗口|哪個窗口|\bwhere\b", re.I)),
-    ("fix", re.compile(r"怎么办|怎麼辦|那怎么|那咋|咋办|然后呢|然後呢|下一步|该怎么|\bwhat now\b|\bwhat (?:should|can) I do\b",
-                       re.I)),
+    (
+        "fix",
+        re.compile(
+            r"怎么办|怎麼辦|那怎么|那咋|咋办|然后呢|然後呢|下一步|该怎么|\bwhat now\b|\bwhat (?:should|can) I do\b",
+            re.I,
+        ),
+    ),
     ("number", re.compile(r"流水号|流水號|预申请号|預申請號|编号|編號|\bserial\b|\breference\b", re.I)),
 )
-_OUTCOME_MARKS = ("预申请号：", "业务流水号：", "暂时不能办理“", "未能办理“", "Pre-application number:", "Serial number:",
-                  "is not possible right now", "could not be done")
+_OUTCOME_MARKS = (
+    "预申请号：",
+    "业务流水号：",
+    "暂时不能办理“",
+    "未能办理“",
+    "Pre-application number:",
+    "Serial number:",
+    "is not possible right now",
+    "could not be done",
+)
 
 
 def _last_outcome(tracker: Tracker, turns: int = 3) -> Optional[str]:
@@ -327,21 +481,31 @@ def _contextual_answer(kind: str, outcome: str, lang: str) -> Optional[str]:
         if start is None:
             return None
         items = []
-        for line in lines[start + 1:]:
+        for line in lines[start + 1 :]:
             if not re.match(r"\d+\.", line):
                 break
             items.append(line)
         number = re.search(r"(YS\d{12}[0-9X])", outcome)
-        head = pick(lang, f"刚才的预申请{('（' + number.group(1) + '）') if number else ''}需要携带这些材料到服务窗口：",
-                    f"For the pre-application{(' ' + number.group(1)) if number else ''}, bring:")
+        head = pick(
+            lang,
+            f"刚才的预申请{('（' + number.group(1) + '）') if number else ''}需要携带这些材料到服务窗口：",
+            f"For the pre-application{(' ' + number.group(1)) if number else ''}, bring:",
+        )
         return "\n".join([head] + items) if items else None
     if kind == "where":
         where = next((l for l in lines if l.startswith(("办理地点：", "Where:"))), None)
         return pick(lang, f"刚才这项业务的{where}", f"For that item — {where}") if where else None
     if kind == "fix":
         m = re.search(r"(建议：[^\n]+|What you can do:[^\n]+)", outcome)
-        return (pick(lang, f"{m.group(1)}也可以拨打12333或到社保服务窗口咨询。",
-                     f"{m.group(1)} You can also call 12333 or ask at a service window.") if m else None)
+        return (
+            pick(
+                lang,
+                f"{m.group(1)}也可以拨打12333或到社保服务窗口咨询。",
+                f"{m.group(1)} You can also call 12333 or ask at a service window.",
+            )
+            if m
+            else None
+        )
     if kind == "number":
         m = re.search(r"(预申请号：\S+|业务流水号：\S+|Pre-application number: \S+|Serial number: \S+)", outcome)
         return pick(lang, f"刚才的{m.group(1)}", f"From just now — {m.group(1)}") if m else None
@@ -355,8 +519,9 @@ class ActionAnswerQuestion(Action):
         return "action_answer_question"
 
     @guarded()
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         lang = reply_language(tracker)
         message = tracker.latest_message or {}
         text = str(message.get("text") or "")
@@ -382,5 +547,6 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response=str(action))
         else:
             from bot.retrieval_payload import ASK_EN, ASK_ZH
+
             say(dispatcher, lang, ASK_ZH, ASK_EN)
         return []

@@ -8,6 +8,7 @@
 - register_account: the registration form of bot/actions/registration.py
   (``registration_guide`` remains as the explanation of the bureau's own page).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -24,7 +25,9 @@ MAX_ROWS = 12
 
 
 def registration_guide(dispatcher: CollectingDispatcher, lang: str) -> None:
-    say(dispatcher, lang,
+    say(
+        dispatcher,
+        lang,
         "新用户注册请在个人网上服务系统登录页点击“新用户注册”，进入深圳市人力资源和社会保障局统一用户平台"
         f"（{REGISTER_URL}）。注册需要一个在深圳开户、属于12家金融社保卡合作银行之一的本人银行账户，"
         "并需要设置用户名和密码（请不要在聊天里发送密码）。注册成功后回到个人网上服务系统登录即可。",
@@ -32,7 +35,8 @@ def registration_guide(dispatcher: CollectingDispatcher, lang: str) -> None:
         f"service system; it opens the bureau's unified user platform ({REGISTER_URL}). You need a bank account "
         "in your own name opened in Shenzhen at one of the 12 banks cooperating on the financial social security "
         "card, and you choose a user name and password there (never send a password in this chat). Then log in "
-        "to the personal online service system.")
+        "to the personal online service system.",
+    )
 
 
 def pre_application_number_from(message: Dict[str, Any]) -> Optional[str]:
@@ -52,9 +56,17 @@ def month_range(message: Dict[str, Any]) -> tuple:
 
 
 # ---- running the read-only services ----------------------------------------
-async def run_read_service(client: BackendClient, token: str, code: str, tracker: Tracker,
-                           dispatcher: CollectingDispatcher, lang: str, *, subject_id: Optional[int],
-                           number: Optional[str] = None) -> List[Dict[str, Any]]:
+async def run_read_service(
+    client: BackendClient,
+    token: str,
+    code: str,
+    tracker: Tracker,
+    dispatcher: CollectingDispatcher,
+    lang: str,
+    *,
+    subject_id: Optional[int],
+    number: Optional[str] = None,
+) -> List[Dict[str, Any]]:
     if code == "query_contributions":
         first, last = month_range(tracker.latest_message or {})
         body = await client.contributions(token, from_month=first, to_month=last, subject_id=subject_id)
@@ -68,8 +80,9 @@ async def run_read_service(client: BackendClient, token: str, code: str, tracker
     return []
 
 
-async def submit_payment(client: BackendClient, token: str, *, subject_id: Optional[int],
-                         idempotency_key: str) -> Dict[str, Any]:
+async def submit_payment(
+    client: BackendClient, token: str, *, subject_id: Optional[int], idempotency_key: str
+) -> Dict[str, Any]:
     return await client.self_service_payment(token, subject_id=subject_id, idempotency_key=idempotency_key)
 
 
@@ -101,8 +114,13 @@ def render_payment(body: Dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
-_INSURANCE = {"pension": ("养老", "pension"), "medical": ("医疗", "medical"), "unemployment": ("失业", "unemployment"),
-              "work_injury": ("工伤", "work injury"), "maternity": ("生育", "maternity")}
+_INSURANCE = {
+    "pension": ("养老", "pension"),
+    "medical": ("医疗", "medical"),
+    "unemployment": ("失业", "unemployment"),
+    "work_injury": ("工伤", "work injury"),
+    "maternity": ("生育", "maternity"),
+}
 
 
 def render_contributions(body: Dict[str, Any], lang: str) -> str:
@@ -117,20 +135,31 @@ def render_contributions(body: Dict[str, Any], lang: str) -> str:
         failed = [i for i in items if i.get("status") not in (None, "paid")]
         total = m.get("total_yuan", _yuan(m.get("total_fen", 0)))
         personal = m.get("personal_yuan", _yuan(m.get("personal_fen", 0)))
-        line = (f"{m.get('month')}: paid {total} (personal {personal})" if en
-                else f"{m.get('month')}：已缴 {total}（个人 {personal}）")
+        line = (
+            f"{m.get('month')}: paid {total} (personal {personal})"
+            if en
+            else f"{m.get('month')}：已缴 {total}（个人 {personal}）"
+        )
         if failed:
             names = [str(i.get("insurance_en" if en else "insurance_zh") or i.get("insurance")) for i in failed]
             status = str(failed[0].get("status") if en else failed[0].get("status_zh") or failed[0].get("status"))
-            line += (f"; {', '.join(names)}: {status}" if en else f"；{'、'.join(names)}：{status}")
+            line += f"; {', '.join(names)}: {status}" if en else f"；{'、'.join(names)}：{status}"
         lines.append(line)
     if len(months) > MAX_ROWS:
-        lines.append(pick(lang, f"（仅列出最近{MAX_ROWS}个月，共{len(months)}个月）",
-                          f"(the latest {MAX_ROWS} of {len(months)} months)"))
-    by_insurance = ((body.get("totals") or {}).get("by_insurance") or {})
+        lines.append(
+            pick(
+                lang,
+                f"（仅列出最近{MAX_ROWS}个月，共{len(months)}个月）",
+                f"(the latest {MAX_ROWS} of {len(months)} months)",
+            )
+        )
+    by_insurance = (body.get("totals") or {}).get("by_insurance") or {}
     if by_insurance:
-        parts = [f"{_INSURANCE.get(k, (k, k))[1 if en else 0]} {v.get('total_yuan', _yuan(v.get('total_fen', 0)))}"
-                 for k, v in by_insurance.items() if isinstance(v, dict)]
+        parts = [
+            f"{_INSURANCE.get(k, (k, k))[1 if en else 0]} {v.get('total_yuan', _yuan(v.get('total_fen', 0)))}"
+            for k, v in by_insurance.items()
+            if isinstance(v, dict)
+        ]
         lines.append((f"Paid by insurance: {', '.join(parts)}" if en else f"分险种已缴合计：{'，'.join(parts)}"))
     return "\n".join(lines)
 
@@ -143,9 +172,18 @@ def render_certificate(body: Dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
-_STEP_ZH = {"submitted": "提交预申请", "materials_received": "窗口核收材料", "finished": "窗口办结", "returned": "窗口退回"}
-_STEP_EN = {"submitted": "submitted", "materials_received": "materials received at the window",
-            "finished": "completed at the window", "returned": "returned by the window"}
+_STEP_ZH = {
+    "submitted": "提交预申请",
+    "materials_received": "窗口核收材料",
+    "finished": "窗口办结",
+    "returned": "窗口退回",
+}
+_STEP_EN = {
+    "submitted": "submitted",
+    "materials_received": "materials received at the window",
+    "finished": "completed at the window",
+    "returned": "returned by the window",
+}
 
 
 def render_pre_application(body: Dict[str, Any], lang: str) -> str:
@@ -176,21 +214,28 @@ def render_pre_application(body: Dict[str, Any], lang: str) -> str:
         if where:
             lines.append(pick(lang, f"办理地点：{where}", f"Where: {where}"))
         if body.get("form_url"):
-            lines.append(pick(lang, f"打印申请表：{body['form_url']}", f"Printable application form: {body['form_url']}"))
+            lines.append(
+                pick(lang, f"打印申请表：{body['form_url']}", f"Printable application form: {body['form_url']}")
+            )
     return "\n".join(lines)
 
 
 def payment_summary(lang: str, quote: Optional[Dict[str, Any]]) -> str:
     """The confirmation question for self-service payment, with the backend's quote."""
     if not quote:
-        return pick(lang, "请确认：缴纳本月社会保险费，从您的缴费账户扣款。",
-                    "Please confirm: pay this month's social insurance contribution from your payment account.")
+        return pick(
+            lang,
+            "请确认：缴纳本月社会保险费，从您的缴费账户扣款。",
+            "Please confirm: pay this month's social insurance contribution from your payment account.",
+        )
     account = quote.get("account") or {}
     parts_zh = "，".join(f"{i.get('insurance_zh')}{i.get('amount_yuan')}元" for i in quote.get("items") or [])
     parts_en = ", ".join(f"{i.get('insurance')} {i.get('amount_yuan')} yuan" for i in quote.get("items") or [])
-    return pick(lang,
-                f"请确认：缴纳{quote.get('month')}社会保险费（{parts_zh}），合计{quote.get('total_yuan')}元，"
-                f"从{account.get('bank_name', '')}{account.get('account_no', '')}扣款。",
-                f"Please confirm: pay the contributions for {quote.get('month')} ({parts_en}), "
-                f"{quote.get('total_yuan')} yuan in total, from {account.get('bank_name', '')} "
-                f"{account.get('account_no', '')}.")
+    return pick(
+        lang,
+        f"请确认：缴纳{quote.get('month')}社会保险费（{parts_zh}），合计{quote.get('total_yuan')}元，"
+        f"从{account.get('bank_name', '')}{account.get('account_no', '')}扣款。",
+        f"Please confirm: pay the contributions for {quote.get('month')} ({parts_en}), "
+        f"{quote.get('total_yuan')} yuan in total, from {account.get('bank_name', '')} "
+        f"{account.get('account_no', '')}.",
+    )

@@ -4,6 +4,7 @@ Items: names, mode and fields come from the backend catalogue (`GET
 /catalogue/{code}`, cached by the client). Services have no catalogue fields;
 the only one that needs a form is the pre-application status query.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,19 +13,45 @@ from typing import Any, Dict, List, Optional, Tuple
 from .backend_client import BackendClient
 
 ITEM_CODES = (
-    "stop_individual_insurance", "stop_child_insurance", "stop_student_insurance", "stop_resident_insurance",
-    "resume_resident_insurance", "retry_individual_collection", "pay_child_medical", "change_enrollment_info",
-    "upgrade_id_number", "maintain_payment_bank", "change_resident_pension_grade",
-    "continue_medical_after_retirement", "transfer_pension_out", "transfer_medical_out",
-    "cancel_pension_transfer_out", "cancel_medical_transfer_out",
-    "register_extended_contribution", "register_lump_sum_contribution", "register_resident_pension",
-    "elderly_resident_medical", "resident_back_payment", "work_years_back_payment",
-    "four_categories_back_payment", "refund_duplicate_pension", "transfer_pension_in", "transfer_medical_in",
-    "register_individual_insurance", "enroll_child_first_time", "change_basic_info",
-    "maintain_child_student_info", "maintain_guardian_info",
+    "stop_individual_insurance",
+    "stop_child_insurance",
+    "stop_student_insurance",
+    "stop_resident_insurance",
+    "resume_resident_insurance",
+    "retry_individual_collection",
+    "pay_child_medical",
+    "change_enrollment_info",
+    "upgrade_id_number",
+    "maintain_payment_bank",
+    "change_resident_pension_grade",
+    "continue_medical_after_retirement",
+    "transfer_pension_out",
+    "transfer_medical_out",
+    "cancel_pension_transfer_out",
+    "cancel_medical_transfer_out",
+    "register_extended_contribution",
+    "register_lump_sum_contribution",
+    "register_resident_pension",
+    "elderly_resident_medical",
+    "resident_back_payment",
+    "work_years_back_payment",
+    "four_categories_back_payment",
+    "refund_duplicate_pension",
+    "transfer_pension_in",
+    "transfer_medical_in",
+    "register_individual_insurance",
+    "enroll_child_first_time",
+    "change_basic_info",
+    "maintain_child_student_info",
+    "maintain_guardian_info",
 )
-SERVICE_CODES = ("self_service_payment", "query_contributions", "print_insurance_certificate",
-                 "query_pre_application", "register_account")
+SERVICE_CODES = (
+    "self_service_payment",
+    "query_contributions",
+    "print_insurance_certificate",
+    "query_pre_application",
+    "register_account",
+)
 VAGUE_CODES = ("stop_insurance", "transfer_out")
 TASK_INTENTS = ITEM_CODES + SERVICE_CODES + VAGUE_CODES
 
@@ -32,8 +59,12 @@ TASK_INTENTS = ITEM_CODES + SERVICE_CODES + VAGUE_CODES
 CHANGING_SERVICES = ("self_service_payment",)
 
 PRE_APPLICATION_FIELD = {
-    "name": "pre_application_number", "type": "pre_application_number", "required": True,
-    "label_zh": "预申请号", "label_en": "pre-application number", "choices": [],
+    "name": "pre_application_number",
+    "type": "pre_application_number",
+    "required": True,
+    "label_zh": "预申请号",
+    "label_en": "pre-application number",
+    "choices": [],
 }
 SERVICE_FIELDS: Dict[str, List[Dict[str, Any]]] = {"query_pre_application": [PRE_APPLICATION_FIELD]}
 
@@ -64,8 +95,14 @@ async def task_fields(client: BackendClient, code: str) -> List[Dict[str, Any]]:
 
 def change_target_spec(fields: List[Dict[str, Any]]) -> Dict[str, Any]:
     optional = [f["name"] for f in fields if not f.get("required")]
-    return {"name": CHANGE_TARGET, "type": "choice", "required": True, "choices": optional,
-            "label_zh": "要变更的项目", "label_en": "what to change"}
+    return {
+        "name": CHANGE_TARGET,
+        "type": "choice",
+        "required": True,
+        "choices": optional,
+        "label_zh": "要变更的项目",
+        "label_en": "what to change",
+    }
 
 
 def form_specs(fields: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
@@ -106,14 +143,23 @@ def inferred_change_target(fields: List[Dict[str, Any]], values: Dict[str, Any])
 # The most dangerous confusion is PAY read as STOP ("给孩子交医保" -> a stop confirmation). The
 # words of the request are checked against the kind of item before anything is shown: when they
 # say the opposite, the person is asked which one, never taken to the other item's confirmation.
-STOP_CODES = ("stop_individual_insurance", "stop_child_insurance", "stop_student_insurance",
-              "stop_resident_insurance", "stop_insurance")
+STOP_CODES = (
+    "stop_individual_insurance",
+    "stop_child_insurance",
+    "stop_student_insurance",
+    "stop_resident_insurance",
+    "stop_insurance",
+)
 PAY_CODES = ("pay_child_medical", "self_service_payment", "retry_individual_collection")
 _STOP_WORDS = re.compile(
     r"停|断缴|斷繳|退保|不交|不缴|不繳|不想交|不想缴|不再交|不再缴|不用交|不用缴|别交|別交|取消参保|取消參保|"
-    r"\bstop\b|\bquit\b|\bcancel\b|\bno longer\b|\bnot pay\b|\bdon'?t (?:want to )?pay\b", re.I)
+    r"\bstop\b|\bquit\b|\bcancel\b|\bno longer\b|\bnot pay\b|\bdon'?t (?:want to )?pay\b",
+    re.I,
+)
 _PAY_WORDS = re.compile(r"交|缴|繳|续费|續費|付款|付钱|充值|扣款|\bpay\b|\bpaying\b|\bpayment\b|\btop ?up\b", re.I)
-_CHILD_WORDS = re.compile(r"孩子|儿子|兒子|女儿|女兒|小孩|少儿|少兒|宝宝|寶寶|\bchild\b|\bson\b|\bdaughter\b|\bkid", re.I)
+_CHILD_WORDS = re.compile(
+    r"孩子|儿子|兒子|女儿|女兒|小孩|少儿|少兒|宝宝|寶寶|\bchild\b|\bson\b|\bdaughter\b|\bkid", re.I
+)
 
 
 def conflicting_request(code: str, text: str) -> Optional[Tuple[str, str]]:
@@ -132,8 +178,11 @@ def conflicting_request(code: str, text: str) -> Optional[Tuple[str, str]]:
 # Own record vs a child's record: a guardian telling about a child's school / kindergarten is
 # the child's student information, not the guardian's own basic information; a guardian's phone
 # number is the guardian's own basic information (the guardian item has no phone field).
-_SCHOOL_WORDS = re.compile(r"学校|學校|幼儿园|幼兒園|上学|上學|入学|入學|在读|在讀|读书|讀書|转学|轉學|学籍|學籍|"
-                           r"\bschool\b|\bkindergarten\b", re.I)
+_SCHOOL_WORDS = re.compile(
+    r"学校|學校|幼儿园|幼兒園|上学|上學|入学|入學|在读|在讀|读书|讀書|转学|轉學|学籍|學籍|"
+    r"\bschool\b|\bkindergarten\b",
+    re.I,
+)
 _PHONE_WORDS = re.compile(r"手机|手機|电话|電話|联系方式|聯繫方式|\bphone\b|\bmobile\b", re.I)
 
 

@@ -10,6 +10,7 @@ Only channel servers hold the service key (header ``X-Service-Key``):
 Async (aiohttp, already a Rasa dependency) so the channel never blocks Rasa's
 event loop. Request bodies (they carry passwords and PINs) are never logged.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,15 +47,21 @@ class BackendRefusal(Exception):
 
 
 class ChannelBackend:
-    def __init__(self, base_url: Optional[str] = None, service_key: Optional[str] = None,
-                 timeout_seconds: float = 3.0, slow_timeout_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        service_key: Optional[str] = None,
+        timeout_seconds: float = 3.0,
+        slow_timeout_seconds: float = 10.0,
+    ) -> None:
         self.base_url = (base_url or os.environ.get("SZ_BACKEND_URL") or DEFAULT_BACKEND_URL).rstrip("/")
         self.service_key = service_key or os.environ.get("SZ_CHANNEL_SERVICE_KEY") or DEFAULT_SERVICE_KEY
-        self.timeout_seconds = float(timeout_seconds)            # token look-ups (every message)
+        self.timeout_seconds = float(timeout_seconds)  # token look-ups (every message)
         self.slow_timeout_seconds = float(slow_timeout_seconds)  # password/PIN checks (Argon2 is slow on purpose)
 
-    async def _post(self, path: str, body: Optional[Dict[str, Any]], slow: bool = False,
-                    bearer: Optional[str] = None) -> Dict[str, Any]:
+    async def _post(
+        self, path: str, body: Optional[Dict[str, Any]], slow: bool = False, bearer: Optional[str] = None
+    ) -> Dict[str, Any]:
         timeout = aiohttp.ClientTimeout(total=self.slow_timeout_seconds if slow else self.timeout_seconds)
         headers = {"Accept": "application/json"}
         if bearer:
@@ -77,14 +84,22 @@ class ChannelBackend:
             raise BackendUnavailable(f"HTTP {status}")
         if status >= 400:
             err = data.get("error") if isinstance(data.get("error"), dict) else {}
-            raise BackendRefusal(status=status, code=str(err.get("code") or f"HTTP_{status}"),
-                                 message_zh=str(err.get("message_zh") or ""), message_en=str(err.get("message_en") or ""),
-                                 fix_zh=str(err.get("fix_zh") or ""), fix_en=str(err.get("fix_en") or ""))
+            raise BackendRefusal(
+                status=status,
+                code=str(err.get("code") or f"HTTP_{status}"),
+                message_zh=str(err.get("message_zh") or ""),
+                message_en=str(err.get("message_en") or ""),
+                fix_zh=str(err.get("fix_zh") or ""),
+                fix_en=str(err.get("fix_en") or ""),
+            )
         return data
 
     async def bind(self, channel: str, external_id: str, username: str, password: str) -> Dict[str, Any]:
-        return await self._post("/channels/bind", {"channel": channel, "external_id": external_id,
-                                                   "username": username, "password": password}, slow=True)
+        return await self._post(
+            "/channels/bind",
+            {"channel": channel, "external_id": external_id, "username": username, "password": password},
+            slow=True,
+        )
 
     async def token(self, channel: str, external_id: str) -> Optional[Dict[str, Any]]:
         """The token body for a bound id, or None when nothing is bound."""
@@ -110,8 +125,9 @@ class ChannelBackend:
     async def verify_caller(self, phone: str, id_last4: str, pin: str) -> Optional[Dict[str, Any]]:
         """The token body when the caller is verified, None when verification failed."""
         try:
-            return await self._post("/channels/ivr/verify", {"phone": phone, "id_last4": id_last4, "pin": pin},
-                                    slow=True)
+            return await self._post(
+                "/channels/ivr/verify", {"phone": phone, "id_last4": id_last4, "pin": pin}, slow=True
+            )
         except BackendRefusal as err:
             if err.status in (401, 403, 404, 422):
                 return None

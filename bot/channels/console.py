@@ -19,6 +19,7 @@ be refused there. When the Rasa process loads the model it imports ``bot``;
 
     SZ_SHELL_USER=lina .venv/rasa/bin/rasa shell
 """
+
 from __future__ import annotations
 
 import getpass
@@ -28,7 +29,7 @@ from typing import Any, AsyncGenerator, Dict, List, Optional
 
 SIGNALS = {
     "verify_identity": "[signal verify_identity: the person must identify first (web: log in, WeChat: bind, "
-                       "phone: caller verification). In rasa shell: start it with SZ_SHELL_USER=<demo user>]",
+    "phone: caller verification). In rasa shell: start it with SZ_SHELL_USER=<demo user>]",
     "handoff": "[signal handoff: a person takes over (the phone channel transfers the call to {number})]",
     "end_call": "[signal end_call: the phone channel hangs up]",
 }
@@ -63,8 +64,12 @@ def _login() -> Optional[str]:
     backend = (os.environ.get("SZ_BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/")
     password = os.environ.get("SZ_SHELL_PASSWORD") or getpass.getpass(f"password of {user}: ")
     try:
-        r = requests.post(f"{backend}/auth/login", json={"username": user, "password": password},
-                          headers={"X-Channel": "web"}, timeout=10)
+        r = requests.post(
+            f"{backend}/auth/login",
+            json={"username": user, "password": password},
+            headers={"X-Channel": "web"},
+            timeout=10,
+        )
     except requests.RequestException as err:
         print(f"[log-in failed: backend {backend} unreachable ({type(err).__name__}); chatting as a guest]")
         return None
@@ -100,20 +105,22 @@ def apply() -> None:
         if set(message) - {"recipient_id"}:
             question = original_print(message, is_latest_message, **kwargs)
         if custom is not None:
-            console.rasa.shared.utils.cli.print_color(describe(custom),
-                                                      color=console.rasa.shared.utils.io.bcolors.OKGREEN)
+            console.rasa.shared.utils.cli.print_color(
+                describe(custom), color=console.rasa.shared.utils.io.bcolors.OKGREEN
+            )
         return question
 
-    async def send_message_receive_block(server_url: str, auth_token: str, sender_id: str, message: str
-                                         ) -> List[Dict[str, Any]]:
+    async def send_message_receive_block(
+        server_url: str, auth_token: str, sender_id: str, message: str
+    ) -> List[Dict[str, Any]]:
         url = f"{server_url}/webhooks/rest/webhook?token={auth_token}"
         async with aiohttp.ClientSession() as session:
             async with session.post(url, json=_payload(sender_id, message), raise_for_status=True) as resp:
                 return await resp.json()
 
-    async def send_message_receive_stream(server_url: str, auth_token: str, sender_id: str, message: str,
-                                          request_timeout: Optional[int] = None
-                                          ) -> AsyncGenerator[Dict[str, Any], None]:
+    async def send_message_receive_stream(
+        server_url: str, auth_token: str, sender_id: str, message: str, request_timeout: Optional[int] = None
+    ) -> AsyncGenerator[Dict[str, Any], None]:
         url = f"{server_url}/webhooks/rest/webhook?stream=true&token={auth_token}"
         timeout = console._get_stream_reading_timeout(request_timeout)
         async with aiohttp.ClientSession(timeout=timeout) as session:

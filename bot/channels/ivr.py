@@ -97,6 +97,7 @@ processes. It is saved after every turn, dropped on ``hangup`` and expires
 verification progress (ID tail between the two entries, never the PIN), the
 caller's backend token once verified, counters and the pending confirmation.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -111,17 +112,25 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
-from .state import StateStore, create_state_store
-from .rendering import (END_CALL, HANDOFF, SMS_KEY, VERIFY_IDENTITY, PhoneReply, SpokenReply, button_options,
-                        phone_render, signals)
+from .rendering import (
+    END_CALL,
+    HANDOFF,
+    SMS_KEY,
+    VERIFY_IDENTITY,
+    PhoneReply,
+    SpokenReply,
+    button_options,
+    phone_render,
+    signals,
+)
 from .sms import SmsFailed, SmsSender
+from .state import StateStore, create_state_store
 
 log = logging.getLogger(__name__)
 
@@ -133,36 +142,54 @@ HUMAN_NUMBER = "12333"
 # Each fits the phone's budget (rendering.PHONE_MAX_CHARS); tests/bot/test_ivr_spoken.py measures them.
 PROMPTS: Dict[str, Tuple[str, str]] = {
     "greeting": ("您好，这里是深圳社保智能语音服务。", "Hello, this is the Shenzhen social insurance voice service."),
-    "ask_id": ("咨询问题请直接说。办理个人业务，请按键输入身份证号码后四位，X按星号键，以井号键结束。转人工请按0。",
-               "To ask a question, just say it. For personal services, key in the last four characters of your "
-               "ID number, star for X, then the pound key. For an agent, press 0."),
-    "ask_id_again": ("请按键输入身份证号码后四位，X按星号键，以井号键结束。",
-                     "Please key in the last four characters of your ID number, star for X, then the pound key."),
+    "ask_id": (
+        "咨询问题请直接说。办理个人业务，请按键输入身份证号码后四位，X按星号键，以井号键结束。转人工请按0。",
+        "To ask a question, just say it. For personal services, key in the last four characters of your "
+        "ID number, star for X, then the pound key. For an agent, press 0.",
+    ),
+    "ask_id_again": (
+        "请按键输入身份证号码后四位，X按星号键，以井号键结束。",
+        "Please key in the last four characters of your ID number, star for X, then the pound key.",
+    ),
     "need_verify": ("办理个人业务需要先核实身份。", "Personal services need a verification first."),
     "ask_pin": ("请按键输入电话服务密码，以井号键结束。", "Please key in your phone service PIN, then the pound key."),
-    "pin_by_keypad": ("为保护您的密码，请不要说出来。请按键输入电话服务密码，以井号键结束。",
-                      "To protect your PIN, please do not say it. Key it in, then the pound key."),
-    "bad_id": ("身份证号码后四位是4个字符，最后一位可以是X。请重新输入，X按星号键，以井号键结束。",
-               "That should be four characters; the last may be X. Please key it in again, star for X, "
-               "then the pound key."),
-    "bad_pin": ("电话服务密码是4到12位数字。请重新输入，以井号键结束。",
-                "The PIN has 4 to 12 digits. Please key it in again, then the pound key."),
+    "pin_by_keypad": (
+        "为保护您的密码，请不要说出来。请按键输入电话服务密码，以井号键结束。",
+        "To protect your PIN, please do not say it. Key it in, then the pound key.",
+    ),
+    "bad_id": (
+        "身份证号码后四位是4个字符，最后一位可以是X。请重新输入，X按星号键，以井号键结束。",
+        "That should be four characters; the last may be X. Please key it in again, star for X, then the pound key.",
+    ),
+    "bad_pin": (
+        "电话服务密码是4到12位数字。请重新输入，以井号键结束。",
+        "The PIN has 4 to 12 digits. Please key it in again, then the pound key.",
+    ),
     "verified": ("身份验证成功。", "You are verified."),
-    "verify_locked": ("密码错误次数过多，验证已暂时锁定。正在为您转接人工服务，请稍候。",
-                      "Too many wrong PINs: verification is locked for now. Transferring you to an agent."),
-    "too_long": ("抱歉，您说的太长了。请用一两句话说出您要办理的业务。",
-                 "Sorry, that was too long. Please say in a sentence what you would like to do."),
-    "verify_failed": ("身份验证没有通过。请重新输入身份证号码后四位，X按星号键，以井号键结束。",
-                      "The verification failed. Please key in the last four characters of your ID number again, "
-                      "then the pound key."),
-    "verify_unavailable": ("抱歉，身份验证暂时无法进行，现在只能为您解答问题。请问有什么可以帮您？",
-                           "Sorry, verification is not possible right now; I can only answer questions. "
-                           "What can I do for you?"),
-    "no_caller": ("没有获取到您的来电号码，只能为您解答问题。请问有什么可以帮您？",
-                  "Your number is hidden, so I can only answer questions. What can I do for you?"),
-    "cannot_verify": ("没有获取到您的来电号码，电话上无法核实身份。办理个人业务请按0转人工。",
-                      "Your number is hidden, so I cannot verify you by phone. For personal services, "
-                      "press 0 for an agent."),
+    "verify_locked": (
+        "密码错误次数过多，验证已暂时锁定。正在为您转接人工服务，请稍候。",
+        "Too many wrong PINs: verification is locked for now. Transferring you to an agent.",
+    ),
+    "too_long": (
+        "抱歉，您说的太长了。请用一两句话说出您要办理的业务。",
+        "Sorry, that was too long. Please say in a sentence what you would like to do.",
+    ),
+    "verify_failed": (
+        "身份验证没有通过。请重新输入身份证号码后四位，X按星号键，以井号键结束。",
+        "The verification failed. Please key in the last four characters of your ID number again, then the pound key.",
+    ),
+    "verify_unavailable": (
+        "抱歉，身份验证暂时无法进行，现在只能为您解答问题。请问有什么可以帮您？",
+        "Sorry, verification is not possible right now; I can only answer questions. What can I do for you?",
+    ),
+    "no_caller": (
+        "没有获取到您的来电号码，只能为您解答问题。请问有什么可以帮您？",
+        "Your number is hidden, so I can only answer questions. What can I do for you?",
+    ),
+    "cannot_verify": (
+        "没有获取到您的来电号码，电话上无法核实身份。办理个人业务请按0转人工。",
+        "Your number is hidden, so I cannot verify you by phone. For personal services, press 0 for an agent.",
+    ),
     "ask_what": ("请问您要办理什么业务？", "What would you like to do?"),
     "anything_else": ("请问还有什么可以帮您？", "Anything else I can help with?"),
     "skipped": ("好的。请问有什么可以帮您？", "OK. What can I do for you?"),
@@ -171,8 +198,10 @@ PROMPTS: Dict[str, Tuple[str, str]] = {
     "transfer": ("正在为您转接人工服务，请稍候。", "Transferring you to an agent, please hold."),
     "say_again": ("好的，请再说一遍。", "OK, please say it again."),
     "say_question": ("请直接说出您的问题，转人工请按0。", "Please say your question. For an agent, press 0."),
-    "busy": ("抱歉，系统繁忙，请稍后再试。转人工请按0。", "Sorry, the system is busy, please try again later. "
-                                                     "For an agent, press 0."),
+    "busy": (
+        "抱歉，系统繁忙，请稍后再试。转人工请按0。",
+        "Sorry, the system is busy, please try again later. For an agent, press 0.",
+    ),
     "key_to_confirm": ("为了确保安全，请用按键确认。", "To be safe, please confirm with a key."),
     "wrong_key": ("没有这个选项。", "That is not an option."),
     "bad_keys": ("没有识别到有效的按键。", "I did not get a valid key."),
@@ -181,17 +210,33 @@ PROMPTS: Dict[str, Tuple[str, str]] = {
     "sms_sent": ("短信已发送到尾号{tail}的来电号码。", "The text message is on its way to your number ending {tail}."),
     "sms_failed": ("抱歉，短信暂时发送不了。", "Sorry, the text message could not be sent."),
 }
-HEARD_BUTTONS = {"zh": [{"title": "确认", "payload": "1"}, {"title": "重说", "payload": "2"}],
-                 "en": [{"title": "Yes", "payload": "1"}, {"title": "Say it again", "payload": "2"}]}
+HEARD_BUTTONS = {
+    "zh": [{"title": "确认", "payload": "1"}, {"title": "重说", "payload": "2"}],
+    "en": [{"title": "Yes", "payload": "1"}, {"title": "Say it again", "payload": "2"}],
+}
 
 # Speech that carries nothing to act on: a caller checking the line ("喂喂 听得到吗").
 FILLER = re.compile(
     r"^(?:喂+|哎+|诶+|唉+|嗯+|啊+|哦+|呃+|额+|那个|就是|你好|您好|哈喽|哈罗|请问|听得到吗?|听得见吗?|听到了?吗?|能听到吗?|"
     r"能听见吗?|有人吗?|在吗|有没有人|说话|hello|hi|hey|can you hear me|are you there|anyone there|"
-    r"[\s,，。.!！?？~～、]+)+$", re.IGNORECASE)
-LEADING_FILLER = re.compile(r"^(?:(?:喂+|哎+|嗯+|啊+|呃+|额+|那个|听得到吗?|hello|hi)[\s,，。.!！?？~～、]*)+",
-                            re.IGNORECASE)
-SMS_WORDS = {"短信", "发短信", "发短信给我", "短信发给我", "发给我", "text", "textme", "sendatext", "sendmeatext", "sms"}
+    r"[\s,，。.!！?？~～、]+)+$",
+    re.IGNORECASE,
+)
+LEADING_FILLER = re.compile(
+    r"^(?:(?:喂+|哎+|嗯+|啊+|呃+|额+|那个|听得到吗?|hello|hi)[\s,，。.!！?？~～、]*)+", re.IGNORECASE
+)
+SMS_WORDS = {
+    "短信",
+    "发短信",
+    "发短信给我",
+    "短信发给我",
+    "发给我",
+    "text",
+    "textme",
+    "sendatext",
+    "sendmeatext",
+    "sms",
+}
 REPEAT_WORDS = {"再说一遍", "重复一遍", "没听清", "没听清楚", "再说一次", "repeat", "sayitagain", "pardon"}
 
 
@@ -214,13 +259,32 @@ def spoken_language(texts: List[str], default: str) -> str:
     joined = " ".join(t for t in texts if t)
     words = len(re.findall(r"[A-Za-z]{2,}", joined))
     cjk = len(re.findall(r"[\u3400-\u9fff]", joined))
-    if (not words and not cjk) or (words < 2 and not cjk):   # "boom", "OK": not enough to switch
+    if (not words and not cjk) or (words < 2 and not cjk):  # "boom", "OK": not enough to switch
         return default
     return "en" if words > cjk else "zh"
 
 
-YES_WORDS = {"是", "是的", "对", "对的", "对呀", "对啊", "嗯", "嗯嗯", "确认", "确定", "好", "好的", "没错",
-             "可以", "是啊", "yes", "ok", "确认办理", "确认提交"}
+YES_WORDS = {
+    "是",
+    "是的",
+    "对",
+    "对的",
+    "对呀",
+    "对啊",
+    "嗯",
+    "嗯嗯",
+    "确认",
+    "确定",
+    "好",
+    "好的",
+    "没错",
+    "可以",
+    "是啊",
+    "yes",
+    "ok",
+    "确认办理",
+    "确认提交",
+}
 NO_WORDS = {"不是", "不对", "错了", "不是的", "重说", "不", "no", "说错了", "不对不对"}
 SKIP_WORDS = {"跳过", "不验证", "不用验证", "只咨询", "咨询", "我只是咨询", "咨询问题", "不用了"}
 
@@ -230,18 +294,79 @@ SKIP_WORDS = {"跳过", "不验证", "不用验证", "只咨询", "咨询", "我
 # the commonest homophones of these terms). The NLU pipeline has its own, fuller
 # normaliser; this one only has to pick the right hypothesis and read it back.
 DOMAIN_TERMS: Tuple[str, ...] = (
-    "社会保险", "养老保险", "医疗保险", "工伤保险", "失业保险", "生育保险", "灵活就业", "预申请",
-    "社保", "医保", "停保", "参保", "退保", "养老", "工伤", "失业", "生育", "少儿", "居保", "趸缴",
-    "延缴", "托收", "转出", "缴费", "缴纳", "保险", "停缴", "证明",
+    "社会保险",
+    "养老保险",
+    "医疗保险",
+    "工伤保险",
+    "失业保险",
+    "生育保险",
+    "灵活就业",
+    "预申请",
+    "社保",
+    "医保",
+    "停保",
+    "参保",
+    "退保",
+    "养老",
+    "工伤",
+    "失业",
+    "生育",
+    "少儿",
+    "居保",
+    "趸缴",
+    "延缴",
+    "托收",
+    "转出",
+    "缴费",
+    "缴纳",
+    "保险",
+    "停缴",
+    "证明",
 )
 # Real words that sound like a term but are not it.
-PROTECTED = {"工商", "事业", "实业", "视野", "生意", "剩余", "一包", "眼角", "言教", "举报", "脱手", "世业",
-             "不交", "报销", "正名", "正明", "保鲜", "宝贝"}
+PROTECTED = {
+    "工商",
+    "事业",
+    "实业",
+    "视野",
+    "生意",
+    "剩余",
+    "一包",
+    "眼角",
+    "言教",
+    "举报",
+    "脱手",
+    "世业",
+    "不交",
+    "报销",
+    "正名",
+    "正明",
+    "保鲜",
+    "宝贝",
+}
 
-_DIGIT = {"零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3", "四": "4",
-          "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
-_DIGIT_RUN = re.compile(r"(?<![十百千万亿])[零〇洞一幺二两三四五六七八九0-9]{3,}(?:[叉差xX](?![A-Za-z]))?(?![十百千万亿])")
-_UNIT_NUMBER = re.compile(r"(?<![零〇一二两三四五六七八九十百千万亿])[一二两三四五六七八九十][零一二两三四五六七八九十百千万]+")
+_DIGIT = {
+    "零": "0",
+    "〇": "0",
+    "洞": "0",
+    "一": "1",
+    "幺": "1",
+    "二": "2",
+    "两": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
+_DIGIT_RUN = re.compile(
+    r"(?<![十百千万亿])[零〇洞一幺二两三四五六七八九0-9]{3,}(?:[叉差xX](?![A-Za-z]))?(?![十百千万亿])"
+)
+_UNIT_NUMBER = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千万亿])[一二两三四五六七八九十][零一二两三四五六七八九十百千万]+"
+)
 _SPOKEN_X = re.compile(r"(?<=\d)\s*[叉差xX](?![A-Za-z])")
 
 
@@ -260,6 +385,7 @@ def _term_keys() -> Dict[Tuple[str, ...], str]:
 def normalise_digits(text: str) -> str:
     """Spoken digit strings to digits (四四零三 -> 4403, 幺 -> 1, 叉 -> X after
     digits); amounts with units through cn2an (三百元 -> 300元)."""
+
     def run(m: "re.Match[str]") -> str:
         value = "".join(_DIGIT.get(ch, ch) for ch in m.group(0))
         return value[:-1] + "X" if value[-1] in "叉差xX" else value
@@ -274,7 +400,7 @@ def normalise_digits(text: str) -> str:
             import cn2an
 
             return str(cn2an.cn2an(expr.replace("两", "二"), "smart"))
-        except Exception:   # not a number after all (十二三个): leave it
+        except Exception:  # not a number after all (十二三个): leave it
             return expr
 
     text = _UNIT_NUMBER.sub(units, text)
@@ -291,10 +417,10 @@ def correct_terms(text: str) -> Tuple[str, int]:
         for size in (4, 3, 2):
             if i + size > len(chars):
                 continue
-            window = "".join(chars[i:i + size])
-            term = keys.get(tuple(sounds[i:i + size]))
+            window = "".join(chars[i : i + size])
+            term = keys.get(tuple(sounds[i : i + size]))
             if term and window != term and window not in PROTECTED:
-                chars[i:i + size] = list(term)
+                chars[i : i + size] = list(term)
                 i += size - 1
                 break
         i += 1
@@ -347,8 +473,8 @@ class Inbound:
     confidence: Optional[float] = None
     alternatives: List[Tuple[str, Optional[float]]] = field(default_factory=list)
     digits: str = ""
-    bad_keys: bool = False       # keys that are not 0-9 * # (answered with a reprompt)
-    too_long: bool = False       # the transcript was over MAX_TRANSCRIPT_CHARS (answered kindly, not understood)
+    bad_keys: bool = False  # keys that are not 0-9 * # (answered with a reprompt)
+    too_long: bool = False  # the transcript was over MAX_TRANSCRIPT_CHARS (answered kindly, not understood)
 
 
 # A spoken turn is a sentence or two; a longer transcript is a recogniser artefact or abuse
@@ -377,7 +503,7 @@ def parse_request(body: Any) -> Inbound:
     caller = normalise_phone(body.get("caller") or body.get("from") or body.get("From") or "")
     speech = body.get("speech") if isinstance(body.get("speech"), dict) else {}
     alternatives: List[Tuple[str, Optional[float]]] = []
-    for alt in (body.get("alternatives") or speech.get("alternatives") or []):
+    for alt in body.get("alternatives") or speech.get("alternatives") or []:
         if isinstance(alt, dict) and isinstance(alt.get("transcript"), str):
             alternatives.append((alt["transcript"][:MAX_TRANSCRIPT_CHARS], _float(alt.get("confidence"))))
     transcript = body.get("transcript", body.get("SpeechResult"))
@@ -391,7 +517,7 @@ def parse_request(body: Any) -> Inbound:
     digits = body.get("digits", body.get("Digits", body.get("dtmf")))
     digits = "" if digits is None else str(digits).strip()
     bad_keys = not re.fullmatch(r"[0-9*#]{0,32}", digits)
-    if bad_keys:          # e.g. A-D keys or a front end's garbage: the caller hears a reprompt
+    if bad_keys:  # e.g. A-D keys or a front end's garbage: the caller hears a reprompt
         digits = ""
     event = str(body.get("event") or body.get("type") or "").lower().replace("-", "_")
     reason = str(body.get("reason") or "")
@@ -408,10 +534,17 @@ def parse_request(body: Any) -> Inbound:
             event = "no_input"
     if event not in ("call_start", "speech", "dtmf", "no_input", "hangup"):
         raise BadRequest(f"unknown event {event!r}")
-    return Inbound(call_id=call_id.strip(), caller=caller, event=event,
-                   transcript=(transcript or "")[:MAX_TRANSCRIPT_CHARS], confidence=confidence,
-                   alternatives=alternatives[:10], digits=digits, bad_keys=bad_keys,
-                   too_long=len(transcript or "") > MAX_TRANSCRIPT_CHARS)
+    return Inbound(
+        call_id=call_id.strip(),
+        caller=caller,
+        event=event,
+        transcript=(transcript or "")[:MAX_TRANSCRIPT_CHARS],
+        confidence=confidence,
+        alternatives=alternatives[:10],
+        digits=digits,
+        bad_keys=bad_keys,
+        too_long=len(transcript or "") > MAX_TRANSCRIPT_CHARS,
+    )
 
 
 # ---------------------------------------------------------------- per call state
@@ -433,9 +566,9 @@ class _Call:
     heard: Optional[str] = None
     deferred: Optional[str] = None
     last: Optional[Dict[str, Any]] = None
-    reprompt: Optional[Tuple[str, Optional[Dict[str, Any]]]] = None   # what to say again after no input
-    lang: str = "zh"                 # the caller's language: the channel's prompts follow it
-    sms_text: Optional[str] = None   # what key 9 sends by SMS (the last reply in full), when offered
+    reprompt: Optional[Tuple[str, Optional[Dict[str, Any]]]] = None  # what to say again after no input
+    lang: str = "zh"  # the caller's language: the channel's prompts follow it
+    sms_text: Optional[str] = None  # what key 9 sends by SMS (the last reply in full), when offered
     started: float = field(default_factory=time.time)
 
     def to_json(self) -> Dict[str, Any]:
@@ -447,7 +580,7 @@ class _Call:
     def from_json(cls, data: Dict[str, Any]) -> "_Call":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         call = cls(**known)
-        call.reprompt = tuple(call.reprompt) if call.reprompt else None   # type: ignore[assignment]
+        call.reprompt = tuple(call.reprompt) if call.reprompt else None  # type: ignore[assignment]
         return call
 
 
@@ -458,14 +591,19 @@ class IVROutput(CollectingOutputChannel):
 
 
 def _speech_expect(timeout: float = 8) -> Dict[str, Any]:
-    return {"type": "speech", "max_digits": None, "submit_key": None, "timeout_seconds": timeout,
-            "allow_speech": True}
+    return {"type": "speech", "max_digits": None, "submit_key": None, "timeout_seconds": timeout, "allow_speech": True}
 
 
-def _dtmf_expect(max_digits: int, submit_key: Optional[str] = "#", timeout: float = 10,
-                 allow_speech: bool = True) -> Dict[str, Any]:
-    return {"type": "dtmf", "max_digits": max_digits, "submit_key": submit_key, "timeout_seconds": timeout,
-            "allow_speech": allow_speech}
+def _dtmf_expect(
+    max_digits: int, submit_key: Optional[str] = "#", timeout: float = 10, allow_speech: bool = True
+) -> Dict[str, Any]:
+    return {
+        "type": "dtmf",
+        "max_digits": max_digits,
+        "submit_key": submit_key,
+        "timeout_seconds": timeout,
+        "allow_speech": allow_speech,
+    }
 
 
 class IVRInput(InputChannel):
@@ -480,20 +618,42 @@ class IVRInput(InputChannel):
         credentials = dict(credentials or {})
         if not credentials.get("webhook_secret") and os.environ.get("IVR_WEBHOOK_SECRET"):
             credentials["webhook_secret"] = os.environ["IVR_WEBHOOK_SECRET"]
-        known = {"backend_url", "service_key", "webhook_secret", "confidence_threshold", "max_no_input",
-                 "max_failures", "transfer_number", "call_ttl_seconds", "greeting", "state_store",
-                 "sms_outbox", "sms_gateway_url", "sms_gateway_key"}
+        known = {
+            "backend_url",
+            "service_key",
+            "webhook_secret",
+            "confidence_threshold",
+            "max_no_input",
+            "max_failures",
+            "transfer_number",
+            "call_ttl_seconds",
+            "greeting",
+            "state_store",
+            "sms_outbox",
+            "sms_gateway_url",
+            "sms_gateway_key",
+        }
         unknown = set(credentials) - known
         if unknown:
             log.warning("ivr credentials: ignoring unknown keys %s", sorted(unknown))
         return cls(**{k: v for k, v in credentials.items() if k in known})
 
-    def __init__(self, backend_url: Optional[str] = None, service_key: Optional[str] = None,
-                 webhook_secret: Optional[str] = None, confidence_threshold: float = 0.6,
-                 max_no_input: int = 3, max_failures: int = 3, transfer_number: str = HUMAN_NUMBER,
-                 call_ttl_seconds: float = 3600, greeting: Optional[str] = None,
-                 state_store: Any = None, sms_outbox: Optional[str] = None, sms_gateway_url: Optional[str] = None,
-                 sms_gateway_key: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        backend_url: Optional[str] = None,
+        service_key: Optional[str] = None,
+        webhook_secret: Optional[str] = None,
+        confidence_threshold: float = 0.6,
+        max_no_input: int = 3,
+        max_failures: int = 3,
+        transfer_number: str = HUMAN_NUMBER,
+        call_ttl_seconds: float = 3600,
+        greeting: Optional[str] = None,
+        state_store: Any = None,
+        sms_outbox: Optional[str] = None,
+        sms_gateway_url: Optional[str] = None,
+        sms_gateway_key: Optional[str] = None,
+    ) -> None:
         self.backend = ChannelBackend(backend_url, service_key)
         self.webhook_secret = str(webhook_secret) if webhook_secret else None
         if not self.webhook_secret:
@@ -503,17 +663,18 @@ class IVRInput(InputChannel):
         self.max_failures = int(max_failures)
         self.transfer_number = str(transfer_number)
         self.call_ttl = float(call_ttl_seconds)
-        self.greeting = greeting or ""          # empty: the built-in greeting in the caller's language
+        self.greeting = greeting or ""  # empty: the built-in greeting in the caller's language
         self.sms = SmsSender(outbox=sms_outbox, gateway_url=sms_gateway_url, gateway_key=sms_gateway_key)
         # Call state (memory, or Redis shared by several Rasa processes): bot/channels/state.py
-        self.state: StateStore = state_store if isinstance(state_store, StateStore) else \
-            create_state_store(state_store, CHANNEL)
-        self._locks: Dict[str, List[Any]] = {}   # call id -> [lock, users]: one turn of a call at a time here
+        self.state: StateStore = (
+            state_store if isinstance(state_store, StateStore) else create_state_store(state_store, CHANNEL)
+        )
+        self._locks: Dict[str, List[Any]] = {}  # call id -> [lock, users]: one turn of a call at a time here
 
     # ------------------------------------------------------------ Rasa hooks
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"ivr_webhook_{id(self)}", __name__)
-        normalise_transcript("设保一二三")   # load pypinyin and cn2an now, not during the first call
+        normalise_transcript("设保一二三")  # load pypinyin and cn2an now, not during the first call
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -525,14 +686,15 @@ class IVRInput(InputChannel):
                 return response.json({"error": "unauthorised"}, status=401)
             try:
                 body = request.json
-            except Exception:   # sanic raises on invalid JSON
+            except Exception:  # sanic raises on invalid JSON
                 body = None
             try:
                 inbound = parse_request(body)
             except BadRequest as err:
                 return response.json({"error": str(err)}, status=400)
-            return response.json(await self.handle(inbound, on_new_message),
-                                 dumps=functools.partial(json.dumps, ensure_ascii=False))
+            return response.json(
+                await self.handle(inbound, on_new_message), dumps=functools.partial(json.dumps, ensure_ascii=False)
+            )
 
         return bp
 
@@ -567,8 +729,14 @@ class IVRInput(InputChannel):
     async def handle(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
         if inbound.event == "hangup":
             await self.state.delete(self._state_key(inbound.call_id))
-            return {"call_id": inbound.call_id, "text": "", "ssml": "<speak></speak>", "expect": None,
-                    "end_call": True, "transfer": None}
+            return {
+                "call_id": inbound.call_id,
+                "text": "",
+                "ssml": "<speak></speak>",
+                "expect": None,
+                "end_call": True,
+                "transfer": None,
+            }
         # A front end sends one turn of a call at a time; the lock keeps it so within this process
         # (e.g. a retried request), the store carries the state to whichever process takes the next turn.
         entry = self._locks.setdefault(inbound.call_id, [asyncio.Lock(), 0])
@@ -585,13 +753,15 @@ class IVRInput(InputChannel):
             if entry[1] == 0:
                 self._locks.pop(inbound.call_id, None)
 
-    async def _turn(self, call: _Call, inbound: Inbound,
-                    on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
+    async def _turn(
+        self, call: _Call, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Dict[str, Any]:
         log.info("ivr call event=%s stage=%s", inbound.event, call.stage)
         if inbound.event == "call_start":
             return self._start(call)
-        if inbound.event == "no_input" or (inbound.event == "speech" and not inbound.transcript.strip()
-                                           and not inbound.digits):
+        if inbound.event == "no_input" or (
+            inbound.event == "speech" and not inbound.transcript.strip() and not inbound.digits
+        ):
             return self._no_input(call)
         call.no_input = 0
         if inbound.bad_keys:
@@ -603,20 +773,30 @@ class IVRInput(InputChannel):
     def _english(self, call: _Call) -> bool:
         return call.lang == "en"
 
-    def _answer(self, call: _Call, spoken: SpokenReply, expect: Optional[Dict[str, Any]],
-                end_call: bool = False, transfer: Optional[str] = None,
-                reprompt: Optional[str] = None) -> Dict[str, Any]:
-        body = {"call_id": call.call_id, "text": spoken.text, "ssml": spoken.ssml, "expect": expect,
-                "end_call": end_call,
-                "transfer": {"number": self.transfer_number, "reason": transfer} if transfer else None}
+    def _answer(
+        self,
+        call: _Call,
+        spoken: SpokenReply,
+        expect: Optional[Dict[str, Any]],
+        end_call: bool = False,
+        transfer: Optional[str] = None,
+        reprompt: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        body = {
+            "call_id": call.call_id,
+            "text": spoken.text,
+            "ssml": spoken.ssml,
+            "expect": expect,
+            "end_call": end_call,
+            "transfer": {"number": self.transfer_number, "reason": transfer} if transfer else None,
+        }
         call.last = body
         call.sms_text = getattr(spoken, "sms_text", None)
         call.reprompt = (reprompt or spoken.text, expect) if expect else None
         return body
 
     def _render(self, call: _Call, messages: List[Dict[str, Any]], prefix: str = "", suffix: str = "") -> PhoneReply:
-        return phone_render(messages, english=self._english(call), prefix=prefix, suffix=suffix,
-                            sms=bool(call.caller))
+        return phone_render(messages, english=self._english(call), prefix=prefix, suffix=suffix, sms=bool(call.caller))
 
     def _say(self, call: _Call, text: str, expect: Optional[Dict[str, Any]], **kwargs: Any) -> Dict[str, Any]:
         return self._answer(call, self._render(call, [{"text": text}]), expect, **kwargs)
@@ -632,11 +812,16 @@ class IVRInput(InputChannel):
         call.stage, call.failures, call.no_input, call.token = IDLE, 0, 0, None
         greeting = self.greeting or self._p(call, "greeting")
         if not call.caller:
-            return self._say(call, greeting + self._p(call, "no_caller"), _speech_expect(),
-                             reprompt=self._p(call, "ask_what"))
+            return self._say(
+                call, greeting + self._p(call, "no_caller"), _speech_expect(), reprompt=self._p(call, "ask_what")
+            )
         call.stage = ID_LAST4
-        return self._say(call, greeting + self._p(call, "ask_id"), _dtmf_expect(4, "#", timeout=15),
-                         reprompt=self._p(call, "ask_id_again"))
+        return self._say(
+            call,
+            greeting + self._p(call, "ask_id"),
+            _dtmf_expect(4, "#", timeout=15),
+            reprompt=self._p(call, "ask_id_again"),
+        )
 
     def _repeat(self, call: _Call) -> Dict[str, Any]:
         """Key * (or "再说一遍" outside the dialogue's questions): the last prompt again, as it was."""
@@ -648,9 +833,15 @@ class IVRInput(InputChannel):
         """``lead`` then the short form of the pending prompt; nothing else changes."""
         text, expect = call.reprompt or (self._p(call, "anything_else"), _speech_expect())
         spoken = self._render(call, [{"text": lead + text}])
-        body = {"call_id": call.call_id, "text": spoken.text, "ssml": spoken.ssml, "expect": expect,
-                "end_call": False, "transfer": None}
-        call.last = dict(body)   # "*" repeats this; the reprompt itself stays what it was
+        body = {
+            "call_id": call.call_id,
+            "text": spoken.text,
+            "ssml": spoken.ssml,
+            "expect": expect,
+            "end_call": False,
+            "transfer": None,
+        }
+        call.last = dict(body)  # "*" repeats this; the reprompt itself stays what it was
         return body
 
     def _no_input(self, call: _Call) -> Dict[str, Any]:
@@ -672,8 +863,9 @@ class IVRInput(InputChannel):
         return self._again(call, self._p(call, "sms_sent", tail=call.caller[-4:]))
 
     # ------------------------------------------------------------ keys
-    async def _dtmf(self, call: _Call, digits: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-                    ) -> Dict[str, Any]:
+    async def _dtmf(
+        self, call: _Call, digits: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Dict[str, Any]:
         keys = digits.rstrip("#")
         # At every prompt: 0 reaches a person, * repeats (an ID tail ending in X is 3 digits + *).
         if keys == "0":
@@ -695,7 +887,7 @@ class IVRInput(InputChannel):
                 return self._say(call, self._p(call, "say_again"), _speech_expect())
             return self._again(call, self._p(call, "wrong_key"))
         if not call.token and call.caller and not call.buttons and digits.endswith("#") and len(keys) == 4:
-            return self._id_entry(call, keys.replace("*", "X"))   # keyed the ID tail after skipping
+            return self._id_entry(call, keys.replace("*", "X"))  # keyed the ID tail after skipping
         if call.buttons:
             if keys.isdigit() and 1 <= int(keys) <= len(call.buttons):
                 button = call.buttons[int(keys) - 1]
@@ -706,31 +898,37 @@ class IVRInput(InputChannel):
 
     def _id_entry(self, call: _Call, value: str) -> Dict[str, Any]:
         value = value.upper()
-        if len(value) in (15, 18):          # the whole ID number was given: its tail
+        if len(value) in (15, 18):  # the whole ID number was given: its tail
             value = value[-4:]
         if not re.fullmatch(r"\d{3}[\dX]", value):
             call.failures += 1
             if call.failures >= self.max_failures:
                 return self._transfer(call, "verification_failed")
-            return self._say(call, self._p(call, "bad_id"), _dtmf_expect(4, "#", timeout=15),
-                             reprompt=self._p(call, "ask_id_again"))
+            return self._say(
+                call, self._p(call, "bad_id"), _dtmf_expect(4, "#", timeout=15), reprompt=self._p(call, "ask_id_again")
+            )
         call.id_last4, call.stage = value, PIN
         return self._say(call, self._p(call, "ask_pin"), _dtmf_expect(12, "#", timeout=15, allow_speech=False))
 
-    async def _pin_entry(self, call: _Call, pin: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-                         ) -> Dict[str, Any]:
+    async def _pin_entry(
+        self, call: _Call, pin: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Dict[str, Any]:
         if not re.fullmatch(r"\d{4,12}", pin):
             call.failures += 1
             if call.failures >= self.max_failures:
                 return self._transfer(call, "verification_failed")
-            return self._say(call, self._p(call, "bad_pin"), _dtmf_expect(12, "#", timeout=15, allow_speech=False),
-                             reprompt=self._p(call, "ask_pin"))
+            return self._say(
+                call,
+                self._p(call, "bad_pin"),
+                _dtmf_expect(12, "#", timeout=15, allow_speech=False),
+                reprompt=self._p(call, "ask_pin"),
+            )
         id_last4, call.id_last4 = call.id_last4 or "", None
         try:
             result = await self.backend.verify_caller(call.caller, id_last4, pin)
         except BackendRefusal as err:
             call.stage = IDLE
-            if err.status == 429:   # locked after too many wrong PINs (any call, any channel): an agent helps
+            if err.status == 429:  # locked after too many wrong PINs (any call, any channel): an agent helps
                 log.info("ivr: caller verification locked")
                 return self._say(call, self._p(call, "verify_locked"), None, transfer="verification_locked")
             log.warning("ivr: caller verification unavailable (%s)", err)
@@ -745,8 +943,12 @@ class IVRInput(InputChannel):
             if call.failures >= self.max_failures:
                 return self._transfer(call, "verification_failed")
             call.stage = ID_LAST4
-            return self._say(call, self._p(call, "verify_failed"), _dtmf_expect(4, "#", timeout=15),
-                             reprompt=self._p(call, "ask_id_again"))
+            return self._say(
+                call,
+                self._p(call, "verify_failed"),
+                _dtmf_expect(4, "#", timeout=15),
+                reprompt=self._p(call, "ask_id_again"),
+            )
         call.token, call.stage, call.failures = str(result["token"]), IDLE, 0
         log.info("ivr: caller verified")
         if call.deferred:
@@ -755,15 +957,20 @@ class IVRInput(InputChannel):
         return self._say(call, self._p(call, "verified") + self._p(call, "ask_what"), _speech_expect())
 
     # ------------------------------------------------------------ speech
-    async def _speech(self, call: _Call, inbound: Inbound,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Dict[str, Any]:
+    async def _speech(
+        self, call: _Call, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Dict[str, Any]:
         raw = inbound.transcript
         word = _word(raw)
         was = call.stage
         if call.stage == PIN:
             # Never pass a spoken PIN on (not to Rasa, not to a log line).
-            return self._say(call, self._p(call, "pin_by_keypad"),
-                             _dtmf_expect(12, "#", timeout=15, allow_speech=False), reprompt=self._p(call, "ask_pin"))
+            return self._say(
+                call,
+                self._p(call, "pin_by_keypad"),
+                _dtmf_expect(12, "#", timeout=15, allow_speech=False),
+                reprompt=self._p(call, "ask_pin"),
+            )
         call.lang = spoken_language([raw], call.lang)
         if inbound.too_long:
             call.stage = IDLE if call.stage in (ID_LAST4, HEARD) else call.stage
@@ -776,7 +983,7 @@ class IVRInput(InputChannel):
             code = spoken_code(raw)
             if len(code) in (4, 15, 18):
                 return self._id_entry(call, code)
-            call.stage = IDLE      # a question instead: answer it unverified
+            call.stage = IDLE  # a question instead: answer it unverified
             if word in SKIP_WORDS:
                 return self._say(call, self._p(call, "skipped"), _speech_expect())
         if call.stage == HEARD:
@@ -790,8 +997,12 @@ class IVRInput(InputChannel):
             return await self._send_sms(call)
         if call.buttons and call.confirmation and word in YES_WORDS:
             options = self._render(call, [{"text": self._p(call, "key_to_confirm"), "buttons": call.buttons}])
-            return self._answer(call, options, _dtmf_expect(1, None, allow_speech=False),
-                                reprompt=button_options(call.buttons, self._english(call)))
+            return self._answer(
+                call,
+                options,
+                _dtmf_expect(1, None, allow_speech=False),
+                reprompt=button_options(call.buttons, self._english(call)),
+            )
         if is_filler(raw):
             # "喂喂 听得到吗": nothing to act on. A pending question or choice is asked again (short);
             # otherwise the caller is asked what they need.
@@ -804,11 +1015,21 @@ class IVRInput(InputChannel):
         text = strip_filler(text)
         if not confident:
             call.heard, call.stage = text, HEARD
-            question = self._render(call, [{"text": self._p(call, "heard", text=text),
-                                            "buttons": HEARD_BUTTONS[call.lang if call.lang == "en" else "zh"]}])
-            return self._answer(call, question, _dtmf_expect(1, None),
-                                reprompt=button_options(HEARD_BUTTONS["en" if self._english(call) else "zh"],
-                                                        self._english(call)))
+            question = self._render(
+                call,
+                [
+                    {
+                        "text": self._p(call, "heard", text=text),
+                        "buttons": HEARD_BUTTONS[call.lang if call.lang == "en" else "zh"],
+                    }
+                ],
+            )
+            return self._answer(
+                call,
+                question,
+                _dtmf_expect(1, None),
+                reprompt=button_options(HEARD_BUTTONS["en" if self._english(call) else "zh"], self._english(call)),
+            )
         return await self._to_rasa(call, text, on_new_message)
 
     def _best_hypothesis(self, inbound: Inbound) -> Tuple[str, bool]:
@@ -827,15 +1048,17 @@ class IVRInput(InputChannel):
         return best, best_conf >= self.threshold
 
     # ------------------------------------------------------------ Rasa
-    async def _to_rasa(self, call: _Call, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                       prefix: str = "") -> Dict[str, Any]:
+    async def _to_rasa(
+        self, call: _Call, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]], prefix: str = ""
+    ) -> Dict[str, Any]:
         metadata: Dict[str, Any] = {"channel": CHANNEL, "caller_verified": bool(call.token)}
         if call.token:
             metadata["auth_token"] = call.token
         collector = IVROutput()
         try:
-            await on_new_message(UserMessage(text, collector, call.call_id, input_channel=self.name(),
-                                             metadata=metadata))
+            await on_new_message(
+                UserMessage(text, collector, call.call_id, input_channel=self.name(), metadata=metadata)
+            )
         except Exception:
             log.exception("ivr turn failed")
             call.buttons = []
@@ -845,8 +1068,11 @@ class IVRInput(InputChannel):
         call.lang = spoken_language([str(m.get("text") or "") for m in messages], call.lang)
         # What to do comes from the actions' signals (custom payloads), never from the wording.
         signalled = signals(messages)
-        if HANDOFF in signalled or any((m.get("custom") or {}).get("ivr", {}).get("transfer")
-                                       for m in messages if isinstance(m.get("custom"), dict)):
+        if HANDOFF in signalled or any(
+            (m.get("custom") or {}).get("ivr", {}).get("transfer")
+            for m in messages
+            if isinstance(m.get("custom"), dict)
+        ):
             # The channel transfers: the caller hears that, not the web's "call 12333" advice.
             call.buttons, call.stage, call.deferred = [], IDLE, None
             return self._say(call, prefix + self._p(call, "transfer"), None, transfer="assistant")
@@ -856,8 +1082,12 @@ class IVRInput(InputChannel):
                 # (a button payload is not replayed: the caller asks again after verification)
                 call.token, call.stage = None, ID_LAST4
                 call.deferred = None if text.startswith("/") else text
-                return self._say(call, self._p(call, "need_verify") + self._p(call, "ask_id_again"),
-                                 _dtmf_expect(4, "#", timeout=15), reprompt=self._p(call, "ask_id_again"))
+                return self._say(
+                    call,
+                    self._p(call, "need_verify") + self._p(call, "ask_id_again"),
+                    _dtmf_expect(4, "#", timeout=15),
+                    reprompt=self._p(call, "ask_id_again"),
+                )
             return self._say(call, self._p(call, "cannot_verify"), _speech_expect())
         spoken = self._render(call, messages, prefix=prefix)
         call.buttons, call.confirmation = list(spoken.buttons), spoken.confirmation
@@ -865,8 +1095,12 @@ class IVRInput(InputChannel):
         if end_call:
             return self._answer(call, spoken, None, end_call=True)
         if spoken.buttons:
-            return self._answer(call, spoken, _dtmf_expect(1, None, allow_speech=not spoken.confirmation),
-                                reprompt=button_options(spoken.buttons, self._english(call)))
+            return self._answer(
+                call,
+                spoken,
+                _dtmf_expect(1, None, allow_speech=not spoken.confirmation),
+                reprompt=button_options(spoken.buttons, self._english(call)),
+            )
         questions = re.findall(r"[^。！？!?；.]*[？?]", spoken.text)
         if not spoken.text or not questions:
             spoken = self._render(call, messages, prefix=prefix, suffix=self._p(call, "anything_else"))
@@ -883,7 +1117,7 @@ def spoken_problems(text: str) -> List[str]:
     problems = []
     if re.search(r"https?:|www\.|\.pdf|\.html?", outside, re.IGNORECASE):
         problems.append("url")
-    from .rendering import _EMOJI   # noqa: WPS450 - the same emoji set the renderer removes
+    from .rendering import _EMOJI  # noqa: WPS450 - the same emoji set the renderer removes
 
     if _EMOJI.search(outside):
         problems.append("emoji")

@@ -12,6 +12,7 @@ Socket.IO (widget) and WeChat channels; the IVR keeps its shorter transcript cap
 (bot/channels/ivr.py). ``limit_length(on_new_message)`` wraps Rasa's message
 handler so a channel applies the rule in one line.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,11 +48,15 @@ def too_long_reply(text: str, limit: int | None = None) -> str:
     """The kind answer to a message over the limit."""
     limit = limit or max_chars()
     if _mostly_english(text):
-        return (f"Your message is too long for me ({len(text):,} characters; I read up to {limit:,} at a time). "
-                "Please tell me in a sentence or two what you would like to do or ask, "
-                "for example \"stop my child's medical insurance\".")
-    return (f"您的消息太长了（{len(text):,}字），我一次最多能看{limit:,}字。"
-            "请用一两句话告诉我您要办理的业务或想咨询的问题，比如“我要给孩子停医保”。")
+        return (
+            f"Your message is too long for me ({len(text):,} characters; I read up to {limit:,} at a time). "
+            "Please tell me in a sentence or two what you would like to do or ask, "
+            'for example "stop my child\'s medical insurance".'
+        )
+    return (
+        f"您的消息太长了（{len(text):,}字），我一次最多能看{limit:,}字。"
+        "请用一两句话告诉我您要办理的业务或想咨询的问题，比如“我要给孩子停医保”。"
+    )
 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -62,8 +67,12 @@ def limit_length(on_new_message: OnNewMessage, limit: int | None = None) -> OnNe
 
     async def handler(message: UserMessage) -> Any:
         if too_long(message.text, limit):
-            log.info("message of %d characters on %s answered without NLU (limit %d)",
-                     len(message.text or ""), message.input_channel, limit or max_chars())
+            log.info(
+                "message of %d characters on %s answered without NLU (limit %d)",
+                len(message.text or ""),
+                message.input_channel,
+                limit or max_chars(),
+            )
             await message.output_channel.send_text_message(message.sender_id, too_long_reply(message.text, limit))
             return None
         return await on_new_message(message)

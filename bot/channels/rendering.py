@@ -25,6 +25,7 @@ here, so the rules live in one place:
 
 All functions are pure; nothing here logs message content.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,8 @@ _MD_BULLET = re.compile(r"^\s*[-*+•·]\s+", re.MULTILINE)
 _MD_NUMBERED = re.compile(r"^\s*(\d{1,2})(?:[.)]\s+|、\s*)", re.MULTILINE)
 # Emoji and pictographs, dingbats, variation selectors, zero-width joiners, keycaps.
 _EMOJI = re.compile(
-    "[\U0001F000-\U0001FAFF\U0001FC00-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
-    "\uFE0E\uFE0F\u200D\u20E3\U000E0020-\U000E007F]"
+    "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
+    "\ufe0e\ufe0f\u200d\u20e3\U000e0020-\U000e007f]"
 )
 # Characters XML 1.0 does not allow (WeChat's parser rejects the whole reply).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -119,11 +120,13 @@ def _attachment_url(value: Any) -> Optional[str]:
 @dataclass
 class WeChatRendering:
     text: str
-    buttons: List[Dict[str, Any]] = field(default_factory=list)   # numbered 1.. in order (plus start offset)
+    buttons: List[Dict[str, Any]] = field(default_factory=list)  # numbered 1.. in order (plus start offset)
 
 
 _ANCHOR = re.compile(r"<a href=\"[^\"<>]*\">[^<]*</a>")
-_LABELLED_URL = re.compile(r"(?m)^([ \t·•\-]*)([^\n：:<>]{1,16})[：:][ \t]*(" + URL_RE.pattern + r")[ \t]*$", re.IGNORECASE)
+_LABELLED_URL = re.compile(
+    r"(?m)^([ \t·•\-]*)([^\n：:<>]{1,16})[：:][ \t]*(" + URL_RE.pattern + r")[ \t]*$", re.IGNORECASE
+)
 
 
 def _href(url: str) -> str:
@@ -131,8 +134,9 @@ def _href(url: str) -> str:
     return url.replace('"', "%22").replace("<", "%3C").replace(">", "%3E")
 
 
-def wechat_links(text: str, public_base: Optional[str] = None, internal_bases: Sequence[str] = (),
-                 english: bool = False) -> str:
+def wechat_links(
+    text: str, public_base: Optional[str] = None, internal_bases: Sequence[str] = (), english: bool = False
+) -> str:
     """Links as WeChat shows them: ``<a href="URL">words</a>`` (a tap opens them), not long raw
     URLs; URLs on an internal base (the backend as the servers reach it, 127.0.0.1) are
     rewritten to ``public_base``. "打印申请表：URL" -> <a href="URL">打印申请表</a>;
@@ -145,12 +149,12 @@ def wechat_links(text: str, public_base: Optional[str] = None, internal_bases: S
             for base in internal_bases:
                 base = base.rstrip("/")
                 if base and (url == base or url.startswith(base + "/")):
-                    return public_base.rstrip("/") + url[len(base):]
+                    return public_base.rstrip("/") + url[len(base) :]
         return url
 
     def split(url: str) -> Tuple[str, str]:
         core = url.rstrip(".,;:!?'")
-        return core, url[len(core):]
+        return core, url[len(core) :]
 
     def labelled(m: "re.Match[str]") -> str:
         url, tail = split(m.group(3))
@@ -160,11 +164,11 @@ def wechat_links(text: str, public_base: Optional[str] = None, internal_bases: S
     text = _LABELLED_URL.sub(labelled, text)
     out, last = [], 0
     for m in URL_RE.finditer(text):
-        before = text[max(0, m.start() - 9):m.start()]
+        before = text[max(0, m.start() - 9) : m.start()]
         if before.endswith('<a href="') or any(a.start() <= m.start() < a.end() for a in _ANCHOR.finditer(text)):
             continue
         url, tail = split(m.group(0))
-        out.append(text[last:m.start()])
+        out.append(text[last : m.start()])
         out.append(f'<a href="{_href(public(url))}">{"open the link" if english else "打开链接"}</a>{tail}')
         last = m.end()
     out.append(text[last:])
@@ -254,11 +258,11 @@ _SENTENCE_END = "。！？!?；;"
 
 @dataclass
 class SpokenReply:
-    text: str                                   # plain speakable text
-    ssml: str                                   # <speak>...</speak>
-    buttons: List[Dict[str, Any]] = field(default_factory=list)   # button i+1 <-> DTMF digit i+1
-    confirmation: bool = False                  # the buttons confirm a change (an /affirm payload)
-    directives: Dict[str, Any] = field(default_factory=dict)      # from custom payloads: end_call, transfer
+    text: str  # plain speakable text
+    ssml: str  # <speak>...</speak>
+    buttons: List[Dict[str, Any]] = field(default_factory=list)  # button i+1 <-> DTMF digit i+1
+    confirmation: bool = False  # the buttons confirm a change (an /affirm payload)
+    directives: Dict[str, Any] = field(default_factory=dict)  # from custom payloads: end_call, transfer
 
 
 def _digits(value: str) -> str:
@@ -274,20 +278,27 @@ def _mask_tail(m: "re.Match[str]") -> str:
     tail = m.group(2)
     digits = re.match(r"\d+", tail)
     head = "尾号"
-    if digits and digits.end() < len(tail):      # 123X
-        return head + _digits(tail[:digits.end()]) + tail[digits.end():].upper()
+    if digits and digits.end() < len(tail):  # 123X
+        return head + _digits(tail[: digits.end()]) + tail[digits.end() :].upper()
     return head + (_digits(tail) if digits else tail)
 
 
 _NUMBER_PATTERNS: Tuple[Tuple["re.Pattern[str]", Any], ...] = (
     # ID numbers: 17 digits + check digit or X, and 15-digit old numbers
-    (re.compile(r"(?<![0-9A-Za-z])(\d{17})([0-9Xx])(?![0-9A-Za-z])"),
-     lambda m: _digits(m.group(1) + m.group(2)) if m.group(2).isdigit() else _digits(m.group(1)) + "X"),
+    (
+        re.compile(r"(?<![0-9A-Za-z])(\d{17})([0-9Xx])(?![0-9A-Za-z])"),
+        lambda m: _digits(m.group(1) + m.group(2)) if m.group(2).isdigit() else _digits(m.group(1)) + "X",
+    ),
     # pre-application / serial numbers with a letter prefix: YS2026000012347
-    (re.compile(r"(?<![0-9A-Za-z])([A-Z]{1,4})(\d{5,})(?![0-9A-Za-z])"),
-     lambda m: " ".join(m.group(1)) + " " + _digits(m.group(2))),
+    (
+        re.compile(r"(?<![0-9A-Za-z])([A-Z]{1,4})(\d{5,})(?![0-9A-Za-z])"),
+        lambda m: " ".join(m.group(1)) + " " + _digits(m.group(2)),
+    ),
     # landlines 0755-12345678 and mobiles
-    (re.compile(r"(?<![\d\x01])(0\d{2,3})-(\d{7,8})(?!\d)"), lambda m: _digits(m.group(1)) + "，" + _digits(m.group(2))),
+    (
+        re.compile(r"(?<![\d\x01])(0\d{2,3})-(\d{7,8})(?!\d)"),
+        lambda m: _digits(m.group(1)) + "，" + _digits(m.group(2)),
+    ),
     # long digit runs (phone numbers, serials, account tails), hotlines 12333/95xxx
     (re.compile(r"(?<![\d.,\x01])(\d{7,}|123\d\d|95\d{3})(?![\d.,\x02]|\s*元)"), lambda m: _digits(m.group(1))),
 )
@@ -301,9 +312,9 @@ _FILE_URL = re.compile(r"\.(pdf|docx?|xlsx?|zip)(\?|$)", re.IGNORECASE)
 def _url_words(m: "re.Match[str]", english: bool) -> str:
     """A URL said in words: "登录 <url>" -> "登录网站"; a file -> "请登录网站下载"."""
     url = m.group(1)
-    tail = url[len(url.rstrip(".,;:!?'")):]
-    url = url[:len(url) - len(tail)]
-    before = m.string[max(0, m.start() - 12):m.start()]
+    tail = url[len(url.rstrip(".,;:!?'")) :]
+    url = url[: len(url) - len(tail)]
+    before = m.string[max(0, m.start() - 12) : m.start()]
     if _OPEN_VERB.search(before) and not m.group(0).lstrip().startswith(("：", ":")):
         return (" the website" if english else "网站") + tail
     download = _FILE_URL.search(url) or _DOWNLOAD_HINT.search(before)
@@ -316,16 +327,22 @@ def _speakable_zh_en(text: str, english: bool, url_words: Any = None) -> str:
     """Everything but the digit marking and sentence layout.
 
     ``url_words``: what a URL becomes (a function of the match); default: "请登录网站查看"-style words."""
-    text = xml_safe(unicodedata.normalize("NFC", text))   # also drops the digit-span markers
+    text = xml_safe(unicodedata.normalize("NFC", text))  # also drops the digit-span markers
     text = _MD_LINK.sub(lambda m: m.group(1) if not URL_RE.fullmatch(m.group(1)) else "", text)
     words = url_words or (lambda m: _url_words(m, english))
     text = re.sub(r"[ \t]*[：:]?[ \t]*(" + URL_RE.pattern + ")", words, text, flags=re.IGNORECASE)
     # a URL left out (url_words gave the marker): its lead-in goes with it ("平台（URL）", "at URL")
-    text = re.sub(r"(?:[ \t]+(?:at|from|via|on|see)|(?:请)?(?:登录|登陆|访问|打开|进入|浏览|查看|见))?[ \t]*[：:]?[ \t]*\x03",
-                  "", text)
+    text = re.sub(
+        r"(?:[ \t]+(?:at|from|via|on|see)|(?:请)?(?:登录|登陆|访问|打开|进入|浏览|查看|见))?[ \t]*[：:]?[ \t]*\x03",
+        "",
+        text,
+    )
     if url_words is None:
-        text = re.sub(r"(?<![A-Za-z0-9])/[A-Za-z0-9_\-./]*\.(pdf|html?|docx?)\b",
-                      ", please download it from the website" if english else "，请登录网站下载", text)   # bare paths
+        text = re.sub(
+            r"(?<![A-Za-z0-9])/[A-Za-z0-9_\-./]*\.(pdf|html?|docx?)\b",
+            ", please download it from the website" if english else "，请登录网站下载",
+            text,
+        )  # bare paths
     text = _EMOJI.sub("", text)
     text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
     text = _MD_HEADING.sub("", text)
@@ -335,12 +352,20 @@ def _speakable_zh_en(text: str, english: bool, url_words: Any = None) -> str:
     text = re.sub(r"([0-9A-Za-z]*)\*{2,}([0-9Xx]{2,})", _mask_tail, text)
     text = re.sub(r"(?<=[\u4e00-\u9fff])\*+", lambda m: "某" * len(m.group(0)), text)
     if english:
-        text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)",
-                      lambda m: f"{int(m.group(3))} {_MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
-                      if 1 <= int(m.group(2)) <= 12 else m.group(0), text)
-        text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})(?![\d-])",
-                      lambda m: f"{_MONTHS[int(m.group(2)) - 1]} {m.group(1)}" if 1 <= int(m.group(2)) <= 12
-                      else m.group(0), text)
+        text = re.sub(
+            r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)",
+            lambda m: (
+                f"{int(m.group(3))} {_MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
+                if 1 <= int(m.group(2)) <= 12
+                else m.group(0)
+            ),
+            text,
+        )
+        text = re.sub(
+            r"(?<!\d)(\d{4})-(\d{1,2})(?![\d-])",
+            lambda m: f"{_MONTHS[int(m.group(2)) - 1]} {m.group(1)}" if 1 <= int(m.group(2)) <= 12 else m.group(0),
+            text,
+        )
     if not english:
         text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", r"\1年\2月\3日", text)
         text = re.sub(r"(?<!\d)(\d{4})-(\d{1,2})(?![\d-])", r"\1年\2月", text)
@@ -373,8 +398,11 @@ def _sentences(text: str) -> List[str]:
         if not line:
             continue
         # a closing quote after the end mark ("…缴费？”") belongs to that sentence
-        pieces = [p for chunk in re.findall(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*[”’」』）)\"']*", line)
-                  for p in _EN_SENTENCE_BREAK.split(chunk)]
+        pieces = [
+            p
+            for chunk in re.findall(rf"[^{_SENTENCE_END}]+[{_SENTENCE_END}]*[”’」』）)\"']*", line)
+            for p in _EN_SENTENCE_BREAK.split(chunk)
+        ]
         for piece in pieces:
             piece = piece.strip()
             if not piece or re.fullmatch(rf"[{_SENTENCE_END}，,\s]+", piece):
@@ -434,14 +462,15 @@ def _affirm(button: Dict[str, Any]) -> bool:
     return payload.startswith("/affirm") or payload.startswith("/confirm")
 
 
-def _spoken_parts(messages: Sequence[Message], english: bool, prefix: str, suffix: str,
-                  url_words: Any = None) -> Dict[str, Any]:
+def _spoken_parts(
+    messages: Sequence[Message], english: bool, prefix: str, suffix: str, url_words: Any = None
+) -> Dict[str, Any]:
     texts = [str(m.get("text") or _custom_text(m) or "") for m in messages]
     statements: List[str] = []
     questions: List[str] = []
     buttons: List[Dict[str, Any]] = []
     directives: Dict[str, Any] = {}
-    conv = (lambda t: _speakable_zh_en(t, english, url_words))
+    conv = lambda t: _speakable_zh_en(t, english, url_words)
     for sentence in _sentences(conv(prefix)) if prefix else []:
         statements.append(sentence)
     for message, text in zip(messages, texts):
@@ -458,12 +487,23 @@ def _spoken_parts(messages: Sequence[Message], english: bool, prefix: str, suffi
         if isinstance(custom, dict) and isinstance(custom.get("ivr"), dict):
             directives.update(custom["ivr"])
     tail = _sentences(conv(suffix)) if suffix else []
-    return {"statements": statements, "questions": questions, "tail": tail, "buttons": buttons[:9],
-            "directives": directives}
+    return {
+        "statements": statements,
+        "questions": questions,
+        "tail": tail,
+        "buttons": buttons[:9],
+        "directives": directives,
+    }
 
 
-def _assemble(statements: Sequence[str], questions: Sequence[str], tail: Sequence[str],
-              buttons: Sequence[Dict[str, Any]], english: bool, directives: Dict[str, Any]) -> SpokenReply:
+def _assemble(
+    statements: Sequence[str],
+    questions: Sequence[str],
+    tail: Sequence[str],
+    buttons: Sequence[Dict[str, Any]],
+    english: bool,
+    directives: Dict[str, Any],
+) -> SpokenReply:
     options = button_options(buttons, english) if buttons else ""
     ordered = list(statements) + list(questions) + list(tail)
     plain = "".join((" " if english and ordered[:i] else "") + _plain(s) for i, s in enumerate(ordered))
@@ -471,12 +511,18 @@ def _assemble(statements: Sequence[str], questions: Sequence[str], tail: Sequenc
     if options:
         plain = (plain + (" " if english and plain else "") + options).strip()
         ssml_body += ('<break time="300ms"/>' if ssml_body else "") + _ssml_escape(options)
-    return SpokenReply(text=plain.strip(), ssml=f"<speak>{ssml_body}</speak>", buttons=list(buttons),
-                       confirmation=any(_affirm(b) for b in buttons), directives=dict(directives))
+    return SpokenReply(
+        text=plain.strip(),
+        ssml=f"<speak>{ssml_body}</speak>",
+        buttons=list(buttons),
+        confirmation=any(_affirm(b) for b in buttons),
+        directives=dict(directives),
+    )
 
 
-def speech_render(messages: Sequence[Message], english: Optional[bool] = None,
-                  prefix: str = "", suffix: str = "") -> SpokenReply:
+def speech_render(
+    messages: Sequence[Message], english: Optional[bool] = None, prefix: str = "", suffix: str = ""
+) -> SpokenReply:
     """Render one turn for the ear.
 
     ``prefix`` is spoken first (e.g. "身份验证成功。"), ``suffix`` last (e.g. a
@@ -486,8 +532,9 @@ def speech_render(messages: Sequence[Message], english: Optional[bool] = None,
     if english is None:
         english = is_english(texts + [prefix, suffix])
     parts = _spoken_parts(messages, english, prefix, suffix)
-    return _assemble(parts["statements"], parts["questions"], parts["tail"], parts["buttons"], english,
-                     parts["directives"])
+    return _assemble(
+        parts["statements"], parts["questions"], parts["tail"], parts["buttons"], english, parts["directives"]
+    )
 
 
 # ---------------------------------------------------------------- phone wording
@@ -529,10 +576,15 @@ WEB_WORDS_ZH = ("点击", "链接", "登录网站", "网址", "右上角", "本�
 WEB_WORDS_EN = ("click", "link", "type ", "this page", "website to download")
 
 # Numbers the caller must keep: read twice (and offered by SMS).
-_KEEP_NUMBER_ZH = re.compile(r"(业务流水号|流水号|预申请号|证明编号|编号)[：:\s]*(?:是|为)?\s*([A-Z]{0,4}\d{8,}[0-9X]?)(?![0-9A-Za-z])")
-_KEEP_NUMBER_EN = re.compile(r"(serial number|pre-application number|certificate number|number)[:\s]+"
-                             r"([A-Z]{0,4}\d{8,}[0-9X]?)(?![0-9A-Za-z])", re.I)
-_REPEATED = "\u2060"    # (word joiner, silent) marks a sentence holding a number read twice
+_KEEP_NUMBER_ZH = re.compile(
+    r"(业务流水号|流水号|预申请号|证明编号|编号)[：:\s]*(?:是|为)?\s*([A-Z]{0,4}\d{8,}[0-9X]?)(?![0-9A-Za-z])"
+)
+_KEEP_NUMBER_EN = re.compile(
+    r"(serial number|pre-application number|certificate number|number)[:\s]+"
+    r"([A-Z]{0,4}\d{8,}[0-9X]?)(?![0-9A-Za-z])",
+    re.I,
+)
+_REPEATED = "\u2060"  # (word joiner, silent) marks a sentence holding a number read twice
 _CJK_GLOSSED = re.compile(r"[“\"]?[\u3400-\u9fff][^“”\"()（）\n]*?[”\"]?\s*[（(]([^)）]*[A-Za-z][^)）]*)[)）]")
 _CJK_PAREN = re.compile(r"\s*[（(][^)）A-Za-z]*[\u3400-\u9fff][^)）A-Za-z]*[)）]")
 _CJK_RUN = re.compile(r"[“\"]?[\u3400-\u9fff][\u3400-\u9fff\s，、：:·]*[”\"]?")
@@ -541,20 +593,32 @@ _PAREN = re.compile(r"\s*[（(][^（）()]*[)）]")
 
 def _pinyin_name(m: "re.Match[str]") -> str:
     """A short Chinese run (a name: 马超) as pinyin (Ma Chao); longer terms are left out."""
-    run = m.group(0).strip("“”\" ")
+    run = m.group(0).strip('“”" ')
     if not (1 < len(run) <= 4) or not all("\u3400" <= ch <= "\u9fff" for ch in run):
         return ""
     try:
         from pypinyin import lazy_pinyin
-    except ImportError:     # pragma: no cover - a dependency of the channels
+    except ImportError:  # pragma: no cover - a dependency of the channels
         return ""
     syllables = lazy_pinyin(run)
     given = "".join(syllables[1:])
     return f" {syllables[0].capitalize()} {given.capitalize()} " if given else f" {syllables[0].capitalize()} "
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def english_only(text: str) -> str:
@@ -574,8 +638,9 @@ def phone_wording(text: str, english: bool) -> str:
         for pattern, repl in _WEB_WORDS_EN:
             text = pattern.sub(repl, text)
         text = english_only(text)
-        text = _KEEP_NUMBER_EN.sub(lambda m: f"{_REPEATED}{m.group(1)} {m.group(2)}, once more, {m.group(2)}", text,
-                                   count=1)
+        text = _KEEP_NUMBER_EN.sub(
+            lambda m: f"{_REPEATED}{m.group(1)} {m.group(2)}, once more, {m.group(2)}", text, count=1
+        )
         return text
     for pattern, repl in _WEB_WORDS_ZH:
         text = pattern.sub(repl, text)
@@ -621,8 +686,8 @@ def fits_phone(text: str, english: Optional[bool] = None) -> bool:
 
 @dataclass
 class PhoneReply(SpokenReply):
-    sms_text: Optional[str] = None      # what a text message would carry (the whole reply), when offered
-    shortened: bool = False             # content was left out of the spoken prompt
+    sms_text: Optional[str] = None  # what a text message would carry (the whole reply), when offered
+    shortened: bool = False  # content was left out of the spoken prompt
 
 
 def _clauses(sentence: str, fits: Any) -> str:
@@ -637,8 +702,9 @@ def _clauses(sentence: str, fits: Any) -> str:
     return (head + ("." if re.search(r"[A-Za-z0-9]$", head) and not _CJK.search(head) else "。")) if head else ""
 
 
-def phone_render(messages: Sequence[Message], english: bool = False, prefix: str = "", suffix: str = "",
-                 sms: bool = True) -> PhoneReply:
+def phone_render(
+    messages: Sequence[Message], english: bool = False, prefix: str = "", suffix: str = "", sms: bool = True
+) -> PhoneReply:
     """One turn for the phone: ``speech_render``'s rules, the phone's words, and at most
     ``PHONE_MAX_CHARS``/``PHONE_MAX_SECONDS``. What does not fit is left out and, when
     ``sms`` (the call has a number to text), offered by SMS (key 9); numbers to keep are
@@ -648,8 +714,11 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
         m = dict(message)
         if isinstance(m.get("text"), str):
             m["text"] = phone_wording(m["text"], english)
-        m["buttons"] = [dict(b, title=phone_wording(str(b.get("title") or ""), english))
-                        for b in _button_list(message) if not (b.get("type") == "web_url" or b.get("url"))]
+        m["buttons"] = [
+            dict(b, title=phone_wording(str(b.get("title") or ""), english))
+            for b in _button_list(message)
+            if not (b.get("type") == "web_url" or b.get("url"))
+        ]
         m.pop("quick_replies", None)
         phone_messages.append(m)
     dropped_urls: List[str] = []
@@ -657,15 +726,17 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
     def drop_url(m: "re.Match[str]") -> str:
         url = m.group(1)
         dropped_urls.append(url)
-        return "\x03" + url[len(url.rstrip(".,;:!?'")):]
+        return "\x03" + url[len(url.rstrip(".,;:!?'")) :]
 
-    parts = _spoken_parts(phone_messages, english, phone_wording(prefix, english), phone_wording(suffix, english),
-                          url_words=drop_url)
+    parts = _spoken_parts(
+        phone_messages, english, phone_wording(prefix, english), phone_wording(suffix, english), url_words=drop_url
+    )
     has_attachment = any(m.get("image") or m.get("attachment") for m in messages)
-    keep_number = any((_KEEP_NUMBER_EN if english else _KEEP_NUMBER_ZH).search(str(m.get("text") or ""))
-                      for m in messages)
+    keep_number = any(
+        (_KEEP_NUMBER_EN if english else _KEEP_NUMBER_ZH).search(str(m.get("text") or "")) for m in messages
+    )
     statements, questions, tail = list(parts["statements"]), list(parts["questions"]), list(parts["tail"])
-    buttons, directives = parts["buttons"][:8], parts["directives"]   # key 9: SMS, 0: a person, *: repeat
+    buttons, directives = parts["buttons"][:8], parts["directives"]  # key 9: SMS, 0: a person, *: repeat
 
     def build(st: Sequence[str], offer: Sequence[str], qs: Sequence[str]) -> SpokenReply:
         return _assemble(list(st) + list(offer), qs, tail, buttons, english, directives)
@@ -687,7 +758,9 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
         statements = [s for s in statements if not re.match(r"(第\d+项，|\d+, )", s)]
         if any(_affirm(b) for b in buttons):
             # a confirmation: the caller must hear what is confirmed; the consequence goes first
-            statements = [s for s in statements if not s.startswith(("确认后", "Once you confirm", "After you confirm"))]
+            statements = [
+                s for s in statements if not s.startswith(("确认后", "Once you confirm", "After you confirm"))
+            ]
             statements = [re.sub(r"^请核对以下信息。?$", "请核对。", s) for s in statements]
             statements = [re.sub(r"^业务：", "", s) for s in statements]
         # the gist (first sentence) and a number to keep stay; the rest in order while it fits
@@ -697,19 +770,23 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
             first = statements[0]
             if fits_phone(build([first] + must, offer, qs).text, english):
                 kept.append(first)
-            else:     # too long alone: its head, cut at a comma
+            else:  # too long alone: its head, cut at a comma
                 head = _clauses(first, lambda h: fits_phone(build([h] + must, offer, qs).text, english))
                 if head:
                     kept.append(head)
-        headings = {_plain(h).rstrip("。.") for m in phone_messages for line in str(m.get("text") or "").split("\n")
-                    if line.strip().endswith(("：", ":"))
-                    for h in _sentences(_speakable_zh_en(line, english, drop_url))[-1:]}
+        headings = {
+            _plain(h).rstrip("。.")
+            for m in phone_messages
+            for line in str(m.get("text") or "").split("\n")
+            if line.strip().endswith(("：", ":"))
+            for h in _sentences(_speakable_zh_en(line, english, drop_url))[-1:]
+        }
 
         def is_heading(sentence: str) -> bool:
             return _plain(sentence).rstrip("。.") in headings
 
         confirming = any(_affirm(b) for b in buttons)
-        if confirming:   # short of time, "办理后：" goes; what it introduces stays
+        if confirming:  # short of time, "办理后：" goes; what it introduces stays
             statements = statements[:1] + [st for st in statements[1:] if not is_heading(st)]
         full = False
         for sentence in statements[1:]:
@@ -722,20 +799,33 @@ def phone_render(messages: Sequence[Message], english: bool = False, prefix: str
             if fits_phone(build(kept + [sentence] + rest, offer, qs).text, english):
                 kept.append(sentence)
             else:
-                if confirming:   # what is confirmed (the amount, from when) is heard, at least its head
+                if confirming:  # what is confirmed (the amount, from when) is heard, at least its head
                     head = _clauses(sentence, lambda h: fits_phone(build(kept + [h] + rest, offer, qs).text, english))
                     if head:
                         kept.append(head)
                 full = True
         # a heading ("办理后：") is never heard without what it introduces
-        kept = [k for i, k in enumerate(kept)
-                if not (is_heading(k) and (i + 1 == len(kept) or is_heading(kept[i + 1])))]
+        kept = [
+            k for i, k in enumerate(kept) if not (is_heading(k) and (i + 1 == len(kept) or is_heading(kept[i + 1])))
+        ]
         reply = build(kept, offer, qs)
     offered = sms and any(o in reply.text for o in (SMS_OFFER_ZH, SMS_OFFER_EN))
-    sms_text = wechat_render([{k: v for k, v in m.items() if k not in ("buttons", "quick_replies")}
-                              for m in messages], english=english).text if offered else None
-    return PhoneReply(text=reply.text.replace(_REPEATED, ""), ssml=reply.ssml.replace(_REPEATED, ""), buttons=reply.buttons, confirmation=reply.confirmation,
-                      directives=reply.directives, sms_text=sms_text, shortened=shortened)
+    sms_text = (
+        wechat_render(
+            [{k: v for k, v in m.items() if k not in ("buttons", "quick_replies")} for m in messages], english=english
+        ).text
+        if offered
+        else None
+    )
+    return PhoneReply(
+        text=reply.text.replace(_REPEATED, ""),
+        ssml=reply.ssml.replace(_REPEATED, ""),
+        buttons=reply.buttons,
+        confirmation=reply.confirmation,
+        directives=reply.directives,
+        sms_text=sms_text,
+        shortened=shortened,
+    )
 
 
 def speech_text(text: str, english: Optional[bool] = None) -> SpokenReply:
@@ -748,18 +838,19 @@ def speech_text(text: str, english: Optional[bool] = None) -> SpokenReply:
 
 def web_text(text: str) -> str:
     """Bare URLs as markdown links (rasa-webchat renders markdown)."""
+
     def link(m: "re.Match[str]") -> str:
         url = m.group(0).rstrip(".,;")
-        rest = m.group(0)[len(url):]
+        rest = m.group(0)[len(url) :]
         href = url if url.lower().startswith("http") else f"https://{url}"
         return f"[{url}]({href}){rest}"
 
     out, last = [], 0
     for m in URL_RE.finditer(text or ""):
-        before = text[max(0, m.start() - 2):m.start()]
+        before = text[max(0, m.start() - 2) : m.start()]
         if before.endswith("](") or before.endswith("("):
-            continue   # already a markdown link target
-        out.append(text[last:m.start()])
+            continue  # already a markdown link target
+        out.append(text[last : m.start()])
         out.append(link(m))
         last = m.end()
     out.append((text or "")[last:])

@@ -17,6 +17,7 @@ instead of ``rest``), except that:
 ``sender`` is only a conversation key, never an identity (the backend token in
 ``metadata`` is).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ class BadRestRequest(SanicException):
 def _body(req: Request) -> Dict[str, Any]:
     try:
         body = req.json
-    except Exception:   # sanic raises on invalid JSON
+    except Exception:  # sanic raises on invalid JSON
         raise BadRestRequest("the body must be a JSON object") from None
     if not isinstance(body, dict):
         raise BadRestRequest("the body must be a JSON object")

@@ -19,6 +19,7 @@ one lives in the channel layer:
 Message texts are never logged (they hold personal data); only the length and
 the phone's last four digits.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,13 @@ class SmsFailed(Exception):
 
 
 class SmsSender:
-    def __init__(self, outbox: Optional[str] = None, gateway_url: Optional[str] = None,
-                 gateway_key: Optional[str] = None, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        outbox: Optional[str] = None,
+        gateway_url: Optional[str] = None,
+        gateway_key: Optional[str] = None,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         self.gateway_url = gateway_url or os.environ.get("SZ_SMS_GATEWAY_URL") or None
         self.gateway_key = gateway_key or os.environ.get("SZ_SMS_GATEWAY_KEY") or ""
         self.outbox = Path(outbox or os.environ.get("SZ_SMS_OUTBOX") or DEFAULT_OUTBOX)

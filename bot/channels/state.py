@@ -23,6 +23,7 @@ Values are JSON (what ``json.dumps`` accepts); every key has a TTL. ``claim``
 is the atomic "first one wins" (Redis ``SET NX``) used for de-duplication.
 Keys are ``<key_prefix><channel>:<name>`` (default prefix ``szchan:``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +49,7 @@ def _dump(value: Any) -> str:
 class StateStore:
     """get/set/delete with a TTL, and ``claim`` (set only if absent). Coroutines throughout."""
 
-    shared = False   # True: other processes see the same state
+    shared = False  # True: other processes see the same state
 
     async def get(self, key: str) -> Any:
         raise NotImplementedError
@@ -77,7 +78,7 @@ class MemoryStateStore(StateStore):
         self.max_items = max_items
         self.clock = clock
         self._items: "OrderedDict[str, Tuple[float, str]]" = OrderedDict()
-        self._lock = threading.Lock()   # test servers may share one store across threads
+        self._lock = threading.Lock()  # test servers may share one store across threads
 
     def _live(self, key: str) -> Optional[str]:
         entry = self._items.get(key)
@@ -92,7 +93,7 @@ class MemoryStateStore(StateStore):
         self._items[key] = (self.clock() + max(0.001, float(ttl)), text)
         self._items.move_to_end(key)
         now = self.clock()
-        while self._items:   # drop expired entries at the old end, and the oldest beyond the bound
+        while self._items:  # drop expired entries at the old end, and the oldest beyond the bound
             first, (expires, _) = next(iter(self._items.items()))
             if expires > now and len(self._items) <= self.max_items:
                 break
@@ -129,8 +130,16 @@ class RedisStateStore(StateStore):
 
     shared = True
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 6379, db: int = 0, password: Optional[str] = None,
-                 key_prefix: str = DEFAULT_PREFIX, ssl: bool = False, socket_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 6379,
+        db: int = 0,
+        password: Optional[str] = None,
+        key_prefix: str = DEFAULT_PREFIX,
+        ssl: bool = False,
+        socket_timeout: float = 2.0,
+    ) -> None:
         self.host, self.port, self.db = host, int(port), int(db)
         self.password = password or None
         self.key_prefix = key_prefix
@@ -145,9 +154,16 @@ class RedisStateStore(StateStore):
         if self._client is None or self._loop is not loop:
             from redis import asyncio as aioredis
 
-            self._client = aioredis.Redis(host=self.host, port=self.port, db=self.db, password=self.password,
-                                          ssl=self.ssl, socket_timeout=self.socket_timeout,
-                                          socket_connect_timeout=self.socket_timeout, decode_responses=True)
+            self._client = aioredis.Redis(
+                host=self.host,
+                port=self.port,
+                db=self.db,
+                password=self.password,
+                ssl=self.ssl,
+                socket_timeout=self.socket_timeout,
+                socket_connect_timeout=self.socket_timeout,
+                decode_responses=True,
+            )
             self._loop = loop
         return self._client
 
@@ -177,15 +193,16 @@ class RedisStateStore(StateStore):
             try:
                 await client.close()
                 await client.connection_pool.disconnect()
-            except Exception:   # closing on another loop than the one it was made on
+            except Exception:  # closing on another loop than the one it was made on
                 pass
 
     def describe(self) -> str:
         return f"redis {self.host}:{self.port}/{self.db} prefix {self.key_prefix!r}"
 
 
-def create_state_store(setting: Union[None, str, Mapping[str, Any]] = None, channel: str = "",
-                       env: Optional[Mapping[str, str]] = None) -> StateStore:
+def create_state_store(
+    setting: Union[None, str, Mapping[str, Any]] = None, channel: str = "", env: Optional[Mapping[str, str]] = None
+) -> StateStore:
     """The store a channel's ``state_store`` setting names (see the module docstring).
 
     ``channel`` is appended to the key prefix, so the WeChat and IVR entries may name the same db.
@@ -202,9 +219,13 @@ def create_state_store(setting: Union[None, str, Mapping[str, Any]] = None, chan
         query = parse_qs(parsed.query)
         db_path = (parsed.path or "/").strip("/")
         options: Dict[str, Any] = {
-            "type": "redis", "url": parsed.hostname or "127.0.0.1", "port": parsed.port or 6379,
-            "db": int(db_path or (query.get("db") or ["0"])[0]), "password": parsed.password,
-            "ssl": parsed.scheme == "rediss"}
+            "type": "redis",
+            "url": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 6379,
+            "db": int(db_path or (query.get("db") or ["0"])[0]),
+            "password": parsed.password,
+            "ssl": parsed.scheme == "rediss",
+        }
         if query.get("key_prefix"):
             options["key_prefix"] = query["key_prefix"][0]
         setting = options
@@ -218,8 +239,13 @@ def create_state_store(setting: Union[None, str, Mapping[str, Any]] = None, chan
     prefix = str(setting.get("key_prefix") or DEFAULT_PREFIX)
     if channel:
         prefix = f"{prefix}{channel}:"
-    store = RedisStateStore(host=str(setting.get("url") or setting.get("host") or "127.0.0.1"),
-                            port=int(setting.get("port") or 6379), db=int(setting.get("db") or 0),
-                            password=setting.get("password"), key_prefix=prefix, ssl=bool(setting.get("ssl")))
+    store = RedisStateStore(
+        host=str(setting.get("url") or setting.get("host") or "127.0.0.1"),
+        port=int(setting.get("port") or 6379),
+        db=int(setting.get("db") or 0),
+        password=setting.get("password"),
+        key_prefix=prefix,
+        ssl=bool(setting.get("ssl")),
+    )
     log.info("%s channel state: %s", channel or "channel", store.describe())
     return store

@@ -40,6 +40,7 @@ http://127.0.0.1:PORT WECHAT_APP_ID=wx_tryout WECHAT_APP_SECRET=tryout-secret``.
 
 Only the standard library, requests and wechatpy are used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,7 +78,7 @@ def _wechat_standin(port: int, app_id: str, app_secret: str) -> str:
         def do_GET(self) -> None:  # noqa: N802
             url = urlparse(self.path)
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
-            if url.path == "/connect/oauth2/authorize":      # the WeChat user is named by the tryout
+            if url.path == "/connect/oauth2/authorize":  # the WeChat user is named by the tryout
                 code = uuid.uuid4().hex[:12]
                 codes[code] = self.headers.get("X-Tryout-OpenID") or "o_tryout_user"
                 self.send_response(302)
@@ -86,8 +87,11 @@ def _wechat_standin(port: int, app_id: str, app_secret: str) -> str:
             elif url.path == "/sns/oauth2/access_token":
                 openid = codes.pop(q.get("code", ""), None)
                 ok = openid and q.get("appid") == app_id and q.get("secret") == app_secret
-                self._json({"access_token": "t", "expires_in": 7200, "openid": openid} if ok
-                           else {"errcode": 40029, "errmsg": "invalid code"})
+                self._json(
+                    {"access_token": "t", "expires_in": 7200, "openid": openid}
+                    if ok
+                    else {"errcode": 40029, "errmsg": "invalid code"}
+                )
             elif url.path == "/cgi-bin/token":
                 self._json({"access_token": "tryout-token", "expires_in": 7200})
             else:
@@ -122,16 +126,20 @@ def _bind_on_page(link: str, openid: str, username: str) -> None:
     if start.status_code not in (302, 303):
         print(f"[binding page {start.status_code}] {_page_text(start.text)}")
         return
-    auth = http.get(start.headers["Location"].split("#")[0], headers={"X-Tryout-OpenID": openid},
-                    allow_redirects=False, timeout=10)
+    auth = http.get(
+        start.headers["Location"].split("#")[0], headers={"X-Tryout-OpenID": openid}, allow_redirects=False, timeout=10
+    )
     form = http.get(auth.headers.get("Location", ""), timeout=10) if auth.status_code == 302 else auth
     nonce = re.search(r'name="f" value="([^"]+)"', form.text or "")
     if form.status_code != 200 or not nonce:
         print(f"[binding page {form.status_code}] {_page_text(form.text)}")
         return
     password = getpass.getpass(f"password of {username} (on the binding page): ")
-    done = http.post(form.url.split("/bind/")[0] + "/bind/login",
-                     data={"f": nonce.group(1), "username": username, "password": password}, timeout=20)
+    done = http.post(
+        form.url.split("/bind/")[0] + "/bind/login",
+        data={"f": nonce.group(1), "username": username, "password": password},
+        timeout=20,
+    )
     print(f"[binding page {done.status_code}] {_page_text(done.text)}")
 
 
@@ -147,8 +155,10 @@ def _wechat(args: argparse.Namespace) -> None:
     links: list = []
     if args.standin:
         base = _wechat_standin(args.standin, args.app_id or "wx_tryout", args.app_secret)
-        print(f"WeChat stand-in on {base}: start Rasa with WECHAT_API_BASE={base} WECHAT_OAUTH_BASE={base} "
-              f"WECHAT_APP_ID={args.app_id or 'wx_tryout'} WECHAT_APP_SECRET={args.app_secret}")
+        print(
+            f"WeChat stand-in on {base}: start Rasa with WECHAT_API_BASE={base} WECHAT_OAUTH_BASE={base} "
+            f"WECHAT_APP_ID={args.app_id or 'wx_tryout'} WECHAT_APP_SECRET={args.app_secret}"
+        )
 
     def post(xml: str) -> None:
         ts, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
@@ -158,8 +168,10 @@ def _wechat(args: argparse.Namespace) -> None:
         body = xml
         if crypto is not None:
             envelope = ET.fromstring(crypto.encrypt_message(xml, nonce, ts))
-            body = (f"<xml><ToUserName><![CDATA[{args.gh}]]></ToUserName>"
-                    f"<Encrypt><![CDATA[{envelope.findtext('Encrypt')}]]></Encrypt></xml>")
+            body = (
+                f"<xml><ToUserName><![CDATA[{args.gh}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{envelope.findtext('Encrypt')}]]></Encrypt></xml>"
+            )
             query.update(encrypt_type="aes", msg_signature=envelope.findtext("MsgSignature") or "")
         started = time.monotonic()
         resp = requests.post(args.url, params=query, data=body.encode("utf-8"), timeout=10)
@@ -170,17 +182,20 @@ def _wechat(args: argparse.Namespace) -> None:
         text = resp.text
         if crypto is not None:
             outer = ET.fromstring(resp.content)
-            text = crypto.decrypt_message(resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"),
-                                          outer.findtext("Nonce"))
+            text = crypto.decrypt_message(
+                resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"), outer.findtext("Nonce")
+            )
         content = parse_message(text).content
         links.extend(re.findall(r'<a href="([^"]+/bind/start[^"]*)">', content or ""))
         print(f"[{took:.2f}s]\n{content}")
 
     def wrap(inner: str, msg_type: str, with_id: bool = True) -> str:
         msg_id = f"<MsgId>{random.randint(10**18, 10**19 - 1)}</MsgId>" if with_id else ""
-        return (f"<xml><ToUserName><![CDATA[{args.gh}]]></ToUserName>"
-                f"<FromUserName><![CDATA[{args.openid}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime>"
-                f"<MsgType><![CDATA[{msg_type}]]></MsgType>{inner}{msg_id}</xml>")
+        return (
+            f"<xml><ToUserName><![CDATA[{args.gh}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{args.openid}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime>"
+            f"<MsgType><![CDATA[{msg_type}]]></MsgType>{inner}{msg_id}</xml>"
+        )
 
     print("WeChat tryout: type a message (:subscribe, :click KEY, :image, :retry, :quit)")
     for line in sys.stdin:
@@ -199,11 +214,13 @@ def _wechat(args: argparse.Namespace) -> None:
             xml = wrap("<Event><![CDATA[subscribe]]></Event>", "event", with_id=False)
         elif line.startswith(":click "):
             key = line.split(" ", 1)[1].strip()
-            xml = wrap(f"<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[{key}]]></EventKey>", "event",
-                       with_id=False)
+            xml = wrap(
+                f"<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[{key}]]></EventKey>", "event", with_id=False
+            )
         elif line == ":image":
-            xml = wrap("<PicUrl><![CDATA[http://example.org/a.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId>",
-                       "image")
+            xml = wrap(
+                "<PicUrl><![CDATA[http://example.org/a.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId>", "image"
+            )
         else:
             xml = wrap(f"<Content><![CDATA[{line}]]></Content>", "text")
         last = xml
@@ -224,8 +241,10 @@ def _ivr(args: argparse.Namespace) -> None:
         print(f"BOT: {out['text']}")
         if args.ssml:
             print(f"SSML: {out['ssml']}")
-        print(f"     expect={json.dumps(out['expect'], ensure_ascii=False)} end_call={out['end_call']} "
-              f"transfer={out['transfer']}")
+        print(
+            f"     expect={json.dumps(out['expect'], ensure_ascii=False)} end_call={out['end_call']} "
+            f"transfer={out['transfer']}"
+        )
 
     print("IVR tryout: speak by typing; ~0.4 TEXT = low confidence; #KEYS = DTMF; empty = no input; :hangup")
     send({"event": "call_start"})
@@ -248,8 +267,12 @@ def _ivr(args: argparse.Namespace) -> None:
 def _rest(args: argparse.Namespace) -> None:
     token = None
     if args.user:
-        r = requests.post(f"{args.backend}/auth/login", json={"username": args.user, "password": args.password},
-                          headers={"X-Channel": "web"}, timeout=10)
+        r = requests.post(
+            f"{args.backend}/auth/login",
+            json={"username": args.user, "password": args.password},
+            headers={"X-Channel": "web"},
+            timeout=10,
+        )
         if r.status_code != 200:
             sys.exit(f"login failed ({r.status_code}): {r.text[:200]}")
         token = r.json()["token"]

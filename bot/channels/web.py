@@ -46,6 +46,7 @@ python-socketio's `cors_allowed_origins`: that makes engine.io add its own
 CORS headers next to the ones `rasa run --cors` adds, and browsers reject the
 duplicated Access-Control-Allow-Origin of the polling transport.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -62,13 +63,12 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Text, Tuple, Union
 
 import aiohttp
+from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
-
-from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
-from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 
 from .limits import limit_length
 from .rendering import is_signal
@@ -78,11 +78,34 @@ logger = logging.getLogger(__name__)
 DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"
 TOKEN_KEY = "auth_token"
 # Client metadata keys that could be taken for an identity: never passed on as sent.
-RESERVED_METADATA_KEYS = frozenset({
-    "auth_token", "token", "access_token", "authorization", "bearer", "jwt", "identity", "verified",
-    "auth_verified", "person_id", "person", "user", "user_id", "username", "account", "account_id",
-    "id_number", "phone", "caller", "openid", "wechat_openid", "channel", "sender", "sender_id",
-})
+RESERVED_METADATA_KEYS = frozenset(
+    {
+        "auth_token",
+        "token",
+        "access_token",
+        "authorization",
+        "bearer",
+        "jwt",
+        "identity",
+        "verified",
+        "auth_verified",
+        "person_id",
+        "person",
+        "user",
+        "user_id",
+        "username",
+        "account",
+        "account_id",
+        "id_number",
+        "phone",
+        "caller",
+        "openid",
+        "wechat_openid",
+        "channel",
+        "sender",
+        "sender_id",
+    }
+)
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]{8,512}$")
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_METADATA_BYTES = 4096
@@ -120,9 +143,16 @@ class TokenVerifier:
     - unreachable, timeout, 5xx, unexpected body: not cached, UNAVAILABLE.
     """
 
-    def __init__(self, backend_url: str, timeout: float = 3.0, ttl: float = 30.0, negative_ttl: float = 10.0,
-                 stale_ttl: float = 300.0, max_entries: int = 4096,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        backend_url: str,
+        timeout: float = 3.0,
+        ttl: float = 30.0,
+        negative_ttl: float = 10.0,
+        stale_ttl: float = 300.0,
+        max_entries: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.backend_url = backend_url.rstrip("/")
         self.timeout = timeout
         self.ttl = ttl
@@ -155,7 +185,7 @@ class TokenVerifier:
             try:
                 return await asyncio.shield(pending)
             except asyncio.CancelledError:
-                if pending.cancelled():   # the first asker was cancelled, not us
+                if pending.cancelled():  # the first asker was cancelled, not us
                     return UNAVAILABLE, None
                 raise
         future: "asyncio.Future[Tuple[str, Optional[VerifiedIdentity]]]" = asyncio.get_running_loop().create_future()
@@ -256,9 +286,8 @@ def _answer_pending_poll_on_close(sio: AsyncServer) -> None:
             # the same queue, which must not be cut short.
             socket = eio.sockets.get(eio_sid)
             queue = getattr(socket, "queue", None)
-            if (args and args[0] == client_closed and queue is not None
-                    and not getattr(socket, "upgraded", False)):
-                queue.put_nowait(None)   # poll() returns no packets: the pending GET is answered
+            if args and args[0] == client_closed and queue is not None and not getattr(socket, "upgraded", False):
+                queue.put_nowait(None)  # poll() returns no packets: the pending GET is answered
 
     eio.on("disconnect", on_eio_disconnect)
 
@@ -322,13 +351,22 @@ class WebSocketIOInput(SocketIOInput):
         allowed_origins: Union[None, str, Iterable[str]] = None,
         verifier: Optional[TokenVerifier] = None,
     ) -> None:
-        super().__init__(user_message_evt, bot_message_evt, namespace, session_persistence, socketio_path,
-                         jwt_key, jwt_method, metadata_key)
+        super().__init__(
+            user_message_evt,
+            bot_message_evt,
+            namespace,
+            session_persistence,
+            socketio_path,
+            jwt_key,
+            jwt_method,
+            metadata_key,
+        )
         url = backend_url or os.environ.get("SZ_BACKEND_URL") or DEFAULT_BACKEND_URL
-        self.verifier = verifier or TokenVerifier(url, timeout=verify_timeout, ttl=auth_cache_seconds,
-                                                  negative_ttl=min(10.0, auth_cache_seconds))
+        self.verifier = verifier or TokenVerifier(
+            url, timeout=verify_timeout, ttl=auth_cache_seconds, negative_ttl=min(10.0, auth_cache_seconds)
+        )
         if allowed_origins is None or allowed_origins == "*":
-            self.allowed_origins: Optional[frozenset] = None   # any page may connect (Rasa's default)
+            self.allowed_origins: Optional[frozenset] = None  # any page may connect (Rasa's default)
         elif isinstance(allowed_origins, str):
             self.allowed_origins = frozenset([allowed_origins.rstrip("/")])
         else:
@@ -340,8 +378,9 @@ class WebSocketIOInput(SocketIOInput):
         return WebSocketIOOutput(self.sio, self.bot_message_evt)
 
     # -- the parts of a turn, kept separate so they can be tested without a socket --------------
-    async def identity_for(self, message_token: Any, connection_token: Optional[str]
-                           ) -> Tuple[str, Optional[VerifiedIdentity]]:
+    async def identity_for(
+        self, message_token: Any, connection_token: Optional[str]
+    ) -> Tuple[str, Optional[VerifiedIdentity]]:
         """The message's own token if it carries one, else the connection's."""
         if message_token not in (None, ""):
             return await self.verifier.verify(message_token)
@@ -350,7 +389,7 @@ class WebSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: engine.io adds no CORS headers (rasa run --cors does), as in Rasa's channel
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
-        on_new_message = limit_length(on_new_message)   # a message over the limit gets the kind reply
+        on_new_message = limit_length(on_new_message)  # a message over the limit gets the kind reply
         _answer_pending_poll_on_close(sio)
         bp = SocketBlueprint(sio, self.socketio_path, "web_socketio_webhook", __name__)
         self.sio = sio
@@ -381,8 +420,12 @@ class WebSocketIOInput(SocketIOInput):
             await sio.save_session(sid, st, namespace=ns)
 
         async def tell_auth(sid: str, status: str) -> None:
-            await sio.emit("auth_status", {"authenticated": status == OK, "reason": None if status in (OK, ABSENT)
-                                           else status}, room=sid, namespace=ns)
+            await sio.emit(
+                "auth_status",
+                {"authenticated": status == OK, "reason": None if status in (OK, ABSENT) else status},
+                room=sid,
+                namespace=ns,
+            )
 
         @sio.on("connect", namespace=ns)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
@@ -399,8 +442,9 @@ class WebSocketIOInput(SocketIOInput):
                     return False
             token = auth.get(TOKEN_KEY)
             status, identity = await self.verifier.verify(token)
-            await sio.save_session(sid, {"token": identity.token if identity else None, "connect_status": status},
-                                   namespace=ns)
+            await sio.save_session(
+                sid, {"token": identity.token if identity else None, "connect_status": status}, namespace=ns
+            )
             logger.debug("web socket %s connected (%s)", sid, status)
             return True
 
@@ -461,7 +505,6 @@ class WebSocketIOInput(SocketIOInput):
             sender_id = sender_for(base, identity)
             await join(sid, st, sender_id)
             output = WebSocketIOOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
-                                             metadata=metadata))
+            await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata))
 
         return bp

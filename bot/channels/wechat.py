@@ -69,6 +69,7 @@ the backend-token cache (``token_cache_seconds``) and the access token;
 several processes that each fetch an access token invalidate each other's
 (use one token service in that case).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -88,17 +89,16 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 
 import aiohttp
 import xmltodict
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
-
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
 from .limits import limit_length
 from .rendering import VERIFY_IDENTITY, signals, split_utf8, wechat_links, wechat_render, xml_safe
-from .wechat_bind import BindPage, done_text
 from .state import StateStore, create_state_store
+from .wechat_bind import BindPage, done_text
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +127,17 @@ BIND_MENU_KEYS = {"bind": "bind", "bind_account": "bind", "unbind": "unbind", "u
 _EVENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _TOKEN_ERRORS = {40001, 40014, 42001}
-ENV_SETTINGS = {"token": "WECHAT_TOKEN", "app_id": "WECHAT_APP_ID", "app_secret": "WECHAT_APP_SECRET",
-                "encoding_aes_key": "WECHAT_ENCODING_AES_KEY", "api_base": "WECHAT_API_BASE",
-                "public_url": "WECHAT_PUBLIC_URL", "oauth_base": "WECHAT_OAUTH_BASE",
-                "link_base": "SZ_BACKEND_PUBLIC_URL",
-                "allow_plaintext": "WECHAT_ALLOW_PLAINTEXT"}
+ENV_SETTINGS = {
+    "token": "WECHAT_TOKEN",
+    "app_id": "WECHAT_APP_ID",
+    "app_secret": "WECHAT_APP_SECRET",
+    "encoding_aes_key": "WECHAT_ENCODING_AES_KEY",
+    "api_base": "WECHAT_API_BASE",
+    "public_url": "WECHAT_PUBLIC_URL",
+    "oauth_base": "WECHAT_OAUTH_BASE",
+    "link_base": "SZ_BACKEND_PUBLIC_URL",
+    "allow_plaintext": "WECHAT_ALLOW_PLAINTEXT",
+}
 
 
 def _bool(value: Any) -> bool:
@@ -158,13 +164,15 @@ def cdata(value: Any) -> str:
 
 
 def text_reply_xml(to_user: str, from_user: str, content: str, create_time: Optional[int] = None) -> str:
-    return ("<xml>"
-            f"<ToUserName>{cdata(to_user)}</ToUserName>"
-            f"<FromUserName>{cdata(from_user)}</FromUserName>"
-            f"<CreateTime>{int(create_time if create_time is not None else time.time())}</CreateTime>"
-            "<MsgType><![CDATA[text]]></MsgType>"
-            f"<Content>{cdata(content)}</Content>"
-            "</xml>")
+    return (
+        "<xml>"
+        f"<ToUserName>{cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{cdata(from_user)}</FromUserName>"
+        f"<CreateTime>{int(create_time if create_time is not None else time.time())}</CreateTime>"
+        "<MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{cdata(content)}</Content>"
+        "</xml>"
+    )
 
 
 def _mask_name(name: Any) -> str:
@@ -192,8 +200,13 @@ class WeChatAPIError(Exception):
 class WeChatAPI:
     """Access token (cached until 5 minutes before expiry) and customer-service text messages."""
 
-    def __init__(self, app_id: Optional[str], app_secret: Optional[str], api_base: str = DEFAULT_API_BASE,
-                 timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        app_id: Optional[str],
+        app_secret: Optional[str],
+        api_base: str = DEFAULT_API_BASE,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         self.app_id = app_id or ""
         self.app_secret = app_secret or ""
         self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
@@ -228,15 +241,19 @@ class WeChatAPI:
             return self._token
 
     async def send_text(self, openid: str, content: str) -> None:
-        body = json.dumps({"touser": openid, "msgtype": "text", "text": {"content": content}},
-                          ensure_ascii=False).encode("utf-8")   # WeChat wants raw UTF-8, not \\u escapes
+        body = json.dumps(
+            {"touser": openid, "msgtype": "text", "text": {"content": content}}, ensure_ascii=False
+        ).encode("utf-8")  # WeChat wants raw UTF-8, not \\u escapes
         for attempt in range(2):
             token = await self.access_token(force=attempt > 0)
             try:
                 async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                    async with session.post(f"{self.api_base}/cgi-bin/message/custom/send",
-                                            params={"access_token": token}, data=body,
-                                            headers={"Content-Type": "application/json; charset=utf-8"}) as resp:
+                    async with session.post(
+                        f"{self.api_base}/cgi-bin/message/custom/send",
+                        params={"access_token": token},
+                        data=body,
+                        headers={"Content-Type": "application/json; charset=utf-8"},
+                    ) as resp:
                         data = await resp.json(content_type=None)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as err:
                 raise WeChatAPIError("network", type(err).__name__) from None
@@ -244,7 +261,7 @@ class WeChatAPI:
             if errcode in (0, "0"):
                 return
             if errcode in _TOKEN_ERRORS and attempt == 0:
-                continue   # token revoked or expired early: fetch a new one once
+                continue  # token revoked or expired early: fetch a new one once
             raise WeChatAPIError(errcode, str(data.get("errmsg", "")) if isinstance(data, dict) else "")
 
 
@@ -287,21 +304,21 @@ class _Turn:
     """One push (and its retries): what the assistant said and what was delivered how."""
 
     openid: str
-    account: str                       # the Official Account's gh_ id (ToUserName)
-    key: str = ""                      # the de-duplication key (msg:<MsgId> / ev:...)
+    account: str  # the Official Account's gh_ id (ToUserName)
+    key: str = ""  # the de-duplication key (msg:<MsgId> / ev:...)
     created: float = field(default_factory=time.monotonic)
     messages: List[Dict[str, Any]] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    decided: bool = False              # the passive reply is fixed (retries get the same)
-    passive: Optional[str] = None      # None -> "success"
-    deferred: bool = False             # the rest goes through the customer-service API
-    delivered: int = 0                 # messages[:delivered] went into the passive reply
-    numbered: int = 0                  # buttons numbered in the passive reply
-    later: List[str] = field(default_factory=list)   # overflow chunks for the API
+    decided: bool = False  # the passive reply is fixed (retries get the same)
+    passive: Optional[str] = None  # None -> "success"
+    deferred: bool = False  # the rest goes through the customer-service API
+    delivered: int = 0  # messages[:delivered] went into the passive reply
+    numbered: int = 0  # buttons numbered in the passive reply
+    later: List[str] = field(default_factory=list)  # overflow chunks for the API
     task: Optional["asyncio.Task[None]"] = None
-    waiters: int = 0                   # requests of this process waiting for the passive reply
+    waiters: int = 0  # requests of this process waiting for the passive reply
     decided_event: asyncio.Event = field(default_factory=asyncio.Event)
-    await_retry: bool = False          # fixed after the turn with nobody waiting: the first retry takes it
+    await_retry: bool = False  # fixed after the turn with nobody waiting: the first retry takes it
 
 
 @dataclass
@@ -309,7 +326,7 @@ class _User:
     """One OpenID's dialogue state, loaded from the state store for a turn and saved after it
     (times are wall-clock seconds, so every process reads them alike)."""
 
-    bind_stage: Optional[str] = None   # "username" | "password"
+    bind_stage: Optional[str] = None  # "username" | "password"
     bind_username: Optional[str] = None
     bind_at: float = 0.0
     bind_failures: List[float] = field(default_factory=list)
@@ -380,11 +397,30 @@ class WeChatInput(InputChannel):
         for key, env in ENV_SETTINGS.items():
             if not credentials.get(key) and os.environ.get(env):
                 credentials[key] = os.environ[env]
-        known = {"token", "app_id", "app_secret", "encoding_aes_key", "api_base", "reply_budget_seconds",
-                 "backend_url", "service_key", "interim_text", "dedup_ttl_seconds", "token_cache_seconds",
-                 "require_encryption", "max_clock_skew_seconds", "max_reply_bytes", "button_ttl_seconds",
-                 "bind_timeout_seconds", "welcome_text", "state_store", "public_url", "oauth_base", "link_base",
-                 "allow_plaintext"}
+        known = {
+            "token",
+            "app_id",
+            "app_secret",
+            "encoding_aes_key",
+            "api_base",
+            "reply_budget_seconds",
+            "backend_url",
+            "service_key",
+            "interim_text",
+            "dedup_ttl_seconds",
+            "token_cache_seconds",
+            "require_encryption",
+            "max_clock_skew_seconds",
+            "max_reply_bytes",
+            "button_ttl_seconds",
+            "bind_timeout_seconds",
+            "welcome_text",
+            "state_store",
+            "public_url",
+            "oauth_base",
+            "link_base",
+            "allow_plaintext",
+        }
         unknown = set(credentials) - known
         if unknown:
             log.warning("wechat credentials: ignoring unknown keys %s", sorted(unknown))
@@ -392,16 +428,31 @@ class WeChatInput(InputChannel):
             log.error("wechat channel disabled: no token (set WECHAT_TOKEN or `token` in credentials.yml)")
         return cls(**{k: v for k, v in credentials.items() if k in known})
 
-    def __init__(self, token: Optional[str] = None, app_id: Optional[str] = None, app_secret: Optional[str] = None,
-                 encoding_aes_key: Optional[str] = None, api_base: str = DEFAULT_API_BASE,
-                 reply_budget_seconds: float = 4.5, backend_url: Optional[str] = None,
-                 service_key: Optional[str] = None, interim_text: Optional[str] = INTERIM_ZH,
-                 dedup_ttl_seconds: float = 300.0, token_cache_seconds: float = 120.0,
-                 require_encryption: Any = None, max_clock_skew_seconds: float = 300.0,
-                 max_reply_bytes: int = 2000, button_ttl_seconds: float = 1800.0,
-                 bind_timeout_seconds: float = 600.0, welcome_text: Optional[str] = None,
-                 state_store: Any = None, public_url: Optional[str] = None, oauth_base: Optional[str] = None,
-                 link_base: Optional[str] = None, allow_plaintext: Any = False) -> None:
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        app_id: Optional[str] = None,
+        app_secret: Optional[str] = None,
+        encoding_aes_key: Optional[str] = None,
+        api_base: str = DEFAULT_API_BASE,
+        reply_budget_seconds: float = 4.5,
+        backend_url: Optional[str] = None,
+        service_key: Optional[str] = None,
+        interim_text: Optional[str] = INTERIM_ZH,
+        dedup_ttl_seconds: float = 300.0,
+        token_cache_seconds: float = 120.0,
+        require_encryption: Any = None,
+        max_clock_skew_seconds: float = 300.0,
+        max_reply_bytes: int = 2000,
+        button_ttl_seconds: float = 1800.0,
+        bind_timeout_seconds: float = 600.0,
+        welcome_text: Optional[str] = None,
+        state_store: Any = None,
+        public_url: Optional[str] = None,
+        oauth_base: Optional[str] = None,
+        link_base: Optional[str] = None,
+        allow_plaintext: Any = False,
+    ) -> None:
         self.disabled = not token
         self.token = str(token or "")
         self.app_id = str(app_id or "")
@@ -424,7 +475,7 @@ class WeChatInput(InputChannel):
         self._aes_key: Optional[bytes] = None
         self._crypto: Any = None
         if encoding_aes_key and not self.disabled:
-            from wechatpy.crypto import WeChatCrypto   # noqa: WPS433 (optional dependency at import)
+            from wechatpy.crypto import WeChatCrypto  # noqa: WPS433 (optional dependency at import)
 
             key = base64.b64decode(str(encoding_aes_key) + "=")
             if len(key) != 32:
@@ -434,28 +485,39 @@ class WeChatInput(InputChannel):
             self._aes_key = key
             self._crypto = WeChatCrypto(self.token, str(encoding_aes_key), self.app_id)
         elif self.require_encryption and not self.disabled:
-            log.error("wechat channel disabled: safe mode (encoding_aes_key + app_id, WECHAT_ENCODING_AES_KEY) is "
-                      "required; `allow_plaintext: true` accepts plaintext pushes for development only")
+            log.error(
+                "wechat channel disabled: safe mode (encoding_aes_key + app_id, WECHAT_ENCODING_AES_KEY) is "
+                "required; `allow_plaintext: true` accepts plaintext pushes for development only"
+            )
             self.disabled = True
         if self.allow_plaintext and not self.disabled:
-            log.warning("wechat: plaintext pushes accepted (allow_plaintext): development only, their body is "
-                        "not signed")
+            log.warning(
+                "wechat: plaintext pushes accepted (allow_plaintext): development only, their body is not signed"
+            )
         self.dedup_ttl = max(float(dedup_ttl_seconds), self.retry_window + 5)
-        self._turns = _TTLCache(self.dedup_ttl)   # this process's turns (their tasks and events)
+        self._turns = _TTLCache(self.dedup_ttl)  # this process's turns (their tasks and events)
         self._tokens = _TTLCache(self.token_cache_seconds)
         # Shared state (memory, or Redis for several Rasa processes): bot/channels/state.py
-        self.state: StateStore = state_store if isinstance(state_store, StateStore) else \
-            create_state_store(state_store, CHANNEL)
+        self.state: StateStore = (
+            state_store if isinstance(state_store, StateStore) else create_state_store(state_store, CHANNEL)
+        )
         # The user record outlives the binding timeout, so a password sent late is still caught.
         self.user_ttl = max(self.bind_timeout + 3600.0, 2 * self.bind_timeout, self.button_ttl, 900.0)
-        self.pending_ttl = 48 * 3600.0   # WeChat's customer-service window
-        self._user_locks: Dict[str, List[Any]] = {}   # OpenID -> [lock, users]: one turn of a user at a time here
-        self._issued: Dict[str, List[str]] = {}   # tokens this process handed out per OpenID (revoked on unbind)
+        self.pending_ttl = 48 * 3600.0  # WeChat's customer-service window
+        self._user_locks: Dict[str, List[Any]] = {}  # OpenID -> [lock, users]: one turn of a user at a time here
+        self._issued: Dict[str, List[str]] = {}  # tokens this process handed out per OpenID (revoked on unbind)
         self._background: set = set()
         # Binding on a web page (WeChat OAuth), never a password in the chat: bot/channels/wechat_bind.py
         self.public_url = str(public_url or "http://127.0.0.1:5005").rstrip("/")
-        self.binder = BindPage(self, self.public_url, oauth_base, self.app_id, str(app_secret or ""),
-                               api_base or DEFAULT_API_BASE, self.bind_timeout)
+        self.binder = BindPage(
+            self,
+            self.public_url,
+            oauth_base,
+            self.app_id,
+            str(app_secret or ""),
+            api_base or DEFAULT_API_BASE,
+            self.bind_timeout,
+        )
         # Links in replies: the backend as the servers reach it -> its public URL
         self.link_base = str(link_base or "").rstrip("/") or None
         if not self.link_base:
@@ -467,7 +529,7 @@ class WeChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"wechat_webhook_{id(self)}", __name__)
-        on_new_message = limit_length(on_new_message)   # a message over the limit gets the kind reply
+        on_new_message = limit_length(on_new_message)  # a message over the limit gets the kind reply
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -497,8 +559,9 @@ class WeChatInput(InputChannel):
         return bp
 
     # ------------------------------------------------------------ protocol
-    def _valid_signature(self, signature: Optional[str], timestamp: Optional[str], nonce: Optional[str],
-                         check_age: bool = True) -> bool:
+    def _valid_signature(
+        self, signature: Optional[str], timestamp: Optional[str], nonce: Optional[str], check_age: bool = True
+    ) -> bool:
         if not signature or not timestamp or nonce is None:
             return False
         ok = _same(_sha1_sorted(self.token, timestamp, nonce), signature)
@@ -546,7 +609,7 @@ class WeChatInput(InputChannel):
 
             try:
                 inner = PrpCrypto(self._aes_key).decrypt(encrypt, self.app_id)
-            except Exception:   # wrong key, padding, AppID mismatch
+            except Exception:  # wrong key, padding, AppID mismatch
                 raise _Reject(403, "cannot decrypt") from None
             data = _parse_xml(inner.encode("utf-8"))
         else:
@@ -572,8 +635,9 @@ class WeChatInput(InputChannel):
         # Events have no MsgId: a retry repeats FromUserName + CreateTime (and the event itself).
         return f"ev:{data.get('FromUserName')}:{data.get('CreateTime')}:{data.get('Event')}:{data.get('EventKey')}"
 
-    async def handle_push(self, request: Request,
-                          on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def handle_push(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
         started = time.monotonic()
         try:
             data, encrypted = self._open(request)
@@ -581,8 +645,11 @@ class WeChatInput(InputChannel):
             log.warning("wechat push refused: %s", err.reason)
             return response.text(err.reason, status=err.status)
         args = request.args
-        if not await self._fresh_nonce(args.get("timestamp"), args.get("nonce"),
-                                       (args.get("msg_signature") or "").encode() + b"\n" + (request.body or b"")):
+        if not await self._fresh_nonce(
+            args.get("timestamp"),
+            args.get("nonce"),
+            (args.get("msg_signature") or "").encode() + b"\n" + (request.body or b""),
+        ):
             log.warning("wechat push refused: a (timestamp, nonce) already used for another request")
             return response.text("replayed nonce", status=403)
         key = self._dedup_key(data)
@@ -592,7 +659,7 @@ class WeChatInput(InputChannel):
             if not await self._claim(f"turn:{key}", {"state": "working"}):
                 log.info("wechat retry of a push another process took (processed once)")
                 return self._reply(data, await self._remote_passive(key, deadline), encrypted)
-            turn = self._turns.get(key)   # (a retry of this process may have claimed it meanwhile)
+            turn = self._turns.get(key)  # (a retry of this process may have claimed it meanwhile)
         if turn is None:
             turn = _Turn(openid=str(data["FromUserName"]), account=str(data.get("ToUserName") or ""), key=key)
             self._turns.put(key, turn)
@@ -606,9 +673,8 @@ class WeChatInput(InputChannel):
     async def _claim(self, key: str, value: Any) -> bool:
         try:
             return await self.state.claim(key, self.dedup_ttl, value)
-        except Exception as err:   # the store is down: answer (maybe twice) rather than not at all
-            log.warning("wechat state store unavailable (%s): processing without de-duplication",
-                        type(err).__name__)
+        except Exception as err:  # the store is down: answer (maybe twice) rather than not at all
+            log.warning("wechat state store unavailable (%s): processing without de-duplication", type(err).__name__)
             return True
 
     async def _remote_passive(self, key: str, deadline: float) -> Optional[str]:
@@ -643,11 +709,11 @@ class WeChatInput(InputChannel):
                         pass
             if not turn.decided:
                 await self._decide(turn)
-                if not turn.deferred and turn.later:   # a long answer: the overflow right after
+                if not turn.deferred and turn.later:  # a long answer: the overflow right after
                     self._spawn(self._send_chunks(turn.openid, turn.later, delay=0.5))
         finally:
             turn.waiters -= 1
-        if turn.await_retry:   # fixed after the turn: the first retry (here or elsewhere) delivers it
+        if turn.await_retry:  # fixed after the turn: the first retry (here or elsewhere) delivers it
             return turn.passive if await self._claim(f"delivered:{turn.key}", True) else None
         return turn.passive
 
@@ -657,7 +723,7 @@ class WeChatInput(InputChannel):
         done = turn.done.is_set()
         ready = list(turn.messages)
         rendering = wechat_render(ready)
-        turn.decided = True          # (before any await: one decision per turn)
+        turn.decided = True  # (before any await: one decision per turn)
         turn.await_retry = await_retry
         turn.delivered = len(ready)
         turn.numbered = len(rendering.buttons)
@@ -673,8 +739,11 @@ class WeChatInput(InputChannel):
             turn.passive, turn.later = (None if done else self.interim_text), []
         turn.decided_event.set()
         try:
-            await self.state.set(f"turn:{turn.key}", {"state": "decided", "passive": turn.passive,
-                                                      "await_retry": await_retry}, self.dedup_ttl)
+            await self.state.set(
+                f"turn:{turn.key}",
+                {"state": "decided", "passive": turn.passive, "await_retry": await_retry},
+                self.dedup_ttl,
+            )
         except Exception as err:
             log.warning("wechat state store unavailable (%s): reply not shared", type(err).__name__)
 
@@ -716,7 +785,7 @@ class WeChatInput(InputChannel):
             await self._send_chunks(turn.openid, chunks)
             return
         if turn.deferred:
-            rest = turn.messages[turn.delivered:]
+            rest = turn.messages[turn.delivered :]
             text = wechat_render(rest, start=turn.numbered + 1).text if rest else ""
             chunks = list(turn.later) + split_utf8(text, self.max_reply_bytes)
             await self._send_chunks(turn.openid, chunks)
@@ -732,8 +801,9 @@ class WeChatInput(InputChannel):
                     raise WeChatAPIError("not-configured", "app_id/app_secret missing")
                 await self.api.send_text(openid, chunk)
             except WeChatAPIError as err:
-                log.warning("wechat customer-service send failed (%s); keeping the reply for the next turn",
-                            err.errcode)
+                log.warning(
+                    "wechat customer-service send failed (%s); keeping the reply for the next turn", err.errcode
+                )
                 await self._keep_pending(openid, chunks[i:])
                 return
 
@@ -799,8 +869,9 @@ class WeChatInput(InputChannel):
             del issued[:-50]
 
     # ------------------------------------------------------------ one push
-    async def _process(self, turn: _Turn, data: Dict[str, Any], key: str,
-                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _process(
+        self, turn: _Turn, data: Dict[str, Any], key: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         try:
             async with self._user_lock(turn.openid):
                 user = await self._load_user(turn.openid)
@@ -824,13 +895,19 @@ class WeChatInput(InputChannel):
     def _say(self, turn: _Turn, text: str) -> None:
         turn.messages.append({"text": text})
 
-    async def _handle(self, turn: _Turn, user: _User, data: Dict[str, Any], key: str,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(
+        self,
+        turn: _Turn,
+        user: _User,
+        data: Dict[str, Any],
+        key: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
         msg_type = str(data.get("MsgType") or "").lower()
         openid = turn.openid
         if msg_type == "event":
             event = str(data.get("Event") or "").lower()
-            user.bind_stage = None   # any menu action leaves a binding dialogue
+            user.bind_stage = None  # any menu action leaves a binding dialogue
             if event == "subscribe":
                 self._say(turn, self.welcome_text)
             elif event == "unsubscribe":
@@ -850,7 +927,7 @@ class WeChatInput(InputChannel):
             content = str(data.get("Content") or "")
         elif msg_type == "voice":
             content = str(data.get("Recognition") or "").strip().rstrip("。")
-            if not content:     # WeChat recognised nothing
+            if not content:  # WeChat recognised nothing
                 self._say(turn, VOICE_UNHEARD_ZH)
                 return
         else:
@@ -858,12 +935,13 @@ class WeChatInput(InputChannel):
             return
         await self._handle_text(turn, user, content, key, on_new_message)
 
-    async def _handle_text(self, turn: _Turn, user: _User, content: str, key: str,
-                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle_text(
+        self, turn: _Turn, user: _User, content: str, key: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         text = content.strip()
         word = text.lower()
         now = time.time()
-        if user.bind_stage:     # a binding dialogue of an older version: the page replaced it
+        if user.bind_stage:  # a binding dialogue of an older version: the page replaced it
             user.bind_stage = user.bind_username = None
         if word in BIND_WORDS:
             await self._start_binding(turn, user)
@@ -879,8 +957,9 @@ class WeChatInput(InputChannel):
                 text = str(payload)
         await self._to_rasa(turn, user, text, key, on_new_message)
 
-    async def _to_rasa(self, turn: _Turn, user: _User, text: str, key: str,
-                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _to_rasa(
+        self, turn: _Turn, user: _User, text: str, key: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         if not text:
             self._say(turn, "请用文字告诉我您要办理的业务或想咨询的问题。")
             return
@@ -889,14 +968,19 @@ class WeChatInput(InputChannel):
             token = await self._auth_token(turn.openid)
         except BackendUnavailable as err:
             log.warning("wechat: binding unknown, backend unavailable (%s)", err)
-            token, metadata["identity_unavailable"] = None, True   # the actions say "unavailable", not "bind"
+            token, metadata["identity_unavailable"] = None, True  # the actions say "unavailable", not "bind"
         if token:
             metadata["auth_token"] = token
         user.buttons = []
         first = len(turn.messages)
-        message = UserMessage(text, WeChatOutput(turn.messages, self.links), turn.openid, input_channel=self.name(),
-                              message_id=key.split(":", 1)[1] if key.startswith("msg:") else None,
-                              metadata=metadata)
+        message = UserMessage(
+            text,
+            WeChatOutput(turn.messages, self.links),
+            turn.openid,
+            input_channel=self.name(),
+            message_id=key.split(":", 1)[1] if key.startswith("msg:") else None,
+            metadata=metadata,
+        )
         await on_new_message(message)
         if not token and not metadata.get("identity_unavailable") and VERIFY_IDENTITY in signals(turn.messages[first:]):
             # an unbound user asked for something personal: the binding link now, the request after it
@@ -905,7 +989,7 @@ class WeChatInput(InputChannel):
 
     # ------------------------------------------------------------ binding dialogue
     async def _start_binding(self, turn: _Turn, user: _User) -> None:
-        self._tokens.pop(turn.openid)   # ask the backend afresh
+        self._tokens.pop(turn.openid)  # ask the backend afresh
         try:
             body = await self.backend.token(CHANNEL, turn.openid)
         except (BackendUnavailable, BackendRefusal):
@@ -931,8 +1015,13 @@ class WeChatInput(InputChannel):
     def spawn(self, coro: Awaitable[Any]) -> None:
         self._spawn(coro)
 
-    async def after_binding(self, openid: str, body: Optional[Dict[str, Any]], pending: Optional[str],
-                            on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def after_binding(
+        self,
+        openid: str,
+        body: Optional[Dict[str, Any]],
+        pending: Optional[str],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
         """Tell the chat, and carry out the request that started the binding (its reply goes
         through the customer-service API, or with the user's next message when that is off)."""
         messages: List[Dict[str, Any]] = [{"text": done_text(_mask_name((body or {}).get("name")), bool(pending))}]
@@ -940,9 +1029,15 @@ class WeChatInput(InputChannel):
         try:
             if pending and token:
                 async with self._user_lock(openid):
-                    await on_new_message(UserMessage(
-                        pending, WeChatOutput(messages, self.links), openid, input_channel=self.name(),
-                        metadata={"channel": CHANNEL, "auth_token": token}))
+                    await on_new_message(
+                        UserMessage(
+                            pending,
+                            WeChatOutput(messages, self.links),
+                            openid,
+                            input_channel=self.name(),
+                            metadata={"channel": CHANNEL, "auth_token": token},
+                        )
+                    )
         except Exception:
             log.exception("wechat: the request after binding failed")
             messages.append({"text": BUSY_ZH})
@@ -960,8 +1055,12 @@ class WeChatInput(InputChannel):
         issued = self._issued.pop(turn.openid, [])
         if issued:
             await asyncio.gather(*(self.backend.logout(t) for t in issued))
-        self._say(turn, "已解除微信与账户的绑定。需要时可以再发送“绑定”。" if unbound
-                  else "您的微信还没有绑定账户。需要办理个人业务时，请发送“绑定”。")
+        self._say(
+            turn,
+            "已解除微信与账户的绑定。需要时可以再发送“绑定”。"
+            if unbound
+            else "您的微信还没有绑定账户。需要办理个人业务时，请发送“绑定”。",
+        )
 
 
 def _parse_xml(body: bytes) -> Dict[str, Any]:

@@ -28,6 +28,7 @@ The pages need HTTPS in production: a request that did not arrive over HTTPS
 is a loopback address (local trials). Pages are sent with ``Cache-Control:
 no-store`` and a Content-Security-Policy that allows nothing but the form.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,28 +36,29 @@ import html
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import UserMessage
-
 from .backend import BackendRefusal, BackendUnavailable
 
-if TYPE_CHECKING:   # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover
     from .wechat import WeChatInput
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OAUTH_BASE = "https://open.weixin.qq.com"
-MAX_FAILURES = 5            # wrong passwords per OpenID within FAILURE_WINDOW
+MAX_FAILURES = 5  # wrong passwords per OpenID within FAILURE_WINDOW
 FAILURE_WINDOW = 900.0
 
-BIND_LINK_ZH = "请点击下面的链接，在网页上登录并绑定账户（{minutes}分钟内有效；密码只在网页上填写，不会出现在聊天中）：\n{anchor}"
+BIND_LINK_ZH = (
+    "请点击下面的链接，在网页上登录并绑定账户（{minutes}分钟内有效；密码只在网页上填写，不会出现在聊天中）：\n{anchor}"
+)
 BIND_ANCHOR_ZH = "登录并绑定社保账户"
 NOT_CONFIGURED_ZH = "微信绑定服务暂未开通，请稍后再试，或登录网站办理。"
 DONE_ZH = "绑定成功！{name}，现在可以直接办理个人业务了。"
@@ -70,8 +72,8 @@ def _loopback(url: str) -> bool:
 
 def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
     doc = (
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>"
         "body{font:16px/1.6 -apple-system,'PingFang SC','Microsoft YaHei',sans-serif;margin:0;padding:24px;"
         "background:#f4f6f9;color:#1f2d3d}main{max-width:420px;margin:0 auto;background:#fff;border-radius:12px;"
@@ -82,33 +84,48 @@ def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
         "font-size:14px}</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1>{body}</main></body></html>"
     )
-    return response.html(doc, status=status, headers={
-        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                                   "frame-ancestors 'none'; base-uri 'none'"})
+    return response.html(
+        doc,
+        status=status,
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'",
+        },
+    )
 
 
 def _form(nonce: str, name_hint: str = "", error: str = "") -> str:
-    err = f"<p class=\"error\" role=\"alert\">{html.escape(error)}</p>" if error else ""
+    err = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     return (
-        f"{err}<p class=\"note\">请用深圳社保个人网上服务系统的用户名和密码登录，绑定后在微信里就能直接办理个人业务。"
+        f'{err}<p class="note">请用深圳社保个人网上服务系统的用户名和密码登录，绑定后在微信里就能直接办理个人业务。'
         "密码只用于这一次核验，不会发到聊天中。</p>"
-        "<form method=\"post\" action=\"login\" autocomplete=\"off\">"
-        f"<input type=\"hidden\" name=\"f\" value=\"{html.escape(nonce)}\">"
-        "<label for=\"u\">用户名</label>"
-        f"<input id=\"u\" name=\"username\" required maxlength=\"64\" value=\"{html.escape(name_hint)}\" "
-        "autocapitalize=\"off\" autocorrect=\"off\">"
-        "<label for=\"p\">密码</label>"
-        "<input id=\"p\" name=\"password\" type=\"password\" required maxlength=\"128\">"
-        "<button type=\"submit\">登录并绑定</button></form>"
+        '<form method="post" action="login" autocomplete="off">'
+        f'<input type="hidden" name="f" value="{html.escape(nonce)}">'
+        '<label for="u">用户名</label>'
+        f'<input id="u" name="username" required maxlength="64" value="{html.escape(name_hint)}" '
+        'autocapitalize="off" autocorrect="off">'
+        '<label for="p">密码</label>'
+        '<input id="p" name="password" type="password" required maxlength="128">'
+        '<button type="submit">登录并绑定</button></form>'
     )
 
 
 class BindPage:
     """The binding pages of one WeChat channel (routes under its webhook blueprint)."""
 
-    def __init__(self, channel: "WeChatInput", public_url: str, oauth_base: Optional[str], app_id: str,
-                 app_secret: str, api_base: str, ttl_seconds: float) -> None:
+    def __init__(
+        self,
+        channel: "WeChatInput",
+        public_url: str,
+        oauth_base: Optional[str],
+        app_id: str,
+        app_secret: str,
+        api_base: str,
+        ttl_seconds: float,
+    ) -> None:
         self.channel = channel
         self.public_url = (public_url or "").rstrip("/")
         self.oauth_base = (oauth_base or DEFAULT_OAUTH_BASE).rstrip("/")
@@ -129,16 +146,17 @@ class BindPage:
             log.error("wechat: binding needs public_url, app_id and app_secret")
             return NOT_CONFIGURED_ZH
         state = secrets.token_urlsafe(24)
-        await self.channel.state.set(f"bindreq:{state}", {"openid": openid, "pending": pending, "at": time.time()},
-                                     self.ttl)
+        await self.channel.state.set(
+            f"bindreq:{state}", {"openid": openid, "pending": pending, "at": time.time()}, self.ttl
+        )
         href = f"{self.public_url}/webhooks/wechat/bind/start?s={state}"
-        anchor = f"<a href=\"{href}\">{BIND_ANCHOR_ZH}</a>"
+        anchor = f'<a href="{href}">{BIND_ANCHOR_ZH}</a>'
         return BIND_LINK_ZH.format(minutes=max(1, int(self.ttl // 60)), anchor=anchor)
 
     # ------------------------------------------------------------ the pages
     def _secure(self, request: Request) -> bool:
         if _loopback(self.public_url):
-            return True     # local trials
+            return True  # local trials
         proto = (request.headers.get("x-forwarded-proto") or request.scheme or "").split(",")[0].strip().lower()
         return proto == "https"
 
@@ -152,8 +170,10 @@ class BindPage:
             if not isinstance(req, dict) or not self.configured:
                 return _page("链接已失效", "<p>这个绑定链接已失效或已使用。请回到微信重新发送“绑定”。</p>", 410)
             redirect = quote(f"{self.public_url}/webhooks/wechat/bind/callback", safe="")
-            url = (f"{self.oauth_base}/connect/oauth2/authorize?appid={quote(self.app_id)}&redirect_uri={redirect}"
-                   f"&response_type=code&scope=snsapi_base&state={quote(state)}#wechat_redirect")
+            url = (
+                f"{self.oauth_base}/connect/oauth2/authorize?appid={quote(self.app_id)}&redirect_uri={redirect}"
+                f"&response_type=code&scope=snsapi_base&state={quote(state)}#wechat_redirect"
+            )
             return response.redirect(url, headers={"Cache-Control": "no-store"})
 
         @bp.route("/bind/callback", methods=["GET"])
@@ -164,15 +184,18 @@ class BindPage:
             req = await self.channel.state.get(f"bindreq:{state}") if state else None
             if not isinstance(req, dict):
                 return _page("链接已失效", "<p>这个绑定链接已失效或已使用。请回到微信重新发送“绑定”。</p>", 410)
-            if not code:   # the user declined the authorisation
+            if not code:  # the user declined the authorisation
                 return _page("没有授权", "<p>没有获得微信授权，绑定没有进行。请回到微信重新发送“绑定”。</p>", 400)
             openid = await self._openid(code)
             if not openid:
                 return _page("暂时无法绑定", "<p>微信授权暂时无法完成，请稍后回到微信重新发送“绑定”。</p>", 502)
             if openid != req.get("openid"):
                 log.warning("wechat bind: the link was opened by another WeChat user")
-                return _page("请在自己的微信中打开",
-                             "<p>这个链接只能由发起绑定的微信用户打开。请在您自己的微信中发送“绑定”。</p>", 403)
+                return _page(
+                    "请在自己的微信中打开",
+                    "<p>这个链接只能由发起绑定的微信用户打开。请在您自己的微信中发送“绑定”。</p>",
+                    403,
+                )
             nonce = secrets.token_urlsafe(24)
             await self.channel.state.set(f"bindform:{nonce}", {"openid": openid, "state": state}, self.ttl)
             return _page("绑定社保账户", _form(nonce))
@@ -189,8 +212,11 @@ class BindPage:
             if not isinstance(ticket, dict):
                 return _page("页面已失效", "<p>这个页面已失效。请回到微信重新发送“绑定”。</p>", 410)
             openid = str(ticket["openid"])
-            failures = [t for t in (await self.channel.state.get(f"bindfail:{openid}") or [])
-                        if time.time() - float(t) < FAILURE_WINDOW]
+            failures = [
+                t
+                for t in (await self.channel.state.get(f"bindfail:{openid}") or [])
+                if time.time() - float(t) < FAILURE_WINDOW
+            ]
             if len(failures) >= MAX_FAILURES:
                 return _page("请稍后再试", "<p>绑定失败次数过多，请15分钟后再试。</p>", 429)
             if not username or not password:
@@ -201,11 +227,16 @@ class BindPage:
                 return _page("绑定社保账户", _form(nonce, username, "系统繁忙，请稍后再试。"), 503)
             except BackendRefusal as err:
                 if err.status == 409:
-                    return _page("无法绑定", f"<p>{html.escape(err.message_zh or '该微信号已绑定其他账户')}。"
-                                 "请先在微信中发送“解绑”，再重新绑定。</p>", 409)
-                if err.status == 429:   # the account is locked after wrong passwords on any channel (backend)
-                    return _page("请稍后再试", f"<p>{html.escape(err.message_zh or '密码错误次数过多，请稍后再试')}。"
-                                 "</p>", 429)
+                    return _page(
+                        "无法绑定",
+                        f"<p>{html.escape(err.message_zh or '该微信号已绑定其他账户')}。"
+                        "请先在微信中发送“解绑”，再重新绑定。</p>",
+                        409,
+                    )
+                if err.status == 429:  # the account is locked after wrong passwords on any channel (backend)
+                    return _page(
+                        "请稍后再试", f"<p>{html.escape(err.message_zh or '密码错误次数过多，请稍后再试')}。</p>", 429
+                    )
                 failures.append(time.time())
                 await self.channel.state.set(f"bindfail:{openid}", failures, FAILURE_WINDOW)
                 return _page("绑定社保账户", _form(nonce, username, "用户名或密码不正确，请重新输入。"), 401)
@@ -217,9 +248,12 @@ class BindPage:
             pending = req.get("pending") if isinstance(req, dict) else None
             self.channel.bound(openid, body)
             self.channel.spawn(self.channel.after_binding(openid, body, pending, on_new_message))
-            note = ("您刚才的请求正在办理，结果会发到微信对话中。" if pending else
-                    "现在可以回到微信，直接告诉我您要办理的业务。")
-            return _page("绑定成功", f"<p>绑定成功！{note}</p><p class=\"note\">请关闭本页面，返回微信。</p>")
+            note = (
+                "您刚才的请求正在办理，结果会发到微信对话中。"
+                if pending
+                else "现在可以回到微信，直接告诉我您要办理的业务。"
+            )
+            return _page("绑定成功", f'<p>绑定成功！{note}</p><p class="note">请关闭本页面，返回微信。</p>')
 
     async def _openid(self, code: str) -> Optional[str]:
         """The OAuth code -> the OpenID of the WeChat user who opened the page."""
@@ -232,7 +266,9 @@ class BindPage:
             log.warning("wechat oauth: code exchange failed (%s)", type(err).__name__)
             return None
         if not isinstance(data, dict) or not data.get("openid"):
-            log.warning("wechat oauth: code refused (errcode %s)", data.get("errcode") if isinstance(data, dict) else "?")
+            log.warning(
+                "wechat oauth: code refused (errcode %s)", data.get("errcode") if isinstance(data, dict) else "?"
+            )
             return None
         return str(data["openid"])
 

@@ -37,6 +37,7 @@ plus ``understanding``: ``{"decision": "act" | "ask" | "not_understood",
 "reason": ..., "informative": n}`` (in the parse data, so actions read it from
 ``tracker.latest_message``).
 """
+
 from __future__ import annotations
 
 import collections
@@ -51,8 +52,16 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import (ENTITIES, ENTITY_ATTRIBUTE_TYPE, INTENT, INTENT_NAME_KEY,
-                                       INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT, TEXT_TOKENS)
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_TYPE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+    TEXT_TOKENS,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -67,7 +76,8 @@ VOCAB_FILE = "vocabulary.json"
 VALUE_EXTRACTORS = {"RegexEntityExtractor", "EntitySynonymMapper"}
 _LATIN_WORD = re.compile(r"[a-z]+")
 # Fillers, pronouns, particles and function words: never informative, however rare in training
-FILLERS = set("""
+FILLERS = set(
+    """
 嗯 嗯嗯 啊 啊啊 哦 噢 喔 呃 额 诶 欸 唉 哎 哎呀 喂 喂喂 哈 哈哈 哈哈哈 嘿 呀 吧 呢 吗 嘛 么 了 的 地 得 着 过
 那个 这个 那 这 就是 就是说 然后 所以 但是 还有 还是 那么 这么 好像 可能 其实 反正 随便 什么 怎么 怎样 怎么样
 我 你 您 他 她 它 我们 你们 他们 咱 咱们 俺 自己 请问 请 想 我想 要 我要 一下 一 个 在 在不在 在吗
@@ -75,7 +85,8 @@ FILLERS = set("""
 i you he she it we they me my your our a an the is are was were be been am do does did can could will would
 should what how why when where who which this that these those there here to of in on for with at by from
 and or but so just like really very about um uh eh oh ah huh hmm er erm hm mm
-""".split())
+""".split()
+)
 SPOKEN_DIGITS = set("零〇一二三四五六七八九幺两")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -105,8 +116,9 @@ def words_of(message: Message) -> List[str]:
 class Vocabulary:
     """Which words are informative: seen in the training examples of few intents."""
 
-    def __init__(self, spread: Dict[str, int], n_intents: int, examples: Iterable[str],
-                 max_intent_share: float) -> None:
+    def __init__(
+        self, spread: Dict[str, int], n_intents: int, examples: Iterable[str], max_intent_share: float
+    ) -> None:
         self.spread = spread
         self.n_intents = max(n_intents, 1)
         self.examples = set(examples)
@@ -128,8 +140,12 @@ class Vocabulary:
         return cls({w: len(s) for w, s in intents_of.items()}, len(labels), examples, max_intent_share)
 
     def to_json(self) -> Dict[str, Any]:
-        return {"spread": self.spread, "n_intents": self.n_intents, "examples": sorted(self.examples),
-                "limit": self.limit}
+        return {
+            "spread": self.spread,
+            "n_intents": self.n_intents,
+            "examples": sorted(self.examples),
+            "limit": self.limit,
+        }
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "Vocabulary":
@@ -142,8 +158,10 @@ class Vocabulary:
 
 
 def _has_value_entity(message: Message) -> bool:
-    return any(e.get("extractor") in VALUE_EXTRACTORS and e.get(ENTITY_ATTRIBUTE_TYPE) != "language"
-               for e in message.get(ENTITIES) or [])
+    return any(
+        e.get("extractor") in VALUE_EXTRACTORS and e.get(ENTITY_ATTRIBUTE_TYPE) != "language"
+        for e in message.get(ENTITIES) or []
+    )
 
 
 def judge(message: Message, vocab: Optional[Vocabulary], threshold: float, override: float = 1.0) -> Dict[str, Any]:
@@ -190,29 +208,44 @@ class CalibratedFallbackClassifier(IntentClassifier, GraphComponent):
 
         return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 vocab: Optional[Vocabulary] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocab: Optional[Vocabulary] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._vocab = vocab
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "CalibratedFallbackClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CalibratedFallbackClassifier":
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         self._vocab = Vocabulary.build(examples, float(self.config["max_intent_share"]))
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCAB_FILE).write_text(json.dumps(self._vocab.to_json(), ensure_ascii=False),
-                                                encoding="utf-8")
+            (directory / VOCAB_FILE).write_text(json.dumps(self._vocab.to_json(), ensure_ascii=False), encoding="utf-8")
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "CalibratedFallbackClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "CalibratedFallbackClassifier":
         try:
             with model_storage.read_from(resource) as directory:
                 vocab = Vocabulary.from_json(json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8")))
@@ -224,8 +257,9 @@ class CalibratedFallbackClassifier(IntentClassifier, GraphComponent):
         for message in messages:
             if self._vocab is None and message.get(TOP_CLASS) is None:
                 continue  # nothing trained (no intents): nothing to judge
-            verdict = judge(message, self._vocab, float(self.config["threshold"]),
-                            float(self.config["override_confidence"]))
+            verdict = judge(
+                message, self._vocab, float(self.config["threshold"]), float(self.config["override_confidence"])
+            )
             message.set(UNDERSTANDING, verdict, add_to_output=True)
             if verdict["decision"] == "act":
                 continue
@@ -234,8 +268,10 @@ class CalibratedFallbackClassifier(IntentClassifier, GraphComponent):
             ranking = message.get("intent_ranking") or []
             if verdict["decision"] == "not_understood":
                 ranking = []  # nothing to offer: no guesses
-            message.set(INTENT, {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: confidence},
-                        add_to_output=True)
-            message.set("intent_ranking", [{INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: confidence}]
-                        + list(ranking), add_to_output=True)
+            message.set(INTENT, {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+            message.set(
+                "intent_ranking",
+                [{INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: confidence}] + list(ranking),
+                add_to_output=True,
+            )
         return messages

@@ -22,6 +22,7 @@ the topic, as Rasa expects).
 The probabilities of a softmax over ~90 classes are low: calibrate the
 FallbackClassifier threshold for them (config.yml says how it was chosen).
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,6 @@ import pickle
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -43,6 +43,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 from bot.components.tokenizer import NORMALIZED_TEXT  # set by DomainJiebaTokenizer
+
 MODEL_FILE = "tfidf_intent.pkl"
 
 
@@ -54,9 +55,7 @@ def _inputs(message: Message) -> Tuple[str, str]:
     return text.lower(), words
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     """Sublinear TF-IDF (char_wb n-grams + jieba words) and multinomial logistic regression."""
 
@@ -91,16 +90,26 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "random_state": 42,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Dict[str, Any]] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._model = model  # {"char": TfidfVectorizer, "word": TfidfVectorizer|None, "clf": LogisticRegression}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TfidfIntentClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TfidfIntentClassifier":
         return cls(config, model_storage, resource)
 
     # ---- training -------------------------------------------------------
@@ -109,8 +118,11 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
 
         low, high = self.config["char_ngram_range"]
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(low, high), sublinear_tf=True)
-        word = (TfidfVectorizer(analyzer="word", token_pattern=r"\S+", sublinear_tf=True)
-                if self.config["word_features"] else None)
+        word = (
+            TfidfVectorizer(analyzer="word", token_pattern=r"\S+", sublinear_tf=True)
+            if self.config["word_features"]
+            else None
+        )
         return char, word
 
     def _second_vectorizers(self) -> Tuple[Any, Any]:
@@ -119,8 +131,10 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         low, high = self.config["second_char_ngram_range"]
-        return (TfidfVectorizer(analyzer="char", ngram_range=(low, high), sublinear_tf=True),
-                TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True))
+        return (
+            TfidfVectorizer(analyzer="char", ngram_range=(low, high), sublinear_tf=True),
+            TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True),
+        )
 
     @staticmethod
     def _part_features(part: Dict[str, Any], messages: List[Message], fit: bool = False) -> Any:
@@ -142,8 +156,9 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         from sklearn.linear_model import LogisticRegression
 
         features = self._part_features(part, examples, fit=True)
-        clf = LogisticRegression(C=float(self.config["C"]), max_iter=int(self.config["max_iter"]),
-                                 random_state=self.config["random_state"])
+        clf = LogisticRegression(
+            C=float(self.config["C"]), max_iter=int(self.config["max_iter"]), random_state=self.config["random_state"]
+        )
         clf.fit(features, labels)
         part["clf"] = clf
 
@@ -170,8 +185,14 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             (directory / MODEL_FILE).write_bytes(pickle.dumps(self._model))
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "TfidfIntentClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "TfidfIntentClassifier":
         try:
             with model_storage.read_from(resource) as directory:
                 model = pickle.loads((directory / MODEL_FILE).read_bytes())

@@ -18,6 +18,7 @@ config.yml, after EntitySynonymMapper (so no synonym rewrites its value):
 
     - name: bot.components.language.LanguageDetector
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import (ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_START,
-                                       ENTITY_ATTRIBUTE_TYPE, ENTITY_ATTRIBUTE_VALUE, TEXT)
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -47,9 +54,7 @@ def _says_nothing(message: Message) -> bool:
     return len(re.findall(r"[A-Za-z]+", text)) <= 1 and len(re.findall(r"[\u4e00-\u9fff]", text)) < 3
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Adds the entity `language` (en / zh) unless the message is ambiguous."""
 
@@ -89,8 +94,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             entity = self.language_entity(message.get(TEXT))
             if entity is None:
                 continue
-            entities = [e for e in message.get(ENTITIES, [])
-                        if e.get(ENTITY_ATTRIBUTE_TYPE) != self._entity]
+            entities = [e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) != self._entity]
             entities += self.add_extractor_name([entity])
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

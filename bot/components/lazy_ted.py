@@ -11,6 +11,7 @@ a TED prediction carries no events, and without end-to-end training data it is
 never an end-to-end prediction (such a model is left fully eager).
 tests/bot/test_lazy_ted.py compares the patched ensemble with Rasa's own.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Text
@@ -50,9 +51,7 @@ class LazyPrediction(PolicyPrediction):
         return getattr(self, name)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
 class LazyTEDPolicy(TEDPolicy):
     """TEDPolicy (same training, same model) whose prediction is evaluated only if it can win."""
 
@@ -65,7 +64,8 @@ class LazyTEDPolicy(TEDPolicy):
     ) -> PolicyPrediction:
         def compute() -> PolicyPrediction:
             return super(LazyTEDPolicy, self).predict_action_probabilities(
-                tracker, domain, rule_only_data=rule_only_data, **kwargs)
+                tracker, domain, rule_only_data=rule_only_data, **kwargs
+            )
 
         if self.model is None or TEXT in (getattr(self, "fake_features", None) or {}):
             return compute()  # an end-to-end model may override other policies: no shortcut
@@ -84,9 +84,14 @@ def _pick_best_policy(predictions: List[PolicyPrediction]) -> PolicyPrediction:
         # a lazy prediction is neither "no user" nor end-to-end: if any settled one is, it is not a candidate
         no_user = any(p.is_no_user_prediction for p in settled)
         e2e = any(p.is_end_to_end_prediction for p in settled)
-        best = max(((p.max_confidence, p.policy_priority) for p in settled
-                    if p.is_no_user_prediction == no_user and (no_user or p.is_end_to_end_prediction == e2e)),
-                   default=(-1.0, -1))
+        best = max(
+            (
+                (p.max_confidence, p.policy_priority)
+                for p in settled
+                if p.is_no_user_prediction == no_user and (no_user or p.is_end_to_end_prediction == e2e)
+            ),
+            default=(-1.0, -1),
+        )
         # its confidence is at most 1.0: it loses to any (1.0, higher priority), as in Rasa's strict ">"
         beaten = [p for p in lazy if no_user or e2e or best >= (1.0, p.policy_priority)]
         if beaten:

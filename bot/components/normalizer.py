@@ -31,6 +31,7 @@ The pieces, usable on their own (all pure functions of their input):
 Everything here is fast after the first call (lexicon and pinyin are
 precomputed / cached): see ``bench_normalize`` at the bottom.
 """
+
 from __future__ import annotations
 
 import functools
@@ -182,7 +183,7 @@ def _pieces(text: str) -> Iterator[str]:
     start = 0
     for i, ch in enumerate(text):
         if ch in _BREAK_CHARS or i + 1 - start >= ALIGN_SPAN:
-            yield text[start:i + 1]
+            yield text[start : i + 1]
             start = i + 1
     if start < len(text):
         yield text[start:]
@@ -196,9 +197,7 @@ def _simplified_piece(piece: str) -> str:
     return per_char if converted == per_char else _align_conversion(piece, converted)
 
 
-_EXTRA_RE = re.compile(
-    "|".join(re.escape(k) for k in sorted(EXTRA_SIMPLIFIED, key=len, reverse=True))
-)
+_EXTRA_RE = re.compile("|".join(re.escape(k) for k in sorted(EXTRA_SIMPLIFIED, key=len, reverse=True)))
 assert all(len(k) == len(v) for k, v in EXTRA_SIMPLIFIED.items())
 
 
@@ -218,9 +217,7 @@ def to_simplified(text: str) -> str:
         else:  # _align_conversion is quadratic: align piece by piece (linear in the length)
             converted = "".join(_simplified_piece(piece) for piece in _pieces(text))
             if "么" in text:
-                converted = "".join(
-                    [o if o == "么" else c for o, c in zip(text, converted)]
-                )
+                converted = "".join([o if o == "么" else c for o, c in zip(text, converted)])
         text = converted
     if _EXTRA_RE.search(text):
         text = _EXTRA_RE.sub(lambda m: EXTRA_SIMPLIFIED[m.group(0)], text)
@@ -232,17 +229,55 @@ def to_simplified(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 _INITIALS = (
-    "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l",
-    "g", "k", "h", "j", "q", "x", "r", "z", "c", "s",
+    "zh",
+    "ch",
+    "sh",
+    "b",
+    "p",
+    "m",
+    "f",
+    "d",
+    "t",
+    "n",
+    "l",
+    "g",
+    "k",
+    "h",
+    "j",
+    "q",
+    "x",
+    "r",
+    "z",
+    "c",
+    "s",
 )
 _Y_SYLLABLES = {
-    "yi": "i", "ya": "ia", "yo": "io", "ye": "ie", "yao": "iao", "you": "iou",
-    "yan": "ian", "yang": "iang", "yin": "in", "ying": "ing", "yong": "iong",
-    "yu": "ü", "yue": "üe", "yuan": "üan", "yun": "ün",
+    "yi": "i",
+    "ya": "ia",
+    "yo": "io",
+    "ye": "ie",
+    "yao": "iao",
+    "you": "iou",
+    "yan": "ian",
+    "yang": "iang",
+    "yin": "in",
+    "ying": "ing",
+    "yong": "iong",
+    "yu": "ü",
+    "yue": "üe",
+    "yuan": "üan",
+    "yun": "ün",
 }
 _W_SYLLABLES = {
-    "wu": "u", "wa": "ua", "wo": "uo", "wai": "uai", "wei": "uei", "wan": "uan",
-    "wang": "uang", "wen": "uen", "weng": "ueng",
+    "wu": "u",
+    "wa": "ua",
+    "wo": "uo",
+    "wai": "uai",
+    "wei": "uei",
+    "wan": "uan",
+    "wang": "uang",
+    "wen": "uen",
+    "weng": "ueng",
 }
 _ABBREVIATED_FINALS = {"iu": "iou", "ui": "uei", "un": "uen"}
 # fuzzy initials: z/zh, c/ch, s/sh, l/n, h/f
@@ -259,7 +294,7 @@ def split_syllable(syllable: str) -> Tuple[str, str]:
         return "", _W_SYLLABLES[syllable]
     for ini in _INITIALS:
         if syllable.startswith(ini) and len(syllable) > len(ini):
-            fin = syllable[len(ini):]
+            fin = syllable[len(ini) :]
             if ini in ("j", "q", "x") and fin.startswith("u"):
                 fin = "ü" + fin[1:]
             return ini, _ABBREVIATED_FINALS.get(fin, fin)
@@ -394,9 +429,7 @@ class Lexicon:
 
 def read_domain_terms(path: Path = DOMAIN_TERMS_PATH) -> Dict[str, list]:
     """Parse domain_terms.txt into its sections."""
-    sections: Dict[str, list] = {
-        "terms": [], "protected": [], "always": [], "context": [], "stopchars": []
-    }
+    sections: Dict[str, list] = {"terms": [], "protected": [], "always": [], "context": [], "stopchars": []}
     current = "terms"
     with open(path, encoding="utf-8") as f:
         for raw in f:
@@ -430,8 +463,7 @@ def read_common_words(min_freq: int = WORD_MIN, max_len: int = 4) -> WordFreq:
     """Words of jieba's main dictionary (2..max_len characters) with freq >= min_freq."""
     path = _jieba_main_dict()
     if path is None:
-        logger.warning("jieba's dictionary not found: homophone correction "
-                       "runs without its common-word protection")
+        logger.warning("jieba's dictionary not found: homophone correction runs without its common-word protection")
         return WordFreq(())
 
     def words():
@@ -490,9 +522,7 @@ def build_lexicon(
     every_confusion = {c for cs in confusions.values() for c in cs}
     # domain-valid words (jieba user dictionary) are protected, except terms
     # and declared mis-transcriptions
-    protected = set(sections["protected"]) | (
-        read_user_dictionary_words(user_dict_dir) - term_set - every_confusion
-    )
+    protected = set(sections["protected"]) | (read_user_dictionary_words(user_dict_dir) - term_set - every_confusion)
     if common is None:
         common = read_common_words()
     return Lexicon(
@@ -582,8 +612,8 @@ def _boundary_ok(lex: Lexicon, text: str, start: int, end: int, term: str) -> bo
             for b in range(max(p + 1, a + 2), min(n, a + 4) + 1):
                 if (a < start or b > end) and common.get(text[a:b], 0) >= WORD_MIN:
                     return False
-    left = lex.common.get(text[start - 1:start + 1], 0) if start > 0 else 0
-    right = lex.common.get(text[end - 1:end + 1], 0) if end < len(text) else 0
+    left = lex.common.get(text[start - 1 : start + 1], 0) if start > 0 else 0
+    right = lex.common.get(text[end - 1 : end + 1], 0) if end < len(text) else 0
     if left >= BOUNDARY_STRONG or right >= BOUNDARY_STRONG:
         return False
     return not (left >= BOUNDARY_WEAK and right >= BOUNDARY_WEAK)
@@ -638,7 +668,7 @@ def find_corrections(text: str, lex: Optional[Lexicon] = None) -> List[Correctio
     corrections: List[Correction] = []
     locked = [False] * n  # characters already corrected
     # longer windows first, then left to right
-    for (s, e) in sorted(candidates, key=lambda se: (se[0] - se[1], se[0])):
+    for s, e in sorted(candidates, key=lambda se: (se[0] - se[1], se[0])):
         # a correct term is never changed nor cut: a window may contain it
         # (元老|保险| -> 养老保险) but not overlap it partially (医|保|欠费)
         if _cuts_exact(exact, s, e, longest):
@@ -674,7 +704,7 @@ def correct_homophones(text: str) -> str:
         return text
     chars = list(text)
     for c in corrections:
-        chars[c.start:c.end] = c.replacement
+        chars[c.start : c.end] = c.replacement
     return "".join(chars)
 
 

@@ -10,6 +10,7 @@ The featurizers whose features only this selector reads (count vectors of words
 and characters, lexical-syntactic features) skip those messages too: ~7 % of the
 Rasa server's CPU per business turn.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Text
@@ -23,8 +24,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 
-def _process_intent_only(process: Callable[[List[Message]], Any], messages: List[Message],
-                         intent: Optional[Text]) -> List[Message]:
+def _process_intent_only(
+    process: Callable[[List[Message]], Any], messages: List[Message], intent: Optional[Text]
+) -> List[Message]:
     """`process` the messages classified as `intent` (all of them when `intent` is None); return all."""
     if intent:
         messages_to_process = [m for m in messages if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) == intent]
@@ -35,9 +37,7 @@ def _process_intent_only(process: Callable[[List[Message]], Any], messages: List
     return messages
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class IntentGatedResponseSelector(ResponseSelector):
     """A ResponseSelector that only processes messages whose intent is its retrieval intent."""
 

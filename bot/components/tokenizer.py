@@ -28,6 +28,7 @@ entity extractor cannot learn that entity: so catalogue names that contain
 it, and 城乡/居民/在校 have frequencies high enough to split 城乡居民养老 and
 在校学生医保.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -64,15 +65,11 @@ def _resolve_dictionary_path(path: Optional[Text]) -> Optional[Text]:
         if from_root.exists():
             candidate = from_root
     if not candidate.is_dir():
-        raise FileNotFoundError(
-            f"DomainJiebaTokenizer: dictionary_path '{path}' is not a directory"
-        )
+        raise FileNotFoundError(f"DomainJiebaTokenizer: dictionary_path '{path}' is not a directory")
     return str(candidate)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=True)
 class DomainJiebaTokenizer(JiebaTokenizer):
     """Jieba tokenizer on normalised text; offsets index the original text."""
 
@@ -110,9 +107,7 @@ class DomainJiebaTokenizer(JiebaTokenizer):
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
-    def __init__(
-        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource
-    ) -> None:
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource) -> None:
         """Initialize the tokenizer."""
         super().__init__(config, model_storage, resource)
         self._normalize = bool(config.get("normalize", True))
@@ -151,9 +146,5 @@ class DomainJiebaTokenizer(JiebaTokenizer):
         if attribute == TEXT:
             # the intent classifier reads it (bot/components/intent_classifier.py)
             message.set(NORMALIZED_TEXT, normalized)
-        tokens = [
-            Token(word, start, end)
-            for (word, start, end) in jieba.tokenize(normalized)
-            if word.strip()
-        ]
+        tokens = [Token(word, start, end) for (word, start, end) in jieba.tokenize(normalized) if word.strip()]
         return self._apply_token_pattern(tokens)

@@ -1,6 +1,7 @@
 """`rasa` with the speed patches: `python -m bot.rasa_ext <rasa arguments>`, e.g.
 `python -m bot.rasa_ext run --enable-api --model models` (bot/rasa_ext/patches.py decides
 whether they are installed). Everything else is Rasa's own command line."""
+
 from __future__ import annotations
 
 import sys

@@ -15,6 +15,7 @@ endpoints.yml:
       db: 1
       key_prefix: szassistant    # letters and digits only (Rasa ignores other prefixes)
 """
+
 from __future__ import annotations
 
 from typing import Any, Text
@@ -22,7 +23,7 @@ from typing import Any, Text
 from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-MUTEX_TIMEOUT_SECONDS = 10     # a step takes milliseconds; the mutex frees itself if a process dies
+MUTEX_TIMEOUT_SECONDS = 10  # a step takes milliseconds; the mutex frees itself if a process dies
 MUTEX_WAIT_SECONDS = 30
 
 
@@ -33,8 +34,11 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(**kwargs)
 
     def _mutex(self, conversation_id: Text) -> Any:
-        return self.red.lock(f"{self.key_prefix}{conversation_id}:mutex", timeout=MUTEX_TIMEOUT_SECONDS,
-                             blocking_timeout=MUTEX_WAIT_SECONDS)
+        return self.red.lock(
+            f"{self.key_prefix}{conversation_id}:mutex",
+            timeout=MUTEX_TIMEOUT_SECONDS,
+            blocking_timeout=MUTEX_WAIT_SECONDS,
+        )
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         with self._mutex(conversation_id):

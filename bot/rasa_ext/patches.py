@@ -7,6 +7,7 @@ otherwise (Rasa's own code then runs: same answers, slower). SZ_RASA_PATCHES=off
 (also 0, false, no) turns them off, e.g. to rule them out when chasing a bug;
 this is the only place that reads it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,10 +42,14 @@ def apply_patches(rasa_version: Optional[str] = None, environ: Optional[Mapping[
         return False
     version = installed_rasa_version() if rasa_version is None else rasa_version
     if version != SUPPORTED_RASA_VERSION:
-        logger.warning("Rasa %s is installed but the speed patches in bot/rasa_ext/speedups.py were "
-                       "written and tested for Rasa %s: not applied (Rasa's own code runs; "
-                       "re-check them with tests/bot/test_rasa_ext_speedups.py before updating "
-                       "SUPPORTED_RASA_VERSION)", version, SUPPORTED_RASA_VERSION)
+        logger.warning(
+            "Rasa %s is installed but the speed patches in bot/rasa_ext/speedups.py were "
+            "written and tested for Rasa %s: not applied (Rasa's own code runs; "
+            "re-check them with tests/bot/test_rasa_ext_speedups.py before updating "
+            "SUPPORTED_RASA_VERSION)",
+            version,
+            SUPPORTED_RASA_VERSION,
+        )
         return False
     from bot.rasa_ext import speedups
 

@@ -48,6 +48,7 @@ Same checks, same error type and message (tests/bot/test_rasa_ext_speedups.py).
 Installed by `bot.rasa_ext.patches.apply_patches` (only on the Rasa version they were
 written for, and unless switched off), never on import.
 """
+
 from __future__ import annotations
 
 import copy
@@ -165,10 +166,15 @@ def _replay(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: boo
         tracker.__dict__["_sz_replay"] = cache
     steps = cache[1].get(omit_unset_slots)
     if steps is None:
-        steps = [(domain.get_active_state(tr, omit_unset_slots=omit_unset_slots), hide,
-                  domain._get_prev_action_sub_state(tr),
-                  not tr.followup_action and not tr.latest_action_name == tr.active_loop_name)
-                 for tr, hide in tracker.generate_all_prior_trackers()]
+        steps = [
+            (
+                domain.get_active_state(tr, omit_unset_slots=omit_unset_slots),
+                hide,
+                domain._get_prev_action_sub_state(tr),
+                not tr.followup_action and not tr.latest_action_name == tr.active_loop_name,
+            )
+            for tr, hide in tracker.generate_all_prior_trackers()
+        ]
         cache[1][omit_unset_slots] = steps
     return steps
 
@@ -186,13 +192,13 @@ def _states_for_tracker_history(
 ) -> List[State]:
     """Rasa's `Domain.states_for_tracker_history` on the cached replay (same loop, same results)."""
     if type(tracker) is not DialogueStateTracker:  # training trackers cache their states their own way
-        return _original_states_for_tracker_history(self, tracker, omit_unset_slots, ignore_rule_only_turns,
-                                                    rule_only_data)
+        return _original_states_for_tracker_history(
+            self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
+        )
     states: List[State] = []
     last_ml_action_sub_state = None
     turn_was_hidden = False
-    for cached_state, hide_rule_turn, prev_action_sub_state, updates_hidden in _replay(self, tracker,
-                                                                                    omit_unset_slots):
+    for cached_state, hide_rule_turn, prev_action_sub_state, updates_hidden in _replay(self, tracker, omit_unset_slots):
         if ignore_rule_only_turns:
             if not turn_was_hidden:
                 last_ml_action_sub_state = prev_action_sub_state
@@ -218,15 +224,20 @@ def hstack_coo(left: Any, right: Any) -> Any:
     """`scipy.sparse.hstack([left, right])` of two COO matrices with the same number of rows."""
     dtype = np.result_type(left.dtype, right.dtype)
     return scipy.sparse.coo_matrix(
-        (np.concatenate([left.data.astype(dtype, copy=False), right.data.astype(dtype, copy=False)]),
-         (np.concatenate([left.row, right.row]), np.concatenate([left.col, right.col + left.shape[1]]))),
-        shape=(left.shape[0], left.shape[1] + right.shape[1]))
+        (
+            np.concatenate([left.data.astype(dtype, copy=False), right.data.astype(dtype, copy=False)]),
+            (np.concatenate([left.row, right.row]), np.concatenate([left.col, right.col + left.shape[1]])),
+        ),
+        shape=(left.shape[0], left.shape[1] + right.shape[1]),
+    )
 
 
 def _combine_sparse_features(self: Features, additional_features: Features) -> None:
     left, right = self.features, additional_features.features
-    if not (scipy.sparse.isspmatrix_coo(left) and scipy.sparse.isspmatrix_coo(right)) \
-            or left.shape[0] != right.shape[0]:
+    if (
+        not (scipy.sparse.isspmatrix_coo(left) and scipy.sparse.isspmatrix_coo(right))
+        or left.shape[0] != right.shape[0]
+    ):
         _original_combine_sparse_features(self, additional_features)  # other formats, Rasa's error
         return
     self.features = hstack_coo(left, right)
@@ -249,6 +260,7 @@ class _Plan:
             def record(*_: Any) -> Tuple[Text, None]:
                 ran.append(name)
                 return name, None
+
             return record
 
         # the graph DaskGraphRunner builds, with stand-ins for the nodes and the inputs' values
@@ -258,8 +270,9 @@ class _Plan:
         self.steps = [(name, tuple(schema.nodes[name].needs.values())) for name in ran]
 
 
-def _run_graph(self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
-               targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+def _run_graph(
+    self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
+) -> Dict[Text, Any]:
     """Rasa's `DaskGraphRunner.run`, with dask's schedule for these targets and inputs reused."""
     inputs = inputs or {}
     run_targets = tuple(targets if targets else self._graph_schema.target_names)

@@ -49,6 +49,7 @@ endpoints.yml:
 
 Only the Rasa server loads this module (endpoints.yml); the action server never imports it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -72,8 +73,9 @@ logger = logging.getLogger(__name__)
 SECRET_KEYS = frozenset({"auth_token", "token", "access_token", "authorization"})
 # Slots encrypted whatever their value (the chat's registration: a name and a one-time code
 # are not personal numbers, but they prove who someone is; bot/actions/registration.py).
-ALWAYS_ENCRYPTED_SLOTS = frozenset({"registration_name", "registration_bank_name", "registration_code",
-                                    "registration_otp_id"})
+ALWAYS_ENCRYPTED_SLOTS = frozenset(
+    {"registration_name", "registration_bank_name", "registration_code", "registration_otp_id"}
+)
 
 KEY_ENV = "SZ_TRACKER_STORE_KEY"
 DEV_KEY = "dev-tracker-store-key-change-me"
@@ -87,8 +89,10 @@ def refuse_development_key() -> None:
     explicit (SZ_DEV_MODE=1, set by scripts/run.sh; issue 11, docs/security.md)."""
     keys = [k.strip() for k in os.environ.get(KEY_ENV, "").split(",") if k.strip()]
     if (not keys or DEV_KEY in keys) and os.environ.get("SZ_DEV_MODE") != "1":
-        raise RuntimeError(f"tracker store: {KEY_ENV} is unset or the development key; set a secret key "
-                           "(docs/security.md), or SZ_DEV_MODE=1 for development")
+        raise RuntimeError(
+            f"tracker store: {KEY_ENV} is unset or the development key; set a secret key "
+            "(docs/security.md), or SZ_DEV_MODE=1 for development"
+        )
 
 
 def redact(value: Any) -> Any:
@@ -133,8 +137,11 @@ def _fernet() -> Any:
         if setting not in _fernet_cache:
             secrets = [s for s in setting.split(",") if s.strip()]
             if not secrets:
-                logger.warning("%s is not set: tracker store slot values are encrypted with the "
-                               "development default key (set it in production)", KEY_ENV)
+                logger.warning(
+                    "%s is not set: tracker store slot values are encrypted with the "
+                    "development default key (set it in production)",
+                    KEY_ENV,
+                )
                 secrets = [DEV_KEY]
             _fernet_cache[setting] = MultiFernet([Fernet(_fernet_key(s)) for s in secrets])
         return _fernet_cache[setting]
@@ -155,13 +162,14 @@ def decrypt_value(value: str) -> Any:
     from cryptography.fernet import InvalidToken
 
     try:
-        return json.loads(_fernet().decrypt(value[len(ENCRYPTED_PREFIX):].encode()))
+        return json.loads(_fernet().decrypt(value[len(ENCRYPTED_PREFIX) :].encode()))
     except (InvalidToken, ValueError):
         logger.warning("a stored slot value could not be decrypted (was %s changed?): it is dropped", KEY_ENV)
         return None
 
 
 # ---- event dictionaries -----------------------------------------------------------
+
 
 def protect_event_dict(data: Dict[str, Any], slot_values: str = "encrypt") -> Dict[str, Any]:
     """A copy of a serialised event (`event.as_dict()`) fit to be written: no secrets,
@@ -217,21 +225,27 @@ class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
 
         table = self.SQLEvent.__table__
         sender = sa.bindparam("sender_id")
-        session_start = (sa.select(sa.func.max(table.c.timestamp).label("session_start"))
-                         .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
-                         .subquery())
-        return (sa.select(table.c.data)
-                .where(table.c.sender_id == sender,
-                       sa.or_(table.c.timestamp >= session_start.c.session_start,
-                              session_start.c.session_start.is_(None)))
-                .order_by(table.c.id))
+        session_start = (
+            sa.select(sa.func.max(table.c.timestamp).label("session_start"))
+            .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
+            .subquery()
+        )
+        return (
+            sa.select(table.c.data)
+            .where(
+                table.c.sender_id == sender,
+                sa.or_(table.c.timestamp >= session_start.c.session_start, session_start.c.session_start.is_(None)),
+            )
+            .order_by(table.c.id)
+        )
 
     def _tune_sqlite(self) -> None:
         import sqlalchemy as sa
 
         self.engine.dispose()
-        self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool,
-                                       connect_args={"check_same_thread": False})
+        self.engine = sa.create_engine(
+            self.engine.url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+        )
 
         @sa.event.listens_for(self.engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -259,14 +273,16 @@ class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
             rows = []
             for event in new_events:
                 data = protect_event_dict(event.as_dict())
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                )
             if rows:  # in order: the ids keep the order of the events
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
@@ -279,15 +295,21 @@ class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
             body.update(protect_event_dict(event.as_dict(), slot_values="mask"))
             event_broker.publish(body)
 
-    async def _retrieve(self, sender_id: str,
-                        fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         # SQLTrackerStore._retrieve, with encrypted slot values decrypted
         with self.session_scope() as session:
             # only the JSON column: building ORM objects for every stored event
             # was the largest single cost of a turn (bench/profile.py)
             if fetch_events_from_all_sessions:
-                rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True,
-                                         ).with_entities(self.SQLEvent.data).all()
+                rows = (
+                    self._event_query(
+                        session,
+                        sender_id,
+                        fetch_events_from_all_sessions=True,
+                    )
+                    .with_entities(self.SQLEvent.data)
+                    .all()
+                )
             else:
                 rows = session.execute(self._session_events, {"sender_id": sender_id}).all()
             events = [restore_event_dict(json.loads(data)) for (data,) in rows]
@@ -299,5 +321,11 @@ class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
         return None
 
 
-__all__ = ["RedactingSQLTrackerStore", "protect_event_dict", "restore_event_dict", "encrypt_value",
-           "decrypt_value", "redact"]
+__all__ = [
+    "RedactingSQLTrackerStore",
+    "protect_event_dict",
+    "restore_event_dict",
+    "encrypt_value",
+    "decrypt_value",
+    "redact",
+]

@@ -5,6 +5,7 @@ SQLite by default, PostgreSQL when TEST_DATABASE=postgres (the README's test
 command runs the suite both ways). The clock is pinned to a working day inside
 the payment window unless a test pins it elsewhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,9 @@ import pytest
 os.environ.setdefault("SZ_BACKEND_NOW", "2026-11-27T10:00:00+08:00")  # a Friday, 10:00 Beijing time
 os.environ.setdefault("SZ_BACKEND_PUBLIC_URL", "http://testserver")
 os.environ.setdefault("SZ_PASSWORD_HASH", "fast")  # Argon2id with small costs: see services/identity.py
-os.environ.setdefault("SZ_DEV_MODE", "1")  # development secrets and the SMS outbox (tests/backend/test_security*.py checks without)
+os.environ.setdefault(
+    "SZ_DEV_MODE", "1"
+)  # development secrets and the SMS outbox (tests/backend/test_security*.py checks without)
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -116,8 +119,9 @@ def client(db: str) -> TestClient:
 
 def login(client: TestClient, username: str, channel: str = "web") -> dict[str, str]:
     """Headers of a logged-in demo person."""
-    resp = client.post("/auth/login", json={"username": username, "password": DEMO_PASSWORD},
-                       headers={"X-Channel": channel})
+    resp = client.post(
+        "/auth/login", json={"username": username, "password": DEMO_PASSWORD}, headers={"X-Channel": channel}
+    )
     assert resp.status_code == 200, resp.text
     return {"Authorization": f"Bearer {resp.json()['token']}", "X-Channel": channel}
 

@@ -1,6 +1,7 @@
 """Conversation analytics: Rasa tracker events (in the shape Rasa's event broker
 publishes them) -> analytics tables -> the dashboard summary and the NLU export.
 The broker itself (RabbitMQ, restart) is tested in tests/bot/test_analytics_broker.py."""
+
 from __future__ import annotations
 
 import itertools
@@ -35,10 +36,22 @@ class Conversation:
 
     def user(self, text: str, intent: str, confidence: float = 0.9, ranking: tuple = ()) -> "Conversation":
         ranking_list = [{"name": intent, "confidence": confidence}] + [{"name": n, "confidence": c} for n, c in ranking]
-        return self._add({"event": "user", "text": text, "input_channel": self.channel, "message_id": f"m{self.t}",
-                          "metadata": {"auth_token": "secret-token"},
-                          "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence},
-                                         "intent_ranking": ranking_list, "entities": []}}, dt=1.0)
+        return self._add(
+            {
+                "event": "user",
+                "text": text,
+                "input_channel": self.channel,
+                "message_id": f"m{self.t}",
+                "metadata": {"auth_token": "secret-token"},
+                "parse_data": {
+                    "text": text,
+                    "intent": {"name": intent, "confidence": confidence},
+                    "intent_ranking": ranking_list,
+                    "entities": [],
+                },
+            },
+            dt=1.0,
+        )
 
     def action(self, name: str) -> "Conversation":
         return self._add({"event": "action", "name": name, "policy": "RulePolicy", "confidence": 1.0})
@@ -100,7 +113,9 @@ def test_refusal_reask_fallback_and_handoff(db):
     c.action("action_start_task").slot("task_code", "transfer_pension_out").slot("task_stage", "collect")
     c.action("item_form").bot("请问转往哪个省？").action("action_listen")
     c.user("湖南长沙", "inform").action("item_form").slot("task_stage", "confirm").bot("请确认").action("action_listen")
-    c.user("确认", "affirm").action("action_submit_task").bot("转往城市不对，请重新告诉我").slot("task_stage", "collect")
+    c.user("确认", "affirm").action("action_submit_task").bot("转往城市不对，请重新告诉我").slot(
+        "task_stage", "collect"
+    )
     c.action("action_listen")  # re-asked a field: not an outcome
     c.user("长沙市", "inform").action("item_form").slot("task_stage", "confirm").action("action_listen")
     c.user("确认", "affirm").action("action_submit_task").bot("不能办理：您有未办结的转移。").slot("task_stage", "idle")
@@ -133,18 +148,26 @@ def test_dashboard_summary_and_nlu_export(client, db):
     sup = client.post("/window/auth/login", json={"username": "super01", "password": "Demo@2026"}).json()["token"]
     clerk = client.post("/window/auth/login", json={"username": "clerk01", "password": "Demo@2026"}).json()["token"]
     assert client.get("/window/analytics/summary", headers={"Authorization": f"Bearer {clerk}"}).status_code == 403
-    body = client.get("/window/analytics/summary", params={"days": 366},
-                      headers={"Authorization": f"Bearer {sup}"}).json()
+    body = client.get(
+        "/window/analytics/summary", params={"days": 366}, headers={"Authorization": f"Bearer {sup}"}
+    ).json()
     assert body["sessions"] == 3 and body["contained"] == 2 and body["containment_rate"] == round(2 / 3, 4)
     item = next(i for i in body["items"] if i["item_code"] == "stop_child_insurance")
-    assert (item["started"], item["confirm"], item["completed"], item["pre_applied"], item["dropped"]) == (3, 3, 1, 1, 1)
+    assert (item["started"], item["confirm"], item["completed"], item["pre_applied"], item["dropped"]) == (
+        3,
+        3,
+        1,
+        1,
+        1,
+    )
     rest = next(d for d in body["daily"] if d["channel"] == "rest")
     assert rest["handoff_rate"] == 1.0 and rest["fallback_rate"] == round(1 / 3, 4)
     assert body["not_understood"][0]["text"] == "嗯嗯那个"
     assert body["latency_ms"]["count"] >= 4
 
-    export = client.get("/window/analytics/not-understood.yml", params={"days": 366},
-                        headers={"Authorization": f"Bearer {sup}"})
+    export = client.get(
+        "/window/analytics/not-understood.yml", params={"days": 366}, headers={"Authorization": f"Bearer {sup}"}
+    )
     assert export.status_code == 200 and export.headers["content-type"].startswith("application/x-yaml")
     data = yaml.safe_load(export.text)
     assert data["version"] == "3.1"
@@ -153,10 +176,16 @@ def test_dashboard_summary_and_nlu_export(client, db):
 
 def test_events_arriving_late_are_put_back_in_order(db):
     """Rasa resends events it kept during a broker outage after newer ones: same rows as in order."""
+
     def rows() -> tuple:
         with session_scope() as s:
-            steps = [(st.item_code, st.step) for st in s.scalars(select(AnalyticsItemStep).order_by(AnalyticsItemStep.at))]
-            turns = [(t.intent, t.latency_ms is not None) for t in s.scalars(select(AnalyticsTurn).order_by(AnalyticsTurn.at))]
+            steps = [
+                (st.item_code, st.step) for st in s.scalars(select(AnalyticsItemStep).order_by(AnalyticsItemStep.at))
+            ]
+            turns = [
+                (t.intent, t.latency_ms is not None)
+                for t in s.scalars(select(AnalyticsTurn).order_by(AnalyticsTurn.at))
+            ]
             sess = [(x.user_turns, x.items_started, x.items_finished) for x in s.scalars(select(AnalyticsSession))]
         return steps, turns, sess
 

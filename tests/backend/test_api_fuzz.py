@@ -5,6 +5,7 @@ every error body must carry a stable code with Chinese and English messages.
 Requests are made as a logged-in guardian so the fuzzer reaches past the
 authentication check into the business code.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """An Idempotency-Key makes a state-changing call happen once."""
+
 from __future__ import annotations
 
 import threading
@@ -33,7 +34,9 @@ def test_repeat_returns_the_first_result_and_changes_nothing(client, as_user):
 
 def test_same_key_for_a_different_request_is_refused(client, as_user):
     headers = as_user("lina") | {"Idempotency-Key": "k-reused"}
-    assert client.post("/items/stop_child_insurance", json={"subject_id": _child_id()}, headers=headers).status_code == 200
+    assert (
+        client.post("/items/stop_child_insurance", json={"subject_id": _child_id()}, headers=headers).status_code == 200
+    )
     other = client.post("/items/stop_student_insurance", json={}, headers=headers)
     assert other.status_code == 422 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
 

@@ -1,4 +1,5 @@
 """Log-in, tokens, and who may act for whom."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -55,8 +56,9 @@ def test_person_without_children_cannot_use_child_items(client, as_user):
 
 
 def test_adult_items_act_only_on_oneself(client, as_user):
-    r = client.post("/items/stop_individual_insurance", json={"subject_id": _person_id("马超")},
-                    headers=as_user("zhangwei"))
+    r = client.post(
+        "/items/stop_individual_insurance", json={"subject_id": _person_id("马超")}, headers=as_user("zhangwei")
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "SELF_ONLY"
 
 
@@ -87,14 +89,19 @@ def test_channel_binding_needs_the_service_key_and_the_password(client):
     key = {"X-Service-Key": "dev-channel-key-change-me"}
     bad = client.post("/channels/bind", json=body | {"password": "nope"}, headers=key)
     assert bad.status_code == 401
-    assert client.post("/channels/token", json={"channel": "wechat", "external_id": "oOPENID123"},
-                       headers=key).json()["error"]["code"] == "NOT_BOUND"
+    assert (
+        client.post("/channels/token", json={"channel": "wechat", "external_id": "oOPENID123"}, headers=key).json()[
+            "error"
+        ]["code"]
+        == "NOT_BOUND"
+    )
     assert client.post("/channels/bind", json=body, headers=key).status_code == 200
     token = client.post("/channels/token", json={"channel": "wechat", "external_id": "oOPENID123"}, headers=key).json()
     me = client.get("/me", headers={"Authorization": f"Bearer {token['token']}"}).json()
     assert me["name"] == "李娜"
-    assert client.post("/channels/unbind", json={"channel": "wechat", "external_id": "oOPENID123"},
-                       headers=key).json() == {"unbound": True}
+    assert client.post(
+        "/channels/unbind", json={"channel": "wechat", "external_id": "oOPENID123"}, headers=key
+    ).json() == {"unbound": True}
     revoked = client.get("/me", headers={"Authorization": f"Bearer {token['token']}"})
     assert revoked.status_code == 401 and revoked.json()["error"]["code"] == "AUTH_INVALID"
 
@@ -108,8 +115,13 @@ def test_ivr_caller_verification(client):
     assert ok.status_code == 200, ok.text
     assert client.get("/me", headers={"Authorization": f"Bearer {ok.json()['token']}"}).json()["name"] == "张伟"
     for wrong in ({"pin": "000000"}, {"id_last4": "0000"}, {"phone": "13900000000"}):
-        r = client.post("/channels/ivr/verify", json={"phone": phone, "id_last4": last4, "pin": "202611"} | wrong,
-                        headers=key)
+        r = client.post(
+            "/channels/ivr/verify", json={"phone": phone, "id_last4": last4, "pin": "202611"} | wrong, headers=key
+        )
         assert r.status_code == 401 and r.json()["error"]["code"] == "CALLER_NOT_VERIFIED"
-    assert client.post("/channels/ivr/verify", json={"phone": phone, "id_last4": last4, "pin": "202611"}
-                       ).json()["error"]["code"] == "SERVICE_KEY_INVALID"
+    assert (
+        client.post("/channels/ivr/verify", json={"phone": phone, "id_last4": last4, "pin": "202611"}).json()["error"][
+            "code"
+        ]
+        == "SERVICE_KEY_INVALID"
+    )

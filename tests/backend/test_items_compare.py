@@ -1,4 +1,5 @@
 """The compare items: pass -> completed online; mismatch -> pre-application naming the field; refusals."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,8 +25,8 @@ from sz_backend.persistence.models import (
 from sz_backend.rules.numbers import is_valid_pre_application_number
 from sz_backend.seed import make_id
 
-
 # ----------------------------------------------------------------------------- helpers
+
 
 def pid(name: str) -> int:
     with session_scope() as s:
@@ -60,14 +61,25 @@ def state(name: str) -> dict[str, Any]:
     """Everything an item may change about a person, to assert that nothing did."""
     with session_scope() as s:
         p = s.scalar(select(Person).where(Person.name == name))
-        enrolments = [(e.insurance.value, e.scheme.value, e.status.value, e.medical_tier, e.start_month)
-                      for e in s.scalars(select(Enrolment).where(Enrolment.person_id == p.id).order_by(Enrolment.id))]
-        links = sorted((g.guardian_id, g.relation) for g in s.scalars(select(GuardianLink).where(
-            GuardianLink.child_id == p.id)))
-        return {"hukou": p.hukou_category.value, "phone": p.phone, "address": p.address, "in_school": p.in_school,
-                "school": p.school_name, "settle_in": p.settle_in_date, "first_insured": p.first_insured_on,
-                "enrolments": enrolments, "links": links,
-                "transactions": s.scalar(select(func.count()).select_from(Transaction))}
+        enrolments = [
+            (e.insurance.value, e.scheme.value, e.status.value, e.medical_tier, e.start_month)
+            for e in s.scalars(select(Enrolment).where(Enrolment.person_id == p.id).order_by(Enrolment.id))
+        ]
+        links = sorted(
+            (g.guardian_id, g.relation) for g in s.scalars(select(GuardianLink).where(GuardianLink.child_id == p.id))
+        )
+        return {
+            "hukou": p.hukou_category.value,
+            "phone": p.phone,
+            "address": p.address,
+            "in_school": p.in_school,
+            "school": p.school_name,
+            "settle_in": p.settle_in_date,
+            "first_insured": p.first_insured_on,
+            "enrolments": enrolments,
+            "links": links,
+            "transactions": s.scalar(select(func.count()).select_from(Transaction)),
+        }
 
 
 def submit(client, headers, code: str, fields: dict[str, Any] | None = None, subject: str | None = None):
@@ -133,7 +145,8 @@ def test_register_flexible_worker_passes_and_can_pay_this_month(client, as_user)
         rows = list(s.scalars(select(Enrolment).where(Enrolment.person_id == p.id)))
         assert {(e.insurance.value, e.scheme, e.status, e.medical_tier, e.start_month, e.base_fen) for e in rows} == {
             ("pension", Scheme.flexible, EnrolmentStatus.active, None, "2026-11", 236000),
-            ("medical", Scheme.flexible, EnrolmentStatus.active, 2, "2026-11", 236000)}
+            ("medical", Scheme.flexible, EnrolmentStatus.active, 2, "2026-11", 236000),
+        }
         events = list(s.scalars(select(EnrolmentEvent).where(EnrolmentEvent.enrolment_id.in_([e.id for e in rows]))))
         assert [e.change for e in events] == ["created", "created"]
         assert p.first_insured_on == date(2026, 11, 27)
@@ -161,30 +174,46 @@ def test_register_flexible_worker_without_registry_record_or_other_name(client, 
     pre = pre_application(client, submit(client, as_user("gaoyuan"), REGISTER, {"medical_tier": 1}), REGISTER, "name")
     assert mismatch(pre, "name")["registry"] == "高原"
     drop_registry("高原")
-    pre = pre_application(client, submit(client, as_user("gaoyuan"), REGISTER, {"medical_tier": 1}), REGISTER,
-                          "id_number")
+    pre = pre_application(
+        client, submit(client, as_user("gaoyuan"), REGISTER, {"medical_tier": 1}), REGISTER, "id_number"
+    )
     assert mismatch(pre, "id_number")["registry"] == "户籍信息未找到"
     assert "户口簿" in mismatch(pre, "id_number")["fix_zh"]
     assert state("高远")["enrolments"] == []
 
 
-@pytest.mark.parametrize("user, edit, code", [
-    ("zhangwei", {}, "ALREADY_INSURED"),                     # flexible worker already
-    ("lina", {}, "ALREADY_INSURED"),                         # insured through an employer
-    ("heli", {}, "RESIDENT_INSURANCE_ACTIVE"),
-    ("zhaojianguo", {}, "REACHED_RETIREMENT_AGE"),           # retired
-    ("qianfang", {}, "REACHED_RETIREMENT_AGE"),              # woman (50 group) born 1972
-    ("gaoyuan", {"birth_date": date(2010, 1, 1)}, "UNDER_MIN_AGE"),
-    ("gaoyuan", {"in_school": True, "school_name": "深圳大学"}, "FULL_TIME_STUDENT"),
-    # Refused only when the hukou registry does not say Shenzhen either (test_items_gaps: a stale record).
-    ("gaoyuan", {"hukou_category": HukouCategory.non_shenzhen_legacy,
-                 "registry": HukouCategory.guangdong_non_shenzhen}, "HUKOU_CATEGORY_OUTDATED"),
-    ("gaoyuan", {"hukou_category": HukouCategory.guangdong_non_shenzhen,
-                 "registry": HukouCategory.guangdong_non_shenzhen}, "NOT_SHENZHEN_HUKOU"),
-])
+@pytest.mark.parametrize(
+    "user, edit, code",
+    [
+        ("zhangwei", {}, "ALREADY_INSURED"),  # flexible worker already
+        ("lina", {}, "ALREADY_INSURED"),  # insured through an employer
+        ("heli", {}, "RESIDENT_INSURANCE_ACTIVE"),
+        ("zhaojianguo", {}, "REACHED_RETIREMENT_AGE"),  # retired
+        ("qianfang", {}, "REACHED_RETIREMENT_AGE"),  # woman (50 group) born 1972
+        ("gaoyuan", {"birth_date": date(2010, 1, 1)}, "UNDER_MIN_AGE"),
+        ("gaoyuan", {"in_school": True, "school_name": "深圳大学"}, "FULL_TIME_STUDENT"),
+        # Refused only when the hukou registry does not say Shenzhen either (test_items_gaps: a stale record).
+        (
+            "gaoyuan",
+            {"hukou_category": HukouCategory.non_shenzhen_legacy, "registry": HukouCategory.guangdong_non_shenzhen},
+            "HUKOU_CATEGORY_OUTDATED",
+        ),
+        (
+            "gaoyuan",
+            {"hukou_category": HukouCategory.guangdong_non_shenzhen, "registry": HukouCategory.guangdong_non_shenzhen},
+            "NOT_SHENZHEN_HUKOU",
+        ),
+    ],
+)
 def test_register_flexible_worker_refusals(client, as_user, user, edit, code):
-    name = {"zhangwei": "张伟", "lina": "李娜", "heli": "何丽", "zhaojianguo": "赵建国", "qianfang": "钱芳",
-            "gaoyuan": "高远"}[user]
+    name = {
+        "zhangwei": "张伟",
+        "lina": "李娜",
+        "heli": "何丽",
+        "zhaojianguo": "赵建国",
+        "qianfang": "钱芳",
+        "gaoyuan": "高远",
+    }[user]
     edit = dict(edit)
     if "registry" in edit:
         edit_registry(name, hukou_category=edit.pop("registry"))
@@ -234,22 +263,33 @@ def test_first_child_enrolment_without_registry_settle_in_date_becomes_pre_appli
 
 def test_first_child_enrolment_with_other_date_or_hukou(client, as_user):
     headers = as_user("chenjing")
-    pre = pre_application(client, submit(client, headers, CHILD, {"settle_in_date": "2025-01-11"}, subject="陈安安"),
-                          CHILD, "settle_in_date")
+    pre = pre_application(
+        client,
+        submit(client, headers, CHILD, {"settle_in_date": "2025-01-11"}, subject="陈安安"),
+        CHILD,
+        "settle_in_date",
+    )
     assert mismatch(pre, "settle_in_date")["registry"] == "2025-01-10"
     edit_registry("陈安安", hukou_category=HukouCategory.guangdong_non_shenzhen)
-    pre = pre_application(client, submit(client, headers, CHILD, {"settle_in_date": "2025-01-10"}, subject="陈安安"),
-                          CHILD, "hukou_category")
+    pre = pre_application(
+        client,
+        submit(client, headers, CHILD, {"settle_in_date": "2025-01-10"}, subject="陈安安"),
+        CHILD,
+        "hukou_category",
+    )
     assert mismatch(pre, "hukou_category")["registry"] == "广东省内非深户"
     assert state("陈安安")["enrolments"] == []
 
 
-@pytest.mark.parametrize("user, child, edit, code, status", [
-    ("lina", "李小明", {}, "ALREADY_ENROLLED", 409),
-    ("lina", "李小红", {}, "CHILD_IN_SCHOOL", 409),
-    ("chenjing", "陈安安", {"birth_date": date(2000, 1, 1)}, "NOT_A_CHILD", 409),
-    ("lina", "陈安安", {}, "NOT_GUARDIAN", 403),
-])
+@pytest.mark.parametrize(
+    "user, child, edit, code, status",
+    [
+        ("lina", "李小明", {}, "ALREADY_ENROLLED", 409),
+        ("lina", "李小红", {}, "CHILD_IN_SCHOOL", 409),
+        ("chenjing", "陈安安", {"birth_date": date(2000, 1, 1)}, "NOT_A_CHILD", 409),
+        ("lina", "陈安安", {}, "NOT_GUARDIAN", 403),
+    ],
+)
 def test_first_child_enrolment_refusals(client, as_user, user, child, edit, code, status):
     if edit:
         edit_person(child, **edit)
@@ -260,8 +300,11 @@ def test_first_child_enrolment_refusals(client, as_user, user, child, edit, code
 
 def test_first_child_enrolment_settle_in_before_birth(client, as_user):
     before = state("陈安安")
-    error = refused(submit(client, as_user("chenjing"), CHILD, {"settle_in_date": "2020-01-01"}, subject="陈安安"),
-                    "SETTLE_IN_DATE_INVALID", 422)
+    error = refused(
+        submit(client, as_user("chenjing"), CHILD, {"settle_in_date": "2020-01-01"}, subject="陈安安"),
+        "SETTLE_IN_DATE_INVALID",
+        422,
+    )
     assert error["field"] == "settle_in_date"
     assert state("陈安安") == before
 
@@ -293,7 +336,9 @@ def test_huangqiang_choosing_outside_guangdong_becomes_pre_application(client, a
 
 
 def test_address_changes_even_when_the_category_goes_to_a_window(client, as_user):
-    r = submit(client, as_user("huangqiang"), BASIC, {"hukou_category": "outside_guangdong", "address": "深圳市宝安区新安街道"})
+    r = submit(
+        client, as_user("huangqiang"), BASIC, {"hukou_category": "outside_guangdong", "address": "深圳市宝安区新安街道"}
+    )
     pre = pre_application(client, r, BASIC, "hukou_category")
     assert r.json()["details"]["changed"] == ["address"] and "联系地址已更新" in r.json()["message_zh"]
     after = state("黄强")
@@ -303,8 +348,12 @@ def test_address_changes_even_when_the_category_goes_to_a_window(client, as_user
 
 def test_hukou_category_change_without_registry_record(client, as_user):
     drop_registry("黄强")
-    pre = pre_application(client, submit(client, as_user("huangqiang"), BASIC,
-                                         {"hukou_category": "guangdong_non_shenzhen"}), BASIC, "hukou_category")
+    pre = pre_application(
+        client,
+        submit(client, as_user("huangqiang"), BASIC, {"hukou_category": "guangdong_non_shenzhen"}),
+        BASIC,
+        "hukou_category",
+    )
     assert mismatch(pre, "hukou_category")["registry"] == "户籍信息未找到"
     assert state("黄强")["hukou"] == "non_shenzhen"
 
@@ -318,14 +367,17 @@ def test_phone_changes_directly_and_is_masked(client, as_user):
     assert state("张伟")["phone"] == "13912345678"
 
 
-@pytest.mark.parametrize("fields, code", [
-    ({}, "NOTHING_TO_CHANGE"),
-    ({"phone": "13800138001"}, "NOTHING_TO_CHANGE"),                 # the number on record
-    ({"hukou_category": "shenzhen"}, "NOTHING_TO_CHANGE"),
-    ({"phone": "12345"}, "PHONE_INVALID"),
-    ({"phone": "23800138001"}, "PHONE_INVALID"),
-    ({"hukou_category": "non_shenzhen"}, "FIELD_CHOICE"),           # the legacy value cannot be chosen
-])
+@pytest.mark.parametrize(
+    "fields, code",
+    [
+        ({}, "NOTHING_TO_CHANGE"),
+        ({"phone": "13800138001"}, "NOTHING_TO_CHANGE"),  # the number on record
+        ({"hukou_category": "shenzhen"}, "NOTHING_TO_CHANGE"),
+        ({"phone": "12345"}, "PHONE_INVALID"),
+        ({"phone": "23800138001"}, "PHONE_INVALID"),
+        ({"hukou_category": "non_shenzhen"}, "FIELD_CHOICE"),  # the legacy value cannot be chosen
+    ],
+)
 def test_basic_info_refusals(client, as_user, fields, code):
     before = state("张伟")
     refused(submit(client, as_user("zhangwei"), BASIC, fields), code)
@@ -338,7 +390,9 @@ STUDENT = "maintain_child_student_info"
 
 
 def test_child_starts_school_moves_to_student_scheme(client, as_user):
-    r = submit(client, as_user("lina"), STUDENT, {"in_school": "yes", "school_name": "南山区第一幼儿园"}, subject="李小明")
+    r = submit(
+        client, as_user("lina"), STUDENT, {"in_school": "yes", "school_name": "南山区第一幼儿园"}, subject="李小明"
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["outcome"] == "completed"
@@ -368,17 +422,22 @@ def test_school_name_change_keeps_the_scheme(client, as_user):
 def test_child_info_with_registry_name_mismatch_becomes_pre_application(client, as_user):
     edit_registry("李小明", name="李晓明")
     before = state("李小明")
-    r = submit(client, as_user("lina"), STUDENT, {"in_school": "yes", "school_name": "南山区第一幼儿园"}, subject="李小明")
+    r = submit(
+        client, as_user("lina"), STUDENT, {"in_school": "yes", "school_name": "南山区第一幼儿园"}, subject="李小明"
+    )
     pre = pre_application(client, r, STUDENT, "name")
     assert mismatch(pre, "name")["registry"] == "李晓明"
     assert state("李小明") == before | {"transactions": before["transactions"] + 1}
 
 
-@pytest.mark.parametrize("fields, code", [
-    ({"in_school": "yes"}, "SCHOOL_NAME_REQUIRED"),
-    ({"in_school": "yes", "school_name": "深圳市南山区第二实验学校"}, "NOTHING_TO_CHANGE"),
-    ({"in_school": "maybe"}, "FIELD_CHOICE"),
-])
+@pytest.mark.parametrize(
+    "fields, code",
+    [
+        ({"in_school": "yes"}, "SCHOOL_NAME_REQUIRED"),
+        ({"in_school": "yes", "school_name": "深圳市南山区第二实验学校"}, "NOTHING_TO_CHANGE"),
+        ({"in_school": "maybe"}, "FIELD_CHOICE"),
+    ],
+)
 def test_child_info_refusals(client, as_user, fields, code):
     before = state("李小红")
     refused(submit(client, as_user("lina"), STUDENT, fields, subject="李小红"), code)
@@ -406,13 +465,14 @@ def test_second_guardian_is_linked(client, as_user):
     assert "李小明" in [c["name"] for c in children]
     # and a repeat is refused rather than duplicated
     before = state("李小明")
-    refused(submit(client, as_user("lina"), GUARDIAN, guardian_fields(), subject="李小明"), "GUARDIAN_ALREADY_LINKED", 409)
+    refused(
+        submit(client, as_user("lina"), GUARDIAN, guardian_fields(), subject="李小明"), "GUARDIAN_ALREADY_LINKED", 409
+    )
     assert state("李小明") == before
 
 
 def test_guardian_corrects_own_relation(client, as_user):
-    r = submit(client, as_user("lina"), GUARDIAN,
-               guardian_fields("李娜", id_of("李娜"), "guardian"), subject="李小明")
+    r = submit(client, as_user("lina"), GUARDIAN, guardian_fields("李娜", id_of("李娜"), "guardian"), subject="李小明")
     assert r.status_code == 200, r.text
     assert r.json()["details"]["previous_relation"] == "mother" and r.json()["details"]["linked"] is False
     assert state("李小明")["links"] == [(pid("李娜"), "guardian")]
@@ -442,14 +502,20 @@ def test_guardian_not_in_registry_or_not_known(client, as_user):
     assert len(state("李小明")["links"]) == 1
 
 
-@pytest.mark.parametrize("fields, code, status", [
-    (lambda: guardian_fields(relation="father"), "RELATION_GENDER_MISMATCH", 422),
-    (lambda: guardian_fields("李小明", id_of("李小明")), "GUARDIAN_IS_CHILD", 422),
-    (lambda: guardian_fields("李小红", id_of("李小红")), "GUARDIAN_NOT_ADULT", 409),
-    (lambda: guardian_fields(id_number=id_of("陈静")[:-1] + ("0" if id_of("陈静")[-1] != "0" else "1")),
-     "ID_NUMBER_CHECK", 422),
-    (lambda: guardian_fields(relation="uncle"), "FIELD_CHOICE", 422),
-])
+@pytest.mark.parametrize(
+    "fields, code, status",
+    [
+        (lambda: guardian_fields(relation="father"), "RELATION_GENDER_MISMATCH", 422),
+        (lambda: guardian_fields("李小明", id_of("李小明")), "GUARDIAN_IS_CHILD", 422),
+        (lambda: guardian_fields("李小红", id_of("李小红")), "GUARDIAN_NOT_ADULT", 409),
+        (
+            lambda: guardian_fields(id_number=id_of("陈静")[:-1] + ("0" if id_of("陈静")[-1] != "0" else "1")),
+            "ID_NUMBER_CHECK",
+            422,
+        ),
+        (lambda: guardian_fields(relation="uncle"), "FIELD_CHOICE", 422),
+    ],
+)
 def test_guardian_refusals(client, as_user, fields, code, status):
     before = state("李小明")
     refused(submit(client, as_user("lina"), GUARDIAN, fields(), subject="李小明"), code, status)

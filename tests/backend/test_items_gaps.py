@@ -6,6 +6,7 @@
 - the payment account given while enrolling as a flexible worker was dropped, so
   the first payment was refused for lack of an account.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import delete, select
@@ -33,8 +34,9 @@ def test_stale_record_with_shenzhen_registry_gets_the_comparison_pre_application
     _set_record_category("高远", HukouCategory.guangdong_non_shenzhen)
     h = as_user("gaoyuan")
     assert client.get("/items/register_individual_insurance/eligibility", headers=h).json()["eligible"] is True
-    preview = client.post("/items/register_individual_insurance/validate", json={"fields": {"medical_tier": "一档"}},
-                          headers=h).json()["preview"]
+    preview = client.post(
+        "/items/register_individual_insurance/validate", json={"fields": {"medical_tier": "一档"}}, headers=h
+    ).json()["preview"]
     assert any("预申请" in line and "户籍类别" in line for line in preview["lines_zh"]), preview
     resp = client.post("/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}}, headers=h)
     assert resp.status_code == 200, resp.text
@@ -56,13 +58,15 @@ def test_stale_record_on_a_pre_application_item_is_not_refused_and_names_the_mis
 
 def test_neither_record_nor_registry_shenzhen_is_still_refused(client, as_user):
     _set_record_category("高远", HukouCategory.guangdong_non_shenzhen, registry=HukouCategory.guangdong_non_shenzhen)
-    resp = client.post("/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}},
-                       headers=as_user("gaoyuan"))
+    resp = client.post(
+        "/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}}, headers=as_user("gaoyuan")
+    )
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "NOT_SHENZHEN_HUKOU"
     # The article's case: the legacy "非深户" with a non-Shenzhen registry is told to correct the category first.
     _set_record_category("高远", HukouCategory.non_shenzhen_legacy)
-    resp = client.post("/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}},
-                       headers=as_user("gaoyuan"))
+    resp = client.post(
+        "/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}}, headers=as_user("gaoyuan")
+    )
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "HUKOU_CATEGORY_OUTDATED"
 
 
@@ -83,8 +87,9 @@ def test_account_given_when_enrolling_is_the_payment_account_so_the_first_paymen
 def test_without_an_account_the_enrolment_says_how_to_pay(client, as_user):
     _drop_bank_accounts("高远")
     h = as_user("gaoyuan")
-    preview = client.post("/items/register_individual_insurance/validate", json={"fields": {"medical_tier": "1"}},
-                          headers=h).json()["preview"]
+    preview = client.post(
+        "/items/register_individual_insurance/validate", json={"fields": {"medical_tier": "1"}}, headers=h
+    ).json()["preview"]
     assert any("缴费银行信息维护" in line for line in preview["lines_zh"])
     resp = client.post("/items/register_individual_insurance", json={"fields": {"medical_tier": "1"}}, headers=h)
     assert resp.status_code == 200 and "缴费银行信息维护" in resp.json()["message_zh"]
@@ -92,11 +97,17 @@ def test_without_an_account_the_enrolment_says_how_to_pay(client, as_user):
 
 def test_account_needs_its_bank_and_a_cooperating_one(client, as_user):
     h = as_user("gaoyuan")
-    body = client.post("/items/register_individual_insurance/validate",
-                       json={"fields": {"medical_tier": "1", "account_no": "6225880299990001"}}, headers=h).json()
+    body = client.post(
+        "/items/register_individual_insurance/validate",
+        json={"fields": {"medical_tier": "1", "account_no": "6225880299990001"}},
+        headers=h,
+    ).json()
     assert body["missing"] == ["bank_name"] and body["preview"] is None
-    resp = client.post("/items/register_individual_insurance",
-                       json={"fields": {"medical_tier": "1", "account_no": "6225880299990001"}}, headers=h)
+    resp = client.post(
+        "/items/register_individual_insurance",
+        json={"fields": {"medical_tier": "1", "account_no": "6225880299990001"}},
+        headers=h,
+    )
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "FIELD_MISSING"
     fields = {"medical_tier": "1", "bank_name": "花旗银行", "account_no": "6225880299990001"}
     body = client.post("/items/register_individual_insurance/validate", json={"fields": fields}, headers=h).json()
@@ -119,8 +130,9 @@ def test_guardian_updates_her_mobile_number_through_guardian_information(client,
     h = as_user("lina")
     child = _child(client, h, "李小明")
     fields = {"guardian_name": "李娜", "guardian_id_number": LINA_ID, "relation": "妈妈", "phone": "139 1234 5678"}
-    body = client.post("/items/maintain_guardian_info/validate", json={"subject_id": child, "fields": fields},
-                       headers=h).json()
+    body = client.post(
+        "/items/maintain_guardian_info/validate", json={"subject_id": child, "fields": fields}, headers=h
+    ).json()
     assert body["errors"] == {} and any("139****5678" in line for line in body["preview"]["lines_zh"]), body
     resp = client.post("/items/maintain_guardian_info", json={"subject_id": child, "fields": fields}, headers=h)
     assert resp.status_code == 200 and resp.json()["outcome"] == "completed", resp.text
@@ -135,9 +147,13 @@ def test_another_guardians_mobile_number_is_theirs_to_change(client, as_user):
     h = as_user("lina")
     child = _child(client, h, "李小明")
     fields = {"guardian_name": "陈静", "guardian_id_number": CHENJING_ID, "relation": "母亲", "phone": "13912345678"}
-    body = client.post("/items/maintain_guardian_info/validate", json={"subject_id": child, "fields": fields},
-                       headers=h).json()
-    assert body["errors"]["phone"]["code"] == "GUARDIAN_PHONE_NOT_OWN" and "个人基本信息变更" in body["errors"]["phone"]["fix_zh"]
+    body = client.post(
+        "/items/maintain_guardian_info/validate", json={"subject_id": child, "fields": fields}, headers=h
+    ).json()
+    assert (
+        body["errors"]["phone"]["code"] == "GUARDIAN_PHONE_NOT_OWN"
+        and "个人基本信息变更" in body["errors"]["phone"]["fix_zh"]
+    )
     resp = client.post("/items/maintain_guardian_info", json={"subject_id": child, "fields": fields}, headers=h)
     assert resp.json()["error"]["code"] == "GUARDIAN_PHONE_NOT_OWN"
 
@@ -157,8 +173,9 @@ def test_id_upgrade_that_cannot_be_computed_becomes_a_pre_application(client, as
 def test_at_the_window_the_stale_category_takes_the_registrys_and_the_enrolment_is_made(client, as_user):
     _set_record_category("高远", HukouCategory.guangdong_non_shenzhen)
     h = as_user("gaoyuan")
-    number = client.post("/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}},
-                         headers=h).json()["pre_application"]["number"]
+    number = client.post(
+        "/items/register_individual_insurance", json={"fields": {"medical_tier": "一档"}}, headers=h
+    ).json()["pre_application"]["number"]
     staff = client.post("/window/auth/login", json={"username": "clerk01", "password": "Demo@2026"}).json()
     clerk = {"Authorization": f"Bearer {staff['token']}"}
     count = len(client.get(f"/window/pre-applications/{number}", headers=clerk).json()["materials"])

@@ -4,6 +4,7 @@ Demo people: zhangwei (flexible worker, medical tier 1, 18-digit ID, bank
 招商银行), sunli (15-digit ID 440301780512123), liuyang (activated financial
 social security card), lina (insured through an employer).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -36,15 +37,25 @@ def _pid(name: str) -> int:
 def _state(person_id: int) -> tuple:
     with session_scope() as s:
         person = s.get(Person, person_id)
-        accounts = s.execute(select(BankAccount.bank_name, BankAccount.account_no, BankAccount.is_payment_account)
-                             .where(BankAccount.person_id == person_id).order_by(BankAccount.id)).all()
-        enrolments = s.execute(select(Enrolment.id, Enrolment.medical_tier, Enrolment.status)
-                               .where(Enrolment.person_id == person_id).order_by(Enrolment.id)).all()
-        return (person.id_number, tuple(accounts), tuple(enrolments),
-                tuple(s.scalars(select(HukouRecord.id_number).order_by(HukouRecord.id))),
-                s.scalar(select(func.count()).select_from(EnrolmentEvent)),
-                s.scalar(select(func.count()).select_from(Transaction)),
-                s.scalar(select(func.count()).select_from(PreApplication)))
+        accounts = s.execute(
+            select(BankAccount.bank_name, BankAccount.account_no, BankAccount.is_payment_account)
+            .where(BankAccount.person_id == person_id)
+            .order_by(BankAccount.id)
+        ).all()
+        enrolments = s.execute(
+            select(Enrolment.id, Enrolment.medical_tier, Enrolment.status)
+            .where(Enrolment.person_id == person_id)
+            .order_by(Enrolment.id)
+        ).all()
+        return (
+            person.id_number,
+            tuple(accounts),
+            tuple(enrolments),
+            tuple(s.scalars(select(HukouRecord.id_number).order_by(HukouRecord.id))),
+            s.scalar(select(func.count()).select_from(EnrolmentEvent)),
+            s.scalar(select(func.count()).select_from(Transaction)),
+            s.scalar(select(func.count()).select_from(PreApplication)),
+        )
 
 
 def _post(client, headers, code: str, fields: dict):
@@ -71,18 +82,31 @@ def _assert_pre_application(client, body: dict, materials: list[str]) -> dict:
 
 # -- 个人参保信息变更 ----------------------------------------------------------------------------------
 
+
 def test_change_medical_tier_from_next_month(client, as_user):
     pid = _pid("张伟")
     resp = _post(client, as_user("zhangwei"), "change_enrollment_info", {"medical_tier": "二档"})
     assert resp.status_code == 200, resp.text
     d = resp.json()["details"]
-    assert d == {"old_tier": 1, "new_tier": 2, "effective_from": "2026-12", "monthly_fen": 3540, "monthly_yuan": "35.40"}
+    assert d == {
+        "old_tier": 1,
+        "new_tier": 2,
+        "effective_from": "2026-12",
+        "monthly_fen": 3540,
+        "monthly_yuan": "35.40",
+    }
     with session_scope() as s:
-        e = s.scalar(select(Enrolment).where(Enrolment.person_id == pid, Enrolment.insurance == InsuranceType.medical,
-                                             Enrolment.scheme == Scheme.flexible))
+        e = s.scalar(
+            select(Enrolment).where(
+                Enrolment.person_id == pid,
+                Enrolment.insurance == InsuranceType.medical,
+                Enrolment.scheme == Scheme.flexible,
+            )
+        )
         assert e.medical_tier == 2
         assert [(ev.change, ev.detail) for ev in e.history] == [
-            ("tier_changed", {"old_tier": 1, "new_tier": 2, "from_month": "2026-12"})]
+            ("tier_changed", {"old_tier": 1, "new_tier": 2, "from_month": "2026-12"})
+        ]
 
 
 def test_tier_change_leaves_this_month_at_the_old_tier(client, as_user):
@@ -110,6 +134,7 @@ def test_change_tier_without_flexible_medical(client, as_user):
 
 # -- 身份证号正常升位 ----------------------------------------------------------------------------------
 
+
 def test_upgrade_id_number(client, as_user):
     pid = _pid("孙立")
     resp = _post(client, as_user("sunli"), "upgrade_id_number", {"new_id_number": SUNLI_18})
@@ -127,8 +152,10 @@ def test_upgrade_id_number(client, as_user):
 def test_upgrade_id_number_mismatch_does_not_reveal_the_number(client, as_user):
     headers, before = as_user("sunli"), _state(_pid("孙立"))
     first17 = "44030119780512124"  # one digit off in the sequence, valid check character
-    err = _refused(_post(client, headers, "upgrade_id_number", {"new_id_number": first17 + check_character(first17)}),
-                   "ID_UPGRADE_MISMATCH")
+    err = _refused(
+        _post(client, headers, "upgrade_id_number", {"new_id_number": first17 + check_character(first17)}),
+        "ID_UPGRADE_MISMATCH",
+    )
     assert SUNLI_18 not in str(err) and "1237" not in str(err) and "身份证" in err["fix_zh"]
     assert _state(_pid("孙立")) == before
 
@@ -168,9 +195,14 @@ def test_upgrade_id_number_already_used_elsewhere(client, as_user):
 
 # -- 缴费银行信息维护 ----------------------------------------------------------------------------------
 
+
 def _bank_fields(**over: str) -> dict:
-    return {"bank_name": "工商银行", "account_no": "6222 0202 0009 9998 888", "holder_name": "张伟",
-            "holder_id_number": ZHANGWEI_ID} | over
+    return {
+        "bank_name": "工商银行",
+        "account_no": "6222 0202 0009 9998 888",
+        "holder_name": "张伟",
+        "holder_id_number": ZHANGWEI_ID,
+    } | over
 
 
 def test_maintain_payment_bank_passes(client, as_user):
@@ -192,12 +224,17 @@ def test_maintain_payment_bank_passes(client, as_user):
 def test_maintain_payment_bank_holder_mismatch_is_pre_application(client, as_user):
     headers, pid = as_user("zhangwei"), _pid("张伟")
     before = _state(pid)
-    resp = _post(client, headers, "maintain_payment_bank",
-                 _bank_fields(holder_name="张伟强", holder_id_number="11010519491231002X"))
+    resp = _post(
+        client,
+        headers,
+        "maintain_payment_bank",
+        _bank_fields(holder_name="张伟强", holder_id_number="11010519491231002X"),
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    pre = _assert_pre_application(client, body, ["本人居民身份证原件及复印件", "本人深圳开户的合作银行账户卡",
-                                                  "打印并签名的预申请表"])
+    pre = _assert_pre_application(
+        client, body, ["本人居民身份证原件及复印件", "本人深圳开户的合作银行账户卡", "打印并签名的预申请表"]
+    )
     fields = {m["field"]: m for m in pre["mismatches"]}
     assert set(fields) == {"holder_name", "holder_id_number"}
     assert "本人名下" in fields["holder_name"]["fix_zh"]
@@ -218,7 +255,9 @@ def test_maintain_payment_bank_card_locks_account(client, as_user):
     headers, before = as_user("liuyang"), _state(_pid("刘洋"))
     elig = client.get("/items/maintain_payment_bank/eligibility", headers=headers).json()
     assert elig["eligible"] is False and elig["reason"]["code"] == "CARD_LOCKS_ACCOUNT"
-    err = _refused(_post(client, headers, "maintain_payment_bank", _bank_fields(holder_name="刘洋")), "CARD_LOCKS_ACCOUNT")
+    err = _refused(
+        _post(client, headers, "maintain_payment_bank", _bank_fields(holder_name="刘洋")), "CARD_LOCKS_ACCOUNT"
+    )
     assert "金融社保卡" in err["message_zh"] and "无法变更" in err["message_zh"]
     assert "6230580000012345" not in str(err)
     assert _state(_pid("刘洋")) == before
@@ -226,21 +265,30 @@ def test_maintain_payment_bank_card_locks_account(client, as_user):
 
 def test_maintain_payment_bank_not_cooperating(client, as_user):
     headers, before = as_user("zhangwei"), _state(_pid("张伟"))
-    err = _refused(_post(client, headers, "maintain_payment_bank", _bank_fields(bank_name="汇丰银行")),
-                   "BANK_NOT_COOPERATING")
+    err = _refused(
+        _post(client, headers, "maintain_payment_bank", _bank_fields(bank_name="汇丰银行")), "BANK_NOT_COOPERATING"
+    )
     assert "招商银行" in err["fix_zh"] and len(err["details"]["banks"]) == 12
     assert _state(_pid("张伟")) == before
 
 
 def test_maintain_payment_bank_same_account(client, as_user):
     headers, before = as_user("zhangwei"), _state(_pid("张伟"))
-    _refused(_post(client, headers, "maintain_payment_bank",
-                   _bank_fields(bank_name="招商银行", account_no="6225880212345678")), "ALREADY_PAYMENT_ACCOUNT")
+    _refused(
+        _post(
+            client, headers, "maintain_payment_bank", _bank_fields(bank_name="招商银行", account_no="6225880212345678")
+        ),
+        "ALREADY_PAYMENT_ACCOUNT",
+    )
     assert _state(_pid("张伟")) == before
 
 
 def test_maintain_payment_bank_with_15_digit_record(client, as_user):
     # 孙立's record still has the 15-digit number; the bank knows the 18-character one.
-    resp = _post(client, as_user("sunli"), "maintain_payment_bank",
-                 _bank_fields(bank_name="建设银行", holder_name="孙立", holder_id_number=SUNLI_18))
+    resp = _post(
+        client,
+        as_user("sunli"),
+        "maintain_payment_bank",
+        _bank_fields(bank_name="建设银行", holder_name="孙立", holder_id_number=SUNLI_18),
+    )
     assert resp.status_code == 200 and resp.json()["outcome"] == "completed", resp.text

@@ -6,6 +6,7 @@ not retired), lina (guardian of 李小明 enrolled in children's medical from
 zhaojianguo (retired, no active medical), wugang (past retirement age with an
 active flexible medical enrolment). Clock: Friday 2026-11-27 10:00.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -36,15 +37,30 @@ def _pid(name: str) -> int:
 def _state(person_id: int) -> tuple:
     """Contributions, enrolments, history and transactions: untouched by a refusal."""
     with session_scope() as s:
-        contributions = s.execute(select(Contribution.month, Contribution.insurance, Contribution.status,
-                                         Contribution.personal_fen, Contribution.transaction_id)
-                                  .where(Contribution.person_id == person_id).order_by(Contribution.id)).all()
-        enrolments = s.execute(select(Enrolment.id, Enrolment.status, Enrolment.medical_tier, Enrolment.pension_grade,
-                                      Enrolment.start_month).where(Enrolment.person_id == person_id)
-                               .order_by(Enrolment.id)).all()
-        return (tuple(contributions), tuple(enrolments),
-                s.scalar(select(func.count()).select_from(EnrolmentEvent)),
-                s.scalar(select(func.count()).select_from(Transaction)))
+        contributions = s.execute(
+            select(
+                Contribution.month,
+                Contribution.insurance,
+                Contribution.status,
+                Contribution.personal_fen,
+                Contribution.transaction_id,
+            )
+            .where(Contribution.person_id == person_id)
+            .order_by(Contribution.id)
+        ).all()
+        enrolments = s.execute(
+            select(
+                Enrolment.id, Enrolment.status, Enrolment.medical_tier, Enrolment.pension_grade, Enrolment.start_month
+            )
+            .where(Enrolment.person_id == person_id)
+            .order_by(Enrolment.id)
+        ).all()
+        return (
+            tuple(contributions),
+            tuple(enrolments),
+            s.scalar(select(func.count()).select_from(EnrolmentEvent)),
+            s.scalar(select(func.count()).select_from(Transaction)),
+        )
 
 
 def _post(client, headers, code: str, fields: dict | None = None, subject_id: int | None = None):
@@ -60,6 +76,7 @@ def _refused(resp, code: str, status: int = 409) -> dict:
 
 # -- 补托收 ---------------------------------------------------------------------------------------------
 
+
 def test_retry_collection_pays_the_failed_month(client, as_user):
     pid = _pid("马超")
     resp = _post(client, as_user("machao"), "retry_individual_collection", {"month": "2026年10月"})
@@ -72,12 +89,17 @@ def test_retry_collection_pays_the_failed_month(client, as_user):
     assert "660.80" in body["message_zh"] and "660.80" in body["message_en"]
     with session_scope() as s:
         tx = s.scalar(select(Transaction).where(Transaction.serial_no == body["serial_no"]))
-        rows = list(s.scalars(select(Contribution).where(Contribution.person_id == pid, Contribution.month == "2026-10")))
+        rows = list(
+            s.scalars(select(Contribution).where(Contribution.person_id == pid, Contribution.month == "2026-10"))
+        )
         assert len(rows) == 2
         assert all(r.status == ContributionStatus.paid and r.transaction_id == tx.id and r.paid_at for r in rows)
         assert sorted(r.personal_fen for r in rows) == [18880, 47200]  # same amounts as the failed deduction
-        assert not s.scalar(select(func.count()).select_from(Contribution).where(
-            Contribution.person_id == pid, Contribution.status == ContributionStatus.failed))
+        assert not s.scalar(
+            select(func.count())
+            .select_from(Contribution)
+            .where(Contribution.person_id == pid, Contribution.status == ContributionStatus.failed)
+        )
 
 
 def test_retry_collection_wrong_month_lists_failed_months(client, as_user):
@@ -111,6 +133,7 @@ def test_retry_collection_outside_window(client, as_user, monkeypatch):
 
 # -- 少儿医保缴费 ------------------------------------------------------------------------------------
 
+
 def test_monthly_shares_add_up_to_the_yearly_premium():
     assert monthly_shares(42000) == [3500] * 12
     assert monthly_shares(42005) == [3501] * 5 + [3500] * 7 and sum(monthly_shares(42005)) == 42005
@@ -132,8 +155,14 @@ def test_pay_child_medical_pro_rata_from_enrolment_month(client, as_user):
         assert tx.actor_person_id == _pid("李娜") and tx.subject_person_id == child
         rows = list(s.scalars(select(Contribution).where(Contribution.person_id == child).order_by(Contribution.month)))
         assert [r.month for r in rows] == d["months"]
-        assert all(r.insurance == InsuranceType.medical and r.scheme == Scheme.child and r.personal_fen == 3500
-                   and r.status == ContributionStatus.paid and r.transaction_id == tx.id for r in rows)
+        assert all(
+            r.insurance == InsuranceType.medical
+            and r.scheme == Scheme.child
+            and r.personal_fen == 3500
+            and r.status == ContributionStatus.paid
+            and r.transaction_id == tx.id
+            for r in rows
+        )
 
 
 def test_pay_child_medical_full_year(client, as_user):
@@ -191,13 +220,19 @@ def test_pay_child_medical_guardian_without_account(client, as_user):
 
 # -- 居保缴费档次变更 --------------------------------------------------------------------------------
 
+
 def test_change_resident_pension_grade(client, as_user):
     pid = _pid("何丽")
     resp = _post(client, as_user("heli"), "change_resident_pension_grade", {"pension_grade": "第五档"})
     assert resp.status_code == 200, resp.text
     d = resp.json()["details"]
-    assert d == {"old_grade": 3, "new_grade": 5, "yearly_fen": 360000, "yearly_yuan": "3600.00",
-                 "effective_from": "2026-12"}
+    assert d == {
+        "old_grade": 3,
+        "new_grade": 5,
+        "yearly_fen": 360000,
+        "yearly_yuan": "3600.00",
+        "effective_from": "2026-12",
+    }
     with session_scope() as s:
         e = s.scalar(select(Enrolment).where(Enrolment.person_id == pid, Enrolment.insurance == InsuranceType.pension))
         assert e.pension_grade == 5
@@ -214,12 +249,14 @@ def test_change_resident_pension_grade_same_grade(client, as_user):
 
 def test_change_resident_pension_grade_not_enrolled(client, as_user):
     headers, before = as_user("zhangwei"), _state(_pid("张伟"))
-    _refused(_post(client, headers, "change_resident_pension_grade", {"pension_grade": "2"}),
-             "NO_RESIDENT_PENSION_ENROLMENT")
+    _refused(
+        _post(client, headers, "change_resident_pension_grade", {"pension_grade": "2"}), "NO_RESIDENT_PENSION_ENROLMENT"
+    )
     assert _state(_pid("张伟")) == before
 
 
 # -- 退休后继续缴纳医疗保险 --------------------------------------------------------------------------
+
 
 def test_continue_medical_after_retirement(client, as_user):
     pid = _pid("赵建国")
@@ -230,7 +267,11 @@ def test_continue_medical_after_retirement(client, as_user):
     with session_scope() as s:
         e = s.scalar(select(Enrolment).where(Enrolment.person_id == pid, Enrolment.status == EnrolmentStatus.active))
         assert (e.insurance, e.scheme, e.medical_tier, e.start_month) == (
-            InsuranceType.medical, Scheme.retiree, 1, "2026-12")
+            InsuranceType.medical,
+            Scheme.retiree,
+            1,
+            "2026-12",
+        )
         assert [ev.change for ev in e.history] == ["created"]
     me = client.get("/me", headers=as_user("zhaojianguo")).json()
     assert {"insurance": "medical", "scheme": "retiree", "status": "active"}.items() <= me["enrolments"][-1].items()

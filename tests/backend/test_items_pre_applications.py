@@ -1,4 +1,5 @@
 """Pre-application items (延缴, 趸缴, residents' pension and medical, back payments, refund) through the HTTP API."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -39,12 +40,21 @@ def update_registry(name: str, category: HukouCategory) -> None:
 
 def counts() -> tuple[int, int]:
     with session_scope() as s:
-        return (s.scalar(select(func.count()).select_from(Transaction)),
-                s.scalar(select(func.count()).select_from(PreApplication)))
+        return (
+            s.scalar(select(func.count()).select_from(Transaction)),
+            s.scalar(select(func.count()).select_from(PreApplication)),
+        )
 
 
-def refused(client, headers, code: str, fields: dict[str, Any] | None, expected: str,
-            status: int = 409, early: bool | None = None) -> dict[str, Any]:
+def refused(
+    client,
+    headers,
+    code: str,
+    fields: dict[str, Any] | None,
+    expected: str,
+    status: int = 409,
+    early: bool | None = None,
+) -> dict[str, Any]:
     """Submit, expect the error code, and check nothing was stored (and, for `early`
     refusals (409 unless told), that the eligibility check before any field says the same)."""
     before = counts()
@@ -88,6 +98,7 @@ def passes(client, headers, code: str, subject: str, fields: dict[str, Any] | No
 
 # ---- 延缴 ------------------------------------------------------------------------
 
+
 def test_extended_contribution_passes(client, as_user):
     # 吴刚: man born 1966-01, retirement age reached 2026-05; 140 prior + 10 paid months = 150 < 180.
     body = passes(client, as_user("wugang"), "register_extended_contribution", "吴刚")
@@ -105,6 +116,7 @@ def test_extended_contribution_refusals(client, as_user):
 
 
 # ---- 趸缴 ------------------------------------------------------------------------
+
 
 def test_lump_sum_passes(client, as_user):
     # 钱芳: woman (50 group) born 1972-04, retired age in 2022; 100 prior + 60 extended = 160 < 180;
@@ -133,6 +145,7 @@ def test_lump_sum_other_refusals(client, as_user):
 
 # ---- 居民养老参保登记 ------------------------------------------------------------
 
+
 def test_resident_pension_passes(client, as_user):
     body = passes(client, as_user("gaoyuan"), "register_resident_pension", "高远", {"pension_grade": "第3档"})
     assert body["details"] == {"pension_grade": 3, "yearly_fen": 240000}
@@ -141,8 +154,9 @@ def test_resident_pension_passes(client, as_user):
 
 def test_resident_pension_outdated_hukou_category(client, as_user):
     # 黄强: stored as the old “非深户”: the article's fix comes first (before his employee enrolment).
-    err = refused(client, as_user("huangqiang"), "register_resident_pension", {"pension_grade": 1},
-                  "HUKOU_CATEGORY_OUTDATED")
+    err = refused(
+        client, as_user("huangqiang"), "register_resident_pension", {"pension_grade": 1}, "HUKOU_CATEGORY_OUTDATED"
+    )
     assert err["fix_zh"] == OUTDATED_FIX_ZH and "个人基本信息变更" in err["fix_zh"] and err["fix_en"]
 
 
@@ -173,6 +187,7 @@ def test_resident_pension_stopped_points_to_resume(client, as_user):
 
 # ---- 超龄居民老人缴纳医疗保险 ------------------------------------------------------
 
+
 def test_elderly_resident_medical_passes(client, as_user):
     # 钱芳: past retirement age, Shenzhen hukou, no medical insurance.
     passes(client, as_user("qianfang"), "elderly_resident_medical", "钱芳")
@@ -189,6 +204,7 @@ def test_elderly_resident_medical_refusals(client, as_user):
 
 
 # ---- 居民一次性补缴 --------------------------------------------------------------
+
 
 def test_resident_back_payment_passes(client, as_user):
     body = passes(client, as_user("heli"), "resident_back_payment", "何丽", {"years": "15年"})
@@ -209,25 +225,36 @@ def test_resident_back_payment_refusals(client, as_user):
 
 # ---- 工龄一次性补缴 --------------------------------------------------------------
 
+
 def test_work_years_back_payment_passes(client, as_user):
     # 孙立, born 1978: 16 in 1994.
-    body = passes(client, as_user("sunli"), "work_years_back_payment", "孙立",
-                  {"work_start_year": 1994, "work_end_year": "1999年"})
+    body = passes(
+        client,
+        as_user("sunli"),
+        "work_years_back_payment",
+        "孙立",
+        {"work_start_year": 1994, "work_end_year": "1999年"},
+    )
     assert body["details"] == {"work_start_year": 1994, "work_end_year": 1999}
 
 
-@pytest.mark.parametrize("start,end,code,field", [
-    (2000, 1999, "WORK_YEARS_ORDER", "work_end_year"),
-    (2020, 2027, "WORK_YEARS_IN_FUTURE", "work_end_year"),
-    (1993, 1999, "WORK_YEARS_BEFORE_AGE_16", "work_start_year"),
-])
+@pytest.mark.parametrize(
+    "start,end,code,field",
+    [
+        (2000, 1999, "WORK_YEARS_ORDER", "work_end_year"),
+        (2020, 2027, "WORK_YEARS_IN_FUTURE", "work_end_year"),
+        (1993, 1999, "WORK_YEARS_BEFORE_AGE_16", "work_start_year"),
+    ],
+)
 def test_work_years_back_payment_invalid(client, as_user, start, end, code, field):
-    err = refused(client, as_user("sunli"), "work_years_back_payment",
-                  {"work_start_year": start, "work_end_year": end}, code, 422)
+    err = refused(
+        client, as_user("sunli"), "work_years_back_payment", {"work_start_year": start, "work_end_year": end}, code, 422
+    )
     assert err["field"] == field
 
 
 # ---- 四类人员一次性补缴 ------------------------------------------------------------
+
 
 def test_four_categories_back_payment(client, as_user):
     body = passes(client, as_user("wugang"), "four_categories_back_payment", "吴刚", {"category": "被征地农民"})
@@ -237,20 +264,33 @@ def test_four_categories_back_payment(client, as_user):
 
 # ---- 养老保险重复缴费退费 ----------------------------------------------------------
 
+
 def test_refund_duplicate_pension_passes(client, as_user):
     # 张伟: flexible pension paid 2024-12..2026-10.
-    body = passes(client, as_user("zhangwei"), "refund_duplicate_pension", "张伟",
-                  {"from_month": "2024年10月", "to_month": "2025-03", "other_place": "湖南长沙"})
+    body = passes(
+        client,
+        as_user("zhangwei"),
+        "refund_duplicate_pension",
+        "张伟",
+        {"from_month": "2024年10月", "to_month": "2025-03", "other_place": "湖南长沙"},
+    )
     d = body["details"]
-    assert d["shenzhen_months"] == 4 and d["first_shenzhen_month"] == "2024-12" and d["last_shenzhen_month"] == "2025-03"
+    assert (
+        d["shenzhen_months"] == 4 and d["first_shenzhen_month"] == "2024-12" and d["last_shenzhen_month"] == "2025-03"
+    )
     assert d["from_month"] == "2024-10" and d["other_place"] == "湖南长沙"
 
 
 def test_refund_duplicate_pension_refusals(client, as_user):
     h = as_user("zhangwei")
-    err = refused(client, h, "refund_duplicate_pension",
-                  {"from_month": "2020-01", "to_month": "2020-12", "other_place": "湖南长沙"}, "NO_CONTRIBUTIONS_IN_RANGE",
-                  early=False)
+    err = refused(
+        client,
+        h,
+        "refund_duplicate_pension",
+        {"from_month": "2020-01", "to_month": "2020-12", "other_place": "湖南长沙"},
+        "NO_CONTRIBUTIONS_IN_RANGE",
+        early=False,
+    )
     assert err["fix_zh"]
     for fields, code in (
         ({"from_month": "2025-06", "to_month": "2025-01", "other_place": "湖南长沙"}, "MONTH_RANGE_ORDER"),
@@ -259,5 +299,10 @@ def test_refund_duplicate_pension_refusals(client, as_user):
     ):
         refused(client, h, "refund_duplicate_pension", fields, code, 422)
     # 钱芳: only old-system months, no paid pension contributions on record here.
-    refused(client, as_user("qianfang"), "refund_duplicate_pension",
-            {"from_month": "2010-01", "to_month": "2012-12", "other_place": "湖南长沙"}, "NO_PENSION_RECORD")
+    refused(
+        client,
+        as_user("qianfang"),
+        "refund_duplicate_pension",
+        {"from_month": "2010-01", "to_month": "2012-12", "other_place": "湖南长沙"},
+        "NO_PENSION_RECORD",
+    )

@@ -1,4 +1,5 @@
 """Pension and medical transfers: out, cancel (direct) and in (pre-application), through the HTTP API."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,16 +31,20 @@ def person_id(name: str) -> int:
 def transfers(name: str) -> list[tuple[str, str, str, bool, str]]:
     with session_scope() as s:
         rows = s.scalars(select(Transfer).where(Transfer.person_id == person_id(name)).order_by(Transfer.id))
-        return [(t.insurance.value, t.destination_province, t.destination_city, t.within_province, t.status.value)
-                for t in rows]
+        return [
+            (t.insurance.value, t.destination_province, t.destination_city, t.within_province, t.status.value)
+            for t in rows
+        ]
 
 
 def state() -> tuple[int, int, list[tuple[int, str]]]:
     """Everything an item here could change: transactions, pre-applications, transfers."""
     with session_scope() as s:
-        return (s.scalar(select(func.count()).select_from(Transaction)),
-                s.scalar(select(func.count()).select_from(PreApplication)),
-                [(t.id, t.status.value) for t in s.scalars(select(Transfer).order_by(Transfer.id))])
+        return (
+            s.scalar(select(func.count()).select_from(Transaction)),
+            s.scalar(select(func.count()).select_from(PreApplication)),
+            [(t.id, t.status.value) for t in s.scalars(select(Transfer).order_by(Transfer.id))],
+        )
 
 
 def assert_refused(resp, code: str, status: int = 409) -> dict[str, Any]:
@@ -51,6 +56,7 @@ def assert_refused(resp, code: str, status: int = 409) -> dict[str, Any]:
 
 
 # ---- transfer out ---------------------------------------------------------------
+
 
 def test_pension_out_passes_for_stopped_flexible_worker(client, as_user):
     # 吴刚: flexible pension stopped, contributions on record.
@@ -70,16 +76,24 @@ def test_pension_out_passes_for_stopped_flexible_worker(client, as_user):
         tx = s.get(Transaction, t.transaction_id)
         assert tx.serial_no == body["serial_no"] and tx.item_code == "transfer_pension_out"
     me = client.get("/me", headers=h).json()
-    assert {"insurance": "pension", "destination_province": "湖南省", "destination_city": "长沙",
-            "status": "submitted"} in me["transfers"]
+    assert {
+        "insurance": "pension",
+        "destination_province": "湖南省",
+        "destination_city": "长沙",
+        "status": "submitted",
+    } in me["transfers"]
     # A second one while the first is open is refused, with its destination.
     err = assert_refused(post(client, h, "transfer_pension_out", HUNAN), "TRANSFER_ALREADY_PENDING")
     assert err["details"]["destination_province"] == "湖南省"
 
 
 def test_pension_out_within_guangdong(client, as_user):
-    resp = post(client, as_user("qianfang"), "transfer_pension_out",
-                {"destination_province": "广东省", "destination_city": "广州市"})
+    resp = post(
+        client,
+        as_user("qianfang"),
+        "transfer_pension_out",
+        {"destination_province": "广东省", "destination_city": "广州市"},
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["details"]["within_province"] is True
     assert "省内" in resp.json()["message_zh"]
@@ -132,9 +146,10 @@ def test_destination_shenzhen_refused(client, as_user):
     h = as_user("wugang")
     before = state()
     for city in ("深圳", "深圳市"):
-        err = assert_refused(post(client, h, "transfer_pension_out", {"destination_province": "广东",
-                                                                       "destination_city": city}),
-                             "TRANSFER_DESTINATION_SHENZHEN")
+        err = assert_refused(
+            post(client, h, "transfer_pension_out", {"destination_province": "广东", "destination_city": city}),
+            "TRANSFER_DESTINATION_SHENZHEN",
+        )
         assert err["fix_zh"]
     assert state() == before
 
@@ -142,26 +157,38 @@ def test_destination_shenzhen_refused(client, as_user):
 def test_destination_checks(client, as_user):
     h = as_user("wugang")
     before = state()
-    assert_refused(post(client, h, "transfer_pension_out", {"destination_province": "香港",
-                                                             "destination_city": "香港"}),
-                   "TRANSFER_OUTSIDE_MAINLAND")
-    err = assert_refused(post(client, h, "transfer_pension_out", {"destination_province": "广东省",
-                                                                   "destination_city": "长沙"}),
-                         "CITY_NOT_IN_PROVINCE", 422)
+    assert_refused(
+        post(client, h, "transfer_pension_out", {"destination_province": "香港", "destination_city": "香港"}),
+        "TRANSFER_OUTSIDE_MAINLAND",
+    )
+    err = assert_refused(
+        post(client, h, "transfer_pension_out", {"destination_province": "广东省", "destination_city": "长沙"}),
+        "CITY_NOT_IN_PROVINCE",
+        422,
+    )
     assert err["field"] == "destination_city"
-    assert_refused(post(client, h, "transfer_pension_out", {"destination_province": "湖南",
-                                                             "destination_city": "东莞"}),
-                   "CITY_NOT_IN_PROVINCE", 422)
-    assert_refused(post(client, h, "transfer_pension_out", {"destination_province": "火星",
-                                                             "destination_city": "长沙"}), "FIELD_PROVINCE", 422)
+    assert_refused(
+        post(client, h, "transfer_pension_out", {"destination_province": "湖南", "destination_city": "东莞"}),
+        "CITY_NOT_IN_PROVINCE",
+        422,
+    )
+    assert_refused(
+        post(client, h, "transfer_pension_out", {"destination_province": "火星", "destination_city": "长沙"}),
+        "FIELD_PROVINCE",
+        422,
+    )
     assert_refused(post(client, h, "transfer_pension_out", {"destination_province": "湖南"}), "FIELD_MISSING", 422)
     assert state() == before
 
 
 def test_medical_out_passes_for_stopped_employee_medical(client, as_user):
     # 赵建国: employee medical stopped, contribution history from the old system.
-    resp = post(client, as_user("zhaojianguo"), "transfer_medical_out",
-                {"destination_province": "四川", "destination_city": "成都"})
+    resp = post(
+        client,
+        as_user("zhaojianguo"),
+        "transfer_medical_out",
+        {"destination_province": "四川", "destination_city": "成都"},
+    )
     assert resp.status_code == 200, resp.text
     assert transfers("赵建国") == [("medical", "四川省", "成都", False, "submitted")]
 
@@ -180,6 +207,7 @@ def test_medical_out_refusals(client, as_user):
 
 # ---- cancel ---------------------------------------------------------------------
 
+
 def test_cancel_pension_transfer_out(client, as_user):
     h = as_user("zhoumin")
     resp = post(client, h, "cancel_pension_transfer_out")
@@ -187,8 +215,10 @@ def test_cancel_pension_transfer_out(client, as_user):
     body = resp.json()
     assert body["outcome"] == "completed" and body["details"]["status"] == "cancelled"
     assert "湖南省长沙" in body["message_zh"]
-    assert transfers("周敏") == [("pension", "湖南省", "长沙", False, "cancelled"),
-                                 ("medical", "湖南省", "长沙", False, "accepted")]
+    assert transfers("周敏") == [
+        ("pension", "湖南省", "长沙", False, "cancelled"),
+        ("medical", "湖南省", "长沙", False, "accepted"),
+    ]
     me = client.get("/me", headers=h).json()
     assert [t["insurance"] for t in me["transfers"]] == ["medical"]
     before = state()
@@ -205,8 +235,12 @@ def test_cancel_medical_refused_once_accepted(client, as_user):
     assert "湖南省长沙" in err["fix_zh"] and err["fix_en"]
     assert state() == before
     with session_scope() as s:
-        assert s.scalar(select(Transfer.status).where(Transfer.person_id == person_id("周敏"),
-                                                      Transfer.insurance == "medical")) == TransferStatus.accepted
+        assert (
+            s.scalar(
+                select(Transfer.status).where(Transfer.person_id == person_id("周敏"), Transfer.insurance == "medical")
+            )
+            == TransferStatus.accepted
+        )
 
 
 def test_cancel_without_transfer(client, as_user):
@@ -226,6 +260,7 @@ def test_transfer_then_cancel_then_transfer_again(client, as_user):
 
 
 # ---- transfer in (pre-application) ----------------------------------------------
+
 
 def assert_pre_application(client, body: dict[str, Any], code: str, subject: str) -> dict[str, Any]:
     assert body["outcome"] == "pre_application"
@@ -253,12 +288,18 @@ def test_pension_transfer_in_is_a_pre_application(client, as_user):
     assert_pre_application(client, body, "transfer_pension_in", "高远")
     assert "原参保地" in body["message_zh"] and "参保缴费凭证" in body["message_zh"]
     assert "former place" in body["message_en"]
-    assert body["details"] == {"insurance": "pension", "from_province": "湖南省", "from_city": "长沙",
-                               "within_province": False}
+    assert body["details"] == {
+        "insurance": "pension",
+        "from_province": "湖南省",
+        "from_city": "长沙",
+        "within_province": False,
+    }
     assert state()[2] == before[2]  # a transfer-in creates no Transfer row: the window does it
     # The open one is not duplicated.
-    err = assert_refused(post(client, h, "transfer_pension_in", {"from_province": "湖南", "from_city": "长沙"}),
-                         "PRE_APPLICATION_PENDING")
+    err = assert_refused(
+        post(client, h, "transfer_pension_in", {"from_province": "湖南", "from_city": "长沙"}),
+        "PRE_APPLICATION_PENDING",
+    )
     assert err["details"]["number"] == body["pre_application"]["number"]
 
 
@@ -272,6 +313,8 @@ def test_medical_transfer_in_within_guangdong(client, as_user):
 def test_transfer_in_from_shenzhen_refused(client, as_user):
     before = state()
     for code in ("transfer_pension_in", "transfer_medical_in"):
-        assert_refused(post(client, as_user("gaoyuan"), code, {"from_province": "广东", "from_city": "深圳"}),
-                       "TRANSFER_ORIGIN_SHENZHEN")
+        assert_refused(
+            post(client, as_user("gaoyuan"), code, {"from_province": "广东", "from_city": "深圳"}),
+            "TRANSFER_ORIGIN_SHENZHEN",
+        )
     assert state() == before

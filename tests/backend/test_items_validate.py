@@ -5,6 +5,7 @@ value that validate refuses is refused by submission with the same code, and a s
 that validate accepts (a preview, no errors) is accepted by submission. Real
 backend app, real database (SQLite or PostgreSQL like the rest of the suite).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,65 +43,234 @@ CASES = [
     ("machao", "retry_individual_collection", None, {"month": "2026-10"}, "month", "2026-09", "NO_FAILED_DEDUCTION"),
     ("liuyang", "change_enrollment_info", None, {"medical_tier": "一档"}, "medical_tier", "三档", "FIELD_TIER"),
     ("liuyang", "change_enrollment_info", None, {"medical_tier": "tier 1"}, "medical_tier", "二档", "SAME_TIER"),
-    ("heli", "change_resident_pension_grade", None, {"pension_grade": "第五档"}, "pension_grade", "第11档",
-     "FIELD_GRADE"),
+    (
+        "heli",
+        "change_resident_pension_grade",
+        None,
+        {"pension_grade": "第五档"},
+        "pension_grade",
+        "第11档",
+        "FIELD_GRADE",
+    ),
     ("heli", "change_resident_pension_grade", None, {"pension_grade": "5"}, "pension_grade", "三档", "SAME_GRADE"),
-    ("qianfang", "transfer_pension_out", None, {"destination_province": "湖南", "destination_city": "长沙"},
-     "destination_province", "火星", "FIELD_PROVINCE"),
-    ("qianfang", "transfer_pension_out", None, {"destination_province": "湖南", "destination_city": "长沙市"},
-     "destination_city", "随便", "FIELD_CITY"),
-    ("qianfang", "transfer_pension_out", None, {"destination_province": "Sichuan", "destination_city": "Chengdu"},
-     "destination_city", "杭州", "CITY_NOT_IN_PROVINCE"),
-    ("qianfang", "transfer_pension_out", None, {"destination_province": "广东", "destination_city": "广州"},
-     "destination_city", "深圳", "TRANSFER_DESTINATION_SHENZHEN"),
-    ("sunli", "upgrade_id_number", None, {"new_id_number": "440301197805121237"}, "new_id_number", "12345",
-     "ID_NUMBER_LENGTH"),
-    ("sunli", "upgrade_id_number", None, {"new_id_number": "440301197805121237"}, "new_id_number",
-     "440304198805121310", "ID_UPGRADE_MISMATCH"),
-    ("zhangwei", "maintain_payment_bank", None,
-     {"bank_name": "招行", "account_no": "6225 8802 1234 0000", "holder_name": "张伟",
-      "holder_id_number": "440304198805121310"}, "account_no", "12ab", "FIELD_ACCOUNT"),
-    ("zhangwei", "maintain_payment_bank", None,
-     {"bank_name": "中国银行", "account_no": "6225880212340000", "holder_name": "张伟",
-      "holder_id_number": "440304198805121310"}, "bank_name", "花旗银行", "BANK_NOT_COOPERATING"),
-    ("zhangwei", "maintain_payment_bank", None,
-     {"bank_name": "中国银行", "account_no": "6225880212340000", "holder_name": "张伟",
-      "holder_id_number": "440304198805121310"}, "holder_name", "张" * 101, "FIELD_TEXT"),
-    ("zhangwei", "maintain_payment_bank", None,
-     {"bank_name": "中国银行", "account_no": "6225880212340000", "holder_name": "张伟",
-      "holder_id_number": "440304198805121310"}, "holder_name", "确认", "FIELD_NOT_AN_ANSWER"),
-    ("zhangwei", "maintain_payment_bank", None,
-     {"bank_name": "中国银行", "account_no": "6225880212340000", "holder_name": "Zhang Wei",
-      "holder_id_number": "440304198805121310"}, "holder_name", "13800138000", "FIELD_NAME"),
-    ("zhangwei", "maintain_payment_bank", None,
-     {"bank_name": "中国银行", "account_no": "6225880212340000", "holder_name": "张 伟",
-      "holder_id_number": "440304198805121310"}, "bank_name", "随便", "FIELD_NOT_AN_ANSWER"),
-    ("zhangwei", "refund_duplicate_pension", None,
-     {"from_month": "2025-01", "to_month": "2025-03", "other_place": "广州"}, "other_place", "什么是参保地？",
-     "FIELD_NOT_AN_ANSWER"),
+    (
+        "qianfang",
+        "transfer_pension_out",
+        None,
+        {"destination_province": "湖南", "destination_city": "长沙"},
+        "destination_province",
+        "火星",
+        "FIELD_PROVINCE",
+    ),
+    (
+        "qianfang",
+        "transfer_pension_out",
+        None,
+        {"destination_province": "湖南", "destination_city": "长沙市"},
+        "destination_city",
+        "随便",
+        "FIELD_CITY",
+    ),
+    (
+        "qianfang",
+        "transfer_pension_out",
+        None,
+        {"destination_province": "Sichuan", "destination_city": "Chengdu"},
+        "destination_city",
+        "杭州",
+        "CITY_NOT_IN_PROVINCE",
+    ),
+    (
+        "qianfang",
+        "transfer_pension_out",
+        None,
+        {"destination_province": "广东", "destination_city": "广州"},
+        "destination_city",
+        "深圳",
+        "TRANSFER_DESTINATION_SHENZHEN",
+    ),
+    (
+        "sunli",
+        "upgrade_id_number",
+        None,
+        {"new_id_number": "440301197805121237"},
+        "new_id_number",
+        "12345",
+        "ID_NUMBER_LENGTH",
+    ),
+    (
+        "sunli",
+        "upgrade_id_number",
+        None,
+        {"new_id_number": "440301197805121237"},
+        "new_id_number",
+        "440304198805121310",
+        "ID_UPGRADE_MISMATCH",
+    ),
+    (
+        "zhangwei",
+        "maintain_payment_bank",
+        None,
+        {
+            "bank_name": "招行",
+            "account_no": "6225 8802 1234 0000",
+            "holder_name": "张伟",
+            "holder_id_number": "440304198805121310",
+        },
+        "account_no",
+        "12ab",
+        "FIELD_ACCOUNT",
+    ),
+    (
+        "zhangwei",
+        "maintain_payment_bank",
+        None,
+        {
+            "bank_name": "中国银行",
+            "account_no": "6225880212340000",
+            "holder_name": "张伟",
+            "holder_id_number": "440304198805121310",
+        },
+        "bank_name",
+        "花旗银行",
+        "BANK_NOT_COOPERATING",
+    ),
+    (
+        "zhangwei",
+        "maintain_payment_bank",
+        None,
+        {
+            "bank_name": "中国银行",
+            "account_no": "6225880212340000",
+            "holder_name": "张伟",
+            "holder_id_number": "440304198805121310",
+        },
+        "holder_name",
+        "张" * 101,
+        "FIELD_TEXT",
+    ),
+    (
+        "zhangwei",
+        "maintain_payment_bank",
+        None,
+        {
+            "bank_name": "中国银行",
+            "account_no": "6225880212340000",
+            "holder_name": "张伟",
+            "holder_id_number": "440304198805121310",
+        },
+        "holder_name",
+        "确认",
+        "FIELD_NOT_AN_ANSWER",
+    ),
+    (
+        "zhangwei",
+        "maintain_payment_bank",
+        None,
+        {
+            "bank_name": "中国银行",
+            "account_no": "6225880212340000",
+            "holder_name": "Zhang Wei",
+            "holder_id_number": "440304198805121310",
+        },
+        "holder_name",
+        "13800138000",
+        "FIELD_NAME",
+    ),
+    (
+        "zhangwei",
+        "maintain_payment_bank",
+        None,
+        {
+            "bank_name": "中国银行",
+            "account_no": "6225880212340000",
+            "holder_name": "张 伟",
+            "holder_id_number": "440304198805121310",
+        },
+        "bank_name",
+        "随便",
+        "FIELD_NOT_AN_ANSWER",
+    ),
+    (
+        "zhangwei",
+        "refund_duplicate_pension",
+        None,
+        {"from_month": "2025-01", "to_month": "2025-03", "other_place": "广州"},
+        "other_place",
+        "什么是参保地？",
+        "FIELD_NOT_AN_ANSWER",
+    ),
     ("gaoyuan", "four_categories_back_payment", None, {"category": "失地农民"}, "category", "随便", "FIELD_CHOICE"),
-    ("gaoyuan", "work_years_back_payment", None, {"work_start_year": "2015", "work_end_year": "2018"},
-     "work_start_year", "去年", "FIELD_NUMBER"),
-    ("gaoyuan", "work_years_back_payment", None, {"work_start_year": "2015", "work_end_year": "2018"},
-     "work_start_year", "2010", "WORK_YEARS_BEFORE_AGE_16"),
-    ("gaoyuan", "work_years_back_payment", None, {"work_start_year": "2015", "work_end_year": "2018"},
-     "work_end_year", "2014", "WORK_YEARS_ORDER"),
-    ("chenjing", "enroll_child_first_time", "陈安安", {"settle_in_date": "2025年1月10号"}, "settle_in_date",
-     "2025-02-30", "FIELD_DATE"),
-    ("chenjing", "enroll_child_first_time", "陈安安", {"settle_in_date": "2025-01-10"}, "settle_in_date",
-     "2024-10-01", "SETTLE_IN_DATE_INVALID"),
+    (
+        "gaoyuan",
+        "work_years_back_payment",
+        None,
+        {"work_start_year": "2015", "work_end_year": "2018"},
+        "work_start_year",
+        "去年",
+        "FIELD_NUMBER",
+    ),
+    (
+        "gaoyuan",
+        "work_years_back_payment",
+        None,
+        {"work_start_year": "2015", "work_end_year": "2018"},
+        "work_start_year",
+        "2010",
+        "WORK_YEARS_BEFORE_AGE_16",
+    ),
+    (
+        "gaoyuan",
+        "work_years_back_payment",
+        None,
+        {"work_start_year": "2015", "work_end_year": "2018"},
+        "work_end_year",
+        "2014",
+        "WORK_YEARS_ORDER",
+    ),
+    (
+        "chenjing",
+        "enroll_child_first_time",
+        "陈安安",
+        {"settle_in_date": "2025年1月10号"},
+        "settle_in_date",
+        "2025-02-30",
+        "FIELD_DATE",
+    ),
+    (
+        "chenjing",
+        "enroll_child_first_time",
+        "陈安安",
+        {"settle_in_date": "2025-01-10"},
+        "settle_in_date",
+        "2024-10-01",
+        "SETTLE_IN_DATE_INVALID",
+    ),
     ("zhangwei", "change_basic_info", None, {"phone": "139 0013 9000"}, "phone", "12345", "PHONE_INVALID"),
-    ("zhangwei", "refund_duplicate_pension", None,
-     {"from_month": "2025-01", "to_month": "2025-03", "other_place": "广州"}, "to_month", "2024-12",
-     "MONTH_RANGE_ORDER"),
-    ("lina", "maintain_guardian_info", "李小明",
-     {"guardian_name": "李娜", "guardian_id_number": "440305199008202426", "relation": "监护人"}, "relation", "爸爸",
-     "RELATION_GENDER_MISMATCH"),
+    (
+        "zhangwei",
+        "refund_duplicate_pension",
+        None,
+        {"from_month": "2025-01", "to_month": "2025-03", "other_place": "广州"},
+        "to_month",
+        "2024-12",
+        "MONTH_RANGE_ORDER",
+    ),
+    (
+        "lina",
+        "maintain_guardian_info",
+        "李小明",
+        {"guardian_name": "李娜", "guardian_id_number": "440305199008202426", "relation": "监护人"},
+        "relation",
+        "爸爸",
+        "RELATION_GENDER_MISMATCH",
+    ),
 ]
 
 
-@pytest.mark.parametrize("user, code, child, good, field, bad, error", CASES,
-                         ids=[f"{c[1]}-{c[4]}-{c[6]}" for c in CASES])
+@pytest.mark.parametrize(
+    "user, code, child, good, field, bad, error", CASES, ids=[f"{c[1]}-{c[4]}-{c[6]}" for c in CASES]
+)
 def test_validate_refuses_what_submission_refuses(client, as_user, user, code, child, good, field, bad, error):
     h = as_user(user)
     fields = {**good, field: bad}
@@ -119,8 +289,11 @@ def test_validate_refuses_what_submission_refuses(client, as_user, user, code, c
     assert resp.json()["error"]["code"] == error
 
 
-@pytest.mark.parametrize("user, code, child, good", sorted({(c[0], c[1], c[2], tuple(c[3].items())) for c in CASES}),
-                         ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "user, code, child, good",
+    sorted({(c[0], c[1], c[2], tuple(c[3].items())) for c in CASES}),
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_what_validate_accepts_submission_accepts(client, as_user, user, code, child, good):
     h = as_user(user)
     fields = dict(good)
@@ -205,14 +378,19 @@ def test_catalogue_fields_carry_a_schema_with_the_accepted_names(client):
     assert changsha["province"] == "湖南省" and city["province_field"] == "destination_province"
 
 
-@pytest.mark.parametrize("code, field", [("change_enrollment_info", "medical_tier"),
-                                         ("change_resident_pension_grade", "pension_grade"),
-                                         ("change_basic_info", "hukou_category"),
-                                         ("maintain_child_student_info", "in_school"),
-                                         ("maintain_guardian_info", "relation"),
-                                         ("four_categories_back_payment", "category"),
-                                         ("maintain_payment_bank", "bank_name"),
-                                         ("transfer_medical_in", "from_province")])
+@pytest.mark.parametrize(
+    "code, field",
+    [
+        ("change_enrollment_info", "medical_tier"),
+        ("change_resident_pension_grade", "pension_grade"),
+        ("change_basic_info", "hukou_category"),
+        ("maintain_child_student_info", "in_school"),
+        ("maintain_guardian_info", "relation"),
+        ("four_categories_back_payment", "category"),
+        ("maintain_payment_bank", "bank_name"),
+        ("transfer_medical_in", "from_province"),
+    ],
+)
 def test_every_listed_name_is_accepted_as_its_value(client, as_user, code, field):
     """The schema's aliases and labels are exactly names the validator accepts (one source)."""
     entry = client.get(f"/catalogue/{code}").json()
@@ -223,18 +401,42 @@ def test_every_listed_name_is_accepted_as_its_value(client, as_user, code, field
         for name in [row["label_zh"], row["label_en"], *row["aliases"]][:8]:
             body = validate(client, h, code, {field: name}, child).json()
             assert body["values"].get(field) == row["value"] or body["errors"].get(field, {}).get("code") not in (
-                "FIELD_TIER", "FIELD_GRADE", "FIELD_CHOICE", "FIELD_PROVINCE", "FIELD_CITY"), (name, body)
+                "FIELD_TIER",
+                "FIELD_GRADE",
+                "FIELD_CHOICE",
+                "FIELD_PROVINCE",
+                "FIELD_CITY",
+            ), (name, body)
 
 
 # A plausible complete answer for every field, as a resident would type it.
 ANSWERS = {
-    "month": "2026-10", "medical_tier": "二档", "pension_grade": "第五档", "destination_province": "湖南",
-    "destination_city": "长沙", "from_province": "湖南省", "from_city": "长沙", "new_id_number": "440301197805121237",
-    "bank_name": "招行", "account_no": "6225 8802 1234 0000", "years": "3", "work_start_year": "2013",
-    "work_end_year": "2015", "category": "被征地农民", "from_month": "2025-01", "to_month": "2025-03",
-    "other_place": "广州", "settle_in_date": "2025-01-10", "hukou_category": "广东省内非深户",
-    "phone": "13900139000", "address": "深圳市南山区科技园", "in_school": "是", "school_name": "南山实验学校",
-    "guardian_name": "李娜", "guardian_id_number": "440305199008202426", "relation": "监护人",
+    "month": "2026-10",
+    "medical_tier": "二档",
+    "pension_grade": "第五档",
+    "destination_province": "湖南",
+    "destination_city": "长沙",
+    "from_province": "湖南省",
+    "from_city": "长沙",
+    "new_id_number": "440301197805121237",
+    "bank_name": "招行",
+    "account_no": "6225 8802 1234 0000",
+    "years": "3",
+    "work_start_year": "2013",
+    "work_end_year": "2015",
+    "category": "被征地农民",
+    "from_month": "2025-01",
+    "to_month": "2025-03",
+    "other_place": "广州",
+    "settle_in_date": "2025-01-10",
+    "hukou_category": "广东省内非深户",
+    "phone": "13900139000",
+    "address": "深圳市南山区科技园",
+    "in_school": "是",
+    "school_name": "南山实验学校",
+    "guardian_name": "李娜",
+    "guardian_id_number": "440305199008202426",
+    "relation": "监护人",
 }
 HOLDERS = {"zhangwei": ("张伟", "440304198805121310")}
 
@@ -244,8 +446,20 @@ def test_every_items_preview_tells_the_outcome_that_submission_gives(client, as_
     the result is a pre-application, submission gives one (and the other way round)."""
     from sz_backend.catalogue import get_catalogue
 
-    users = ("zhangwei", "lina", "chenjing", "liuyang", "zhaojianguo", "sunli", "zhoumin", "wugang", "qianfang",
-             "heli", "machao", "gaoyuan")
+    users = (
+        "zhangwei",
+        "lina",
+        "chenjing",
+        "liuyang",
+        "zhaojianguo",
+        "sunli",
+        "zhoumin",
+        "wugang",
+        "qianfang",
+        "heli",
+        "machao",
+        "gaoyuan",
+    )
     checked = set()
     for entry in get_catalogue().items:
         for user in users:
@@ -261,8 +475,9 @@ def test_every_items_preview_tells_the_outcome_that_submission_gives(client, as_
                 if not name:
                     continue
                 fields |= {"holder_name": name, "holder_id_number": holder_id}
-            body = client.post(f"/items/{entry.code}/validate", json={"subject_id": subject, "fields": fields},
-                               headers=h).json()
+            body = client.post(
+                f"/items/{entry.code}/validate", json={"subject_id": subject, "fields": fields}, headers=h
+            ).json()
             if body["errors"] or body["missing"]:
                 continue
             lines_zh, lines_en = body["preview"]["lines_zh"], body["preview"]["lines_en"]
@@ -270,8 +485,11 @@ def test_every_items_preview_tells_the_outcome_that_submission_gives(client, as_
             assert all(line and not line.endswith(("：", ":")) for line in lines_zh + lines_en)
             assert body["subject_name"] in lines_zh[0]
             expected = body["preview"]["outcome"]
-            resp = client.post(f"/items/{entry.code}", json={"subject_id": subject, "fields": fields},
-                               headers={**h, "Idempotency-Key": f"preview-{entry.code}-{user}"})
+            resp = client.post(
+                f"/items/{entry.code}",
+                json={"subject_id": subject, "fields": fields},
+                headers={**h, "Idempotency-Key": f"preview-{entry.code}-{user}"},
+            )
             assert resp.status_code == 200, (entry.code, user, resp.text)
             assert expected in (resp.json()["outcome"], "comparison"), (entry.code, user, expected, lines_zh)
             assert (expected == "pre_application") == any("预申请" in line for line in lines_zh), lines_zh
@@ -280,8 +498,11 @@ def test_every_items_preview_tells_the_outcome_that_submission_gives(client, as_
     assert len(checked) >= 25, sorted({e.code for e in get_catalogue().items} - checked)
 
 
-@pytest.mark.parametrize("user, code, child, good", sorted({(c[0], c[1], c[2], tuple(c[3].items())) for c in CASES}),
-                         ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "user, code, child, good",
+    sorted({(c[0], c[1], c[2], tuple(c[3].items())) for c in CASES}),
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_canonical_values_read_back_as_themselves(client, as_user, user, code, child, good):
     """What validate returns can be sent again (by the assistant, at submission) unchanged."""
     h = as_user(user)

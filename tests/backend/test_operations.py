@@ -1,4 +1,5 @@
 """Operator-facing behaviour: migrations, the hukou import, the catalogue, a real server process."""
+
 from __future__ import annotations
 
 import os
@@ -60,12 +61,18 @@ def test_migrations_create_exactly_the_models(tmp_path):
 
 def test_hukou_import_upserts_and_rejects_bad_rows(db, tmp_path):
     good = tmp_path / "hukou.csv"
-    good.write_text("id_number,name,hukou_category,hukou_address,settle_in_date\n"
-                    "11010519491231002X,王老先生,outside_guangdong,北京市,\n"
-                    "440524188001010014,古人,guangdong_non_shenzhen,汕头,\n", encoding="utf-8")
+    good.write_text(
+        "id_number,name,hukou_category,hukou_address,settle_in_date\n"
+        "11010519491231002X,王老先生,outside_guangdong,北京市,\n"
+        "440524188001010014,古人,guangdong_non_shenzhen,汕头,\n",
+        encoding="utf-8",
+    )
     assert import_hukou(good) == 2
-    good.write_text("id_number,name,hukou_category,hukou_address,settle_in_date\n"
-                    "11010519491231002X,王老先生,shenzhen,深圳市,2001-02-03\n", encoding="utf-8")
+    good.write_text(
+        "id_number,name,hukou_category,hukou_address,settle_in_date\n"
+        "11010519491231002X,王老先生,shenzhen,深圳市,2001-02-03\n",
+        encoding="utf-8",
+    )
     assert import_hukou(good) == 1
     with session_scope() as s:
         row = s.scalar(select(HukouRecord).where(HukouRecord.id_number == "11010519491231002X"))
@@ -87,8 +94,13 @@ def test_real_server_process_login_and_item(db):
     """The README's backend command: a real process, a person logs in and carries out an item."""
     port = _free_port()
     env = os.environ | {"DATABASE_URL": db}
-    proc = subprocess.Popen([sys.executable, "-m", "sz_backend.cli", "serve", "--port", str(port)], cwd=BACKEND_DIR,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sz_backend.cli", "serve", "--port", str(port)],
+        cwd=BACKEND_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -97,8 +109,9 @@ def test_real_server_process_login_and_item(db):
                     break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        token = requests.post(f"{base}/auth/login", json={"username": "zhangwei", "password": "Demo@2026"},
-                              timeout=10).json()["token"]
+        token = requests.post(
+            f"{base}/auth/login", json={"username": "zhangwei", "password": "Demo@2026"}, timeout=10
+        ).json()["token"]
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "proc-1"}
         r = requests.post(f"{base}/items/stop_individual_insurance", json={}, headers=headers, timeout=10)
         assert r.status_code == 200, r.text

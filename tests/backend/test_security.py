@@ -7,6 +7,7 @@
   channels and log-in attempts from one address were never limited;
 - finding 7: malformed bodies (clean 4xx, never 500).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,15 +24,26 @@ from sqlalchemy import func, select, update
 from sz_backend.persistence.db import session_scope
 from sz_backend.persistence.models import AuditEntry, AuthFailure, BankAccount, Person, SmsOutbox, UserAccount
 from sz_backend.seed import make_id
-from sz_backend.settings import (DEV_CHANNEL_SERVICE_KEY, DEV_DOCUMENT_LINK_SECRET, InsecureSettings,
-                                 check_production_settings, get_settings)
+from sz_backend.settings import (
+    DEV_CHANNEL_SERVICE_KEY,
+    DEV_DOCUMENT_LINK_SECRET,
+    InsecureSettings,
+    check_production_settings,
+    get_settings,
+)
 
 BACKEND_DIR = Path(__file__).resolve().parents[2] / "backend"
 KEY = {"X-Service-Key": DEV_CHANNEL_SERVICE_KEY}
-LINXIAO = {"id_number": make_id("440304", datetime(1998, 1, 20).date(), 260), "name": "林晓", "phone": "13800138014",
-           "bank_name": "招商银行", "bank_account": "6225880211112222", "bank_opened_in_shenzhen": True}
+LINXIAO = {
+    "id_number": make_id("440304", datetime(1998, 1, 20).date(), 260),
+    "name": "林晓",
+    "phone": "13800138014",
+    "bank_name": "招商银行",
+    "bank_account": "6225880211112222",
+    "bank_opened_in_shenzhen": True,
+}
 ACCOUNT = {"username": "linxiao", "password": "Linxiao2026"}
-ATTACKER_CARD = {"bank_name": "中国建设银行", "bank_account": "6217003200098765"}   # 刘洋's card, not 林晓's
+ATTACKER_CARD = {"bank_name": "中国建设银行", "bank_account": "6217003200098765"}  # 刘洋's card, not 林晓's
 
 
 def _code_for(phone: str) -> str:
@@ -43,8 +55,12 @@ def _code_for(phone: str) -> str:
 
 def _accounts(name: str) -> int:
     with session_scope() as s:
-        return s.scalar(select(func.count()).select_from(UserAccount).join(Person, Person.id == UserAccount.person_id)
-                        .where(Person.name == name))
+        return s.scalar(
+            select(func.count())
+            .select_from(UserAccount)
+            .join(Person, Person.id == UserAccount.person_id)
+            .where(Person.name == name)
+        )
 
 
 def _error(r: Any, status: int) -> str:
@@ -57,11 +73,15 @@ def test_takeover_with_name_and_id_number_and_an_attackers_card_is_refused(clien
     # the attack of the issue: name + ID number + any card + any phone
     attack = LINXIAO | ATTACKER_CARD | {"phone": "13912345678"} | ACCOUNT
     assert _error(client.post("/accounts", json=attack), 409) == "BANK_VERIFICATION_FAILED"
-    assert _error(client.post("/accounts/code", json={k: v for k, v in attack.items() if k not in ACCOUNT}),
-                  409) == "BANK_VERIFICATION_FAILED"
+    assert (
+        _error(client.post("/accounts/code", json={k: v for k, v in attack.items() if k not in ACCOUNT}), 409)
+        == "BANK_VERIFICATION_FAILED"
+    )
     # the victim's real card with the attacker's phone: the bank holds another phone, no code is sent
-    assert _error(client.post("/accounts/code", json=LINXIAO | {"phone": "13912345678"}), 409) == \
-        "BANK_VERIFICATION_FAILED"
+    assert (
+        _error(client.post("/accounts/code", json=LINXIAO | {"phone": "13912345678"}), 409)
+        == "BANK_VERIFICATION_FAILED"
+    )
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(SmsOutbox)) == 0
         assert s.scalar(select(func.count()).select_from(BankAccount).join(Person).where(Person.name == "林晓")) == 0
@@ -76,8 +96,10 @@ def test_registration_needs_the_code_sent_to_the_phone_the_bank_holds(client):
     assert sent.json()["phone"] != LINXIAO["phone"] and "6225880211112222" not in sent.text
     otp_id, code = sent.json()["otp_id"], _code_for(LINXIAO["phone"])
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    assert _error(client.post("/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": wrong}), 422) == \
-        "OTP_INVALID"
+    assert (
+        _error(client.post("/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": wrong}), 422)
+        == "OTP_INVALID"
+    )
     # the code confirms this card and phone only
     other = LINXIAO | ATTACKER_CARD | ACCOUNT | {"otp_id": otp_id, "otp_code": code}
     assert _error(client.post("/accounts", json=other), 409) == "BANK_VERIFICATION_FAILED"
@@ -86,8 +108,15 @@ def test_registration_needs_the_code_sent_to_the_phone_the_bank_holds(client):
     assert ok.status_code == 200, ok.text
     assert client.post("/auth/login", json=ACCOUNT).status_code == 200
     # used once
-    assert _error(client.post("/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": code,
-                                                                     "username": "linxiao2"}), 409) == "ACCOUNT_EXISTS"
+    assert (
+        _error(
+            client.post(
+                "/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": code, "username": "linxiao2"}
+            ),
+            409,
+        )
+        == "ACCOUNT_EXISTS"
+    )
 
 
 def test_one_time_code_guessing_is_limited_and_codes_are_not_sent_in_a_burst(client):
@@ -95,11 +124,15 @@ def test_one_time_code_guessing_is_limited_and_codes_are_not_sent_in_a_burst(cli
     code = _code_for(LINXIAO["phone"])
     guesses = [f"{(int(code) + k) % 10**6:06d}" for k in range(1, 6)]
     for guess in guesses:
-        assert _error(client.post("/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": guess}),
-                      422) == "OTP_INVALID"
+        assert (
+            _error(client.post("/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": guess}), 422)
+            == "OTP_INVALID"
+        )
     # the right code after five wrong ones: too late, a new code is needed
-    assert _error(client.post("/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": code}),
-                  429) == "OTP_LOCKED"
+    assert (
+        _error(client.post("/accounts", json=LINXIAO | ACCOUNT | {"otp_id": otp_id, "otp_code": code}), 429)
+        == "OTP_LOCKED"
+    )
     assert _error(client.post("/accounts/code", json=LINXIAO), 429) == "OTP_TOO_SOON"
     assert _accounts("林晓") == 0
 
@@ -136,23 +169,30 @@ def test_phone_pin_guesses_over_several_calls_lock_the_account(client):
         # the lock is time-based: once the window has passed, the right PIN works again
         s.execute(update(AuthFailure).values(at=datetime.now(timezone.utc) - timedelta(minutes=16)))
     assert client.post("/channels/ivr/verify", json=caller | {"pin": "202611"}, headers=KEY).status_code == 200
-    with session_scope() as s:   # and a success clears the count
+    with session_scope() as s:  # and a success clears the count
         assert s.scalar(select(func.count()).select_from(AuthFailure).where(AuthFailure.kind == "pin")) == 0
 
 
 def test_password_guesses_count_across_web_log_in_and_wechat_binding(client):
     for _ in range(3):
-        assert _error(client.post("/auth/login", json={"username": "lina", "password": "wrong-1"}), 401) == \
-            "LOGIN_FAILED"
+        assert (
+            _error(client.post("/auth/login", json={"username": "lina", "password": "wrong-1"}), 401) == "LOGIN_FAILED"
+        )
     bind = {"channel": "wechat", "external_id": "oATTACKER1", "username": "lina"}
     for _ in range(2):
-        assert _error(client.post("/channels/bind", json=bind | {"password": "wrong-2"}, headers=KEY), 401) == \
-            "LOGIN_FAILED"
+        assert (
+            _error(client.post("/channels/bind", json=bind | {"password": "wrong-2"}, headers=KEY), 401)
+            == "LOGIN_FAILED"
+        )
     # locked now, on every channel, the right password included
-    assert _error(client.post("/auth/login", json={"username": "lina", "password": "Demo@2026"}), 429) == \
-        "TOO_MANY_ATTEMPTS"
-    assert _error(client.post("/channels/bind", json=bind | {"password": "Demo@2026"}, headers=KEY), 429) == \
-        "TOO_MANY_ATTEMPTS"
+    assert (
+        _error(client.post("/auth/login", json={"username": "lina", "password": "Demo@2026"}), 429)
+        == "TOO_MANY_ATTEMPTS"
+    )
+    assert (
+        _error(client.post("/channels/bind", json=bind | {"password": "Demo@2026"}, headers=KEY), 429)
+        == "TOO_MANY_ATTEMPTS"
+    )
     # other people are not affected
     assert client.post("/auth/login", json={"username": "zhangwei", "password": "Demo@2026"}).status_code == 200
 
@@ -160,14 +200,16 @@ def test_password_guesses_count_across_web_log_in_and_wechat_binding(client):
 def test_unknown_user_names_answer_like_known_ones(client):
     for _ in range(5):
         client.post("/auth/login", json={"username": "no-such-user", "password": "x"})
-    assert _error(client.post("/auth/login", json={"username": "no-such-user", "password": "x"}), 429) == \
-        "TOO_MANY_ATTEMPTS"
+    assert (
+        _error(client.post("/auth/login", json={"username": "no-such-user", "password": "x"}), 429)
+        == "TOO_MANY_ATTEMPTS"
+    )
 
 
 def test_log_in_failures_from_one_address_are_throttled(client, monkeypatch):
     monkeypatch.setenv("SZ_SOURCE_MAX_FAILURES", "8")
     get_settings.cache_clear()
-    for k in range(8):   # a different user name each time: no per-account lock is reached
+    for k in range(8):  # a different user name each time: no per-account lock is reached
         assert client.post("/auth/login", json={"username": f"spray{k}", "password": "Demo@2026"}).status_code == 401
     r = client.post("/auth/login", json={"username": "zhangwei", "password": "Demo@2026"})
     assert _error(r, 429) == "TOO_MANY_ATTEMPTS"
@@ -177,9 +219,14 @@ def test_log_in_failures_from_one_address_are_throttled(client, monkeypatch):
 # ---------------------------------------------------------------- finding 5: secrets
 def _serve(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("SZ_")}
-    return subprocess.run([sys.executable, "-m", "sz_backend.cli", "serve", "--port", "1"], cwd=BACKEND_DIR,
-                          env=base | {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"} | env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sz_backend.cli", "serve", "--port", "1"],
+        cwd=BACKEND_DIR,
+        env=base | {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"} | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_started_backend_refuses_development_secrets_outside_development_mode(tmp_path):
@@ -187,7 +234,7 @@ def test_the_started_backend_refuses_development_secrets_outside_development_mod
     assert run.returncode == 2
     assert "SZ_CHANNEL_SERVICE_KEY" in run.stderr and "SZ_DOCUMENT_LINK_SECRET" in run.stderr
     assert "SZ_SMS_GATEWAY" in run.stderr
-    assert not (tmp_path / "x.sqlite3").exists()   # refused before touching anything
+    assert not (tmp_path / "x.sqlite3").exists()  # refused before touching anything
 
 
 def test_production_settings_pass_with_real_secrets_and_adapters(monkeypatch):
@@ -217,9 +264,18 @@ def test_development_outbox_is_not_served_outside_development_mode(client, monke
 
 
 # ---------------------------------------------------------------- finding 7: malformed bodies
-@pytest.mark.parametrize("path", ["/auth/login", "/accounts", "/accounts/code", "/channels/bind",
-                                  "/channels/ivr/verify", "/items/stop_insurance/validate"])
-@pytest.mark.parametrize("body", [b"[]", b'"x"', b"{", b"null", "{\"username\": \"\u0000\"}".encode()])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/auth/login",
+        "/accounts",
+        "/accounts/code",
+        "/channels/bind",
+        "/channels/ivr/verify",
+        "/items/stop_insurance/validate",
+    ],
+)
+@pytest.mark.parametrize("body", [b"[]", b'"x"', b"{", b"null", '{"username": "\u0000"}'.encode()])
 def test_malformed_bodies_get_a_clean_4xx(client, path, body):
     r = client.post(path, content=body, headers={"Content-Type": "application/json"} | KEY)
     assert 400 <= r.status_code < 500, (path, body, r.status_code, r.text)

@@ -5,6 +5,7 @@ liuyang (flexible worker with an activated financial social security card),
 lina (insured through an employer: nothing to pay here).
 The clock is pinned to Friday 2026-11-27 10:00 (window open) unless a test moves it.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -32,12 +33,18 @@ def _person_id(name: str) -> int:
 def _state(person_id: int) -> tuple:
     """What a refused payment must leave untouched."""
     with session_scope() as s:
-        rows = s.execute(select(Contribution.month, Contribution.insurance, Contribution.status,
-                                Contribution.transaction_id)
-                         .where(Contribution.person_id == person_id).order_by(Contribution.id)).all()
-        return (tuple(rows), s.scalar(select(func.count()).select_from(Transaction)),
-                s.scalar(select(func.count()).select_from(AuditEntry).where(
-                    AuditEntry.action == "service.self_service_payment")))
+        rows = s.execute(
+            select(Contribution.month, Contribution.insurance, Contribution.status, Contribution.transaction_id)
+            .where(Contribution.person_id == person_id)
+            .order_by(Contribution.id)
+        ).all()
+        return (
+            tuple(rows),
+            s.scalar(select(func.count()).select_from(Transaction)),
+            s.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "service.self_service_payment")
+            ),
+        )
 
 
 def test_pays_this_month_pension_and_medical(client, as_user):
@@ -62,7 +69,9 @@ def test_pays_this_month_pension_and_medical(client, as_user):
         assert tx.actor_person_id == pid == tx.subject_person_id
         rows = list(s.scalars(select(Contribution).where(Contribution.person_id == pid, Contribution.month == MONTH)))
         assert {(r.insurance.value, r.personal_fen, r.status) for r in rows} == {
-            ("pension", 47200, ContributionStatus.paid), ("medical", 18880, ContributionStatus.paid)}
+            ("pension", 47200, ContributionStatus.paid),
+            ("medical", 18880, ContributionStatus.paid),
+        }
         assert all(r.transaction_id == tx.id and r.paid_at is not None for r in rows)
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "service.self_service_payment"))
         assert entry.actor_person_id == pid and entry.detail["serial_no"] == body["serial_no"]
@@ -153,8 +162,12 @@ def test_idempotent_replay_pays_once(client, as_user):
     second = client.post(URL, json={}, headers=headers).json()
     assert second["idempotent_replay"] is True and second["serial_no"] == first["serial_no"]
     with session_scope() as s:
-        assert s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.item_code == "self_service_payment")) == 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Transaction).where(Transaction.item_code == "self_service_payment")
+            )
+            == 1
+        )
 
 
 def test_quote_tells_the_amount_and_refuses_like_the_payment(client, as_user, monkeypatch):

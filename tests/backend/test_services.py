@@ -1,4 +1,5 @@
 """Services besides the items: contribution details, certificate, pre-application status, registration."""
+
 from __future__ import annotations
 
 import re
@@ -13,12 +14,12 @@ from sqlalchemy import func, select
 
 from sz_backend.persistence.db import session_scope
 from sz_backend.persistence.models import (
-    SmsOutbox,
     AuditEntry,
     BankAccount,
     Document,
     GuardianLink,
     Person,
+    SmsOutbox,
     UserAccount,
 )
 from sz_backend.rules.numbers import make_pre_application_number
@@ -51,13 +52,14 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
 
 # ----------------------------------------------------------------------------- 五险缴费明细查询
 
+
 def test_contributions_default_to_the_last_12_months(client, as_user):
     r = client.get("/services/contributions", headers=as_user("zhangwei"))
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["from_month"], body["to_month"]) == ("2025-12", "2026-11")
     months = [m["month"] for m in body["months"]]
-    assert months == ["2025-12"] + [f"2026-{m:02d}" for m in range(1, 11)]   # paid up to last month
+    assert months == ["2025-12"] + [f"2026-{m:02d}" for m in range(1, 11)]  # paid up to last month
     first = body["months"][0]
     pension = next(i for i in first["items"] if i["insurance"] == "pension")
     medical = next(i for i in first["items"] if i["insurance"] == "medical")
@@ -73,8 +75,7 @@ def test_contributions_default_to_the_last_12_months(client, as_user):
 
 
 def test_employee_contributions_have_five_insurances_and_both_parts(client, as_user):
-    body = client.get("/services/contributions?from_month=2026-01&to_month=2026-03",
-                      headers=as_user("lina")).json()
+    body = client.get("/services/contributions?from_month=2026-01&to_month=2026-03", headers=as_user("lina")).json()
     assert [m["month"] for m in body["months"]] == ["2026-01", "2026-02", "2026-03"]
     items = {i["insurance"]: i for i in body["months"][0]["items"]}
     assert list(items) == ["pension", "medical", "unemployment", "work_injury", "maternity"]
@@ -97,12 +98,15 @@ def test_contribution_range_with_only_a_start(client, as_user):
     assert (body["from_month"], body["to_month"]) == ("2025-04", "2026-03")
 
 
-@pytest.mark.parametrize("query, code", [
-    ("from_month=2026-05&to_month=2026-01", "INVALID_RANGE"),
-    ("from_month=2000-01&to_month=2026-11", "RANGE_TOO_LONG"),
-    ("from_month=2026-13", "INVALID_REQUEST"),
-    ("to_month=0000-01", "INVALID_MONTH"),
-])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("from_month=2026-05&to_month=2026-01", "INVALID_RANGE"),
+        ("from_month=2000-01&to_month=2026-11", "RANGE_TOO_LONG"),
+        ("from_month=2026-13", "INVALID_REQUEST"),
+        ("to_month=0000-01", "INVALID_MONTH"),
+    ],
+)
 def test_contribution_range_refusals(client, as_user, query, code):
     assert error_code(client.get(f"/services/contributions?{query}", headers=as_user("zhangwei")), 422) == code
 
@@ -123,6 +127,7 @@ def test_contributions_of_a_linked_child_only(client, as_user):
 
 # ----------------------------------------------------------------------------- 社保参保证明打印
 
+
 def test_certificate_pdf(client, as_user, tmp_path):
     r = client.post("/services/certificate", json={}, headers=as_user("zhangwei"))
     assert r.status_code == 200, r.text
@@ -136,8 +141,14 @@ def test_certificate_pdf(client, as_user, tmp_path):
     with session_scope() as s:
         full_id = s.scalar(select(Person.id_number).where(Person.name == "张伟"))
         assert s.scalar(select(Document.kind).where(Document.number == body["certificate_no"])) == "certificate"
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "service.print_insurance_certificate")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "service.print_insurance_certificate")
+            )
+            == 1
+        )
     assert full_id not in text and full_id[:4] in text
     again = client.post("/services/certificate", json={}, headers=as_user("zhangwei")).json()
     assert again["certificate_no"] == "ZM20261127000002"
@@ -162,10 +173,14 @@ def test_no_certificate_without_any_insurance_record(client, as_user):
 
 # ----------------------------------------------------------------------------- 预申请进度查询
 
+
 def make_pre_application(client, as_user) -> str:
     """李娜 enrols 李小乐: the registry has no settle-in date, so it becomes a pre-application."""
-    r = client.post("/items/enroll_child_first_time", json={"subject_id": pid("李小乐"),
-                    "fields": {"settle_in_date": "2026-06-01"}}, headers=as_user("lina"))
+    r = client.post(
+        "/items/enroll_child_first_time",
+        json={"subject_id": pid("李小乐"), "fields": {"settle_in_date": "2026-06-01"}},
+        headers=as_user("lina"),
+    )
     assert r.json()["outcome"] == "pre_application", r.text
     return r.json()["pre_application"]["number"]
 
@@ -188,8 +203,11 @@ def test_pre_application_status_for_the_applicant(client, as_user):
 
 def test_pre_application_status_for_the_subject_and_guardians(client, as_user):
     # 黄强's own pre-application (the category he chose is not the registry's)
-    r = client.post("/items/change_basic_info", json={"fields": {"hukou_category": "outside_guangdong"}},
-                    headers=as_user("huangqiang"))
+    r = client.post(
+        "/items/change_basic_info",
+        json={"fields": {"hukou_category": "outside_guangdong"}},
+        headers=as_user("huangqiang"),
+    )
     own = r.json()["pre_application"]["number"]
     assert client.get(f"/pre-applications/{own}", headers=as_user("huangqiang")).status_code == 200
     # a second guardian of the child sees the first guardian's pre-application for that child
@@ -211,8 +229,10 @@ def test_pre_application_status_refusals(client, as_user):
     mistyped = number[:8] + digit + number[9:]
     r = client.get(f"/pre-applications/{mistyped}", headers=as_user("lina"))
     assert error_code(r, 422) == "PRE_APPLICATION_NUMBER_INVALID" and r.json()["error"]["fix_zh"]
-    assert error_code(client.get("/pre-applications/hello", headers=as_user("lina")), 422) == \
-        "PRE_APPLICATION_NUMBER_INVALID"
+    assert (
+        error_code(client.get("/pre-applications/hello", headers=as_user("lina")), 422)
+        == "PRE_APPLICATION_NUMBER_INVALID"
+    )
 
 
 # ----------------------------------------------------------------------------- 新用户注册
@@ -221,9 +241,16 @@ LINXIAO_ID = make_id("440304", date(1998, 1, 20), 260)
 
 
 def registration(**changes: Any) -> dict[str, Any]:
-    return {"id_number": LINXIAO_ID, "name": "林晓", "phone": "13800138014", "username": "linxiao",
-            "password": "Linxiao2026", "bank_name": "招商银行", "bank_account": "6225 8802 1111 2222",
-            "bank_opened_in_shenzhen": True} | changes
+    return {
+        "id_number": LINXIAO_ID,
+        "name": "林晓",
+        "phone": "13800138014",
+        "username": "linxiao",
+        "password": "Linxiao2026",
+        "bank_name": "招商银行",
+        "bank_account": "6225 8802 1111 2222",
+        "bank_opened_in_shenzhen": True,
+    } | changes
 
 
 def with_code(client, body: dict[str, Any]) -> dict[str, Any]:
@@ -233,21 +260,27 @@ def with_code(client, body: dict[str, Any]) -> dict[str, Any]:
     r = client.post("/accounts/code", json=step1)
     assert r.status_code == 200, r.text
     with session_scope() as s:
-        text = s.scalars(select(SmsOutbox.text).where(SmsOutbox.phone == body["phone"])
-                         .order_by(SmsOutbox.id.desc())).first()
+        text = s.scalars(
+            select(SmsOutbox.text).where(SmsOutbox.phone == body["phone"]).order_by(SmsOutbox.id.desc())
+        ).first()
     code = re.search(r"验证码(\d{6})", text).group(1)
     return body | {"otp_id": r.json()["otp_id"], "otp_code": code}
 
 
 def accounts_of(name: str) -> int:
     with session_scope() as s:
-        return s.scalar(select(func.count()).select_from(UserAccount).join(Person, Person.id == UserAccount.person_id)
-                        .where(Person.name == name))
+        return s.scalar(
+            select(func.count())
+            .select_from(UserAccount)
+            .join(Person, Person.id == UserAccount.person_id)
+            .where(Person.name == name)
+        )
 
 
 def test_linxiao_registers_and_logs_in(client):
-    r = client.post("/accounts", json=with_code(client, registration(id_number=LINXIAO_ID.lower())),
-                    headers={"X-Channel": "web"})
+    r = client.post(
+        "/accounts", json=with_code(client, registration(id_number=LINXIAO_ID.lower())), headers={"X-Channel": "web"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["username"] == "linxiao" and body["name"] == "林晓"
@@ -259,26 +292,33 @@ def test_linxiao_registers_and_logs_in(client):
         assert account.username == "linxiao" and account.password_hash.startswith("$argon2")
         bank = s.scalar(select(BankAccount).where(BankAccount.person_id == person.id))
         assert (bank.bank_name, bank.account_no, bank.is_payment_account) == ("招商银行", "6225880211112222", True)
-        assert s.scalar(select(AuditEntry.action).where(AuditEntry.actor_person_id == person.id)) == \
-            "service.register_account"
-        assert s.scalar(select(AuditEntry.action).where(AuditEntry.subject_person_id == person.id)
-                        .order_by(AuditEntry.id)) == "service.register_account.code_sent"
+        assert (
+            s.scalar(select(AuditEntry.action).where(AuditEntry.actor_person_id == person.id))
+            == "service.register_account"
+        )
+        assert (
+            s.scalar(select(AuditEntry.action).where(AuditEntry.subject_person_id == person.id).order_by(AuditEntry.id))
+            == "service.register_account.code_sent"
+        )
     login = client.post("/auth/login", json={"username": "linxiao", "password": "Linxiao2026"})
     assert login.status_code == 200 and login.json()["name"] == "林晓"
 
 
-@pytest.mark.parametrize("changes, code, status", [
-    ({"name": "林小"}, "PERSON_NOT_FOUND", 404),
-    ({"id_number": make_id("440304", date(1998, 1, 20), 262), "name": "林晓"}, "PERSON_NOT_FOUND", 404),
-    ({"id_number": LINXIAO_ID[:-1] + ("0" if LINXIAO_ID[-1] != "0" else "1")}, "ID_NUMBER_CHECK", 422),
-    ({"username": "lina"}, "USERNAME_TAKEN", 409),
-    ({"phone": "23800138014"}, "PHONE_INVALID", 422),
-    ({"bank_name": "汇丰银行"}, "BANK_NOT_COOPERATING", 409),
-    ({"bank_opened_in_shenzhen": False}, "BANK_NOT_IN_SHENZHEN", 409),
-    ({"password": "abcdefghij"}, "WEAK_PASSWORD", 422),
-    ({"password": "1234567890"}, "WEAK_PASSWORD", 422),
-    ({"bank_account": "12345abcde"}, "BANK_ACCOUNT_INVALID", 422),
-])
+@pytest.mark.parametrize(
+    "changes, code, status",
+    [
+        ({"name": "林小"}, "PERSON_NOT_FOUND", 404),
+        ({"id_number": make_id("440304", date(1998, 1, 20), 262), "name": "林晓"}, "PERSON_NOT_FOUND", 404),
+        ({"id_number": LINXIAO_ID[:-1] + ("0" if LINXIAO_ID[-1] != "0" else "1")}, "ID_NUMBER_CHECK", 422),
+        ({"username": "lina"}, "USERNAME_TAKEN", 409),
+        ({"phone": "23800138014"}, "PHONE_INVALID", 422),
+        ({"bank_name": "汇丰银行"}, "BANK_NOT_COOPERATING", 409),
+        ({"bank_opened_in_shenzhen": False}, "BANK_NOT_IN_SHENZHEN", 409),
+        ({"password": "abcdefghij"}, "WEAK_PASSWORD", 422),
+        ({"password": "1234567890"}, "WEAK_PASSWORD", 422),
+        ({"bank_account": "12345abcde"}, "BANK_ACCOUNT_INVALID", 422),
+    ],
+)
 def test_registration_refusals(client, changes, code, status):
     r = client.post("/accounts", json=registration(**changes))
     assert error_code(r, status) == code
@@ -301,8 +341,10 @@ def test_existing_account_is_refused(client):
     assert error_code(r, 409) == "ACCOUNT_EXISTS"
     # 孙立's record still holds his 15-digit number: the 18-digit form finds him
     from sz_backend.rules.idnumber import upgrade_15_to_18
-    r = client.post("/accounts", json=registration(id_number=upgrade_15_to_18(ids["孙立"]), name="孙立",
-                                                   username="sunli2"))
+
+    r = client.post(
+        "/accounts", json=registration(id_number=upgrade_15_to_18(ids["孙立"]), name="孙立", username="sunli2")
+    )
     assert error_code(r, 409) == "ACCOUNT_EXISTS"
     assert accounts_of("张伟") == accounts_of("孙立") == 1
 
@@ -310,8 +352,16 @@ def test_existing_account_is_refused(client):
 def test_registration_keeps_an_existing_payment_account(client):
     with session_scope() as s:
         person = s.scalar(select(Person).where(Person.name == "林晓"))
-        s.add(BankAccount(person_id=person.id, bank_name="中国银行", account_no="6216610200099999", holder_name="林晓",
-                          opened_in_shenzhen=True, is_payment_account=True))
+        s.add(
+            BankAccount(
+                person_id=person.id,
+                bank_name="中国银行",
+                account_no="6216610200099999",
+                holder_name="林晓",
+                opened_in_shenzhen=True,
+                is_payment_account=True,
+            )
+        )
     body = client.post("/accounts", json=with_code(client, registration())).json()
     assert body["is_payment_account"] is False
     with session_scope() as s:

@@ -1,6 +1,7 @@
 """The service-window console through the HTTP API: staff log-in and roles, look-up,
 materials, finishing by the item's own handler, returning, audit, the resident's
 status and history, and the notices (widget, SMS outbox, WeChat stand-in)."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,9 @@ def child_pre_application(client, headers) -> str:
     """李小乐: the registry has no settle-in date, so the first enrolment goes to a window."""
     children = client.get("/me", headers=headers).json()["children"]
     sid = next(c["id"] for c in children if c["name"] == "李小乐")
-    resp = client.post(f"/items/{CHILD}", json={"subject_id": sid, "fields": {"settle_in_date": "2026-06-01"}},
-                       headers=headers)
+    resp = client.post(
+        f"/items/{CHILD}", json={"subject_id": sid, "fields": {"settle_in_date": "2026-06-01"}}, headers=headers
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["outcome"] == "pre_application"
     return resp.json()["pre_application"]["number"]
@@ -68,6 +70,7 @@ def child_enrolled(name: str) -> bool:
 
 
 # -- staff accounts ----------------------------------------------------------------------------------------
+
 
 def test_staff_and_resident_tokens_do_not_cross(client, clerk, as_user):
     lina = as_user("lina")
@@ -87,7 +90,9 @@ def test_staff_lockout_after_five_wrong_passwords(client):
     resp = staff_login(client)
     assert resp.status_code == 429 and resp.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
     with session_scope() as s:
-        assert s.query(AuditEntry).filter(AuditEntry.action == "auth.locked", AuditEntry.channel == "window").count() == 1
+        assert (
+            s.query(AuditEntry).filter(AuditEntry.action == "auth.locked", AuditEntry.channel == "window").count() == 1
+        )
         s.query(AuthFailure).filter(AuthFailure.subject == "staff:clerk01").delete()  # the lock has run out
     assert staff_login(client).status_code == 200
     # Other staff, and a resident with the same user name, are not affected.
@@ -102,6 +107,7 @@ def test_logout_revokes_the_staff_token(client, clerk):
 
 
 # -- look-up -------------------------------------------------------------------------------------------------
+
 
 def test_lookup_by_number_checks_the_check_character(client, clerk, as_user):
     number = child_pre_application(client, as_user("lina"))
@@ -147,6 +153,7 @@ def test_detail_shows_item_data_materials_and_comparison_masked(client, clerk, a
 
 # -- finishing -----------------------------------------------------------------------------------------------
 
+
 def test_finish_runs_the_item_handler_with_a_serial_number_and_the_resident_sees_it(client, clerk, as_user):
     lina = as_user("lina")
     number = child_pre_application(client, lina)
@@ -157,8 +164,9 @@ def test_finish_runs_the_item_handler_with_a_serial_number_and_the_resident_sees
     count = len(client.get(f"/window/pre-applications/{number}", headers=clerk).json()["materials"])
     bad = client.post(f"/window/pre-applications/{number}/materials", json={"received": [count]}, headers=clerk)
     assert bad.json()["error"]["code"] == "MATERIAL_UNKNOWN"
-    got = client.post(f"/window/pre-applications/{number}/materials", json={"received": list(range(count))},
-                      headers=clerk).json()
+    got = client.post(
+        f"/window/pre-applications/{number}/materials", json={"received": list(range(count))}, headers=clerk
+    ).json()
     assert got["status"] == "processing" and got["all_received"]
     assert client.get(f"/pre-applications/{number}", headers=lina).json()["status"] == "processing"
 
@@ -173,8 +181,12 @@ def test_finish_runs_the_item_handler_with_a_serial_number_and_the_resident_sees
         assert tx.channel == "window" and tx.staff_id is not None and tx.item_code == CHILD
         pre = s.scalar(select(PreApplication).where(PreApplication.number == number))
         assert pre.finished_transaction_id == tx.id
-        actions = [a.action for a in s.scalars(select(AuditEntry).where(AuditEntry.actor_staff_id == tx.staff_id)
-                                               .order_by(AuditEntry.id))]
+        actions = [
+            a.action
+            for a in s.scalars(
+                select(AuditEntry).where(AuditEntry.actor_staff_id == tx.staff_id).order_by(AuditEntry.id)
+            )
+        ]
         assert actions[-3:] == ["window.view", "window.materials_received", "window.finished"]
 
     status = client.get(f"/pre-applications/{number}", headers=lina).json()
@@ -197,8 +209,11 @@ def test_a_failed_finish_changes_nothing(client, clerk, as_user):
     number = child_pre_application(client, as_user("lina"))
     client.post(f"/window/pre-applications/{number}/materials", json={"received": [0, 1]}, headers=clerk)
     detail = client.get(f"/window/pre-applications/{number}", headers=clerk).json()
-    client.post(f"/window/pre-applications/{number}/materials",
-                json={"received": list(range(len(detail["materials"])))}, headers=clerk)
+    client.post(
+        f"/window/pre-applications/{number}/materials",
+        json={"received": list(range(len(detail["materials"])))},
+        headers=clerk,
+    )
     with session_scope() as s:
         child = s.scalar(select(Person).where(Person.name == "李小乐"))
         child.in_school = True
@@ -215,19 +230,36 @@ def test_masked_numbers_must_be_typed_from_the_original(client, clerk, as_user):
     zhangwei = as_user("zhangwei")
     with session_scope() as s:
         own_id = s.scalar(select(Person.id_number).where(Person.name == "张伟"))
-    resp = client.post("/items/maintain_payment_bank", headers=zhangwei, json={"fields": {
-        "bank_name": "工商银行", "account_no": "6222020200099998888", "holder_name": "张伟强",
-        "holder_id_number": own_id}})
+    resp = client.post(
+        "/items/maintain_payment_bank",
+        headers=zhangwei,
+        json={
+            "fields": {
+                "bank_name": "工商银行",
+                "account_no": "6222020200099998888",
+                "holder_name": "张伟强",
+                "holder_id_number": own_id,
+            }
+        },
+    )
     number = resp.json()["pre_application"]["number"]
     detail = client.get(f"/window/pre-applications/{number}", headers=clerk).json()
     assert {d["name"] for d in detail["data"] if d["needs_original"]} == {"account_no", "holder_id_number"}
-    client.post(f"/window/pre-applications/{number}/materials",
-                json={"received": list(range(len(detail["materials"])))}, headers=clerk)
+    client.post(
+        f"/window/pre-applications/{number}/materials",
+        json={"received": list(range(len(detail["materials"])))},
+        headers=clerk,
+    )
     url = f"/window/pre-applications/{number}/finish"
     err = client.post(url, json={}, headers=clerk).json()["error"]
-    assert err["code"] == "ORIGINAL_VALUE_REQUIRED" and set(err["details"]["fields"]) == {"account_no", "holder_id_number"}
+    assert err["code"] == "ORIGINAL_VALUE_REQUIRED" and set(err["details"]["fields"]) == {
+        "account_no",
+        "holder_id_number",
+    }
     wrong = {"account_no": "6222020200099997777", "holder_id_number": own_id}
-    assert client.post(url, json={"originals": wrong}, headers=clerk).json()["error"]["code"] == "ORIGINAL_VALUE_MISMATCH"
+    assert (
+        client.post(url, json={"originals": wrong}, headers=clerk).json()["error"]["code"] == "ORIGINAL_VALUE_MISMATCH"
+    )
     right = {"account_no": "6222 0202 0009 9998 888", "holder_id_number": own_id, "holder_name": "张伟"}
     done = client.post(url, json={"originals": right}, headers=clerk)
     assert done.status_code == 200, done.text
@@ -241,11 +273,15 @@ def test_masked_numbers_must_be_typed_from_the_original(client, clerk, as_user):
 
 # -- returning -----------------------------------------------------------------------------------------------
 
+
 def test_return_keeps_the_number_open_and_texts_an_ivr_caller(client, clerk, as_user):
     lina_phone = as_user("lina", channel="ivr")
     number = child_pre_application(client, lina_phone)
-    resp = client.post(f"/window/pre-applications/{number}/return", headers=clerk,
-                       json={"reason": "户口簿未载明入户时间", "bring": ["派出所出具的入户时间证明"]})
+    resp = client.post(
+        f"/window/pre-applications/{number}/return",
+        headers=clerk,
+        json={"reason": "户口簿未载明入户时间", "bring": ["派出所出具的入户时间证明"]},
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["status"] == "returned"
     status = client.get(f"/pre-applications/{number}", headers=as_user("lina")).json()
@@ -265,13 +301,16 @@ def test_return_keeps_the_number_open_and_texts_an_ivr_caller(client, clerk, as_
     assert outbox[0]["phone"] != phone and "*" in outbox[0]["phone"]
     trail = client.get(f"/window/pre-applications/{number}/audit", headers={"Authorization": f"Bearer {sup}"}).json()
     assert [(e["action"], e["staff"]) for e in trail["entries"]] == [("window.returned", "clerk01")]
-    assert client.get(f"/window/pre-applications/{number}/audit", headers=clerk).json()["error"]["code"] == \
-        "STAFF_ROLE_REQUIRED"
+    assert (
+        client.get(f"/window/pre-applications/{number}/audit", headers=clerk).json()["error"]["code"]
+        == "STAFF_ROLE_REQUIRED"
+    )
     # Brought back later: it can still be finished.
     count = len(client.get(f"/window/pre-applications/{number}", headers=clerk).json()["materials"])
     client.post(f"/window/pre-applications/{number}/materials", json={"received": list(range(count))}, headers=clerk)
-    assert client.post(f"/window/pre-applications/{number}/finish", json={}, headers=clerk).json()["status"] == \
-        "completed"
+    assert (
+        client.post(f"/window/pre-applications/{number}/finish", json={}, headers=clerk).json()["status"] == "completed"
+    )
 
 
 def test_return_needs_a_reason(client, clerk, as_user):
@@ -281,6 +320,7 @@ def test_return_needs_a_reason(client, clerk, as_user):
 
 
 # -- WeChat notice through a stand-in WeChat API --------------------------------------------------------------
+
 
 class _WeChatStandIn(BaseHTTPRequestHandler):
     sent: list[dict[str, Any]] = []
@@ -333,8 +373,11 @@ def test_finished_notice_goes_to_the_bound_wechat_user(client, clerk, wechat_api
     from sz_backend.settings import get_settings
 
     key = {"X-Service-Key": get_settings().channel_service_key}
-    bound = client.post("/channels/bind", headers=key, json={"channel": "wechat", "external_id": "o_lina_openid",
-                                                              "username": "lina", "password": PASSWORD})
+    bound = client.post(
+        "/channels/bind",
+        headers=key,
+        json={"channel": "wechat", "external_id": "o_lina_openid", "username": "lina", "password": PASSWORD},
+    )
     assert bound.status_code == 200, bound.text
     headers = {"Authorization": f"Bearer {bound.json()['token']}"}
     number = child_pre_application(client, headers)
@@ -353,8 +396,9 @@ def test_finished_notice_goes_to_the_bound_wechat_user(client, clerk, wechat_api
 def test_wechat_without_binding_falls_back_to_sms(client, clerk, as_user, wechat_api):
     headers = as_user("lina", channel="wechat")  # a WeChat token, but the binding was removed since
     number = child_pre_application(client, headers)
-    client.post(f"/window/pre-applications/{number}/return", json={"reason": "材料不全", "bring": ["户口簿"]},
-                headers=clerk)
+    client.post(
+        f"/window/pre-applications/{number}/return", json={"reason": "材料不全", "bring": ["户口簿"]}, headers=clerk
+    )
     assert wechat_api.sent == []
     with session_scope() as s:
         notice = s.scalar(select(Notice))
@@ -371,8 +415,7 @@ def test_console_page_is_served_with_a_strict_policy(client):
     board = client.get("/dashboard")
     assert board.status_code == 200 and "/console/dashboard.js" in board.text
     assert "frame-ancestors 'none'" in board.headers["content-security-policy"]
-    for other in ("/console/console.html", "/console/dashboard.html", "/console/..%2Fapi%2Fapp.py",
-                  "/console/seed.py"):
+    for other in ("/console/console.html", "/console/dashboard.html", "/console/..%2Fapi%2Fapp.py", "/console/seed.py"):
         assert client.get(other).status_code == 404
 
 
@@ -380,16 +423,19 @@ def test_a_failing_wechat_send_is_retried_then_falls_back_to_sms(client, clerk, 
     """WeChat refuses the message (e.g. the 48-hour customer-service window is over): kept pending,
     retried by `deliver-notices`, and after three attempts sent as an SMS instead."""
     from sz_backend.services import notices
-
     from sz_backend.settings import get_settings
 
     key = {"X-Service-Key": get_settings().channel_service_key}
-    token = client.post("/channels/bind", headers=key, json={"channel": "wechat", "external_id": "o_lina_2",
-                                                             "username": "lina", "password": PASSWORD}).json()["token"]
+    token = client.post(
+        "/channels/bind",
+        headers=key,
+        json={"channel": "wechat", "external_id": "o_lina_2", "username": "lina", "password": PASSWORD},
+    ).json()["token"]
     number = child_pre_application(client, {"Authorization": f"Bearer {token}"})
     monkeypatch.setattr(_WeChatStandIn, "do_POST", lambda self: self._json({"errcode": 45015, "errmsg": "out of time"}))
-    client.post(f"/window/pre-applications/{number}/return", json={"reason": "材料不全", "bring": ["户口簿"]},
-                headers=clerk)
+    client.post(
+        f"/window/pre-applications/{number}/return", json={"reason": "材料不全", "bring": ["户口簿"]}, headers=clerk
+    )
     with session_scope() as s:
         notice = s.scalar(select(Notice))
         assert (notice.channel, notice.status, notice.attempts) == ("wechat", "pending", 1)

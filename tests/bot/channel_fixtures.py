@@ -19,6 +19,7 @@
   the requesting test module's ``APP_ID`` and ``APP_SECRET`` (import it into
   the test module to use it).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,12 +68,24 @@ def start_backend(tmp_dir: Path) -> Iterator[str]:
     port = free_port()
     db = tmp_dir / "backend.sqlite3"
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, SZ_BACKEND_NOW=NOW, DATABASE_URL=f"sqlite:///{db}", SZ_BACKEND_PUBLIC_URL=url,
-               SZ_SEED_DEMO="1", SZ_CHANNEL_SERVICE_KEY=SERVICE_KEY, SZ_DEV_MODE="1")
+    env = dict(
+        os.environ,
+        SZ_BACKEND_NOW=NOW,
+        DATABASE_URL=f"sqlite:///{db}",
+        SZ_BACKEND_PUBLIC_URL=url,
+        SZ_SEED_DEMO="1",
+        SZ_CHANNEL_SERVICE_KEY=SERVICE_KEY,
+        SZ_DEV_MODE="1",
+    )
     log_path = db.with_suffix(".log")
     log = open(log_path, "w")
-    proc = subprocess.Popen([str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(port)],
-                            cwd=REPO / "backend", env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(port)],
+        cwd=REPO / "backend",
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -105,6 +118,7 @@ class SanicServer:
         from sanic import Sanic
 
         SanicServer._count += 1
+
         class TestSanic(Sanic):
             # Sanic 21.12 rewrites its HTTP protocol class at startup ("touchup"); a second
             # app in the same process fails unless test mode keeps the original method.
@@ -125,8 +139,9 @@ class SanicServer:
         asyncio.set_event_loop(self.loop)
 
         async def main() -> None:
-            self._server = await self.app.create_server(host="127.0.0.1", port=self.port,
-                                                        return_asyncio_server=True, access_log=False)
+            self._server = await self.app.create_server(
+                host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+            )
             await self._server.startup()
             self._ready.set()
             await self._server.serve_forever()
@@ -174,9 +189,15 @@ class FakeBot:
 
     async def __call__(self, message: Any) -> None:
         with self._lock:
-            self.received.append({"text": message.text, "sender_id": message.sender_id,
-                                  "metadata": dict(message.metadata or {}), "input_channel": message.input_channel,
-                                  "message_id": message.message_id})
+            self.received.append(
+                {
+                    "text": message.text,
+                    "sender_id": message.sender_id,
+                    "metadata": dict(message.metadata or {}),
+                    "input_channel": message.input_channel,
+                    "message_id": message.message_id,
+                }
+            )
         out = message.output_channel
         for step in self.script(message.text or "", dict(message.metadata or {})):
             kind = step[0]
@@ -211,11 +232,11 @@ class FakeWeChatAPI:
         self.app_id, self.app_secret = app_id, app_secret
         self.token_requests: List[Dict[str, List[str]]] = []
         self.sent: List[Dict[str, Any]] = []
-        self.fail_sends = 0          # answer the next N sends with errcode 45015
+        self.fail_sends = 0  # answer the next N sends with errcode 45015
         self.expire_token_once = False
         self._tokens = 0
         self._event = threading.Condition()
-        self.oauth_codes: Dict[str, str] = {}     # code -> OpenID (one-time)
+        self.oauth_codes: Dict[str, str] = {}  # code -> OpenID (one-time)
         self.code_exchanges = 0
         fake = self
 
@@ -234,7 +255,7 @@ class FakeWeChatAPI:
             def do_GET(self) -> None:  # noqa: N802
                 parsed = urlparse(self.path)
                 query = parse_qs(parsed.query)
-                if parsed.path == "/connect/oauth2/authorize":    # WeChat's authorisation page
+                if parsed.path == "/connect/oauth2/authorize":  # WeChat's authorisation page
                     openid = self.headers.get("X-Fake-WeChat-OpenID") or ""
                     if query.get("appid") != [fake.app_id] or query.get("response_type") != ["code"] or not openid:
                         self._json({"errcode": 10003, "errmsg": "redirect_uri or appid invalid"})
@@ -247,7 +268,7 @@ class FakeWeChatAPI:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                if parsed.path == "/sns/oauth2/access_token":      # code -> OpenID
+                if parsed.path == "/sns/oauth2/access_token":  # code -> OpenID
                     fake.code_exchanges += 1
                     code = (query.get("code") or [""])[0]
                     if query.get("appid") != [fake.app_id] or query.get("secret") != [fake.app_secret]:
@@ -257,8 +278,15 @@ class FakeWeChatAPI:
                     if not openid:
                         self._json({"errcode": 40029, "errmsg": "invalid code"})
                         return
-                    self._json({"access_token": "OAUTH_TOKEN", "expires_in": 7200, "refresh_token": "R",
-                                "openid": openid, "scope": "snsapi_base"})
+                    self._json(
+                        {
+                            "access_token": "OAUTH_TOKEN",
+                            "expires_in": 7200,
+                            "refresh_token": "R",
+                            "openid": openid,
+                            "scope": "snsapi_base",
+                        }
+                    )
                     return
                 if parsed.path != "/cgi-bin/token":
                     self._json({"errcode": 404, "errmsg": "not found"})
@@ -328,8 +356,9 @@ def bind_link(reply: str) -> str:
     return m.group(1)
 
 
-def bind_on_page(link: str, openid: str, username: str, password: str,
-                 session: Optional[requests.Session] = None) -> Dict[str, Any]:
+def bind_on_page(
+    link: str, openid: str, username: str, password: str, session: Optional[requests.Session] = None
+) -> Dict[str, Any]:
     """Open the binding link as the WeChat user ``openid`` (WeChat's in-app browser follows the
     OAuth redirects), then submit the log-in form. Returns the pages seen."""
     import re
@@ -337,8 +366,12 @@ def bind_on_page(link: str, openid: str, username: str, password: str,
     http = session or requests.Session()
     start = http.get(link, allow_redirects=False, timeout=10)
     assert start.status_code in (302, 303), start.text
-    authorize = http.get(start.headers["Location"].split("#")[0], headers={"X-Fake-WeChat-OpenID": openid},
-                         allow_redirects=False, timeout=10)
+    authorize = http.get(
+        start.headers["Location"].split("#")[0],
+        headers={"X-Fake-WeChat-OpenID": openid},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert authorize.status_code == 302, authorize.text
     form = http.get(authorize.headers["Location"], timeout=10)
     pages: Dict[str, Any] = {"form": form}
@@ -346,8 +379,7 @@ def bind_on_page(link: str, openid: str, username: str, password: str,
         return pages
     nonce = re.search(r'name="f" value="([^"]+)"', form.text).group(1)
     login_url = form.url.split("/bind/")[0] + "/bind/login"
-    pages["result"] = http.post(login_url, data={"f": nonce, "username": username, "password": password},
-                                timeout=20)
+    pages["result"] = http.post(login_url, data={"f": nonce, "username": username, "password": password}, timeout=20)
     pages["nonce"] = nonce
     pages["login_url"] = login_url
     return pages

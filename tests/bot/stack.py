@@ -22,6 +22,7 @@ and tests/bot/test_channels_e2e.py (WeChat and IVR).
 The model: ``SZ_TEST_MODEL=/path/model.tar.gz``, else the newest file in
 models/, else one is trained into models/.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,9 @@ RASA_TOKEN = "test-rasa-api-token-0123456789abcdef"
 RASA_BIN = Path(sys.executable).parent / "rasa"
 
 
-def http_get(url: str, timeout: float = 2.0, headers: Optional[Dict[str, str]] = None
-             ) -> Tuple[int, bytes, Dict[str, str]]:
+def http_get(
+    url: str, timeout: float = 2.0, headers: Optional[Dict[str, str]] = None
+) -> Tuple[int, bytes, Dict[str, str]]:
     req = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -78,8 +80,14 @@ class Stack:
 
     def start(self, name: str, argv: List[str], cwd: Path, env: Dict[str, str]) -> None:
         log = self.tmp / f"{name}.log"
-        proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=open(log, "w"),
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdout=open(log, "w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.procs.append((name, proc, log))
 
     def wait(self, name: str, url: str, seconds: float) -> None:
@@ -115,21 +123,37 @@ class Stack:
 
 def model() -> Path:
     """The trained model to serve (see the module docstring)."""
-    if os.environ.get("SZ_TEST_MODEL"):   # a model file to use instead of the newest in models/
+    if os.environ.get("SZ_TEST_MODEL"):  # a model file to use instead of the newest in models/
         return Path(os.environ["SZ_TEST_MODEL"])
     models = sorted((REPO / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
         if not ((REPO / "config.yml").exists() and (REPO / "domain.yml").exists()):
             pytest.skip("the dialogue (config.yml, domain.yml) is not there yet")
-        subprocess.run([str(RASA_BIN), "train", "--domain", "domain.yml", "--data", "bot/data", "--config", "config.yml",
-                        "--out", "models", "--quiet"], cwd=REPO, check=True,
-                       env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+        subprocess.run(
+            [
+                str(RASA_BIN),
+                "train",
+                "--domain",
+                "domain.yml",
+                "--data",
+                "bot/data",
+                "--config",
+                "config.yml",
+                "--out",
+                "models",
+                "--quiet",
+            ],
+            cwd=REPO,
+            check=True,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        )
         models = sorted((REPO / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return models[-1]
 
 
 def _yaml_load(path: Path) -> Dict[str, Any]:
     import yaml
+
     return yaml.safe_load(path.read_text()) or {}
 
 
@@ -140,18 +164,23 @@ def _endpoints(st: Stack) -> Dict[str, Any]:
     tracker = dict(endpoints.get("tracker_store") or {"type": "SQL", "dialect": "sqlite"})
     if str(tracker.get("dialect", "sqlite")) == "sqlite":
         tracker["db"] = str(st.tmp / "tracker.sqlite3")
-    else:   # never write the test's conversations into a shared database
+    else:  # never write the test's conversations into a shared database
         tracker = {"type": "SQL", "dialect": "sqlite", "db": str(st.tmp / "tracker.sqlite3")}
     endpoints["tracker_store"] = tracker
     endpoints["lock_store"] = {"type": "in_memory"}
     return endpoints
 
 
-def run_stack(tmp: Path, credentials: Callable[[Stack], Dict[str, Any]], *, extra: Iterable[str] = (),
-              backend_env: Optional[Callable[[Stack], Dict[str, str]]] = None,
-              rasa_env: Optional[Dict[str, str]] = None,
-              also: Optional[Callable[[Stack], None]] = None,
-              endpoints_extra: Optional[Dict[str, Any]] = None) -> Iterator[Stack]:
+def run_stack(
+    tmp: Path,
+    credentials: Callable[[Stack], Dict[str, Any]],
+    *,
+    extra: Iterable[str] = (),
+    backend_env: Optional[Callable[[Stack], Dict[str, str]]] = None,
+    rasa_env: Optional[Dict[str, str]] = None,
+    also: Optional[Callable[[Stack], None]] = None,
+    endpoints_extra: Optional[Dict[str, Any]] = None,
+) -> Iterator[Stack]:
     """Start the stack, yield it, stop it (a generator for a fixture).
 
     ``credentials(stack)``: the content of Rasa's credentials.yml (it may use the
@@ -166,24 +195,58 @@ def run_stack(tmp: Path, credentials: Callable[[Stack], Dict[str, Any]], *, extr
         pytest.skip("virtual environments missing (run scripts/setup.sh)")
     model_path = model()
     st = Stack(tmp, extra)
-    (tmp / "endpoints.yml").write_text(yaml.safe_dump({**_endpoints(st), **(endpoints_extra or {})},
-                                                      allow_unicode=True))
+    (tmp / "endpoints.yml").write_text(
+        yaml.safe_dump({**_endpoints(st), **(endpoints_extra or {})}, allow_unicode=True)
+    )
     (tmp / "credentials.yml").write_text(yaml.safe_dump(credentials(st), allow_unicode=True))
-    common = {"RASA_TELEMETRY_ENABLED": "false", "SZ_BACKEND_URL": st.backend, "SZ_NOW": NOW,
-              "SZ_CHANNEL_SERVICE_KEY": SERVICE_KEY, "SZ_DEV_MODE": "1"}   # development secrets and SMS outbox
+    common = {
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SZ_BACKEND_URL": st.backend,
+        "SZ_NOW": NOW,
+        "SZ_CHANNEL_SERVICE_KEY": SERVICE_KEY,
+        "SZ_DEV_MODE": "1",
+    }  # development secrets and SMS outbox
     try:
-        st.start("backend", [str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(st.ports["backend"])],
-                 REPO / "backend", {**common, "SZ_BACKEND_NOW": NOW, "SZ_SEED_DEMO": "1",
-                                    "DATABASE_URL": f"sqlite:///{tmp / 'backend.sqlite3'}",
-                                    "SZ_BACKEND_PUBLIC_URL": st.backend,
-                                    **(backend_env(st) if backend_env else {})})
-        st.start("actions", [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port",
-                             str(st.ports["actions"])], REPO, common)
+        st.start(
+            "backend",
+            [str(BACKEND_PY), "-m", "sz_backend.cli", "serve", "--port", str(st.ports["backend"])],
+            REPO / "backend",
+            {
+                **common,
+                "SZ_BACKEND_NOW": NOW,
+                "SZ_SEED_DEMO": "1",
+                "DATABASE_URL": f"sqlite:///{tmp / 'backend.sqlite3'}",
+                "SZ_BACKEND_PUBLIC_URL": st.backend,
+                **(backend_env(st) if backend_env else {}),
+            },
+        )
+        st.start(
+            "actions",
+            [str(RASA_BIN), "run", "actions", "--actions", "bot.actions", "--port", str(st.ports["actions"])],
+            REPO,
+            common,
+        )
         origins = [url for name, url in st.urls.items() if name not in ("backend", "actions", "rasa")]
-        st.start("rasa", [sys.executable, "-m", "bot.rasa_ext", "run", *api_args(RASA_TOKEN, origins or ["http://127.0.0.1:8080"]),
-                          "--port", str(st.ports["rasa"]),
-                          "--model", str(model_path), "--endpoints", str(tmp / "endpoints.yml"),
-                          "--credentials", str(tmp / "credentials.yml")], REPO, {**common, **(rasa_env or {})})
+        st.start(
+            "rasa",
+            [
+                sys.executable,
+                "-m",
+                "bot.rasa_ext",
+                "run",
+                *api_args(RASA_TOKEN, origins or ["http://127.0.0.1:8080"]),
+                "--port",
+                str(st.ports["rasa"]),
+                "--model",
+                str(model_path),
+                "--endpoints",
+                str(tmp / "endpoints.yml"),
+                "--credentials",
+                str(tmp / "credentials.yml"),
+            ],
+            REPO,
+            {**common, **(rasa_env or {})},
+        )
         if also is not None:
             also(st)
         st.wait("backend", f"{st.backend}/health", 90)

@@ -7,10 +7,10 @@ Tracker and CollectingDispatcher; a small driver (`Chat`) plays the Rasa
 server's part: it records the user's turns, applies the events the actions
 return, and runs `validate_item_form` the way Rasa's FormAction does.
 """
+
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sys
 from pathlib import Path
@@ -28,8 +28,13 @@ from bot.actions import backend_client  # noqa: E402
 from bot.actions.backend_client import BackendClient  # noqa: E402
 from bot.actions.clarify import ActionClarifyIntent  # noqa: E402
 from bot.actions.handoff import ActionHandoff  # noqa: E402
-from bot.actions.items import (ActionCancelTask, ActionReviewTask, ActionStartTask, ActionSubmitTask,  # noqa: E402
-                               ValidateItemForm)
+from bot.actions.items import (
+    ActionCancelTask,
+    ActionReviewTask,
+    ActionStartTask,
+    ActionSubmitTask,  # noqa: E402
+    ValidateItemForm,
+)
 from bot.language_detection import classify_language  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,8 +66,12 @@ def login(backend_url: str, username: str) -> str:
     """A real bearer token of a demo person (what the web channel passes as metadata after login)."""
     key = (backend_url, username)
     if key not in _tokens:
-        r = requests.post(f"{backend_url}/auth/login", json={"username": username, "password": PASSWORD},
-                          headers={"X-Channel": "web"}, timeout=10)
+        r = requests.post(
+            f"{backend_url}/auth/login",
+            json={"username": username, "password": PASSWORD},
+            headers={"X-Channel": "web"},
+            timeout=10,
+        )
         r.raise_for_status()
         _tokens[key] = r.json()["token"]
     return _tokens[key]
@@ -89,18 +98,40 @@ class Chat:
         self.messages: List[Dict[str, Any]] = []
 
     # -- user side
-    def user(self, text: str, intent: str, entities: Optional[Dict[str, Any]] = None, confidence: float = 0.95,
-             ranking: Optional[List[Dict[str, Any]]] = None, **extra: Any) -> None:
+    def user(
+        self,
+        text: str,
+        intent: str,
+        entities: Optional[Dict[str, Any]] = None,
+        confidence: float = 0.95,
+        ranking: Optional[List[Dict[str, Any]]] = None,
+        **extra: Any,
+    ) -> None:
         if self.events[-1].get("name") != "action_listen":
             self.events.append({"event": "action", "name": "action_listen"})
         metadata = {"auth_token": self.token} if self.token else {}
-        ents = [{"entity": k, "value": v} for k, vs in (entities or {}).items()
-                for v in (vs if isinstance(vs, list) else [vs])]
-        self.latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": ents,
-                       "intent_ranking": ranking or [{"name": intent, "confidence": confidence}],
-                       "metadata": metadata, **extra}
-        self.events.append({"event": "user", "text": text, "parse_data": self.latest,
-                            "input_channel": self.channel, "metadata": metadata})
+        ents = [
+            {"entity": k, "value": v}
+            for k, vs in (entities or {}).items()
+            for v in (vs if isinstance(vs, list) else [vs])
+        ]
+        self.latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": ents,
+            "intent_ranking": ranking or [{"name": intent, "confidence": confidence}],
+            "metadata": metadata,
+            **extra,
+        }
+        self.events.append(
+            {
+                "event": "user",
+                "text": text,
+                "parse_data": self.latest,
+                "input_channel": self.channel,
+                "metadata": metadata,
+            }
+        )
         # the Rasa process fills `language` from the LanguageDetector entity (bot/components/language.py)
         lang = classify_language(text)
         if lang is not None:
@@ -109,8 +140,16 @@ class Chat:
     # -- server side
     def tracker(self, extra: Optional[List[Dict[str, Any]]] = None) -> Tracker:
         events = self.events + (extra or [])
-        return Tracker(self.sender, dict(self.slots), self.latest, events, False, None, dict(self.active_loop),
-                       events[-1].get("name") if events[-1].get("event") == "action" else None)
+        return Tracker(
+            self.sender,
+            dict(self.slots),
+            self.latest,
+            events,
+            False,
+            None,
+            dict(self.active_loop),
+            events[-1].get("name") if events[-1].get("event") == "action" else None,
+        )
 
     def _apply(self, events: List[Dict[str, Any]]) -> None:
         for e in events:
@@ -122,10 +161,13 @@ class Chat:
 
     def _said(self) -> None:
         """The replies as `bot` events, as the Rasa server records them."""
-        self.events += [{"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}}
-                        for m in self.messages]
+        self.events += [
+            {"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}} for m in self.messages
+        ]
 
-    def _run(self, action: Any, record: bool = True, extra: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+    def _run(
+        self, action: Any, record: bool = True, extra: Optional[List[Dict[str, Any]]] = None
+    ) -> List[Dict[str, Any]]:
         dispatcher = CollectingDispatcher()
         events = asyncio.run(action.run(dispatcher, self.tracker(extra), {}))
         self.messages = dispatcher.messages
@@ -144,8 +186,10 @@ class Chat:
         activating = not self.active_loop
         if activating:
             self._apply([{"event": "active_loop", "name": FORM}])
-        extra = [{"event": "slot", "name": "requested_slot", "value": self.slots.get("requested_slot")},
-                 {"event": "action", "name": FORM}]
+        extra = [
+            {"event": "slot", "name": "requested_slot", "value": self.slots.get("requested_slot")},
+            {"event": "action", "name": FORM},
+        ]
         dispatcher = CollectingDispatcher()
         events = asyncio.run(ValidateItemForm().run(dispatcher, self.tracker(extra), {}))
         self.messages = dispatcher.messages
@@ -197,9 +241,9 @@ def test_form_item_collects_fields_from_entities_and_text_then_completes(backend
     chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "collect" and chat.slots["task_code"] == "transfer_medical_out", chat.text
     assert chat.form() == "asked"
-    assert chat.slots["destination_province"] == "湖南省"          # taken from the request itself
+    assert chat.slots["destination_province"] == "湖南省"  # taken from the request itself
     assert chat.slots["requested_slot"] == "destination_city"
-    chat.user("123", "inform")                                      # not a city: re-asked with a hint
+    chat.user("123", "inform")  # not a city: re-asked with a hint
     assert chat.form() == "asked"
     assert "城市" in chat.text and chat.slots["destination_city"] is None
     chat.user("长沙", "inform")
@@ -217,10 +261,10 @@ def test_question_in_the_middle_of_the_form_is_left_to_the_rules(backend_url: st
     chat.run(ActionStartTask())
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "pension_grade"
     chat.user("什么是预申请", "faq")
-    assert chat.form() == "rejected"                # FormAction rejects -> rule utter_faq -> form resumes
+    assert chat.form() == "rejected"  # FormAction rejects -> rule utter_faq -> form resumes
     chat.events.append({"event": "action", "name": "utter_faq"})
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "pension_grade"
-    assert chat.text == "<utter_ask_pension_grade>"      # no hint: the question is simply asked again
+    assert chat.text == "<utter_ask_pension_grade>"  # no hint: the question is simply asked again
     chat.user("算了", "cancel")
     assert chat.form() == "rejected"
     text = chat.run(ActionCancelTask())
@@ -279,8 +323,8 @@ def test_backend_field_error_after_confirmation_reasks_that_field_then_compariso
     chat.run(ActionStartTask())
     assert chat.slots["subject_name"] == "陈安安"
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "settle_in_date"
-    chat.user("2020-01-01", "inform")               # well-formed, but before she was born: the backend says so
-    assert chat.form() == "asked", chat.text           # at once (POST /items/{code}/validate), not after 确认
+    chat.user("2020-01-01", "inform")  # well-formed, but before she was born: the backend says so
+    assert chat.form() == "asked", chat.text  # at once (POST /items/{code}/validate), not after 确认
     assert "不能使用" in chat.text and chat.slots["settle_in_date"] is None
     assert chat.slots["requested_slot"] == "settle_in_date"
     chat.user("2025年1月10日", "inform")
@@ -297,14 +341,14 @@ def test_id_number_format_is_checked_in_the_form_and_the_rule_by_the_backend(bac
     chat.user("身份证升位", "upgrade_id_number")
     chat.run(ActionStartTask())
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "new_id_number"
-    chat.user("440301197805121235", "inform", {"id_number": "440301197805121235"})   # wrong check character
+    chat.user("440301197805121235", "inform", {"id_number": "440301197805121235"})  # wrong check character
     assert chat.form() == "asked" and "校验位" in chat.text and chat.slots["new_id_number"] is None
-    chat.user("11010519491231002X", "inform", {"id_number": "11010519491231002X"})   # valid, but not his
-    assert chat.form() == "asked", chat.text           # the backend refuses it at once, with its fix
+    chat.user("11010519491231002X", "inform", {"id_number": "11010519491231002X"})  # valid, but not his
+    assert chat.form() == "asked", chat.text  # the backend refuses it at once, with its fix
     assert "不能使用" in chat.text and "建议：" in chat.text and chat.slots["new_id_number"] is None
     assert "11010519491231002X" not in chat.text
-    chat.user("11010519491231002X", "inform", {"id_number": "11010519491231002X"})   # the same again
-    assert chat.form() == "done", chat.text            # refused twice for the same reason: the form ends
+    chat.user("11010519491231002X", "inform", {"id_number": "11010519491231002X"})  # the same again
+    assert chat.form() == "done", chat.text  # refused twice for the same reason: the form ends
     assert "未能办理" in chat.text and "没有办理任何业务" in chat.text and chat.slots["task_stage"] == "idle"
 
 
@@ -316,7 +360,7 @@ def test_vague_stop_is_clarified_from_the_profile_with_buttons(backend_url: str)
     assert "哪一项" in text
     assert any(p.startswith("/stop_child_insurance{") for p in payloads)
     assert any(p.startswith("/stop_student_insurance{") for p in payloads)
-    assert not any("stop_individual_insurance" in p for p in payloads)   # she is not a flexible worker
+    assert not any("stop_individual_insurance" in p for p in payloads)  # she is not a flexible worker
     child = next(p for p in payloads if p.startswith("/stop_child_insurance"))
     sid = re.search(r'"subject_id":"(\d+)"', child).group(1)
     chat.user(child, "stop_child_insurance", {"subject_id": sid})
@@ -330,7 +374,7 @@ def test_without_identity_questions_are_fine_but_personal_data_is_refused(backen
     text = chat.run(ActionStartTask())
     assert "绑定" in text and chat.slots["task_stage"] == "idle"
     chat.user("新用户怎么注册", "register_account")
-    text = chat.run(ActionStartTask())   # registration needs no login: its form starts (rules/registration.yml)
+    text = chat.run(ActionStartTask())  # registration needs no login: its form starts (rules/registration.yml)
     assert "身份证" in text and "密码" in text and chat.slots["task_stage"] == "register"
     # a token the backend does not know (expired, revoked): treated as no login
     chat = Chat("not-a-valid-token-000000", sender="pytest-expired")
@@ -348,7 +392,7 @@ def test_backend_down_means_busy_and_nothing_half_done(backend_url: str) -> None
     chat.user("确认", "affirm")
     text = chat.run(ActionSubmitTask())
     assert "系统繁忙，请稍后再试" in text
-    assert chat.slots["task_stage"] == "confirm"          # the same 确认 can be retried, same key
+    assert chat.slots["task_stage"] == "confirm"  # the same 确认 can be retried, same key
     chat2 = Chat(login(backend_url, "zhangwei"), sender="pytest-down-2")
     chat2.user("转养老保险", "transfer_pension_out")
     text = chat2.run(ActionStartTask())
@@ -362,16 +406,24 @@ def test_english_gets_english(backend_url: str) -> None:
     text = chat.run(ActionStartTask())
     assert "Please check" in text and "Confirm" in [b["title"] for b in chat.buttons]
     chat.user("/affirm", "affirm")
-    assert chat.slots["language"] == "en"                  # a button payload keeps the language
+    assert chat.slots["language"] == "en"  # a button payload keeps the language
     text = chat.run(ActionSubmitTask())
     assert text.startswith("Done:") and "Serial number" in text, text
 
 
 def test_low_confidence_offers_likely_intents_by_their_catalogue_names(backend_url: str) -> None:
     chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fallback")
-    chat.user("那个保险的事情", "nlu_fallback", confidence=0.4, ranking=[
-        {"name": "nlu_fallback", "confidence": 0.4}, {"name": "stop_individual_insurance", "confidence": 0.31},
-        {"name": "transfer_pension_out", "confidence": 0.29}, {"name": "greet", "confidence": 0.1}])
+    chat.user(
+        "那个保险的事情",
+        "nlu_fallback",
+        confidence=0.4,
+        ranking=[
+            {"name": "nlu_fallback", "confidence": 0.4},
+            {"name": "stop_individual_insurance", "confidence": 0.31},
+            {"name": "transfer_pension_out", "confidence": 0.29},
+            {"name": "greet", "confidence": 0.1},
+        ],
+    )
     text = chat.run(ActionClarifyIntent())
     assert "不太确定" in text
     titles = [b["title"] for b in chat.buttons]
@@ -399,19 +451,18 @@ def test_self_service_payment_is_confirmed_then_paid_once(backend_url: str) -> N
     chat.user("确认", "affirm")
     text = chat.run(ActionSubmitTask())
     assert "已缴纳2026-11" in text and "合计" in text and re.search(r"SZ\d{14}", text), text
-    chat.slots.update(before)                                  # the same confirmation again
+    chat.slots.update(before)  # the same confirmation again
     text = chat.run(ActionSubmitTask())
     assert "没有重复扣款" in text
     refused = Chat(login(backend_url, "lina"), sender="pytest-pay-2")
     refused.user("自助缴费", "self_service_payment")
-    text = refused.run(ActionStartTask())                       # refused before any confirmation
+    text = refused.run(ActionStartTask())  # refused before any confirmation
     assert "灵活就业" in text and refused.slots.get("task_stage") != "confirm", text
 
 
 def test_contribution_details_for_a_period(backend_url: str) -> None:
     chat = Chat(login(backend_url, "chenjing"), sender="pytest-contrib")
-    chat.user("查一下2026年1月到2026年10月的缴费明细", "query_contributions",
-              {"month": ["2026年1月", "2026年10月"]})
+    chat.user("查一下2026年1月到2026年10月的缴费明细", "query_contributions", {"month": ["2026年1月", "2026年10月"]})
     text = chat.run(ActionStartTask())
     assert "2026-01至2026-10" in text and "2026-10：已缴" in text and "分险种已缴合计" in text, text
     assert chat.slots["task_stage"] == "idle"
@@ -444,16 +495,17 @@ def test_pre_application_status_asks_for_the_number_when_missing(backend_url: st
     assert chat.slots["task_stage"] == "collect"
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "pre_application_number"
     chat.user("是YS123", "inform")
-    assert chat.form() == "asked" and "YS" in chat.text                       # format hint, asked again
+    assert chat.form() == "asked" and "YS" in chat.text  # format hint, asked again
     chat.user(number.lower(), "inform")
     assert chat.form() == "done"
     text = chat.run(ActionReviewTask())
     assert number in text and "已提交" in text and "请携带以下材料" in text, text
     assert chat.slots["task_stage"] == "idle"
-    chat.user(f"查询预申请 {number[:-1]}0" if number[-1] != "0" else f"查询预申请 {number[:-1]}1",
-              "query_pre_application")
+    chat.user(
+        f"查询预申请 {number[:-1]}0" if number[-1] != "0" else f"查询预申请 {number[:-1]}1", "query_pre_application"
+    )
     text = chat.run(ActionStartTask())
-    assert "预申请编号" in text and chat.slots["task_stage"] == "idle"       # the backend's check-character error
+    assert "预申请编号" in text and chat.slots["task_stage"] == "idle"  # the backend's check-character error
 
 
 def test_a_short_answer_in_the_expected_shape_wins_over_a_misheard_intent(backend_url: str) -> None:
@@ -461,7 +513,7 @@ def test_a_short_answer_in_the_expected_shape_wins_over_a_misheard_intent(backen
     chat.user("医保档次要改", "change_enrollment_info")
     chat.run(ActionStartTask())
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "medical_tier"
-    chat.user("1", "goodbye", confidence=0.7)          # the NLU heard "goodbye" in a bare number
+    chat.user("1", "goodbye", confidence=0.7)  # the NLU heard "goodbye" in a bare number
     assert chat.form() == "done" and chat.slots["medical_tier"] == "1"
 
 
@@ -483,7 +535,7 @@ def test_which_one_can_be_typed_or_spoken_instead_of_clicked(backend_url: str) -
     chat.user("我要停保", "stop_insurance")
     chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "choose" and len(chat.slots["task_choices"]) == 2
-    chat.user("随便吧", "nlu_fallback", confidence=0.3)            # matches nothing: asked again
+    chat.user("随便吧", "nlu_fallback", confidence=0.3)  # matches nothing: asked again
     text = chat.run(ActionStartTask())
     assert "选择一项" in text and chat.slots["task_stage"] == "choose"
     chat.user("李小红", "inform", {"child_name": "李小红"})
@@ -494,15 +546,15 @@ def test_which_one_can_be_typed_or_spoken_instead_of_clicked(backend_url: str) -
 
 def test_a_province_given_when_the_city_was_asked_corrects_the_province(backend_url: str) -> None:
     chat = Chat(login(backend_url, "qianfang"), sender="pytest-province")
-    chat.user("养老保险转到广东省外", "transfer_pension_out", {"province": "广东省"})   # the NLU misread 广东省外
+    chat.user("养老保险转到广东省外", "transfer_pension_out", {"province": "广东省"})  # the NLU misread 广东省外
     chat.run(ActionStartTask())
-    assert chat.form() == "asked" and chat.slots["destination_province"] is None      # not taken as 广东省
+    assert chat.form() == "asked" and chat.slots["destination_province"] is None  # not taken as 广东省
     chat.user("广东", "inform", {"province": "广东省"})
     assert chat.form() == "asked" and chat.slots["destination_province"] == "广东省"
     chat.user("湖南", "inform", {"province": "湖南省"})
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
     assert chat.slots["destination_province"] == "湖南省" and chat.slots["destination_city"] is None
-    chat.user("44030119780512123", "goodbye", confidence=0.8)       # digits, misheard as goodbye: not an exit
+    chat.user("44030119780512123", "goodbye", confidence=0.8)  # digits, misheard as goodbye: not an exit
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
     chat.user("长沙", "inform", {"city": "长沙"})
     assert chat.form() == "done" and chat.slots["destination_city"] == "长沙"
@@ -524,7 +576,7 @@ def test_a_rejected_city_is_asked_again_with_its_province(backend_url: str) -> N
     chat.form()
     chat.user("广东", "inform", {"province": "广东省"})
     chat.form()
-    chat.user("长沙", "inform", {"city": "长沙"})                  # not in Guangdong: the backend says so at once
+    chat.user("长沙", "inform", {"city": "长沙"})  # not in Guangdong: the backend says so at once
     assert chat.form() == "asked", chat.text
     assert "不能使用" in chat.text and chat.slots["task_stage"] == "collect"
     assert chat.slots["destination_province"] is None and chat.slots["destination_city"] is None

@@ -1,4 +1,5 @@
 """Pieces of the action server that need no backend: language, field reading, form slots, keys."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,48 +12,67 @@ from bot.actions.language import detect_language  # noqa: E402
 from bot.actions.tasks import required_names  # noqa: E402
 
 
-@pytest.mark.parametrize("text,previous,expected", [
-    ("我要停保", "en", "zh"),
-    ("I want to stop my insurance", "zh", "en"),
-    ("I want to stop my 少儿 insurance", "zh", "en"),
-    ("帮我check一下社保", "en", "zh"),
-    ("社保transfer out怎么办", "zh", "zh"),
-    ("/affirm", "en", "en"),                 # button payloads keep the language
-    ("440304198805121317", "en", "en"),      # numbers say nothing about the language
-    ("ok", "zh", "zh"),
-    ("ys2026000000034", "zh", "zh"),         # a pre-application number typed in lower case
-    ("YS2026000000034 status please", "zh", "en"),
-    ("hello", "zh", "en"),
-    ("", None, "zh"),
-])
+@pytest.mark.parametrize(
+    "text,previous,expected",
+    [
+        ("我要停保", "en", "zh"),
+        ("I want to stop my insurance", "zh", "en"),
+        ("I want to stop my 少儿 insurance", "zh", "en"),
+        ("帮我check一下社保", "en", "zh"),
+        ("社保transfer out怎么办", "zh", "zh"),
+        ("/affirm", "en", "en"),  # button payloads keep the language
+        ("440304198805121317", "en", "en"),  # numbers say nothing about the language
+        ("ok", "zh", "zh"),
+        ("ys2026000000034", "zh", "zh"),  # a pre-application number typed in lower case
+        ("YS2026000000034 status please", "zh", "en"),
+        ("hello", "zh", "en"),
+        ("", None, "zh"),
+    ],
+)
 def test_language_detection(text: str, previous: str, expected: str) -> None:
     assert detect_language(text, previous) == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("我要停保", "zh"), ("I want to stop my insurance", "en"), ("帮我check一下社保", "zh"),
-    ("/affirm", None), ("440304198805121317", None), ("ok", None), ("OK!", None), ("👍", None), ("", None),
-    (None, None), ("123", None), ("ys2026000000034", None), ("hello", "en"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("我要停保", "zh"),
+        ("I want to stop my insurance", "en"),
+        ("帮我check一下社保", "zh"),
+        ("/affirm", None),
+        ("440304198805121317", None),
+        ("ok", None),
+        ("OK!", None),
+        ("👍", None),
+        ("", None),
+        (None, None),
+        ("123", None),
+        ("ys2026000000034", None),
+        ("hello", "en"),
+    ],
+)
 def test_language_classification_says_nothing_when_ambiguous(text: str, expected: str) -> None:
     from bot.language_detection import classify_language
 
     assert classify_language(text) == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("身份证号是440304198805121317谢谢", "身份证号是440304********1317谢谢"),
-    ("11010519491231002x", "110105********002X"),
-    ("老身份证440301780512123要升位", "老身份证440301*****2123要升位"),
-    ("卡号6222 0212 3456 7890 123", "卡号***************0123"),
-    ("6222-0212-3456-7890", "************7890"),
-    ("４４０３０４１９８８０５１２１３１７", "440304********1317"),
-    ("手机13812345678", "手机138****5678"),
-    ("预申请号YS2026000000034进度", "预申请号YS2026000000034进度"),   # codes glued to letters stay
-    ("2026-11-27 10:00 打12333", "2026-11-27 10:00 打12333"),
-    ("12345678901234567890123", "12345678901234567890123"),      # too long for any of them
-    ("440304198805121317 6222021234567890", "440304********1317 ************7890"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("身份证号是440304198805121317谢谢", "身份证号是440304********1317谢谢"),
+        ("11010519491231002x", "110105********002X"),
+        ("老身份证440301780512123要升位", "老身份证440301*****2123要升位"),
+        ("卡号6222 0212 3456 7890 123", "卡号***************0123"),
+        ("6222-0212-3456-7890", "************7890"),
+        ("４４０３０４１９８８０５１２１３１７", "440304********1317"),
+        ("手机13812345678", "手机138****5678"),
+        ("预申请号YS2026000000034进度", "预申请号YS2026000000034进度"),  # codes glued to letters stay
+        ("2026-11-27 10:00 打12333", "2026-11-27 10:00 打12333"),
+        ("12345678901234567890123", "12345678901234567890123"),  # too long for any of them
+        ("440304198805121317 6222021234567890", "440304********1317 ************7890"),
+    ],
+)
 def test_personal_numbers_are_masked(text: str, expected: str) -> None:
     from bot.masking import contains_personal_number, mask_text, mask_value
 
@@ -75,11 +95,22 @@ def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SZ_NOW", "2026-11-27T10:00:00+08:00")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("2026年10月", "2026-10"), ("2026-9", "2026-09"), ("2026/09", "2026-09"), ("上个月", "2026-10"),
-    ("上上个月", "2026-09"), ("本月", "2026-11"), ("10月份", "2026-10"), ("去年十二月", "2025-12"),
-    ("last month", "2026-10"), ("随便", None), ("2026年13月", None),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("2026年10月", "2026-10"),
+        ("2026-9", "2026-09"),
+        ("2026/09", "2026-09"),
+        ("上个月", "2026-10"),
+        ("上上个月", "2026-09"),
+        ("本月", "2026-11"),
+        ("10月份", "2026-10"),
+        ("去年十二月", "2025-12"),
+        ("last month", "2026-10"),
+        ("随便", None),
+        ("2026年13月", None),
+    ],
+)
 def test_months(pinned_now: None, text: str, expected: str) -> None:
     assert parse_month(text) == expected
 
@@ -91,8 +122,11 @@ def test_id_check_character() -> None:
 
 
 def _msg(text: str, intent: str = "inform", **entities: str) -> dict:
-    return {"text": text, "intent": {"name": intent, "confidence": 0.9},
-            "entities": [{"entity": k, "value": v} for k, v in entities.items()]}
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+    }
 
 
 ID_SPEC = {"name": "holder_id_number", "type": "id_number", "label_zh": "户主身份证号", "label_en": "ID"}
@@ -105,7 +139,9 @@ def test_id_number_field() -> None:
     assert parse_field(ID_SPEC, _msg("不知道"), requested=True).hint_zh
     # not asked for: only an entity may fill it
     assert parse_field(ID_SPEC, _msg("11010519491231002X"), requested=False).value is None
-    assert parse_field(ID_SPEC, _msg("x", id_number="11010519491231002X"), requested=False).value == "11010519491231002X"
+    assert (
+        parse_field(ID_SPEC, _msg("x", id_number="11010519491231002X"), requested=False).value == "11010519491231002X"
+    )
 
 
 def test_choice_fields() -> None:
@@ -116,11 +152,16 @@ def test_choice_fields() -> None:
     relation = {"name": "relation", "type": "choice", "choices": ["father", "mother", "guardian"]}
     assert parse_field(relation, _msg("我是他妈妈"), requested=True).value == "mother"
     assert parse_field(relation, _msg("/inform", choice="father"), requested=True).value == "father"
-    hukou = {"name": "hukou_category", "type": "choice",
-             "choices": ["shenzhen", "guangdong_non_shenzhen", "outside_guangdong"]}
+    hukou = {
+        "name": "hukou_category",
+        "type": "choice",
+        "choices": ["shenzhen", "guangdong_non_shenzhen", "outside_guangdong"],
+    }
     assert parse_field(hukou, _msg("广东省外户籍"), requested=True).value == "outside_guangdong"
-    assert parse_field(hukou, _msg("x", hukou_category="guangdong_non_shenzhen"),
-                       requested=False).value == "guangdong_non_shenzhen"
+    assert (
+        parse_field(hukou, _msg("x", hukou_category="guangdong_non_shenzhen"), requested=False).value
+        == "guangdong_non_shenzhen"
+    )
 
 
 def test_numbers_tiers_places() -> None:
@@ -133,7 +174,7 @@ def test_numbers_tiers_places() -> None:
     assert parse_field(years, _msg("十五年"), requested=True).value == "15"
     province = {"name": "destination_province", "type": "province"}
     assert parse_field(province, _msg("转到湖南", province="湖南省"), requested=True).value == "湖南省"
-    assert parse_field(province, _msg("湖南"), requested=True).value == "湖南"   # the backend names it fully
+    assert parse_field(province, _msg("湖南"), requested=True).value == "湖南"  # the backend names it fully
     assert parse_field(province, _msg("123"), requested=True).hint_zh
     assert parse_field(province, _msg("转到广东省外", province="广东省"), requested=False).value is None
     assert parse_field(province, _msg("湖南以外的地方", province="湖南省"), requested=False).value is None
@@ -153,8 +194,11 @@ def test_display_masks_personal_numbers() -> None:
     assert mask_account("123") == "123"
 
 
-BASIC = [{"name": "hukou_category", "required": False}, {"name": "phone", "required": False},
-         {"name": "address", "required": False}]
+BASIC = [
+    {"name": "hukou_category", "required": False},
+    {"name": "phone", "required": False},
+    {"name": "address", "required": False},
+]
 CHILD = [{"name": "in_school", "required": True}, {"name": "school_name", "required": False}]
 
 
@@ -195,11 +239,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if self.path.startswith("/slow"):
             time.sleep(2)
-        status, body = {"/500": (503, {"detail": "down"}), "/slow": (200, {}),
-                        "/422": (422, {"error": {"code": "FIELD_MONTH", "message_zh": "月份格式不对",
-                                                 "message_en": "Bad month", "fix_zh": "写成2026-10",
-                                                 "field": "month"}}),
-                        "/html": (200, None)}.get(self.path, (200, {"ok": True}))
+        status, body = {
+            "/500": (503, {"detail": "down"}),
+            "/slow": (200, {}),
+            "/422": (
+                422,
+                {
+                    "error": {
+                        "code": "FIELD_MONTH",
+                        "message_zh": "月份格式不对",
+                        "message_en": "Bad month",
+                        "fix_zh": "写成2026-10",
+                        "field": "month",
+                    }
+                },
+            ),
+            "/html": (200, None),
+        }.get(self.path, (200, {"ok": True}))
         data = b"<html>" if body is None else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -224,13 +280,13 @@ def test_client_maps_failures(fake_backend: str) -> None:
         with pytest.raises(BackendUnavailable):
             asyncio.run(client._call("GET", path))
     started = time.monotonic()
-    with pytest.raises(BackendUnavailable):                 # a slow backend is a busy backend
+    with pytest.raises(BackendUnavailable):  # a slow backend is a busy backend
         asyncio.run(client._call("GET", "/slow"))
     assert time.monotonic() - started < 1.5
     with pytest.raises(BackendError) as err:
         asyncio.run(client._call("GET", "/422"))
     assert err.value.status == 422 and err.value.field == "month" and err.value.fix_zh == "写成2026-10"
-    with pytest.raises(BackendUnavailable):                 # nothing listening
+    with pytest.raises(BackendUnavailable):  # nothing listening
         asyncio.run(BackendClient("http://127.0.0.1:9", timeout=(0.5, 0.5))._call("GET", "/ok"))
 
 

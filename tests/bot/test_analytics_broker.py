@@ -11,6 +11,7 @@ once (none lost, none doubled), and the derived rows are exact.
 Without RabbitMQ (or without rights to run rabbitmqctl) the test is skipped with a
 message, except under CI=true where that is a failure.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,14 +74,22 @@ def database(tmp_path: Path) -> Iterator[tuple]:
     name = f"sz_analytics_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    yield (
+        f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}",
+    )
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
-def _wait(what: str, check: Callable[[], bool], timeout: float = 90.0,
-          explain: Callable[[], str] = lambda: "", tick: Callable[[], None] = lambda: time.sleep(0.3)) -> None:
+def _wait(
+    what: str,
+    check: Callable[[], bool],
+    timeout: float = 90.0,
+    explain: Callable[[], str] = lambda: "",
+    tick: Callable[[], None] = lambda: time.sleep(0.3),
+) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -103,13 +112,24 @@ def _conversation(sender: str, outcome: str) -> List[Any]:
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
     return [
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-        UserUttered(f"给孩子停保，身份证{ID_NUMBER}", {"name": "stop_child_insurance", "confidence": 0.93},
-                    input_channel="socketio", metadata={"auth_token": "live-secret-token"}),
-        ActionExecuted("action_start_task"), SlotSet("task_code", "stop_child_insurance"),
-        SlotSet("task_stage", "confirm"), BotUttered("请确认：为李小明停保。"), ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered(
+            f"给孩子停保，身份证{ID_NUMBER}",
+            {"name": "stop_child_insurance", "confidence": 0.93},
+            input_channel="socketio",
+            metadata={"auth_token": "live-secret-token"},
+        ),
+        ActionExecuted("action_start_task"),
+        SlotSet("task_code", "stop_child_insurance"),
+        SlotSet("task_stage", "confirm"),
+        BotUttered("请确认：为李小明停保。"),
+        ActionExecuted("action_listen"),
         UserUttered("确认", {"name": "affirm", "confidence": 0.97}, input_channel="socketio"),
-        ActionExecuted("action_submit_task"), BotUttered(outcome), SlotSet("task_stage", "idle"),
+        ActionExecuted("action_submit_task"),
+        BotUttered(outcome),
+        SlotSet("task_stage", "idle"),
         ActionExecuted("action_listen"),
     ]
 
@@ -128,8 +148,13 @@ def test_events_survive_a_broker_restart_exactly_once(rabbitmq: None, database: 
     env = dict(os.environ, DATABASE_URL=backend_url, SZ_ANALYTICS_QUEUE=queue, SZ_ANALYTICS_EXCHANGE=exchange)
     log_path = tmp_path / "consumer.log"
     log = open(log_path, "w")
-    consumer = subprocess.Popen([str(BACKEND_PY), "-m", "sz_backend.cli", "analytics-consume"],
-                                cwd=REPO / "backend", env=env, stdout=log, stderr=subprocess.STDOUT)
+    consumer = subprocess.Popen(
+        [str(BACKEND_PY), "-m", "sz_backend.cli", "analytics-consume"],
+        cwd=REPO / "backend",
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     reader = sa.create_engine(read_url)
 
     def count(table: str) -> int:
@@ -145,20 +170,34 @@ def test_events_survive_a_broker_restart_exactly_once(rabbitmq: None, database: 
     try:
         _wait("the consumer to migrate and connect", lambda: "consuming" in log_path.read_text(), 120)
         # As endpoints.yml would configure it (docs/analytics.md), with shorter pauses.
-        broker = loop.run_until_complete(EventBroker.create(EndpointConfig(
-            type="bot.event_broker.ConfirmedPikaEventBroker", url="127.0.0.1", username="guest", password="guest",
-            queues=[queue], exchange_name=exchange, publish_timeout=2, retry_delay_in_seconds=1)))
+        broker = loop.run_until_complete(
+            EventBroker.create(
+                EndpointConfig(
+                    type="bot.event_broker.ConfirmedPikaEventBroker",
+                    url="127.0.0.1",
+                    username="guest",
+                    password="guest",
+                    queues=[queue],
+                    exchange_name=exchange,
+                    publish_timeout=2,
+                    retry_delay_in_seconds=1,
+                )
+            )
+        )
         assert type(broker).__name__ == "ConfirmedPikaEventBroker"
         domain = Domain.load(str(REPO / "domain.yml"))
-        store = RedactingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"),
-                                         event_broker=broker)
+        store = RedactingSQLTrackerStore(
+            domain=domain, dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"), event_broker=broker
+        )
 
         sent: List[tuple] = []
 
         def missing() -> str:
             with reader.connect() as conn:
-                got = {json.loads(x)["ts"] if isinstance(x, str) else x["ts"]
-                       for (x,) in conn.execute(sa.text("select summary from analytics_events"))}
+                got = {
+                    json.loads(x)["ts"] if isinstance(x, str) else x["ts"]
+                    for (x,) in conn.execute(sa.text("select summary from analytics_events"))
+                }
             return str([e for e in sent if e[2] not in got])
 
         def save(sender: str, outcome: str) -> int:
@@ -187,17 +226,31 @@ def test_events_survive_a_broker_restart_exactly_once(rabbitmq: None, database: 
             loop.run_until_complete(asyncio.sleep(0.5))
         loop.run_until_complete(asyncio.sleep(6))  # its reconnect interval: the kept messages go out
         published += sum(save(f"after-{i}", "不能办理：孩子未参保。") for i in range(2))
-        _wait("every event after the restart", lambda: count("analytics_events") >= published, 120, tick=tick,
-              explain=lambda: f"{count('analytics_events')} of {published}; missing: {missing()}; unpublished kept by Rasa: "
-                      f"{len(broker._unpublished_events)}; consumer log:\n{log_path.read_text()[-1500:]}")
+        _wait(
+            "every event after the restart",
+            lambda: count("analytics_events") >= published,
+            120,
+            tick=tick,
+            explain=lambda: (
+                f"{count('analytics_events')} of {published}; missing: {missing()}; unpublished kept by Rasa: "
+                f"{len(broker._unpublished_events)}; consumer log:\n{log_path.read_text()[-1500:]}"
+            ),
+        )
         for _ in range(7):  # anything doubled would arrive now
             tick()
         assert count("analytics_events") == published
         with reader.connect() as conn:
-            rows = conn.execute(sa.text(
-                "select step, count(*) from analytics_item_steps group by step order by step")).all()
-            assert dict(rows) == {"started": 7, "confirm": 7, "confirmed": 7, "completed": 3, "pre_applied": 2,
-                                  "refused": 2}
+            rows = conn.execute(
+                sa.text("select step, count(*) from analytics_item_steps group by step order by step")
+            ).all()
+            assert dict(rows) == {
+                "started": 7,
+                "confirm": 7,
+                "confirmed": 7,
+                "completed": 3,
+                "pre_applied": 2,
+                "refused": 2,
+            }
             assert conn.execute(sa.text("select count(*) from analytics_sessions")).scalar() == 7
             texts = " ".join(t for (t,) in conn.execute(sa.text("select text from analytics_turns")))
             summaries = " ".join(str(s) for (s,) in conn.execute(sa.text("select summary from analytics_events")))

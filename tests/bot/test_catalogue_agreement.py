@@ -13,6 +13,7 @@ backend's spec) with the details in backend/data/catalog.yml. Copies checked:
   FORM_ONLY_SLOTS).
 The backend is read by its own interpreter (its environment is not the bot's).
 """
+
 from __future__ import annotations
 
 import json
@@ -82,9 +83,11 @@ def backend() -> Dict[str, Any]:
         "cat = get_catalogue()\n"
         "print(json.dumps({'handlers': sorted(REGISTRY),\n"
         "  'items': {e.code: [f.name for f in e.fields] for e in cat.items},\n"
-        "  'services': [e.code for e in cat.services]}))\n")
-    out = subprocess.run([str(BACKEND_PY), "-c", code], cwd=REPO / "backend", capture_output=True, text=True,
-                         timeout=120)
+        "  'services': [e.code for e in cat.services]}))\n"
+    )
+    out = subprocess.run(
+        [str(BACKEND_PY), "-c", code], cwd=REPO / "backend", capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -103,7 +106,8 @@ def test_the_backend_spec_is_the_shared_catalogue() -> None:
     if not SPEC_FILE.exists():
         pytest.skip(f"{SPEC_FILE} is not on this machine")
     assert CODES_FILE.read_text(encoding="utf-8") == SPEC_FILE.read_text(encoding="utf-8"), (
-        f"{CODES_FILE} is no longer a copy of {SPEC_FILE}")
+        f"{CODES_FILE} is no longer a copy of {SPEC_FILE}"
+    )
 
 
 def test_codes_are_unique_and_items_and_services_apart(item_codes: List[str], service_codes: List[str]) -> None:
@@ -112,11 +116,15 @@ def test_codes_are_unique_and_items_and_services_apart(item_codes: List[str], se
     assert not set(item_codes) & set(service_codes)
 
 
-def test_every_code_is_an_intent_of_the_domain(domain: Dict[str, Any], spec: Dict[str, Any],
-                                               item_codes: List[str], service_codes: List[str]) -> None:
+def test_every_code_is_an_intent_of_the_domain(
+    domain: Dict[str, Any], spec: Dict[str, Any], item_codes: List[str], service_codes: List[str]
+) -> None:
     _no_duplicates("the domain's intents", [i for i in domain["intents"] if i != "faq"])
-    missing = [c for c in item_codes + service_codes + list(spec.get("conversation_intents") or [])
-               if c not in domain["intents"]]
+    missing = [
+        c
+        for c in item_codes + service_codes + list(spec.get("conversation_intents") or [])
+        if c not in domain["intents"]
+    ]
     assert not missing, f"catalogue codes that are not intents of domain.yml: {missing}"
 
 
@@ -125,12 +133,12 @@ def test_every_faq_topic_has_an_answer(domain: Dict[str, Any], spec: Dict[str, A
     wanted = {t["topic"] for t in spec.get("faq_topics") or []}
     assert "faq" in domain["intents"]
     assert not wanted - answered, f"faq topics without utter_faq/<topic>: {sorted(wanted - answered)}"
-    assert not set(clarify.FAQ_TOPICS) - answered, "clarify.FAQ_TOPICS offers topics nobody answers: " \
-        f"{sorted(set(clarify.FAQ_TOPICS) - answered)}"
+    assert not set(clarify.FAQ_TOPICS) - answered, (
+        f"clarify.FAQ_TOPICS offers topics nobody answers: {sorted(set(clarify.FAQ_TOPICS) - answered)}"
+    )
 
 
-def test_every_code_has_nlu_examples_and_starts_the_task_flow(item_codes: List[str],
-                                                              service_codes: List[str]) -> None:
+def test_every_code_has_nlu_examples_and_starts_the_task_flow(item_codes: List[str], service_codes: List[str]) -> None:
     examples: Set[str] = set()
     for path in (REPO / "bot" / "data" / "nlu").glob("*.yml"):
         examples |= {e["intent"] for e in _yaml(path).get("nlu") or [] if "intent" in e and e.get("examples")}
@@ -146,15 +154,17 @@ def test_every_code_has_nlu_examples_and_starts_the_task_flow(item_codes: List[s
     assert not missing, f"task intents without a rule starting action_start_task (bot/data/rules): {missing}"
 
 
-def test_every_item_has_one_backend_handler(backend: Dict[str, Any], item_codes: List[str],
-                                            service_codes: List[str]) -> None:
+def test_every_item_has_one_backend_handler(
+    backend: Dict[str, Any], item_codes: List[str], service_codes: List[str]
+) -> None:
     _same("backend item handlers (services/items REGISTRY)", backend["handlers"], item_codes)
     _same("backend catalogue items", backend["items"], item_codes)
     _same("backend catalogue services", backend["services"], service_codes)
 
 
-def test_the_bot_lists_exactly_the_catalogue_codes(item_codes: List[str], service_codes: List[str],
-                                                   domain: Dict[str, Any]) -> None:
+def test_the_bot_lists_exactly_the_catalogue_codes(
+    item_codes: List[str], service_codes: List[str], domain: Dict[str, Any]
+) -> None:
     _no_duplicates("tasks.TASK_INTENTS", tasks.TASK_INTENTS)
     _same("bot/actions/tasks.py ITEM_CODES", tasks.ITEM_CODES, item_codes)
     _same("bot/actions/tasks.py SERVICE_CODES", tasks.SERVICE_CODES, service_codes)
@@ -164,8 +174,9 @@ def test_the_bot_lists_exactly_the_catalogue_codes(item_codes: List[str], servic
     assert set(tasks.SERVICE_FIELDS) <= set(service_codes)
 
 
-def test_clarify_groups_name_only_existing_codes(item_codes: List[str], service_codes: List[str],
-                                                 domain: Dict[str, Any]) -> None:
+def test_clarify_groups_name_only_existing_codes(
+    item_codes: List[str], service_codes: List[str], domain: Dict[str, Any]
+) -> None:
     _same("clarify.VAGUE groups", clarify.VAGUE, tasks.VAGUE_CODES)
     _same("clarify.VAGUE_NAMES", clarify.VAGUE_NAMES, tasks.VAGUE_CODES)
     for group, members in clarify.VAGUE.items():

@@ -12,6 +12,7 @@ signals, not on the wording. Every spoken answer is checked for anything
 unspeakable. (tests/bot/test_channels_e2e.py runs the same channel against the
 real Rasa server, action server and backend.)
 """
+
 from __future__ import annotations
 
 import sys
@@ -26,15 +27,21 @@ pytest.importorskip("rasa")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import PHONE_PIN, SERVICE_KEY, FakeBot, SanicServer, id_number, start_backend  # noqa: E402
-
-from bot.channels.ivr import (IVRInput, normalise_digits, normalise_phone, normalise_transcript,  # noqa: E402
-                              parse_request, spoken_code, spoken_problems)
-from bot.channels.rendering import speech_render  # noqa: E402
-
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
-from bot.actions.common import HANDOFF, say as action_say, signal  # noqa: E402
+from bot.actions.common import HANDOFF, signal  # noqa: E402
+from bot.actions.common import say as action_say
 from bot.actions.identity import login_help  # noqa: E402
+from bot.channels.ivr import (
+    IVRInput,
+    normalise_digits,
+    normalise_phone,
+    normalise_transcript,  # noqa: E402
+    parse_request,
+    spoken_code,
+    spoken_problems,
+)
+from bot.channels.rendering import speech_render  # noqa: E402
 
 
 def dispatched(zh: str, en: str, **kwargs: Any) -> List[Dict[str, Any]]:
@@ -50,19 +57,28 @@ SECRET = "ivr-test-secret"
 ZHANGWEI_PHONE = "+8613800138001"
 ZHANGWEI_TAIL = id_number("440304", "19880512", 131)[-4:]
 CONFIRM_BUTTONS = [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}]
-CONFIRM_TEXT = "请确认：为李小明（4403**********111X）办理“少儿医保停保”，停保月份2026-12。确认后将在网上直接办结。确认办理吗？"
-DONE_TEXT = ("**已办结**：少儿医保停保（李小明）。😀\n业务流水号：20261127000123\n预申请号：YS2026000012347\n"
-             "打印申请表：http://127.0.0.1:8000/pre-applications/YS2026000012347/form.pdf\n"
-             "详情见 [办事指南](https://si.example.org/guide)，咨询请拨打12333或0755-12345678。")
-HANDOFF_TEXT = ("好的，为您转人工服务：请拨打人力资源和社会保障服务热线 12333，人工客服会帮您处理。"
-                "也可以到现场办理：携带身份证件到任一深圳市社会保险基金管理局服务窗口办理（工作日 9:00-17:00）。"
-                "正在为您转接人工，请稍候。")
+CONFIRM_TEXT = (
+    "请确认：为李小明（4403**********111X）办理“少儿医保停保”，停保月份2026-12。确认后将在网上直接办结。确认办理吗？"
+)
+DONE_TEXT = (
+    "**已办结**：少儿医保停保（李小明）。😀\n业务流水号：20261127000123\n预申请号：YS2026000012347\n"
+    "打印申请表：http://127.0.0.1:8000/pre-applications/YS2026000012347/form.pdf\n"
+    "详情见 [办事指南](https://si.example.org/guide)，咨询请拨打12333或0755-12345678。"
+)
+HANDOFF_TEXT = (
+    "好的，为您转人工服务：请拨打人力资源和社会保障服务热线 12333，人工客服会帮您处理。"
+    "也可以到现场办理：携带身份证件到任一深圳市社会保险基金管理局服务窗口办理（工作日 9:00-17:00）。"
+    "正在为您转接人工，请稍候。"
+)
 
 _calls = count(1)
 
 
-HANDOFF_MESSAGES = dispatched(HANDOFF_TEXT, "Transferring you to an agent now.",
-                              signal_payload=signal(HANDOFF, number="12333", reason="user_request"))
+HANDOFF_MESSAGES = dispatched(
+    HANDOFF_TEXT,
+    "Transferring you to an agent now.",
+    signal_payload=signal(HANDOFF, number="12333", reason="user_request"),
+)
 
 
 def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
@@ -74,9 +90,9 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
         return [("buttons", CONFIRM_TEXT, CONFIRM_BUTTONS)]
     if text == "/affirm":
         return [("text", DONE_TEXT)] if metadata.get("auth_token") else login
-    if "电话验证" in text:      # wording about verification, no signal: just an answer
+    if "电话验证" in text:  # wording about verification, no signal: just an answer
         return [("text", "来电身份验证：输入身份证号码后四位和电话服务密码即可。")]
-    if "人工几点" in text:      # wording about transfers, no signal: just an answer
+    if "人工几点" in text:  # wording about transfers, no signal: just an answer
         return [("text", "人工服务时间是每天9点到21点，需要时我可以为您转接人工。")]
     if text == "/cancel":
         return [("text", "好的，已取消，没有做任何更改。")]
@@ -84,7 +100,7 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
         return [("text", "## 缴费方式\n* 网上缴费：登录 https://si.example.org 👍\n* 银行代扣：每月15日扣款。")]
     if "人工" in text:
         return [("message", m) for m in HANDOFF_MESSAGES]
-    if "再见" in text:          # domain.yml utter_goodbye
+    if "再见" in text:  # domain.yml utter_goodbye
         return [("message", {"text": "感谢使用，再见！", "custom": {"signal": "end_call"}})]
     if text == "boom":
         return [("raise",)]
@@ -106,8 +122,9 @@ def bot() -> FakeBot:
 
 @pytest.fixture(scope="module")
 def server(backend_url: str, bot: FakeBot) -> Iterator[SanicServer]:
-    channel = IVRInput.from_credentials({"backend_url": backend_url, "service_key": SERVICE_KEY,
-                                         "webhook_secret": SECRET})
+    channel = IVRInput.from_credentials(
+        {"backend_url": backend_url, "service_key": SERVICE_KEY, "webhook_secret": SECRET}
+    )
     srv = SanicServer({"/webhooks/ivr": channel.blueprint(bot)}).start()
     yield srv
     srv.stop()
@@ -126,8 +143,9 @@ class Call:
         body = {"call_id": self.call_id, **fields}
         if self.caller:
             body["caller"] = self.caller
-        resp = requests.post(self.server.url + "/webhooks/ivr/webhook", json=body,
-                             headers={"X-IVR-Secret": SECRET}, timeout=20)
+        resp = requests.post(
+            self.server.url + "/webhooks/ivr/webhook", json=body, headers={"X-IVR-Secret": SECRET}, timeout=20
+        )
         assert resp.status_code == 200, resp.text
         out = resp.json()
         assert_speakable(out)
@@ -137,8 +155,9 @@ class Call:
     def start(self) -> Dict[str, Any]:
         return self.send(event="call_start")
 
-    def say(self, transcript: str, confidence: Optional[float] = 0.92, alternatives: Optional[list] = None
-            ) -> Dict[str, Any]:
+    def say(
+        self, transcript: str, confidence: Optional[float] = 0.92, alternatives: Optional[list] = None
+    ) -> Dict[str, Any]:
         fields: Dict[str, Any] = {"event": "speech", "transcript": transcript}
         if confidence is not None:
             fields["confidence"] = confidence
@@ -171,7 +190,7 @@ def test_requests_are_checked(server: SanicServer) -> None:
     ok = {"Authorization": f"Bearer {SECRET}"}
     assert requests.post(url, json={"event": "call_start"}, headers=ok, timeout=5).status_code == 400
     bad_keys = requests.post(url, json={"call_id": "x", "digits": "12;3"}, headers=ok, timeout=5)
-    assert bad_keys.status_code == 200 and bad_keys.json()["text"].startswith("没有识别到有效的按键")   # a reprompt
+    assert bad_keys.status_code == 200 and bad_keys.json()["text"].startswith("没有识别到有效的按键")  # a reprompt
     assert requests.post(url, data=b"not json", headers=ok, timeout=5).status_code == 400
     assert requests.get(server.url + "/webhooks/ivr/", timeout=5).json() == {"status": "ok"}
 
@@ -180,9 +199,14 @@ def test_call_start_asks_for_the_id_tail_by_key(server: SanicServer) -> None:
     out = Call(server).start()
     assert out["text"].startswith("您好")
     assert "身份证号码后四位" in out["text"] and "星号键" in out["text"] and "井号键" in out["text"]
-    assert out["text"].endswith("以井号键结束。转人工请按0。")        # what to do comes last
-    assert out["expect"] == {"type": "dtmf", "max_digits": 4, "submit_key": "#", "timeout_seconds": 15,
-                             "allow_speech": True}
+    assert out["text"].endswith("以井号键结束。转人工请按0。")  # what to do comes last
+    assert out["expect"] == {
+        "type": "dtmf",
+        "max_digits": 4,
+        "submit_key": "#",
+        "timeout_seconds": 15,
+        "allow_speech": True,
+    }
     assert out["end_call"] is False and out["transfer"] is None
 
 
@@ -197,8 +221,9 @@ def test_withheld_caller_number_answers_questions_only(server: SanicServer, bot:
 # ---------------------------------------------------------------- verification (real backend)
 
 
-def test_verification_then_token_in_metadata_and_dtmf_confirmation(server: SanicServer, bot: FakeBot,
-                                                                   backend_url: str) -> None:
+def test_verification_then_token_in_metadata_and_dtmf_confirmation(
+    server: SanicServer, bot: FakeBot, backend_url: str
+) -> None:
     call = Call(server)
     call.start()
     out = call.verify()
@@ -215,8 +240,13 @@ def test_verification_then_token_in_metadata_and_dtmf_confirmation(server: Sanic
     # the confirmation: spoken for the ear, question then the key options last
     assert out["text"].endswith("确认办理吗？确认请按1，取消请按2。")
     assert "尾号1 1 1X" in out["text"] and "2026年12月" in out["text"]
-    assert out["expect"] == {"type": "dtmf", "max_digits": 1, "submit_key": None, "timeout_seconds": 10,
-                             "allow_speech": False}
+    assert out["expect"] == {
+        "type": "dtmf",
+        "max_digits": 1,
+        "submit_key": None,
+        "timeout_seconds": 10,
+        "allow_speech": False,
+    }
 
     # a state-changing item is confirmed by key only
     out = call.say("确认")
@@ -225,16 +255,27 @@ def test_verification_then_token_in_metadata_and_dtmf_confirmation(server: Sanic
 
     out = call.keys("1")
     assert bot.last(call.call_id)["text"] == "/affirm"
-    assert "登录网站" not in out["text"] and "要短信接收详细内容请按9" in out["text"]   # the rest by SMS
+    assert "登录网站" not in out["text"] and "要短信接收详细内容请按9" in out["text"]  # the rest by SMS
     assert out["text"].startswith("已办结：少儿医保停保。")
-    assert out["ssml"].count('<say-as interpret-as="digits">20261127000123</say-as>') == 2   # read twice
+    assert out["ssml"].count('<say-as interpret-as="digits">20261127000123</say-as>') == 2  # read twice
     assert "2 0 2 6 1 1 2 7 0 0 0 1 2 3，再说一遍，2 0 2 6 1 1 2 7 0 0 0 1 2 3" in out["text"]
     assert out["text"].endswith("请问还有什么可以帮您？")
 
 
 def test_spoken_id_tail_and_homophones(server: SanicServer, bot: FakeBot) -> None:
-    spoken = {"0": "零", "1": "幺", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六", "7": "七", "8": "八",
-              "9": "九", "X": "叉"}
+    spoken = {
+        "0": "零",
+        "1": "幺",
+        "2": "二",
+        "3": "三",
+        "4": "四",
+        "5": "五",
+        "6": "六",
+        "7": "七",
+        "8": "八",
+        "9": "九",
+        "X": "叉",
+    }
     call = Call(server)
     call.start()
     out = call.say("".join(spoken[c] for c in ZHANGWEI_TAIL), confidence=0.81)
@@ -271,11 +312,12 @@ def test_failed_verification_three_times_transfers_to_12333(server: SanicServer,
     assert bot.texts(call.call_id) == []
 
 
-def test_unverified_personal_item_starts_verification_and_replays_the_request(server: SanicServer,
-                                                                              bot: FakeBot) -> None:
+def test_unverified_personal_item_starts_verification_and_replays_the_request(
+    server: SanicServer, bot: FakeBot
+) -> None:
     call = Call(server)
     call.start()
-    out = call.say("设保怎么交")                  # a question instead of keys: answered, unverified
+    out = call.say("设保怎么交")  # a question instead of keys: answered, unverified
     assert "auth_token" not in bot.last(call.call_id)["metadata"]
     assert out["text"] == "缴费方式。网上缴费。银行代扣：每月15日扣款。要短信接收详细内容请按9。请问还有什么可以帮您？"
     out = call.say("我要停保")
@@ -294,9 +336,11 @@ def test_low_confidence_is_confirmed_using_the_nbest_and_domain_terms(server: Sa
     call = Call(server)
     call.start()
     call.say("只咨询")
-    out = call.say("我要挺好", confidence=0.41,
-                   alternatives=[{"transcript": "我要停报", "confidence": 0.38},
-                                 {"transcript": "我要听好", "confidence": 0.2}])
+    out = call.say(
+        "我要挺好",
+        confidence=0.41,
+        alternatives=[{"transcript": "我要停报", "confidence": 0.38}, {"transcript": "我要听好", "confidence": 0.2}],
+    )
     assert out["text"] == "您是说“我要停保”吗？确认请按1，重说请按2。"
     assert out["expect"]["type"] == "dtmf"
     assert bot.texts(call.call_id) == []
@@ -318,7 +362,7 @@ def test_no_input_reprompts_twice_then_transfers(server: SanicServer) -> None:
     # the short form of the prompt, no greeting
     assert out["text"] == "抱歉，没有听到您的声音。请按键输入身份证号码后四位，X按星号键，以井号键结束。"
     assert out["expect"] == first["expect"]
-    out = call.send(reason="timeout")             # Jambonz-style: no event, reason=timeout
+    out = call.send(reason="timeout")  # Jambonz-style: no event, reason=timeout
     assert out["text"].startswith("抱歉，没有听到您的声音。转人工请按0。") and out["transfer"] is None
     assert out["text"].endswith("以井号键结束。")
     out = call.send(event="no_input")
@@ -347,7 +391,7 @@ def test_handoff_goodbye_key_zero_and_hangup(server: SanicServer, bot: FakeBot) 
     call.say("跳过")
     out = call.say("我要转人工")
     assert out["transfer"] == {"number": "12333", "reason": "assistant"} and out["expect"] is None
-    assert out["text"] == "正在为您转接人工服务，请稍候。"    # not the web's "请拨打12333" before the transfer
+    assert out["text"] == "正在为您转接人工服务，请稍候。"  # not the web's "请拨打12333" before the transfer
 
     call = Call(server)
     call.start()
@@ -359,22 +403,22 @@ def test_handoff_goodbye_key_zero_and_hangup(server: SanicServer, bot: FakeBot) 
     call2.say("只咨询")
     assert call2.keys("0")["transfer"]["reason"] == "caller_request"
     assert call2.send(event="hangup")["end_call"] is True
-    assert call2.keys("0")["transfer"]["reason"] == "caller_request"   # an unknown call is handled fresh
+    assert call2.keys("0")["transfer"]["reason"] == "caller_request"  # an unknown call is handled fresh
 
 
 def test_signals_not_wording_decide_verification_and_transfer(server: SanicServer, bot: FakeBot) -> None:
     call = Call(server)
     call.start()
     call.say("只咨询")
-    out = call.say("电话验证怎么做")            # the answer talks about verification: no signal, no prompt
+    out = call.say("电话验证怎么做")  # the answer talks about verification: no signal, no prompt
     assert "身份验证" in out["text"] and out["expect"]["type"] == "speech"
     assert out["text"].endswith("请问还有什么可以帮您？")
-    out = call.say("人工几点上班")              # the answer mentions 转接人工: no signal, no transfer
+    out = call.say("人工几点上班")  # the answer mentions 转接人工: no signal, no transfer
     assert "转接人工" in out["text"] and out["transfer"] is None and out["expect"]["type"] == "speech"
-    out = call.say("我要停保")                  # the verify_identity signal: the channel asks for the ID tail
+    out = call.say("我要停保")  # the verify_identity signal: the channel asks for the ID tail
     assert out["expect"]["type"] == "dtmf" and out["expect"]["max_digits"] == 4
     assert "signal" not in out["text"] and "verify_identity" not in out["ssml"]
-    out = call.say("我要转人工")                # the handoff signal: transfer, nothing pending
+    out = call.say("我要转人工")  # the handoff signal: transfer, nothing pending
     assert out["transfer"] == {"number": "12333", "reason": "assistant"} and out["expect"] is None
 
 
@@ -391,17 +435,21 @@ def test_actions_send_the_signals_as_custom_payloads(monkeypatch: pytest.MonkeyP
     """The actions' side of the contract (no backend: the handoff falls back to its fixed text)."""
     import asyncio
 
+    from channel_fixtures import free_port
     from rasa_sdk import Tracker
 
     from bot.actions import backend_client, common
     from bot.actions.handoff import ActionHandoff
     from bot.channels import rendering
-    from bot.channels.rendering import signals, wechat_render, web_message
-    from channel_fixtures import free_port
+    from bot.channels.rendering import signals, web_message, wechat_render
 
     # the two sides of the contract use the same names (the action server does not import the channels)
-    assert (common.SIGNAL_KEY, common.VERIFY_IDENTITY, common.HANDOFF, common.END_CALL) == \
-        (rendering.SIGNAL_KEY, rendering.VERIFY_IDENTITY, rendering.HANDOFF, rendering.END_CALL)
+    assert (common.SIGNAL_KEY, common.VERIFY_IDENTITY, common.HANDOFF, common.END_CALL) == (
+        rendering.SIGNAL_KEY,
+        rendering.VERIFY_IDENTITY,
+        rendering.HANDOFF,
+        rendering.END_CALL,
+    )
 
     for lang, kind, expired in (("zh", "phone", False), ("en", "wechat", True)):
         dispatcher = CollectingDispatcher()
@@ -411,8 +459,16 @@ def test_actions_send_the_signals_as_custom_payloads(monkeypatch: pytest.MonkeyP
         assert type(message["text"]) is str and message["text"] == login_help(lang, kind, expired)
     backend_client.set_client(backend_client.BackendClient(f"http://127.0.0.1:{free_port()}", timeout=(0.3, 0.3)))
     try:
-        tracker = Tracker("call-x", {"language": "zh"}, {"text": "转人工", "metadata": {"channel": "ivr"}},
-                          [{"event": "user", "text": "转人工", "input_channel": "ivr"}], False, None, {}, None)
+        tracker = Tracker(
+            "call-x",
+            {"language": "zh"},
+            {"text": "转人工", "metadata": {"channel": "ivr"}},
+            [{"event": "user", "text": "转人工", "input_channel": "ivr"}],
+            False,
+            None,
+            {},
+            None,
+        )
         dispatcher = CollectingDispatcher()
         events = asyncio.run(ActionHandoff().run(dispatcher, tracker, {}))
     finally:
@@ -422,7 +478,7 @@ def test_actions_send_the_signals_as_custom_payloads(monkeypatch: pytest.MonkeyP
     assert "12333" in message["text"] and "正在为您转接人工" in message["text"]
     assert {"event": "slot", "name": "handoff_requested", "value": True, "timestamp": None} in events
     # the channels: the signal is read, never shown or spoken
-    as_sent = [{"text": message["text"]}, {"custom": message["custom"]}]     # Rasa sends them one by one
+    as_sent = [{"text": message["text"]}, {"custom": message["custom"]}]  # Rasa sends them one by one
     assert set(signals(as_sent)) == {"handoff"}
     assert "signal" not in speech_render(as_sent).text and "handoff" not in speech_render(as_sent).ssml
     assert "signal" not in wechat_render(as_sent).text
@@ -443,13 +499,30 @@ def test_jambonz_style_request_is_understood(server: SanicServer, bot: FakeBot) 
     call_sid = f"jambonz-{next(_calls)}"
     url = server.url + "/webhooks/ivr/webhook"
     hdr = {"X-IVR-Secret": SECRET}
-    requests.post(url, json={"call_sid": call_sid, "from": "13800138002", "event": "call_start"}, headers=hdr, timeout=10)
-    requests.post(url, json={"call_sid": call_sid, "from": "13800138002", "reason": "speechDetected",
-                             "speech": {"alternatives": [{"transcript": "只咨询", "confidence": 0.9}]}},
-                  headers=hdr, timeout=10)
-    out = requests.post(url, json={"call_sid": call_sid, "reason": "speechDetected",
-                                   "speech": {"alternatives": [{"transcript": "设保怎么交", "confidence": 0.88}]}},
-                        headers=hdr, timeout=10).json()
+    requests.post(
+        url, json={"call_sid": call_sid, "from": "13800138002", "event": "call_start"}, headers=hdr, timeout=10
+    )
+    requests.post(
+        url,
+        json={
+            "call_sid": call_sid,
+            "from": "13800138002",
+            "reason": "speechDetected",
+            "speech": {"alternatives": [{"transcript": "只咨询", "confidence": 0.9}]},
+        },
+        headers=hdr,
+        timeout=10,
+    )
+    out = requests.post(
+        url,
+        json={
+            "call_sid": call_sid,
+            "reason": "speechDetected",
+            "speech": {"alternatives": [{"transcript": "设保怎么交", "confidence": 0.88}]},
+        },
+        headers=hdr,
+        timeout=10,
+    ).json()
     assert_speakable(out)
     assert bot.last(call_sid)["text"] == "社保怎么交"
 
@@ -465,7 +538,7 @@ def test_speech_normalisation_units() -> None:
     assert normalise_digits("了解一下") == "了解一下"
     assert spoken_code("幺二三叉") == "123X"
     assert normalise_transcript("设保停报") == "社保停保"
-    assert normalise_transcript("工商银行扣款") == "工商银行扣款"       # a real word stays
+    assert normalise_transcript("工商银行扣款") == "工商银行扣款"  # a real word stays
     assert normalise_transcript("我要举报") == "我要举报"
     assert normalise_phone("+86 138-0013-8001") == "13800138001"
     inbound = parse_request({"CallSid": "CA1", "From": "+8613800138001", "SpeechResult": "你好", "Confidence": "0.4"})
@@ -474,8 +547,15 @@ def test_speech_normalisation_units() -> None:
 
 
 def test_speech_rendering_units() -> None:
-    r = speech_render([{"text": "### 温馨提示\n**请注意**：您的手机 138****8001 已登记。😀 详见 [指南](https://x.org/g)。\n"
-                                "1. 身份证原件\n2. 户口本", "buttons": CONFIRM_BUTTONS}])
+    r = speech_render(
+        [
+            {
+                "text": "### 温馨提示\n**请注意**：您的手机 138****8001 已登记。😀 详见 [指南](https://x.org/g)。\n"
+                "1. 身份证原件\n2. 户口本",
+                "buttons": CONFIRM_BUTTONS,
+            }
+        ]
+    )
     for text in (r.text, r.ssml):
         assert spoken_problems(text) == []
     assert "尾号" in r.text and "第1项，身份证原件。" in r.text
@@ -507,8 +587,12 @@ def test_without_a_secret_only_local_requests_are_accepted(bot: FakeBot) -> None
     try:
         url = srv.url + "/webhooks/ivr/webhook"
         assert requests.post(url, json={"call_id": "local-1", "event": "call_start"}, timeout=5).status_code == 200
-        proxied = requests.post(url, json={"call_id": "local-2", "event": "call_start"},
-                                headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5)
+        proxied = requests.post(
+            url,
+            json={"call_id": "local-2", "event": "call_start"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+            timeout=5,
+        )
         assert proxied.status_code == 401
     finally:
         srv.stop()
@@ -517,13 +601,13 @@ def test_without_a_secret_only_local_requests_are_accepted(bot: FakeBot) -> None
 def test_filler_only_speech_is_never_passed_on_or_echoed(server: SanicServer, bot: FakeBot) -> None:
     call = Call(server)
     call.start()
-    out = call.say("喂喂 听得到吗", confidence=0.5)        # at the greeting: what do you need
+    out = call.say("喂喂 听得到吗", confidence=0.5)  # at the greeting: what do you need
     assert out["text"] == "请说出您要办理的业务。" and bot.texts(call.call_id) == []
     call.verify()
-    out = call.say("我要给孩子停保")                        # a confirmation is pending
+    out = call.say("我要给孩子停保")  # a confirmation is pending
     assert out["text"].endswith("确认请按1，取消请按2。")
-    assert call.say("嗯")["text"].startswith("为了确保安全，请用按键确认")   # "嗯" is a yes: by key
-    out = call.say("喂 喂 你好")                            # filler during a choice: the options again
+    assert call.say("嗯")["text"].startswith("为了确保安全，请用按键确认")  # "嗯" is a yes: by key
+    out = call.say("喂 喂 你好")  # filler during a choice: the options again
     assert out["text"] == "确认请按1，取消请按2。" and bot.texts(call.call_id) == ["我要给孩子停保"]
     out = call.say("喂 那个 我要给孩子停保", confidence=0.4)  # leading filler is not echoed back
     assert out["text"] == "您是说“我要给孩子停保”吗？确认请按1，重说请按2。"

@@ -13,6 +13,7 @@ Redis store:
 - an IVR call whose turns alternate between the instances keeps its verification
   state: ID tail on one, PIN on the other, the verified token used by both.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator
 
 import pytest
 import requests
@@ -30,14 +31,26 @@ pytest.importorskip("rasa")
 pytest.importorskip("wechatpy")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer, bind_link,  # noqa: E402
-                              bind_on_page, start_backend)
 import test_channel_ivr as ivr_t  # noqa: E402
 import test_channel_wechat as wx_t  # noqa: E402
+from channel_fixtures import (
+    PASSWORD,
+    SERVICE_KEY,
+    FakeBot,
+    FakeWeChatAPI,
+    SanicServer,
+    bind_link,  # noqa: E402
+    bind_on_page,
+    start_backend,
+)
 
 from bot.channels.ivr import IVRInput  # noqa: E402
-from bot.channels.state import (MemoryStateStore, RedisStateStore, StateStore,  # noqa: E402
-                                create_state_store)
+from bot.channels.state import (
+    MemoryStateStore,
+    RedisStateStore,
+    StateStore,  # noqa: E402
+    create_state_store,
+)
 from bot.channels.wechat import WeChatInput  # noqa: E402
 
 REDIS_DB = 12
@@ -77,7 +90,7 @@ async def _exercise(store: StateStore) -> None:
     await store.set("a", {"n": 1, "zh": "绑定", "list": [1, 2]}, ttl=5)
     got = await store.get("a")
     assert got == {"n": 1, "zh": "绑定", "list": [1, 2]}
-    got["n"] = 2                                            # a copy: the store is unchanged
+    got["n"] = 2  # a copy: the store is unchanged
     assert (await store.get("a"))["n"] == 1
     await store.delete("a")
     assert await store.get("a") is None
@@ -91,9 +104,9 @@ async def _exercise(store: StateStore) -> None:
     assert await store.claim("short-claim", 0.2) is True
     await asyncio.sleep(0.35)
     assert await store.get("short") is None
-    assert await store.claim("short-claim", 5) is True    # expired: claimable again
+    assert await store.claim("short-claim", 5) is True  # expired: claimable again
     with pytest.raises(TypeError):
-        await store.set("bad", object(), ttl=5)          # JSON values only
+        await store.set("bad", object(), ttl=5)  # JSON values only
 
 
 def test_memory_store() -> None:
@@ -132,8 +145,9 @@ def test_redis_store(prefix: str) -> None:
 
 @needs_redis
 def test_two_redis_stores_share_claims(prefix: str) -> None:
-    a = create_state_store({"type": "redis", "url": "127.0.0.1", "port": 6379, "db": REDIS_DB,
-                            "key_prefix": prefix}, "ivr")
+    a = create_state_store(
+        {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": REDIS_DB, "key_prefix": prefix}, "ivr"
+    )
     b = create_state_store(f"redis://127.0.0.1/{REDIS_DB}?key_prefix={prefix}", "ivr")
 
     async def run() -> None:
@@ -150,13 +164,13 @@ def test_two_redis_stores_share_claims(prefix: str) -> None:
 
 def test_store_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SZ_CHANNEL_STATE_STORE", raising=False)
-    assert isinstance(create_state_store(None, "wechat"), MemoryStateStore)          # the default
+    assert isinstance(create_state_store(None, "wechat"), MemoryStateStore)  # the default
     assert isinstance(create_state_store("memory", "ivr"), MemoryStateStore)
     s = create_state_store("redis://:pw@redis.internal:6380/4", "ivr")
     assert (s.host, s.port, s.db, s.password, s.key_prefix) == ("redis.internal", 6380, 4, "pw", "szchan:ivr:")
     monkeypatch.setenv("SZ_CHANNEL_STATE_STORE", "redis://127.0.0.1:6379/3")
     assert isinstance(create_state_store(None, "wechat"), RedisStateStore)
-    assert isinstance(create_state_store("memory", "wechat"), MemoryStateStore)       # the entry wins
+    assert isinstance(create_state_store("memory", "wechat"), MemoryStateStore)  # the entry wins
     with pytest.raises(ValueError):
         create_state_store("mysql://x", "wechat")
     # the channels read it from their credentials entry
@@ -185,13 +199,21 @@ def wechat_pair(prefix: str, backend_url: str) -> Iterator[Dict[str, Any]]:
         pytest.skip("no Redis server at 127.0.0.1:6379")
     bot = FakeBot(wx_t.script)
     api = FakeWeChatAPI(wx_t.APP_ID, wx_t.APP_SECRET).start()
-    common = dict(token=wx_t.TOKEN, reply_budget_seconds=wx_t.BUDGET, backend_url=backend_url,
-                  service_key=SERVICE_KEY, state_store=_shared(prefix), app_id=wx_t.APP_ID,
-                  app_secret=wx_t.APP_SECRET, api_base=api.url, oauth_base=api.url,
-                  allow_plaintext=True)   # plaintext pushes (development setting)
+    common = dict(
+        token=wx_t.TOKEN,
+        reply_budget_seconds=wx_t.BUDGET,
+        backend_url=backend_url,
+        service_key=SERVICE_KEY,
+        state_store=_shared(prefix),
+        app_id=wx_t.APP_ID,
+        app_secret=wx_t.APP_SECRET,
+        api_base=api.url,
+        oauth_base=api.url,
+        allow_plaintext=True,
+    )  # plaintext pushes (development setting)
     channels = [WeChatInput.from_credentials(dict(common)) for _ in range(2)]
     servers = [SanicServer({"/webhooks/wechat": ch.blueprint(bot)}) for ch in channels]
-    for ch in channels:       # one public address: the binding page is served by B
+    for ch in channels:  # one public address: the binding page is served by B
         ch.binder.public_url = servers[1].url
     for srv in servers:
         srv.start()
@@ -204,13 +226,13 @@ def wechat_pair(prefix: str, backend_url: str) -> Iterator[Dict[str, Any]]:
 @needs_redis
 def test_wechat_retry_at_another_instance_is_not_processed_again(wechat_pair: Dict[str, Any]) -> None:
     a, b, bot = wechat_pair["a"], wechat_pair["b"], wechat_pair["bot"]
-    push = wx_t.text_push("o_two_instances", "retry-me", msg_id=next(wx_t._ids))   # the bot takes 0.4 s
+    push = wx_t.text_push("o_two_instances", "retry-me", msg_id=next(wx_t._ids))  # the bot takes 0.4 s
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         first = pool.submit(wx_t.post, a, push)
-        time.sleep(0.1)                                    # the retry reaches B while A is working
+        time.sleep(0.1)  # the retry reaches B while A is working
         second = pool.submit(wx_t.post, b, push)
         replies = [wx_t.reply_of(first.result()).content, wx_t.reply_of(second.result()).content]
-    replies.append(wx_t.reply_of(wx_t.post(b, push)).content)     # a late retry at B: the stored reply
+    replies.append(wx_t.reply_of(wx_t.post(b, push)).content)  # a late retry at B: the stored reply
     assert replies == ["只处理一次。"] * 3
     assert bot.texts("o_two_instances") == ["retry-me"]
 
@@ -219,7 +241,7 @@ def test_wechat_retry_at_another_instance_is_not_processed_again(wechat_pair: Di
 def test_wechat_retry_at_another_instance_after_its_deadline_gets_success(wechat_pair: Dict[str, Any]) -> None:
     """A's turn outlasts B's budget: B answers "success" (nothing shown) and does not process it."""
     a, b, bot = wechat_pair["a"], wechat_pair["b"], wechat_pair["bot"]
-    push = wx_t.text_push("o_two_slow", "slow", msg_id=next(wx_t._ids))           # the bot takes 2 s
+    push = wx_t.text_push("o_two_slow", "slow", msg_id=next(wx_t._ids))  # the bot takes 2 s
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         first = pool.submit(wx_t.post, a, push)
         time.sleep(0.05)
@@ -246,15 +268,18 @@ def test_wechat_binding_page_across_instances(wechat_pair: Dict[str, Any]) -> No
 
     link = bind_link(say(a, "打印参保证明"))
     assert link.startswith(b.url)
-    pages = bind_on_page(link, user, "zhangwei", "wrong-password")        # the form from B
+    pages = bind_on_page(link, user, "zhangwei", "wrong-password")  # the form from B
     assert pages["result"].status_code == 401
     before = len(api.sent)
-    done = requests.post(a.url + "/webhooks/wechat/bind/login",              # the form posted to A
-                         data={"f": pages["nonce"], "username": "zhangwei", "password": PASSWORD}, timeout=20)
+    done = requests.post(
+        a.url + "/webhooks/wechat/bind/login",  # the form posted to A
+        data={"f": pages["nonce"], "username": "zhangwei", "password": PASSWORD},
+        timeout=20,
+    )
     assert done.status_code == 200 and "绑定成功" in done.text
     pushed = "\n".join(m["body"]["text"]["content"] for m in api.wait_sent(before + 1)[before:])
     assert "绑定成功" in pushed and "收到：打印参保证明" in pushed, pushed
-    assert not any(PASSWORD in t for t in bot.texts(user))                 # never reached Rasa
+    assert not any(PASSWORD in t for t in bot.texts(user))  # never reached Rasa
     assert say(b, "whoami") == "已绑定" and say(a, "whoami") == "已绑定"
 
 
@@ -263,10 +288,15 @@ def ivr_pair(prefix: str, backend_url: str) -> Iterator[Dict[str, Any]]:
     if not _redis_up():
         pytest.skip("no Redis server at 127.0.0.1:6379")
     bot = FakeBot(ivr_t.script)
-    creds = {"backend_url": backend_url, "service_key": SERVICE_KEY, "webhook_secret": ivr_t.SECRET,
-             "state_store": _shared(prefix)}
-    servers = [SanicServer({"/webhooks/ivr": IVRInput.from_credentials(dict(creds)).blueprint(bot)}).start()
-               for _ in range(2)]
+    creds = {
+        "backend_url": backend_url,
+        "service_key": SERVICE_KEY,
+        "webhook_secret": ivr_t.SECRET,
+        "state_store": _shared(prefix),
+    }
+    servers = [
+        SanicServer({"/webhooks/ivr": IVRInput.from_credentials(dict(creds)).blueprint(bot)}).start() for _ in range(2)
+    ]
     yield {"servers": servers, "bot": bot, "prefix": prefix}
     for srv in servers:
         srv.stop()
@@ -283,14 +313,14 @@ def test_ivr_call_alternating_instances_keeps_its_verification_state(ivr_pair: D
         return call
 
     assert "身份证号码后四位" in on(a).start()["text"]
-    out = on(b).keys(ivr_t.ZHANGWEI_TAIL.replace("X", "*") + "#")           # B: the ID tail A asked for
+    out = on(b).keys(ivr_t.ZHANGWEI_TAIL.replace("X", "*") + "#")  # B: the ID tail A asked for
     assert "密码" in out["text"] and out["expect"]["allow_speech"] is False
-    assert "身份验证成功" in on(a).keys(ivr_t.PHONE_PIN + "#")["text"]         # A: the PIN B asked for
-    out = on(b).say("我要给孩子停保")                                        # B: uses the verified token
+    assert "身份验证成功" in on(a).keys(ivr_t.PHONE_PIN + "#")["text"]  # A: the PIN B asked for
+    out = on(b).say("我要给孩子停保")  # B: uses the verified token
     assert "确认" in out["text"] and out["expect"]["type"] == "dtmf"
     token = bot.last(call.call_id)["metadata"]["auth_token"]
     assert bot.last(call.call_id)["metadata"]["caller_verified"] is True
-    out = on(a).keys("1")                                                   # A: the pending confirmation
+    out = on(a).keys("1")  # A: the pending confirmation
     assert "业务流水号" in out["text"] and bot.last(call.call_id)["text"] == "/affirm"
     assert bot.last(call.call_id)["metadata"]["auth_token"] == token
     # no-input counts carry over too: the third in a row (alternating) transfers
@@ -303,4 +333,4 @@ def test_ivr_call_alternating_instances_keeps_its_verification_state(ivr_pair: D
 
     r = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     assert not list(r.scan_iter(match=ivr_pair["prefix"] + "ivr:call:" + call.call_id))
-    assert "身份证号码后四位" in on(b).start()["text"]                       # a fresh call state
+    assert "身份证号码后四位" in on(b).start()["text"]  # a fresh call state

@@ -8,6 +8,7 @@ local HTTP server plays the customer-service message API and WeChat's OAuth
 (网页授权: the authorisation redirect and the code -> OpenID exchange); binding on
 the project's web page runs against a REAL backend process.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,16 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 from wechatpy.utils import WeChatSigner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer,  # noqa: E402, F401 (fixture)
-                              bind_link, bind_on_page, fake_api, start_backend)
+from channel_fixtures import (
+    PASSWORD,
+    SERVICE_KEY,
+    FakeBot,
+    FakeWeChatAPI,
+    SanicServer,  # noqa: E402, F401 (fixture)
+    bind_link,
+    bind_on_page,
+    start_backend,
+)
 
 from bot.channels.rendering import split_utf8, wechat_render  # noqa: E402
 from bot.channels.wechat import WeChatInput, cdata, text_reply_xml  # noqa: E402
@@ -44,10 +53,12 @@ APP_SECRET = "test-app-secret"
 PUBLIC_BACKEND = "https://si.example.gov.cn/api"
 AES_KEY = base64.b64encode(bytes(range(1, 33))).decode().rstrip("=")
 GH = "gh_0123456789ab"
-BUDGET = 1.0          # the tests' reply budget (production default 4.5 s)
-SLOW = 2.0            # a turn slower than the budget
+BUDGET = 1.0  # the tests' reply budget (production default 4.5 s)
+SLOW = 2.0  # a turn slower than the budget
 CONFIRM_BUTTONS = [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}]
-LONG_TEXT = "\n".join(f"第{i}条：深圳社保个人网上服务的一段很长的说明文字，用来检查超长回复的拆分。" for i in range(1, 60))
+LONG_TEXT = "\n".join(
+    f"第{i}条：深圳社保个人网上服务的一段很长的说明文字，用来检查超长回复的拆分。" for i in range(1, 60)
+)
 
 _ids = count(7_300_000_000_000_000_001)
 
@@ -70,8 +81,10 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
     if text == "boom":
         return [("raise",)]
     if text == "打印参保证明" and not metadata.get("auth_token"):
-        return [("message", {"text": "查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。"}),
-                ("message", {"custom": {"signal": "verify_identity", "reason": "required"}})]
+        return [
+            ("message", {"text": "查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。"}),
+            ("message", {"custom": {"signal": "verify_identity", "reason": "required"}}),
+        ]
     if text == "cert-link":
         return [("text", "参保证明已生成。\n下载打印：http://127.0.0.1:8000/documents/ZM1.pdf?e=1&s=abc")]
     if text == "whoami":
@@ -94,20 +107,29 @@ def bot() -> FakeBot:
 
 @pytest.fixture(scope="module")
 def channels(backend_url: str, fake_api: FakeWeChatAPI) -> Dict[str, WeChatInput]:
-    common = dict(token=TOKEN, app_id=APP_ID, app_secret=APP_SECRET, api_base=fake_api.url, oauth_base=fake_api.url,
-                  reply_budget_seconds=BUDGET, backend_url=backend_url, service_key=SERVICE_KEY,
-                  link_base=PUBLIC_BACKEND)
+    common = dict(
+        token=TOKEN,
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        api_base=fake_api.url,
+        oauth_base=fake_api.url,
+        reply_budget_seconds=BUDGET,
+        backend_url=backend_url,
+        service_key=SERVICE_KEY,
+        link_base=PUBLIC_BACKEND,
+    )
     return {
-        "plain": WeChatInput.from_credentials(dict(common, allow_plaintext=True)),   # development setting
+        "plain": WeChatInput.from_credentials(dict(common, allow_plaintext=True)),  # development setting
         "safe": WeChatInput.from_credentials(dict(common, encoding_aes_key=AES_KEY, require_encryption=True)),
     }
 
 
 @pytest.fixture(scope="module")
 def server(channels: Dict[str, WeChatInput], bot: FakeBot) -> Iterator[SanicServer]:
-    srv = SanicServer({"/webhooks/wechat": channels["plain"].blueprint(bot),
-                       "/webhooks/wechat_safe": channels["safe"].blueprint(bot)})
-    channels["plain"].binder.public_url = srv.url      # the binding links point at this server
+    srv = SanicServer(
+        {"/webhooks/wechat": channels["plain"].blueprint(bot), "/webhooks/wechat_safe": channels["safe"].blueprint(bot)}
+    )
+    channels["plain"].binder.public_url = srv.url  # the binding links point at this server
     srv.start()
     yield srv
     srv.stop()
@@ -126,29 +148,41 @@ def signed_query(timestamp: Optional[int] = None, nonce: Optional[str] = None) -
 
 
 def text_push(openid: str, content: str, msg_id: Optional[int] = None) -> str:
-    return (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id or next(_ids)}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id or next(_ids)}</MsgId></xml>"
+    )
 
 
 def event_push(openid: str, event: str, key: Optional[str] = None, create_time: Optional[int] = None) -> str:
     key_xml = f"<EventKey><![CDATA[{key}]]></EventKey>" if key is not None else ""
-    return (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-            f"<Event><![CDATA[{event}]]></Event>{key_xml}</xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{create_time or int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[{event}]]></Event>{key_xml}</xml>"
+    )
 
 
 def media_push(openid: str, msg_type: str) -> str:
-    return (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
-            f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/x.jpg]]></PicUrl><MediaId><![CDATA[media_1]]></MediaId>"
-            f"<MsgId>{next(_ids)}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>"
+        f"<PicUrl><![CDATA[http://mmbiz.qpic.cn/x.jpg]]></PicUrl><MediaId><![CDATA[media_1]]></MediaId>"
+        f"<MsgId>{next(_ids)}</MsgId></xml>"
+    )
 
 
-def post(server: SanicServer, body: str, path: str = "/webhooks/wechat/webhook",
-         query: Optional[Dict[str, str]] = None) -> requests.Response:
-    return requests.post(server.url + path, params=query or signed_query(), data=body.encode("utf-8"),
-                         headers={"Content-Type": "text/xml"}, timeout=15)
+def post(
+    server: SanicServer, body: str, path: str = "/webhooks/wechat/webhook", query: Optional[Dict[str, str]] = None
+) -> requests.Response:
+    return requests.post(
+        server.url + path,
+        params=query or signed_query(),
+        data=body.encode("utf-8"),
+        headers={"Content-Type": "text/xml"},
+        timeout=15,
+    )
 
 
 def reply_of(resp: requests.Response) -> Optional[Any]:
@@ -156,7 +190,7 @@ def reply_of(resp: requests.Response) -> Optional[Any]:
     assert resp.status_code == 200, resp.text
     if resp.text in ("success", ""):
         return None
-    ET.fromstring(resp.content)          # well-formed XML
+    ET.fromstring(resp.content)  # well-formed XML
     return parse_message(resp.text)
 
 
@@ -196,9 +230,10 @@ def encrypted_push(crypto: WeChatCrypto, xml: str, nonce: Optional[str] = None) 
 def decrypt_reply(crypto: WeChatCrypto, resp: requests.Response) -> Any:
     assert resp.status_code == 200, resp.text
     outer = ET.fromstring(resp.content)
-    assert outer.find("Encrypt") is not None and outer.find("Content") is None   # nothing in clear text
-    inner = crypto.decrypt_message(resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"),
-                                   outer.findtext("Nonce"))
+    assert outer.find("Encrypt") is not None and outer.find("Content") is None  # nothing in clear text
+    inner = crypto.decrypt_message(
+        resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"), outer.findtext("Nonce")
+    )
     return parse_message(inner)
 
 
@@ -236,12 +271,12 @@ def test_plaintext_text_message(server: SanicServer, bot: FakeBot) -> None:
     msg = reply_of(post(server, text_push("o_plain_user", "怎么交社保")))
     assert msg.type == "text"
     assert msg.content == "收到：怎么交社保"
-    assert msg.source == GH and msg.target == "o_plain_user"      # reply goes back to the user
+    assert msg.source == GH and msg.target == "o_plain_user"  # reply goes back to the user
     got = bot.last("o_plain_user")
-    assert got["sender_id"] == "o_plain_user"                     # the OpenID: one stable conversation
+    assert got["sender_id"] == "o_plain_user"  # the OpenID: one stable conversation
     assert got["input_channel"] == "wechat"
     assert got["metadata"]["channel"] == "wechat"
-    assert "auth_token" not in got["metadata"]                     # not bound
+    assert "auth_token" not in got["metadata"]  # not bound
 
 
 def test_safe_mode_round_trip(server: SanicServer, bot: FakeBot) -> None:
@@ -268,7 +303,7 @@ def test_safe_mode_refuses_bad_msg_signature_other_app_and_plaintext(server: San
 
 def test_cdata_terminator_in_bot_text_stays_valid_xml(server: SanicServer) -> None:
     resp = post(server, text_push("o_cdata_user", "cdata"))
-    msg = reply_of(resp)                      # parses (well-formed XML)
+    msg = reply_of(resp)  # parses (well-formed XML)
     assert msg.content == "危险字符 ]]> 与 <xml> & 都要原样显示"
     # and in safe mode the decrypted reply is valid too
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
@@ -280,7 +315,7 @@ def test_retry_with_same_msgid_is_processed_once_with_the_same_reply(server: San
     push = text_push("o_retry_user", "retry-me", msg_id=next(_ids))
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         first = pool.submit(post, server, push)
-        time.sleep(0.1)                                   # the retry arrives while the first is processing
+        time.sleep(0.1)  # the retry arrives while the first is processing
         second = pool.submit(post, server, push)
         replies = [reply_of(first.result()).content, reply_of(second.result()).content]
     replies.append(reply_of(post(server, push)).content)  # a late retry: from the cache
@@ -297,19 +332,24 @@ def test_event_retry_same_sender_and_create_time_is_deduplicated(server: SanicSe
     assert bot.texts("o_click_retry") == ["/stop_child_insurance"]
 
 
-def test_slow_turn_answers_in_time_and_sends_the_rest_through_the_api(server: SanicServer, bot: FakeBot,
-                                                                      fake_api: FakeWeChatAPI) -> None:
+def test_slow_turn_answers_in_time_and_sends_the_rest_through_the_api(
+    server: SanicServer, bot: FakeBot, fake_api: FakeWeChatAPI
+) -> None:
     before = len(fake_api.sent)
     push = text_push("o_slow_user", "slow")
     started = time.monotonic()
     first = reply_of(post(server, push))
     elapsed = time.monotonic() - started
-    assert elapsed < BUDGET + 1.5, elapsed                 # within the budget (WeChat waits 5 s)
+    assert elapsed < BUDGET + 1.5, elapsed  # within the budget (WeChat waits 5 s)
     assert first.content == "正在处理，请稍候……"
     sent = fake_api.wait_sent(before + 1)[before:]
     assert len(sent) == 1
-    assert sent[0]["body"] == {"touser": "o_slow_user", "msgtype": "text", "text": {"content": "慢答复：已经为您查好了。"}}
-    assert "慢答复".encode("utf-8") in sent[0]["raw"]      # raw UTF-8, not \\u escapes
+    assert sent[0]["body"] == {
+        "touser": "o_slow_user",
+        "msgtype": "text",
+        "text": {"content": "慢答复：已经为您查好了。"},
+    }
+    assert "慢答复".encode("utf-8") in sent[0]["raw"]  # raw UTF-8, not \\u escapes
     assert fake_api.token_requests and fake_api.token_requests[-1]["appid"] == [APP_ID]
     # a retry of the same push gets the same in-time reply, and nothing is sent twice
     assert reply_of(post(server, push)).content == "正在处理，请稍候……"
@@ -330,13 +370,13 @@ def test_access_token_is_cached_and_refreshed_when_rejected(server: SanicServer,
     fake_api.wait_sent(len(fake_api.sent) + 1)
     fetched = len(fake_api.token_requests)
     before = len(fake_api.sent)
-    fake_api.expire_token_once = True                      # WeChat says 42001: fetch a new token once
+    fake_api.expire_token_once = True  # WeChat says 42001: fetch a new token once
     say(server, "o_token_user", "slow")
     sent = fake_api.wait_sent(before + 1)[before:]
     assert sent and sent[0]["body"]["text"]["content"] == "慢答复：已经为您查好了。"
     assert len(fake_api.token_requests) == fetched + 1
     before = len(fake_api.sent)
-    say(server, "o_token_user", "slow")                    # cached again: no new token request
+    say(server, "o_token_user", "slow")  # cached again: no new token request
     fake_api.wait_sent(before + 1)
     assert len(fake_api.token_requests) == fetched + 1
 
@@ -367,7 +407,7 @@ def test_channel_signals_are_not_shown(server: SanicServer, bot: FakeBot) -> Non
     reply = say(server, "o_signal_user", "打印参保证明")
     assert reply.startswith("查询或办理个人业务前，需要先确认您的身份。请先发送“绑定”。")
     assert "signal" not in reply and "verify_identity" not in reply
-    assert bind_link(reply)          # the channel offers the binding page at once
+    assert bind_link(reply)  # the channel offers the binding page at once
 
 
 def test_subscribe_gets_a_welcome(server: SanicServer, bot: FakeBot) -> None:
@@ -384,7 +424,7 @@ def test_menu_click_maps_to_the_item_and_numbers_map_to_buttons(server: SanicSer
     assert msg.content == "请确认：为李小明办理少儿医保停保。\n回复 1：确认\n回复 2：取消"
     assert say(server, "o_menu_user", "1") == "已办结：少儿医保停保。"
     assert bot.last("o_menu_user")["text"] == "/affirm"
-    assert say(server, "o_menu_user", "1") == "收到：1"        # the buttons were used: "1" is just text now
+    assert say(server, "o_menu_user", "1") == "收到：1"  # the buttons were used: "1" is just text now
     assert "菜单" in reply_of(post(server, event_push("o_menu_user", "CLICK", "bad key!"))).content
     assert bot.texts("o_menu_user") == ["/stop_child_insurance", "/affirm", "1"]
 
@@ -397,10 +437,12 @@ def test_image_and_other_types_get_a_polite_reply(server: SanicServer, bot: Fake
 
 
 def test_voice_with_recognition_is_treated_as_text(server: SanicServer, bot: FakeBot) -> None:
-    push = (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[o_voice_user]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
-            "<MediaId><![CDATA[m]]></MediaId><Format><![CDATA[amr]]></Format>"
-            f"<Recognition><![CDATA[我要停保。]]></Recognition><MsgId>{next(_ids)}</MsgId></xml>")
+    push = (
+        f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[o_voice_user]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
+        "<MediaId><![CDATA[m]]></MediaId><Format><![CDATA[amr]]></Format>"
+        f"<Recognition><![CDATA[我要停保。]]></Recognition><MsgId>{next(_ids)}</MsgId></xml>"
+    )
     assert reply_of(post(server, push)).content == "收到：我要停保"
     # WeChat recognised nothing: ask again, not "only text is understood"
     empty = push.replace("<![CDATA[我要停保。]]>", "<![CDATA[]]>").replace(str(next(_ids) - 1), str(next(_ids)))
@@ -410,10 +452,13 @@ def test_voice_with_recognition_is_treated_as_text(server: SanicServer, bot: Fak
 
 def test_links_are_anchors_on_the_public_url(server: SanicServer) -> None:
     reply = say(server, "o_link_user", "cert-link")
-    assert reply == ('参保证明已生成。\n<a href="https://si.example.gov.cn/api/documents/ZM1.pdf?e=1&s=abc">下载打印</a>')
+    assert reply == (
+        '参保证明已生成。\n<a href="https://si.example.gov.cn/api/documents/ZM1.pdf?e=1&s=abc">下载打印</a>'
+    )
     assert "127.0.0.1" not in reply
     from bot.channels.rendering import wechat_links
-    assert wechat_links(reply, "https://x", ["http://127.0.0.1:8000"]) == reply      # links once, whatever the path
+
+    assert wechat_links(reply, "https://x", ["http://127.0.0.1:8000"]) == reply  # links once, whatever the path
 
 
 def test_bot_failure_gives_a_busy_reply(server: SanicServer) -> None:
@@ -423,9 +468,9 @@ def test_bot_failure_gives_a_busy_reply(server: SanicServer) -> None:
 # ---------------------------------------------------------------- binding (real backend)
 
 
-def test_binding_on_the_oauth_page_then_the_request_is_carried_out(server: SanicServer, bot: FakeBot,
-                                                                   backend_url: str, fake_api: FakeWeChatAPI,
-                                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_binding_on_the_oauth_page_then_the_request_is_carried_out(
+    server: SanicServer, bot: FakeBot, backend_url: str, fake_api: FakeWeChatAPI, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     user = "o_bind_zhangwei"
     say = lambda srv, openid, text: answer(srv, fake_api, openid, text)  # noqa: E731
@@ -447,8 +492,9 @@ def test_binding_on_the_oauth_page_then_the_request_is_carried_out(server: Sanic
     assert say(server, user, "whoami") == "未绑定，请发送“绑定”"
     # the same form with the right password
     before = len(fake_api.sent)
-    done = requests.post(pages["login_url"], data={"f": pages["nonce"], "username": "zhangwei", "password": PASSWORD},
-                         timeout=20)
+    done = requests.post(
+        pages["login_url"], data={"f": pages["nonce"], "username": "zhangwei", "password": PASSWORD}, timeout=20
+    )
     assert done.status_code == 200 and "绑定成功" in done.text
     # the request that started the binding is carried out with the new token; its reply is pushed
     sent = [s for s in fake_api.wait_sent(before + 1)[before:] if s["body"]["touser"] == user]
@@ -458,8 +504,9 @@ def test_binding_on_the_oauth_page_then_the_request_is_carried_out(server: Sanic
     # the password reached neither Rasa nor a log line; the link and the form are used up
     assert not any(PASSWORD in t for t in bot.texts(user)) and PASSWORD not in caplog.text
     assert requests.get(link, allow_redirects=False, timeout=10).status_code == 410
-    again = requests.post(pages["login_url"], data={"f": pages["nonce"], "username": "zhangwei",
-                                                    "password": PASSWORD}, timeout=20)
+    again = requests.post(
+        pages["login_url"], data={"f": pages["nonce"], "username": "zhangwei", "password": PASSWORD}, timeout=20
+    )
     assert again.status_code == 410
 
     assert say(server, user, "whoami") == "已绑定"
@@ -478,13 +525,14 @@ def test_binding_on_the_oauth_page_then_the_request_is_carried_out(server: Sanic
     assert "还没有绑定" in say(server, user, "unbind")
 
 
-def test_binding_page_needs_https_in_production(server: SanicServer, channels: Dict[str, WeChatInput],
-                                               fake_api: FakeWeChatAPI) -> None:
+def test_binding_page_needs_https_in_production(
+    server: SanicServer, channels: Dict[str, WeChatInput], fake_api: FakeWeChatAPI
+) -> None:
     user = "o_bind_https"
     link = bind_link(answer(server, fake_api, user, "绑定"))
     binder = channels["plain"].binder
     local = binder.public_url
-    binder.public_url = "https://wx.example.gov.cn"        # production: a public HTTPS address
+    binder.public_url = "https://wx.example.gov.cn"  # production: a public HTTPS address
     try:
         plain = requests.get(link, allow_redirects=False, timeout=10)
         assert plain.status_code == 403 and "HTTPS" in plain.text
@@ -502,13 +550,21 @@ def test_binding_page_needs_https_in_production(server: SanicServer, channels: D
 
 
 def test_wechat_rendering_units() -> None:
-    r = wechat_render([{"text": "请确认 **李小明**（4403**********111X）", "buttons": CONFIRM_BUTTONS},
-                       {"text": "详情见 [网站](https://si.example.org/a)"}])
-    assert r.text == ('请确认 李小明（4403**********111X）\n回复 1：确认\n回复 2：取消\n\n'
-                      '详情见 <a href="https://si.example.org/a">网站</a>')
+    r = wechat_render(
+        [
+            {"text": "请确认 **李小明**（4403**********111X）", "buttons": CONFIRM_BUTTONS},
+            {"text": "详情见 [网站](https://si.example.org/a)"},
+        ]
+    )
+    assert r.text == (
+        "请确认 李小明（4403**********111X）\n回复 1：确认\n回复 2：取消\n\n"
+        '详情见 <a href="https://si.example.org/a">网站</a>'
+    )
     assert [b["payload"] for b in r.buttons] == ["/affirm", "/cancel"]
-    assert wechat_render([{"text": "Please confirm", "buttons": CONFIRM_BUTTONS[:1]}]).text == \
-        "Please confirm\nReply 1: 确认"
+    assert (
+        wechat_render([{"text": "Please confirm", "buttons": CONFIRM_BUTTONS[:1]}]).text
+        == "Please confirm\nReply 1: 确认"
+    )
     assert cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>"
     assert ET.fromstring(text_reply_xml("o", GH, "x\x00y]]>")).findtext("Content") == "xy]]>"
     pieces = split_utf8("字" * 1500, 2000)
@@ -529,7 +585,7 @@ def test_documented_credentials_entry_loads_through_rasa(tmp_path: Path, monkeyp
     for var in ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY"):
         monkeypatch.delenv(var, raising=False)
     (disabled,) = [c for c in create_http_input_channels(None, str(path)) if isinstance(c, WeChatInput)]
-    assert disabled.disabled and disabled.url_prefix() == "wechat"   # no token: 503, Rasa still starts
+    assert disabled.disabled and disabled.url_prefix() == "wechat"  # no token: 503, Rasa still starts
 
     monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
     monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
@@ -538,7 +594,7 @@ def test_documented_credentials_entry_loads_through_rasa(tmp_path: Path, monkeyp
     (channel,) = [c for c in create_http_input_channels(None, str(path)) if isinstance(c, WeChatInput)]
     assert not channel.disabled and channel.token == TOKEN and channel.reply_budget == 4.5
     assert channel.api.api_base == "https://api.weixin.qq.com" and channel.api.configured
-    assert channel._crypto is not None                          # safe mode ready
+    assert channel._crypto is not None  # safe mode ready
     assert channel.get_output_channel() is not None
 
 

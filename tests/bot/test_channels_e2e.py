@@ -23,6 +23,7 @@ insurance over WeChat in safe mode; phone 13800138001 for a failed
 verification), 何丽 (heli, phone 13800138011, stops her residents' insurance
 by phone). Password Demo@2026, phone PIN 202611.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,15 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 from wechatpy.utils import WeChatSigner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (PASSWORD, PHONE_PIN, SERVICE_KEY, FakeWeChatAPI, bind_link, bind_on_page,  # noqa: E402, F401
-                              fake_api, id_number)
+from channel_fixtures import (
+    PASSWORD,
+    PHONE_PIN,
+    SERVICE_KEY,
+    FakeWeChatAPI,
+    bind_link,
+    bind_on_page,  # noqa: E402, F401
+    id_number,
+)
 from stack import Stack, run_stack  # noqa: E402
 
 from bot.channels.ivr import spoken_problems  # noqa: E402
@@ -58,15 +66,15 @@ APP_ID = "wx00e2e0000000test"
 APP_SECRET = "e2e-app-secret"
 AES_KEY = base64.b64encode(bytes(range(33, 65))).decode().rstrip("=")
 GH = "gh_e2e000000000"
-BUDGET = 4.5                # the production reply budget (WeChat waits 5 s)
+BUDGET = 4.5  # the production reply budget (WeChat waits 5 s)
 INTERIM = "正在处理，请稍候……"
 IVR_SECRET = "e2e-ivr-secret"
-HELI_PHONE = "+86 138 0013 8011"                               # 何丽: residents' insurance
+HELI_PHONE = "+86 138 0013 8011"  # 何丽: residents' insurance
 HELI_TAIL = id_number("440309", "19800707", 228)[-4:]
 ZHANGWEI_PHONE = "+86 138 0013 8001"
 ZHANGWEI_TAIL = id_number("440304", "19880512", 131)[-4:]
 SERIAL = re.compile(r"SZ\d{14}")
-SIGNAL_WORDS = ("signal", "verify_identity", "handoff\"", "{\"")
+SIGNAL_WORDS = ("signal", "verify_identity", 'handoff"', '{"')
 
 _msg_ids = count(7_400_000_000_000_000_001)
 _calls = count(1)
@@ -81,13 +89,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_api: FakeWeChatAPI) -> 
         return {
             "rest": None,
             "bot.channels.wechat.WeChatInput": {
-                "token": WECHAT_TOKEN, "app_id": APP_ID, "app_secret": APP_SECRET, "encoding_aes_key": AES_KEY,
-                "api_base": fake_api.url, "oauth_base": fake_api.url, "public_url": st.rasa,
-                "reply_budget_seconds": BUDGET, "backend_url": st.backend, "service_key": SERVICE_KEY,
-                "allow_plaintext": True},   # plaintext users too (development)
+                "token": WECHAT_TOKEN,
+                "app_id": APP_ID,
+                "app_secret": APP_SECRET,
+                "encoding_aes_key": AES_KEY,
+                "api_base": fake_api.url,
+                "oauth_base": fake_api.url,
+                "public_url": st.rasa,
+                "reply_budget_seconds": BUDGET,
+                "backend_url": st.backend,
+                "service_key": SERVICE_KEY,
+                "allow_plaintext": True,
+            },  # plaintext users too (development)
             "bot.channels.ivr.IVRInput": {
-                "webhook_secret": IVR_SECRET, "confidence_threshold": 0.6, "transfer_number": "12333",
-                "backend_url": st.backend, "service_key": SERVICE_KEY},
+                "webhook_secret": IVR_SECRET,
+                "confidence_threshold": 0.6,
+                "transfer_number": "12333",
+                "backend_url": st.backend,
+                "service_key": SERVICE_KEY,
+            },
         }
 
     yield from run_stack(tmp_path_factory.mktemp("channels-e2e"), credentials)
@@ -95,8 +115,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_api: FakeWeChatAPI) -> 
 
 def backend_token(st: Stack, channel: str, external_id: str) -> Optional[str]:
     """What the backend has bound to this channel id (None: nothing)."""
-    r = requests.post(f"{st.backend}/channels/token", json={"channel": channel, "external_id": external_id},
-                      headers={"X-Service-Key": SERVICE_KEY}, timeout=10)
+    r = requests.post(
+        f"{st.backend}/channels/token",
+        json={"channel": channel, "external_id": external_id},
+        headers={"X-Service-Key": SERVICE_KEY},
+        timeout=10,
+    )
     if r.status_code == 404:
         return None
     r.raise_for_status()
@@ -132,9 +156,11 @@ class WeChatUser:
         return [s["body"]["text"]["content"] for s in list(self.api.sent) if s["body"].get("touser") == self.openid]
 
     def _push(self, content: str) -> requests.Response:
-        xml = (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{self.openid}]]></FromUserName>"
-               f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-               f"<Content><![CDATA[{content}]]></Content><MsgId>{next(_msg_ids)}</MsgId></xml>")
+        xml = (
+            f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{self.openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{next(_msg_ids)}</MsgId></xml>"
+        )
         ts, nonce = str(int(time.time())), f"n{next(_msg_ids) % 10**9}"
         signer = WeChatSigner()
         signer.add_data(WECHAT_TOKEN, ts, nonce)
@@ -142,11 +168,14 @@ class WeChatUser:
         body = xml
         if self.crypto is not None:
             envelope = ET.fromstring(self.crypto.encrypt_message(xml, nonce, ts))
-            body = (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName>"
-                    f"<Encrypt><![CDATA[{envelope.findtext('Encrypt')}]]></Encrypt></xml>")
+            body = (
+                f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{envelope.findtext('Encrypt')}]]></Encrypt></xml>"
+            )
             query.update(encrypt_type="aes", msg_signature=envelope.findtext("MsgSignature"))
-        return requests.post(self.url, params=query, data=body.encode("utf-8"),
-                             headers={"Content-Type": "text/xml"}, timeout=15)
+        return requests.post(
+            self.url, params=query, data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}, timeout=15
+        )
 
     def _passive(self, resp: requests.Response) -> Optional[str]:
         assert resp.status_code == 200, resp.text
@@ -154,12 +183,13 @@ class WeChatUser:
             return None
         if self.crypto is not None:
             outer = ET.fromstring(resp.content)
-            assert outer.find("Encrypt") is not None and outer.find("Content") is None   # nothing in clear text
-            inner = self.crypto.decrypt_message(resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"),
-                                                outer.findtext("Nonce"))
+            assert outer.find("Encrypt") is not None and outer.find("Content") is None  # nothing in clear text
+            inner = self.crypto.decrypt_message(
+                resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"), outer.findtext("Nonce")
+            )
             msg = parse_message(inner)
         else:
-            ET.fromstring(resp.content)                  # well-formed XML
+            ET.fromstring(resp.content)  # well-formed XML
             msg = parse_message(resp.text)
         assert msg.type == "text" and msg.target == self.openid and msg.source == GH
         return msg.content
@@ -181,13 +211,13 @@ class WeChatUser:
                 if quiet_since and time.monotonic() - quiet_since > 1.5:
                     break
                 if not quiet_since and parts and time.monotonic() - started > 20:
-                    break     # everything was ready at the deadline: nothing more comes
+                    break  # everything was ready at the deadline: nothing more comes
                 time.sleep(0.1)
             parts += self._api_messages()[before:]
             assert parts, f"no answer to {content!r} (passive {passive!r}, nothing through the API)"
         reply = "\n\n".join(parts)
         self.transcript += [f"> {content}", reply]
-        for word in SIGNAL_WORDS:       # the actions' signal payloads are never shown
+        for word in SIGNAL_WORDS:  # the actions' signal payloads are never shown
             assert word not in reply, reply
         return reply
 
@@ -199,12 +229,13 @@ class WeChatUser:
 
 
 @pytest.mark.slow
-def test_wechat_unbound_user_is_refused_personal_items_and_told_how_to_bind(stack: Stack,
-                                                                           fake_api: FakeWeChatAPI) -> None:
+def test_wechat_unbound_user_is_refused_personal_items_and_told_how_to_bind(
+    stack: Stack, fake_api: FakeWeChatAPI
+) -> None:
     user = WeChatUser(stack, fake_api, "o_e2e_unbound")
     for request in ("打印参保证明", "给孩子停保"):
         reply = user.send(request)
-        assert "绑定" in reply and bind_link(reply), reply          # how to bind: the binding page's link
+        assert "绑定" in reply and bind_link(reply), reply  # how to bind: the binding page's link
         assert "/documents/" not in reply and "流水号" not in reply and "李小明" not in reply, reply
     assert user_texts(stack, user.openid) == ["打印参保证明", "给孩子停保"]
     assert backend_token(stack, "wechat", user.openid) is None
@@ -213,21 +244,22 @@ def test_wechat_unbound_user_is_refused_personal_items_and_told_how_to_bind(stac
 @pytest.mark.slow
 def test_wechat_binding_then_a_child_item_to_its_serial_number(stack: Stack, fake_api: FakeWeChatAPI) -> None:
     user = WeChatUser(stack, fake_api, "o_e2e_lina")
-    link = bind_link(user.send("给孩子停保"))                      # unbound: the binding page's link
+    link = bind_link(user.send("给孩子停保"))  # unbound: the binding page's link
     before = len(fake_api.sent)
-    pages = bind_on_page(link, user.openid, "lina", PASSWORD)     # OAuth, then the log-in form
+    pages = bind_on_page(link, user.openid, "lina", PASSWORD)  # OAuth, then the log-in form
     assert "绑定成功" in pages["result"].text, pages["result"].text
-    token = backend_token(stack, "wechat", user.openid)           # the backend holds the binding
+    token = backend_token(stack, "wechat", user.openid)  # the backend holds the binding
     assert token and me(stack, token)["name"] == "李娜"
     # the request that started the binding is carried out; its reply comes through the API
     deadline = time.monotonic() + 60
     reply = ""
     while "李小明" not in reply and time.monotonic() < deadline:
         time.sleep(0.3)
-        reply = "\n".join(m["body"]["text"]["content"] for m in list(fake_api.sent)[before:]
-                          if m["body"].get("touser") == user.openid)
+        reply = "\n".join(
+            m["body"]["text"]["content"] for m in list(fake_api.sent)[before:] if m["body"].get("touser") == user.openid
+        )
     assert "绑定成功" in reply and "李小明" in reply, reply
-    assert user_texts(stack, user.openid) == ["给孩子停保", "给孩子停保"]   # the password never reached Rasa
+    assert user_texts(stack, user.openid) == ["给孩子停保", "给孩子停保"]  # the password never reached Rasa
     reply = user.pick(reply, "李小明")
     assert "李小明" in reply and "回复 1：确认" in reply, "\n".join(user.transcript)
     reply = user.pick(reply, "确认")
@@ -298,10 +330,13 @@ def test_ivr_unverified_caller_verifies_by_dtmf_and_completes_an_item(stack: Sta
     assert user_texts(stack, call.call_id) == ["社保每天什么时候可以缴费"]
 
     # a personal item, heard badly (停报, low confidence): confirmed first, from the n-best list
-    out = call.say("我要停报", confidence=0.45, alternatives=[{"transcript": "我要停保", "confidence": 0.4},
-                                                             {"transcript": "我要听好", "confidence": 0.2}])
+    out = call.say(
+        "我要停报",
+        confidence=0.45,
+        alternatives=[{"transcript": "我要停保", "confidence": 0.4}, {"transcript": "我要听好", "confidence": 0.2}],
+    )
     assert out["text"] == "您是说“我要停保”吗？确认请按1，重说请按2。", call.transcript
-    assert len(user_texts(stack, call.call_id)) == 1                    # nothing reached Rasa yet
+    assert len(user_texts(stack, call.call_id)) == 1  # nothing reached Rasa yet
     out = call.keys("1")
     # the assistant refuses it unverified and signals verify_identity: the channel asks for the ID tail
     assert "身份" in out["text"] and out["text"].endswith("以井号键结束。"), call.transcript
@@ -314,17 +349,22 @@ def test_ivr_unverified_caller_verifies_by_dtmf_and_completes_an_item(stack: Sta
     # verified: the request is replayed with the token; the item's confirmation is asked by key
     assert out["text"].startswith("身份验证成功。"), call.transcript
     assert out["text"].endswith("确认请按1，取消请按2。"), call.transcript
-    assert out["expect"] == {"type": "dtmf", "max_digits": 1, "submit_key": None, "timeout_seconds": 10,
-                             "allow_speech": False}
+    assert out["expect"] == {
+        "type": "dtmf",
+        "max_digits": 1,
+        "submit_key": None,
+        "timeout_seconds": 10,
+        "allow_speech": False,
+    }
     assert user_texts(stack, call.call_id)[-2:] == ["我要停保", "我要停保"]
 
-    out = call.say("确认")                                            # a spoken 确认 is not enough
+    out = call.say("确认")  # a spoken 确认 is not enough
     assert "按键确认" in out["text"], call.transcript
     out = call.keys("1")
     assert "已办结" in out["text"] and "流水号" in out["text"], call.transcript
     serial = re.search(r'流水号[^<]*<say-as interpret-as="digits">(\d{14})</say-as>', out["ssml"])
-    assert serial, out["ssml"]                                         # read digit by digit
-    assert out["text"].count(" ".join(serial.group(1))) == 2           # read twice
+    assert serial, out["ssml"]  # read digit by digit
+    assert out["text"].count(" ".join(serial.group(1))) == 2  # read twice
     assert user_texts(stack, call.call_id)[-1] == "/affirm"
     assert call.send(event="hangup")["end_call"] is True
 
@@ -346,8 +386,9 @@ def test_ivr_wrong_pin_is_refused_and_handoff_signal_transfers_the_call(stack: S
 # ======================================================================================
 @pytest.mark.slow
 def test_rest_carries_the_signal_as_a_custom_element_not_as_text(stack: Stack) -> None:
-    r = requests.post(f"{stack.rasa}/webhooks/rest/webhook", json={"sender": "e2e-rest-anon", "message": "打印参保证明"},
-                      timeout=60)
+    r = requests.post(
+        f"{stack.rasa}/webhooks/rest/webhook", json={"sender": "e2e-rest-anon", "message": "打印参保证明"}, timeout=60
+    )
     r.raise_for_status()
     out = r.json()
     texts = [m["text"] for m in out if "text" in m]
@@ -375,5 +416,7 @@ def test_widget_output_never_emits_signal_payloads() -> None:
         await out.send_response("room-1", {"custom": {"text": "卡片"}})
 
     asyncio.run(run())
-    assert sio.emitted == [("bot_uttered", {"text": "请先登录。"}, "room-1"),
-                           ("bot_uttered", {"custom": {"text": "卡片"}}, "room-1")]
+    assert sio.emitted == [
+        ("bot_uttered", {"text": "请先登录。"}, "room-1"),
+        ("bot_uttered", {"custom": {"text": "卡片"}}, "room-1"),
+    ]

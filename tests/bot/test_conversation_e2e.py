@@ -18,6 +18,7 @@ Demo people (README), one per test since the backend is shared:
 - 陈静 (chenjing) and 何丽 (heli): leaving a form and a confirmation;
 - 张伟 (zhangwei): the English conversation.
 """
+
 from __future__ import annotations
 
 import re
@@ -108,7 +109,7 @@ class Resident:
         shown = "\n".join(texts)
         buttons = " | ".join(f"[{b['title']}]" for b in self.buttons())
         self.log += [f"> {message}", shown + (f"\n  {buttons}" if buttons else "")]
-        for text in texts:          # the actions' signal payloads never appear as text
+        for text in texts:  # the actions' signal payloads never appear as text
             assert "signal" not in text and '{"' not in text, self.transcript
         return shown
 
@@ -148,17 +149,17 @@ def test_demo_guardian_stops_a_child_gets_a_pre_application_and_prints_a_certifi
     # --- stop a child's insurance: which one is asked from her profile
     me.send("给孩子停保")
     titles = " ".join(b["title"] for b in me.buttons())
-    assert "李小明" in titles and "李小乐" not in titles, me.transcript     # 李小乐 is not insured
+    assert "李小明" in titles and "李小乐" not in titles, me.transcript  # 李小乐 is not insured
 
     # a question while the choice is pending: answered, then the choice is asked again
     reply = me.send("对了，社保每天几点可以缴费？")
     assert PAYMENT_HOURS_ZH in reply, me.transcript
     assert reply.index(PAYMENT_HOURS_ZH) < reply.index("请接着从下面选择一项"), me.transcript
     assert "李小明" in " ".join(b["title"] for b in me.buttons()), me.transcript
-    reply = me.send("李小明")                              # typed, as a resident would
+    reply = me.send("李小明")  # typed, as a resident would
     assert "少儿停保" in reply and "李小明" in reply and "确认办理吗" in reply, me.transcript
     assert {b["payload"] for b in me.buttons()} == {"/affirm", "/cancel"}, me.transcript
-    assert child(backend_get(stack, token, "/me"), "李小明")["enrolments"][0]["status"] == "active"   # not yet
+    assert child(backend_get(stack, token, "/me"), "李小明")["enrolments"][0]["status"] == "active"  # not yet
 
     reply = me.send("确认")
     assert "已办结" in reply and "李小明" in reply, me.transcript
@@ -170,15 +171,15 @@ def test_demo_guardian_stops_a_child_gets_a_pre_application_and_prints_a_certifi
     # --- first enrolment of 李小乐: a form (settle-in date), a question in the middle of it, a pre-application
     reply = me.send("小儿子户口刚迁来深圳，还没上幼儿园，想给他第一次参加少儿医保")
     assert "哪个孩子" in reply, me.transcript
-    reply = me.send(me.button("李小乐")["payload"])         # clicked
+    reply = me.send(me.button("李小乐")["payload"])  # clicked
     assert "李小乐" in reply and "入户深圳的日期" in reply, me.transcript
 
     reply = me.send("几点可以缴费")
     assert PAYMENT_HOURS_ZH in reply, me.transcript
-    assert reply.rstrip().endswith("请问孩子入户深圳的日期？例如“2025-01-10”。"), me.transcript   # the form asks again
+    assert reply.rstrip().endswith("请问孩子入户深圳的日期？例如“2025-01-10”。"), me.transcript  # the form asks again
     events = me.tracker_events()
     loops = [e.get("name") for e in events if e.get("event") == "active_loop"]
-    assert loops[-1] == "item_form", me.transcript                                             # and is still active
+    assert loops[-1] == "item_form", me.transcript  # and is still active
 
     reply = me.send("2026年6月1号")
     assert "李小乐" in reply and "2026-06-01" in reply and "确认办理吗" in reply, me.transcript
@@ -187,7 +188,7 @@ def test_demo_guardian_stops_a_child_gets_a_pre_application_and_prints_a_certifi
     number = PRE_APP.search(reply)
     assert number, me.transcript
     number = number.group(1)
-    assert "入户时间" in reply, me.transcript                                  # why the comparison failed
+    assert "入户时间" in reply, me.transcript  # why the comparison failed
     for material in ("少儿户口簿及出生医学证明", "监护关系证明", "打印并签名的预申请表"):
         assert material in reply, me.transcript
     assert "服务窗口" in reply, me.transcript
@@ -199,7 +200,7 @@ def test_demo_guardian_stops_a_child_gets_a_pre_application_and_prints_a_certifi
     pre = backend_get(stack, token, f"/pre-applications/{number}")
     assert (pre["status"], pre["item_code"], pre["subject_name"]) == ("submitted", "enroll_child_first_time", "李小乐")
     assert pre["data"] == {"settle_in_date": "2026-06-01"}
-    assert child(backend_get(stack, token, "/me"), "李小乐")["enrolments"] == []   # the window decides
+    assert child(backend_get(stack, token, "/me"), "李小乐")["enrolments"] == []  # the window decides
 
     # --- her own insurance certificate
     reply = me.send("打印参保证明")
@@ -252,7 +253,7 @@ def test_cancel_in_the_middle_of_a_form_or_at_the_confirmation_changes_nothing(s
     assert "陈安安" in reply and "入户深圳的日期" in reply, me.transcript
     reply = me.send("算了，不办了")
     assert "已取消" in reply and "没有提交" in reply, me.transcript
-    reply = me.send("2025-01-10")                       # a late answer does not revive it
+    reply = me.send("2025-01-10")  # a late answer does not revive it
     assert "确认办理吗" not in reply and "预申请" not in reply, me.transcript
     assert backend_get(stack, token, "/me") == before
     assert "action_submit_task" not in me.actions(), me.transcript
@@ -268,7 +269,7 @@ def test_cancel_in_the_middle_of_a_form_or_at_the_confirmation_changes_nothing(s
     assert "居民停保" in reply and "确认办理吗" in reply, me.transcript
     reply = me.send("取消")
     assert "已取消" in reply and "没有提交" in reply, me.transcript
-    reply = me.send("确认")                              # nothing is pending any more
+    reply = me.send("确认")  # nothing is pending any more
     assert "已办结" not in reply and not SERIAL.search(reply), me.transcript
     assert backend_get(stack, token, "/me") == before
     assert "action_submit_task" not in me.actions(), me.transcript
@@ -313,19 +314,29 @@ def test_english_payment_hours_question_in_plain_words(stack: Stack) -> None:
 
 
 @pytest.mark.slow
-def test_terminal_chat_as_a_demo_person(stack: Stack, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture) -> None:
+def test_terminal_chat_as_a_demo_person(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     """`python -m bot.channels.tryout rest --user heli`: rasa-shell-style chat, logged in, buttons by number."""
     from bot.channels import tryout
 
     token = login(stack, "heli")
     before = backend_get(stack, token, "/me")
-    lines = iter(["我不想交居民医保了，帮我停掉", "2", ":quit"])   # button 2 of the summary: 取消
+    lines = iter(["我不想交居民医保了，帮我停掉", "2", ":quit"])  # button 2 of the summary: 取消
     monkeypatch.setattr("builtins.input", lambda _prompt="": next(lines))
-    tryout.main(["rest", "--url", stack.urls["rasa"] + "/webhooks/rest/webhook", "--backend", stack.urls["backend"],
-                 "--user", "heli"])
+    tryout.main(
+        [
+            "rest",
+            "--url",
+            stack.urls["rasa"] + "/webhooks/rest/webhook",
+            "--backend",
+            stack.urls["backend"],
+            "--user",
+            "heli",
+        ]
+    )
     out = capsys.readouterr().out
     assert "logged in as heli" in out
     assert "确认办理吗" in out and "[1] 确认  [2] 取消" in out, out
-    assert "已取消" in out.split("[2] 取消", 1)[1], out          # the numbered button was sent
+    assert "已取消" in out.split("[2] 取消", 1)[1], out  # the numbered button was sent
     assert backend_get(stack, token, "/me") == before

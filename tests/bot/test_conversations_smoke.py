@@ -10,6 +10,7 @@ read from that database. The full set and its figures are the benchmark's job
 A wrong outcome must fail the test: the last test plays a conversation whose
 expectation is deliberately wrong and checks that the runner says so.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,13 +28,13 @@ from stack import Stack, run_stack  # noqa: E402
 from bench.conversations import BackendState, load_conversations, run_all  # noqa: E402
 
 SMOKE_IDS = [
-    "stop_individual_plain",            # completed, own record
-    "stop_child_nickname",              # completed, a child chosen
-    "retry_last_month_spoken",          # completed with a field value
-    "tier_up_asked",                    # a form question answered
-    "resume_resident_already_active_refused",   # refused
-    "faq_payment_hours",                # answer, not logged in
-    "handoff_plain",                    # handoff
+    "stop_individual_plain",  # completed, own record
+    "stop_child_nickname",  # completed, a child chosen
+    "retry_last_month_spoken",  # completed with a field value
+    "tier_up_asked",  # a form question answered
+    "resume_resident_already_active_refused",  # refused
+    "faq_payment_hours",  # answer, not logged in
+    "handoff_plain",  # handoff
 ]
 
 
@@ -65,6 +66,6 @@ def test_simple_conversations_reach_their_outcome(stack: Stack, state: BackendSt
 def test_a_wrong_outcome_is_reported(stack: Stack, state: BackendState) -> None:
     conv = copy.deepcopy({c["id"]: c for c in load_conversations()}["stop_individual_plain"])
     conv["id"] = "deliberately_wrong"
-    conv["expect"] = {"outcome": "completed", "item": "stop_resident_insurance"}   # not what the turns ask
+    conv["expect"] = {"outcome": "completed", "item": "stop_resident_insurance"}  # not what the turns ask
     [result] = run_all([conv], stack.backend, stack.rasa, state, progress=False)
     assert not result.passed and "stop_resident_insurance" in " ".join(result.reasons), result.reasons

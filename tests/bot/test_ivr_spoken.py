@@ -23,6 +23,7 @@ no web words (点击, 链接, 登录网站, click, link), no URLs, no Chinese in
 English call. The figures are printed (``-s``) and written to
 ``var/ivr-spoken-lengths.txt``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,14 @@ from test_actions_all_items import PEOPLE, answer, id_number, who_may  # noqa: E
 from bot.actions.items import ActionCancelTask, ActionReviewTask, ActionStartTask, ActionSubmitTask  # noqa: E402
 from bot.actions.tasks import ITEM_CODES, TASK_INTENTS  # noqa: E402
 from bot.channels.ivr import PROMPTS, IVRInput, spoken_problems  # noqa: E402
-from bot.channels.rendering import (PHONE_MAX_CHARS, PHONE_MAX_SECONDS, WEB_WORDS_EN, WEB_WORDS_ZH,  # noqa: E402
-                                    spoken_chars, tts_seconds)
+from bot.channels.rendering import (
+    PHONE_MAX_CHARS,
+    PHONE_MAX_SECONDS,
+    WEB_WORDS_EN,
+    WEB_WORDS_ZH,  # noqa: E402
+    spoken_chars,
+    tts_seconds,
+)
 from bot.channels.sms import read_outbox  # noqa: E402
 
 backend_url = flow.backend_url
@@ -57,10 +64,21 @@ client = flow.client
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "ivr-spoken-secret"
-PHONES = {"zhangwei": "13800138001", "lina": "13800138002", "chenjing": "13800138003", "huangqiang": "13800138004",
-          "liuyang": "13800138005", "zhaojianguo": "13800138006", "sunli": "13800138007", "zhoumin": "13800138008",
-          "wugang": "13800138009", "qianfang": "13800138010", "heli": "13800138011", "machao": "13800138012",
-          "gaoyuan": "13800138013"}
+PHONES = {
+    "zhangwei": "13800138001",
+    "lina": "13800138002",
+    "chenjing": "13800138003",
+    "huangqiang": "13800138004",
+    "liuyang": "13800138005",
+    "zhaojianguo": "13800138006",
+    "sunli": "13800138007",
+    "zhoumin": "13800138008",
+    "wugang": "13800138009",
+    "qianfang": "13800138010",
+    "heli": "13800138011",
+    "machao": "13800138012",
+    "gaoyuan": "13800138013",
+}
 _ids = count(1)
 
 
@@ -101,8 +119,8 @@ class ActionsBot:
 
     def __init__(self) -> None:
         self.chats: Dict[str, flow.Chat] = {}
-        self.intent: Dict[str, Tuple[str, Dict[str, Any]]] = {}   # call id -> intent of its next utterance
-        self.canned: Dict[str, List[Dict[str, Any]]] = {}          # text -> messages (a domain response)
+        self.intent: Dict[str, Tuple[str, Dict[str, Any]]] = {}  # call id -> intent of its next utterance
+        self.canned: Dict[str, List[Dict[str, Any]]] = {}  # text -> messages (a domain response)
 
     async def __call__(self, message: Any) -> None:
         chat = self.chats.setdefault(message.sender_id, flow.Chat(sender=message.sender_id, channel="ivr"))
@@ -110,8 +128,9 @@ class ActionsBot:
         if message.text in self.canned:
             out = self.canned[message.text]
         else:
-            out = await asyncio.get_running_loop().run_in_executor(None, self._turn, chat, message.text,
-                                                                   message.sender_id)
+            out = await asyncio.get_running_loop().run_in_executor(
+                None, self._turn, chat, message.text, message.sender_id
+            )
         for m in out:
             await message.output_channel.send_response(message.sender_id, dict(m))
 
@@ -143,8 +162,8 @@ class ActionsBot:
             chat.active_loop = {}
             chat.run(ActionCancelTask())
             return list(chat.messages)
-        choice = re.fullmatch(r'/(\w+)(\{.*\})?', text)
-        if choice:           # a button payload: the intent and its entities, as Rasa reads it
+        choice = re.fullmatch(r"/(\w+)(\{.*\})?", text)
+        if choice:  # a button payload: the intent and its entities, as Rasa reads it
             chat.user(text, choice.group(1), json.loads(choice.group(2) or "{}"))
         elif stage == "collect":
             chat.user(text, "inform")
@@ -176,8 +195,9 @@ def bot() -> ActionsBot:
 def channel(backend_url: str, outbox: Path) -> IVRInput:
     from channel_fixtures import SERVICE_KEY
 
-    return IVRInput.from_credentials({"backend_url": backend_url, "service_key": SERVICE_KEY,
-                                      "webhook_secret": SECRET, "sms_outbox": str(outbox)})
+    return IVRInput.from_credentials(
+        {"backend_url": backend_url, "service_key": SERVICE_KEY, "webhook_secret": SECRET, "sms_outbox": str(outbox)}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -213,8 +233,9 @@ class PhoneCall:
         body = {"call_id": call_id or self.call_id, **fields}
         if self.caller:
             body["caller"] = self.caller
-        r = requests.post(self.server.url + "/webhooks/ivr/webhook", json=body,
-                          headers={"X-IVR-Secret": SECRET}, timeout=30)
+        r = requests.post(
+            self.server.url + "/webhooks/ivr/webhook", json=body, headers={"X-IVR-Secret": SECRET}, timeout=30
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -277,7 +298,7 @@ def run_item(call: PhoneCall, bot: ActionsBot, code: str, user: str, request: st
             return out["text"]
         if stage in ("choose", "confirm"):
             assert out["expect"]["type"] == "dtmf", out
-            out = call.keys(f"{stage} {step}", "1")        # the first child / confirm
+            out = call.keys(f"{stage} {step}", "1")  # the first child / confirm
         elif stage == "collect":
             slot = chat.slots["requested_slot"]
             said = "YS2026000000018" if slot == "pre_application_number" else answer(slot, user)
@@ -301,7 +322,7 @@ def names(backend_url: str) -> Dict[str, str]:
 
 
 def user_for(backend_url: str, code: str) -> str:
-    if code not in ITEM_CODES:          # services and vague requests: anyone
+    if code not in ITEM_CODES:  # services and vague requests: anyone
         return "zhangwei"
     found = who_may(backend_url, code)
     user = found[0] if found else "zhangwei"
@@ -309,8 +330,9 @@ def user_for(backend_url: str, code: str) -> str:
 
 
 @pytest.mark.parametrize("code", TASK_INTENTS)
-def test_every_business_path_by_phone(server: SanicServer, channel: IVRInput, bot: ActionsBot, backend_url: str,
-                                      outbox: Path, code: str) -> None:
+def test_every_business_path_by_phone(
+    server: SanicServer, channel: IVRInput, bot: ActionsBot, backend_url: str, outbox: Path, code: str
+) -> None:
     user = user_for(backend_url, code)
     # one call per person, several requests in it (an item may change the person's phone number)
     if user not in CALLS:
@@ -319,7 +341,7 @@ def test_every_business_path_by_phone(server: SanicServer, channel: IVRInput, bo
     call.name = f"{code}[{user}]"
     final = run_item(call, bot, code, user, f"我要办理{names(backend_url).get(code, '这项业务')}")
     number = re.search(r"(?:S Z|Y S)((?: \d)+)", final)
-    if number:        # a serial or pre-application number: read twice, offered by SMS
+    if number:  # a serial or pre-application number: read twice, offered by SMS
         digits = number.group(1)
         assert final.count(digits) == 2, final
         assert "按9" in final
@@ -331,8 +353,9 @@ def test_every_business_path_by_phone(server: SanicServer, channel: IVRInput, bo
     print(f"PHONE {code} [{user}]: {final}")
 
 
-def test_english_caller_hears_english_only(server: SanicServer, channel: IVRInput, bot: ActionsBot,
-                                           backend_url: str) -> None:
+def test_english_caller_hears_english_only(
+    server: SanicServer, channel: IVRInput, bot: ActionsBot, backend_url: str
+) -> None:
     call = CALLS.get("machao") or verified_call(server, channel, "machao", "english")
     call.name, call.english = "english", True
     final = run_item(call, bot, "query_contributions", "machao", "I want to see my contribution records please")
@@ -359,8 +382,7 @@ def test_domain_responses_spoken(server: SanicServer, channel: IVRInput, bot: Ac
                 assert out["text"], name
 
 
-def test_filler_bad_keys_and_sms_offer(server: SanicServer, channel: IVRInput, bot: ActionsBot,
-                                       outbox: Path) -> None:
+def test_filler_bad_keys_and_sms_offer(server: SanicServer, channel: IVRInput, bot: ActionsBot, outbox: Path) -> None:
     call = PhoneCall(server, channel, "13800138002", "filler")
     call.turn("greeting", event="call_start")
     out = call.say("filler", "喂喂 听得到吗")
@@ -382,9 +404,12 @@ def test_zzz_report_spoken_lengths() -> None:
     if not MEASURED:
         pytest.skip("nothing measured")
     longest = sorted(MEASURED, key=lambda m: -m[2])[:15]
-    lines = [f"{len(MEASURED)} phone prompts measured; limits {PHONE_MAX_CHARS} characters, {PHONE_MAX_SECONDS} s",
-             f"max characters {max(m[1] for m in MEASURED)}, max TTS estimate {max(m[2] for m in MEASURED)} s, "
-             f"mean {sum(m[2] for m in MEASURED) / len(MEASURED):.1f} s", "longest:"]
+    lines = [
+        f"{len(MEASURED)} phone prompts measured; limits {PHONE_MAX_CHARS} characters, {PHONE_MAX_SECONDS} s",
+        f"max characters {max(m[1] for m in MEASURED)}, max TTS estimate {max(m[2] for m in MEASURED)} s, "
+        f"mean {sum(m[2] for m in MEASURED) / len(MEASURED):.1f} s",
+        "longest:",
+    ]
     lines += [f"  {s:5.1f} s {c:3d} ch  {w}: {t}" for w, c, s, t in longest]
     report = "\n".join(lines)
     print(report)
@@ -392,4 +417,5 @@ def test_zzz_report_spoken_lengths() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(report + "\n", encoding="utf-8")
     (REPO / "var" / "ivr-spoken-all.txt").write_text(
-        "".join(f"{s:5.1f} s {c:3d} ch  {w}: {t}\n" for w, c, s, t in MEASURED), encoding="utf-8")
+        "".join(f"{s:5.1f} s {c:3d} ch  {w}: {t}\n" for w, c, s, t in MEASURED), encoding="utf-8"
+    )

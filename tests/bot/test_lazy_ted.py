@@ -1,4 +1,5 @@
 """The lazy TED prediction gives Rasa's own choice of policy, and TED runs only when it can win."""
+
 from __future__ import annotations
 
 import random
@@ -41,18 +42,32 @@ def _case(rng: random.Random):
             probs = [0.0] * N_ACTIONS
         else:
             probs = _probs(rng, certain=False)
-        settled.append(PolicyPrediction(
-            probs, name, priority, events=[f"{name}-event"] if rng.random() < 0.3 else None,
-            optional_events=[f"{name}-optional"] if rng.random() < 0.3 else None,
-            is_no_user_prediction=rng.random() < 0.1, is_end_to_end_prediction=rng.random() < 0.05,
-            hide_rule_turn=rng.random() < 0.3))
+        settled.append(
+            PolicyPrediction(
+                probs,
+                name,
+                priority,
+                events=[f"{name}-event"] if rng.random() < 0.3 else None,
+                optional_events=[f"{name}-optional"] if rng.random() < 0.3 else None,
+                is_no_user_prediction=rng.random() < 0.1,
+                is_end_to_end_prediction=rng.random() < 0.05,
+                hide_rule_turn=rng.random() < 0.3,
+            )
+        )
     ted_probs = _probs(rng, certain=False)
     return settled, ted_probs
 
 
 def _summary(p: PolicyPrediction):
-    return (p.policy_name, p.policy_priority, list(p.probabilities), list(p.events), p.is_end_to_end_prediction,
-            p.is_no_user_prediction, p.hide_rule_turn)
+    return (
+        p.policy_name,
+        p.policy_priority,
+        list(p.probabilities),
+        list(p.events),
+        p.is_end_to_end_prediction,
+        p.is_no_user_prediction,
+        p.hide_rule_turn,
+    )
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -77,9 +92,14 @@ def test_same_choice_as_rasa_with_ted_computed_only_when_it_can_win(seed):
         # TED must be computed exactly when it is a candidate that could beat the best settled one
         no_user = any(p.is_no_user_prediction for p in settled)
         e2e = any(p.is_end_to_end_prediction for p in settled)
-        best = max(((p.max_confidence, p.policy_priority) for p in settled
-                    if p.is_no_user_prediction == no_user and (no_user or p.is_end_to_end_prediction == e2e)),
-                   default=(-1.0, -1))
+        best = max(
+            (
+                (p.max_confidence, p.policy_priority)
+                for p in settled
+                if p.is_no_user_prediction == no_user and (no_user or p.is_end_to_end_prediction == e2e)
+            ),
+            default=(-1.0, -1),
+        )
         assert bool(calls) == (not no_user and not e2e and best < (1.0, 1))
         if got.policy_name == "LazyTEDPolicy":
             assert calls
@@ -101,8 +121,9 @@ def test_the_rule_fallback_lets_ted_win():
 
 
 def test_a_lazy_prediction_reads_like_the_computed_one():
-    lazy = LazyPrediction(lambda: PolicyPrediction([0.2, 0.8], "LazyTEDPolicy", 1, diagnostic_data={"a": 1}),
-                          "LazyTEDPolicy", 1)
+    lazy = LazyPrediction(
+        lambda: PolicyPrediction([0.2, 0.8], "LazyTEDPolicy", 1, diagnostic_data={"a": 1}), "LazyTEDPolicy", 1
+    )
     assert not lazy.computed
     assert (lazy.max_confidence, lazy.diagnostic_data, lazy.events) == (0.8, {"a": 1}, [])
     assert lazy.computed

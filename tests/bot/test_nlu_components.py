@@ -3,6 +3,7 @@
 Run: cd /work/main && .venv/rasa/bin/python -m pytest tests/bot/test_nlu_components.py -q
 (the training test is marked slow: -m "not slow" skips it).
 """
+
 from __future__ import annotations
 
 import os
@@ -83,8 +84,16 @@ def test_conversion_is_length_preserving_per_character(text, expected):
 
 def test_normalize_keeps_length_on_odd_input():
     samples = [
-        "", " ", "😀社保😀", "e\u0301设保", "ＡＢＣ設保", "\u3000停报\u3000",
-        "帮我 cancel 养老 转出", "YS202600000012X", "𠀀𠀁社保", "½設保",
+        "",
+        " ",
+        "😀社保😀",
+        "e\u0301设保",
+        "ＡＢＣ設保",
+        "\u3000停报\u3000",
+        "帮我 cancel 养老 转出",
+        "YS202600000012X",
+        "𠀀𠀁社保",
+        "½設保",
     ]
     for text in samples:
         assert len(normalize(text)) == len(text), text
@@ -180,9 +189,31 @@ def test_corrections_report_spans():
 def test_lexicon_file_has_about_sixty_terms():
     lex = normalizer.lexicon()
     assert 50 <= len(lex.terms) <= 90
-    for term in ["社保", "停保", "医保", "养老", "转出", "转入", "参保", "缴费", "工伤",
-                 "失业", "生育", "少儿", "补缴", "趸缴", "延缴", "托收", "证明", "档次",
-                 "退休", "户籍", "深户", "预申请", "社保卡"]:
+    for term in [
+        "社保",
+        "停保",
+        "医保",
+        "养老",
+        "转出",
+        "转入",
+        "参保",
+        "缴费",
+        "工伤",
+        "失业",
+        "生育",
+        "少儿",
+        "补缴",
+        "趸缴",
+        "延缴",
+        "托收",
+        "证明",
+        "档次",
+        "退休",
+        "户籍",
+        "深户",
+        "预申请",
+        "社保卡",
+    ]:
         assert term in lex.terms
 
 
@@ -272,13 +303,13 @@ def test_token_offsets_index_the_original_text(tokenizer):
     for t in tokens:
         assert t.end - t.start == len(t.text)
         # the normalised token text is the normalisation of the original span
-        assert normalize(text)[t.start:t.end] == t.text
+        assert normalize(text)[t.start : t.end] == t.text
     pre = tokens[texts.index("预申请")]
-    assert text[pre.start:pre.end] == "預申請"
+    assert text[pre.start : pre.end] == "預申請"
     pension = tokens[texts.index("养老保险")]
-    assert text[pension.start:pension.end] == "元老保險"
+    assert text[pension.start : pension.end] == "元老保險"
     transfer = tokens[texts.index("关系转出")]
-    assert text[transfer.start:transfer.end] == "關係轉储"
+    assert text[transfer.start : transfer.end] == "關係轉储"
 
 
 def test_tokenizer_process_sets_tokens(tokenizer):
@@ -304,8 +335,7 @@ def test_dictionary_is_persisted_and_loaded(tmp_path):
     storage = LocalModelStorage(tmp_path)
     resource = Resource("tok")
     context = ExecutionContext(GraphSchema({}), "test")
-    config = {**DomainJiebaTokenizer.get_default_config(),
-              "dictionary_path": "bot/components/jieba_dict"}
+    config = {**DomainJiebaTokenizer.get_default_config(), "dictionary_path": "bot/components/jieba_dict"}
     trained = DomainJiebaTokenizer.create(config, storage, resource, context)
     trained.train(TrainingData())
     with storage.read_from(resource) as directory:
@@ -329,8 +359,7 @@ def test_fingerprint_follows_dictionary_content(tmp_path):
 
 
 def test_user_dictionary_format():
-    lines = (REPO / "bot/components/jieba_dict/domain.txt").read_text(
-        encoding="utf-8").splitlines()
+    lines = (REPO / "bot/components/jieba_dict/domain.txt").read_text(encoding="utf-8").splitlines()
     import re
 
     for line in lines:
@@ -389,8 +418,9 @@ def language_detector(tmp_path_factory):
     from bot.components.language import LanguageDetector
 
     storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
-    return LanguageDetector.create(LanguageDetector.get_default_config(), storage, Resource("lang"),
-                                   ExecutionContext(GraphSchema({}), "test"))
+    return LanguageDetector.create(
+        LanguageDetector.get_default_config(), storage, Resource("lang"), ExecutionContext(GraphSchema({}), "test")
+    )
 
 
 def _language_entities(detector, text, entities=None):
@@ -401,17 +431,21 @@ def _language_entities(detector, text, entities=None):
     return message.get("entities")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("I want to transfer my pension out", "en"),
-    ("我要给孩子停保", "zh"),
-    ("帮我check一下社保", "zh"),
-    ("YS2026000000034 status please", "en"),
-    ("我想辦理養老保險關係轉出", "zh"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I want to transfer my pension out", "en"),
+        ("我要给孩子停保", "zh"),
+        ("帮我check一下社保", "zh"),
+        ("YS2026000000034 status please", "en"),
+        ("我想辦理養老保險關係轉出", "zh"),
+    ],
+)
 def test_language_entity_is_added(language_detector, text, expected):
     entities = _language_entities(language_detector, text)
-    assert entities == [{"entity": "language", "value": expected, "start": 0, "end": len(text),
-                         "extractor": "LanguageDetector"}]
+    assert entities == [
+        {"entity": "language", "value": expected, "start": 0, "end": len(text), "extractor": "LanguageDetector"}
+    ]
 
 
 @pytest.mark.parametrize("text", ["440304198805121317", "ok", "OK", "👍", "123", "ys2026000000034", "", "  "])
@@ -551,9 +585,16 @@ def test_intent_classifier_probabilities_match_scikit_learn(tmp_path):
 
     from bot.components.intent_classifier import TfidfIntentClassifier
 
-    examples = [("我要停保", "stop_insurance"), ("给孩子停保", "stop_child_insurance"), ("少儿医保停掉", "stop_child_insurance"),
-                ("怎么登录", "faq/login"), ("登录不了", "faq/login"), ("几点能交费", "faq/payment_hours"),
-                ("你好", "greet"), ("hello", "greet")]
+    examples = [
+        ("我要停保", "stop_insurance"),
+        ("给孩子停保", "stop_child_insurance"),
+        ("少儿医保停掉", "stop_child_insurance"),
+        ("怎么登录", "faq/login"),
+        ("登录不了", "faq/login"),
+        ("几点能交费", "faq/payment_hours"),
+        ("你好", "greet"),
+        ("hello", "greet"),
+    ]
     msgs = []
     for text, label in examples:
         intent, _, key = label.partition("/")
@@ -578,11 +619,14 @@ def test_intent_classifier_probabilities_match_scikit_learn(tmp_path):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("gated_name, config", [
-    ("RetrievalIntentCountVectorsFeaturizer", {"analyzer": "char", "min_ngram": 1, "max_ngram": 4}),
-    ("RetrievalIntentCountVectorsFeaturizer", {"analyzer": "word"}),
-    ("RetrievalIntentLexicalSyntacticFeaturizer", {}),
-])
+@pytest.mark.parametrize(
+    "gated_name, config",
+    [
+        ("RetrievalIntentCountVectorsFeaturizer", {"analyzer": "char", "min_ngram": 1, "max_ngram": 4}),
+        ("RetrievalIntentCountVectorsFeaturizer", {"analyzer": "word"}),
+        ("RetrievalIntentLexicalSyntacticFeaturizer", {}),
+    ],
+)
 def test_response_selector_featurizers_skip_other_intents_only_at_inference(tokenizer, tmp_path, gated_name, config):
     import numpy as np
     from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -606,10 +650,22 @@ def test_response_selector_featurizers_skip_other_intents_only_at_inference(toke
         path = tmp_path / f"{cls.__name__}-{len(extra)}"
         path.mkdir()
         storage = LocalModelStorage(path)
-        component = cls.create({**cls.get_default_config(), **config, **extra}, storage, Resource(cls.__name__),
-                               ExecutionContext(GraphSchema({}), "test"))
-        data = TrainingData([message(t, i) for t, i in (("怎么登录", "faq"), ("给孩子停保", "stop_child_insurance"),
-                                                        ("养老保险转出", "transfer_pension_out"))])
+        component = cls.create(
+            {**cls.get_default_config(), **config, **extra},
+            storage,
+            Resource(cls.__name__),
+            ExecutionContext(GraphSchema({}), "test"),
+        )
+        data = TrainingData(
+            [
+                message(t, i)
+                for t, i in (
+                    ("怎么登录", "faq"),
+                    ("给孩子停保", "stop_child_insurance"),
+                    ("养老保险转出", "transfer_pension_out"),
+                )
+            ]
+        )
         if hasattr(component, "train"):
             component.train(data)
         component.process_training_data(data)
@@ -621,9 +677,11 @@ def test_response_selector_featurizers_skip_other_intents_only_at_inference(toke
     for ours, theirs in zip(gated_data.training_examples, plain_data.training_examples):
         assert len(ours.features) == len(theirs.features) > 0
     # inference: the same features for a message of the retrieval intent, none for the others
-    texts = [("忘记密码怎么办", {"name": "faq", "confidence": 0.9}),
-             ("查一下我的缴费记录", {"name": "query_contributions", "confidence": 0.8}),
-             ("你好", None)]
+    texts = [
+        ("忘记密码怎么办", {"name": "faq", "confidence": 0.9}),
+        ("查一下我的缴费记录", {"name": "query_contributions", "confidence": 0.8}),
+        ("你好", None),
+    ]
     ours, theirs = [message(t, i) for t, i in texts], [message(t, i) for t, i in texts]
     gated.process(ours)
     plain.process(theirs)

@@ -5,6 +5,7 @@ The inputs below are written here, not taken from the training data (which holds
 meaningless examples at all) nor from the held-out sets. The trained model is the one
 the other bot tests serve (tests/bot/stack.py: the newest in models/, or SZ_TEST_MODEL).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,16 +16,48 @@ pytest.importorskip("rasa")
 
 MEANINGLESS = [
     # lone punctuation, symbols, emoji
-    "？", "?!", "。。。", "……", "~~~", "#$%^&", "😂", "👍👍", "🤔？", "。",
+    "？",
+    "?!",
+    "。。。",
+    "……",
+    "~~~",
+    "#$%^&",
+    "😂",
+    "👍👍",
+    "🤔？",
+    "。",
     # fillers and sounds
-    "嗯", "嗯嗯嗯嗯", "啊？", "呃……", "额额额", "哦哦", "哈哈哈哈", "喂喂", "喂？听得见吗",
-    "huh?", "hmm", "uh", "lalala", "blah blah",
+    "嗯",
+    "嗯嗯嗯嗯",
+    "啊？",
+    "呃……",
+    "额额额",
+    "哦哦",
+    "哈哈哈哈",
+    "喂喂",
+    "喂？听得见吗",
+    "huh?",
+    "hmm",
+    "uh",
+    "lalala",
+    "blah blah",
     # keyboard mash and random letters
-    "asdfjkl;", "qwertyuiop", "zxcvbnm", "jjjjjj", "ksjdhfkjsh", "xyz",
+    "asdfjkl;",
+    "qwertyuiop",
+    "zxcvbnm",
+    "jjjjjj",
+    "ksjdhfkjsh",
+    "xyz",
     # random digits
-    "123", "98765", "0000", "3.1415",
+    "123",
+    "98765",
+    "0000",
+    "3.1415",
     # half a sentence
-    "我想", "请问", "那个……", "就是说",
+    "我想",
+    "请问",
+    "那个……",
+    "就是说",
 ]
 REQUESTS = [
     ("给孩子停少儿医保", "stop_child_insurance"),
@@ -87,8 +120,9 @@ def _run_clarify(latest, slots):
     return dispatcher.messages
 
 
-@pytest.mark.parametrize("text,slot,lang", [("asdfjkl", "zh", "zh"), ("huh?", "en", "en"), ("？", None, "zh"),
-                                            ("qwerty", None, "zh")])
+@pytest.mark.parametrize(
+    "text,slot,lang", [("asdfjkl", "zh", "zh"), ("huh?", "en", "en"), ("？", None, "zh"), ("qwerty", None, "zh")]
+)
 def test_fallback_reply_says_not_understood_with_examples(agent, text, slot, lang):
     from bot.actions.clarify import EXAMPLES
 

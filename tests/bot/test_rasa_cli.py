@@ -10,6 +10,7 @@ readable REST answers, and ``rasa shell`` with readable signals and a log-in.
   a shell started with SZ_SHELL_USER sends a token the REAL backend issued (the
   patched console functions post to a real channel server).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,9 @@ NLU = REPO / "tests" / "nlu"
 def test_heldout_sets_in_rasa_format_are_current_and_readable() -> None:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    check = subprocess.run([sys.executable, str(NLU / "to_rasa.py"), "--check"], capture_output=True, text=True,
-                           timeout=60)
+    check = subprocess.run(
+        [sys.executable, str(NLU / "to_rasa.py"), "--check"], capture_output=True, text=True, timeout=60
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     for name in ("heldout.yml", "heldout2.yml"):
         source = yaml.safe_load((NLU / name).read_text(encoding="utf-8"))["examples"]
@@ -57,8 +59,10 @@ def test_heldout_sets_in_rasa_format_are_current_and_readable() -> None:
 
 def _script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
     if text == "打印参保证明" and not metadata.get("auth_token"):
-        return [("message", {"text": "查询或办理个人业务前，需要先确认您的身份。"}),
-                ("custom", {"signal": "verify_identity", "reason": "required"})]
+        return [
+            ("message", {"text": "查询或办理个人业务前，需要先确认您的身份。"}),
+            ("custom", {"signal": "verify_identity", "reason": "required"}),
+        ]
     return [("text", f"收到：{text}（{'已登录' if metadata.get('auth_token') else '未登录'}）")]
 
 
@@ -77,7 +81,7 @@ def rest_server(bot: FakeBot) -> Iterator[SanicServer]:
 def test_credentials_use_the_readable_rest_channel() -> None:
     creds = yaml.safe_load((REPO / "credentials.yml").read_text(encoding="utf-8"))
     assert "bot.channels.rest.ReadableRestInput" in creds and "rest" not in creds
-    assert ReadableRestInput.name() == "rest"       # same URL: /webhooks/rest/webhook
+    assert ReadableRestInput.name() == "rest"  # same URL: /webhooks/rest/webhook
 
 
 def test_root_config_files_load_with_rasas_own_readers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,8 +132,9 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from start_backend(tmp_path_factory.mktemp("cli_backend"))
 
 
-def test_shell_logs_in_with_sz_shell_user(rest_server: SanicServer, bot: FakeBot, backend_url: str,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shell_logs_in_with_sz_shell_user(
+    rest_server: SanicServer, bot: FakeBot, backend_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rasa.core.channels import console
 
     shell.apply()

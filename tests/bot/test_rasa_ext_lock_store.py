@@ -1,4 +1,5 @@
 """The atomic Redis lock store gives every concurrent message its own ticket."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ def redis_config() -> EndpointConfig:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Redis is required under CI=true: {err}")
         pytest.skip(f"Redis not reachable at 127.0.0.1:6379 ({err})")
-    return EndpointConfig(url="127.0.0.1", type="bot.rasa_ext.lock_store.AtomicRedisLockStore", port=6379, db=4,
-                          key_prefix="sztest")
+    return EndpointConfig(
+        url="127.0.0.1", type="bot.rasa_ext.lock_store.AtomicRedisLockStore", port=6379, db=4, key_prefix="sztest"
+    )
 
 
 def test_loads_from_endpoints_config(redis_config: EndpointConfig) -> None:
@@ -32,7 +34,7 @@ def test_loads_from_endpoints_config(redis_config: EndpointConfig) -> None:
 
 def test_concurrent_instances_never_share_a_ticket(redis_config: EndpointConfig) -> None:
     conversation = f"c-{uuid.uuid4().hex}"
-    stores = [LockStore.create(redis_config) for _ in range(6)]   # like six Rasa processes
+    stores = [LockStore.create(redis_config) for _ in range(6)]  # like six Rasa processes
     tickets: list[int] = []
     barrier = threading.Barrier(len(stores))
 

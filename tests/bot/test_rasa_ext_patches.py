@@ -4,6 +4,7 @@ and unless switched off; Rasa's own functions stay otherwise. The launcher appli
 The equivalence of each patch with Rasa's code: tests/bot/test_rasa_ext_speedups.py; a
 conversation with the patches off: tests/bot/test_rasa_ext_stack.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,19 +27,23 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _rasas_own() -> bool:
-    return (RemoteAction._validate_action_result is speedups._original_validate_action_result
-            and Event.resolve_by_type is speedups._original_resolve_by_type
-            and Domain.states_for_tracker_history is speedups._original_states_for_tracker_history
-            and Features._combine_sparse_features is speedups._original_combine_sparse_features
-            and DaskGraphRunner.run is speedups._original_graph_run)
+    return (
+        RemoteAction._validate_action_result is speedups._original_validate_action_result
+        and Event.resolve_by_type is speedups._original_resolve_by_type
+        and Domain.states_for_tracker_history is speedups._original_states_for_tracker_history
+        and Features._combine_sparse_features is speedups._original_combine_sparse_features
+        and DaskGraphRunner.run is speedups._original_graph_run
+    )
 
 
 def _all_patched() -> bool:
-    return (RemoteAction._validate_action_result is speedups._validate_action_result
-            and Event.resolve_by_type is speedups._resolve_by_type
-            and Domain.states_for_tracker_history is speedups._states_for_tracker_history
-            and Features._combine_sparse_features is speedups._combine_sparse_features
-            and DaskGraphRunner.run is speedups._run_graph)
+    return (
+        RemoteAction._validate_action_result is speedups._validate_action_result
+        and Event.resolve_by_type is speedups._resolve_by_type
+        and Domain.states_for_tracker_history is speedups._states_for_tracker_history
+        and Features._combine_sparse_features is speedups._combine_sparse_features
+        and DaskGraphRunner.run is speedups._run_graph
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -52,11 +57,13 @@ def _unpatched() -> Iterator[None]:
 
 
 def test_importing_the_extensions_patches_nothing() -> None:
-    code = ("import bot.rasa_ext, bot.rasa_ext.patches, bot.rasa_ext.speedups, bot.rasa_ext.tracker_store, "
-            "bot.rasa_ext.lock_store, bot.components, bot.actions\n"
-            "from rasa.engine.runner.dask import DaskGraphRunner\n"
-            "from bot.rasa_ext import speedups\n"
-            "print(DaskGraphRunner.run is speedups._original_graph_run)")
+    code = (
+        "import bot.rasa_ext, bot.rasa_ext.patches, bot.rasa_ext.speedups, bot.rasa_ext.tracker_store, "
+        "bot.rasa_ext.lock_store, bot.components, bot.actions\n"
+        "from rasa.engine.runner.dask import DaskGraphRunner\n"
+        "from bot.rasa_ext import speedups\n"
+        "print(DaskGraphRunner.run is speedups._original_graph_run)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.stdout.strip().splitlines()[-1:] == ["True"], out.stderr[-3000:]
 
@@ -77,8 +84,9 @@ def test_another_rasa_version_gets_no_patch_and_a_warning(version: str, caplog: 
     assert len(warning) == 1 and version in warning[0].getMessage() and "3.6.21" in warning[0].getMessage()
 
 
-def test_the_installed_version_is_read_from_rasa(monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_the_installed_version_is_read_from_rasa(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import rasa
 
     monkeypatch.setattr(rasa, "__version__", "3.7.1")
@@ -113,15 +121,22 @@ def test_uninstall_restores_rasas_functions() -> None:
 
 
 def test_the_launcher_is_rasas_command_line_with_the_patches() -> None:
-    code = ("import sys, runpy\n"
-            "from rasa.engine.runner.dask import DaskGraphRunner\n"
-            "from bot.rasa_ext import speedups\n"
-            "sys.argv = ['x', '--version']\n"
-            "try:\n"
-            "    runpy.run_module('bot.rasa_ext', run_name='__main__')\n"
-            "finally:\n"
-            "    print('patched:', DaskGraphRunner.run is speedups._run_graph)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
-                         env={**{k: v for k, v in os.environ.items() if k != patches.SWITCH_ENV},
-                              "RASA_TELEMETRY_ENABLED": "false"})
+    code = (
+        "import sys, runpy\n"
+        "from rasa.engine.runner.dask import DaskGraphRunner\n"
+        "from bot.rasa_ext import speedups\n"
+        "sys.argv = ['x', '--version']\n"
+        "try:\n"
+        "    runpy.run_module('bot.rasa_ext', run_name='__main__')\n"
+        "finally:\n"
+        "    print('patched:', DaskGraphRunner.run is speedups._run_graph)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**{k: v for k, v in os.environ.items() if k != patches.SWITCH_ENV}, "RASA_TELEMETRY_ENABLED": "false"},
+    )
     assert "Rasa Version      :         3.6.21" in out.stdout and "patched: True" in out.stdout, out.stderr[-3000:]

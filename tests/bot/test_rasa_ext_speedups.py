@@ -1,4 +1,5 @@
 """The speed patches (bot/rasa_ext/speedups.py), installed by apply_patches, behave exactly as Rasa's own code."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,21 +16,39 @@ def _patched():
     yield
 
 
-VALID = [{"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}, {}, {"events": []},
-         {"events": [{"event": "slot", "timestamp": None, "name": "x", "value": {"a": [1]}},
-                     {"event": "active_loop", "name": None}, {"event": "followup", "name": "action_x"},
-                     {"event": "bot", "text": "hi", "data": {"buttons": []}, "metadata": {}},
-                     {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 1.0},
-                                                                   "entities": []}},
-                     {"event": "reset_slots"}, {"event": "restart"}, {"event": "session_started"}],
-          "responses": [{"text": "a", "buttons": [{"title": "t", "payload": "/p"}], "custom": {"signal": "x"}}]}]
-INVALID = [{"events": "nope"}, {"events": [{"name": "x"}]}, {"responses": "nope"},
-           {"events": [{"event": "no_such_event"}]},                        # unknown type
-           {"events": [{"event": "slot", "name": 3, "value": 1}]},          # a branch's own field
-           {"events": [{"event": "slot"}]},                                 # a branch's required field
-           {"events": [{"event": "action", "name": "x", "timestamp": "x"}]},  # the common fields
-           {"events": [{"event": "slot", "name": "x", "value": 1}, {"event": 7}]},
-           {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "x"}]}}]}]
+VALID = [
+    {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]},
+    {},
+    {"events": []},
+    {
+        "events": [
+            {"event": "slot", "timestamp": None, "name": "x", "value": {"a": [1]}},
+            {"event": "active_loop", "name": None},
+            {"event": "followup", "name": "action_x"},
+            {"event": "bot", "text": "hi", "data": {"buttons": []}, "metadata": {}},
+            {
+                "event": "user",
+                "text": "hi",
+                "parse_data": {"intent": {"name": "greet", "confidence": 1.0}, "entities": []},
+            },
+            {"event": "reset_slots"},
+            {"event": "restart"},
+            {"event": "session_started"},
+        ],
+        "responses": [{"text": "a", "buttons": [{"title": "t", "payload": "/p"}], "custom": {"signal": "x"}}],
+    },
+]
+INVALID = [
+    {"events": "nope"},
+    {"events": [{"name": "x"}]},
+    {"responses": "nope"},
+    {"events": [{"event": "no_such_event"}]},  # unknown type
+    {"events": [{"event": "slot", "name": 3, "value": 1}]},  # a branch's own field
+    {"events": [{"event": "slot"}]},  # a branch's required field
+    {"events": [{"event": "action", "name": "x", "timestamp": "x"}]},  # the common fields
+    {"events": [{"event": "slot", "name": "x", "value": 1}, {"event": 7}]},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "x"}]}}]},
+]
 
 
 def test_the_fix_is_applied():
@@ -87,12 +106,14 @@ def _story_trackers():
 
     root = Path(__file__).resolve().parents[2]
     domain = Domain.load(str(root / "domain.yml"))
-    files = [str(p) for d in ("bot/data/stories", "bot/data/rules", "tests/bot/stories")
-             for p in sorted((root / d).glob("*.yml"))]
+    files = [
+        str(p)
+        for d in ("bot/data/stories", "bot/data/rules", "tests/bot/stories")
+        for p in sorted((root / d).glob("*.yml"))
+    ]
     graph = StoryGraph(load_data_from_files(files, domain))
     generated = TrainingDataGenerator(graph, domain, remove_duplicates=False, augmentation_factor=0).generate()
-    return domain, [DialogueStateTracker.from_events(t.sender_id, list(t.events), domain.slots)
-                    for t in generated]
+    return domain, [DialogueStateTracker.from_events(t.sender_id, list(t.events), domain.slots) for t in generated]
 
 
 def test_dialogue_states_are_rasas_own_for_every_prefix_of_every_story():
@@ -118,8 +139,9 @@ def test_dialogue_states_are_rasas_own_for_every_prefix_of_every_story():
             for omit in (False, True):
                 for ignore in (False, True):
                     for data in rule_only:
-                        expected = rasa_speedups._original_states_for_tracker_history(domain, tracker, omit, ignore,
-                                                                                     data)
+                        expected = rasa_speedups._original_states_for_tracker_history(
+                            domain, tracker, omit, ignore, data
+                        )
                         got = domain.states_for_tracker_history(tracker, omit, ignore, data)
                         assert got == expected
                         for state in got:  # callers modify what they get: the cache must not change
@@ -138,10 +160,22 @@ def test_sparse_features_combine_exactly_like_scipy_hstack(seed):
     for _ in range(50):
         rows = int(rng.integers(1, 12))
         dtypes = [np.float32, np.float64, np.int64]
-        left = sp.random(rows, int(rng.integers(1, 40)), density=float(rng.random()), format="coo",
-                         dtype=dtypes[int(rng.integers(3))], random_state=int(rng.integers(1 << 30)))
-        right = sp.random(rows, int(rng.integers(1, 40)), density=float(rng.random()), format="coo",
-                          dtype=dtypes[int(rng.integers(3))], random_state=int(rng.integers(1 << 30)))
+        left = sp.random(
+            rows,
+            int(rng.integers(1, 40)),
+            density=float(rng.random()),
+            format="coo",
+            dtype=dtypes[int(rng.integers(3))],
+            random_state=int(rng.integers(1 << 30)),
+        )
+        right = sp.random(
+            rows,
+            int(rng.integers(1, 40)),
+            density=float(rng.random()),
+            format="coo",
+            dtype=dtypes[int(rng.integers(3))],
+            random_state=int(rng.integers(1 << 30)),
+        )
         expected, got = sp.hstack([left, right]), rasa_speedups.hstack_coo(left, right)
         assert type(got) is type(expected) and got.shape == expected.shape and got.dtype == expected.dtype
         for name in ("data", "row", "col"):  # same entries in the same order (what DIET's tensors are built from)
@@ -188,9 +222,19 @@ def _runner(nodes, calls, fail=None):
     from rasa.engine.runner.dask import DaskGraphRunner
 
     runner = object.__new__(DaskGraphRunner)  # nodes without components: the runner only calls them
-    runner._graph_schema = GraphSchema({
-        name: SchemaNode(needs=needs, uses=GraphComponent, constructor_name="create", fn="process", config={},
-                         is_target=is_target) for name, (needs, is_target) in nodes.items()})
+    runner._graph_schema = GraphSchema(
+        {
+            name: SchemaNode(
+                needs=needs,
+                uses=GraphComponent,
+                constructor_name="create",
+                fn="process",
+                config={},
+                is_target=is_target,
+            )
+            for name, (needs, is_target) in nodes.items()
+        }
+    )
     runner._instantiated_nodes = {name: _Node(name, calls, fail if name == "n0" else None) for name in nodes}
     runner._execution_context = None  # only logged
     return runner
@@ -243,10 +287,17 @@ def test_graph_runs_call_the_same_nodes_in_dasks_order(seed):
 def test_graph_schedule_is_kept_per_targets_and_inputs():
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    nodes = {"n0": ({"m": "__message__"}, False), "n1": ({"x": "n0"}, True), "n2": ({"t": "__tracker__", "x": "n0"}, True)}
+    nodes = {
+        "n0": ({"m": "__message__"}, False),
+        "n1": ({"x": "n0"}, True),
+        "n2": ({"t": "__tracker__", "x": "n0"}, True),
+    }
     runner, rasas = _runner(nodes, []), _runner(nodes, [])
-    for inputs, targets in (({"__message__": 1}, ["n1"]), ({"__message__": 2, "__tracker__": 3}, ["n2"]),
-                            ({"__message__": 4}, ["n1"])):
+    for inputs, targets in (
+        ({"__message__": 1}, ["n1"]),
+        ({"__message__": 2, "__tracker__": 3}, ["n2"]),
+        ({"__message__": 4}, ["n1"]),
+    ):
         got = DaskGraphRunner.run(runner, inputs, targets)
         assert got == rasa_speedups._original_graph_run(rasas, inputs, targets)
         assert repr(inputs["__message__"]) in got[targets[0]]  # this run's input, not a stored one

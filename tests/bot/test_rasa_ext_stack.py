@@ -6,6 +6,7 @@ unpatched Rasa server with its own tracker store; both play the same messages as
 senders. Same replies (texts, buttons, signals) and the same dialogue (intents, actions,
 slots in the trackers). Nothing is submitted, so the shared backend is the same for both.
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,19 +36,41 @@ def _start_unpatched(st: Stack) -> None:
     endpoints = yaml.safe_load((st.tmp / "endpoints.yml").read_text())
     endpoints["tracker_store"] = {**endpoints["tracker_store"], "db": str(st.tmp / "tracker-off.sqlite3")}
     (st.tmp / "endpoints-off.yml").write_text(yaml.safe_dump(endpoints, allow_unicode=True))
-    st.start("rasa_off", [sys.executable, "-m", "bot.rasa_ext", "run", *api_args(RASA_TOKEN, ["http://127.0.0.1:8080"]),
-                          "--port",
-                          str(st.ports["rasa_off"]), "--model", str(model()), "--endpoints",
-                          str(st.tmp / "endpoints-off.yml"), "--credentials", str(st.tmp / "credentials.yml")],
-             REPO, {"RASA_TELEMETRY_ENABLED": "false", "SZ_BACKEND_URL": st.backend, "SZ_NOW": NOW,
-                    "SZ_CHANNEL_SERVICE_KEY": SERVICE_KEY, "SZ_DEV_MODE": "1", "SZ_RASA_PATCHES": "off"})
+    st.start(
+        "rasa_off",
+        [
+            sys.executable,
+            "-m",
+            "bot.rasa_ext",
+            "run",
+            *api_args(RASA_TOKEN, ["http://127.0.0.1:8080"]),
+            "--port",
+            str(st.ports["rasa_off"]),
+            "--model",
+            str(model()),
+            "--endpoints",
+            str(st.tmp / "endpoints-off.yml"),
+            "--credentials",
+            str(st.tmp / "credentials.yml"),
+        ],
+        REPO,
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SZ_BACKEND_URL": st.backend,
+            "SZ_NOW": NOW,
+            "SZ_CHANNEL_SERVICE_KEY": SERVICE_KEY,
+            "SZ_DEV_MODE": "1",
+            "SZ_RASA_PATCHES": "off",
+        },
+    )
     st.wait("rasa_off", f"{st.rasa_off}/status?token={RASA_TOKEN}", 300)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from run_stack(tmp_path_factory.mktemp("rasa-ext"), lambda st: {"rest": None}, extra=("rasa_off",),
-                         also=_start_unpatched)
+    yield from run_stack(
+        tmp_path_factory.mktemp("rasa-ext"), lambda st: {"rest": None}, extra=("rasa_off",), also=_start_unpatched
+    )
 
 
 def _play(rasa: str, sender: str, token: Optional[str], messages: List[str]) -> Dict[str, Any]:
@@ -64,8 +87,13 @@ def _play(rasa: str, sender: str, token: Optional[str], messages: List[str]) -> 
     dialogue = []
     for e in r.json()["events"]:
         if e["event"] == "user":
-            dialogue.append(("user", e["parse_data"]["intent"].get("name"),
-                             sorted((x["entity"], x.get("value")) for x in e["parse_data"].get("entities", []))))
+            dialogue.append(
+                (
+                    "user",
+                    e["parse_data"]["intent"].get("name"),
+                    sorted((x["entity"], x.get("value")) for x in e["parse_data"].get("entities", [])),
+                )
+            )
         elif e["event"] in ("action", "slot", "active_loop"):
             dialogue.append((e["event"], e.get("name"), e.get("value") if e["event"] == "slot" else None))
     return {"replies": replies, "dialogue": dialogue}

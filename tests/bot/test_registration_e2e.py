@@ -10,6 +10,7 @@ read back through Rasa's (token-protected) API and searched for it, and for her
 numbers in clear. A second stack-sharing test types a wrong code: refused with
 the backend's reason, no link, no account; then she cancels.
 """
+
 from __future__ import annotations
 
 import html
@@ -47,8 +48,9 @@ class Chat:
         self.log: List[str] = []
 
     def say(self, text: str) -> str:
-        r = requests.post(f"{self.st.rasa}/webhooks/rest/webhook", json={"sender": self.sender, "message": text},
-                          timeout=60)
+        r = requests.post(
+            f"{self.st.rasa}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=60
+        )
         assert r.status_code == 200, r.text
         reply = "\n".join(m["text"] for m in r.json() if m.get("text"))
         self.log += [f"> {text}", reply]
@@ -78,7 +80,7 @@ def _form(page: str) -> Dict[str, Any]:
 
 def _give_details(chat: Chat, bank_account: str = "6225 8802 1111 2222") -> str:
     reply = chat.say("我还没有账号，想注册一个新用户")
-    assert "姓名" in reply and "密码" in reply, chat.transcript()     # says a password is not set here
+    assert "姓名" in reply and "密码" in reply, chat.transcript()  # says a password is not set here
     assert "身份证" in chat.say("我叫林晓"), chat.transcript()
     reply = chat.say("440304199801202601")
     assert "哪家银行" in reply, chat.transcript()
@@ -98,8 +100,7 @@ def test_cancel_leaves_the_registration_and_keeps_nothing(stack: Stack) -> None:
     assert tracker["slots"].get("registration_name") is None
 
 
-def test_registers_in_the_chat_a_wrong_code_first_then_sets_the_password_on_the_page_and_logs_in(
-        stack: Stack) -> None:
+def test_registers_in_the_chat_a_wrong_code_first_then_sets_the_password_on_the_page_and_logs_in(stack: Stack) -> None:
     chat = Chat(stack)
     before = _outbox_count(stack)
     chat.say("新用户注册")
@@ -121,8 +122,12 @@ def test_registers_in_the_chat_a_wrong_code_first_then_sets_the_password_on_the_
     reply = chat.say(wrong)
     assert "验证码不正确或已失效" in reply and "重新发送" in reply and "http" not in reply, chat.transcript()
     assert "6位" in chat.say("嗯我看一下"), chat.transcript()
-    assert requests.post(f"{stack.backend}/auth/login", json={"username": "linxiao98", "password": PASSWORD},
-                         timeout=10).status_code == 401
+    assert (
+        requests.post(
+            f"{stack.backend}/auth/login", json={"username": "linxiao98", "password": PASSWORD}, timeout=10
+        ).status_code
+        == 401
+    )
 
     reply = chat.say(f"验证码是{code}")
     link = LINK.search(reply)
@@ -133,20 +138,26 @@ def test_registers_in_the_chat_a_wrong_code_first_then_sets_the_password_on_the_
     assert page.status_code == 200 and "林*" in page.text and "************2222" in page.text, page.text
     form = _form(page.text)
     target = urljoin(link.group(1), form["action"])
-    weak = requests.post(target, data={**form["fields"], "username": "linxiao98", "password": "12345678",
-                                       "password_again": "12345678"}, timeout=10)
+    weak = requests.post(
+        target,
+        data={**form["fields"], "username": "linxiao98", "password": "12345678", "password_again": "12345678"},
+        timeout=10,
+    )
     assert weak.status_code == 422 and "字母和数字" in weak.text
-    done = requests.post(target, data={**_form(weak.text)["fields"], "username": "linxiao98", "password": PASSWORD,
-                                       "password_again": PASSWORD}, timeout=10)
+    done = requests.post(
+        target,
+        data={**_form(weak.text)["fields"], "username": "linxiao98", "password": PASSWORD, "password_again": PASSWORD},
+        timeout=10,
+    )
     assert done.status_code == 200 and "注册成功" in done.text, done.text
 
-    login = requests.post(f"{stack.backend}/auth/login", json={"username": "linxiao98", "password": PASSWORD},
-                          timeout=10)
+    login = requests.post(
+        f"{stack.backend}/auth/login", json={"username": "linxiao98", "password": PASSWORD}, timeout=10
+    )
     assert login.status_code == 200, login.text
-    me = requests.get(f"{stack.backend}/me", headers={"Authorization": f"Bearer {login.json()['token']}"},
-                      timeout=10)
+    me = requests.get(f"{stack.backend}/me", headers={"Authorization": f"Bearer {login.json()['token']}"}, timeout=10)
     assert me.status_code == 200 and "林晓" in me.text
-    assert requests.get(link.group(1), timeout=10).status_code == 403       # the link works once
+    assert requests.get(link.group(1), timeout=10).status_code == 403  # the link works once
 
     # the conversation holds no password, and her numbers are not stored in clear (the tracker store)
     stored = requests.get(stack.api(f"/conversations/{chat.sender}/tracker"), timeout=10).text

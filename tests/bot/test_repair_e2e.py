@@ -12,6 +12,7 @@ province inside the form and asks for a person at the summary; 陈静 (chenjing)
 types nonsense inside a form and asks for a person there; 何丽 (heli, by phone)
 asks to hear the summary again, says she does not know, and asks for a person.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,16 @@ _calls = count(1)
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     def credentials(st: Stack) -> Dict[str, Any]:
-        return {"rest": None,
-                "bot.channels.ivr.IVRInput": {
-                    "webhook_secret": IVR_SECRET, "confidence_threshold": 0.6, "transfer_number": "12333",
-                    "backend_url": st.backend, "service_key": SERVICE_KEY}}
+        return {
+            "rest": None,
+            "bot.channels.ivr.IVRInput": {
+                "webhook_secret": IVR_SECRET,
+                "confidence_threshold": 0.6,
+                "transfer_number": "12333",
+                "backend_url": st.backend,
+                "service_key": SERVICE_KEY,
+            },
+        }
 
     yield from run_stack(tmp_path_factory.mktemp("repair-e2e"), credentials)
 
@@ -102,7 +109,7 @@ def test_rest_dont_know_repeat_then_a_correction_at_the_summary_is_submitted(sta
     assert "银行账号" in reply, me.transcript
     reply = me.send("我忘了卡号，不知道")
     assert "12333" in reply and "取消" in reply and "窗口" in reply, me.transcript
-    assert "银行账号" in reply, me.transcript                 # and the question again
+    assert "银行账号" in reply, me.transcript  # and the question again
     reply = me.send("能再说一遍吗")
     assert "请输入新的银行账号" in reply, me.transcript
     me.send("6225 8802 1234 9999")
@@ -141,10 +148,10 @@ def test_rest_nonsense_inside_a_form_is_not_an_answer_and_a_person_can_be_asked_
     for nonsense in ("？？", "。。。"):
         reply = me.send(nonsense)
         assert re.search("没有听懂|没听懂|不太明白|did not understand", reply), me.transcript
-        assert "账号" not in reply, me.transcript                # the bank question, not the next one
+        assert "账号" not in reply, me.transcript  # the bank question, not the next one
     reply = me.send("我要找人工客服")
     assert "12333" in reply and any(s.get("signal") == "handoff" for s in me.signals()), me.transcript
-    assert "哪家银行" in reply, me.transcript                    # the form asks its question again
+    assert "哪家银行" in reply, me.transcript  # the form asks its question again
 
 
 @pytest.mark.slow
@@ -213,7 +220,7 @@ def test_ivr_a_correction_at_the_confirmation_replaces_the_value_and_is_submitte
     assert "身份验证成功" in call.keys(PHONE_PIN + "#")["text"], call.transcript
     out = call.say("我想改一下居民养老保险的缴费档次")
     assert "档" in out["text"] and "确认请按1" not in out["text"], call.transcript
-    out = call.say("四档")                  # (何丽 pays grade 3; the backend refuses "no change" at once)
+    out = call.say("四档")  # (何丽 pays grade 3; the backend refuses "no change" at once)
     assert out["text"].endswith("确认请按1，取消请按2。"), call.transcript
     out = call.say("不对 应该是五档")
     assert "取消" not in out["text"].replace("取消请按2", ""), call.transcript

@@ -15,6 +15,7 @@ person sees and what the backend ends up with:
   child's reason (never another child); an unnamed child with several possible is asked for;
 - asked which child's records, "my own" gives one's own.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,11 +37,17 @@ from bot.actions.repair import ActionCorrectTask, ActionExplainField, ActionRepe
 from bot.actions.tasks import conflicting_request, redirected_request  # noqa: E402
 
 ZHANGWEI_ID = id_number("440304", "19880512", 131)
-BANK_SPECS = [{"name": "bank_name", "type": "bank", "label_zh": "开户银行", "label_en": "bank"},
-              {"name": "account_no", "type": "account", "label_zh": "银行账号", "label_en": "account number"},
-              {"name": "holder_name", "type": "text", "label_zh": "账户户名", "label_en": "account holder name"},
-              {"name": "holder_id_number", "type": "id_number", "label_zh": "户主身份证号",
-               "label_en": "account holder's ID number"}]
+BANK_SPECS = [
+    {"name": "bank_name", "type": "bank", "label_zh": "开户银行", "label_en": "bank"},
+    {"name": "account_no", "type": "account", "label_zh": "银行账号", "label_en": "account number"},
+    {"name": "holder_name", "type": "text", "label_zh": "账户户名", "label_en": "account holder name"},
+    {
+        "name": "holder_id_number",
+        "type": "id_number",
+        "label_zh": "户主身份证号",
+        "label_en": "account holder's ID number",
+    },
+]
 
 
 def bank_summary(chat: Chat) -> str:
@@ -61,43 +68,57 @@ def bank_summary(chat: Chat) -> str:
 
 
 # ---- reading a correction (no backend needed, but fast) ----------------------------------
-@pytest.mark.parametrize("text, expected", [
-    ("改一下银行", {"bank_name": None}),
-    ("银行改成建设银行", {"bank_name": "中国建设银行"}),
-    ("不对，户名应该是王小明", {"holder_name": "王小明"}),
-    ("账号写错了，应该是6222 0202 0000 1234", {"account_no": "6222020200001234"}),
-    ("銀行填錯了", {"bank_name": None}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("改一下银行", {"bank_name": None}),
+        ("银行改成建设银行", {"bank_name": "中国建设银行"}),
+        ("不对，户名应该是王小明", {"holder_name": "王小明"}),
+        ("账号写错了，应该是6222 0202 0000 1234", {"account_no": "6222020200001234"}),
+        ("銀行填錯了", {"bank_name": None}),
+    ],
+)
 def test_reading_a_correction_names_the_field_and_the_value(text: str, expected: dict) -> None:
     assert read_correction(BANK_SPECS, {"text": text, "entities": []}, {}) == expected
 
 
 def test_reading_a_correction_without_a_field_uses_the_last_answer_and_the_words_after_shi() -> None:
-    specs = [{"name": "destination_province", "type": "province", "label_zh": "转往省份"},
-             {"name": "destination_city", "type": "city", "label_zh": "转往城市"}]
+    specs = [
+        {"name": "destination_province", "type": "province", "label_zh": "转往省份"},
+        {"name": "destination_city", "type": "city", "label_zh": "转往城市"},
+    ]
     msg = {"text": "刚才那个说错了，应该是湖北", "entities": []}
-    assert read_correction(specs, msg, {"destination_province": "湖南省"}, "destination_province") == \
-        {"destination_province": "湖北省"}
+    assert read_correction(specs, msg, {"destination_province": "湖南省"}, "destination_province") == {
+        "destination_province": "湖北省"
+    }
     # an entity names the field by itself
     msg = {"text": "不对，是成都", "entities": [{"entity": "city", "value": "成都"}]}
     assert read_correction(specs, msg, {"destination_city": "长沙"})["destination_city"] == "成都"
     assert named_field("城市不对", specs) == "destination_city" and value_text("省份错了，是四川省") == "四川省"
 
 
-@pytest.mark.parametrize("code, text, wanted", [
-    ("stop_child_insurance", "给孩子交医保", "pay_child_medical"),
-    ("stop_insurance", "我要给儿子续费社保", "pay_child_medical"),
-    ("stop_individual_insurance", "我想交这个月的社保", "self_service_payment"),
-    ("pay_child_medical", "孩子的医保不想交了，停掉", "stop_child_insurance"),
-])
+@pytest.mark.parametrize(
+    "code, text, wanted",
+    [
+        ("stop_child_insurance", "给孩子交医保", "pay_child_medical"),
+        ("stop_insurance", "我要给儿子续费社保", "pay_child_medical"),
+        ("stop_individual_insurance", "我想交这个月的社保", "self_service_payment"),
+        ("pay_child_medical", "孩子的医保不想交了，停掉", "stop_child_insurance"),
+    ],
+)
 def test_words_that_contradict_the_item_are_caught(code: str, text: str, wanted: str) -> None:
     assert conflicting_request(code, text) == (wanted, code)
 
 
-@pytest.mark.parametrize("code, text", [("stop_child_insurance", "孩子的医保不想交了"),
-                                        ("pay_child_medical", "给孩子交医保"),
-                                        ("stop_individual_insurance", "停缴社保"),
-                                        ("stop_child_insurance", "/stop_child_insurance")])
+@pytest.mark.parametrize(
+    "code, text",
+    [
+        ("stop_child_insurance", "孩子的医保不想交了"),
+        ("pay_child_medical", "给孩子交医保"),
+        ("stop_individual_insurance", "停缴社保"),
+        ("stop_child_insurance", "/stop_child_insurance"),
+    ],
+)
 def test_words_that_agree_with_the_item_pass(code: str, text: str) -> None:
     assert conflicting_request(code, text) is None
 
@@ -111,7 +132,7 @@ def test_a_correction_at_the_summary_replaces_the_value_and_the_submission_uses_
     text = chat.run(ActionCorrectTask())
     assert "已取消" not in text and chat.slots["task_stage"] == "confirm", text
     assert "· 开户银行：中国建设银行" in text and "请核对" in text and "· 开户银行：招商银行" not in text, text
-    assert "办理后" in text and "原为招商银行" in text, text        # the backend's preview: what changes
+    assert "办理后" in text and "原为招商银行" in text, text  # the backend's preview: what changes
     assert chat.slots["bank_name"] == "中国建设银行" and chat.slots["task_nonce"] != nonce
     chat.user("确认", "affirm")
     text = chat.run(ActionSubmitTask())
@@ -123,7 +144,7 @@ def test_a_correction_at_the_summary_replaces_the_value_and_the_submission_uses_
 def test_naming_a_field_at_the_summary_asks_it_again_then_shows_the_summary(backend_url: str) -> None:
     chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fix-named")
     bank_summary(chat)
-    chat.user("改一下银行", "maintain_payment_bank")          # the item's own intent: still a correction
+    chat.user("改一下银行", "maintain_payment_bank")  # the item's own intent: still a correction
     text = chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "collect" and chat.slots["bank_name"] is None, text
     assert chat.slots["account_no"] == "6225880212349999" and "开户银行" in text
@@ -178,7 +199,7 @@ def test_a_correction_inside_the_form_replaces_the_earlier_field_not_the_next(ba
     assert chat.form() == "asked", chat.text
     assert chat.slots["destination_province"] == "湖北省" and chat.slots["destination_city"] is None
     assert chat.slots["requested_slot"] == "destination_city" and "湖北" in chat.text
-    chat.user("我说错了", "correct_value")                      # no value: the last answer is asked again
+    chat.user("我说错了", "correct_value")  # no value: the last answer is asked again
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_province"
     chat.user("湖北", "inform", {"province": "湖北省"})
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "destination_city"
@@ -238,15 +259,19 @@ def test_a_child_named_in_the_request_is_used(backend_url: str) -> None:
     assert "哪个孩子" not in text and "李小红" in text, text
 
 
-@pytest.mark.parametrize("code, text, meant", [
-    ("change_basic_info", "孩子上幼儿园了，要更新一下信息", "maintain_child_student_info"),
-    ("change_basic_info", "my son started school, update his record", "maintain_child_student_info"),
-    ("change_basic_info", "我要改手机号", "change_basic_info"),
-    ("maintain_guardian_info", "监护人的手机号换了", "change_basic_info"),
-    ("maintain_guardian_info", "监护人身份证号填错了", "maintain_guardian_info"),
-])
-def test_a_request_for_a_childs_record_or_a_guardians_phone_goes_to_the_right_item(code: str, text: str,
-                                                                                   meant: str) -> None:
+@pytest.mark.parametrize(
+    "code, text, meant",
+    [
+        ("change_basic_info", "孩子上幼儿园了，要更新一下信息", "maintain_child_student_info"),
+        ("change_basic_info", "my son started school, update his record", "maintain_child_student_info"),
+        ("change_basic_info", "我要改手机号", "change_basic_info"),
+        ("maintain_guardian_info", "监护人的手机号换了", "change_basic_info"),
+        ("maintain_guardian_info", "监护人身份证号填错了", "maintain_guardian_info"),
+    ],
+)
+def test_a_request_for_a_childs_record_or_a_guardians_phone_goes_to_the_right_item(
+    code: str, text: str, meant: str
+) -> None:
     assert redirected_request(code, text) == meant
 
 
@@ -271,13 +296,14 @@ def test_values_given_in_the_request_are_not_asked_again(backend_url: str) -> No
     chat.user("我要把医保转到湖南长沙", "transfer_medical_out", {"province": "湖南省", "city": "长沙"})
     text = chat.run(ActionStartTask())
     assert "需要以下信息" not in text, text
-    assert chat.form() == "done", chat.text                       # nothing left to ask
+    assert chat.form() == "done", chat.text  # nothing left to ask
     text = chat.run(ActionReviewTask())
     assert "湖南" in text and "长沙" in text and chat.slots["task_stage"] == "confirm", text
 
 
-def test_an_internal_error_says_what_happened_and_that_nothing_was_done(backend_url: str,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_internal_error_says_what_happened_and_that_nothing_was_done(
+    backend_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.actions import backend_client
 
     chat = Chat(login(backend_url, "zhangwei"), sender="pytest-internal")
@@ -305,9 +331,14 @@ def test_a_follow_up_question_is_answered_from_the_last_outcome(backend_url: str
     text = chat.run(ActionAnswerQuestion())
     assert text.startswith("建议：") and text.split("建议：")[1].split("。")[0] in refusal, text
     # a pre-application just given: "what do I bring" means its materials, "where" its place
-    chat.events.append({"event": "bot", "text": "“个人延缴登记”已提交预申请，还需要您到服务窗口完成办理。\n"
-                                                "预申请号：YS2026000000123\n请携带以下材料：\n1. 身份证\n2. 申请表\n"
-                                                "办理地点：福田区社保服务窗口\n打印申请表：http://x/documents/YS2026000000123.pdf"})
+    chat.events.append(
+        {
+            "event": "bot",
+            "text": "“个人延缴登记”已提交预申请，还需要您到服务窗口完成办理。\n"
+            "预申请号：YS2026000000123\n请携带以下材料：\n1. 身份证\n2. 申请表\n"
+            "办理地点：福田区社保服务窗口\n打印申请表：http://x/documents/YS2026000000123.pdf",
+        }
+    )
     chat.user("要带什么材料", "faq")
     text = chat.run(ActionAnswerQuestion())
     assert "YS2026000000123" in text and "1. 身份证" in text and "2. 申请表" in text, text
@@ -323,11 +354,16 @@ def test_a_question_without_context_gets_the_selected_faq_answer() -> None:
 
     from bot.actions.repair import ActionAnswerQuestion
 
-    message = {"text": "几点可以缴费", "intent": {"name": "faq", "confidence": 0.9},
-               "response_selector": {"faq": {"response": {"intent_response_key": "faq/payment_hours",
-                                                          "utter_action": "utter_faq/payment_hours"}}}}
-    tracker = Tracker("s", {"language": "zh"}, message, [{"event": "user", "text": "几点可以缴费"}], False, None, {},
-                      "action_listen")
+    message = {
+        "text": "几点可以缴费",
+        "intent": {"name": "faq", "confidence": 0.9},
+        "response_selector": {
+            "faq": {"response": {"intent_response_key": "faq/payment_hours", "utter_action": "utter_faq/payment_hours"}}
+        },
+    }
+    tracker = Tracker(
+        "s", {"language": "zh"}, message, [{"event": "user", "text": "几点可以缴费"}], False, None, {}, "action_listen"
+    )
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {}))
     assert dispatcher.messages[0]["response"] == "utter_faq/payment_hours"
@@ -343,8 +379,9 @@ def test_a_question_button_payload_is_answered(payload: str, expected) -> None:
     from bot.actions.repair import ActionAnswerQuestion
 
     message = {"text": payload, "intent": {"name": payload.lstrip("/"), "confidence": 1.0}}
-    tracker = Tracker("s", {"language": "zh"}, message, [{"event": "user", "text": payload}], False, None, {},
-                      "action_listen")
+    tracker = Tracker(
+        "s", {"language": "zh"}, message, [{"event": "user", "text": payload}], False, None, {}, "action_listen"
+    )
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {"responses": {"utter_faq/login": [{"text": "x"}]}}))
     if expected:
@@ -359,7 +396,7 @@ def test_a_named_child_who_cannot_enrol_is_told_why_never_switched(backend_url: 
     chat.user("给李小明办少儿首次参保", "enroll_child_first_time")
     text = chat.run(ActionStartTask())
     assert "李小乐" not in text and "李小明" in text, text
-    assert chat.slots["task_code"] is None and not chat.buttons, text   # no form, no choice: the reason
+    assert chat.slots["task_code"] is None and not chat.buttons, text  # no form, no choice: the reason
 
 
 def test_a_named_child_given_as_entity_only_cannot_be_switched_either(backend_url: str) -> None:
@@ -386,8 +423,7 @@ def test_a_child_item_without_a_named_child_asks_when_several_could_be_meant(bac
     assert chat.slots["task_code"] is None and "确认" not in text, text
 
 
-@pytest.mark.parametrize("intent, entities", [("print_insurance_certificate", {"subject": "child"}),
-                                              ("deny", {})])
+@pytest.mark.parametrize("intent, entities", [("print_insurance_certificate", {"subject": "child"}), ("deny", {})])
 def test_asked_which_child_my_own_records_are_given(backend_url: str, intent: str, entities: dict) -> None:
     chat = Chat(login(backend_url, "lina"), sender=f"pytest-own-cert-{intent}")
     chat.user("开一个社保参保证明，孩子上学要用", "print_insurance_certificate", {"subject": "child"})

@@ -14,6 +14,7 @@ Needs PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and nginx
 (scripts/setup_bench.sh installs it); without them it is skipped, except under
 CI=true, where that is a failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,14 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts/scaleout.sh"
 THREADS = 4
 PER_THREAD = 3
-TEXTS = ["你好", "个人网上服务系统怎么登录", "查一下我的缴费明细", "缴费时间是什么时候",
-         "你能做什么", "社保卡丢了怎么办"]
+TEXTS = [
+    "你好",
+    "个人网上服务系统怎么登录",
+    "查一下我的缴费明细",
+    "缴费时间是什么时候",
+    "你能做什么",
+    "社保卡丢了怎么办",
+]
 
 
 def _log_tails(state: Dict[str, Any]) -> str:
@@ -52,11 +59,13 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _http(method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
-          timeout: float = 120) -> Tuple[Any, Dict[str, str]]:
+def _http(
+    method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None, timeout: float = 120
+) -> Tuple[Any, Dict[str, str]]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read() or b"null"), dict(resp.headers)
 
@@ -75,16 +84,32 @@ def scaleout() -> Iterator[Dict[str, Any]]:
     model = Path(os.environ["SZ_TEST_MODEL"]) if os.environ.get("SZ_TEST_MODEL") else newest_model()
     if model is None or not model.exists():
         _unavailable("no trained model in models/ (scripts/test.sh trains one first)")
-    workdir = REPO / "var/test-scaleout"   # git-ignored; kept after the run for its logs
+    workdir = REPO / "var/test-scaleout"  # git-ignored; kept after the run for its logs
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    argv = [str(SCRIPT), "start", "--dir", str(workdir), "--auto-ports", "--fresh", "--db-suffix", "test",
-            "--rasa", "2", "--actions", "2", "--model", str(model)]
+    argv = [
+        str(SCRIPT),
+        "start",
+        "--dir",
+        str(workdir),
+        "--auto-ports",
+        "--fresh",
+        "--db-suffix",
+        "test",
+        "--rasa",
+        "2",
+        "--actions",
+        "2",
+        "--model",
+        str(model),
+    ]
     try:
         proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=1200)
         if proc.returncode != 0:
-            logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
-                             for p in sorted((workdir / "log").glob("*.log")))
+            logs = "\n".join(
+                f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
+                for p in sorted((workdir / "log").glob("*.log"))
+            )
             pytest.fail(f"scripts/scaleout.sh start failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}\n{logs}")
         state = json.loads((workdir / "state.json").read_text())
         state["workdir"] = str(workdir)
@@ -107,8 +132,11 @@ def test_every_instance_is_up_and_shares_the_tracker_store(scaleout: Dict[str, A
 
 
 def test_one_users_concurrent_messages_over_instances_are_not_lost_duplicated_or_reordered(
-        scaleout: Dict[str, Any]) -> None:
-    token = _http("POST", f"{scaleout['backend']}/auth/login", {"username": "lina", "password": "Demo@2026"})[0]["token"]
+    scaleout: Dict[str, Any],
+) -> None:
+    token = _http("POST", f"{scaleout['backend']}/auth/login", {"username": "lina", "password": "Demo@2026"})[0][
+        "token"
+    ]
     sender = f"spread-{uuid.uuid4().hex[:8]}"
     url = f"{scaleout['rasa']}/webhooks/rest/webhook"
     replies: Dict[int, List[str]] = {}
@@ -120,8 +148,11 @@ def test_one_users_concurrent_messages_over_instances_are_not_lost_duplicated_or
         barrier.wait()
         for k in range(PER_THREAD):
             seq = t + THREADS * k
-            body = {"sender": sender, "message": TEXTS[seq % len(TEXTS)],
-                    "metadata": {"auth_token": token, "bench_seq": seq}}
+            body = {
+                "sender": sender,
+                "message": TEXTS[seq % len(TEXTS)],
+                "metadata": {"auth_token": token, "bench_seq": seq},
+            }
             try:
                 msgs, headers = _http("POST", url, body, timeout=180)
             except Exception as err:  # noqa: BLE001 - reported below
@@ -142,8 +173,9 @@ def test_one_users_concurrent_messages_over_instances_are_not_lost_duplicated_or
     assert not empty, f"turns without a reply: {empty}\n{_log_tails(scaleout)}"
     assert len({u for u in upstreams.values() if u}) >= 2, f"nginx did not spread the turns: {upstreams}"
 
-    tracker, _ = _http("GET", f"{scaleout['rasa']}/conversations/{urllib.parse.quote(sender)}/tracker"
-                       f"?token={scaleout['rasa_token']}")
+    tracker, _ = _http(
+        "GET", f"{scaleout['rasa']}/conversations/{urllib.parse.quote(sender)}/tracker?token={scaleout['rasa_token']}"
+    )
     events = tracker["events"]
     user_idx = [i for i, e in enumerate(events) if e["event"] == "user"]
     seqs = [(events[i].get("metadata") or {}).get("bench_seq") for i in user_idx]
@@ -158,9 +190,11 @@ def test_one_users_concurrent_messages_over_instances_are_not_lost_duplicated_or
     # each user message is followed by exactly the replies its own request returned (no interleaving)
     bounds = user_idx + [len(events)]
     for j, seq in enumerate(seqs):
-        bot = [e.get("text") for e in events[bounds[j] + 1:bounds[j + 1]] if e["event"] == "bot" and e.get("text")]
+        bot = [e.get("text") for e in events[bounds[j] + 1 : bounds[j + 1]] if e["event"] == "bot" and e.get("text")]
         assert bot == replies[seq], f"message {seq}: tracker has {bot}, its request returned {replies[seq]}"
     # every instance reads the same conversation from the shared store
     for inst in scaleout["rasa_instances"]:
-        other, _ = _http("GET", f"{inst}/conversations/{urllib.parse.quote(sender)}/tracker?token={scaleout['rasa_token']}")
+        other, _ = _http(
+            "GET", f"{inst}/conversations/{urllib.parse.quote(sender)}/tracker?token={scaleout['rasa_token']}"
+        )
         assert [e["event"] for e in other["events"]] == [e["event"] for e in events]

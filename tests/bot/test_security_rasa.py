@@ -9,6 +9,7 @@ reproduces an attack of the issue and shows it refused:
 - finding 3: one 100,000-character message while another user is served;
 - finding 7: REST bodies that are not JSON objects (HTTP 500 before).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,10 +36,17 @@ WIDGET_ORIGIN = "http://127.0.0.1:8080"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    def credentials(st: Stack) -> Dict[str, Any]:   # the project's REST and widget channel classes
-        return {"bot.channels.rest.ReadableRestInput": None, "bot.channels.web.WebSocketIOInput": {
-            "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
-            "metadata_key": "customData", "backend_url": st.backend}}
+    def credentials(st: Stack) -> Dict[str, Any]:  # the project's REST and widget channel classes
+        return {
+            "bot.channels.rest.ReadableRestInput": None,
+            "bot.channels.web.WebSocketIOInput": {
+                "user_message_evt": "user_uttered",
+                "bot_message_evt": "bot_uttered",
+                "session_persistence": True,
+                "metadata_key": "customData",
+                "backend_url": st.backend,
+            },
+        }
 
     yield from run_stack(tmp_path_factory.mktemp("security-rasa"), credentials)
 
@@ -58,14 +66,17 @@ def test_run_sh_and_scaleout_start_rasa_with_the_protected_api_flags() -> None:
     env = {**os.environ, "SZ_RASA_AUTH_TOKEN": RASA_TOKEN}
     env.pop("SZ_WIDGET_ORIGINS", None)
     env.pop("SZ_RASA_INTERFACE", None)
-    out = subprocess.run([sys.executable, "-m", "bot.server_args"], cwd=REPO, env=env, capture_output=True,
-                         text=True, check=True).stdout.split("\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.server_args"], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     assert out[:6] == ["--enable-api", "--auth-token", RASA_TOKEN, "-i", "127.0.0.1", "--cors"]
     assert "*" not in out and WIDGET_ORIGIN in out
     # no token: the flags are refused, so run.sh cannot start an open API by mistake
     env["SZ_RASA_AUTH_TOKEN"] = ""
-    assert subprocess.run([sys.executable, "-m", "bot.server_args"], cwd=REPO, env=env,
-                          capture_output=True).returncode != 0
+    assert (
+        subprocess.run([sys.executable, "-m", "bot.server_args"], cwd=REPO, env=env, capture_output=True).returncode
+        != 0
+    )
 
 
 def test_conversation_api_refuses_callers_without_the_token(stack: Stack) -> None:
@@ -93,11 +104,11 @@ def test_conversation_api_refuses_callers_without_the_token(stack: Stack) -> Non
 
 def test_cors_headers_only_for_the_widget_page(stack: Stack) -> None:
     url = f"{stack.rasa}/webhooks/rest/webhook"
-    evil = requests.options(url, headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
-                            timeout=10)
+    evil = requests.options(
+        url, headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}, timeout=10
+    )
     assert evil.headers.get("Access-Control-Allow-Origin") in (None, ""), dict(evil.headers)
-    ok = requests.options(url, headers={"Origin": WIDGET_ORIGIN, "Access-Control-Request-Method": "POST"},
-                          timeout=10)
+    ok = requests.options(url, headers={"Origin": WIDGET_ORIGIN, "Access-Control-Request-Method": "POST"}, timeout=10)
     assert ok.headers.get("Access-Control-Allow-Origin") == WIDGET_ORIGIN, dict(ok.headers)
 
 
@@ -110,7 +121,7 @@ def _other_addresses() -> List[str]:
         pass
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))      # no packet is sent: only picks the outgoing interface
+            s.connect(("192.0.2.1", 9))  # no packet is sent: only picks the outgoing interface
             found.add(s.getsockname()[0])
     except OSError:
         pass
@@ -129,12 +140,22 @@ def test_rasa_listens_on_loopback_only(stack: Stack) -> None:
 
 
 # ---------------------------------------------------------------- finding 7: malformed bodies
-@pytest.mark.parametrize("body", [b"[]", b'"hello"', b"42", b"{not json", b'{"sender": 7, "message": "hi"}',
-                                  b'{"sender": "s", "message": ["hi"]}',
-                                  b'{"sender": "s", "message": "hi", "metadata": "x"}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'"hello"',
+        b"42",
+        b"{not json",
+        b'{"sender": 7, "message": "hi"}',
+        b'{"sender": "s", "message": ["hi"]}',
+        b'{"sender": "s", "message": "hi", "metadata": "x"}',
+    ],
+)
 def test_rest_answers_4xx_to_malformed_bodies(stack: Stack, body: bytes) -> None:
-    r = requests.post(f"{stack.rasa}/webhooks/rest/webhook", data=body,
-                      headers={"Content-Type": "application/json"}, timeout=30)
+    r = requests.post(
+        f"{stack.rasa}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert 400 <= r.status_code < 500, (body, r.status_code, r.text[:300])
     assert "Traceback" not in r.text
 
@@ -164,8 +185,10 @@ def test_a_100k_message_is_answered_kindly_at_once_while_another_user_is_served(
     texts = " ".join(m.get("text") or "" for m in results["long"])
     assert "太长" in texts and "100,000" in texts, texts
     assert results["other"] and "太长" not in json.dumps(results["other"], ensure_ascii=False)
-    print(f"\n100,000-character message answered in {results['long_s'] * 1000:.0f} ms; "
-          f"the other user's turn took {results['other_s'] * 1000:.0f} ms")
+    print(
+        f"\n100,000-character message answered in {results['long_s'] * 1000:.0f} ms; "
+        f"the other user's turn took {results['other_s'] * 1000:.0f} ms"
+    )
     # the issue's bound is 1 s; generous here because 8 test runs may share 2 cores
     assert results["long_s"] < 5.0
     # English gets the English reply; a message at the limit is still understood normally
@@ -185,8 +208,9 @@ def test_faq_payloads_are_answered(stack: Stack) -> None:
 
 
 # ---------------------------------------------------------------- finding 5: the tracker store key
-def test_tracker_store_refuses_the_development_key_outside_development_mode(monkeypatch: pytest.MonkeyPatch,
-                                                                            tmp_path: Path) -> None:
+def test_tracker_store_refuses_the_development_key_outside_development_mode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from rasa.shared.core.domain import Domain
 
     from bot.rasa_ext.tracker_store import DEV_KEY, KEY_ENV, RedactingSQLTrackerStore
@@ -205,7 +229,7 @@ def test_tracker_store_refuses_the_development_key_outside_development_mode(monk
     monkeypatch.setenv(KEY_ENV, "a-real-secret-key-0123456789")
     assert store() is not None
     monkeypatch.delenv(KEY_ENV)
-    monkeypatch.setenv("SZ_DEV_MODE", "1")        # scripts/run.sh says so in its output
+    monkeypatch.setenv("SZ_DEV_MODE", "1")  # scripts/run.sh says so in its output
     assert store() is not None
 
 

@@ -9,6 +9,7 @@ a digest of its request (memory, or Redis when configured), the binding
 binding pushes included. Also: the message-length limit (finding 3) and the outage
 reply of a bound user (finding 7).
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,16 @@ from wechatpy.crypto import WeChatCrypto  # noqa: E402
 from wechatpy.utils import WeChatSigner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (PASSWORD, SERVICE_KEY, FakeBot, FakeWeChatAPI, SanicServer, fake_api,  # noqa: E402,F401
-                              free_port, start_backend)
+from channel_fixtures import (
+    PASSWORD,
+    SERVICE_KEY,
+    FakeBot,
+    FakeWeChatAPI,
+    SanicServer,
+    fake_api,  # noqa: E402,F401
+    free_port,
+    start_backend,
+)
 
 from bot.channels.wechat import WeChatInput  # noqa: E402
 
@@ -46,9 +55,11 @@ _ids = count(7_500_000_000_000_000_001)
 
 
 def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
-    if text == "打印参保证明" and not metadata.get("auth_token"):   # a personal request: identity needed
-        return [("message", {"text": "需要先确认您的身份。"}),
-                ("message", {"custom": {"signal": "verify_identity", "reason": "required"}})]
+    if text == "打印参保证明" and not metadata.get("auth_token"):  # a personal request: identity needed
+        return [
+            ("message", {"text": "需要先确认您的身份。"}),
+            ("message", {"custom": {"signal": "verify_identity", "reason": "required"}}),
+        ]
     if text == "whoami":
         return [("text", "已绑定" if metadata.get("auth_token") else "未绑定")]
     return [("text", f"收到：{text}")]
@@ -66,8 +77,15 @@ def bot() -> FakeBot:
 
 @pytest.fixture(scope="module")
 def server(backend_url: str, fake_api: FakeWeChatAPI, bot: FakeBot) -> Iterator[SanicServer]:
-    common = dict(token=TOKEN, app_id=APP_ID, app_secret=APP_SECRET, api_base=fake_api.url,
-                  reply_budget_seconds=BUDGET, backend_url=backend_url, service_key=SERVICE_KEY)
+    common = dict(
+        token=TOKEN,
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        api_base=fake_api.url,
+        reply_budget_seconds=BUDGET,
+        backend_url=backend_url,
+        service_key=SERVICE_KEY,
+    )
     dead_backend = f"http://127.0.0.1:{free_port()}"
     mounts = {
         # the production defaults: only the EncodingAESKey given
@@ -77,8 +95,9 @@ def server(backend_url: str, fake_api: FakeWeChatAPI, bot: FakeBot) -> Iterator[
         # a token but neither safe mode nor the development setting
         "/nokey": WeChatInput.from_credentials(dict(common)).blueprint(bot),
         # the backend is down
-        "/down": WeChatInput.from_credentials(dict(common, encoding_aes_key=AES_KEY,
-                                                   backend_url=dead_backend)).blueprint(bot),
+        "/down": WeChatInput.from_credentials(
+            dict(common, encoding_aes_key=AES_KEY, backend_url=dead_backend)
+        ).blueprint(bot),
     }
     srv = SanicServer(mounts).start()
     yield srv
@@ -95,25 +114,34 @@ def signed_query(timestamp: Optional[int] = None, nonce: Optional[str] = None) -
 
 
 def text_push(openid: str, content: str) -> str:
-    return (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{next(_ids)}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{next(_ids)}</MsgId></xml>"
+    )
 
 
 def encrypted(xml: str, timestamp: Optional[int] = None) -> Tuple[str, Dict[str, str]]:
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
     ts, nonce = str(timestamp or int(time.time())), uuid.uuid4().hex[:16]
     envelope = ET.fromstring(crypto.encrypt_message(xml, nonce, ts))
-    body = (f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName>"
-            f"<Encrypt><![CDATA[{envelope.findtext('Encrypt')}]]></Encrypt></xml>")
+    body = (
+        f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName>"
+        f"<Encrypt><![CDATA[{envelope.findtext('Encrypt')}]]></Encrypt></xml>"
+    )
     query = signed_query(int(ts), nonce)
     query.update(encrypt_type="aes", msg_signature=envelope.findtext("MsgSignature"))
     return body, query
 
 
 def post(server: SanicServer, mount: str, body: str, query: Dict[str, str]) -> requests.Response:
-    return requests.post(f"{server.url}{mount}/webhook", params=query, data=body.encode("utf-8"),
-                         headers={"Content-Type": "text/xml"}, timeout=15)
+    return requests.post(
+        f"{server.url}{mount}/webhook",
+        params=query,
+        data=body.encode("utf-8"),
+        headers={"Content-Type": "text/xml"},
+        timeout=15,
+    )
 
 
 def reply(resp: requests.Response, safe: bool = True) -> str:
@@ -123,7 +151,8 @@ def reply(resp: requests.Response, safe: bool = True) -> str:
     if safe:
         outer = ET.fromstring(resp.content)
         inner = WeChatCrypto(TOKEN, AES_KEY, APP_ID).decrypt_message(
-            resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"), outer.findtext("Nonce"))
+            resp.text, outer.findtext("MsgSignature"), outer.findtext("TimeStamp"), outer.findtext("Nonce")
+        )
         return parse_message(inner).content
     return parse_message(resp.text).content
 
@@ -190,17 +219,24 @@ def test_url_verification_is_checked_the_same_way(server: SanicServer) -> None:
 def test_binding_pushes_cannot_be_replayed(server: SanicServer, backend_url: str) -> None:
     """A captured push of a bound user reused to unbind them, or to start a binding elsewhere: refused."""
     openid = "o_binding_victim"
-    r = requests.post(f"{backend_url}/channels/bind", json={"channel": "wechat", "external_id": openid,
-                                                          "username": "lina", "password": PASSWORD},
-                      headers={"X-Service-Key": SERVICE_KEY}, timeout=10)
+    r = requests.post(
+        f"{backend_url}/channels/bind",
+        json={"channel": "wechat", "external_id": openid, "username": "lina", "password": PASSWORD},
+        headers={"X-Service-Key": SERVICE_KEY},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     query = signed_query()
     assert reply(post(server, "/dev", text_push(openid, "whoami"), query), safe=False) == "已绑定"
     assert post(server, "/dev", text_push(openid, "解绑"), query).status_code == 403
     assert post(server, "/dev", text_push("o_binding_attacker", "绑定"), query).status_code == 403
-    r = requests.post(f"{backend_url}/channels/token", json={"channel": "wechat", "external_id": openid},
-                      headers={"X-Service-Key": SERVICE_KEY}, timeout=10)
-    assert r.status_code == 200 and r.json()["name"] == "李娜"     # still bound
+    r = requests.post(
+        f"{backend_url}/channels/token",
+        json={"channel": "wechat", "external_id": openid},
+        headers={"X-Service-Key": SERVICE_KEY},
+        timeout=10,
+    )
+    assert r.status_code == 200 and r.json()["name"] == "李娜"  # still bound
 
 
 @pytest.mark.redis
@@ -212,8 +248,16 @@ def test_nonces_are_shared_by_instances_through_redis(backend_url: str, bot: Fak
         if s.connect_ex(("127.0.0.1", 6379)) != 0:
             pytest.skip("no Redis server at 127.0.0.1:6379")
     store = f"redis://127.0.0.1:6379/3?key_prefix=szsec{uuid.uuid4().hex[:6]}"
-    common = dict(token=TOKEN, app_id=APP_ID, app_secret=APP_SECRET, reply_budget_seconds=BUDGET,
-                  backend_url=backend_url, service_key=SERVICE_KEY, allow_plaintext=True, state_store=store)
+    common = dict(
+        token=TOKEN,
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        reply_budget_seconds=BUDGET,
+        backend_url=backend_url,
+        service_key=SERVICE_KEY,
+        allow_plaintext=True,
+        state_store=store,
+    )
     a = SanicServer({"/a": WeChatInput.from_credentials(dict(common)).blueprint(bot)}).start()
     b = SanicServer({"/b": WeChatInput.from_credentials(dict(common)).blueprint(bot)}).start()
     try:
@@ -234,8 +278,9 @@ def test_a_long_message_gets_the_kind_reply_without_reaching_rasa(server: SanicS
     assert bot.texts("o_long_text") == []
 
 
-def test_bound_user_is_told_the_service_is_unavailable_when_the_backend_is_down(server: SanicServer,
-                                                                                 bot: FakeBot) -> None:
+def test_bound_user_is_told_the_service_is_unavailable_when_the_backend_is_down(
+    server: SanicServer, bot: FakeBot
+) -> None:
     say(server, "/down", "o_bound_outage", "whoami")
     meta = bot.last("o_bound_outage")["metadata"]
     assert meta.get("identity_unavailable") is True and "auth_token" not in meta

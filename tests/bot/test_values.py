@@ -1,6 +1,7 @@
 """extract_values on phrases written the way residents write and say them
 (Simplified, Traditional, English, colloquial, transcripts). Pure unit tests:
 no stack, the clock pinned to 2026-12-06 (Asia/Shanghai)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,28 +23,69 @@ def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SZ_BACKEND_NOW", raising=False)
 
 
-def run(code: str, text: str, asked: Optional[str] = None, known: Optional[Dict[str, Any]] = None,
-        entities: Optional[list] = None) -> Dict[str, str]:
+def run(
+    code: str,
+    text: str,
+    asked: Optional[str] = None,
+    known: Optional[Dict[str, Any]] = None,
+    entities: Optional[list] = None,
+) -> Dict[str, str]:
     return extract_values(CATALOG[code]["fields"], text, entities or [], asked, known or {})
 
 
 # ---- places ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("code,text,asked,expected", [
-    ("transfer_medical_in", "我要把医保从长沙转进来", None, {"from_province": "湖南省", "from_city": "长沙"}),
-    ("transfer_pension_in", "之前在长沙交的", "from_city", {"from_province": "湖南省", "from_city": "长沙"}),
-    ("transfer_pension_in", "之前在長沙繳的", "from_province", {"from_province": "湖南省", "from_city": "长沙"}),
-    ("transfer_pension_in", "from Chengdu", "from_city", {"from_province": "四川省", "from_city": "成都"}),
-    ("transfer_pension_in", "I worked in Wuhan before and want to move my pension here", None,
-     {"from_province": "湖北省", "from_city": "武汉"}),
-    ("transfer_pension_out", "从深圳转到杭州去", None, {"destination_province": "浙江省", "destination_city": "杭州"}),
-    ("transfer_pension_out", "我要把养老保险从深圳转回老家湖南衡阳", None,
-     {"destination_province": "湖南省", "destination_city": "衡阳"}),
-    ("transfer_medical_out", "醫保要轉到廣西南寧", None, {"destination_province": "广西壮族自治区", "destination_city": "南宁"}),
-    ("transfer_medical_out", "moving to Hangzhou, Zhejiang", None, {"destination_province": "浙江省", "destination_city": "杭州"}),
-    ("transfer_pension_out", "北京", "destination_province", {"destination_province": "北京市", "destination_city": "北京"}),
-    ("transfer_pension_out", "去湖南", None, {"destination_province": "湖南省"}),
-    ("transfer_pension_out", "赣州那边", "destination_city", {"destination_province": "江西省", "destination_city": "赣州"}),
-])
+@pytest.mark.parametrize(
+    "code,text,asked,expected",
+    [
+        ("transfer_medical_in", "我要把医保从长沙转进来", None, {"from_province": "湖南省", "from_city": "长沙"}),
+        ("transfer_pension_in", "之前在长沙交的", "from_city", {"from_province": "湖南省", "from_city": "长沙"}),
+        ("transfer_pension_in", "之前在長沙繳的", "from_province", {"from_province": "湖南省", "from_city": "长沙"}),
+        ("transfer_pension_in", "from Chengdu", "from_city", {"from_province": "四川省", "from_city": "成都"}),
+        (
+            "transfer_pension_in",
+            "I worked in Wuhan before and want to move my pension here",
+            None,
+            {"from_province": "湖北省", "from_city": "武汉"},
+        ),
+        (
+            "transfer_pension_out",
+            "从深圳转到杭州去",
+            None,
+            {"destination_province": "浙江省", "destination_city": "杭州"},
+        ),
+        (
+            "transfer_pension_out",
+            "我要把养老保险从深圳转回老家湖南衡阳",
+            None,
+            {"destination_province": "湖南省", "destination_city": "衡阳"},
+        ),
+        (
+            "transfer_medical_out",
+            "醫保要轉到廣西南寧",
+            None,
+            {"destination_province": "广西壮族自治区", "destination_city": "南宁"},
+        ),
+        (
+            "transfer_medical_out",
+            "moving to Hangzhou, Zhejiang",
+            None,
+            {"destination_province": "浙江省", "destination_city": "杭州"},
+        ),
+        (
+            "transfer_pension_out",
+            "北京",
+            "destination_province",
+            {"destination_province": "北京市", "destination_city": "北京"},
+        ),
+        ("transfer_pension_out", "去湖南", None, {"destination_province": "湖南省"}),
+        (
+            "transfer_pension_out",
+            "赣州那边",
+            "destination_city",
+            {"destination_province": "江西省", "destination_city": "赣州"},
+        ),
+    ],
+)
 def test_places(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
 
@@ -60,12 +102,26 @@ def test_outside_a_province_is_not_that_province() -> None:
 
 
 # ---- months, dates, years, counts -------------------------------------------------------------
-@pytest.mark.parametrize("text,expected", [
-    ("上个月扣款没扣成功", "2026-11"), ("上月的", "2026-11"), ("8月份", "2026-08"), ("八月份那次", "2026-08"),
-    ("去年3月", "2025-03"), ("去年十二月份", "2025-12"), ("十一月初扣的时候失败了", "2026-11"),
-    ("三月上旬", "2026-03"), ("2026年10月", "2026-10"), ("2026-09", "2026-09"), ("本月", "2026-12"),
-    ("last month", "2026-11"), ("March 2026", "2026-03"), ("上個月", "2026-11"), ("前年十月", "2024-10"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("上个月扣款没扣成功", "2026-11"),
+        ("上月的", "2026-11"),
+        ("8月份", "2026-08"),
+        ("八月份那次", "2026-08"),
+        ("去年3月", "2025-03"),
+        ("去年十二月份", "2025-12"),
+        ("十一月初扣的时候失败了", "2026-11"),
+        ("三月上旬", "2026-03"),
+        ("2026年10月", "2026-10"),
+        ("2026-09", "2026-09"),
+        ("本月", "2026-12"),
+        ("last month", "2026-11"),
+        ("March 2026", "2026-03"),
+        ("上個月", "2026-11"),
+        ("前年十月", "2024-10"),
+    ],
+)
 def test_month(text: str, expected: str) -> None:
     assert run("retry_individual_collection", text, "month") == {"month": expected}
 
@@ -74,42 +130,62 @@ def test_month_in_the_first_message() -> None:
     assert run("retry_individual_collection", "上个月社保扣款失败了，帮我重新扣一下") == {"month": "2026-11"}
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("3到8月在东莞和深圳都交了", ("2026-03", "2026-08")),
-    ("去年3月到今年2月", ("2025-03", "2026-02")),
-    ("從去年三月到八月", ("2025-03", "2025-08")),
-    ("去年下半年两边都交了", ("2025-07", "2025-12")),
-    ("2024年5月至2024年9月", ("2024-05", "2024-09")),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("3到8月在东莞和深圳都交了", ("2026-03", "2026-08")),
+        ("去年3月到今年2月", ("2025-03", "2026-02")),
+        ("從去年三月到八月", ("2025-03", "2025-08")),
+        ("去年下半年两边都交了", ("2025-07", "2025-12")),
+        ("2024年5月至2024年9月", ("2024-05", "2024-09")),
+    ],
+)
 def test_month_ranges(text: str, expected: tuple) -> None:
     got = run("refund_duplicate_pension", text)
     assert (got.get("from_month"), got.get("to_month")) == expected
 
 
-@pytest.mark.parametrize("text,asked,expected", [
-    ("93年到98年在国企上班", None, {"work_start_year": "1993", "work_end_year": "1998"}),
-    ("九三年到九八年", None, {"work_start_year": "1993", "work_end_year": "1998"}),
-    ("1993", "work_start_year", {"work_start_year": "1993"}),
-    ("一九九三年参加工作", "work_start_year", {"work_start_year": "1993"}),
-    ("九几年吧，记不清了", "work_start_year", {}),
-    ("98年", "work_end_year", {"work_end_year": "1998"}),
-])
+@pytest.mark.parametrize(
+    "text,asked,expected",
+    [
+        ("93年到98年在国企上班", None, {"work_start_year": "1993", "work_end_year": "1998"}),
+        ("九三年到九八年", None, {"work_start_year": "1993", "work_end_year": "1998"}),
+        ("1993", "work_start_year", {"work_start_year": "1993"}),
+        ("一九九三年参加工作", "work_start_year", {"work_start_year": "1993"}),
+        ("九几年吧，记不清了", "work_start_year", {}),
+        ("98年", "work_end_year", {"work_end_year": "1998"}),
+    ],
+)
 def test_work_years(text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run("work_years_back_payment", text, asked) == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("还差三年", "3"), ("十来年", "10"), ("补缴5年", "5"), ("两年", "2"), ("3", "3"), ("three years", "3"),
-    ("差三年才够十五年", "3"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("还差三年", "3"),
+        ("十来年", "10"),
+        ("补缴5年", "5"),
+        ("两年", "2"),
+        ("3", "3"),
+        ("three years", "3"),
+        ("差三年才够十五年", "3"),
+    ],
+)
 def test_year_counts(text: str, expected: str) -> None:
     assert run("resident_back_payment", text, "years") == {"years": expected}
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("2024年3月5号落户的", "2024-03-05"), ("二零二四年三月五日", "2024-03-05"), ("2024-3-5", "2024-03-05"),
-    ("去年3月5号", "2025-03-05"), ("March 5, 2024", "2024-03-05"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("2024年3月5号落户的", "2024-03-05"),
+        ("二零二四年三月五日", "2024-03-05"),
+        ("2024-3-5", "2024-03-05"),
+        ("去年3月5号", "2025-03-05"),
+        ("March 5, 2024", "2024-03-05"),
+    ],
+)
 def test_dates(text: str, expected: str) -> None:
     assert run("enroll_child_first_time", text, "settle_in_date") == {"settle_in_date": expected}
 
@@ -119,11 +195,23 @@ def test_a_month_is_not_a_day() -> None:
 
 
 # ---- tiers and grades -------------------------------------------------------------------------
-@pytest.mark.parametrize("text,expected", [
-    ("二档", "2"), ("第一档", "1"), ("1档", "1"), ("tier 2", "2"), ("最便宜的那档", "2"), ("顶格的档次", "1"),
-    ("最便宜的那個檔", "2"), ("the cheapest one", "2"), ("由一档调到二档", "2"), ("从二档换成一档", "1"),
-    ("不要一档，要二档", "2"), ("2", "2"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("二档", "2"),
+        ("第一档", "1"),
+        ("1档", "1"),
+        ("tier 2", "2"),
+        ("最便宜的那档", "2"),
+        ("顶格的档次", "1"),
+        ("最便宜的那個檔", "2"),
+        ("the cheapest one", "2"),
+        ("由一档调到二档", "2"),
+        ("从二档换成一档", "1"),
+        ("不要一档，要二档", "2"),
+        ("2", "2"),
+    ],
+)
 def test_medical_tier(text: str, expected: str) -> None:
     assert run("register_individual_insurance", text, "medical_tier") == {"medical_tier": expected}
 
@@ -134,10 +222,19 @@ def test_tier_change_in_the_first_message() -> None:
 
 
 def test_grade_words_use_the_schema() -> None:
-    fields = [dict(CATALOG["change_resident_pension_grade"]["fields"][0],
-                   schema={"type": "grade", "required": True,
-                           "allowed": [{"value": str(i), "label_zh": f"第{i}档", "label_en": f"grade {i}", "aliases": []}
-                                       for i in range(1, 11)]})]
+    fields = [
+        dict(
+            CATALOG["change_resident_pension_grade"]["fields"][0],
+            schema={
+                "type": "grade",
+                "required": True,
+                "allowed": [
+                    {"value": str(i), "label_zh": f"第{i}档", "label_en": f"grade {i}", "aliases": []}
+                    for i in range(1, 11)
+                ],
+            },
+        )
+    ]
     assert extract_values(fields, "顶格的档次", [], "pension_grade", {}) == {"pension_grade": "10"}
     assert extract_values(fields, "最低那档就行", [], "pension_grade", {}) == {"pension_grade": "1"}
     assert extract_values(fields, "第三档", [], "pension_grade", {}) == {"pension_grade": "3"}
@@ -145,18 +242,37 @@ def test_grade_words_use_the_schema() -> None:
 
 
 # ---- banks, choices ---------------------------------------------------------------------------
-@pytest.mark.parametrize("text,expected", [
-    ("招行", "招商银行"), ("工行的卡", "中国工商银行"), ("建設銀行", "中国建设银行"), ("ICBC", "中国工商银行"),
-    ("邮政的", "中国邮政储蓄银行"), ("农行", "中国农业银行"), ("中国银行", "中国银行"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("招行", "招商银行"),
+        ("工行的卡", "中国工商银行"),
+        ("建設銀行", "中国建设银行"),
+        ("ICBC", "中国工商银行"),
+        ("邮政的", "中国邮政储蓄银行"),
+        ("农行", "中国农业银行"),
+        ("中国银行", "中国银行"),
+    ],
+)
 def test_banks(text: str, expected: str) -> None:
     assert run("maintain_payment_bank", text, "bank_name") == {"bank_name": expected}
 
 
 def test_bank_from_the_schema_aliases() -> None:
-    spec = dict(CATALOG["maintain_payment_bank"]["fields"][0],
-                schema={"type": "bank", "allowed": [{"value": "招商银行", "label_zh": "招商银行", "label_en": "China Merchants Bank",
-                                                     "aliases": ["招行", "CMB"]}]})
+    spec = dict(
+        CATALOG["maintain_payment_bank"]["fields"][0],
+        schema={
+            "type": "bank",
+            "allowed": [
+                {
+                    "value": "招商银行",
+                    "label_zh": "招商银行",
+                    "label_en": "China Merchants Bank",
+                    "aliases": ["招行", "CMB"],
+                }
+            ],
+        },
+    )
     assert extract_values([spec], "用的招行卡", [], "bank_name", {}) == {"bank_name": "招商银行"}
     assert extract_values([spec], "随便", [], "bank_name", {}) == {}
 
@@ -166,55 +282,92 @@ def test_bank_and_account_in_one_message() -> None:
     assert got == {"bank_name": "中国建设银行", "account_no": "6217001234567890123"}
 
 
-@pytest.mark.parametrize("text,asked,expected", [
-    ("我是孩子他妈", None, {"relation": "mother"}),
-    ("爸爸", "relation", {"relation": "father"}),
-    ("I'm his dad", "relation", {"relation": "father"}),
-    ("奶奶", "relation", {"relation": "guardian"}),
-])
+@pytest.mark.parametrize(
+    "text,asked,expected",
+    [
+        ("我是孩子他妈", None, {"relation": "mother"}),
+        ("爸爸", "relation", {"relation": "father"}),
+        ("I'm his dad", "relation", {"relation": "father"}),
+        ("奶奶", "relation", {"relation": "guardian"}),
+    ],
+)
 def test_relation(text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run("maintain_guardian_info", text, asked) == expected
 
 
-@pytest.mark.parametrize("text,asked,expected", [
-    ("孩子在南山实验学校读书", None, {"in_school": "yes", "school_name": "南山实验学校"}),
-    ("没上学", "in_school", {"in_school": "no"}),
-    ("还没上幼儿园", "in_school", {"in_school": "no"}),
-    ("在读", "in_school", {"in_school": "yes"}),
-    ("是的", "in_school", {"in_school": "yes"}),
-    ("no", "in_school", {"in_school": "no"}),
-])
+@pytest.mark.parametrize(
+    "text,asked,expected",
+    [
+        ("孩子在南山实验学校读书", None, {"in_school": "yes", "school_name": "南山实验学校"}),
+        ("没上学", "in_school", {"in_school": "no"}),
+        ("还没上幼儿园", "in_school", {"in_school": "no"}),
+        ("在读", "in_school", {"in_school": "yes"}),
+        ("是的", "in_school", {"in_school": "yes"}),
+        ("no", "in_school", {"in_school": "no"}),
+    ],
+)
 def test_in_school(text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run("maintain_child_student_info", text, asked) == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("户口迁到深圳了，要改成深户", "shenzhen"), ("省外户籍", "outside_guangdong"), ("广东省内非深户", "guangdong_non_shenzhen"),
-    ("戶口在深圳", "shenzhen"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("户口迁到深圳了，要改成深户", "shenzhen"),
+        ("省外户籍", "outside_guangdong"),
+        ("广东省内非深户", "guangdong_non_shenzhen"),
+        ("戶口在深圳", "shenzhen"),
+    ],
+)
 def test_hukou_category(text: str, expected: str) -> None:
     assert run("change_basic_info", text, "hukou_category").get("hukou_category") == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("被征地农民", "被征地农民"), ("我是原来的临时工", "原临时工"), ("以前是农村户口", "原农村户籍人员"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("被征地农民", "被征地农民"),
+        ("我是原来的临时工", "原临时工"),
+        ("以前是农村户口", "原农村户籍人员"),
+    ],
+)
 def test_four_categories(text: str, expected: str) -> None:
     assert run("four_categories_back_payment", text, "category") == {"category": expected}
 
 
 # ---- free text: replies are not values -----------------------------------------------------------
-@pytest.mark.parametrize("text", ["确认", "随便", "好的", "不知道", "户名是什么意思？", "我要改银行卡",
-                                  "13800138000", "ok", "你们这个怎么填啊", "440304198805121310"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "确认",
+        "随便",
+        "好的",
+        "不知道",
+        "户名是什么意思？",
+        "我要改银行卡",
+        "13800138000",
+        "ok",
+        "你们这个怎么填啊",
+        "440304198805121310",
+    ],
+)
 def test_a_reply_is_not_a_name(text: str) -> None:
-    assert run("maintain_payment_bank", text, "holder_name") == {} or \
-        "holder_name" not in run("maintain_payment_bank", text, "holder_name")
+    assert run("maintain_payment_bank", text, "holder_name") == {} or "holder_name" not in run(
+        "maintain_payment_bank", text, "holder_name"
+    )
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("张三", "张三"), ("户名是欧阳娜娜", "欧阳娜娜"), ("我叫李小明", "李小明"), ("Wang Fang", "Wang Fang"),
-    ("my name is li lei", "Li Lei"), ("買買提·艾力", "买买提·艾力"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("张三", "张三"),
+        ("户名是欧阳娜娜", "欧阳娜娜"),
+        ("我叫李小明", "李小明"),
+        ("Wang Fang", "Wang Fang"),
+        ("my name is li lei", "Li Lei"),
+        ("買買提·艾力", "买买提·艾力"),
+    ],
+)
 def test_names(text: str, expected: str) -> None:
     assert run("maintain_payment_bank", text, "holder_name") == {"holder_name": expected}
 
@@ -225,7 +378,9 @@ def test_a_reply_is_not_a_bank(text: str) -> None:
 
 
 def test_address_and_phone() -> None:
-    assert run("change_basic_info", "深圳市南山区科技园南路18号", "address") == {"address": "深圳市南山区科技园南路18号"}
+    assert run("change_basic_info", "深圳市南山区科技园南路18号", "address") == {
+        "address": "深圳市南山区科技园南路18号"
+    }
     assert run("change_basic_info", "随便", "address") == {}
     assert run("change_basic_info", "新手机号是138 0013 8000", None)["phone"] == "13800138000"
     assert run("change_basic_info", "幺三八零零幺三八零零零", "phone") == {"phone": "13800138000"}
@@ -240,16 +395,22 @@ def test_guardian_in_one_message() -> None:
 # ---- corrections -------------------------------------------------------------------------------
 def test_correction_of_a_place() -> None:
     known = {"destination_province": "湖南省", "destination_city": "长沙"}
-    assert run("transfer_pension_out", "不对，是株洲", "destination_city", known) == \
-        {"destination_province": "湖南省", "destination_city": "株洲"}
-    assert run("transfer_pension_out", "刚才说错了，应该是转到江西南昌", None, known) == \
-        {"destination_province": "江西省", "destination_city": "南昌"}
+    assert run("transfer_pension_out", "不对，是株洲", "destination_city", known) == {
+        "destination_province": "湖南省",
+        "destination_city": "株洲",
+    }
+    assert run("transfer_pension_out", "刚才说错了，应该是转到江西南昌", None, known) == {
+        "destination_province": "江西省",
+        "destination_city": "南昌",
+    }
 
 
 def test_correction_goes_to_the_field_it_fits() -> None:
     known = {"bank_name": "招商银行", "account_no": "6214830000000000"}
     # asked for the holder's name, the person corrects the bank
-    assert run("maintain_payment_bank", "刚才那个说错了，应该是建行", "holder_name", known) == {"bank_name": "中国建设银行"}
+    assert run("maintain_payment_bank", "刚才那个说错了，应该是建行", "holder_name", known) == {
+        "bank_name": "中国建设银行"
+    }
     known = {"from_month": "2026-03", "to_month": "2026-08"}
     assert run("refund_duplicate_pension", "不是8月，是9月", "other_place", known) == {"to_month": "2026-09"}
 
@@ -259,20 +420,27 @@ def test_correction_of_a_tier() -> None:
 
 
 def test_button_payload_uses_its_entity() -> None:
-    got = run("maintain_guardian_info", '/inform{"choice": "mother"}', "relation",
-              entities=[{"entity": "choice", "value": "mother"}])
+    got = run(
+        "maintain_guardian_info",
+        '/inform{"choice": "mother"}',
+        "relation",
+        entities=[{"entity": "choice", "value": "mother"}],
+    )
     assert got == {"relation": "mother"}
 
 
 # ---- things that are not values ----------------------------------------------------------------
-@pytest.mark.parametrize("code,text,asked", [
-    ("register_individual_insurance", "一档多少钱？", "medical_tier"),
-    ("register_individual_insurance", "不对吧，一档不是更贵吗？", "medical_tier"),
-    ("resident_back_payment", "一年半", "years"),
-    ("retry_individual_collection", "2026年", "month"),
-    ("maintain_guardian_info", "他是我儿子", "relation"),
-    ("maintain_payment_bank", "李", "holder_name"),
-])
+@pytest.mark.parametrize(
+    "code,text,asked",
+    [
+        ("register_individual_insurance", "一档多少钱？", "medical_tier"),
+        ("register_individual_insurance", "不对吧，一档不是更贵吗？", "medical_tier"),
+        ("resident_back_payment", "一年半", "years"),
+        ("retry_individual_collection", "2026年", "month"),
+        ("maintain_guardian_info", "他是我儿子", "relation"),
+        ("maintain_payment_bank", "李", "holder_name"),
+    ],
+)
 def test_not_a_value(code: str, text: str, asked: str) -> None:
     assert run(code, text, asked) == {}
 
@@ -292,14 +460,39 @@ def test_everything_in_one_message() -> None:
     assert got == {"bank_name": "中国银行", "account_no": "6216610000001234567", "holder_name": "张大伟"}
 
 
-ODD_INPUTS = ["", "   ", "👍", "？？？", "/inform", '/inform{"choice": 3}', "a" * 2000, "年" * 300, "月月月到到到",
-              "0000000000000000000000000000000000000", "不对", "不是", "不对，是", "改成", "从到", "第档", "tier",
-              "NaN", "None", "1e9", "-5年", "99月", "2026年13月", "2026-02-30", "十十十", "<script>alert(1)</script>"]
+ODD_INPUTS = [
+    "",
+    "   ",
+    "👍",
+    "？？？",
+    "/inform",
+    '/inform{"choice": 3}',
+    "a" * 2000,
+    "年" * 300,
+    "月月月到到到",
+    "0000000000000000000000000000000000000",
+    "不对",
+    "不是",
+    "不对，是",
+    "改成",
+    "从到",
+    "第档",
+    "tier",
+    "NaN",
+    "None",
+    "1e9",
+    "-5年",
+    "99月",
+    "2026年13月",
+    "2026-02-30",
+    "十十十",
+    "<script>alert(1)</script>",
+]
 
 
 @pytest.mark.parametrize("code", sorted(c for c, item in CATALOG.items() if item.get("fields")))
 def test_never_raises(code: str) -> None:
-    from bot.actions.values.extract import _extract   # the reading itself, without extract_values' safety net
+    from bot.actions.values.extract import _extract  # the reading itself, without extract_values' safety net
 
     fields = CATALOG[code]["fields"]
     for text in ODD_INPUTS:
@@ -320,33 +513,71 @@ def test_a_phone_field_takes_only_a_mobile_number() -> None:
     assert extract_values([spec], "+86 139-1234-5678", [], "guardian_phone", {}) == {"guardian_phone": "13912345678"}
 
 
-@pytest.mark.parametrize("code,text,asked,expected", [
-    ("transfer_pension_out", "Transfer pension out to Hunan Province, Changsha City", None,
-     {"destination_province": "湖南省", "destination_city": "长沙"}),
-    ("transfer_pension_out", "我要转到湖南去，具体是长沙", None, {"destination_province": "湖南省", "destination_city": "长沙"}),
-    ("transfer_pension_out", "转到吉林市", None, {"destination_province": "吉林省", "destination_city": "吉林"}),
-    ("transfer_pension_out", "在中山大学附近", "destination_city", {}),
-    ("retry_individual_collection", "the month before last", "month", {"month": "2026-10"}),
-    ("refund_duplicate_pension", "from March to August 2025", None, {"from_month": "2025-03", "to_month": "2025-08"}),
-    ("resident_back_payment", "五六年吧", "years", {}),
-    ("maintain_guardian_info", "王芳 妈妈", "guardian_name", {"guardian_name": "王芳"}),
-    ("maintain_child_student_info", "南山外国语学校高新中学部", "school_name", {"school_name": "南山外国语学校高新中学部"}),
-])
+@pytest.mark.parametrize(
+    "code,text,asked,expected",
+    [
+        (
+            "transfer_pension_out",
+            "Transfer pension out to Hunan Province, Changsha City",
+            None,
+            {"destination_province": "湖南省", "destination_city": "长沙"},
+        ),
+        (
+            "transfer_pension_out",
+            "我要转到湖南去，具体是长沙",
+            None,
+            {"destination_province": "湖南省", "destination_city": "长沙"},
+        ),
+        ("transfer_pension_out", "转到吉林市", None, {"destination_province": "吉林省", "destination_city": "吉林"}),
+        ("transfer_pension_out", "在中山大学附近", "destination_city", {}),
+        ("retry_individual_collection", "the month before last", "month", {"month": "2026-10"}),
+        (
+            "refund_duplicate_pension",
+            "from March to August 2025",
+            None,
+            {"from_month": "2025-03", "to_month": "2025-08"},
+        ),
+        ("resident_back_payment", "五六年吧", "years", {}),
+        ("maintain_guardian_info", "王芳 妈妈", "guardian_name", {"guardian_name": "王芳"}),
+        (
+            "maintain_child_student_info",
+            "南山外国语学校高新中学部",
+            "school_name",
+            {"school_name": "南山外国语学校高新中学部"},
+        ),
+    ],
+)
 def test_second_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
 
 
-@pytest.mark.parametrize("code,text,asked,expected", [
-    ("maintain_child_student_info", "he's in kindergarten now", "in_school", {"in_school": "yes"}),
-    ("maintain_child_student_info", "My daughter goes to Shenzhen Foreign Languages School", None,
-     {"in_school": "yes", "school_name": "Shenzhen Foreign Languages School"}),
-    ("change_basic_info", "New address: Room 301, Building 2, Futian District", "address",
-     {"address": "Room 301, Building 2, Futian District"}),
-    ("maintain_payment_bank", "China Construction Bank", "bank_name", {"bank_name": "中国建设银行"}),
-    ("maintain_payment_bank", "the account holder is my husband Li Ming", "holder_name", {"holder_name": "Li Ming"}),
-    ("register_individual_insurance", "the lower tier please", "medical_tier", {"medical_tier": "2"}),
-    ("change_enrollment_info", "switch me from tier 1 to tier 2", None, {"medical_tier": "2"}),
-])
+@pytest.mark.parametrize(
+    "code,text,asked,expected",
+    [
+        ("maintain_child_student_info", "he's in kindergarten now", "in_school", {"in_school": "yes"}),
+        (
+            "maintain_child_student_info",
+            "My daughter goes to Shenzhen Foreign Languages School",
+            None,
+            {"in_school": "yes", "school_name": "Shenzhen Foreign Languages School"},
+        ),
+        (
+            "change_basic_info",
+            "New address: Room 301, Building 2, Futian District",
+            "address",
+            {"address": "Room 301, Building 2, Futian District"},
+        ),
+        ("maintain_payment_bank", "China Construction Bank", "bank_name", {"bank_name": "中国建设银行"}),
+        (
+            "maintain_payment_bank",
+            "the account holder is my husband Li Ming",
+            "holder_name",
+            {"holder_name": "Li Ming"},
+        ),
+        ("register_individual_insurance", "the lower tier please", "medical_tier", {"medical_tier": "2"}),
+        ("change_enrollment_info", "switch me from tier 1 to tier 2", None, {"medical_tier": "2"}),
+    ],
+)
 def test_english(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
 
@@ -357,8 +588,9 @@ def test_rough_counts_and_named_fields() -> None:
     assert run("change_resident_pension_grade", "最低档", "pension_grade") == {"pension_grade": "1"}
     known = {"from_month": "2026-01", "to_month": "2026-03"}
     assert run("refund_duplicate_pension", "刚才说错了，结束月是5月", None, known) == {"to_month": "2026-05"}
-    assert run("work_years_back_payment", "起始年份应该是1986年", None, {"work_start_year": "1988"}) == \
-        {"work_start_year": "1986"}
+    assert run("work_years_back_payment", "起始年份应该是1986年", None, {"work_start_year": "1988"}) == {
+        "work_start_year": "1986"
+    }
 
 
 def test_a_childs_id_is_not_the_guardians() -> None:
@@ -368,90 +600,142 @@ def test_a_childs_id_is_not_the_guardians() -> None:
     assert "relation" not in run("maintain_guardian_info", "我是孩子的监护人，想改一下监护人信息")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("一档太贵了", {}), ("一档太贵了，还是二档吧", {"medical_tier": "2"}), ("不要一档", {}),
-    ("tier 1 is too expensive, tier 2 please", {"medical_tier": "2"}), ("二档", {"medical_tier": "2"}),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("一档太贵了", {}),
+        ("一档太贵了，还是二档吧", {"medical_tier": "2"}),
+        ("不要一档", {}),
+        ("tier 1 is too expensive, tier 2 please", {"medical_tier": "2"}),
+        ("二档", {"medical_tier": "2"}),
+    ],
+)
 def test_a_tier_turned_down(text: str, expected: Dict[str, str]) -> None:
     assert run("register_individual_insurance", text, "medical_tier") == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("常沙", {"destination_province": "湖南省", "destination_city": "长沙"}),      # speech transcript: right sounds
-    ("转到航州", {"destination_province": "浙江省", "destination_city": "杭州"}),
-    ("是是是", {}), ("合作银行有哪些", {}), ("那个那个我的身份证是十五位的", {}), ("帮我算一下退休后每月拿多少", {}),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("常沙", {"destination_province": "湖南省", "destination_city": "长沙"}),  # speech transcript: right sounds
+        ("转到航州", {"destination_province": "浙江省", "destination_city": "杭州"}),
+        ("是是是", {}),
+        ("合作银行有哪些", {}),
+        ("那个那个我的身份证是十五位的", {}),
+        ("帮我算一下退休后每月拿多少", {}),
+    ],
+)
 def test_a_place_heard_with_the_wrong_characters(text: str, expected: Dict[str, str]) -> None:
     assert run("transfer_pension_out", text, "destination_city") == expected
 
 
-@pytest.mark.parametrize("code,text,asked,expected", [
-    ("change_basic_info", "系统说我户籍信息不对，我是东莞户口，不是深户，要怎么改", None, {"hukou_category": "guangdong_non_shenzhen"}),
-    ("change_basic_info", "我是湖南户籍", "hukou_category", {"hukou_category": "outside_guangdong"}),
-    ("maintain_guardian_info", "想给小明加上他爸爸做监护人", None, {"relation": "father"}),
-    ("maintain_payment_bank", "扣款银行换成花旗银行", None, {"bank_name": "花旗银行"}),   # the backend says it does not cooperate
-    ("maintain_payment_bank", "我想换个扣社保的银行卡", None, {}),
-    ("refund_duplicate_pension", "2020年1月到2020年6月，另一个地方是广州", None,
-     {"from_month": "2020-01", "to_month": "2020-06", "other_place": "广州"}),
-    ("refund_duplicate_pension", "湖南省长沙市", "other_place", {"other_place": "湖南省长沙市"}),
-])
+@pytest.mark.parametrize(
+    "code,text,asked,expected",
+    [
+        (
+            "change_basic_info",
+            "系统说我户籍信息不对，我是东莞户口，不是深户，要怎么改",
+            None,
+            {"hukou_category": "guangdong_non_shenzhen"},
+        ),
+        ("change_basic_info", "我是湖南户籍", "hukou_category", {"hukou_category": "outside_guangdong"}),
+        ("maintain_guardian_info", "想给小明加上他爸爸做监护人", None, {"relation": "father"}),
+        (
+            "maintain_payment_bank",
+            "扣款银行换成花旗银行",
+            None,
+            {"bank_name": "花旗银行"},
+        ),  # the backend says it does not cooperate
+        ("maintain_payment_bank", "我想换个扣社保的银行卡", None, {}),
+        (
+            "refund_duplicate_pension",
+            "2020年1月到2020年6月，另一个地方是广州",
+            None,
+            {"from_month": "2020-01", "to_month": "2020-06", "other_place": "广州"},
+        ),
+        ("refund_duplicate_pension", "湖南省长沙市", "other_place", {"other_place": "湖南省长沙市"}),
+    ],
+)
 def test_third_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
 
 
 def test_correction_that_names_both() -> None:
     known = {"destination_province": "湖南省", "destination_city": "长沙"}
-    assert run("transfer_pension_out", "不对，是株洲，不是长沙", None, known) == \
-        {"destination_province": "湖南省", "destination_city": "株洲"}
-    assert run("transfer_pension_out", "sorry, Zhuzhou, not Changsha", None, known) == \
-        {"destination_province": "湖南省", "destination_city": "株洲"}
+    assert run("transfer_pension_out", "不对，是株洲，不是长沙", None, known) == {
+        "destination_province": "湖南省",
+        "destination_city": "株洲",
+    }
+    assert run("transfer_pension_out", "sorry, Zhuzhou, not Changsha", None, known) == {
+        "destination_province": "湖南省",
+        "destination_city": "株洲",
+    }
 
 
-@pytest.mark.parametrize("code,text,asked,expected", [
-    ("maintain_payment_bank", "建设", "bank_name", {"bank_name": "中国建设银行"}),
-    ("maintain_payment_bank", "随便写写", "holder_name", {}),
-    ("maintain_payment_bank", "阿卜杜热合曼", "holder_name", {"holder_name": "阿卜杜热合曼"}),
-    ("change_basic_info", "华强北赛格广场", "address", {"address": "华强北赛格广场"}),
-    ("change_basic_info", "随便填一个", "address", {}),
-])
+@pytest.mark.parametrize(
+    "code,text,asked,expected",
+    [
+        ("maintain_payment_bank", "建设", "bank_name", {"bank_name": "中国建设银行"}),
+        ("maintain_payment_bank", "随便写写", "holder_name", {}),
+        ("maintain_payment_bank", "阿卜杜热合曼", "holder_name", {"holder_name": "阿卜杜热合曼"}),
+        ("change_basic_info", "华强北赛格广场", "address", {"address": "华强北赛格广场"}),
+        ("change_basic_info", "随便填一个", "address", {}),
+    ],
+)
 def test_fourth_round(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
 
 
-@pytest.mark.parametrize("code,text,expected", [
-    ("retry_individual_collection", "我9月份换了银行卡，10月扣款失败了", {"month": "2026-10"}),
-    ("enroll_child_first_time", "孩子2020年5月1日出生，2021年3月1日入户深圳", {"settle_in_date": "2021-03-01"}),
-    ("resident_back_payment", "交了12年，还差3年", {"years": "3"}),
-])
+@pytest.mark.parametrize(
+    "code,text,expected",
+    [
+        ("retry_individual_collection", "我9月份换了银行卡，10月扣款失败了", {"month": "2026-10"}),
+        ("enroll_child_first_time", "孩子2020年5月1日出生，2021年3月1日入户深圳", {"settle_in_date": "2021-03-01"}),
+        ("resident_back_payment", "交了12年，还差3年", {"years": "3"}),
+    ],
+)
 def test_the_value_next_to_the_fields_words(code: str, text: str, expected: Dict[str, str]) -> None:
     assert run(code, text) == expected
 
 
 def test_an_nlu_entity_does_not_undo_the_reading_of_the_text() -> None:
     assert run("transfer_pension_out", "从深圳转出去", entities=[{"entity": "city", "value": "深圳"}]) == {}
-    assert run("register_individual_insurance", "一档太贵了", "medical_tier",
-               entities=[{"entity": "medical_tier", "value": "一档"}]) == {}
+    assert (
+        run(
+            "register_individual_insurance",
+            "一档太贵了",
+            "medical_tier",
+            entities=[{"entity": "medical_tier", "value": "一档"}],
+        )
+        == {}
+    )
 
 
 def test_hints_for_free_text_say_what_an_answer_looks_like() -> None:
     from bot.actions.fields import hint_for
 
-    specs = {f["name"]: f for code in ("maintain_payment_bank", "change_basic_info", "maintain_child_student_info")
-             for f in CATALOG[code]["fields"]}
+    specs = {
+        f["name"]: f
+        for code in ("maintain_payment_bank", "change_basic_info", "maintain_child_student_info")
+        for f in CATALOG[code]["fields"]
+    }
     assert "张三" in hint_for(specs["holder_name"])[0]
     assert "招商银行" in hint_for(specs["bank_name"])[0]
     assert "福华路" in hint_for(specs["address"])[0]
     assert "幼儿园" in hint_for(specs["school_name"])[0]
 
 
-@pytest.mark.parametrize("code,text,asked,expected", [
-    ("enroll_child_first_time", "昨天刚落的户", "settle_in_date", {"settle_in_date": "2026-12-05"}),
-    ("enroll_child_first_time", "上个月15号", "settle_in_date", {"settle_in_date": "2026-11-15"}),
-    ("retry_individual_collection", "年初那次", "month", {"month": "2026-01"}),
-    ("retry_individual_collection", "去年年底", "month", {"month": "2025-12"}),
-    ("work_years_back_payment", "干到前年", "work_end_year", {"work_end_year": "2024"}),
-    ("work_years_back_payment", "从1990年一直干到去年", None, {"work_start_year": "1990", "work_end_year": "2025"}),
-])
+@pytest.mark.parametrize(
+    "code,text,asked,expected",
+    [
+        ("enroll_child_first_time", "昨天刚落的户", "settle_in_date", {"settle_in_date": "2026-12-05"}),
+        ("enroll_child_first_time", "上个月15号", "settle_in_date", {"settle_in_date": "2026-11-15"}),
+        ("retry_individual_collection", "年初那次", "month", {"month": "2026-01"}),
+        ("retry_individual_collection", "去年年底", "month", {"month": "2025-12"}),
+        ("work_years_back_payment", "干到前年", "work_end_year", {"work_end_year": "2024"}),
+        ("work_years_back_payment", "从1990年一直干到去年", None, {"work_start_year": "1990", "work_end_year": "2025"}),
+    ],
+)
 def test_relative_days_and_years(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
 
@@ -460,31 +744,39 @@ def test_this_year_as_an_age_is_not_a_year() -> None:
     assert run("work_years_back_payment", "今年55岁了，90年开始上班", "work_start_year") == {"work_start_year": "1990"}
 
 
-@pytest.mark.parametrize("text,expected", [("招商银航", {"bank_name": "招商银行"}), ("公商银行", {"bank_name": "中国工商银行"}),
-                                           ("我想问一下", {})])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("招商银航", {"bank_name": "招商银行"}), ("公商银行", {"bank_name": "中国工商银行"}), ("我想问一下", {})],
+)
 def test_a_bank_heard_with_the_wrong_characters(text: str, expected: Dict[str, str]) -> None:
     assert run("maintain_payment_bank", text, "bank_name") == expected
 
 
-@pytest.mark.parametrize("code,text,asked,expected", [
-    ("maintain_guardian_info", "扣费的卡能不能换成工资卡", None, {}),        # a correction word, no value given before
-    ("maintain_guardian_info", "信息不对", None, {}),
-    ("maintain_guardian_info", "孩子叫李小红", None, {}),                    # the child's name, not the guardian's
-    ("resident_back_payment", "到退休年龄社保没交够15年怎么办", None, {}),
-    ("resident_back_payment", "2026年10月", None, {}),
-    ("change_basic_info", "非深户要改成什么", None, {}),
-    ("change_basic_info", "小孩户口迁出深圳了", None, {}),
-    ("maintain_child_student_info", "非在园在校的新生儿", None, {"in_school": "no"}),
-])
+@pytest.mark.parametrize(
+    "code,text,asked,expected",
+    [
+        ("maintain_guardian_info", "扣费的卡能不能换成工资卡", None, {}),  # a correction word, no value given before
+        ("maintain_guardian_info", "信息不对", None, {}),
+        ("maintain_guardian_info", "孩子叫李小红", None, {}),  # the child's name, not the guardian's
+        ("resident_back_payment", "到退休年龄社保没交够15年怎么办", None, {}),
+        ("resident_back_payment", "2026年10月", None, {}),
+        ("change_basic_info", "非深户要改成什么", None, {}),
+        ("change_basic_info", "小孩户口迁出深圳了", None, {}),
+        ("maintain_child_student_info", "非在园在校的新生儿", None, {"in_school": "no"}),
+    ],
+)
 def test_sentences_that_give_no_value(code: str, text: str, asked: Optional[str], expected: Dict[str, str]) -> None:
     assert run(code, text, asked) == expected
 
 
-@pytest.mark.parametrize("code,text", [
-    ("retry_individual_collection", "I need to replace the guardian registered for my daughter"),   # d-aug-hter
-    ("retry_individual_collection", "我在广州交过几年养老，现在转进深圳"),
-    ("refund_duplicate_pension", "参保信息里缴费基数填错了，要改"),
-])
+@pytest.mark.parametrize(
+    "code,text",
+    [
+        ("retry_individual_collection", "I need to replace the guardian registered for my daughter"),  # d-aug-hter
+        ("retry_individual_collection", "我在广州交过几年养老，现在转进深圳"),
+        ("refund_duplicate_pension", "参保信息里缴费基数填错了，要改"),
+    ],
+)
 def test_no_month_or_place_where_none_is_said(code: str, text: str) -> None:
     assert run(code, text) == {}
 
@@ -492,4 +784,7 @@ def test_no_month_or_place_where_none_is_said(code: str, text: str) -> None:
 def test_shenzhen_said_in_passing_is_not_the_other_end() -> None:
     assert run("transfer_pension_out", "我在深圳交了十年社保，要转走") == {}
     assert run("transfer_medical_in", "医保要转进深圳") == {}
-    assert run("transfer_medical_out", "深圳", "destination_city") == {"destination_province": "广东省", "destination_city": "深圳"}
+    assert run("transfer_medical_out", "深圳", "destination_city") == {
+        "destination_province": "广东省",
+        "destination_city": "深圳",
+    }

@@ -21,6 +21,7 @@ and `bot.channels.web.WebSocketIOInput`, and `web/serve.py`. Then
 Without node or chromium the browser test is skipped with a message, except
 under CI=true where that is a failure.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +41,9 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import REPO, Stack, free_port as _free_port, http_get as _get, run_stack  # noqa: E402
+from stack import REPO, Stack, run_stack  # noqa: E402
+from stack import free_port as _free_port
+from stack import http_get as _get
 
 WEB = REPO / "web"
 CHROMIUM = os.environ.get("SZ_CHROMIUM", "/usr/bin/chromium")
@@ -60,8 +63,12 @@ def _absent(message: str) -> None:
 
 
 def _post_json(url: str, body: Dict[str, Any], timeout: float = 10.0) -> Dict[str, Any]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json", "X-Channel": "web"})
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Channel": "web"},
+    )
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read())
 
@@ -73,18 +80,24 @@ web_channel = pytest.importorskip("bot.channels.web", reason="needs the Rasa env
 
 
 def test_client_metadata_cannot_pass_for_identity() -> None:
-    raw = {"auth_token": "x" * 20, "person_id": "7", "Channel": "wechat", "user": {"id": 1}, "language": "en",
-           "page": "/help"}
+    raw = {
+        "auth_token": "x" * 20,
+        "person_id": "7",
+        "Channel": "wechat",
+        "user": {"id": 1},
+        "language": "en",
+        "page": "/help",
+    }
     assert web_channel.clean_metadata(raw) == {"language": "en", "page": "/help"}
     assert web_channel.clean_metadata(json.dumps(raw)) == {"language": "en", "page": "/help"}
     assert web_channel.clean_metadata("not json") == {}
     assert web_channel.clean_metadata(["a"]) == {}
-    assert web_channel.clean_metadata({"blob": "x" * 10000}) == {}   # oversized: dropped
+    assert web_channel.clean_metadata({"blob": "x" * 10000}) == {}  # oversized: dropped
 
 
 def test_conversation_ids_are_separated_by_identity() -> None:
     a = web_channel.VerifiedIdentity(token="t" * 20, person_id="1")
-    a2 = web_channel.VerifiedIdentity(token="u" * 20, person_id="1")    # same person, new log-in
+    a2 = web_channel.VerifiedIdentity(token="u" * 20, person_id="1")  # same person, new log-in
     b = web_channel.VerifiedIdentity(token="v" * 20, person_id="2")
     assert web_channel.sender_for("s1", None) == "s1"
     assert web_channel.sender_for("s1", a) == web_channel.sender_for("s1", a2) != web_channel.sender_for("s1", b)
@@ -93,6 +106,7 @@ def test_conversation_ids_are_separated_by_identity() -> None:
 
 class _FakeMe(http.server.BaseHTTPRequestHandler):
     """A stand-in for the backend's GET /me: 'good-token-…' -> 200, 'slow-…' -> sleeps, else 401."""
+
     hits: List[str] = []
     fail = False
 
@@ -100,7 +114,9 @@ class _FakeMe(http.server.BaseHTTPRequestHandler):
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
         type(self).hits.append(token)
         if type(self).fail:
-            self.send_response(503); self.end_headers(); return
+            self.send_response(503)
+            self.end_headers()
+            return
         if token.startswith("slow-"):
             time.sleep(1.5)
         if token.startswith("good-token-"):
@@ -135,30 +151,35 @@ def fake_backend() -> Iterator[str]:
 
 def test_token_verification_is_cached_briefly_and_fails_closed(fake_backend: str) -> None:
     clock = [1000.0]
-    v = web_channel.TokenVerifier(fake_backend, timeout=0.5, ttl=30, negative_ttl=10, stale_ttl=300,
-                                  clock=lambda: clock[0])
+    v = web_channel.TokenVerifier(
+        fake_backend, timeout=0.5, ttl=30, negative_ttl=10, stale_ttl=300, clock=lambda: clock[0]
+    )
 
     async def run() -> None:
-        OK, INVALID, UNAVAILABLE, ABSENT = (web_channel.OK, web_channel.INVALID, web_channel.UNAVAILABLE,
-                                            web_channel.ABSENT)
+        OK, INVALID, UNAVAILABLE, ABSENT = (
+            web_channel.OK,
+            web_channel.INVALID,
+            web_channel.UNAVAILABLE,
+            web_channel.ABSENT,
+        )
         good = "good-token-abcdefgh"
         status, ident = await v.verify(good)
         assert status == OK and ident.person_id == "42" and ident.token == good
-        assert (await v.verify(good))[0] == OK and _FakeMe.hits == [good]          # cached
+        assert (await v.verify(good))[0] == OK and _FakeMe.hits == [good]  # cached
         # concurrent first verifications of one token: one request
         many = await asyncio.gather(*(v.verify("good-token-burst0001") for _ in range(5)))
         assert {s for s, _ in many} == {OK} and _FakeMe.hits.count("good-token-burst0001") == 1
         assert (await v.verify("forged-token-123456"))[0] == INVALID
         assert (await v.verify("forged-token-123456"))[0] == INVALID
-        assert _FakeMe.hits.count("forged-token-123456") == 1                        # refusals cached too
+        assert _FakeMe.hits.count("forged-token-123456") == 1  # refusals cached too
         assert (await v.verify(None))[0] == ABSENT and (await v.verify(""))[0] == ABSENT
-        assert (await v.verify("bad token\r\nX-Injected: 1"))[0] == INVALID          # never sent
+        assert (await v.verify("bad token\r\nX-Injected: 1"))[0] == INVALID  # never sent
         assert (await v.verify({"token": 1}))[0] == INVALID
-        clock[0] += 31                                                               # cache expired
-        _FakeMe.fail = True                                                          # backend down
+        clock[0] += 31  # cache expired
+        _FakeMe.fail = True  # backend down
         status, ident = await v.verify(good)
-        assert status == OK and ident.person_id == "42"       # a verification < stale_ttl old still counts
-        assert (await v.verify("good-token-never-seen"))[0] == UNAVAILABLE          # but nothing new
+        assert status == OK and ident.person_id == "42"  # a verification < stale_ttl old still counts
+        assert (await v.verify("good-token-never-seen"))[0] == UNAVAILABLE  # but nothing new
         clock[0] += 300
         assert (await v.verify(good))[0] == UNAVAILABLE
         _FakeMe.fail = False
@@ -174,9 +195,16 @@ def test_unreachable_backend_gives_no_identity() -> None:
 
 
 def test_channel_reads_its_credentials() -> None:
-    ch = web_channel.WebSocketIOInput.from_credentials({
-        "session_persistence": True, "metadata_key": "customData", "backend_url": "http://127.0.0.1:1",
-        "auth_cache_seconds": 5, "verify_timeout": 1, "allowed_origins": ["http://127.0.0.1:8080/"]})
+    ch = web_channel.WebSocketIOInput.from_credentials(
+        {
+            "session_persistence": True,
+            "metadata_key": "customData",
+            "backend_url": "http://127.0.0.1:1",
+            "auth_cache_seconds": 5,
+            "verify_timeout": 1,
+            "allowed_origins": ["http://127.0.0.1:8080/"],
+        }
+    )
     assert ch.name() == "socketio" and ch.session_persistence and ch.metadata_key == "customData"
     assert ch.verifier.backend_url == "http://127.0.0.1:1" and ch.verifier.ttl == 5 and ch.verifier.timeout == 1
     assert ch.allowed_origins == frozenset({"http://127.0.0.1:8080"})
@@ -192,10 +220,12 @@ def test_polling_client_disconnects_promptly() -> None:
     async def on_new_message(_: Any) -> None:
         return None
 
-    channel = web_channel.WebSocketIOInput.from_credentials({"session_persistence": True,
-                                                             "backend_url": f"http://127.0.0.1:{_free_port()}"})
+    channel = web_channel.WebSocketIOInput.from_credentials(
+        {"session_persistence": True, "backend_url": f"http://127.0.0.1:{_free_port()}"}
+    )
     srv = SanicServer({"": channel.blueprint(on_new_message)}).start()
     try:
+
         async def run() -> float:
             client = socketio.AsyncClient(reconnection=False)
             await client.connect(srv.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=10)
@@ -217,8 +247,7 @@ def test_polling_client_disconnects_promptly() -> None:
 @pytest.fixture(scope="module")
 def page_server() -> Iterator[str]:
     os.environ["SZ_WEB_QUIET"] = "1"
-    httpd = web_serve.make_server("127.0.0.1", 0, backend_url="http://127.0.0.1:8000",
-                                  rasa_url="http://127.0.0.1:5005")
+    httpd = web_serve.make_server("127.0.0.1", 0, backend_url="http://127.0.0.1:8000", rasa_url="http://127.0.0.1:5005")
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -233,8 +262,16 @@ def test_page_server_serves_only_the_page(page_server: str) -> None:
     assert headers["X-Content-Type-Options"] == "nosniff"
     status, body, _ = _get(page_server + "/config.js")
     assert b'"socketUrl": "http://127.0.0.1:5005"' in body
-    for path in ("/serve.py", "/package.json", "/node_modules/socket.io-client/package.json", "/tests/widget.e2e.mjs",
-                 "/../serve.py", "/%2e%2e/serve.py", "/static/index.html", "/.hidden"):
+    for path in (
+        "/serve.py",
+        "/package.json",
+        "/node_modules/socket.io-client/package.json",
+        "/tests/widget.e2e.mjs",
+        "/../serve.py",
+        "/%2e%2e/serve.py",
+        "/static/index.html",
+        "/.hidden",
+    ):
         assert _get(page_server + path)[0] == 404, path
     if (WEB / "node_modules" / "socket.io-client").is_dir():
         status, body, headers = _get(page_server + "/vendor/socket.io.min.js")
@@ -267,15 +304,36 @@ def test_page_keeps_everything_local_and_in_session_storage() -> None:
 # Slow tests: the whole stack
 # ======================================================================================
 def _widget_credentials(st: Stack) -> Dict[str, Any]:
-    return {"rest": None, "bot.channels.web.WebSocketIOInput": {
-        "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
-        "metadata_key": "customData", "backend_url": st.backend, "auth_cache_seconds": 5,
-        "allowed_origins": [st.web, f"http://localhost:{st.ports['web']}"]}}
+    return {
+        "rest": None,
+        "bot.channels.web.WebSocketIOInput": {
+            "user_message_evt": "user_uttered",
+            "bot_message_evt": "bot_uttered",
+            "session_persistence": True,
+            "metadata_key": "customData",
+            "backend_url": st.backend,
+            "auth_cache_seconds": 5,
+            "allowed_origins": [st.web, f"http://localhost:{st.ports['web']}"],
+        },
+    }
 
 
 def _start_page_server(st: Stack) -> None:
-    st.start("web", [sys.executable, str(WEB / "serve.py"), "--port", str(st.ports["web"]),
-                     "--backend-url", st.backend, "--rasa-url", st.rasa], REPO, {"SZ_WEB_QUIET": "1"})
+    st.start(
+        "web",
+        [
+            sys.executable,
+            str(WEB / "serve.py"),
+            "--port",
+            str(st.ports["web"]),
+            "--backend-url",
+            st.backend,
+            "--rasa-url",
+            st.rasa,
+        ],
+        REPO,
+        {"SZ_WEB_QUIET": "1"},
+    )
     st.wait("web", f"{st.web}/healthz", 30)
 
 
@@ -283,8 +341,13 @@ def _start_page_server(st: Stack) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The shared end-to-end stack (tests/bot/stack.py) with the widget's channel and page server."""
     tmp = tmp_path_factory.mktemp("widget-stack")
-    yield from run_stack(tmp, _widget_credentials, extra=("web",), also=_start_page_server,
-                         backend_env=lambda st: {"SZ_CORS_ORIGINS": f"{st.web},http://localhost:{st.ports['web']}"})
+    yield from run_stack(
+        tmp,
+        _widget_credentials,
+        extra=("web",),
+        also=_start_page_server,
+        backend_env=lambda st: {"SZ_CORS_ORIGINS": f"{st.web},http://localhost:{st.ports['web']}"},
+    )
 
 
 def _login(st: Stack, username: str) -> Dict[str, Any]:
@@ -294,9 +357,11 @@ def _login(st: Stack, username: str) -> Dict[str, Any]:
 class SocketUser:
     """A Socket.IO client speaking the widget's protocol (python-socketio, which comes with Rasa)."""
 
-    def __init__(self, url: str, token: Optional[str] = None, session_id: Optional[str] = None,
-                 origin: Optional[str] = None) -> None:
+    def __init__(
+        self, url: str, token: Optional[str] = None, session_id: Optional[str] = None, origin: Optional[str] = None
+    ) -> None:
         import socketio
+
         self.url, self.token, self.session_id, self.origin = url, token, session_id, origin
         self.sio = socketio.AsyncClient(reconnection=False)
         self.bot: List[Dict[str, Any]] = []
@@ -308,12 +373,18 @@ class SocketUser:
         def confirm(sid: str) -> None:
             self.session_id = sid
             self.confirmed.set()
+
         self.sio.on("session_confirm", confirm)
 
     async def __aenter__(self) -> "SocketUser":
-        await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"],   # engineio 4.15 websocket client needs aiohttp >= 3.10; Rasa pins 3.9
-                               auth={"auth_token": self.token} if self.token else None, wait_timeout=10,
-                               headers={"Origin": self.origin} if self.origin else {})
+        await self.sio.connect(
+            self.url,
+            socketio_path="/socket.io",
+            transports=["polling"],  # engineio 4.15 websocket client needs aiohttp >= 3.10; Rasa pins 3.9
+            auth={"auth_token": self.token} if self.token else None,
+            wait_timeout=10,
+            headers={"Origin": self.origin} if self.origin else {},
+        )
         await self.sio.emit("session_request", {"session_id": self.session_id})
         await asyncio.wait_for(self.confirmed.wait(), 10)
         return self
@@ -323,15 +394,16 @@ class SocketUser:
 
     async def say(self, text: str, custom: Optional[Dict[str, Any]] = None, wait: float = 30.0) -> List[Dict[str, Any]]:
         before = len(self.bot)
-        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id,
-                                             "customData": custom or {}})
+        await self.sio.emit(
+            "user_uttered", {"message": text, "session_id": self.session_id, "customData": custom or {}}
+        )
         deadline = time.monotonic() + wait
         seen, quiet_since = before, time.monotonic()
         while time.monotonic() < deadline:
             await asyncio.sleep(0.2)
             if len(self.bot) != seen:
                 seen, quiet_since = len(self.bot), time.monotonic()
-            elif seen > before and time.monotonic() - quiet_since > 1.5:   # the turn's messages are in
+            elif seen > before and time.monotonic() - quiet_since > 1.5:  # the turn's messages are in
                 return self.bot[before:]
         raise AssertionError(f"no reply to {text!r}")
 
@@ -372,6 +444,7 @@ def test_only_a_verified_token_reaches_the_assistant(stack: Stack) -> None:
 
     async def run() -> None:
         import socketio
+
         # 0. a page from another origin cannot connect; the widget's page can
         with pytest.raises(socketio.exceptions.ConnectionError):
             async with SocketUser(stack.rasa, origin="http://evil.example"):
@@ -380,8 +453,13 @@ def test_only_a_verified_token_reaches_the_assistant(stack: Stack) -> None:
             assert page.session_id
         # 1. forged token and identity-looking metadata: stripped; the assistant asks to log in
         async with SocketUser(stack.rasa) as anon:
-            forged = {"auth_token": "forged-token-0000000000", "person_id": str(me["id"]), "channel": "wechat",
-                      "username": "lina", "page": "help"}
+            forged = {
+                "auth_token": "forged-token-0000000000",
+                "person_id": str(me["id"]),
+                "channel": "wechat",
+                "username": "lina",
+                "page": "help",
+            }
             reply = _texts(await anon.say(CERTIFICATE, forged))
             assert "登录" in reply and "/documents/" not in reply, reply
             assert anon.auth and anon.auth[-1] == {"authenticated": False, "reason": "invalid"}
@@ -394,8 +472,10 @@ def test_only_a_verified_token_reaches_the_assistant(stack: Stack) -> None:
             anon_session = anon.session_id
 
         # 2. lina's real token (connect auth only): her conversation, her data
-        async with SocketUser(stack.rasa, token=lina["token"], session_id=anon_session) as user, \
-                SocketUser(stack.rasa, session_id=anon_session) as eavesdropper:
+        async with (
+            SocketUser(stack.rasa, token=lina["token"], session_id=anon_session) as user,
+            SocketUser(stack.rasa, session_id=anon_session) as eavesdropper,
+        ):
             assert user.session_id == eavesdropper.session_id == anon_session
             reply = _texts(await user.say(CERTIFICATE))
             assert "/documents/" in reply and ".pdf" in reply, reply
@@ -408,10 +488,11 @@ def test_only_a_verified_token_reaches_the_assistant(stack: Stack) -> None:
             assert "/documents/" not in reply and user.auth[-1]["reason"] == "invalid"
 
         # 3. a revoked token (log-out) stops working once the short cache expires
-        req = urllib.request.Request(f"{stack.backend}/auth/logout", method="POST",
-                                     headers={"Authorization": f"Bearer {lina['token']}"})
+        req = urllib.request.Request(
+            f"{stack.backend}/auth/logout", method="POST", headers={"Authorization": f"Bearer {lina['token']}"}
+        )
         urllib.request.urlopen(req, timeout=10).read()
-        await asyncio.sleep(5.5)   # auth_cache_seconds: 5 in the test credentials
+        await asyncio.sleep(5.5)  # auth_cache_seconds: 5 in the test credentials
         async with SocketUser(stack.rasa, token=lina["token"]) as user:
             reply = _texts(await user.say(CERTIFICATE))
             assert "/documents/" not in reply and "登录" in reply, reply
@@ -438,17 +519,36 @@ def test_widget_in_a_real_browser(browser_tools: str, stack: Stack, tmp_path: Pa
     node = browser_tools
     shot = tmp_path / "widget.png"
     mode = os.environ.get("SZ_WIDGET_E2E_MODE", "full")
-    argv = [node, str(WEB / "tests" / "widget.e2e.mjs"), "--page", stack.web + "/", "--user", "lina",
-            "--password", PASSWORD, "--mode", mode, "--chromium", CHROMIUM, "--screenshot", str(shot),
-            "--failshot", str(tmp_path / "failed.png"), "--phone-screenshot", str(tmp_path / "phone.png"),
-            "--timeout", "45000"]
+    argv = [
+        node,
+        str(WEB / "tests" / "widget.e2e.mjs"),
+        "--page",
+        stack.web + "/",
+        "--user",
+        "lina",
+        "--password",
+        PASSWORD,
+        "--mode",
+        mode,
+        "--chromium",
+        CHROMIUM,
+        "--screenshot",
+        str(shot),
+        "--failshot",
+        str(tmp_path / "failed.png"),
+        "--phone-screenshot",
+        str(tmp_path / "phone.png"),
+        "--timeout",
+        "45000",
+    ]
     proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=600)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     result = json.loads(lines[-1]) if lines else {"ok": False, "error": proc.stdout[-3000:] + proc.stderr[-3000:]}
     report = "\n".join(result.get("steps") or [])
     assert proc.returncode == 0 and result["ok"], (
         f"browser test failed: {result.get('error')}\nsteps:\n{report}\n"
-        f"console: {result.get('consoleErrors')}\nscreenshot: {tmp_path / 'failed.png'}\n{stack.logs()}")
+        f"console: {result.get('consoleErrors')}\nscreenshot: {tmp_path / 'failed.png'}\n{stack.logs()}"
+    )
     assert shot.exists() and shot.stat().st_size > 10_000
     print("\n" + report)
     if os.environ.get("SZ_UPDATE_WIDGET_PNG") == "1":
@@ -473,11 +573,16 @@ def _scripted_bot() -> Any:
             return [("buttons", "请再次确认：为李小明办理少儿停保。确认办理吗？", confirm)]
         if text == "/affirm":
             return [("text", "已办结：少儿停保。业务流水号：SZ20261127000001")]
-        if text == "这句没有回复":          # the first time nothing comes back; the retry is answered
+        if text == "这句没有回复":  # the first time nothing comes back; the retry is answered
             return [] if seen[text] == 1 else [("text", "这次收到了，请问有什么可以帮您？")]
         if text.startswith("How do I stop"):
-            return [("buttons", "Please confirm: stop the insurance of Li Xiaoming. Go ahead?",
-                     [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}])]
+            return [
+                (
+                    "buttons",
+                    "Please confirm: stop the insurance of Li Xiaoming. Go ahead?",
+                    [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}],
+                )
+            ]
         if text == "no reply please":
             return []
         return [("text", "您好！请问有什么可以帮您？")]
@@ -494,17 +599,32 @@ def test_widget_behaviour_in_a_real_browser(browser_tools: str, tmp_path: Path) 
     page_port = _free_port()
     origin = f"http://127.0.0.1:{page_port}"
     bot = _scripted_bot()
-    channel = web_channel.WebSocketIOInput.from_credentials({
-        "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
-        "metadata_key": "customData", "backend_url": f"http://127.0.0.1:{_free_port()}",
-        "allowed_origins": [origin]})
+    channel = web_channel.WebSocketIOInput.from_credentials(
+        {
+            "user_message_evt": "user_uttered",
+            "bot_message_evt": "bot_uttered",
+            "session_persistence": True,
+            "metadata_key": "customData",
+            "backend_url": f"http://127.0.0.1:{_free_port()}",
+            "allowed_origins": [origin],
+        }
+    )
     srv = SanicServer({"": channel.blueprint(bot)}).start()
-    httpd = web_serve.make_server("127.0.0.1", page_port, backend_url=f"http://127.0.0.1:{_free_port()}",
-                                  rasa_url=srv.url, reply_wait_ms=1500)
+    httpd = web_serve.make_server(
+        "127.0.0.1", page_port, backend_url=f"http://127.0.0.1:{_free_port()}", rasa_url=srv.url, reply_wait_ms=1500
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        argv = [browser_tools, str(WEB / "tests" / "widget_behaviour.e2e.mjs"), "--page", origin + "/",
-                "--chromium", CHROMIUM, "--timeout", "20000"]
+        argv = [
+            browser_tools,
+            str(WEB / "tests" / "widget_behaviour.e2e.mjs"),
+            "--page",
+            origin + "/",
+            "--chromium",
+            CHROMIUM,
+            "--timeout",
+            "20000",
+        ]
         proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
     finally:
         httpd.shutdown()

@@ -12,6 +12,7 @@ the reason.
 Without node or chromium the test is skipped with a message, except under CI=true
 where that is a failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,9 @@ def backend(tmp_path_factory) -> Iterator[str]:
 
 
 def login(backend: str, user: str = "lina") -> Dict[str, str]:
-    r = requests.post(f"{backend}/auth/login", json={"username": user, "password": PASSWORD},
-                      headers={"X-Channel": "web"}, timeout=10)
+    r = requests.post(
+        f"{backend}/auth/login", json={"username": user, "password": PASSWORD}, headers={"X-Channel": "web"}, timeout=10
+    )
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -62,17 +64,38 @@ def login(backend: str, user: str = "lina") -> Dict[str, str]:
 def pre_application(backend: str, headers: Dict[str, str], child: str) -> str:
     children = requests.get(f"{backend}/me", headers=headers, timeout=10).json()["children"]
     sid = next(c["id"] for c in children if c["name"] == child)
-    r = requests.post(f"{backend}/items/enroll_child_first_time", headers=headers, timeout=10,
-                      json={"subject_id": sid, "fields": {"settle_in_date": "2026-06-01"}})
+    r = requests.post(
+        f"{backend}/items/enroll_child_first_time",
+        headers=headers,
+        timeout=10,
+        json={"subject_id": sid, "fields": {"settle_in_date": "2026-06-01"}},
+    )
     r.raise_for_status()
     assert r.json()["outcome"] == "pre_application", r.text
     return r.json()["pre_application"]["number"]
 
 
 def run_console(node: str, backend: str, number: str, action: str, shot: Path) -> dict:
-    proc = subprocess.run([node, str(E2E), "--page", f"{backend}/console", "--number", number, "--action", action,
-                           "--chromium", CHROMIUM, "--screenshot", str(shot)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO / "web")
+    proc = subprocess.run(
+        [
+            node,
+            str(E2E),
+            "--page",
+            f"{backend}/console",
+            "--number",
+            number,
+            "--action",
+            action,
+            "--chromium",
+            CHROMIUM,
+            "--screenshot",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO / "web",
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, f"no result from the browser test:\n{proc.stdout}\n{proc.stderr}"
     result = json.loads(lines[-1])
@@ -102,8 +125,12 @@ def test_clerk_returns_a_pre_application_in_the_console(node: str, backend: str,
     chen = login(backend, "chenjing")
     children = requests.get(f"{backend}/me", headers=chen, timeout=10).json()["children"]
     sid = children[0]["id"]
-    r = requests.post(f"{backend}/items/enroll_child_first_time", headers=chen, timeout=10,
-                      json={"subject_id": sid, "fields": {"settle_in_date": "2025-01-11"}})  # not the registry's date
+    r = requests.post(
+        f"{backend}/items/enroll_child_first_time",
+        headers=chen,
+        timeout=10,
+        json={"subject_id": sid, "fields": {"settle_in_date": "2025-01-11"}},
+    )  # not the registry's date
     number = r.json()["pre_application"]["number"]
     result = run_console(node, backend, number, "return", tmp_path / "returned.png")
     assert result["status"] == "returned"

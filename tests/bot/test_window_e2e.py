@@ -10,6 +10,7 @@ and the analytics consumer process on the backend's database.
 Needs RabbitMQ at 127.0.0.1:5672, node and chromium: skipped with a message without
 them, except under CI=true where that is a failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,13 +58,27 @@ def node() -> str:
 @pytest.fixture(scope="module")
 def stack(node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("window-e2e")
-    broker = {"event_broker": {"type": "bot.event_broker.ConfirmedPikaEventBroker", "url": "127.0.0.1",
-                               "username": "guest", "password": "guest", "queues": [QUEUE],
-                               "exchange_name": EXCHANGE}}
+    broker = {
+        "event_broker": {
+            "type": "bot.event_broker.ConfirmedPikaEventBroker",
+            "url": "127.0.0.1",
+            "username": "guest",
+            "password": "guest",
+            "queues": [QUEUE],
+            "exchange_name": EXCHANGE,
+        }
+    }
     for st in run_stack(tmp, lambda _st: {"rest": {}}, endpoints_extra=broker):
-        st.start("consumer", [str(BACKEND_PY), "-m", "sz_backend.cli", "analytics-consume"], REPO / "backend",
-                 {"DATABASE_URL": f"sqlite:///{tmp / 'backend.sqlite3'}", "SZ_ANALYTICS_QUEUE": QUEUE,
-                  "SZ_ANALYTICS_EXCHANGE": EXCHANGE})
+        st.start(
+            "consumer",
+            [str(BACKEND_PY), "-m", "sz_backend.cli", "analytics-consume"],
+            REPO / "backend",
+            {
+                "DATABASE_URL": f"sqlite:///{tmp / 'backend.sqlite3'}",
+                "SZ_ANALYTICS_QUEUE": QUEUE,
+                "SZ_ANALYTICS_EXCHANGE": EXCHANGE,
+            },
+        )
         deadline = time.monotonic() + 60
         while "consuming" not in st.log("consumer"):
             if time.monotonic() > deadline:
@@ -81,14 +96,18 @@ def stack(node: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack
                 channel = await connection.channel()
                 await channel.queue_delete(QUEUE)
                 await channel.exchange_delete(EXCHANGE)
+
         asyncio.run(delete())
     except Exception:  # noqa: BLE001 - best effort
         pass
 
 
 def chat(st: Stack, token: str, sender: str, text: str) -> str:
-    r = requests.post(f"{st.rasa}/webhooks/rest/webhook", timeout=60,
-                      json={"sender": sender, "message": text, "metadata": {"auth_token": token}})
+    r = requests.post(
+        f"{st.rasa}/webhooks/rest/webhook",
+        timeout=60,
+        json={"sender": sender, "message": text, "metadata": {"auth_token": token}},
+    )
     r.raise_for_status()
     return "\n".join(m.get("text", "") for m in r.json())
 
@@ -113,8 +132,13 @@ def converse(st: Stack, token: str, sender: str, opening: str) -> List[str]:
 
 
 def node_json(node: str, script: str, *args: str) -> Dict[str, Any]:
-    proc = subprocess.run([node, str(REPO / "web" / "tests" / script), *args, "--chromium", CHROMIUM],
-                          capture_output=True, text=True, timeout=120, cwd=REPO / "web")
+    proc = subprocess.run(
+        [node, str(REPO / "web" / "tests" / script), *args, "--chromium", CHROMIUM],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO / "web",
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert lines, proc.stdout + proc.stderr
     result = json.loads(lines[-1])
@@ -125,14 +149,26 @@ def node_json(node: str, script: str, *args: str) -> Dict[str, Any]:
 @pytest.mark.slow
 def test_chat_window_notice_and_dashboard(stack: Stack, node: str, tmp_path: Path) -> None:
     st = stack
-    login = requests.post(f"{st.backend}/auth/login", json={"username": "lina", "password": PASSWORD},
-                          headers={"X-Channel": "web"}, timeout=10).json()
+    login = requests.post(
+        f"{st.backend}/auth/login",
+        json={"username": "lina", "password": PASSWORD},
+        headers={"X-Channel": "web"},
+        timeout=10,
+    ).json()
     token, sender = login["token"], f"e2e-{uuid.uuid4().hex[:8]}"
     transcript = converse(st, token, sender, "李小乐首次参加少儿医保")
     number = PRE_APP.search(transcript[-1]).group()
 
-    result = node_json(node, "console.e2e.mjs", "--page", f"{st.backend}/console", "--number", number,
-                       "--screenshot", str(tmp_path / "console.png"))
+    result = node_json(
+        node,
+        "console.e2e.mjs",
+        "--page",
+        f"{st.backend}/console",
+        "--number",
+        number,
+        "--screenshot",
+        str(tmp_path / "console.png"),
+    )
     assert result["status"] == "completed" and result["serial_no"]
 
     auth = {"Authorization": f"Bearer {token}"}
@@ -144,20 +180,33 @@ def test_chat_window_notice_and_dashboard(stack: Stack, node: str, tmp_path: Pat
     assert len(notices) == 1 and number in notices[0]["text"]
 
     # The conversation reached the analytics tables through RabbitMQ.
-    sup = requests.post(f"{st.backend}/window/auth/login", json={"username": "super01", "password": PASSWORD},
-                        timeout=10).json()["token"]
+    sup = requests.post(
+        f"{st.backend}/window/auth/login", json={"username": "super01", "password": PASSWORD}, timeout=10
+    ).json()["token"]
     deadline, item = time.monotonic() + 60, None
     while time.monotonic() < deadline:
-        summary = requests.get(f"{st.backend}/window/analytics/summary", params={"days": 366}, timeout=10,
-                               headers={"Authorization": f"Bearer {sup}"}).json()
+        summary = requests.get(
+            f"{st.backend}/window/analytics/summary",
+            params={"days": 366},
+            timeout=10,
+            headers={"Authorization": f"Bearer {sup}"},
+        ).json()
         item = next((i for i in summary["items"] if i["item_code"] == "enroll_child_first_time"), None)
         if item and item["pre_applied"] >= 1 and summary["sessions"] >= 1:
             break
         time.sleep(1)
     assert item and item["started"] >= 1 and item["pre_applied"] >= 1, (item, st.log("consumer")[-2000:])
     assert summary["containment_rate"] == 1.0
-    board = node_json(node, "dashboard.e2e.mjs", "--page", f"{st.backend}/dashboard", "--item",
-                      "enroll_child_first_time", "--screenshot", str(tmp_path / "dashboard.png"))
+    board = node_json(
+        node,
+        "dashboard.e2e.mjs",
+        "--page",
+        f"{st.backend}/dashboard",
+        "--item",
+        "enroll_child_first_time",
+        "--screenshot",
+        str(tmp_path / "dashboard.png"),
+    )
     assert board["export"] == "not-understood.yml" and board["containment"] == "100.0%"
     if os.environ.get("SZ_UPDATE_DASHBOARD_PNG") == "1":
         shutil.copy(tmp_path / "dashboard.png", REPO / "docs" / "dashboard.png")

@@ -1,4 +1,5 @@
 """The HTTP application: routers, error mapping, start-up."""
+
 from __future__ import annotations
 
 import logging
@@ -18,9 +19,7 @@ from . import routes_auth, routes_items, routes_pages, routes_registration, rout
 from .schemas import ErrorResponse
 
 log = logging.getLogger("sz_backend")
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)
-}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)}
 
 
 def _error(status: int, code: str, zh: str, en: str, **extra: Any) -> JSONResponse:
@@ -31,9 +30,13 @@ def create_app() -> FastAPI:
     # Importing the handlers registers them under their catalogue codes.
     from ..services.items import handlers  # noqa: F401
 
-    app = FastAPI(title="深圳社保个人网上服务 business core", version="1.0.0", responses=_ERRORS,
-                  description="Every fact and decision of the Shenzhen social insurance personal services. "
-                              "Errors carry a stable `code` and messages in Chinese and English.")
+    app = FastAPI(
+        title="深圳社保个人网上服务 business core",
+        version="1.0.0",
+        responses=_ERRORS,
+        description="Every fact and decision of the Shenzhen social insurance personal services. "
+        "Errors carry a stable `code` and messages in Chinese and English.",
+    )
 
     @app.exception_handler(BusinessError)
     async def business_error(_req: Request, exc: BusinessError) -> JSONResponse:
@@ -43,12 +46,20 @@ def create_app() -> FastAPI:
     async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return _error(422, "INVALID_REQUEST", f"请求内容不正确：{where}", f"Invalid request: {where} {first.get('msg', '')}",
-                      field=where or None)
+        return _error(
+            422,
+            "INVALID_REQUEST",
+            f"请求内容不正确：{where}",
+            f"Invalid request: {where} {first.get('msg', '')}",
+            field=where or None,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: ("NOT_FOUND", "找不到该地址", "Not found"), 405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed")}
+        codes = {
+            404: ("NOT_FOUND", "找不到该地址", "Not found"),
+            405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed"),
+        }
         code, zh, en = codes.get(exc.status_code, ("HTTP_ERROR", "请求失败", str(exc.detail)))
         return _error(exc.status_code, code, zh, en)
 
@@ -57,8 +68,12 @@ def create_app() -> FastAPI:
         # Two requests raced for the same record (e.g. paying one month twice at once):
         # the loser's unit of work was rolled back whole, so nothing is half-written.
         log.warning("integrity conflict: %s", type(exc.orig).__name__)
-        return _error(409, "CONFLICT", "该业务刚刚已提交，请勿重复提交；可查询结果后再试",
-                      "This was just submitted by another request; check the result before retrying")
+        return _error(
+            409,
+            "CONFLICT",
+            "该业务刚刚已提交，请勿重复提交；可查询结果后再试",
+            "This was just submitted by another request; check the result before retrying",
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_req: Request, exc: Exception) -> JSONResponse:
@@ -76,8 +91,12 @@ def create_app() -> FastAPI:
 
     origins = get_settings().cors_origins
     if origins:  # the help widget page logs in from its own origin
-        app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Channel"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Channel"],
+        )
 
     # Only large bodies are compressed: GET /catalogue with its field schemas (city lists) is ~450 kB raw.
     app.add_middleware(GZipMiddleware, minimum_size=32_000)

@@ -1,4 +1,5 @@
 """Log-in, log-out, the person's own profile, and channel bindings."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The catalogue and its business items."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,12 @@ def catalogue() -> Response:
 def _catalogue_body() -> bytes:
     """Rendered once: the catalogue and its data files do not change while the process runs."""
     cat = get_catalogue()
-    body = {"items": [_entry(e) for e in cat.items], "services": [_entry(e) for e in cat.services],
-            "where_zh": cat.where_zh, "where_en": cat.where_en}
+    body = {
+        "items": [_entry(e) for e in cat.items],
+        "services": [_entry(e) for e in cat.services],
+        "where_zh": cat.where_zh,
+        "where_en": cat.where_en,
+    }
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
@@ -42,14 +47,22 @@ def _catalogue_body() -> bytes:
 def catalogue_entry(code: str) -> dict[str, Any]:
     entry = get_catalogue().get(code)
     if entry is None:
-        raise BusinessError("ITEM_UNKNOWN", "没有这项业务", "No such business item", status=404,
-                            fix_zh="请从业务目录中选择要办理的业务", fix_en="Choose an item from the catalogue")
+        raise BusinessError(
+            "ITEM_UNKNOWN",
+            "没有这项业务",
+            "No such business item",
+            status=404,
+            fix_zh="请从业务目录中选择要办理的业务",
+            fix_en="Choose an item from the catalogue",
+        )
     return _entry(entry)
 
 
 @router.get("/options", summary="Which of the given items this person (and each linked child) can use now")
-def options(codes: str = Query(min_length=1, max_length=2000, description="comma-separated item codes"),
-            token: str | None = Depends(bearer)) -> dict[str, Any]:
+def options(
+    codes: str = Query(min_length=1, max_length=2000, description="comma-separated item codes"),
+    token: str | None = Depends(bearer),
+) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
         children = runner.linked_children(s, who.person)
@@ -63,15 +76,18 @@ def options(codes: str = Query(min_length=1, max_length=2000, description="comma
 
 
 @router.get("/items/{code}/eligibility", summary="Can this person use the item now (before giving any field)?")
-def eligibility(code: str, subject_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
-                token: str | None = Depends(bearer)) -> dict[str, Any]:
+def eligibility(
+    code: str, subject_id: int | None = Query(default=None, ge=1, le=2**31 - 1), token: str | None = Depends(bearer)
+) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
         return runner.check_eligibility(s, who.person, code, subject_id, who.channel)
 
 
-@router.post("/items/{code}/validate",
-             summary="Check fields (some or all) exactly as submission would, without changing anything")
+@router.post(
+    "/items/{code}/validate",
+    summary="Check fields (some or all) exactly as submission would, without changing anything",
+)
 def validate(code: str, body: ItemRequest, token: str | None = Depends(bearer)) -> dict[str, Any]:
     """200 {"values": {name: canonical}, "errors": {name: {code, message_*, fix_*}}, "missing": [required names
     not given], "preview": null | {"lines_zh", "lines_en"}, "eligible", "refusal", "subject_id", "subject_name"}.
@@ -83,8 +99,12 @@ def validate(code: str, body: ItemRequest, token: str | None = Depends(bearer)) 
 
 
 @router.post("/items/{code}", summary="Carry out a business item: completed, or a pre-application")
-def submit(code: str, body: ItemRequest, token: str | None = Depends(bearer),
-           idempotency_key: str | None = Header(default=None)) -> dict[str, Any]:
+def submit(
+    code: str,
+    body: ItemRequest,
+    token: str | None = Depends(bearer),
+    idempotency_key: str | None = Header(default=None),
+) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
         account_id, person_id, channel = who.account.id, who.person.id, who.channel

@@ -3,6 +3,7 @@ console at /console and the analytics dashboard at /dashboard (assets under /con
 
 Only the files named here are served; every answer forbids framing and any script
 or connection to another origin."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -12,13 +13,20 @@ from ..settings import PACKAGE_DIR
 
 router = APIRouter(include_in_schema=False)
 WEB_DIR = PACKAGE_DIR / "web"
-FILES = {"console.html": "text/html; charset=utf-8", "console.js": "text/javascript; charset=utf-8",
-         "console.css": "text/css; charset=utf-8", "dashboard.html": "text/html; charset=utf-8",
-         "dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
+FILES = {
+    "console.html": "text/html; charset=utf-8",
+    "console.js": "text/javascript; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+    "dashboard.html": "text/html; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
-                               "base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+    "base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
 }
 
 

@@ -1,19 +1,19 @@
 """The services besides the catalogue items: payment, contribution details,
 certificate, pre-application status, new-user registration, document download."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
-
 from sqlalchemy import select
 
 from ..errors import BusinessError
 from ..persistence.db import session_scope
 from ..persistence.models import Person, SmsOutbox
-from ..settings import get_settings
 from ..services import certificate, contributions, documents, identity, payments, pre_applications, registration
+from ..settings import get_settings
 from .deps import bearer, channel_header, run_idempotent
 from .schemas import PaymentRequest, RegisterAccountRequest, RegistrationCodeRequest
 
@@ -22,8 +22,9 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 @router.post("/services/self_service_payment", summary="Pay this month's contribution (working days 09:00-17:00)")
-def self_service_payment(body: PaymentRequest, token: str | None = Depends(bearer),
-                         idempotency_key: str | None = Header(default=None)) -> dict[str, Any]:
+def self_service_payment(
+    body: PaymentRequest, token: str | None = Depends(bearer), idempotency_key: str | None = Header(default=None)
+) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
         account_id, person_id, channel = who.account.id, who.person.id, who.channel
@@ -34,8 +35,10 @@ def self_service_payment(body: PaymentRequest, token: str | None = Depends(beare
     return run_idempotent(account_id, idempotency_key, {"service": "self_service_payment", **body.model_dump()}, work)
 
 
-@router.get("/services/self_service_payment/quote",
-            summary="What paying this month would charge, and from which account (refusals as for paying)")
+@router.get(
+    "/services/self_service_payment/quote",
+    summary="What paying this month would charge, and from which account (refusals as for paying)",
+)
 def self_service_payment_quote(token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
@@ -43,10 +46,12 @@ def self_service_payment_quote(token: str | None = Depends(bearer)) -> dict[str,
 
 
 @router.get("/services/contributions", summary="Monthly contribution details of the five insurances")
-def query_contributions(from_month: str | None = Query(default=None, pattern=MONTH),
-                        to_month: str | None = Query(default=None, pattern=MONTH),
-                        subject_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
-                        token: str | None = Depends(bearer)) -> dict[str, Any]:
+def query_contributions(
+    from_month: str | None = Query(default=None, pattern=MONTH),
+    to_month: str | None = Query(default=None, pattern=MONTH),
+    subject_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    token: str | None = Depends(bearer),
+) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
         return contributions.query(s, who.person, subject_id, from_month, to_month, who.channel)
@@ -66,8 +71,10 @@ def pre_application_status(number: str, token: str | None = Depends(bearer)) -> 
         return pre_applications.status(s, who.person, number)
 
 
-@router.post("/accounts/code", summary="Registration step 1: the bank confirms the card; a one-time code goes "
-                                     "by SMS to the phone the bank holds")
+@router.post(
+    "/accounts/code",
+    summary="Registration step 1: the bank confirms the card; a one-time code goes by SMS to the phone the bank holds",
+)
 def registration_code(body: RegistrationCodeRequest, channel: str = Depends(channel_header)) -> dict[str, Any]:
     with session_scope() as s:
         return registration.request_code(s, body, channel)
@@ -79,8 +86,11 @@ def register_account(body: RegisterAccountRequest, channel: str = Depends(channe
         return registration.register(s, body, channel)
 
 
-@router.get("/dev/sms-outbox", summary="Development only: the text messages the outbox SMS adapter kept",
-            include_in_schema=False)
+@router.get(
+    "/dev/sms-outbox",
+    summary="Development only: the text messages the outbox SMS adapter kept",
+    include_in_schema=False,
+)
 def sms_outbox(phone: str = Query(min_length=5, max_length=20)) -> dict[str, Any]:
     settings = get_settings()
     if not (settings.dev_mode and settings.sms_gateway == "outbox"):
@@ -90,10 +100,17 @@ def sms_outbox(phone: str = Query(min_length=5, max_length=20)) -> dict[str, Any
         return {"messages": [{"text": r.text, "at": r.created_at.isoformat()} for r in rows]}
 
 
-@router.get("/documents/{number}.pdf", summary="Download a generated PDF through its signed link",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/documents/{number}.pdf",
+    summary="Download a generated PDF through its signed link",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def download(number: str, exp: int = Query(ge=0, le=2**40), sig: str = Query(min_length=1, max_length=64)) -> Response:
     with session_scope() as s:
         doc = documents.fetch(s, number, exp, sig)
-        return Response(doc.content, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{doc.number}.pdf"'})
+        return Response(
+            doc.content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{doc.number}.pdf"'},
+        )

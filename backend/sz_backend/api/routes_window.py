@@ -1,4 +1,5 @@
 """The service-window console API (staff only) and the residents' notices."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,9 +44,11 @@ def me(token: str | None = Depends(bearer)) -> dict[str, Any]:
 
 
 @router.get("/pre-applications", summary="Find pre-applications by number or by the resident's ID number")
-def find(number: str | None = Query(default=None, max_length=40),
-         id_number: str | None = Query(default=None, max_length=24),
-         token: str | None = Depends(bearer)) -> dict[str, Any]:
+def find(
+    number: str | None = Query(default=None, max_length=40),
+    id_number: str | None = Query(default=None, max_length=24),
+    token: str | None = Depends(bearer),
+) -> dict[str, Any]:
     with session_scope() as s:
         who = staff.authenticate(s, token)
         return window.find(s, who, number=number, id_number=id_number)
@@ -63,10 +66,13 @@ def receive(number: str, body: MaterialsRequest, token: str | None = Depends(bea
         return window.receive_materials(s, staff.authenticate(s, token), number, body.received)
 
 
-@router.post("/pre-applications/{number}/finish",
-             summary="Finish it: the item's effect by its own handler, a serial number, the resident told")
-def finish(number: str, body: FinishRequest, tasks: BackgroundTasks,
-           token: str | None = Depends(bearer)) -> dict[str, Any]:
+@router.post(
+    "/pre-applications/{number}/finish",
+    summary="Finish it: the item's effect by its own handler, a serial number, the resident told",
+)
+def finish(
+    number: str, body: FinishRequest, tasks: BackgroundTasks, token: str | None = Depends(bearer)
+) -> dict[str, Any]:
     with session_scope() as s:
         result = window.finish(s, staff.authenticate(s, token), number, dict(body.originals))
     tasks.add_task(notices.deliver_pending)
@@ -74,12 +80,14 @@ def finish(number: str, body: FinishRequest, tasks: BackgroundTasks,
 
 
 @router.post("/pre-applications/{number}/return", summary="Return it with a reason and what to bring")
-def return_(number: str, body: ReturnRequest, tasks: BackgroundTasks,
-            token: str | None = Depends(bearer)) -> dict[str, Any]:
+def return_(
+    number: str, body: ReturnRequest, tasks: BackgroundTasks, token: str | None = Depends(bearer)
+) -> dict[str, Any]:
     bring = [b.strip() for b in body.bring if b.strip()]
     if any(len(b) > 100 for b in bring):
-        raise invalid("BRING_TOO_LONG", "每项材料不超过100个字", "Each item to bring is at most 100 characters",
-                      field="bring")
+        raise invalid(
+            "BRING_TOO_LONG", "每项材料不超过100个字", "Each item to bring is at most 100 characters", field="bring"
+        )
     with session_scope() as s:
         result = window.return_(s, staff.authenticate(s, token), number, body.reason.strip(), bring)
     tasks.add_task(notices.deliver_pending)
@@ -98,31 +106,45 @@ def sms_outbox(limit: int = Query(default=20, ge=1, le=200), token: str | None =
     with session_scope() as s:
         staff.authenticate(s, token, role=StaffRole.supervisor)
         rows = s.scalars(select(SmsOutbox).order_by(SmsOutbox.id.desc()).limit(limit))
-        return {"messages": [{"phone": mask_phone(r.phone), "text": r.text, "purpose": r.purpose,
-                              "at": r.created_at.isoformat()} for r in rows]}
+        return {
+            "messages": [
+                {"phone": mask_phone(r.phone), "text": r.text, "purpose": r.purpose, "at": r.created_at.isoformat()}
+                for r in rows
+            ]
+        }
 
 
 @router.get("/analytics/summary", summary="Conversation analytics for the dashboard (supervisors)")
-def analytics_summary(days: int = Query(default=30, ge=1, le=366), token: str | None = Depends(bearer)) -> dict[str, Any]:
+def analytics_summary(
+    days: int = Query(default=30, ge=1, le=366), token: str | None = Depends(bearer)
+) -> dict[str, Any]:
     with session_scope() as s:
         staff.authenticate(s, token, role=StaffRole.supervisor)
         return report.summary(s, days)
 
 
-@router.get("/analytics/not-understood.yml", response_class=PlainTextResponse,
-            summary="Messages not understood, in Rasa's NLU YAML format, for review (supervisors)")
-def analytics_nlu_export(days: int = Query(default=30, ge=1, le=366),
-                         token: str | None = Depends(bearer)) -> PlainTextResponse:
+@router.get(
+    "/analytics/not-understood.yml",
+    response_class=PlainTextResponse,
+    summary="Messages not understood, in Rasa's NLU YAML format, for review (supervisors)",
+)
+def analytics_nlu_export(
+    days: int = Query(default=30, ge=1, le=366), token: str | None = Depends(bearer)
+) -> PlainTextResponse:
     with session_scope() as s:
         staff.authenticate(s, token, role=StaffRole.supervisor)
         text = report.nlu_export(s, days)
-    return PlainTextResponse(text, media_type="application/x-yaml; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="not-understood.yml"'})
+    return PlainTextResponse(
+        text,
+        media_type="application/x-yaml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="not-understood.yml"'},
+    )
 
 
 @residents.get("/notices", summary="Notices not shown yet (the widget shows them at the next visit)")
-def my_notices(language: str = Query(default="zh", pattern="^(zh|en)$"),
-               token: str | None = Depends(bearer)) -> dict[str, Any]:
+def my_notices(
+    language: str = Query(default="zh", pattern="^(zh|en)$"), token: str | None = Depends(bearer)
+) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
         return {"notices": notices.for_visit(s, who.person.id, language)}

@@ -1,4 +1,5 @@
 """Request bodies (pydantic). Limits here are the first line against bad input."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,9 @@ class LoginRequest(Strict):
 
 
 class ItemRequest(Strict):
-    subject_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
-                                   description="The child's person id for items a guardian does for a child")
+    subject_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The child's person id for items a guardian does for a child"
+    )
     fields: dict[str, str | int] = Field(default_factory=dict, max_length=20)
 
 
@@ -27,6 +29,7 @@ class PaymentRequest(Strict):
 
 class RegistrationCodeRequest(Strict):
     """Step 1 of registration: the bank checks the card, a code goes to the phone it holds."""
+
     id_number: str = Field(min_length=15, max_length=24)
     name: str = Field(min_length=1, max_length=64)
     phone: str = Field(min_length=11, max_length=16, description="The phone number the bank holds for the card")
@@ -37,6 +40,7 @@ class RegistrationCodeRequest(Strict):
 
 class RegisterAccountRequest(RegistrationCodeRequest):
     """Step 2: the same details, the account's user name and password, and the code received."""
+
     username: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
     password: str = Field(min_length=8, max_length=128)
     otp_id: str | None = Field(default=None, max_length=64, description="`otp_id` from POST /accounts/code")
@@ -46,12 +50,14 @@ class RegisterAccountRequest(RegistrationCodeRequest):
 class RegistrationLinkRequest(RegistrationCodeRequest):
     """The chat's step 2: the same details and the code; the answer is a one-time page link
     where the person sets the user name and password (never typed into the chat)."""
+
     otp_id: str = Field(min_length=1, max_length=64, description="`otp_id` from POST /accounts/code")
     otp_code: str = Field(min_length=1, max_length=12, description="The code of the text message")
 
 
 class RegistrationCheckRequest(Strict):
     """Registration details to check one by one (the chat checks each answer as it is given)."""
+
     fields: dict[str, str] = Field(max_length=8, description="name, id_number, bank_name, bank_account, phone")
 
 
@@ -98,9 +104,11 @@ class MaterialsRequest(Strict):
 
 class FinishRequest(Strict):
     originals: dict[str, str | int] = Field(
-        default_factory=dict, max_length=20,
+        default_factory=dict,
+        max_length=20,
         description="values typed from the originals: full ID/account/phone numbers the record keeps masked, "
-                    "or corrections read from the documents")
+        "or corrections read from the documents",
+    )
 
 
 class ReturnRequest(Strict):

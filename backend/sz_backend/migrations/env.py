@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the settings (DATABASE_URL), not alembic.ini."""
+
 from alembic import context
-from sqlalchemy import pool, create_engine
+from sqlalchemy import create_engine, pool
 
 from sz_backend.persistence.models import Base
 from sz_backend.settings import get_settings
@@ -14,8 +15,13 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      dialect_opts={"paramstyle": "named"}, render_as_batch=True)
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

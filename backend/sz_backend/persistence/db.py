@@ -1,4 +1,5 @@
 """Engine and sessions. One session per request or command, never a global one."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,7 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..settings import get_settings
 from .models import Counter
-
 
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}

@@ -3,6 +3,7 @@
 Months are stored as "YYYY-MM" strings (sortable, no day-of-month ambiguity);
 money as integer fen; timestamps as aware UTC datetimes.
 """
+
 from __future__ import annotations
 
 import enum
@@ -41,10 +42,10 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 
 class HukouCategory(str, enum.Enum):
-    shenzhen = "shenzhen"                              # 深户
+    shenzhen = "shenzhen"  # 深户
     guangdong_non_shenzhen = "guangdong_non_shenzhen"  # 广东省内非深户
-    outside_guangdong = "outside_guangdong"            # 广东省外户籍
-    non_shenzhen_legacy = "non_shenzhen"               # 非深户 (old, too coarse: must be corrected)
+    outside_guangdong = "outside_guangdong"  # 广东省外户籍
+    non_shenzhen_legacy = "non_shenzhen"  # 非深户 (old, too coarse: must be corrected)
 
 
 class RetirementGroupCol(str, enum.Enum):
@@ -62,12 +63,12 @@ class InsuranceType(str, enum.Enum):
 
 
 class Scheme(str, enum.Enum):
-    employee = "employee"      # through an employer
-    flexible = "flexible"      # 个人缴费人员 / 灵活就业
-    resident = "resident"      # adult residents' insurance (居民)
-    child = "child"            # 少儿 (not in kindergarten/school)
-    student = "student"        # 学生 (in kindergarten/school)
-    retiree = "retiree"        # continuing medical after retirement
+    employee = "employee"  # through an employer
+    flexible = "flexible"  # 个人缴费人员 / 灵活就业
+    resident = "resident"  # adult residents' insurance (居民)
+    child = "child"  # 少儿 (not in kindergarten/school)
+    student = "student"  # 学生 (in kindergarten/school)
+    retiree = "retiree"  # continuing medical after retirement
 
 
 class EnrolmentStatus(str, enum.Enum):
@@ -78,13 +79,13 @@ class EnrolmentStatus(str, enum.Enum):
 
 class ContributionStatus(str, enum.Enum):
     paid = "paid"
-    failed = "failed"      # the bank deduction (托收) failed
+    failed = "failed"  # the bank deduction (托收) failed
     pending = "pending"
 
 
 class TransferStatus(str, enum.Enum):
-    submitted = "submitted"   # waiting for the receiving side
-    accepted = "accepted"     # receiving side sent its acceptance letter: no cancel
+    submitted = "submitted"  # waiting for the receiving side
+    accepted = "accepted"  # receiving side sent its acceptance letter: no cancel
     completed = "completed"
     cancelled = "cancelled"
 
@@ -95,11 +96,11 @@ class Outcome(str, enum.Enum):
 
 
 class PreApplicationStatus(str, enum.Enum):
-    submitted = "submitted"     # waiting for the person to come to a window
+    submitted = "submitted"  # waiting for the person to come to a window
     processing = "processing"
     completed = "completed"
     rejected = "rejected"
-    returned = "returned"       # sent back by the window: bring what is missing, same number stays open
+    returned = "returned"  # sent back by the window: bring what is missing, same number stays open
 
 
 class Person(Base):
@@ -245,8 +246,8 @@ class Transfer(Base):
 
 
 class StaffRole(str, enum.Enum):
-    clerk = "clerk"              # window clerk: finds, receives, finishes, returns
-    supervisor = "supervisor"    # also sees the audit trail and the analytics dashboard
+    clerk = "clerk"  # window clerk: finds, receives, finishes, returns
+    supervisor = "supervisor"  # also sees the audit trail and the analytics dashboard
 
 
 class StaffAccount(Base):
@@ -349,8 +350,9 @@ class PreApplication(Base):
     # The window's transaction (serial number) once finished.
     finished_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
 
-    history: Mapped[list[PreApplicationEvent]] = relationship(order_by="PreApplicationEvent.id",
-                                                              back_populates="pre_application")
+    history: Mapped[list[PreApplicationEvent]] = relationship(
+        order_by="PreApplicationEvent.id", back_populates="pre_application"
+    )
 
 
 class PreApplicationEvent(Base):
@@ -361,8 +363,8 @@ class PreApplicationEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     pre_application_id: Mapped[int] = mapped_column(ForeignKey("pre_applications.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    action: Mapped[str] = mapped_column(String(32))   # submitted / materials_received / finished / returned
-    status: Mapped[str] = mapped_column(String(32))   # the status after this step
+    action: Mapped[str] = mapped_column(String(32))  # submitted / materials_received / finished / returned
+    status: Mapped[str] = mapped_column(String(32))  # the status after this step
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
     # Reason and what to bring (returned), serial number (finished): no personal data.
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -380,10 +382,10 @@ class Notice(Base):
     __tablename__ = "notices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)   # who is told
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)  # who is told
     pre_application_id: Mapped[int | None] = mapped_column(ForeignKey("pre_applications.id"))
-    channel: Mapped[str] = mapped_column(String(16))   # sms / wechat / widget
-    kind: Mapped[str] = mapped_column(String(32))      # pre_application.finished / pre_application.returned
+    channel: Mapped[str] = mapped_column(String(16))  # sms / wechat / widget
+    kind: Mapped[str] = mapped_column(String(32))  # pre_application.finished / pre_application.returned
     text_zh: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / sent / failed / shown
@@ -456,17 +458,18 @@ class Document(Base):
 
 # -- conversation analytics (filled from Rasa's event broker by sz_backend.analytics.consumer) -------------------
 
+
 class AnalyticsEvent(Base):
     """Ledger of every broker event taken in: its content hash makes a redelivered event a no-op."""
 
     __tablename__ = "analytics_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uid: Mapped[str] = mapped_column(String(64), unique=True)          # sha256 of the event as published
+    uid: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the event as published
     conversation: Mapped[str] = mapped_column(String(32), index=True)  # keyed hash of the sender id
     event: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)      # non-personal fields only, text masked
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)  # non-personal fields only, text masked
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -484,8 +487,8 @@ class AnalyticsSession(Base):
     fallbacks: Mapped[int] = mapped_column(Integer, default=0)
     handoff: Mapped[bool] = mapped_column(Boolean, default=False)
     items_started: Mapped[int] = mapped_column(Integer, default=0)
-    items_finished: Mapped[int] = mapped_column(Integer, default=0)    # completed or pre-applied
-    state: Mapped[dict[str, Any]] = mapped_column(default=dict)        # task in progress, outcome awaited
+    items_finished: Mapped[int] = mapped_column(Integer, default=0)  # completed or pre-applied
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # task in progress, outcome awaited
 
 
 class AnalyticsTurn(Base):
@@ -497,10 +500,10 @@ class AnalyticsTurn(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("analytics_sessions.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     channel: Mapped[str | None] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)                            # masked
+    text: Mapped[str] = mapped_column(Text)  # masked
     intent: Mapped[str | None] = mapped_column(String(64), index=True)
     confidence: Mapped[float | None] = mapped_column()
-    best_guess: Mapped[str | None] = mapped_column(String(64))         # best intent other than nlu_fallback
+    best_guess: Mapped[str | None] = mapped_column(String(64))  # best intent other than nlu_fallback
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
 
@@ -546,7 +549,7 @@ class OneTimeCode(Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True, index=True)
     purpose: Mapped[str] = mapped_column(String(32))
     phone: Mapped[str] = mapped_column(String(20), index=True)
-    binding: Mapped[str] = mapped_column(String(64))   # sha256 of what the code confirms (person, card, phone)
+    binding: Mapped[str] = mapped_column(String(64))  # sha256 of what the code confirms (person, card, phone)
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used: Mapped[bool] = mapped_column(Boolean, default=False)

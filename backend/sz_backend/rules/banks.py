@@ -3,6 +3,7 @@
 The list comes from secondary sources and is data (backend/data/banks.yml), not
 code: operators correct the file. This module only matches names against it.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,7 @@ class BankDirectory:
                 if owner != name_zh:
                     raise ValueError(f"alias {alias!r} names both {owner} and {name_zh}")
         # Longest first, so 中国银行 never shadows a longer name starting the same way.
-        self._full_names = sorted((k for k in self._aliases if _is_full_name(k)),
-                                  key=len, reverse=True)
+        self._full_names = sorted((k for k in self._aliases if _is_full_name(k)), key=len, reverse=True)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "BankDirectory":
@@ -62,7 +62,7 @@ class BankDirectory:
         if key in self._aliases:
             return self._aliases[key]
         for full in self._full_names:
-            if key.startswith(full) and _TAIL.fullmatch(key[len(full):]):
+            if key.startswith(full) and _TAIL.fullmatch(key[len(full) :]):
                 return self._aliases[full]
         return None
 

@@ -7,6 +7,7 @@
 The address code is fixed when the number is issued: it says nothing about the
 person's hukou today, so nothing here derives hukou from it.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,9 +32,7 @@ CENTENARIAN_SEQUENCES = frozenset({"996", "997", "998", "999"})
 MIN_BIRTH_YEAR = 1800
 
 # Every error code this module raises (all share the ID_NUMBER_ / ID_UPGRADE_ prefix).
-ID_NUMBER_ERROR_CODES = frozenset(
-    {"ID_NUMBER_LENGTH", "ID_NUMBER_FORMAT", "ID_NUMBER_BIRTH_DATE", "ID_NUMBER_CHECK"}
-)
+ID_NUMBER_ERROR_CODES = frozenset({"ID_NUMBER_LENGTH", "ID_NUMBER_FORMAT", "ID_NUMBER_BIRTH_DATE", "ID_NUMBER_CHECK"})
 
 _FIELD = "id_number"
 # Users paste numbers with spaces or dashes of any kind; none of them are meaningful.
@@ -95,7 +94,7 @@ def _length_error(n: int, expected: int):
             field=_FIELD,
             fix_zh="请输入18位身份证号码；如社保记录中仍是15位号码，请办理“身份证号正常升位”。",
             fix_en="Enter the 18-character ID number; if your record still has the "
-                   "15-digit number, use the 'ID number upgrade' service.",
+            "15-digit number, use the 'ID number upgrade' service.",
         )
     return invalid(
         "ID_NUMBER_LENGTH",
@@ -120,14 +119,18 @@ def _birth_date(yyyymmdd: str, today: date) -> date:
             "ID_NUMBER_BIRTH_DATE",
             "身份证号码中的出生日期不是有效日期。",
             "The birth date inside the ID number is not a valid date.",
-            field=_FIELD, fix_zh=fix_zh, fix_en=fix_en,
+            field=_FIELD,
+            fix_zh=fix_zh,
+            fix_en=fix_en,
         )
     if born > today:
         raise invalid(
             "ID_NUMBER_BIRTH_DATE",
             "身份证号码中的出生日期晚于今天。",
             "The birth date inside the ID number is in the future.",
-            field=_FIELD, fix_zh=fix_zh, fix_en=fix_en,
+            field=_FIELD,
+            fix_zh=fix_zh,
+            fix_en=fix_en,
         )
     return born
 
@@ -144,8 +147,7 @@ def validate(raw: str, *, today: date | None = None) -> str:
         raise invalid(
             "ID_NUMBER_FORMAT",
             "身份证号码前17位应为数字，最后一位为数字或字母X。",
-            "The first 17 characters of the ID number must be digits and the last "
-            "a digit or the letter X.",
+            "The first 17 characters of the ID number must be digits and the last a digit or the letter X.",
             field=_FIELD,
             fix_zh="请检查是否混入了字母或其他符号。",
             fix_en="Check for letters or other symbols typed by mistake.",
@@ -207,7 +209,7 @@ def upgrade_15_to_18(id15: str, *, today: date | None = None) -> str:
             "cannot be upgraded online automatically.",
             fix_zh="请在网上提交预申请，打印申请表并携带身份证和户口簿到社保窗口办理。",
             fix_en="Submit a pre-application online, print the form and bring your ID "
-                   "card and household register to a social insurance service window.",
+            "card and household register to a social insurance service window.",
         )
     first17 = number[:6] + "19" + number[6:]
     return first17 + check_character(first17)

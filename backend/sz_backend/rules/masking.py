@@ -4,6 +4,7 @@ Each function accepts any string (or None) and never raises: a malformed value
 must still be masked, never echoed in full. Input that is too short to keep any
 part safely is masked completely.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ def _keep(text: str, head: int, tail: int) -> str:
     hidden = len(text) - head - tail
     if hidden <= 0:
         return "*" * len(text)
-    return text[:head] + "*" * hidden + text[len(text) - tail:]
+    return text[:head] + "*" * hidden + text[len(text) - tail :]
 
 
 def mask_id_number(value: str | None) -> str:

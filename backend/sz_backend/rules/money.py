@@ -3,6 +3,7 @@
 Floats never enter: 0.1 + 0.2 != 0.3 in binary, and a contribution off by one fen
 is a wrong contribution. Conversions go through Decimal.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -51,7 +52,7 @@ def _to_decimal(value: str | Decimal | int, name: str) -> Decimal:
 
 
 def yuan_to_fen(value: str | Decimal | int) -> int:
-    """"1234.5" -> 123450. More than 2 decimal places (a fraction of a fen) raises
+    """ "1234.5" -> 123450. More than 2 decimal places (a fraction of a fen) raises
     ValueError; trailing zeros such as "1.230" are fine."""
     d = _to_decimal(value, "amount")
     with localcontext() as ctx:

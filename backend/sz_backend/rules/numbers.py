@@ -16,6 +16,7 @@ Transaction serial number: "SZ" + local date YYYYMMDD + 6-digit sequence of the
 day, e.g. SZ20261127000042. It is only generated and shown, not typed back, so it
 has no check character.
 """
+
 from __future__ import annotations
 
 import re

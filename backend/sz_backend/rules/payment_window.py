@@ -10,6 +10,7 @@ Sources, in order of precedence:
   3. otherwise the plain Mon-Fri rule, with ONE logged warning per year, because
      the answer may then be wrong around holidays.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,20 @@ DEFAULT_HOLIDAYS_FILE = Path(__file__).resolve().parents[2] / "data" / "holidays
 
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July",
-              "August", "September", "October", "November", "December")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _RANGE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})\s*$")
 _YEAR_KEYS = frozenset({"holidays", "workdays", "source", "note"})
 # Longest run of non-working days we accept before concluding the data is broken.
@@ -84,13 +97,15 @@ def _parse_year(year: int, body: Any, source: str) -> YearSchedule:
         parsed = frozenset(d for item in items for d in _parse_day(item))
         wrong_year = sorted(d for d in parsed if d.year != year)
         if wrong_year:
-            raise ValueError(f"{source}: {year}.{key} contains dates of another year: "
-                             f"{[d.isoformat() for d in wrong_year]}")
+            raise ValueError(
+                f"{source}: {year}.{key} contains dates of another year: {[d.isoformat() for d in wrong_year]}"
+            )
         days[key] = parsed
     both = days["holidays"] & days["workdays"]
     if both:
-        raise ValueError(f"{source}: {year} lists days as both holiday and workday: "
-                         f"{sorted(d.isoformat() for d in both)}")
+        raise ValueError(
+            f"{source}: {year} lists days as both holiday and workday: {sorted(d.isoformat() for d in both)}"
+        )
     return YearSchedule(days["holidays"], days["workdays"])
 
 
@@ -103,8 +118,9 @@ def _fmt_en(d: datetime) -> str:
 
 
 class PaymentCalendar:
-    def __init__(self, years: Mapping[int, YearSchedule] | None = None, *,
-                 use_package: bool = True, source: str = "<memory>") -> None:
+    def __init__(
+        self, years: Mapping[int, YearSchedule] | None = None, *, use_package: bool = True, source: str = "<memory>"
+    ) -> None:
         self._years = dict(years or {})
         self._use_package = use_package
         self._source = source
@@ -157,7 +173,11 @@ class PaymentCalendar:
         logger.warning(
             "No holiday data for %d (not in %s, not in chinese_calendar): using the "
             "Mon-Fri rule, answers may be wrong around holidays. Add the State "
-            "Council's %d schedule to the holidays file.", year, self._source, year)
+            "Council's %d schedule to the holidays file.",
+            year,
+            self._source,
+            year,
+        )
 
     # -- times ----------------------------------------------------------------
     @staticmethod
@@ -182,8 +202,9 @@ class PaymentCalendar:
             if self.is_working_day(day):
                 return datetime.combine(day, OPENS, tzinfo=TZ)
             day += timedelta(days=1)
-        raise RuntimeError(f"no working day within {_MAX_SEARCH_DAYS} days of {local.date()}: "
-                           f"check the holiday data in {self._source}")
+        raise RuntimeError(
+            f"no working day within {_MAX_SEARCH_DAYS} days of {local.date()}: check the holiday data in {self._source}"
+        )
 
     def closed_error(self, at: datetime) -> BusinessError:
         """The PAYMENT_WINDOW_CLOSED refusal for `at` (built, not raised)."""
@@ -191,8 +212,7 @@ class PaymentCalendar:
         when_zh, when_en = _fmt_zh(nxt), _fmt_en(nxt)
         return refused(
             "PAYMENT_WINDOW_CLOSED",
-            "现在不是银行扣款时间（工作日09:00至17:00，北京时间），此时缴费会扣款失败。"
-            f"请于{when_zh}后再试。",
+            f"现在不是银行扣款时间（工作日09:00至17:00，北京时间），此时缴费会扣款失败。请于{when_zh}后再试。",
             "Contributions can only be deducted on working days between 09:00 and "
             "17:00 (Beijing time); a payment now would fail. "
             f"Please try again after {when_en}.",
@@ -211,4 +231,3 @@ class PaymentCalendar:
 def default_calendar() -> PaymentCalendar:
     """The calendar of backend/data/holidays.yml plus chinese_calendar (cached)."""
     return PaymentCalendar.from_file(DEFAULT_HOLIDAYS_FILE)
-

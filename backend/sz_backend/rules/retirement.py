@@ -5,6 +5,7 @@ age rises by one month per k birth months from a first delayed birth month, up t
 a cap. Which group a woman belongs to (50 for workers, 55 for cadres) is a field
 of her record, never guessed here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,18 +49,15 @@ def delay_months(birth_year: int, birth_month: int, group: RetirementGroup | str
     return 0 if n < 0 else min(rule.cap, n // rule.k + 1)
 
 
-def retirement_age_months(birth_year: int, birth_month: int,
-                          group: RetirementGroup | str) -> int:
+def retirement_age_months(birth_year: int, birth_month: int, group: RetirementGroup | str) -> int:
     """Statutory retirement age in months (e.g. 63 years = 756)."""
     rule = _RULES[RetirementGroup(group)]
     return rule.original_age * 12 + delay_months(birth_year, birth_month, group)
 
 
-def retirement_month(birth_year: int, birth_month: int,
-                     group: RetirementGroup | str) -> tuple[int, int]:
+def retirement_month(birth_year: int, birth_month: int, group: RetirementGroup | str) -> tuple[int, int]:
     """(year, month) in which the person reaches the statutory retirement age."""
-    total = birth_year * 12 + (birth_month - 1) + retirement_age_months(
-        birth_year, birth_month, group)
+    total = birth_year * 12 + (birth_month - 1) + retirement_age_months(birth_year, birth_month, group)
     return total // 12, total % 12 + 1
 
 

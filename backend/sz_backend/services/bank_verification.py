@@ -10,6 +10,7 @@ goes to that phone. ``SZ_BANK_VERIFIER``:
 - ``package.module:Class``: a class with the ``verify`` method below that asks
   the bank's real interface.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -40,10 +41,18 @@ class BankVerifier(Protocol):
 
 class RecordsBankVerifier:
     def verify(self, session: Session, check: CardCheck) -> bool:
-        row = session.scalar(select(BankCardRecord).where(BankCardRecord.bank_name == check.bank,
-                                                          BankCardRecord.card_no == check.card_no))
-        return (row is not None and row.opened_in_shenzhen and same_name(row.holder_name, check.name)
-                and row.holder_id_number.upper() == check.id_number.upper() and row.phone == check.phone)
+        row = session.scalar(
+            select(BankCardRecord).where(
+                BankCardRecord.bank_name == check.bank, BankCardRecord.card_no == check.card_no
+            )
+        )
+        return (
+            row is not None
+            and row.opened_in_shenzhen
+            and same_name(row.holder_name, check.name)
+            and row.holder_id_number.upper() == check.id_number.upper()
+            and row.phone == check.phone
+        )
 
 
 def load_adapter(spec: str) -> object:

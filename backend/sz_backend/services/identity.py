@@ -4,6 +4,7 @@ Passwords and phone PINs are hashed with Argon2id. Tokens are random, given to
 the client once, and stored only as their SHA-256, so a leaked database does
 not leak sessions.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -70,17 +71,22 @@ def check_channel(channel: str | None) -> str:
 def issue_token(session: Session, account: UserAccount, channel: str) -> dict[str, object]:
     token = secrets.token_urlsafe(32)
     expires = datetime.now(timezone.utc) + timedelta(minutes=get_settings().token_ttl_minutes)
-    session.add(AuthToken(token_hash=token_digest(token), account_id=account.id, channel=channel,
-                          expires_at=expires))
-    return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
-            "person_id": account.person_id, "name": account.person.name}
+    session.add(AuthToken(token_hash=token_digest(token), account_id=account.id, channel=channel, expires_at=expires))
+    return {
+        "token": token,
+        "token_type": "bearer",
+        "expires_at": expires.isoformat(),
+        "person_id": account.person_id,
+        "name": account.person.name,
+    }
 
 
 _BAD_LOGIN = ("LOGIN_FAILED", "用户名或密码不正确", "Wrong user name or password")
 
 
-def _check_password(session: Session, username: str, password: str, channel: str,
-                    source: str | None = None) -> UserAccount:
+def _check_password(
+    session: Session, username: str, password: str, channel: str, source: str | None = None
+) -> UserAccount:
     """The account of a right user name and password; wrong ones count towards the lock-out
     (per user name across channels, and per client address: services/lockout.py)."""
     subject = f"user:{username.strip()}"
@@ -92,15 +98,17 @@ def _check_password(session: Session, username: str, password: str, channel: str
         lockout.fail("password", subject, channel=channel, person_id=account.person_id if account else None)
         if source:
             lockout.fail("source", f"ip:{source}", channel=channel)
-        raise BusinessError(*_BAD_LOGIN, status=401,
-                            fix_zh="忘记密码可在深圳市人力资源和社会保障局统一用户平台找回",
-                            fix_en="Reset a forgotten password on the bureau's unified user platform")
+        raise BusinessError(
+            *_BAD_LOGIN,
+            status=401,
+            fix_zh="忘记密码可在深圳市人力资源和社会保障局统一用户平台找回",
+            fix_en="Reset a forgotten password on the bureau's unified user platform",
+        )
     lockout.succeed(session, "password", subject)
     return account
 
 
-def login(session: Session, username: str, password: str, channel: str,
-          source: str | None = None) -> dict[str, object]:
+def login(session: Session, username: str, password: str, channel: str, source: str | None = None) -> dict[str, object]:
     account = _check_password(session, username, password, channel, source)
     audit.record(session, action="auth.login", channel=channel, actor_person_id=account.person_id)
     return issue_token(session, account, channel)
@@ -111,8 +119,9 @@ def authenticate(session: Session, token: str | None) -> Identity:
         raise BusinessError("AUTH_REQUIRED", "请先登录", "Please log in first", status=401)
     row = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(token)))
     if row is None or row.revoked or as_utc(row.expires_at) < datetime.now(timezone.utc):
-        raise BusinessError("AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; please log in again",
-                            status=401)
+        raise BusinessError(
+            "AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; please log in again", status=401
+        )
     account = session.get(UserAccount, row.account_id)
     assert account is not None
     return Identity(account=account, person=account.person, channel=row.channel)
@@ -133,11 +142,13 @@ def check_service_key(key: str | None) -> None:
 def bind_channel(session: Session, channel: str, external_id: str, username: str, password: str) -> dict[str, object]:
     """Bind a WeChat OpenID (or a phone number) to an account after checking its password."""
     account = _check_password(session, username, password, channel)
-    existing = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == channel,
-                                                           ChannelBinding.external_id == external_id))
+    existing = session.scalar(
+        select(ChannelBinding).where(ChannelBinding.channel == channel, ChannelBinding.external_id == external_id)
+    )
     if existing is not None and existing.account_id != account.id:
-        raise BusinessError("BINDING_TAKEN", "该微信号已绑定其他账户，请先解绑", "This ID is bound to another account",
-                            status=409)
+        raise BusinessError(
+            "BINDING_TAKEN", "该微信号已绑定其他账户，请先解绑", "This ID is bound to another account", status=409
+        )
     if existing is None:
         session.add(ChannelBinding(account_id=account.id, channel=channel, external_id=external_id))
     audit.record(session, action="channel.bind", channel=channel, actor_person_id=account.person_id)
@@ -145,28 +156,39 @@ def bind_channel(session: Session, channel: str, external_id: str, username: str
 
 
 def unbind_channel(session: Session, channel: str, external_id: str) -> bool:
-    existing = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == channel,
-                                                           ChannelBinding.external_id == external_id))
+    existing = session.scalar(
+        select(ChannelBinding).where(ChannelBinding.channel == channel, ChannelBinding.external_id == external_id)
+    )
     if existing is None:
         return False
     account = session.get(UserAccount, existing.account_id)
     session.delete(existing)
     # Tokens handed out for this channel stop working with the binding.
-    for token in session.scalars(select(AuthToken).where(AuthToken.account_id == existing.account_id,
-                                                         AuthToken.channel == channel,
-                                                         AuthToken.revoked.is_(False))):
+    for token in session.scalars(
+        select(AuthToken).where(
+            AuthToken.account_id == existing.account_id, AuthToken.channel == channel, AuthToken.revoked.is_(False)
+        )
+    ):
         token.revoked = True
-    audit.record(session, action="channel.unbind", channel=channel,
-                 actor_person_id=account.person_id if account else None)
+    audit.record(
+        session, action="channel.unbind", channel=channel, actor_person_id=account.person_id if account else None
+    )
     return True
 
 
 def token_for_binding(session: Session, channel: str, external_id: str) -> dict[str, object]:
-    binding = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == channel,
-                                                          ChannelBinding.external_id == external_id))
+    binding = session.scalar(
+        select(ChannelBinding).where(ChannelBinding.channel == channel, ChannelBinding.external_id == external_id)
+    )
     if binding is None:
-        raise BusinessError("NOT_BOUND", "尚未绑定账户", "No account is bound to this ID", status=404,
-                            fix_zh="请先发送“绑定”完成账户绑定", fix_en='Send "bind" to bind your account first')
+        raise BusinessError(
+            "NOT_BOUND",
+            "尚未绑定账户",
+            "No account is bound to this ID",
+            status=404,
+            fix_zh="请先发送“绑定”完成账户绑定",
+            fix_en='Send "bind" to bind your account first',
+        )
     account = session.get(UserAccount, binding.account_id)
     assert account is not None
     return issue_token(session, account, channel)
@@ -178,8 +200,9 @@ _BAD_CALLER = ("CALLER_NOT_VERIFIED", "身份核验未通过", "Caller verificat
 def verify_caller(session: Session, phone: str, id_last4: str, pin: str) -> dict[str, object]:
     """Phone (IVR) verification: the calling number bound to an account, the last four
     characters of the ID number, and the phone PIN. Any mismatch gives the same answer."""
-    binding = session.scalar(select(ChannelBinding).where(ChannelBinding.channel == "phone",
-                                                          ChannelBinding.external_id == phone.strip()))
+    binding = session.scalar(
+        select(ChannelBinding).where(ChannelBinding.channel == "phone", ChannelBinding.external_id == phone.strip())
+    )
     account = session.get(UserAccount, binding.account_id) if binding else None
     if account is None:
         # Unbound numbers may still verify against the phone number on record.
@@ -191,8 +214,12 @@ def verify_caller(session: Session, phone: str, id_last4: str, pin: str) -> dict
     pin_ok = verify_secret(account.phone_pin_hash if account else None, pin)
     if account is None or not pin_ok or account.person.id_number[-4:].upper() != id_last4.strip().upper():
         lockout.fail("pin", subject, channel="ivr", person_id=account.person_id if account else None)
-        raise BusinessError(*_BAD_CALLER, status=401, fix_zh="请核对身份证号后四位和电话服务密码，或转人工服务",
-                            fix_en="Check the last four ID characters and the phone PIN, or ask for an agent")
+        raise BusinessError(
+            *_BAD_CALLER,
+            status=401,
+            fix_zh="请核对身份证号后四位和电话服务密码，或转人工服务",
+            fix_en="Check the last four ID characters and the phone PIN, or ask for an agent",
+        )
     lockout.succeed(session, "pin", subject)
     audit.record(session, action="channel.ivr_verified", channel="ivr", actor_person_id=account.person_id)
     return issue_token(session, account, "ivr")

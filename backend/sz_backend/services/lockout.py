@@ -18,6 +18,7 @@ Kinds and subjects:
 Failures are written in their own transaction (``session_scope``), so the
 refused request rolling back does not erase them.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -34,8 +35,7 @@ from . import audit
 
 def _limit(kind: str) -> int:
     s = get_settings()
-    return {"password": s.password_max_failures, "pin": s.pin_max_failures,
-            "source": s.source_max_failures}[kind]
+    return {"password": s.password_max_failures, "pin": s.pin_max_failures, "source": s.source_max_failures}[kind]
 
 
 def _window() -> timedelta:
@@ -44,19 +44,32 @@ def _window() -> timedelta:
 
 def _recent(session: Session, kind: str, subject: str) -> int:
     since = datetime.now(timezone.utc) - _window()
-    return int(session.scalar(select(func.count()).select_from(AuthFailure).where(
-        AuthFailure.kind == kind, AuthFailure.subject == subject, AuthFailure.at >= since)) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(AuthFailure)
+            .where(AuthFailure.kind == kind, AuthFailure.subject == subject, AuthFailure.at >= since)
+        )
+        or 0
+    )
 
 
 def locked_error(kind: str) -> BusinessError:
     minutes = get_settings().lock_minutes
-    what_zh, what_en = {"password": ("密码", "password"), "pin": ("电话服务密码", "phone PIN"),
-                        "source": ("登录", "log-in")}[kind]
-    return BusinessError("TOO_MANY_ATTEMPTS", f"{what_zh}错误次数过多，已暂时锁定，请{minutes}分钟后再试",
-                         f"Too many wrong attempts ({what_en}): locked for {minutes} minutes", status=429,
-                         fix_zh="忘记密码可在深圳市人力资源和社会保障局统一用户平台找回，或拨打12333转人工服务",
-                         fix_en="Reset a forgotten password on the bureau's unified user platform, or call 12333",
-                         extra={"retry_after_minutes": minutes})
+    what_zh, what_en = {
+        "password": ("密码", "password"),
+        "pin": ("电话服务密码", "phone PIN"),
+        "source": ("登录", "log-in"),
+    }[kind]
+    return BusinessError(
+        "TOO_MANY_ATTEMPTS",
+        f"{what_zh}错误次数过多，已暂时锁定，请{minutes}分钟后再试",
+        f"Too many wrong attempts ({what_en}): locked for {minutes} minutes",
+        status=429,
+        fix_zh="忘记密码可在深圳市人力资源和社会保障局统一用户平台找回，或拨打12333转人工服务",
+        fix_en="Reset a forgotten password on the bureau's unified user platform, or call 12333",
+        extra={"retry_after_minutes": minutes},
+    )
 
 
 def check(kind: str, subject: str) -> None:
@@ -72,9 +85,15 @@ def fail(kind: str, subject: str, *, channel: str, person_id: int | None = None)
         s.add(AuthFailure(kind=kind, subject=subject))
         s.flush()
         if _recent(s, kind, subject) == _limit(kind):
-            audit.record(s, action="auth.locked", channel=channel, actor_person_id=person_id,
-                         kind=kind, subject=subject if kind == "source" else subject.split(":", 1)[0],
-                         minutes=get_settings().lock_minutes)
+            audit.record(
+                s,
+                action="auth.locked",
+                channel=channel,
+                actor_person_id=person_id,
+                kind=kind,
+                subject=subject if kind == "source" else subject.split(":", 1)[0],
+                minutes=get_settings().lock_minutes,
+            )
 
 
 def succeed(session: Session, kind: str, subject: str) -> None:

@@ -13,6 +13,7 @@ delivery run (`python -m sz_backend.cli deliver-notices`). A notice holds the
 number, the item name and the outcome (for a return, the reason and what to
 bring): no name, ID, account or phone number.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,15 +37,21 @@ def _texts(pre: PreApplication, kind: str, detail: dict[str, Any]) -> tuple[str,
     entry = get_catalogue().get(pre.item_code)
     zh_item, en_item = (entry.name_zh, entry.name_en) if entry else (pre.item_code, pre.item_code)
     if kind == "finished":
-        return (f"您的预申请{pre.number}（{zh_item}）已在窗口办结，业务流水号{detail['serial_no']}。",
-                f"Your pre-application {pre.number} ({en_item}) was completed at the window; "
-                f"serial number {detail['serial_no']}.")
+        return (
+            f"您的预申请{pre.number}（{zh_item}）已在窗口办结，业务流水号{detail['serial_no']}。",
+            f"Your pre-application {pre.number} ({en_item}) was completed at the window; "
+            f"serial number {detail['serial_no']}.",
+        )
     bring = "、".join(detail.get("bring") or [])
     bring_en = "; ".join(detail.get("bring") or [])
-    return (f"您的预申请{pre.number}（{zh_item}）被窗口退回：{detail['reason']}。"
-            + (f"请携带：{bring}，" if bring else "请") + "再到窗口办理，编号不变。",
-            f"Your pre-application {pre.number} ({en_item}) was returned by the window: {detail['reason']}. "
-            + (f"Please bring: {bring_en}, and " if bring_en else "Please ") + "come back; the number stays the same.")
+    return (
+        f"您的预申请{pre.number}（{zh_item}）被窗口退回：{detail['reason']}。"
+        + (f"请携带：{bring}，" if bring else "请")
+        + "再到窗口办理，编号不变。",
+        f"Your pre-application {pre.number} ({en_item}) was returned by the window: {detail['reason']}. "
+        + (f"Please bring: {bring_en}, and " if bring_en else "Please ")
+        + "come back; the number stays the same.",
+    )
 
 
 def _channel_of(session: Session, pre: PreApplication) -> str:
@@ -60,16 +67,27 @@ def _channel_of(session: Session, pre: PreApplication) -> str:
 def pre_application_changed(session: Session, pre: PreApplication, kind: str, **detail: Any) -> Notice:
     """Queue the notice for the applicant (the guardian for a child's item)."""
     zh, en = _texts(pre, kind, detail)
-    notice = Notice(person_id=pre.applicant_person_id, pre_application_id=pre.id, channel=_channel_of(session, pre),
-                    kind=f"pre_application.{kind}", text_zh=zh, text_en=en, status="pending")
+    notice = Notice(
+        person_id=pre.applicant_person_id,
+        pre_application_id=pre.id,
+        channel=_channel_of(session, pre),
+        kind=f"pre_application.{kind}",
+        text_zh=zh,
+        text_en=en,
+        status="pending",
+    )
     session.add(notice)
     return notice
 
 
 def _openid(session: Session, person_id: int) -> str | None:
-    return session.scalar(select(ChannelBinding.external_id).join(UserAccount, UserAccount.id == ChannelBinding.account_id)
-                          .where(UserAccount.person_id == person_id, ChannelBinding.channel == "wechat")
-                          .order_by(ChannelBinding.id.desc()).limit(1))
+    return session.scalar(
+        select(ChannelBinding.external_id)
+        .join(UserAccount, UserAccount.id == ChannelBinding.account_id)
+        .where(UserAccount.person_id == person_id, ChannelBinding.channel == "wechat")
+        .order_by(ChannelBinding.id.desc())
+        .limit(1)
+    )
 
 
 def _deliver(session: Session, notice: Notice) -> None:
@@ -107,8 +125,14 @@ def deliver_pending(limit: int = 100) -> int:
     """Deliver queued WeChat and SMS notices (widget ones wait for the visit); returns how many were sent."""
     sent = 0
     with session_scope() as session:
-        ids = list(session.scalars(select(Notice.id).where(Notice.status == "pending", Notice.channel != "widget")
-                                   .order_by(Notice.id).limit(limit)))
+        ids = list(
+            session.scalars(
+                select(Notice.id)
+                .where(Notice.status == "pending", Notice.channel != "widget")
+                .order_by(Notice.id)
+                .limit(limit)
+            )
+        )
     for notice_id in ids:  # one unit of work each: one failure never blocks the others
         with session_scope() as session:
             notice = session.get(Notice, notice_id, with_for_update=True)
@@ -121,10 +145,23 @@ def deliver_pending(limit: int = 100) -> int:
 
 def for_visit(session: Session, person_id: int, language: str = "zh") -> list[dict[str, Any]]:
     """The widget notices not shown yet; they count as shown once returned."""
-    rows = list(session.scalars(select(Notice).where(Notice.person_id == person_id, Notice.channel == "widget",
-                                                     Notice.status == "pending").order_by(Notice.id)))
+    rows = list(
+        session.scalars(
+            select(Notice)
+            .where(Notice.person_id == person_id, Notice.channel == "widget", Notice.status == "pending")
+            .order_by(Notice.id)
+        )
+    )
     now = datetime.now(timezone.utc)
     for n in rows:
         n.status, n.delivered_at = "shown", now
-    return [{"id": n.id, "kind": n.kind, "text": n.text_en if language == "en" else n.text_zh,
-             "text_zh": n.text_zh, "text_en": n.text_en} for n in rows]
+    return [
+        {
+            "id": n.id,
+            "kind": n.kind,
+            "text": n.text_en if language == "en" else n.text_zh,
+            "text_zh": n.text_zh,
+            "text_en": n.text_en,
+        }
+        for n in rows
+    ]

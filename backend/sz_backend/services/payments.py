@@ -10,6 +10,7 @@ kept here once:
   3. the deduction is recorded as paid contribution rows linked to the
      transaction, in the caller's unit of work.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,15 +46,24 @@ from ..rules.payment_window import default_calendar
 from . import audit
 
 SERVICE_CODE = "self_service_payment"
-INSURANCE_ZH = {InsuranceType.pension: "养老保险", InsuranceType.medical: "医疗保险",
-                InsuranceType.unemployment: "失业保险", InsuranceType.work_injury: "工伤保险",
-                InsuranceType.maternity: "生育保险"}
-INSURANCE_EN = {InsuranceType.pension: "pension insurance", InsuranceType.medical: "medical insurance",
-                InsuranceType.unemployment: "unemployment insurance", InsuranceType.work_injury: "work-injury insurance",
-                InsuranceType.maternity: "maternity insurance"}
+INSURANCE_ZH = {
+    InsuranceType.pension: "养老保险",
+    InsuranceType.medical: "医疗保险",
+    InsuranceType.unemployment: "失业保险",
+    InsuranceType.work_injury: "工伤保险",
+    InsuranceType.maternity: "生育保险",
+}
+INSURANCE_EN = {
+    InsuranceType.pension: "pension insurance",
+    InsuranceType.medical: "medical insurance",
+    InsuranceType.unemployment: "unemployment insurance",
+    InsuranceType.work_injury: "work-injury insurance",
+    InsuranceType.maternity: "maternity insurance",
+}
 
 
 # -- the window and the account ----------------------------------------------------------------------
+
 
 class PaymentAccount(NamedTuple):
     bank_name: str
@@ -73,9 +83,11 @@ class PaymentAccount(NamedTuple):
 
 
 def activated_card(session: Session, person: Person) -> SocialSecurityCard | None:
-    return session.scalar(select(SocialSecurityCard).where(SocialSecurityCard.person_id == person.id,
-                                                           SocialSecurityCard.activated.is_(True))
-                          .order_by(SocialSecurityCard.id))
+    return session.scalar(
+        select(SocialSecurityCard)
+        .where(SocialSecurityCard.person_id == person.id, SocialSecurityCard.activated.is_(True))
+        .order_by(SocialSecurityCard.id)
+    )
 
 
 def payment_account(session: Session, person: Person) -> PaymentAccount:
@@ -83,16 +95,21 @@ def payment_account(session: Session, person: Person) -> PaymentAccount:
     card = activated_card(session, person)
     if card is not None:  # the article: an activated card is the only allowed payment account
         return PaymentAccount(card.bank_name, mask_bank_account(card.card_no), "card")
-    bank = session.scalar(select(BankAccount).where(BankAccount.person_id == person.id,
-                                                    BankAccount.is_payment_account.is_(True))
-                          .order_by(BankAccount.id.desc()))
+    bank = session.scalar(
+        select(BankAccount)
+        .where(BankAccount.person_id == person.id, BankAccount.is_payment_account.is_(True))
+        .order_by(BankAccount.id.desc())
+    )
     if bank is not None:
         return PaymentAccount(bank.bank_name, mask_bank_account(bank.account_no), "bank")
-    raise refused("NO_PAYMENT_ACCOUNT", f"{person.name}没有登记缴费银行账户，无法扣款",
-                  f"{person.name} has no payment bank account registered, so nothing can be deducted",
-                  fix_zh="请先办理“缴费银行信息维护”，登记本人在深圳开户的合作银行账户",
-                  fix_en="Register your own account at a cooperating bank opened in Shenzhen through "
-                         "'maintain payment bank account' first")
+    raise refused(
+        "NO_PAYMENT_ACCOUNT",
+        f"{person.name}没有登记缴费银行账户，无法扣款",
+        f"{person.name} has no payment bank account registered, so nothing can be deducted",
+        fix_zh="请先办理“缴费银行信息维护”，登记本人在深圳开户的合作银行账户",
+        fix_en="Register your own account at a cooperating bank opened in Shenzhen through "
+        "'maintain payment bank account' first",
+    )
 
 
 def check_can_pay(session: Session, payer: Person, now: datetime) -> PaymentAccount:
@@ -102,6 +119,7 @@ def check_can_pay(session: Session, payer: Person, now: datetime) -> PaymentAcco
 
 
 # -- amounts -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Due:
@@ -114,9 +132,16 @@ class Due:
     amount_fen: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"month": self.month, "insurance": self.insurance.value, "insurance_zh": INSURANCE_ZH[self.insurance],
-                "scheme": self.scheme.value, "base_fen": self.base_fen, "base_yuan": fen_to_yuan_str(self.base_fen),
-                "amount_fen": self.amount_fen, "amount_yuan": fen_to_yuan_str(self.amount_fen)}
+        return {
+            "month": self.month,
+            "insurance": self.insurance.value,
+            "insurance_zh": INSURANCE_ZH[self.insurance],
+            "scheme": self.scheme.value,
+            "base_fen": self.base_fen,
+            "base_yuan": fen_to_yuan_str(self.base_fen),
+            "amount_fen": self.amount_fen,
+            "amount_yuan": fen_to_yuan_str(self.amount_fen),
+        }
 
 
 class MedicalTierHistory:
@@ -126,10 +151,14 @@ class MedicalTierHistory:
 
     def __init__(self, session: Session, enrolment: Enrolment) -> None:
         self._current = enrolment.medical_tier
-        self._changes = [(str(e.detail.get("from_month", "")), e.detail.get("old_tier"))
-                         for e in session.scalars(select(EnrolmentEvent).where(
-                             EnrolmentEvent.enrolment_id == enrolment.id, EnrolmentEvent.change == "tier_changed")
-                             .order_by(EnrolmentEvent.id.desc()))]  # newest first
+        self._changes = [
+            (str(e.detail.get("from_month", "")), e.detail.get("old_tier"))
+            for e in session.scalars(
+                select(EnrolmentEvent)
+                .where(EnrolmentEvent.enrolment_id == enrolment.id, EnrolmentEvent.change == "tier_changed")
+                .order_by(EnrolmentEvent.id.desc())
+            )
+        ]  # newest first
 
     def in_force(self, month: str) -> int | None:
         tier = self._current
@@ -166,21 +195,32 @@ def total_fen(dues: list[Due]) -> int:
 
 # -- recording ---------------------------------------------------------------------------------------
 
-def record_paid(session: Session, person: Person, dues: list[Due], tx: Transaction, paid_at: datetime) -> list[Contribution]:
+
+def record_paid(
+    session: Session, person: Person, dues: list[Due], tx: Transaction, paid_at: datetime
+) -> list[Contribution]:
     """Write the dues as paid contributions linked to `tx`. A month already on record
     unpaid (failed or pending) is settled in place: one row per person, month and insurance."""
     rows: list[Contribution] = []
     for due in dues:
-        row = session.scalar(select(Contribution).where(Contribution.person_id == person.id,
-                                                        Contribution.month == due.month,
-                                                        Contribution.insurance == due.insurance))
+        row = session.scalar(
+            select(Contribution).where(
+                Contribution.person_id == person.id,
+                Contribution.month == due.month,
+                Contribution.insurance == due.insurance,
+            )
+        )
         if row is not None and row.status == ContributionStatus.paid:
             # Callers exclude paid months, so only a concurrent payment that committed first
             # gets here: refuse, and the whole unit of work rolls back.
-            raise refused("ALREADY_PAID", f"{person.name}{due.month}的费用刚刚已缴纳，请勿重复缴费",
-                          f"{person.name}'s {due.month} has just been paid; do not pay twice",
-                          fix_zh="缴费结果可在“五险缴费明细查询”中查看", fix_en="See the result in the contribution details",
-                          month=due.month)
+            raise refused(
+                "ALREADY_PAID",
+                f"{person.name}{due.month}的费用刚刚已缴纳，请勿重复缴费",
+                f"{person.name}'s {due.month} has just been paid; do not pay twice",
+                fix_zh="缴费结果可在“五险缴费明细查询”中查看",
+                fix_en="See the result in the contribution details",
+                month=due.month,
+            )
         if row is None:
             row = Contribution(person_id=person.id, month=due.month, insurance=due.insurance)
             session.add(row)
@@ -192,13 +232,20 @@ def record_paid(session: Session, person: Person, dues: list[Due], tx: Transacti
 
 
 def paid_months(session: Session, person: Person, insurance: InsuranceType, months: list[str]) -> set[str]:
-    return set(session.scalars(select(Contribution.month).where(
-        Contribution.person_id == person.id, Contribution.insurance == insurance, Contribution.month.in_(months),
-        Contribution.status == ContributionStatus.paid)))
+    return set(
+        session.scalars(
+            select(Contribution.month).where(
+                Contribution.person_id == person.id,
+                Contribution.insurance == insurance,
+                Contribution.month.in_(months),
+                Contribution.status == ContributionStatus.paid,
+            )
+        )
+    )
 
 
 def amounts_text(dues: list[Due]) -> tuple[str, str]:
-    """"养老保险472.00元、医疗保险188.80元" and its English twin, summed per insurance."""
+    """ "养老保险472.00元、医疗保险188.80元" and its English twin, summed per insurance."""
     per: dict[InsuranceType, int] = {}
     for d in dues:
         per[d.insurance] = per.get(d.insurance, 0) + d.amount_fen
@@ -209,28 +256,46 @@ def amounts_text(dues: list[Due]) -> tuple[str, str]:
 
 # -- 个缴自助缴费 --------------------------------------------------------------------------------------
 
+
 def _flexible_dues(session: Session, person: Person, month: str) -> list[Due]:
     """This month's unpaid contributions of the person's active flexible enrolments
     (NO_INDIVIDUAL_ENROLMENT / ALREADY_PAID when there is nothing to pay)."""
-    enrolments = list(session.scalars(select(Enrolment).where(
-        Enrolment.person_id == person.id, Enrolment.scheme == Scheme.flexible,
-        Enrolment.status == EnrolmentStatus.active,
-        Enrolment.insurance.in_((InsuranceType.pension, InsuranceType.medical)),
-        Enrolment.start_month <= month).order_by(Enrolment.id)))
+    enrolments = list(
+        session.scalars(
+            select(Enrolment)
+            .where(
+                Enrolment.person_id == person.id,
+                Enrolment.scheme == Scheme.flexible,
+                Enrolment.status == EnrolmentStatus.active,
+                Enrolment.insurance.in_((InsuranceType.pension, InsuranceType.medical)),
+                Enrolment.start_month <= month,
+            )
+            .order_by(Enrolment.id)
+        )
+    )
     if not enrolments:
-        raise refused("NO_INDIVIDUAL_ENROLMENT", f"{person.name}没有正在参保的个人缴费（灵活就业）险种，无需自助缴费",
-                      f"{person.name} has no active flexible-worker enrolment to pay for",
-                      fix_zh="深户灵活就业人员请先办理“个人缴费人员参保登记”，登记当月即可缴费",
-                      fix_en="Flexible workers with Shenzhen hukou register first "
-                             "(individual contributor enrolment); they can pay in the month they enrol")
-    dues = [flexible_due(session, e, month) for e in enrolments
-            if month not in paid_months(session, person, e.insurance, [month])]
+        raise refused(
+            "NO_INDIVIDUAL_ENROLMENT",
+            f"{person.name}没有正在参保的个人缴费（灵活就业）险种，无需自助缴费",
+            f"{person.name} has no active flexible-worker enrolment to pay for",
+            fix_zh="深户灵活就业人员请先办理“个人缴费人员参保登记”，登记当月即可缴费",
+            fix_en="Flexible workers with Shenzhen hukou register first "
+            "(individual contributor enrolment); they can pay in the month they enrol",
+        )
+    dues = [
+        flexible_due(session, e, month)
+        for e in enrolments
+        if month not in paid_months(session, person, e.insurance, [month])
+    ]
     if not dues:
-        raise refused("ALREADY_PAID", f"{person.name}{month}的个人缴费已缴纳，无需重复缴费",
-                      f"{person.name}'s contributions for {month} are already paid",
-                      fix_zh=f"下月的费用自{clock.add_months(month, 1)}起可缴纳；缴费记录可在“五险缴费明细查询”中查看",
-                      fix_en=f"Next month's can be paid from {clock.add_months(month, 1)}; see the contribution details",
-                      month=month)
+        raise refused(
+            "ALREADY_PAID",
+            f"{person.name}{month}的个人缴费已缴纳，无需重复缴费",
+            f"{person.name}'s contributions for {month} are already paid",
+            fix_zh=f"下月的费用自{clock.add_months(month, 1)}起可缴纳；缴费记录可在“五险缴费明细查询”中查看",
+            fix_en=f"Next month's can be paid from {clock.add_months(month, 1)}; see the contribution details",
+            month=month,
+        )
     return dues
 
 
@@ -244,39 +309,72 @@ def quote(session: Session, actor: Person) -> dict[str, Any]:
     dues = _flexible_dues(session, actor, month)
     account = check_can_pay(session, actor, now)
     total = total_fen(dues)
-    return {"month": month, "items": [d.to_dict() for d in dues], "total_fen": total,
-            "total_yuan": fen_to_yuan_str(total), "account": account.to_dict()}
+    return {
+        "month": month,
+        "items": [d.to_dict() for d in dues],
+        "total_fen": total,
+        "total_yuan": fen_to_yuan_str(total),
+        "account": account.to_dict(),
+    }
 
 
 def self_service_payment(session: Session, actor: Person, subject_id: int | None, channel: str) -> dict[str, Any]:
     """Pay this month's flexible-worker contributions (pension + medical) of the actor."""
     if subject_id is not None and subject_id != actor.id:
-        raise BusinessError("SELF_ONLY", "个缴自助缴费只能为本人缴费", "Self-service payment is for your own contributions only",
-                            status=403, fix_zh="为孩子缴纳医保请使用“少儿医保缴费”",
-                            fix_en="To pay a child's medical insurance use 'pay a child's medical insurance'")
+        raise BusinessError(
+            "SELF_ONLY",
+            "个缴自助缴费只能为本人缴费",
+            "Self-service payment is for your own contributions only",
+            status=403,
+            fix_zh="为孩子缴纳医保请使用“少儿医保缴费”",
+            fix_en="To pay a child's medical insurance use 'pay a child's medical insurance'",
+        )
     now = clock.now()
     month = clock.month_key(now)
     dues = _flexible_dues(session, actor, month)
     account = check_can_pay(session, actor, now)
 
     total = total_fen(dues)
-    tx = Transaction(serial_no=make_serial_number(now, next_value(session, f"serial:{now:%Y%m%d}")),
-                     item_code=SERVICE_CODE, actor_person_id=actor.id, subject_person_id=actor.id, channel=channel,
-                     outcome=Outcome.completed, data={"month": month})
+    tx = Transaction(
+        serial_no=make_serial_number(now, next_value(session, f"serial:{now:%Y%m%d}")),
+        item_code=SERVICE_CODE,
+        actor_person_id=actor.id,
+        subject_person_id=actor.id,
+        channel=channel,
+        outcome=Outcome.completed,
+        data={"month": month},
+    )
     session.add(tx)
     session.flush()
     record_paid(session, actor, dues, tx, now)
     zh_amounts, en_amounts = amounts_text(dues)
-    details = {"month": month, "items": [d.to_dict() for d in dues], "total_fen": total,
-               "total_yuan": fen_to_yuan_str(total), "account": account.to_dict()}
+    details = {
+        "month": month,
+        "items": [d.to_dict() for d in dues],
+        "total_fen": total,
+        "total_yuan": fen_to_yuan_str(total),
+        "account": account.to_dict(),
+    }
     tx.result = {"outcome": "completed", "details": details}
-    audit.record(session, action=f"service.{SERVICE_CODE}", channel=channel, actor_person_id=actor.id,
-                 subject_person_id=actor.id, serial_no=tx.serial_no, month=month, total_fen=total,
-                 account=account.masked_no)
+    audit.record(
+        session,
+        action=f"service.{SERVICE_CODE}",
+        channel=channel,
+        actor_person_id=actor.id,
+        subject_person_id=actor.id,
+        serial_no=tx.serial_no,
+        month=month,
+        total_fen=total,
+        account=account.masked_no,
+    )
     return {
-        "code": SERVICE_CODE, "outcome": "completed", "serial_no": tx.serial_no, "subject_id": actor.id, **details,
+        "code": SERVICE_CODE,
+        "outcome": "completed",
+        "serial_no": tx.serial_no,
+        "subject_id": actor.id,
+        **details,
         "message_zh": f"已缴纳{month}个人缴费：{zh_amounts}，合计{fen_to_yuan_str(total)}元，"
-                      f"已从{account.label_zh}扣款。流水号{tx.serial_no}。",
+        f"已从{account.label_zh}扣款。流水号{tx.serial_no}。",
         "message_en": f"Contributions for {month} paid: {en_amounts}; total {fen_to_yuan_str(total)} yuan, "
-                      f"deducted from {account.label_en}. Serial number {tx.serial_no}.",
+        f"deducted from {account.label_en}. Serial number {tx.serial_no}.",
     }

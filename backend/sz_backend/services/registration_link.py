@@ -10,6 +10,7 @@ card and phone the bank confirmed. Only the hash of the link's random token is
 kept (``registration_links``): the link cannot be forged, and a leaked database
 row does not open the page.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,9 +31,17 @@ from ..rules.masking import mask_bank_account
 from ..settings import get_settings
 from . import audit, otp
 from .items.comparison import mainland_mobile
+from .registration import (
+    OTP_PURPOSE,
+    _account_no,
+    _bank,
+    _bank_confirms,
+    _identify,
+    _password,
+    create_account,
+    free_username,
+)
 from .secrets_at_rest import as_utc, token_digest
-from .registration import (OTP_PURPOSE, _account_no, _bank, _bank_confirms, _identify, _password, create_account,
-                           free_username)
 
 if TYPE_CHECKING:
     from ..api.schemas import RegistrationLinkRequest
@@ -50,23 +59,44 @@ def issue_link(session: Session, body: RegistrationLinkRequest, channel: str) ->
     bound_to = _bank_confirms(session, person, bank, account_no, phone, body.name)
     otp.confirm(otp_id=body.otp_id, code=body.otp_code, purpose=OTP_PURPOSE, bound_to=bound_to)
     token = secrets.token_urlsafe(24)
-    session.add(RegistrationLink(token_hash=token_digest(token), person_id=person.id, bank_name=bank, account_no=account_no,
-                                 phone=phone, expires_at=_now() + timedelta(seconds=LINK_TTL_SECONDS)))
-    audit.record(session, action="service.register_account.link_issued", channel=channel, actor_person_id=None,
-                 subject_person_id=person.id, account=mask_bank_account(account_no))
+    session.add(
+        RegistrationLink(
+            token_hash=token_digest(token),
+            person_id=person.id,
+            bank_name=bank,
+            account_no=account_no,
+            phone=phone,
+            expires_at=_now() + timedelta(seconds=LINK_TTL_SECONDS),
+        )
+    )
+    audit.record(
+        session,
+        action="service.register_account.link_issued",
+        channel=channel,
+        actor_person_id=None,
+        subject_person_id=person.id,
+        account=mask_bank_account(account_no),
+    )
     minutes = LINK_TTL_SECONDS // 60
-    return {"url": f"{get_settings().public_base_url}/accounts/setup?t={token}", "expires_in_seconds": LINK_TTL_SECONDS,
-            "message_zh": f"身份核验通过。请在{minutes}分钟内打开下面的链接，设置用户名和密码完成注册（链接只能使用一次，"
-                          "请勿转发；密码只在该页面填写，不要发在聊天里）。",
-            "message_en": f"Identity confirmed. Open the link below within {minutes} minutes to choose your user name "
-                          "and password (the link works once; do not share it; type the password only on that page, "
-                          "never in this chat)."}
+    return {
+        "url": f"{get_settings().public_base_url}/accounts/setup?t={token}",
+        "expires_in_seconds": LINK_TTL_SECONDS,
+        "message_zh": f"身份核验通过。请在{minutes}分钟内打开下面的链接，设置用户名和密码完成注册（链接只能使用一次，"
+        "请勿转发；密码只在该页面填写，不要发在聊天里）。",
+        "message_en": f"Identity confirmed. Open the link below within {minutes} minutes to choose your user name "
+        "and password (the link works once; do not share it; type the password only on that page, "
+        "never in this chat).",
+    }
 
 
-_INVALID = BusinessError("REGISTRATION_LINK_INVALID", "注册链接无效、已使用或已过期",
-                         "The registration link is invalid, already used or expired", status=403,
-                         fix_zh="请回到聊天中重新办理“新用户注册”，获取新的验证码和链接",
-                         fix_en="Start the new-user registration in the chat again for a new code and link")
+_INVALID = BusinessError(
+    "REGISTRATION_LINK_INVALID",
+    "注册链接无效、已使用或已过期",
+    "The registration link is invalid, already used or expired",
+    status=403,
+    fix_zh="请回到聊天中重新办理“新用户注册”，获取新的验证码和链接",
+    fix_en="Start the new-user registration in the chat again for a new code and link",
+)
 
 
 @dataclass(frozen=True)
@@ -89,23 +119,36 @@ def view(session: Session, token: str) -> LinkView:
     row = _live_link(session, token)
     person = session.get(Person, row.person_id)
     name = person.name if person else ""
-    return LinkView(name=name[:1] + "*" * max(1, len(name) - 1), bank_name=row.bank_name,
-                    account=mask_bank_account(row.account_no))
+    return LinkView(
+        name=name[:1] + "*" * max(1, len(name) - 1), bank_name=row.bank_name, account=mask_bank_account(row.account_no)
+    )
 
 
-def complete(session: Session, token: str, username: str, password: str, password_again: str,
-             channel: str) -> dict[str, Any]:
+def complete(
+    session: Session, token: str, username: str, password: str, password_again: str, channel: str
+) -> dict[str, Any]:
     """The page's form: the account with the chosen user name and password; the link is used up."""
     row = _live_link(session, token, lock=True)
     if password != password_again:
-        raise BusinessError("PASSWORD_MISMATCH", "两次输入的密码不一致", "The two passwords differ", field="password",
-                            fix_zh="请重新输入两次相同的密码", fix_en="Type the same password twice")
+        raise BusinessError(
+            "PASSWORD_MISMATCH",
+            "两次输入的密码不一致",
+            "The two passwords differ",
+            field="password",
+            fix_zh="请重新输入两次相同的密码",
+            fix_en="Type the same password twice",
+        )
     _password(password)
     name = username.strip()
     if not (4 <= len(name) <= 32) or not all(c.isascii() and (c.isalnum() or c in "_.-") for c in name):
-        raise BusinessError("USERNAME_INVALID", "用户名须为4到32位字母、数字或 _ . -",
-                            "A user name has 4 to 32 letters, digits or _ . -", field="username",
-                            fix_zh="例如：linxiao98", fix_en="For example: linxiao98")
+        raise BusinessError(
+            "USERNAME_INVALID",
+            "用户名须为4到32位字母、数字或 _ . -",
+            "A user name has 4 to 32 letters, digits or _ . -",
+            field="username",
+            fix_zh="例如：linxiao98",
+            fix_en="For example: linxiao98",
+        )
     person = session.get(Person, row.person_id)
     if person is None or session.scalar(select(UserAccount.id).where(UserAccount.person_id == person.id)) is not None:
         row.used = True
@@ -119,8 +162,14 @@ def _name(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).strip()
     if 2 <= len(text) <= 64 and not re.search(r"\d", text) and re.fullmatch(r"[\u3400-\u9fff·•A-Za-z .'-]+", text):
         return text
-    raise invalid("NAME_INVALID", "请填写身份证上的姓名", "Give your name as on the ID card", field="name",
-                  fix_zh="例如：林晓", fix_en="For example: 林晓")
+    raise invalid(
+        "NAME_INVALID",
+        "请填写身份证上的姓名",
+        "Give your name as on the ID card",
+        field="name",
+        fix_zh="例如：林晓",
+        fix_en="For example: 林晓",
+    )
 
 
 _CHECKS: dict[str, Callable[[str], str]] = {
@@ -140,12 +189,22 @@ def check_fields(fields: dict[str, str]) -> dict[str, Any]:
     for name, raw in fields.items():
         check = _CHECKS.get(name)
         if check is None:
-            errors[name] = {"code": "FIELD_UNKNOWN", "message_zh": "未知的项目", "message_en": "Unknown field",
-                            "fix_zh": None, "fix_en": None}
+            errors[name] = {
+                "code": "FIELD_UNKNOWN",
+                "message_zh": "未知的项目",
+                "message_en": "Unknown field",
+                "fix_zh": None,
+                "fix_en": None,
+            }
             continue
         try:
             values[name] = check(str(raw))
         except BusinessError as err:
-            errors[name] = {"code": err.code, "message_zh": err.message_zh, "message_en": err.message_en,
-                            "fix_zh": err.fix_zh, "fix_en": err.fix_en}
+            errors[name] = {
+                "code": err.code,
+                "message_zh": err.message_zh,
+                "message_en": err.message_en,
+                "fix_zh": err.fix_zh,
+                "fix_en": err.fix_en,
+            }
     return {"values": values, "errors": errors}

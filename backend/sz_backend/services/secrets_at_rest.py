@@ -3,6 +3,7 @@
 Only a digest of a token is stored, so a leaked table opens nothing; and SQLite hands back
 naive datetimes even for timezone-aware columns, so expiry times are read back as UTC.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -8,6 +8,7 @@ until one is configured, anything but "outbox" is refused at start-up of a send.
 Texts carry the least personal data that does the job (a number, an item name),
 never an ID, account or full phone number.
 """
+
 from __future__ import annotations
 
 import logging

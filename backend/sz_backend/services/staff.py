@@ -8,6 +8,7 @@ API (nor residents' tokens here). Passwords use the residents' hashing
 SZ_LOCK_MINUTES lock the user name, the right password included; failed log-ins per
 client address are limited too).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -36,8 +37,7 @@ class StaffIdentity:
 
 
 def create(session: Session, username: str, display_name: str, role: StaffRole, password: str) -> StaffAccount:
-    account = StaffAccount(username=username, display_name=display_name, role=role,
-                           password_hash=hash_secret(password))
+    account = StaffAccount(username=username, display_name=display_name, role=role, password_hash=hash_secret(password))
     session.add(account)
     session.flush()
     return account
@@ -62,21 +62,31 @@ def login(session: Session, username: str, password: str, source: str | None = N
     expires = datetime.now(timezone.utc) + timedelta(minutes=STAFF_TOKEN_TTL_MINUTES)
     session.add(StaffToken(token_hash=token_digest(token), staff_id=account.id, expires_at=expires))
     audit.record(session, action="staff.login", channel="window", actor_person_id=None, actor_staff_id=account.id)
-    return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
-            "username": account.username, "display_name": account.display_name, "role": account.role.value}
+    return {
+        "token": token,
+        "token_type": "bearer",
+        "expires_at": expires.isoformat(),
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role.value,
+    }
 
 
 def authenticate(session: Session, token: str | None, *, role: StaffRole | None = None) -> StaffIdentity:
     if not token:
-        raise BusinessError("STAFF_AUTH_REQUIRED", "请先登录窗口系统", "Please log in to the window console", status=401)
+        raise BusinessError(
+            "STAFF_AUTH_REQUIRED", "请先登录窗口系统", "Please log in to the window console", status=401
+        )
     row = session.scalar(select(StaffToken).where(StaffToken.token_hash == token_digest(token)))
     if row is None or row.revoked or as_utc(row.expires_at) < datetime.now(timezone.utc):
-        raise BusinessError("STAFF_AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; log in again",
-                            status=401)
+        raise BusinessError(
+            "STAFF_AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; log in again", status=401
+        )
     account = session.get(StaffAccount, row.staff_id)
     if account is None or not account.active:
-        raise BusinessError("STAFF_AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; log in again",
-                            status=401)
+        raise BusinessError(
+            "STAFF_AUTH_INVALID", "登录已失效，请重新登录", "Your session has expired; log in again", status=401
+        )
     if role is StaffRole.supervisor and account.role is not StaffRole.supervisor:
         raise BusinessError("STAFF_ROLE_REQUIRED", "此功能仅限主管使用", "Only a supervisor may do this", status=403)
     return StaffIdentity(account)

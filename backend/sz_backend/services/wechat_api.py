@@ -6,6 +6,7 @@ WECHAT_API_BASE). The access token is cached until five minutes before it
 expires and fetched again once when WeChat says it was revoked. Tests point
 WECHAT_API_BASE at a stand-in HTTP server.
 """
+
 from __future__ import annotations
 
 import threading
@@ -41,15 +42,19 @@ def _access_token(force: bool = False) -> str:
         if cached and not force and time.monotonic() < cached[1]:
             return cached[0]
         try:
-            resp = httpx.get(f"{s.wechat_api_base}/cgi-bin/token", timeout=TIMEOUT_SECONDS,
-                             params={"grant_type": "client_credential", "appid": s.wechat_app_id,
-                                     "secret": s.wechat_app_secret})
+            resp = httpx.get(
+                f"{s.wechat_api_base}/cgi-bin/token",
+                timeout=TIMEOUT_SECONDS,
+                params={"grant_type": "client_credential", "appid": s.wechat_app_id, "secret": s.wechat_app_secret},
+            )
             data = resp.json()
         except (httpx.HTTPError, ValueError) as err:
             raise WeChatAPIError("network", type(err).__name__) from None
         if not isinstance(data, dict) or not data.get("access_token"):
-            raise WeChatAPIError(data.get("errcode") if isinstance(data, dict) else None,
-                                 str(data.get("errmsg", "")) if isinstance(data, dict) else "")
+            raise WeChatAPIError(
+                data.get("errcode") if isinstance(data, dict) else None,
+                str(data.get("errmsg", "")) if isinstance(data, dict) else "",
+            )
         token = str(data["access_token"])
         _cache[key] = (token, time.monotonic() + max(60, int(data.get("expires_in") or 7200) - 300))
         return token
@@ -61,9 +66,12 @@ def send_text(openid: str, content: str) -> None:
     for attempt in range(2):
         token = _access_token(force=attempt > 0)
         try:
-            resp = httpx.post(f"{s.wechat_api_base}/cgi-bin/message/custom/send", params={"access_token": token},
-                              timeout=TIMEOUT_SECONDS,
-                              json={"touser": openid, "msgtype": "text", "text": {"content": content}})
+            resp = httpx.post(
+                f"{s.wechat_api_base}/cgi-bin/message/custom/send",
+                params={"access_token": token},
+                timeout=TIMEOUT_SECONDS,
+                json={"touser": openid, "msgtype": "text", "text": {"content": content}},
+            )
             data = resp.json()
         except (httpx.HTTPError, ValueError) as err:
             raise WeChatAPIError("network", type(err).__name__) from None

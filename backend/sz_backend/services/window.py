@@ -12,6 +12,7 @@ materials, and finishes it or returns it.
   reason and what to bring.
 - Every step is audited with the clerk's id (channel "window").
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -40,16 +41,21 @@ def _local(value: datetime) -> str:
 
 
 def _not_found() -> BusinessError:
-    return BusinessError("PRE_APPLICATION_NOT_FOUND", "没有找到这个预申请", "No such pre-application", status=404,
-                         field="number")
+    return BusinessError(
+        "PRE_APPLICATION_NOT_FOUND", "没有找到这个预申请", "No such pre-application", status=404, field="number"
+    )
 
 
 def get(session: Session, number: str, *, for_update: bool = False) -> PreApplication:
     if not is_valid_pre_application_number(number):
-        raise invalid("PRE_APPLICATION_NUMBER_INVALID", "预申请编号格式不对或校验位不符，可能输错了",
-                      "The pre-application number looks mistyped: its format or check character is wrong",
-                      field="number", fix_zh="请对照申请表核对编号，格式如 YS2026000012347",
-                      fix_en="Check the number against the printed form; it looks like YS2026000012347")
+        raise invalid(
+            "PRE_APPLICATION_NUMBER_INVALID",
+            "预申请编号格式不对或校验位不符，可能输错了",
+            "The pre-application number looks mistyped: its format or check character is wrong",
+            field="number",
+            fix_zh="请对照申请表核对编号，格式如 YS2026000012347",
+            fix_en="Check the number against the printed form; it looks like YS2026000012347",
+        )
     stmt = select(PreApplication).where(PreApplication.number == normalize_pre_application_number(number))
     if for_update:
         stmt = stmt.with_for_update()  # two clerks on one number: the second waits, then sees the new status
@@ -61,8 +67,12 @@ def get(session: Session, number: str, *, for_update: bool = False) -> PreApplic
 
 def find(session: Session, who: StaffIdentity, *, number: str | None, id_number: str | None) -> dict[str, Any]:
     if bool(number) == bool(id_number):
-        raise invalid("LOOKUP_ONE_KEY", "请输入预申请编号或身份证号（二选一）",
-                      "Give either a pre-application number or an ID number", field="number")
+        raise invalid(
+            "LOOKUP_ONE_KEY",
+            "请输入预申请编号或身份证号（二选一）",
+            "Give either a pre-application number or an ID number",
+            field="number",
+        )
     if number:
         pres = [get(session, number)]
         key = {"by": "number", "number": pres[0].number}
@@ -70,34 +80,70 @@ def find(session: Session, who: StaffIdentity, *, number: str | None, id_number:
         try:
             valid = idnumber.validate(id_number or "")
         except BusinessError as err:
-            raise invalid("ID_NUMBER_INVALID", "身份证号格式不对或校验位不符", "The ID number is not valid",
-                          field="id_number", fix_zh="请对照身份证原件核对", fix_en="Check it against the ID card") \
-                from err
+            raise invalid(
+                "ID_NUMBER_INVALID",
+                "身份证号格式不对或校验位不符",
+                "The ID number is not valid",
+                field="id_number",
+                fix_zh="请对照身份证原件核对",
+                fix_en="Check it against the ID card",
+            ) from err
         person = person_by_id_number(session, valid)
-        pres = [] if person is None else list(session.scalars(
-            select(PreApplication).where(or_(PreApplication.subject_person_id == person.id,
-                                             PreApplication.applicant_person_id == person.id))
-            .order_by(PreApplication.id.desc()).limit(50)))
+        pres = (
+            []
+            if person is None
+            else list(
+                session.scalars(
+                    select(PreApplication)
+                    .where(
+                        or_(
+                            PreApplication.subject_person_id == person.id,
+                            PreApplication.applicant_person_id == person.id,
+                        )
+                    )
+                    .order_by(PreApplication.id.desc())
+                    .limit(50)
+                )
+            )
+        )
         key = {"by": "id_number", "id_number": mask_id_number(valid)}
-    audit.record(session, action="window.lookup", channel="window", actor_person_id=None, actor_staff_id=who.id,
-                 found=len(pres), **key)
+    audit.record(
+        session,
+        action="window.lookup",
+        channel="window",
+        actor_person_id=None,
+        actor_staff_id=who.id,
+        found=len(pres),
+        **key,
+    )
     return {"results": [summary(session, p) for p in pres]}
 
 
 def summary(session: Session, pre: PreApplication) -> dict[str, Any]:
     entry = get_catalogue().get(pre.item_code)
     subject = session.get(Person, pre.subject_person_id)
-    return {"number": pre.number, "status": pre.status.value, "item_code": pre.item_code,
-            "item_name_zh": entry.name_zh if entry else pre.item_code,
-            "subject_name": subject.name if subject else None,
-            "subject_id_number": mask_id_number(subject.id_number) if subject else None,
-            "created_at": _local(pre.created_at)}
+    return {
+        "number": pre.number,
+        "status": pre.status.value,
+        "item_code": pre.item_code,
+        "item_name_zh": entry.name_zh if entry else pre.item_code,
+        "subject_name": subject.name if subject else None,
+        "subject_id_number": mask_id_number(subject.id_number) if subject else None,
+        "created_at": _local(pre.created_at),
+    }
 
 
 def detail(session: Session, who: StaffIdentity, number: str) -> dict[str, Any]:
     pre = get(session, number)
-    audit.record(session, action="window.view", channel="window", actor_person_id=None, actor_staff_id=who.id,
-                 subject_person_id=pre.subject_person_id, number=pre.number)
+    audit.record(
+        session,
+        action="window.view",
+        channel="window",
+        actor_person_id=None,
+        actor_staff_id=who.id,
+        subject_person_id=pre.subject_person_id,
+        number=pre.number,
+    )
     return _detail(session, pre)
 
 
@@ -112,17 +158,32 @@ def _detail(session: Session, pre: PreApplication) -> dict[str, Any]:
     labels = {f.name: (f.label_zh, f.label_en) for f in entry.fields}
     return {
         **summary(session, pre),
-        "item_name_en": entry.name_en, "channel": tx.channel if tx else None,
-        "subject": {"name": subject.name, "id_number": mask_id_number(subject.id_number),
-                    "phone": mask_phone(subject.phone) if subject.phone else None},
-        "applicant": None if applicant.id == subject.id else {
-            "name": applicant.name, "id_number": mask_id_number(applicant.id_number)},
-        "data": [{"name": k, "label_zh": labels.get(k, (k, k))[0], "label_en": labels.get(k, (k, k))[1],
-                  "value": v, "needs_original": isinstance(v, str) and "*" in v} for k, v in pre.data.items()],
+        "item_name_en": entry.name_en,
+        "channel": tx.channel if tx else None,
+        "subject": {
+            "name": subject.name,
+            "id_number": mask_id_number(subject.id_number),
+            "phone": mask_phone(subject.phone) if subject.phone else None,
+        },
+        "applicant": None
+        if applicant.id == subject.id
+        else {"name": applicant.name, "id_number": mask_id_number(applicant.id_number)},
+        "data": [
+            {
+                "name": k,
+                "label_zh": labels.get(k, (k, k))[0],
+                "label_en": labels.get(k, (k, k))[1],
+                "value": v,
+                "needs_original": isinstance(v, str) and "*" in v,
+            }
+            for k, v in pre.data.items()
+        ],
         "comparison": {"result": "failed" if pre.mismatches else "not_compared", "mismatches": pre.mismatches},
         "online_result": (tx.result or {}).get("details") if tx else None,
-        "materials": [{"index": i, "zh": m.get("zh"), "en": m.get("en"), "received": i in received}
-                      for i, m in enumerate(pre.materials)],
+        "materials": [
+            {"index": i, "zh": m.get("zh"), "en": m.get("en"), "received": i in received}
+            for i, m in enumerate(pre.materials)
+        ],
         "all_received": len(received) >= len(pre.materials),
         "serial_no": finished.serial_no if finished else None,
         "history": history(session, pre, staff_view=True),
@@ -141,8 +202,13 @@ def history(session: Session, pre: PreApplication, *, staff_view: bool = False) 
 
 
 def _closed(pre: PreApplication) -> BusinessError:
-    return BusinessError("PRE_APPLICATION_CLOSED", f"该预申请已{'办结' if pre.status.value == 'completed' else '结束'}，不能再办理",
-                         "This pre-application is already closed", status=409, extra={"status": pre.status.value})
+    return BusinessError(
+        "PRE_APPLICATION_CLOSED",
+        f"该预申请已{'办结' if pre.status.value == 'completed' else '结束'}，不能再办理",
+        "This pre-application is already closed",
+        status=409,
+        extra={"status": pre.status.value},
+    )
 
 
 def _open(pre: PreApplication) -> None:
@@ -154,9 +220,12 @@ def _move(session: Session, pre: PreApplication, to: PreApplicationStatus) -> No
     """Change the status only if it is still open (compare-and-set): of two clerks acting on one
     number at once, the second waits for the first's unit of work and then finds it closed.
     (SQLite ignores FOR UPDATE; the conditional UPDATE takes the write lock on both databases.)"""
-    moved = session.execute(update(PreApplication).where(PreApplication.id == pre.id,
-                                                         PreApplication.status.in_(OPEN))
-                            .values(status=to).execution_options(synchronize_session=False)).rowcount
+    moved = session.execute(
+        update(PreApplication)
+        .where(PreApplication.id == pre.id, PreApplication.status.in_(OPEN))
+        .values(status=to)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.refresh(pre)
     if moved != 1:
         raise _closed(pre)
@@ -164,8 +233,17 @@ def _move(session: Session, pre: PreApplication, to: PreApplicationStatus) -> No
 
 def _event(session: Session, pre: PreApplication, who: StaffIdentity, action: str, **detail: Any) -> None:
     pre.history.append(PreApplicationEvent(action=action, status=pre.status.value, staff_id=who.id, detail=detail))
-    audit.record(session, action=f"window.{action}", channel="window", actor_person_id=None, actor_staff_id=who.id,
-                 subject_person_id=pre.subject_person_id, number=pre.number, status=pre.status.value, **detail)
+    audit.record(
+        session,
+        action=f"window.{action}",
+        channel="window",
+        actor_person_id=None,
+        actor_staff_id=who.id,
+        subject_person_id=pre.subject_person_id,
+        number=pre.number,
+        status=pre.status.value,
+        **detail,
+    )
 
 
 def receive_materials(session: Session, who: StaffIdentity, number: str, indexes: list[int]) -> dict[str, Any]:
@@ -186,10 +264,15 @@ def finish(session: Session, who: StaffIdentity, number: str, originals: dict[st
     _open(pre)
     missing = [i for i in range(len(pre.materials)) if i not in set(pre.materials_received or [])]
     if missing:
-        raise BusinessError("MATERIALS_INCOMPLETE", "还有材料未核收，不能办结", "Not every material has been received",
-                            status=409, fix_zh="请核收全部材料，或退回并说明需补充的材料",
-                            fix_en="Receive every material, or return it saying what to bring",
-                            extra={"missing": missing})
+        raise BusinessError(
+            "MATERIALS_INCOMPLETE",
+            "还有材料未核收，不能办结",
+            "Not every material has been received",
+            status=409,
+            fix_zh="请核收全部材料，或退回并说明需补充的材料",
+            fix_en="Receive every material, or return it saying what to bring",
+            extra={"missing": missing},
+        )
     _move(session, pre, PreApplicationStatus.completed)  # a failure below rolls this back too
     tx, result = runner.finish_at_window(session, pre, who.id, originals)
     pre.finished_transaction_id = tx.id
@@ -197,8 +280,12 @@ def finish(session: Session, who: StaffIdentity, number: str, originals: dict[st
     _event(session, pre, who, "finished", serial_no=tx.serial_no, **({"corrected": corrected} if corrected else {}))
     notices.pre_application_changed(session, pre, "finished", serial_no=tx.serial_no)
     session.flush()
-    return {**_detail(session, pre), "message_zh": result.message_zh, "message_en": result.message_en,
-            "details": result.details}
+    return {
+        **_detail(session, pre),
+        "message_zh": result.message_zh,
+        "message_en": result.message_en,
+        "details": result.details,
+    }
 
 
 def return_(session: Session, who: StaffIdentity, number: str, reason: str, bring: list[str]) -> dict[str, Any]:
@@ -216,8 +303,13 @@ def audit_trail(session: Session, number: str) -> list[dict[str, Any]]:
 
     pre = get(session, number)
     rows = session.execute(
-        select(AuditEntry, StaffAccount.username).outerjoin(StaffAccount, StaffAccount.id == AuditEntry.actor_staff_id)
+        select(AuditEntry, StaffAccount.username)
+        .outerjoin(StaffAccount, StaffAccount.id == AuditEntry.actor_staff_id)
         .where(AuditEntry.action.like("window.%"), AuditEntry.subject_person_id == pre.subject_person_id)
-        .order_by(AuditEntry.id))
-    return [{"at": _local(a.at), "action": a.action, "staff": user, "detail": a.detail}
-            for a, user in rows if a.detail.get("number") == pre.number]
+        .order_by(AuditEntry.id)
+    )
+    return [
+        {"at": _local(a.at), "action": a.action, "staff": user, "detail": a.detail}
+        for a, user in rows
+        if a.detail.get("number") == pre.number
+    ]

@@ -7,6 +7,7 @@ days), places (gazetteer, origin vs destination), choices (tiers, grades, banks,
 yes/no, relations, hukou categories, schema values), identifiers (ID, phone,
 account numbers), freetext (names, addresses, school names).
 """
+
 from .extract import extract_values
 
 __all__ = ["extract_values"]
@@ -16,6 +17,7 @@ def warm_up() -> None:
     """Load the gazetteer and the numeral/time readers now rather than on the first user turn
     (about 2 s: JioNLP's division data and pinyin of ~1,100 place names)."""
     from . import dates, places
+
     places.gazetteer()
     dates.numeric("三月")
 

@@ -5,6 +5,7 @@ The list and its aliases come from the backend's schema (GET /catalogue,
 `schema.allowed`); the words below are only how people SAY a choice
 ('最便宜的那档', '顶格', '由一档调到二档', '招行', '我是他妈妈', '深户').
 """
+
 from __future__ import annotations
 
 import re
@@ -90,16 +91,31 @@ def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1
 
 
 # ---- tiers and grades -----------------------------------------------------------------------
-_CHEAPEST = re.compile(r"低档|低的|便宜|最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
-                       r"\b(cheapest|cheaper|lowest|lower|minimum|min|least expensive|basic)\b", re.I)
-_DEAREST = re.compile(r"高档|高的|贵的|顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
-                      r"\b(highest|higher|maximum|max|most expensive|top|best|better)\b", re.I)
-_LEVEL_NUM = re.compile(r"(?:第\s*)?(\d{1,2})\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
-                        r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:tier|grade|level)\b", re.I)
-_EN_ORD = re.compile(r"\b(first|second|third|fourth|fifth|one|two|three|four|five)\s+(?:tier|grade|level)\b|"
-                     r"\b(?:tier|grade|level)\s+(one|two|three|four|five)\b", re.I)
-_NEW_AFTER = re.compile(r"(调到|调成|调为|改到|改成|改为|换到|换成|换为|升到|升为|降到|降为|变成|变为|转到|改|换|调|到|成|"
-                        r"\bto\b|\binto\b|\binstead\b)", re.I)
+_CHEAPEST = re.compile(
+    r"低档|低的|便宜|最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
+    r"\b(cheapest|cheaper|lowest|lower|minimum|min|least expensive|basic)\b",
+    re.I,
+)
+_DEAREST = re.compile(
+    r"高档|高的|贵的|顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
+    r"\b(highest|higher|maximum|max|most expensive|top|best|better)\b",
+    re.I,
+)
+_LEVEL_NUM = re.compile(
+    r"(?:第\s*)?(\d{1,2})\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:tier|grade|level)\b",
+    re.I,
+)
+_EN_ORD = re.compile(
+    r"\b(first|second|third|fourth|fifth|one|two|three|four|five)\s+(?:tier|grade|level)\b|"
+    r"\b(?:tier|grade|level)\s+(one|two|three|four|five)\b",
+    re.I,
+)
+_NEW_AFTER = re.compile(
+    r"(调到|调成|调为|改到|改成|改为|换到|换成|换为|升到|升为|降到|降为|变成|变为|转到|改|换|调|到|成|"
+    r"\bto\b|\binto\b|\binstead\b)",
+    re.I,
+)
 
 
 def _ordered(spec: Dict[str, Any], ftype: str) -> List[str]:
@@ -157,34 +173,47 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         nums.append((int(raw), m.start()))
         ends[m.start()] = m.end()
     for m in _EN_ORD.finditer(low):
-        nums.append((numbers.cn_int(m.group(1) or m.group(2)) or numbers._EN_NUM[(m.group(1) or m.group(2)).lower()],
-                     m.start()))
+        nums.append(
+            (numbers.cn_int(m.group(1) or m.group(2)) or numbers._EN_NUM[(m.group(1) or m.group(2)).lower()], m.start())
+        )
         ends[m.start()] = m.end()
     nums.sort(key=lambda p: p[1])
     if nums:
         # a level turned down ('不要一档', '一档太贵了') is not the choice
-        kept = [(n, p) for n, p in nums
-                if not re.search(r"(不要|不想|不选|不是|别|\bnot\b|\bno\b)\s*(第)?\s*$", low[max(0, p - 4):p])
-                and not re.match(r"\s*(?:的|那个|那档)?\s*(太贵|太高|不要|不想要|不行|不划算|不合适|交不起|is too|too expensive)",
-                                 low[ends[p]:ends[p] + 12])]
+        kept = [
+            (n, p)
+            for n, p in nums
+            if not re.search(r"(不要|不想|不选|不是|别|\bnot\b|\bno\b)\s*(第)?\s*$", low[max(0, p - 4) : p])
+            and not re.match(
+                r"\s*(?:的|那个|那档)?\s*(太贵|太高|不要|不想要|不行|不划算|不合适|交不起|is too|too expensive)",
+                low[ends[p] : ends[p] + 12],
+            )
+        ]
         if not kept:
             return None
-        if len(kept) == len(nums) and len({n for n, _ in nums}) > 1 \
-                and re.search(r"还是|或者|或|\bor\b", low[nums[0][1]:nums[-1][1]]):
-            return None                                       # '一档还是二档' is a question
+        if (
+            len(kept) == len(nums)
+            and len({n for n, _ in nums}) > 1
+            and re.search(r"还是|或者|或|\bor\b", low[nums[0][1] : nums[-1][1]])
+        ):
+            return None  # '一档还是二档' is a question
         first, last = kept[0][0], kept[-1][0]
         if len(kept) > 1 and first != last:
-            if _NEW_AFTER.search(low[kept[0][1]:kept[-1][1]]):
-                return str(last)                              # '由一档调到二档'
+            if _NEW_AFTER.search(low[kept[0][1] : kept[-1][1]]):
+                return str(last)  # '由一档调到二档'
         elif len(nums) > len(kept):
-            return str(first)                                 # '不要一档，要二档'
-        if re.search(r"(现在|目前|原来|当前|本来|之前|以前|currently|now)\s*(是|交|买|缴|在|选|on|is)?\s*的?\s*(第)?\s*$",
-                     low[:kept[0][1]]):
-            return None                                       # '我现在是一档，想换一下': the current one
+            return str(first)  # '不要一档，要二档'
+        if re.search(
+            r"(现在|目前|原来|当前|本来|之前|以前|currently|now)\s*(是|交|买|缴|在|选|on|is)?\s*的?\s*(第)?\s*$",
+            low[: kept[0][1]],
+        ):
+            return None  # '我现在是一档，想换一下': the current one
         return str(first)
-    named = match_allowed(spec, text, whole=True) or match_allowed(spec, t, whole=False, min_len=4) or _by_amount(spec, t)
+    named = (
+        match_allowed(spec, text, whole=True) or match_allowed(spec, t, whole=False, min_len=4) or _by_amount(spec, t)
+    )
     if named is not None:
-        return named                                          # '每年1800元', '1800元那档', '一年交3600的'
+        return named  # '每年1800元', '1800元那档', '一年交3600的'
     keyword = re.search(r"档|级|tier|grade|level|band|交|缴|买|选|pay|plan|option|one|那种|那个", low)
     if (asked or keyword) and levels:
         if _CHEAPEST.search(low):
@@ -192,7 +221,7 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         if _DEAREST.search(low):
             return levels[-1]
     if (asked or keyword) and not levels and ftype == "grade" and _CHEAPEST.search(low):
-        return "1"                                            # grades rise with their number
+        return "1"  # grades rise with their number
     if asked:
         n = numbers.first_number(t) if re.fullmatch(r"\s*\d{1,2}\s*|[一二两三四五六七八九十]{1,2}", t.strip()) else None
         if n is not None:
@@ -205,22 +234,41 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
 _BANK_WORDS: Dict[str, Sequence[str]] = {
     "中国工商银行": ("工商银行", "工行", "工商", "icbc", "industrial and commercial bank"),
     "中国建设银行": ("建设银行", "建行", "ccb", "china construction bank", "construction bank"),
-    "中国农业银行": ("农业银行", "农行", "abc", "agricultural bank"), "中国银行": ("中行", "boc", "bank of china"),
-    "招商银行": ("招行", "招商", "cmb", "china merchants", "merchants bank"), "交通银行": ("交行", "bocom", "bank of communications"),
-    "中国邮政储蓄银行": ("邮储银行", "邮储", "邮政储蓄", "邮政银行", "邮政", "psbc", "postal savings", "postal savings bank"),
-    "平安银行": ("平安", "ping an", "ping an bank"), "中信银行": ("中信", "citic", "citic bank"), "中国民生银行": ("民生银行", "民生", "cmbc", "minsheng"),
+    "中国农业银行": ("农业银行", "农行", "abc", "agricultural bank"),
+    "中国银行": ("中行", "boc", "bank of china"),
+    "招商银行": ("招行", "招商", "cmb", "china merchants", "merchants bank"),
+    "交通银行": ("交行", "bocom", "bank of communications"),
+    "中国邮政储蓄银行": (
+        "邮储银行",
+        "邮储",
+        "邮政储蓄",
+        "邮政银行",
+        "邮政",
+        "psbc",
+        "postal savings",
+        "postal savings bank",
+    ),
+    "平安银行": ("平安", "ping an", "ping an bank"),
+    "中信银行": ("中信", "citic", "citic bank"),
+    "中国民生银行": ("民生银行", "民生", "cmbc", "minsheng"),
     "中国光大银行": ("光大银行", "光大", "ceb", "everbright"),
     "深圳农村商业银行": ("深圳农商银行", "深圳农商行", "深农商", "农商银行", "农商行", "srcb", "rural commercial bank"),
 }
 _BANK_TAIL = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,16}?(银行|信用社|农商行|bank)", re.I)
 
 
-_GENERIC_BANK = re.compile(r"^(扣款|缴费|扣费|合作|开户|这个|那个|哪个|什么|哪家|其他|别的|新的|原来的|我的|社保)+银行$")
+_GENERIC_BANK = re.compile(
+    r"^(扣款|缴费|扣费|合作|开户|这个|那个|哪个|什么|哪家|其他|别的|新的|原来的|我的|社保)+银行$"
+)
 
 
 def _named_bank(text: str, asked: bool) -> Optional[str]:
     """A bank named by its full name, listed or not ('换成花旗银行'): the backend says whether it cooperates."""
-    if is_question(text) or is_non_answer(text) or (asked and is_sentence(text) and not re.search(r"换成|改成|改为|用", text)):
+    if (
+        is_question(text)
+        or is_non_answer(text)
+        or (asked and is_sentence(text) and not re.search(r"换成|改成|改为|用", text))
+    ):
         return None
     tail = re.split(r"换成|改成|改为|换到|用的是|用|是", text)[-1] if not asked else text
     for m in _BANK_TAIL.finditer(tail):
@@ -231,8 +279,15 @@ def _named_bank(text: str, asked: bool) -> Optional[str]:
 
 
 # Short names that mean a bank only as a whole answer to "which bank" ('交通' is also traffic).
-_BANK_WHOLE = {"建设": "中国建设银行", "农业": "中国农业银行", "交通": "交通银行", "邮政": "中国邮政储蓄银行",
-               "工商": "中国工商银行", "中国": "中国银行", "招商": "招商银行"}
+_BANK_WHOLE = {
+    "建设": "中国建设银行",
+    "农业": "中国农业银行",
+    "交通": "交通银行",
+    "邮政": "中国邮政储蓄银行",
+    "工商": "中国工商银行",
+    "中国": "中国银行",
+    "招商": "招商银行",
+}
 
 
 def _sounds_like_bank(spec: Dict[str, Any], text: str) -> Optional[str]:
@@ -245,8 +300,11 @@ def _sounds_like_bank(spec: Dict[str, Any], text: str) -> Optional[str]:
     if not 2 <= len(core) <= 12:
         return None
     heard = "".join(lazy_pinyin(core))
-    names = [(n, str(e["value"])) for e in allowed(spec) for n in _names(e)] if allowed(spec) else \
-        [(w, name) for name, words in _BANK_WORDS.items() for w in (name, *words)]
+    names = (
+        [(n, str(e["value"])) for e in allowed(spec) for n in _names(e)]
+        if allowed(spec)
+        else [(w, name) for name, words in _BANK_WORDS.items() for w in (name, *words)]
+    )
     for name, value in sorted(names, key=lambda p: -len(p[0])):
         if re.fullmatch(r"[\u4e00-\u9fff]{3,}", name) and "".join(lazy_pinyin(name)) in heard:
             return value
@@ -284,32 +342,123 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
 
 
 # ---- yes/no and the named choices -------------------------------------------------------------
-_NO = re.compile(r"非在|在家|还小|毕业|不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
-                 r"\bno\b|\bnot\b|\bnope\b|\bisn'?t\b|\bdoesn'?t\b|\bnah\b", re.I)
-_YES = re.compile(r"\bkindergarten\b|\b(?:in|at|attends?|goes to)\s+(?:a |the )?(?:primary |middle |high )?school\b|\bstudying\b|在读|在校|在园|上学|读书|念书|上幼儿园|读幼儿园|上小学|上初中|上高中|读小学|读初中|读高中|是的|是|在|对|有|嗯|"
-                  r"\byes\b|\byep\b|\byeah\b|\bsure\b|\bcorrect\b|\bin school\b|\bstudent\b", re.I)
-_SCHOOL_WORDS = re.compile(r"在读|在校|在园|上学|读书|念书|幼儿园|小学|初中|高中|学校|school|kindergarten|学生|student", re.I)
+_NO = re.compile(
+    r"非在|在家|还小|毕业|不在|没在|没有在|没上|不上|没读|不读|未入学|还没上|没有上|辍学|退学|毕业了|不是|没有|否|不|没|"
+    r"\bno\b|\bnot\b|\bnope\b|\bisn'?t\b|\bdoesn'?t\b|\bnah\b",
+    re.I,
+)
+_YES = re.compile(
+    r"\bkindergarten\b|\b(?:in|at|attends?|goes to)\s+(?:a |the )?(?:primary |middle |high )?school\b|\bstudying\b|在读|在校|在园|上学|读书|念书|上幼儿园|读幼儿园|上小学|上初中|上高中|读小学|读初中|读高中|是的|是|在|对|有|嗯|"
+    r"\byes\b|\byep\b|\byeah\b|\bsure\b|\bcorrect\b|\bin school\b|\bstudent\b",
+    re.I,
+)
+_SCHOOL_WORDS = re.compile(
+    r"在读|在校|在园|上学|读书|念书|幼儿园|小学|初中|高中|学校|school|kindergarten|学生|student", re.I
+)
 
 
 CHOICE_WORDS: Dict[str, Dict[str, Sequence[str]]] = {
-    "relation": {"father": ("father", "dad", "daddy", "papa", "父亲", "爸爸", "老爸", "爸", "父", "孩子他爸", "他爹", "爹"),
-                 "mother": ("mother", "mom", "mum", "mommy", "mama", "母亲", "妈妈", "老妈", "妈", "母", "孩子他妈", "他娘", "娘"),
-                 "guardian": ("guardian", "grandfather", "grandmother", "grandpa", "grandma", "uncle", "aunt",
-                              "监护人", "其他监护人", "其他", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "舅舅", "姑姑",
-                              "叔叔", "阿姨", "姨妈", "伯伯", "哥哥", "姐姐", "祖父", "祖母", "外祖父", "外祖母", "other")},
-    "hukou_category": {"guangdong_non_shenzhen": ("广东省内非深户", "省内非深户", "省内非深圳户籍", "广东省内", "省内户籍", "省内",
-                                                  "广东户籍", "广东户口", "广东其他", "非深户的广东", "guangdong"),
-                       "outside_guangdong": ("广东省外户籍", "省外户籍", "省外户口", "省外", "外省户口", "外省户籍", "外省", "广东省外",
-                                             "外地户口", "outside guangdong", "other province"),
-                       "shenzhen": ("深户", "深圳户籍", "深圳户口", "深圳本地户口", "户口在深圳", "户口迁到深圳", "户口迁来深圳",
-                                    "入深户", "落户深圳", "shenzhen hukou", "shenzhen")},
-    "change_target": {"hukou_category": ("户籍", "户口", "hukou", "household"),
-                      "phone": ("手机", "电话", "号码", "phone", "mobile"),
-                      "address": ("地址", "住址", "address")},
-    "category": {"被征地农民": ("被征地", "征地", "土地被征", "地被征", "land requisition", "land was taken"),
-                 "原农村户籍人员": ("原农村户籍", "农村户籍", "农村户口", "原来是农村", "rural hukou", "rural"),
-                 "原临时工": ("临时工", "temporary worker", "temp worker"),
-                 "其他符合政策人员": ("其他符合", "其他人员", "其他", "other")},
+    "relation": {
+        "father": ("father", "dad", "daddy", "papa", "父亲", "爸爸", "老爸", "爸", "父", "孩子他爸", "他爹", "爹"),
+        "mother": (
+            "mother",
+            "mom",
+            "mum",
+            "mommy",
+            "mama",
+            "母亲",
+            "妈妈",
+            "老妈",
+            "妈",
+            "母",
+            "孩子他妈",
+            "他娘",
+            "娘",
+        ),
+        "guardian": (
+            "guardian",
+            "grandfather",
+            "grandmother",
+            "grandpa",
+            "grandma",
+            "uncle",
+            "aunt",
+            "监护人",
+            "其他监护人",
+            "其他",
+            "爷爷",
+            "奶奶",
+            "外公",
+            "外婆",
+            "姥姥",
+            "姥爷",
+            "舅舅",
+            "姑姑",
+            "叔叔",
+            "阿姨",
+            "姨妈",
+            "伯伯",
+            "哥哥",
+            "姐姐",
+            "祖父",
+            "祖母",
+            "外祖父",
+            "外祖母",
+            "other",
+        ),
+    },
+    "hukou_category": {
+        "guangdong_non_shenzhen": (
+            "广东省内非深户",
+            "省内非深户",
+            "省内非深圳户籍",
+            "广东省内",
+            "省内户籍",
+            "省内",
+            "广东户籍",
+            "广东户口",
+            "广东其他",
+            "非深户的广东",
+            "guangdong",
+        ),
+        "outside_guangdong": (
+            "广东省外户籍",
+            "省外户籍",
+            "省外户口",
+            "省外",
+            "外省户口",
+            "外省户籍",
+            "外省",
+            "广东省外",
+            "外地户口",
+            "outside guangdong",
+            "other province",
+        ),
+        "shenzhen": (
+            "深户",
+            "深圳户籍",
+            "深圳户口",
+            "深圳本地户口",
+            "户口在深圳",
+            "户口迁到深圳",
+            "户口迁来深圳",
+            "入深户",
+            "落户深圳",
+            "shenzhen hukou",
+            "shenzhen",
+        ),
+    },
+    "change_target": {
+        "hukou_category": ("户籍", "户口", "hukou", "household"),
+        "phone": ("手机", "电话", "号码", "phone", "mobile"),
+        "address": ("地址", "住址", "address"),
+    },
+    "category": {
+        "被征地农民": ("被征地", "征地", "土地被征", "地被征", "land requisition", "land was taken"),
+        "原农村户籍人员": ("原农村户籍", "农村户籍", "农村户口", "原来是农村", "rural hukou", "rural"),
+        "原临时工": ("临时工", "temporary worker", "temp worker"),
+        "其他符合政策人员": ("其他符合", "其他人员", "其他", "other"),
+    },
 }
 
 
@@ -318,10 +467,12 @@ def _hukou_by_place(low: str, values: List[str]) -> Optional[str]:
     from . import places
 
     for m in places.find_places(low):
-        if re.search(r"(不是|不再是|并非)\s*$", low[max(0, m.start - 4):m.start]):
+        if re.search(r"(不是|不再是|并非)\s*$", low[max(0, m.start - 4) : m.start]):
             continue
-        if not (re.match(r"\s*(?:市|省)?\s*(?:的)?\s*(户口|户籍|户|人)", low[m.end:m.end + 4])
-                or re.search(r"(户口|户籍)\s*(?:在|是|落在|迁到|迁回)\s*$", low[max(0, m.start - 6):m.start])):
+        if not (
+            re.match(r"\s*(?:市|省)?\s*(?:的)?\s*(户口|户籍|户|人)", low[m.end : m.end + 4])
+            or re.search(r"(户口|户籍)\s*(?:在|是|落在|迁到|迁回)\s*$", low[max(0, m.start - 6) : m.start])
+        ):
             continue
         if m.place.city == "深圳":
             value = "shenzhen"
@@ -357,14 +508,23 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     if exact:
         return exact
     low = text.lower()
-    cue = {"relation": r"我是|是(孩子|小孩|他|她|娃)的?|(孩子|小孩)的?(爸|妈|父|母|爷|奶|外公|外婆|姥)|(做|当|作为|为|登记成|登记为)\S{0,3}监护人|"
-                       r"登记成|登记为|i'?m (his|her|the)|i am (his|her|the)|关系",
-           "hukou_category": r"户|hukou|户籍", "change_target": r"改|换|变|更新|修改|change|update"}.get(name)
+    cue = {
+        "relation": r"我是|是(孩子|小孩|他|她|娃)的?|(孩子|小孩)的?(爸|妈|父|母|爷|奶|外公|外婆|姥)|(做|当|作为|为|登记成|登记为)\S{0,3}监护人|"
+        r"登记成|登记为|i'?m (his|her|the)|i am (his|her|the)|关系",
+        "hukou_category": r"户|hukou|户籍",
+        "change_target": r"改|换|变|更新|修改|change|update",
+    }.get(name)
     if not asked and cue and not re.search(cue, low):
         return None
-    if name == "hukou_category" and (not values or "shenzhen" in values) and re.search(
-            r"(户口|户籍|hukou)[^，,。]{0,6}(迁入|迁到|迁来|迁进|迁回|落到|落在|落户|转入|转到|入了|moved? to|moved? into)[^，,。]{0,4}(深圳|shenzhen)|落户深圳|入了?深户|(深圳|shenzhen)[^，,。]{0,3}(户口|户籍|hukou)", low):
-        return "shenzhen"                                     # '户口已经迁到深圳了'
+    if (
+        name == "hukou_category"
+        and (not values or "shenzhen" in values)
+        and re.search(
+            r"(户口|户籍|hukou)[^，,。]{0,6}(迁入|迁到|迁来|迁进|迁回|落到|落在|落户|转入|转到|入了|moved? to|moved? into)[^，,。]{0,4}(深圳|shenzhen)|落户深圳|入了?深户|(深圳|shenzhen)[^，,。]{0,3}(户口|户籍|hukou)",
+            low,
+        )
+    ):
+        return "shenzhen"  # '户口已经迁到深圳了'
     if name == "hukou_category":
         by_place = _hukou_by_place(low, values)
         if by_place:
@@ -380,19 +540,21 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         if len(w) < min_len or (w.isascii() and len(w) < 2):
             continue
         if name == "relation" and not asked and w in ("监护人", "guardian", "其他监护人"):
-            continue   # '我是孩子的监护人': a parent says so too
+            continue  # '我是孩子的监护人': a parent says so too
         m = re.search(re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low)
         if m and not any(h[0] <= m.start() < h[3] for h in hits):
             hits.append((m.start(), -len(w), value, m.end()))
     # a category turned down ('不是深户') is not the one meant
-    hits = [h for h in hits if not re.search(r"(不是|不再是|并非|非|\bnot\b|\bnon-?)\s*$", low[max(0, h[0] - 4):h[0]])]
+    hits = [
+        h for h in hits if not re.search(r"(不是|不再是|并非|非|\bnot\b|\bnon-?)\s*$", low[max(0, h[0] - 4) : h[0]])
+    ]
     if not hits:
         return None
     said = re.search(r"我是|是(?=孩子|小孩|他|她)|i'?m |i am ", low)
     if name == "relation" and said:
         after = [h for h in hits if h[0] >= said.end()]
         if after:
-            return sorted(after)[0][2]                        # '监护人是我，我是她妈妈' -> mother
+            return sorted(after)[0][2]  # '监护人是我，我是她妈妈' -> mother
     if len({h[2] for h in hits}) > 1 and re.search(r"迁到|迁入|改成|改为|变成|换成|到|\bto\b", low):
-        return sorted(hits)[-1][2]                            # '从省外户口迁到深户': the new one
+        return sorted(hits)[-1][2]  # '从省外户口迁到深户': the new one
     return sorted(hits)[0][2]

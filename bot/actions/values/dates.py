@@ -6,6 +6,7 @@
 is tried only when these find nothing (it refuses '上个月', '8月份', '3到8月'
 but reads '去年下半年'); the bench measures what it adds.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,19 +17,46 @@ from typing import List, Optional, Sequence, Tuple
 
 from . import numbers
 
-USE_JIONLP_TIME = True   # the bench switches it off
+USE_JIONLP_TIME = True  # the bench switches it off
 
 _CN_D = "零〇一二三四五六七八九"
-_EN_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_EN_MONTH_RE = (r"(?<![a-z])(january|february|march|april|may|june|july|august|september|october|november|december|"
-                r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?![a-z])\.?")
-_REL_YEAR = {"今年": 0, "本年": 0, "去年": -1, "上一年": -1, "上年": -1, "前年": -2, "明年": 1, "this year": 0,
-             "last year": -1}
-_REL_MONTH = [("上上个月", -2), ("上上月", -2), ("上个月", -1), ("上月", -1), ("前个月", -1), ("这个月", 0),
-              ("本月", 0), ("当月", 0), ("这月", 0), ("下个月", 1), ("下月", 1), ("last month", -1),
-              ("this month", 0), ("previous month", -1), ("next month", 1),
-              ("the month before last", -2), ("month before last", -2)]
+_EN_MONTHS = {
+    m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+}
+_EN_MONTH_RE = (
+    r"(?<![a-z])(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?![a-z])\.?"
+)
+_REL_YEAR = {
+    "今年": 0,
+    "本年": 0,
+    "去年": -1,
+    "上一年": -1,
+    "上年": -1,
+    "前年": -2,
+    "明年": 1,
+    "this year": 0,
+    "last year": -1,
+}
+_REL_MONTH = [
+    ("上上个月", -2),
+    ("上上月", -2),
+    ("上个月", -1),
+    ("上月", -1),
+    ("前个月", -1),
+    ("这个月", 0),
+    ("本月", 0),
+    ("当月", 0),
+    ("这月", 0),
+    ("下个月", 1),
+    ("下月", 1),
+    ("last month", -1),
+    ("this month", 0),
+    ("previous month", -1),
+    ("next month", 1),
+    ("the month before last", -2),
+    ("month before last", -2),
+]
 _CONNECT = r"\s*(?:到|至|-|~|～|—|–|－|to|until|till|through)\s*"
 
 
@@ -38,13 +66,17 @@ def numeric(text: str) -> str:
     if numbers.USE_CN2AN:
         try:
             import cn2an
+
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")   # it warns on '十十十' and keeps the text
+                warnings.simplefilter("ignore")  # it warns on '十十十' and keeps the text
                 return cn2an.transform(t, "cn2an")
         except Exception:
             pass
-    return re.sub(r"[零〇一二两三四五六七八九十]{1,3}(?=\s*(?:月|日|号|年|档|个月))",
-                  lambda m: str(numbers.cn_int(m.group()) if numbers.cn_int(m.group()) is not None else m.group()), t)
+    return re.sub(
+        r"[零〇一二两三四五六七八九十]{1,3}(?=\s*(?:月|日|号|年|档|个月))",
+        lambda m: str(numbers.cn_int(m.group()) if numbers.cn_int(m.group()) is not None else m.group()),
+        t,
+    )
 
 
 def _digit(c: str) -> str:
@@ -94,7 +126,7 @@ def month_mentions(text: str, today: datetime) -> List[Tuple[str, int, bool]]:
         mo = int(m.group(3))
         if not 1 <= mo <= 12:
             continue
-        if re.match(r"\s*(?:个月|号|日)", t[m.end():]) and not re.search(r"月", m.group(0)):
+        if re.match(r"\s*(?:个月|号|日)", t[m.end() :]) and not re.search(r"月", m.group(0)):
             continue
         if m.group(1):
             y = numbers.year_of(m.group(1), today.year)
@@ -106,15 +138,25 @@ def month_mentions(text: str, today: datetime) -> List[Tuple[str, int, bool]]:
         else:
             add(_key(_default_year(mo, today), mo), m.start(3), m.end(), False)
     for m in _MONTH_EN.finditer(low):
-        if m.group(1) == "may" and not m.group(2) and not re.search(r"\b(in|of|since|from|to|until|last|this)\s+may\b", low):
-            continue   # 'may' the verb
+        if (
+            m.group(1) == "may"
+            and not m.group(2)
+            and not re.search(r"\b(in|of|since|from|to|until|last|this)\s+may\b", low)
+        ):
+            continue  # 'may' the verb
         mo = _EN_MONTHS[m.group(1)[:3]]
-        if not re.match(r"(?<![a-z])", low[max(0, m.start() - 1):m.start() + 1]) and m.start() and low[m.start() - 1].isalpha():
+        if (
+            not re.match(r"(?<![a-z])", low[max(0, m.start() - 1) : m.start() + 1])
+            and m.start()
+            and low[m.start() - 1].isalpha()
+        ):
             continue
         if m.group(2):
             add(_key(int(m.group(2)), mo), m.start(), m.end(), True)
         else:
-            rel = re.search(r"(last year|this year)\s*$", low[:m.start()]) or re.search(r"^\s*(?:of\s+)?(last year|this year)", low[m.end():])
+            rel = re.search(r"(last year|this year)\s*$", low[: m.start()]) or re.search(
+                r"^\s*(?:of\s+)?(last year|this year)", low[m.end() :]
+            )
             y = today.year + _REL_YEAR[rel.group(1)] if rel else _default_year(mo, today)
             add(_key(y, mo), m.start(), m.end(), bool(rel))
     for m in _MONTH_EN_NUM.finditer(t):
@@ -149,23 +191,27 @@ def month_range(text: str, today: datetime) -> Optional[Tuple[str, str]]:
                 y = today.year + _REL_YEAR[m.group(2)]
             else:
                 y = _default_year(b, today)
-            return (_key(y if a <= b else y - 1, a), _key(y, b)) if not (m.group(1) or m.group(2)) or a <= b \
+            return (
+                (_key(y if a <= b else y - 1, a), _key(y, b))
+                if not (m.group(1) or m.group(2)) or a <= b
                 else (_key(y, a), _key(y + 1, b))
+            )
     found = month_mentions(text, today)
     if len(found) >= 2:
         (k1, p1, g1), (k2, p2, g2) = found[0], found[1]
         between = numeric(text)[p1:p2]
-        if re.search(r"到|至|-|~|～|—|–|to|until|till|through", between.lower()) or "从" in t[:p1 + 1]:
-            if not g2 and k2 < k1:            # '去年10月到2月': the second follows the first
+        if re.search(r"到|至|-|~|～|—|–|to|until|till|through", between.lower()) or "从" in t[: p1 + 1]:
+            if not g2 and k2 < k1:  # '去年10月到2月': the second follows the first
                 k2 = _key(int(k1[:4]) + (int(k2[5:]) < int(k1[5:])), int(k2[5:]))
-            if not g1 and g2:                 # 'from March to August 2025': the year of the second
+            if not g1 and g2:  # 'from March to August 2025': the year of the second
                 k1 = _key(int(k2[:4]) - (int(k1[5:]) > int(k2[5:])), int(k1[5:]))
             elif not g1 and k1 > k2:
                 k1 = _key(int(k2[:4]) - 1, int(k1[5:]))
             return k1, k2
-    if len(found) == 1 and re.search(_CONNECT + r"(?:现在|至今|目前|今天|当前|这个月|本月|now|today|present)",
-                                     text[found[0][1]:].lower()):
-        return found[0][0], _shift(today, 0)              # '3月到现在'
+    if len(found) == 1 and re.search(
+        _CONNECT + r"(?:现在|至今|目前|今天|当前|这个月|本月|now|today|present)", text[found[0][1] :].lower()
+    ):
+        return found[0][0], _shift(today, 0)  # '3月到现在'
     span = _jio_span(text, today)
     if span and span[0] != span[1]:
         return span
@@ -226,7 +272,7 @@ def full_dates(t: str, today: datetime) -> List[Tuple[str, int]]:
         candidates.append((int(m.group(3)), _EN_MONTHS[m.group(2)[:3]], int(m.group(1)), m.start()))
     for m in re.finditer(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)", t):
         a, b = int(m.group(1)), int(m.group(2))
-        if a > 12 >= b:   # only the unambiguous day/month order
+        if a > 12 >= b:  # only the unambiguous day/month order
             candidates.append((int(m.group(3)), b, a, m.start()))
     for m in re.finditer(r"(上上个月|上个月|上月|这个月|本月)\s*(\d{1,2})\s*(?:日|号)", t):
         delta = {"上上个月": -2, "上个月": -1, "上月": -1}.get(m.group(1), 0)
@@ -257,8 +303,10 @@ def years(text: str, today: datetime) -> List[int]:
     low = t.lower()
     for m in re.finditer(r"(今年|去年|前年|this year|last year)(?!\s*\d{1,2}\s*月|的?\s*\d{1,2}\s*月)", low):
         # only as the end or start of a period ('干到前年', '去年离职'), not '今年55岁'
-        if not (re.search(r"(到|至|从|自|until|to|since)\s*$", low[max(0, m.start() - 3):m.start()])
-                or re.match(r"\s*(开始|结束|为止|离职|退休|下岗|辞职|参加工作|进厂|出来)", low[m.end():m.end() + 6])):
+        if not (
+            re.search(r"(到|至|从|自|until|to|since)\s*$", low[max(0, m.start() - 3) : m.start()])
+            or re.match(r"\s*(开始|结束|为止|离职|退休|下岗|辞职|参加工作|进厂|出来)", low[m.end() : m.end() + 6])
+        ):
             continue
         found.append((today.year + _REL_YEAR.get(m.group(1), -2 if m.group(1) == "前年" else 0), m.start()))
     return [y for y, _ in sorted(found, key=lambda p: p[1])]
@@ -291,6 +339,7 @@ def _jio_span(text: str, today: datetime) -> Optional[Tuple[str, str]]:
 def _jio_parser():
     try:
         from ._jio import jionlp
+
         return jionlp().ner.extract_time
     except Exception:
         return None

@@ -8,6 +8,7 @@ understands the words. Free text counts as an answer only for the field just
 asked (or one a correction points at) and never when it is a reply, a
 question, a request or a number of the wrong kind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,13 +23,21 @@ Spec = Dict[str, Any]
 logger = logging.getLogger(__name__)
 
 # NLU entity names (docs/nlu-conventions.md) that carry a field's value
-ENTITY_FOR_TYPE = {"province": "province", "city": "city", "tier": "medical_tier", "grade": "pension_grade",
-                   "month": "month", "id_number": "id_number", "bank": "bank_name"}
+ENTITY_FOR_TYPE = {
+    "province": "province",
+    "city": "city",
+    "tier": "medical_tier",
+    "grade": "pension_grade",
+    "month": "month",
+    "id_number": "id_number",
+    "bank": "bank_name",
+}
 ENTITY_FOR_NAME = {"hukou_category": "hukou_category", "phone": "phone_number"}
 
 
 def _clock() -> datetime:
     from ..common import now
+
     return now()
 
 
@@ -56,8 +65,10 @@ def _is_count_field(spec: Spec) -> bool:
 def _named_by_label(specs: List[Spec], text: str) -> Optional[str]:
     """The one field among `specs` whose label the text names ('结束月是5月' -> to_month), by at
     least two of the label's own two-character words (those not shared by the other labels)."""
-    grams = {s["name"]: {str(s.get("label_zh", ""))[i:i + 2] for i in range(len(str(s.get("label_zh", ""))) - 1)}
-             for s in specs}
+    grams = {
+        s["name"]: {str(s.get("label_zh", ""))[i : i + 2] for i in range(len(str(s.get("label_zh", ""))) - 1)}
+        for s in specs
+    }
     hits = []
     for name, own in grams.items():
         others = set().union(*(g for n, g in grams.items() if n != name)) if len(grams) > 1 else set()
@@ -72,7 +83,7 @@ _GENERIC_GRAMS = {"日期", "月份", "年份", "号码", "名称", "时间"}
 def _label_words(spec: Spec) -> List[str]:
     """Two-character words of the field's label that say what the value is about (扣款, 失败, 入户)."""
     label = str(spec.get("label_zh", ""))
-    return [g for g in {label[i:i + 2] for i in range(len(label) - 1)} if g not in _GENERIC_GRAMS]
+    return [g for g in {label[i : i + 2] for i in range(len(label) - 1)} if g not in _GENERIC_GRAMS]
 
 
 def _is_name_field(spec: Spec) -> bool:
@@ -87,7 +98,7 @@ def _places(specs: List[Spec], text: str, asked: Optional[str], out: Dict[str, s
     asked_place = any(s["name"] == asked for s in place_specs)
     found = places.find_places(text, whole_answer=asked_place)
     if not found:
-        if asked_place:   # a name the schema lists but the gazetteer does not know
+        if asked_place:  # a name the schema lists but the gazetteer does not know
             spec = next(s for s in place_specs if s["name"] == asked)
             value = choices.match_allowed(spec, strip_punct(text), whole=True)
             if value is not None:
@@ -111,8 +122,9 @@ def _places(specs: List[Spec], text: str, asked: Optional[str], out: Dict[str, s
                 out[s["name"]] = choices.match_allowed(s, place.city, whole=True) or place.city
 
 
-def _months(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, Any], today: datetime,
-            out: Dict[str, str]) -> None:
+def _months(
+    specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, Any], today: datetime, out: Dict[str, str]
+) -> None:
     month_specs = [s for s in specs if _ftype(s) == "month"]
     if not month_specs:
         return
@@ -130,15 +142,18 @@ def _months(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str,
         target = by_label
     elif asked in names:
         target = asked
-    elif len(names) >= 2 and re.search(r"(到|至|截止|结束|until|till|to)\s*$", text[:max(0, text.find(value[5:].lstrip("0")))]):
+    elif len(names) >= 2 and re.search(
+        r"(到|至|截止|结束|until|till|to)\s*$", text[: max(0, text.find(value[5:].lstrip("0")))]
+    ):
         target = names[1]
     else:
         target = next((n for n in names if known.get(n) in (None, "")), names[0])
     out[target] = value
 
 
-def _years(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, Any], today: datetime,
-           out: Dict[str, str]) -> None:
+def _years(
+    specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, Any], today: datetime, out: Dict[str, str]
+) -> None:
     year_specs = [s for s in specs if _ftype(s) == "int" and _is_year_field(s)]
     if year_specs:
         found = dates.years(text, today)
@@ -162,8 +177,11 @@ def _years(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, 
             continue
         asked_here = s["name"] == asked
         if _is_count_field(s):
-            n = None if numbers.vague_count(text) else (numbers.count_of_years(dates.numeric(text))
-                                                        or numbers.count_of_years(text))
+            n = (
+                None
+                if numbers.vague_count(text)
+                else (numbers.count_of_years(dates.numeric(text)) or numbers.count_of_years(text))
+            )
             if n is None and asked_here:
                 n = _bare_number(text)
         else:
@@ -183,7 +201,7 @@ def _other_place(text: str, asked: bool = True) -> Optional[str]:
     found = [m for m in places.find_places(text, whole_answer=asked) if m.place.city != "深圳"]
     if found:
         m = found[-1]
-        return text[m.start:m.end]
+        return text[m.start : m.end]
     return freetext.short_text(text, 30) if asked else None
 
 
@@ -197,17 +215,30 @@ def _free_text(spec: Spec, text: str, asked: bool) -> Optional[str]:
         m = re.search(r"(?:地址|住址|address)\s*(?:是|为|改成|改为|换成|:|：|is|to)\s*(.+)$", text, re.I)
         return freetext.address(m.group(1)) if m else None
     if name == "school_name":
-        return freetext.school(text) if (asked or re.search(r"在|读|上|goes to|attends|studies at|\bat\b|\bin\b", text)) else None
+        return (
+            freetext.school(text)
+            if (asked or re.search(r"在|读|上|goes to|attends|studies at|\bat\b|\bin\b", text))
+            else None
+        )
     if _is_name_field(spec):
         if asked:
             return freetext.person_name(text)
-        m = re.search(r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})", text)
-        if not m or re.search(r"(孩子|小孩|儿子|女儿|宝宝|娃|学生|child|son|daughter)\S{0,3}$", text[max(0, m.start() - 6):m.start()]):
-            return None   # '孩子叫李小红' names the child
+        m = re.search(
+            r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})",
+            text,
+        )
+        if not m or re.search(
+            r"(孩子|小孩|儿子|女儿|宝宝|娃|学生|child|son|daughter)\S{0,3}$", text[max(0, m.start() - 6) : m.start()]
+        ):
+            return None  # '孩子叫李小红' names the child
         return freetext.person_name(m.group(1))
     if name == "other_place" and not asked:
         # '在长沙也交了', '另一个地方是广州': said with the words of a second place
-        return _other_place(text, asked=False) if re.search(r"另一|另外|也交|也缴|也买|也参保|两地|两边|重复", text) else None
+        return (
+            _other_place(text, asked=False)
+            if re.search(r"另一|另外|也交|也缴|也买|也参保|两地|两边|重复", text)
+            else None
+        )
     if not asked:
         return None
     if name == "other_place" or "地" in str(spec.get("label_zh", "")):
@@ -232,9 +263,13 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
         name, ftype, here = s["name"], _ftype(s), s["name"] == asked
         value: Optional[str] = None
         if question and ftype in ("tier", "grade", "text", "bank") and name != "other_place":
-            continue   # '一档多少钱？' asks about a tier, it does not choose one
-        if question and ftype == "choice" and not re.search(r"我是|我的|我户口|我现在|我家|孩子(已经|现在|还)|\bi am\b|\bi'm\b", text, re.I):
-            continue   # '非深户要改成什么？' asks; '我是东莞户口，要怎么改' tells
+            continue  # '一档多少钱？' asks about a tier, it does not choose one
+        if (
+            question
+            and ftype == "choice"
+            and not re.search(r"我是|我的|我户口|我现在|我家|孩子(已经|现在|还)|\bi am\b|\bi'm\b", text, re.I)
+        ):
+            continue  # '非深户要改成什么？' asks; '我是东莞户口，要怎么改' tells
         if ftype == "date":
             value = dates.full_date(text, today, _label_words(s))
         elif ftype in ("tier", "grade"):
@@ -252,15 +287,21 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
             value = _free_text(s, text, here)
         if value is not None:
             out[name] = value
-    if out.get("school_name") and "in_school" in {s["name"] for s in specs} and "in_school" not in out \
-            and asked not in ("in_school", "school_name") and known.get("in_school") in (None, ""):
-        out["in_school"] = "yes"   # a school named for the child: the child is in school
+    if (
+        out.get("school_name")
+        and "in_school" in {s["name"] for s in specs}
+        and "in_school" not in out
+        and asked not in ("in_school", "school_name")
+        and known.get("in_school") in (None, "")
+    ):
+        out["in_school"] = "yes"  # a school named for the child: the child is in school
     return out
 
 
 # ---- corrections -------------------------------------------------------------------------------
-def _correction(specs: List[Spec], rejected: str, new: str, asked: Optional[str], known: Dict[str, Any],
-                today: datetime) -> Dict[str, str]:
+def _correction(
+    specs: List[Spec], rejected: str, new: str, asked: Optional[str], known: Dict[str, Any], today: datetime
+) -> Dict[str, str]:
     """'不对，是杭州' / '刚才说错了，应该是4月': the corrected value for the field it fits."""
     plain = _read(specs, new, None, known, today)
     # the field whose old value is the one rejected ('不是8月，是9月')
@@ -279,21 +320,30 @@ def _correction(specs: List[Spec], rejected: str, new: str, asked: Optional[str]
         if n in fits:
             return fits[n]
     by_label = _named_by_label(specs, rejected + new)
-    if by_label in fits:                       # '起始年份应该是1986年'
+    if by_label in fits:  # '起始年份应该是1986年'
         return fits[by_label]
     if plain:
         return plain
     # otherwise only a value already given can be corrected, or the one just asked: '信息不对' or
     # '换成工资卡' must not become a name
-    order = ([asked] if asked in fits and known.get(asked) not in (None, "") else []) + \
-            [s["name"] for s in reversed(specs) if s["name"] in fits and known.get(s["name"]) not in (None, "")] + \
-            ([asked] if asked in fits else [])
+    order = (
+        ([asked] if asked in fits and known.get(asked) not in (None, "") else [])
+        + [s["name"] for s in reversed(specs) if s["name"] in fits and known.get(s["name"]) not in (None, "")]
+        + ([asked] if asked in fits else [])
+    )
     return fits[order[0]] if order else {}
 
 
 # ---- button payloads and entities ----------------------------------------------------------------
-def _entities(specs: List[Spec], entities: List[Dict[str, Any]], asked: Optional[str], known: Dict[str, Any],
-              today: datetime, out: Dict[str, str], typed_text: bool = False) -> None:
+def _entities(
+    specs: List[Spec],
+    entities: List[Dict[str, Any]],
+    asked: Optional[str],
+    known: Dict[str, Any],
+    today: datetime,
+    out: Dict[str, str],
+    typed_text: bool = False,
+) -> None:
     """Values from entities: a button payload's (/inform{"choice": ...} or {"<field>": ...}) and, when
     there is no text to read, the NLU's typed entities. After reading typed text they are not used:
     the text reading already weighed every place, month and tier with its context (an NLU `city`
@@ -303,7 +353,9 @@ def _entities(specs: List[Spec], entities: List[Dict[str, Any]], asked: Optional
         if name in out:
             continue
         nlu_names = set(ENTITY_FOR_TYPE.values()) | set(ENTITY_FOR_NAME.values())
-        wanted = ({name} - nlu_names) if typed_text else {name, ENTITY_FOR_NAME.get(name), ENTITY_FOR_TYPE.get(_ftype(s))}
+        wanted = (
+            ({name} - nlu_names) if typed_text else {name, ENTITY_FOR_NAME.get(name), ENTITY_FOR_TYPE.get(_ftype(s))}
+        )
         if name == asked:
             wanted.add("choice")
         for e in entities or []:
@@ -319,19 +371,21 @@ def _entities(specs: List[Spec], entities: List[Dict[str, Any]], asked: Optional
                     break
 
 
-def extract_values(specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str],
-                   known: Dict[str, Any]) -> Dict[str, str]:
+def extract_values(
+    specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str], known: Dict[str, Any]
+) -> Dict[str, str]:
     """{field name: canonical string} for every field this turn gives (see `_extract`); never raises:
     a reading failure is logged and reads as 'no value', so the form asks again."""
     try:
         return _extract(specs, text, entities, asked, known)
-    except Exception:   # noqa: BLE001 - a crash must not reach the person
+    except Exception:  # noqa: BLE001 - a crash must not reach the person
         logger.exception("extract_values failed on %r (asked %s)", str(text)[:200], asked)
         return {}
 
 
-def _extract(specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str],
-             known: Dict[str, Any]) -> Dict[str, str]:
+def _extract(
+    specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str], known: Dict[str, Any]
+) -> Dict[str, str]:
     """{field name: canonical string} for every field this turn gives (see the module docstring).
 
     Canonical forms: month 'YYYY-MM', date 'YYYY-MM-DD', int/tier/grade decimal digits
@@ -345,7 +399,7 @@ def _extract(specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked
     today = _clock()
     raw = str(text or "").strip()
     out: Dict[str, str] = {}
-    if raw.startswith("/"):   # a button payload: /inform{"choice": "..."}
+    if raw.startswith("/"):  # a button payload: /inform{"choice": "..."}
         _entities(specs, entities, asked, known, today, out)
         return out
     t = simplify(raw)

@@ -4,6 +4,7 @@ as a value and what is only a reply.
 '确认', '随便', a question, a whole request or a phone number is never a
 name: these readers return None for them, and the form asks again.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,13 +13,57 @@ from typing import Optional
 from . import identifiers
 from .text import is_non_answer, is_question, is_sentence, strip_punct
 
-_NAME_PREFIX = re.compile(r"^(?:他|她|我|孩子|监护人|户主|持卡人|账户|帐户|卡)?(?:的)?(?:名字|姓名|户名|全名)?(?:是|叫|为|:|：)?\s*")
-_EN_NAME_PREFIX = re.compile(r"^(?:(?:my|his|her|the holder'?s?|the guardian'?s?) )?(?:full )?(?:name is|name:|it'?s|he is|she is|i am|i'm)\s+", re.I)
-_NOT_NAME = re.compile(r"[我你他她它的了吗呢吧啊要想办转交缴查改没不是在请帮谢确认随便社保号码电话手机地址档卡证]|银行|医保|系统|信息|显示|"
-                       r"\d|[?？!！]")
-_EN_STOP = {"yes", "no", "ok", "okay", "sure", "confirm", "cancel", "whatever", "anything", "idk", "help", "please",
-            "the", "my", "is", "a", "an", "i", "what", "why", "how", "not", "dont", "don't", "know", "bank", "wrong",
-            "right", "correct", "incorrect", "sorry", "thanks", "hello", "hi", "again", "change", "stop", "wait"}
+_NAME_PREFIX = re.compile(
+    r"^(?:他|她|我|孩子|监护人|户主|持卡人|账户|帐户|卡)?(?:的)?(?:名字|姓名|户名|全名)?(?:是|叫|为|:|：)?\s*"
+)
+_EN_NAME_PREFIX = re.compile(
+    r"^(?:(?:my|his|her|the holder'?s?|the guardian'?s?) )?(?:full )?(?:name is|name:|it'?s|he is|she is|i am|i'm)\s+",
+    re.I,
+)
+_NOT_NAME = re.compile(
+    r"[我你他她它的了吗呢吧啊要想办转交缴查改没不是在请帮谢确认随便社保号码电话手机地址档卡证]|银行|医保|系统|信息|显示|"
+    r"\d|[?？!！]"
+)
+_EN_STOP = {
+    "yes",
+    "no",
+    "ok",
+    "okay",
+    "sure",
+    "confirm",
+    "cancel",
+    "whatever",
+    "anything",
+    "idk",
+    "help",
+    "please",
+    "the",
+    "my",
+    "is",
+    "a",
+    "an",
+    "i",
+    "what",
+    "why",
+    "how",
+    "not",
+    "dont",
+    "don't",
+    "know",
+    "bank",
+    "wrong",
+    "right",
+    "correct",
+    "incorrect",
+    "sorry",
+    "thanks",
+    "hello",
+    "hi",
+    "again",
+    "change",
+    "stop",
+    "wait",
+}
 
 
 def person_name(text: str) -> Optional[str]:
@@ -31,23 +76,53 @@ def person_name(text: str) -> Optional[str]:
     return names[0] if len(parts) > 1 and len(names) == 1 else None
 
 
-_KIN = {"妈妈", "爸爸", "母亲", "父亲", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "本人", "自己", "孩子", "小孩", "老婆",
-        "老公", "妻子", "丈夫", "儿子", "女儿"}
+_KIN = {
+    "妈妈",
+    "爸爸",
+    "母亲",
+    "父亲",
+    "爷爷",
+    "奶奶",
+    "外公",
+    "外婆",
+    "姥姥",
+    "姥爷",
+    "本人",
+    "自己",
+    "孩子",
+    "小孩",
+    "老婆",
+    "老公",
+    "妻子",
+    "丈夫",
+    "儿子",
+    "女儿",
+}
 
 
 def _person_name(text: str) -> Optional[str]:
     t = strip_punct(text)
     if is_non_answer(t) or is_question(t) or identifiers.phone(t) or identifiers.looks_like_id(t):
         return None
-    cue = re.search(r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})$", t)
+    cue = re.search(
+        r"(?:户名|姓名|名字|名叫|叫做|叫)\s*(?:是|为|:|：)?\s*([\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z' \-]{1,30})$", t
+    )
     if cue and len(t) > len(cue.group(1)) + 4:
-        t = cue.group(1)                      # '户名写我老婆的，叫陈美玲'
-    cue = re.search(r"\b(?:holder is|name is|called|named|it'?s)\s+(?:my \w+\s+)?([A-Za-z][a-z'\-]+(?: [A-Za-z][a-z'\-]+){0,3})$", t, re.I)
+        t = cue.group(1)  # '户名写我老婆的，叫陈美玲'
+    cue = re.search(
+        r"\b(?:holder is|name is|called|named|it'?s)\s+(?:my \w+\s+)?([A-Za-z][a-z'\-]+(?: [A-Za-z][a-z'\-]+){0,3})$",
+        t,
+        re.I,
+    )
     if cue:
-        t = cue.group(1)                      # 'the account holder is my husband Li Ming'
+        t = cue.group(1)  # 'the account holder is my husband Li Ming'
     t = strip_punct(_NAME_PREFIX.sub("", _EN_NAME_PREFIX.sub("", t, count=1), count=1))
     t = re.sub(r"(?<=[\u4e00-\u9fff]{2})(吧|啊|呀|哦|哈|嘛)+$", "", t)
-    if re.fullmatch(r"[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{1,10})?", t) and not _NOT_NAME.search(t) and t not in _KIN:
+    if (
+        re.fullmatch(r"[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{1,10})?", t)
+        and not _NOT_NAME.search(t)
+        and t not in _KIN
+    ):
         return t
     if re.fullmatch(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,3}", t) and len(t) <= 40:
         words = t.lower().split()
@@ -56,10 +131,16 @@ def _person_name(text: str) -> Optional[str]:
     return None
 
 
-_ADDRESS_MARK = re.compile(r"路|街|道|号|区|村|栋|室|楼|小区|大厦|花园|苑|巷|镇|市|县|弄|座|单元|幢|公寓|广场|中心|城|湾|园|府|阁|坊|层|期|"
-                           r"\b(road|rd|street|st|avenue|ave|district|building|room|apt|apartment|lane|block|no\.?)\b", re.I)
-_ADDRESS_PREFIX = re.compile(r"^(?:我的)?(?:新的?)?(?:联系)?(?:地址|住址)(?:是|为|改成|改为|:|：)?\s*|^(?:我)?(?:现在)?住在\s*|"
-                             r"^(?:my )?(?:new )?address\s*(?:is|:)?\s*", re.I)
+_ADDRESS_MARK = re.compile(
+    r"路|街|道|号|区|村|栋|室|楼|小区|大厦|花园|苑|巷|镇|市|县|弄|座|单元|幢|公寓|广场|中心|城|湾|园|府|阁|坊|层|期|"
+    r"\b(road|rd|street|st|avenue|ave|district|building|room|apt|apartment|lane|block|no\.?)\b",
+    re.I,
+)
+_ADDRESS_PREFIX = re.compile(
+    r"^(?:我的)?(?:新的?)?(?:联系)?(?:地址|住址)(?:是|为|改成|改为|:|：)?\s*|^(?:我)?(?:现在)?住在\s*|"
+    r"^(?:my )?(?:new )?address\s*(?:is|:)?\s*",
+    re.I,
+)
 
 
 def address(text: str) -> Optional[str]:
@@ -73,9 +154,12 @@ def address(text: str) -> Optional[str]:
     return t if _ADDRESS_MARK.search(t) else None
 
 
-_SCHOOL = re.compile(r"([\u4e00-\u9fffA-Za-z0-9()（）]{2,30}(?:幼儿园|小学|中学|学校|大学|学院|附小|附中|实验学校|"
-                     r"一中|二中|三中|外国语学校|书院|学堂|school|kindergarten|academy|college)"
-                     r"(?:[\u4e00-\u9fff]{0,6}?(?:部|分校|校区|园区))?)", re.I)
+_SCHOOL = re.compile(
+    r"([\u4e00-\u9fffA-Za-z0-9()（）]{2,30}(?:幼儿园|小学|中学|学校|大学|学院|附小|附中|实验学校|"
+    r"一中|二中|三中|外国语学校|书院|学堂|school|kindergarten|academy|college)"
+    r"(?:[\u4e00-\u9fff]{0,6}?(?:部|分校|校区|园区))?)",
+    re.I,
+)
 _SCHOOL_LEAD = re.compile(r"^.*?(?:在|读|上|是|叫|念)(?=[\u4e00-\u9fff])")
 
 
@@ -87,18 +171,21 @@ def school(text: str) -> Optional[str]:
     if is_non_answer(t) or is_question(t):
         return None
     m = _SCHOOL_EN.search(t)
-    if m and not re.fullmatch(r"(?:The|A|My|His|Her|Primary|Middle|High)\s+(?:School|Kindergarten)", m.group(1).strip()):
+    if m and not re.fullmatch(
+        r"(?:The|A|My|His|Her|Primary|Middle|High)\s+(?:School|Kindergarten)", m.group(1).strip()
+    ):
         return m.group(1).strip()
     m = _SCHOOL.search(t)
     if not m:
         return None
     name = m.group(1)
     while not name.isascii() and _SCHOOL_LEAD.match(name) and len(_SCHOOL_LEAD.sub("", name, count=1)) < len(name):
-        name = _SCHOOL_LEAD.sub("", name, count=1)   # '在上幼儿园' -> '幼儿园'
+        name = _SCHOOL_LEAD.sub("", name, count=1)  # '在上幼儿园' -> '幼儿园'
     name = re.sub(r"^(孩子|小孩|儿子|女儿|他|她|现在|目前|就|的)+", "", name)
-    if re.search(r"(没|不|未)\S{0,2}$", t[:m.start()]) or re.fullmatch(
-            r"(?:幼儿园|小学|中学|学校|大学|学院|初中|高中|附小|附中|school|kindergarten|college)", name, re.I):
-        return None   # '还没上幼儿园': no school is named
+    if re.search(r"(没|不|未)\S{0,2}$", t[: m.start()]) or re.fullmatch(
+        r"(?:幼儿园|小学|中学|学校|大学|学院|初中|高中|附小|附中|school|kindergarten|college)", name, re.I
+    ):
+        return None  # '还没上幼儿园': no school is named
     return name if len(name) >= 3 else None
 
 

@@ -3,6 +3,7 @@
 Spoken digits ('幺三八…', '叉') are read as digits; an 18-digit ID must carry
 a matching check character.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,7 @@ def id_numbers(text: str) -> list:
     for m in re.finditer(r"(?<![0-9])(\d{17}[0-9X]|\d{15})(?![0-9X])", t):
         number = m.group(1)
         if len(number) == 15 or id_check_ok(number):
-            out.append((number, bool(_CHILD.search(t[max(0, m.start() - 12):m.start()]))))
+            out.append((number, bool(_CHILD.search(t[max(0, m.start() - 12) : m.start()]))))
     return out
 
 

@@ -3,19 +3,55 @@
 '十五' -> 15, '九三年' -> 1993, '差三年' -> 3, '十来年' -> 10 (an approximate count
 is taken at its round figure), '九几年' -> nothing (a vague year is not a value).
 """
+
 from __future__ import annotations
 
 import re
 from typing import List, Optional, Tuple
 
-USE_CN2AN = True   # the bench switches it off to measure what cn2an adds
+USE_CN2AN = True  # the bench switches it off to measure what cn2an adds
 
-_DIGIT = {"零": 0, "〇": 0, "o": 0, "O": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-          "六": 6, "七": 7, "八": 8, "九": 9}
+_DIGIT = {
+    "零": 0,
+    "〇": 0,
+    "o": 0,
+    "O": 0,
+    "一": 1,
+    "幺": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 CN_NUM = "零〇一二两三四五六七八九十百千万幺"
-_EN_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-           "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "first": 1, "second": 2,
-           "third": 3, "fourth": 4, "fifth": 5, "a": 1, "an": 1}
+_EN_NUM = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "a": 1,
+    "an": 1,
+}
 
 
 def _simple_cn(text: str) -> Optional[int]:
@@ -29,7 +65,7 @@ def _simple_cn(text: str) -> Optional[int]:
         return (_DIGIT[head] if head else 1) * 10 + (_DIGIT[tail] if tail else 0)
     if len(text) == 1:
         return _DIGIT[text]
-    return int("".join(str(_DIGIT[c]) for c in text))   # digit by digit: 九三 -> 93
+    return int("".join(str(_DIGIT[c]) for c in text))  # digit by digit: 九三 -> 93
 
 
 def cn_int(text: str) -> Optional[int]:
@@ -44,6 +80,7 @@ def cn_int(text: str) -> Optional[int]:
     if USE_CN2AN and not re.fullmatch(r"[零〇一二两三四五六七八九幺]{2,}", t):
         try:
             import cn2an
+
             return int(cn2an.cn2an(t.replace("幺", "一"), "smart"))
         except Exception:
             pass
@@ -76,7 +113,9 @@ def year_of(token: str, today_year: int) -> Optional[int]:
 
 _YEAR_TOKEN = r"(\d{4}|\d{2}|[一二三四五六七八九零〇]{4}|[一二三四五六七八九零〇]{2})"
 _YEAR = re.compile(r"(?<![\d一二三四五六七八九零〇十几])" + _YEAR_TOKEN + r"\s*年(?!代|级|底|初|中)")
-_VAGUE_YEAR = re.compile(r"[一二三四五六七八九零〇\d]几年|几几年|[一二三四五六七八九零\d]0年代|[一二三四五六七八九]十年代|多少年")
+_VAGUE_YEAR = re.compile(
+    r"[一二三四五六七八九零〇\d]几年|几几年|[一二三四五六七八九零\d]0年代|[一二三四五六七八九]十年代|多少年"
+)
 
 
 def years_in(text: str, today_year: int) -> List[Tuple[int, int]]:
@@ -106,8 +145,11 @@ def vague_year(text: str) -> bool:
     return bool(_VAGUE_YEAR.search(text))
 
 
-_COUNT = re.compile(r"((?<!\d)\d{1,3}|[零一二两三四五六七八九十百]{1,4}|(?<![a-z])(?:one|two|three|four|five|six|seven|eight|"
-                    r"nine|ten|eleven|twelve|fifteen|twenty|a|an)(?![a-z]))\s*(来|多|几)?\s*(个)?\s*(年|years?\b)", re.I)
+_COUNT = re.compile(
+    r"((?<!\d)\d{1,3}|[零一二两三四五六七八九十百]{1,4}|(?<![a-z])(?:one|two|three|four|five|six|seven|eight|"
+    r"nine|ten|eleven|twelve|fifteen|twenty|a|an)(?![a-z]))\s*(来|多|几)?\s*(个)?\s*(年|years?\b)",
+    re.I,
+)
 
 
 def count_of_years(text: str) -> Optional[int]:
@@ -117,22 +159,28 @@ def count_of_years(text: str) -> Optional[int]:
     for m in _COUNT.finditer(text):
         raw = m.group(1)
         if re.fullmatch(r"\d{2,3}", raw) and not m.group(2) and not m.group(3) and int(raw) > 30:
-            continue   # '93年' is a year
+            continue  # '93年' is a year
         if re.fullmatch(r"[零一二两三四五六七八九]{2,}", raw):
-            continue   # '五六年', '七八年': five or six, not fifty-six
-        if text[m.end():m.end() + 1] == "半":
-            continue   # '一年半' is not a whole number of years
-        before, after = text[max(0, m.start() - 4):m.start()], text[m.end():m.end() + 3]
-        if re.search(r"(够|满|足|交了|缴了|交满|缴满|一共|总共|已经交|工作了|干了|paid|for)\s*$", before, re.I) \
-                or re.match(r"\s*(交多少|缴多少|多少钱|交|缴)", after):
-            continue   # '没交够15年', '交了20年', '一年交多少钱': not the years to back-pay
+            continue  # '五六年', '七八年': five or six, not fifty-six
+        if text[m.end() : m.end() + 1] == "半":
+            continue  # '一年半' is not a whole number of years
+        before, after = text[max(0, m.start() - 4) : m.start()], text[m.end() : m.end() + 3]
+        if re.search(
+            r"(够|满|足|交了|缴了|交满|缴满|一共|总共|已经交|工作了|干了|paid|for)\s*$", before, re.I
+        ) or re.match(r"\s*(交多少|缴多少|多少钱|交|缴)", after):
+            continue  # '没交够15年', '交了20年', '一年交多少钱': not the years to back-pay
         n = cn_int(raw) if raw.lower() not in ("a", "an") else 1
         if n is not None and 0 < n <= 60:
             found.append((n, m.start()))
     if not found:
         return None
-    wanted = [n for n, pos in found if re.search(r"(差|补缴|补交|补|缺|还要|再交|再缴|short|back|missing)\S{0,3}$",
-                                                  text[max(0, pos - 6):pos], re.I)]
+    wanted = [
+        n
+        for n, pos in found
+        if re.search(
+            r"(差|补缴|补交|补|缺|还要|再交|再缴|short|back|missing)\S{0,3}$", text[max(0, pos - 6) : pos], re.I
+        )
+    ]
     return wanted[0] if wanted else found[0][0]
 
 

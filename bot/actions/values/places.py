@@ -7,6 +7,7 @@ names come from pypinyin over the same data. A city alone gives its
 province ('之前在长沙交的' -> 湖南省 + 长沙). Words around a mention give its
 role: '从深圳转到杭州去' -> 深圳 origin, 杭州 destination.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,32 +15,67 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
-USE_JIONLP = True   # the bench switches it off: then only province names are known
+USE_JIONLP = True  # the bench switches it off: then only province names are known
 
 ORIGIN, DEST = "origin", "destination"
 
 # Fallback when JioNLP is absent: the provincial-level divisions only.
 _PROVINCES = {
-    "北京市": ["北京"], "天津市": ["天津"], "河北省": ["河北"], "山西省": ["山西"], "内蒙古自治区": ["内蒙古", "内蒙"],
-    "辽宁省": ["辽宁"], "吉林省": ["吉林"], "黑龙江省": ["黑龙江"], "上海市": ["上海"], "江苏省": ["江苏"],
-    "浙江省": ["浙江"], "安徽省": ["安徽"], "福建省": ["福建"], "江西省": ["江西"], "山东省": ["山东"],
-    "河南省": ["河南"], "湖北省": ["湖北"], "湖南省": ["湖南"], "广东省": ["广东"], "广西壮族自治区": ["广西"],
-    "海南省": ["海南"], "重庆市": ["重庆"], "四川省": ["四川"], "贵州省": ["贵州"], "云南省": ["云南"],
-    "西藏自治区": ["西藏"], "陕西省": ["陕西"], "甘肃省": ["甘肃"], "青海省": ["青海"], "宁夏回族自治区": ["宁夏"],
-    "新疆维吾尔自治区": ["新疆"], "台湾省": ["台湾"], "香港特别行政区": ["香港"], "澳门特别行政区": ["澳门"],
+    "北京市": ["北京"],
+    "天津市": ["天津"],
+    "河北省": ["河北"],
+    "山西省": ["山西"],
+    "内蒙古自治区": ["内蒙古", "内蒙"],
+    "辽宁省": ["辽宁"],
+    "吉林省": ["吉林"],
+    "黑龙江省": ["黑龙江"],
+    "上海市": ["上海"],
+    "江苏省": ["江苏"],
+    "浙江省": ["浙江"],
+    "安徽省": ["安徽"],
+    "福建省": ["福建"],
+    "江西省": ["江西"],
+    "山东省": ["山东"],
+    "河南省": ["河南"],
+    "湖北省": ["湖北"],
+    "湖南省": ["湖南"],
+    "广东省": ["广东"],
+    "广西壮族自治区": ["广西"],
+    "海南省": ["海南"],
+    "重庆市": ["重庆"],
+    "四川省": ["四川"],
+    "贵州省": ["贵州"],
+    "云南省": ["云南"],
+    "西藏自治区": ["西藏"],
+    "陕西省": ["陕西"],
+    "甘肃省": ["甘肃"],
+    "青海省": ["青海"],
+    "宁夏回族自治区": ["宁夏"],
+    "新疆维吾尔自治区": ["新疆"],
+    "台湾省": ["台湾"],
+    "香港特别行政区": ["香港"],
+    "澳门特别行政区": ["澳门"],
 }
 MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"}
 # English names that are not the plain pinyin, and pinyin shared by two cities (the better known wins)
-_EN_EXTRA = {"shaanxi": ("陕西省", None), "shanxi": ("山西省", None), "inner mongolia": ("内蒙古自治区", None), "tibet": ("西藏自治区", None),
-             "hong kong": ("香港特别行政区", "香港"), "macau": ("澳门特别行政区", "澳门"),
-             "macao": ("澳门特别行政区", "澳门"), "canton": ("广东省", "广州"), "peking": ("北京市", "北京")}
+_EN_EXTRA = {
+    "shaanxi": ("陕西省", None),
+    "shanxi": ("山西省", None),
+    "inner mongolia": ("内蒙古自治区", None),
+    "tibet": ("西藏自治区", None),
+    "hong kong": ("香港特别行政区", "香港"),
+    "macau": ("澳门特别行政区", "澳门"),
+    "macao": ("澳门特别行政区", "澳门"),
+    "canton": ("广东省", "广州"),
+    "peking": ("北京市", "北京"),
+}
 _EN_PREFER = {"suzhou": "苏州", "fuzhou": "福州", "taizhou": "台州", "yichun": "宜春", "shanxi": None}
 
 
 @dataclass(frozen=True)
 class Place:
-    province: str                  # full name, e.g. 湖南省
-    city: Optional[str] = None     # short name, e.g. 长沙 (None: the province only)
+    province: str  # full name, e.g. 湖南省
+    city: Optional[str] = None  # short name, e.g. 长沙 (None: the province only)
 
 
 @dataclass
@@ -52,8 +88,8 @@ class Mention:
 
 class Gazetteer:
     def __init__(self) -> None:
-        self.zh: Dict[str, Place] = {}          # name -> place (provinces and prefecture cities)
-        self.county: Dict[str, Place] = {}      # county-level cities: only with 市 or as a whole answer
+        self.zh: Dict[str, Place] = {}  # name -> place (provinces and prefecture cities)
+        self.county: Dict[str, Place] = {}  # county-level cities: only with 市 or as a whole answer
         self.en: Dict[str, Place] = {}
         self.province_names: Dict[str, str] = {}
         data = _jio_divisions() if USE_JIONLP else None
@@ -110,7 +146,7 @@ class Gazetteer:
             if 2 <= len(name) <= 4 and not (len(name) > 2 and name.endswith(("省", "市", "区", "州", "盟"))):
                 key_t = tuple(lazy_pinyin(name))
                 old = self.sound.get(key_t, place)
-                self.sound[key_t] = place if old == place else None   # None: two places sound alike
+                self.sound[key_t] = place if old == place else None  # None: two places sound alike
         seen: Dict[str, List[Place]] = {}
         for name, place in self.zh.items():
             if name.endswith(("省", "市", "区", "州", "盟", "地区")) and len(name) > 2:
@@ -133,8 +169,11 @@ class Gazetteer:
                     self.en[key] = provinces[0]
         for key, (prov, city) in _EN_EXTRA.items():
             self.en[key] = Place(prov, city)
-        self._en_re = re.compile(r"(?<![a-z])(" + "|".join(
-            sorted((re.escape(k) for k in set(self.en) | set(self.en_ambiguous)), key=len, reverse=True)) + r")(?![a-z])")
+        self._en_re = re.compile(
+            r"(?<![a-z])("
+            + "|".join(sorted((re.escape(k) for k in set(self.en) | set(self.en_ambiguous)), key=len, reverse=True))
+            + r")(?![a-z])"
+        )
 
     # ---- finding mentions -------------------------------------------------------------
     def mentions(self, text: str, whole_answer: bool = False) -> List[Mention]:
@@ -143,21 +182,25 @@ class Gazetteer:
         while i < n:
             hit = None
             for size in range(min(self.max_len, n - i), 1, -1):
-                name = text[i:i + size]
+                name = text[i : i + size]
                 place = self.zh.get(name)
-                if place is None and (text[i + size:i + size + 1] == "市" or whole_answer):
+                if place is None and (text[i + size : i + size + 1] == "市" or whole_answer):
                     place = self.county.get(name)
                 if place is not None:
                     hit = (name, place)
                     break
-            if hit and _NOT_A_PLACE.match(text[i + len(hit[0]):]):
-                i += len(hit[0])       # '中山大学', '长沙路': a name, not the place
+            if hit and _NOT_A_PLACE.match(text[i + len(hit[0]) :]):
+                i += len(hit[0])  # '中山大学', '长沙路': a name, not the place
                 continue
             if hit:
                 name, place = hit
                 end = i + len(name)
-                if name in self.province_names and name != place.province and text[end:end + 1] == "市" \
-                        and self.county.get(name) is None:
+                if (
+                    name in self.province_names
+                    and name != place.province
+                    and text[end : end + 1] == "市"
+                    and self.county.get(name) is None
+                ):
                     city = next((p for k, p in self.zh.items() if k == name + "市"), None)
                     place = city or place
                 out.append(Mention(place, i, end))
@@ -170,7 +213,7 @@ class Gazetteer:
             provinces = {self.en[k].province for k, _, _ in found_en if k in self.en and self.en[k].city is None}
             for key, start, end in found_en:
                 options = [p for p in self.en_ambiguous.get(key, []) if p.province in provinces and p.city]
-                if len(options) == 1:            # 'Yulin, Guangxi' / 'Taizhou, Jiangsu'
+                if len(options) == 1:  # 'Yulin, Guangxi' / 'Taizhou, Jiangsu'
                     out.append(Mention(options[0], start, end))
                 elif key in self.en:
                     out.append(Mention(self.en[key], start, end))
@@ -201,8 +244,8 @@ def sounds_like(text: str) -> List[Mention]:
     k = 0
     while k < len(chars):
         for size in (4, 3, 2):
-            place = g.sound.get(tuple(sounds[k:k + size])) if k + size <= len(chars) else None
-            span = "".join(c for _, c in chars[k:k + size])
+            place = g.sound.get(tuple(sounds[k : k + size])) if k + size <= len(chars) else None
+            span = "".join(c for _, c in chars[k : k + size])
             if place is not None and chars[k + size - 1][0] - chars[k][0] == size - 1 and len(set(span)) == size:
                 out.append(Mention(place, chars[k][0], chars[k + size - 1][0] + 1))
                 k += size
@@ -218,8 +261,11 @@ def _merge(found: List[Mention], text: str) -> List[Mention]:
     for m in found:
         if out:
             prev = out[-1]
-            gap = text[prev.end:m.start]
-            if re.fullmatch(r"(?:[省市\s,，的]|province|city)*", gap.lower()) and prev.place.province == m.place.province:
+            gap = text[prev.end : m.start]
+            if (
+                re.fullmatch(r"(?:[省市\s,，的]|province|city)*", gap.lower())
+                and prev.place.province == m.place.province
+            ):
                 city = m.place.city or prev.place.city
                 out[-1] = Mention(Place(prev.place.province, city), prev.start, m.end)
                 continue
@@ -237,7 +283,7 @@ def _jio_divisions() -> Optional[dict]:
         province = city = None
         for line in _division_lines():
             if line.startswith("\t\t\t") or not line.strip():
-                continue                                   # towns and villages
+                continue  # towns and villages
             parts = line.strip().split("\t")
             if len(parts) != 3:
                 continue
@@ -251,7 +297,7 @@ def _jio_divisions() -> Optional[dict]:
             elif province is not None and city is not None:
                 tree[province][city][full] = {"_full_name": full, "_alias": alias}
         return tree or None
-    except Exception:   # noqa: BLE001 - no JioNLP data: the province names only
+    except Exception:  # noqa: BLE001 - no JioNLP data: the province names only
         return None
 
 
@@ -270,7 +316,7 @@ def _division_lines():
         with text.open(encoding="utf-8") as f:
             yield from f
         return
-    with zipfile.ZipFile(folder / "china_location.zip") as z:   # as shipped, before JioNLP's first import
+    with zipfile.ZipFile(folder / "china_location.zip") as z:  # as shipped, before JioNLP's first import
         name = next(n for n in z.namelist() if n.endswith("china_location.txt"))
         with z.open(name) as raw:
             yield from io.TextIOWrapper(raw, encoding="utf-8")
@@ -286,18 +332,26 @@ def gazetteer() -> Gazetteer:
 
 
 # ---- roles --------------------------------------------------------------------------------
-_DEST_BEFORE = re.compile(r"(转到|转去|转入|转至|转往|转回|迁到|迁往|迁入|迁回|调到|调入|移到|搬到|搬去|回到|回|去|到|往|至|"
-                          r"\bto|\binto|\btowards?|\bback to|\bmove to|\bmoving to)\s*(?:老家)?\s*$", re.I)
+_DEST_BEFORE = re.compile(
+    r"(转到|转去|转入|转至|转往|转回|迁到|迁往|迁入|迁回|调到|调入|移到|搬到|搬去|回到|回|去|到|往|至|"
+    r"\bto|\binto|\btowards?|\bback to|\bmove to|\bmoving to)\s*(?:老家)?\s*$",
+    re.I,
+)
 _DEST_AFTER = re.compile(r"^\s*(?:市|省)?\s*(?:那边|那里|这边)?\s*(去|那边去|转入|接收)")
-_ORIGIN_BEFORE = re.compile(r"(从|自|由|原来在|之前在|以前在|原先在|过去在|早先在|曾经在|原参保地是?|原参保地在|\bfrom|"
-                            r"\bused to (?:pay|work|live) in|\bpreviously in|\bbefore in)\s*$", re.I)
-_ORIGIN_AFTER = re.compile(r"^\s*(?:市|省)?\s*(?:那边|那里)?\s*(转出|转过来|转进来|转回来|过来|交的|缴的|交过|缴过|交了|缴了|"
-                           r"参保|参的保|买的|上的班|工作过|转入深圳|转到深圳|转来)")
+_ORIGIN_BEFORE = re.compile(
+    r"(从|自|由|原来在|之前在|以前在|原先在|过去在|早先在|曾经在|原参保地是?|原参保地在|\bfrom|"
+    r"\bused to (?:pay|work|live) in|\bpreviously in|\bbefore in)\s*$",
+    re.I,
+)
+_ORIGIN_AFTER = re.compile(
+    r"^\s*(?:市|省)?\s*(?:那边|那里)?\s*(转出|转过来|转进来|转回来|过来|交的|缴的|交过|缴过|交了|缴了|"
+    r"参保|参的保|买的|上的班|工作过|转入深圳|转到深圳|转来)"
+)
 _OUTSIDE = re.compile(r"^\s*省?\s*(以外|之外|外)")
 
 
 def _role(text: str, m: Mention) -> Optional[str]:
-    before, after = text[max(0, m.start - 12):m.start], text[m.end:m.end + 8]
+    before, after = text[max(0, m.start - 12) : m.start], text[m.end : m.end + 8]
     if _ORIGIN_BEFORE.search(before) or _ORIGIN_AFTER.search(after):
         return ORIGIN
     if _DEST_BEFORE.search(before) or _DEST_AFTER.search(after):
@@ -322,7 +376,7 @@ def find_places(text: str, whole_answer: bool = False) -> List[Mention]:
             if sound and covered >= len(re.sub(r"[省市]", "", core)):
                 mentions = sound
     for m in mentions:
-        if _OUTSIDE.search(text[m.end:m.end + 4]) and m.place.city is None:
+        if _OUTSIDE.search(text[m.end : m.end + 4]) and m.place.city is None:
             continue
         m.role = _role(text, m)
         found.append(m)

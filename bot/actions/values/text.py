@@ -6,6 +6,7 @@ Simplified (OpenCC t2s), a few Taiwan spellings mapped. A reply that is
 not an answer (a confirmation, "随便", a question, a whole request) is
 recognised here so that free-text fields never store it.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Tuple
 
-USE_OPENCC = True   # the bench switches it off to measure what OpenCC adds
+USE_OPENCC = True  # the bench switches it off to measure what OpenCC adds
 
 # t2s leaves Taiwan spellings untouched (docs: /work/shared/spec/nlu-notes.md)
 _TW_WORDS = {"身分证": "身份证", "身分證": "身份证", "帳號": "账号", "帐号": "账号", "帳戶": "账户", "帐户": "账户"}
@@ -23,8 +24,9 @@ _TW_WORDS = {"身分证": "身份证", "身分證": "身份证", "帳號": "账�
 def _converter():
     try:
         import opencc
+
         return opencc.OpenCC("t2s")
-    except Exception:   # not installed: Traditional text is read as it is
+    except Exception:  # not installed: Traditional text is read as it is
         return None
 
 
@@ -42,19 +44,81 @@ def simplify(text: str) -> str:
 
 # ---- replies that are not values ---------------------------------------------------
 _NON_ANSWERS = {
-    "确认", "确定", "对", "对的", "是", "是的", "好", "好的", "嗯", "嗯嗯", "可以", "行", "没问题", "提交",
-    "随便", "随意", "都行", "都可以", "无所谓", "你定", "看着办", "不知道", "忘了", "不清楚", "不记得",
-    "没有", "无", "算了", "取消", "不办了", "下一步", "继续", "返回", "上一步", "重新", "不对", "错了",
-    "ok", "okay", "yes", "no", "yep", "sure", "whatever", "anything", "confirm", "cancel", "next",
-    "idk", "dunno", "n/a", "na", "none", "nothing", "你好", "您好", "谢谢", "hello", "hi", "thanks",
-    "人工", "转人工", "客服",
+    "确认",
+    "确定",
+    "对",
+    "对的",
+    "是",
+    "是的",
+    "好",
+    "好的",
+    "嗯",
+    "嗯嗯",
+    "可以",
+    "行",
+    "没问题",
+    "提交",
+    "随便",
+    "随意",
+    "都行",
+    "都可以",
+    "无所谓",
+    "你定",
+    "看着办",
+    "不知道",
+    "忘了",
+    "不清楚",
+    "不记得",
+    "没有",
+    "无",
+    "算了",
+    "取消",
+    "不办了",
+    "下一步",
+    "继续",
+    "返回",
+    "上一步",
+    "重新",
+    "不对",
+    "错了",
+    "ok",
+    "okay",
+    "yes",
+    "no",
+    "yep",
+    "sure",
+    "whatever",
+    "anything",
+    "confirm",
+    "cancel",
+    "next",
+    "idk",
+    "dunno",
+    "n/a",
+    "na",
+    "none",
+    "nothing",
+    "你好",
+    "您好",
+    "谢谢",
+    "hello",
+    "hi",
+    "thanks",
+    "人工",
+    "转人工",
+    "客服",
 }
 _QUESTION = re.compile(
     r"[?？]|吗$|吗[，。,.!！]|呢$|什么|怎么|为什么|为啥|哪里|哪个|哪些|哪儿|多少|是否|能不能|可不可以|要不要|有没有|"
-    r"^(how|what|why|which|when|where|who|can|could|should|do|does|is|are)\b", re.I)
+    r"^(how|what|why|which|when|where|who|can|could|should|do|does|is|are)\b",
+    re.I,
+)
 # words that make a reply a request or a story rather than a value
-_SENTENCE = re.compile(r"我要|我想|我需要|帮我|请帮|办理|申请|怎么办|要改|修改|更改|填错|写错|社保|医保|养老|保险|缴费|交费|转移|转出|转入|"
-                       r"停保|参保|查询|打印|\b(i want|i need|please|help me|how do)\b", re.I)
+_SENTENCE = re.compile(
+    r"我要|我想|我需要|帮我|请帮|办理|申请|怎么办|要改|修改|更改|填错|写错|社保|医保|养老|保险|缴费|交费|转移|转出|转入|"
+    r"停保|参保|查询|打印|\b(i want|i need|please|help me|how do)\b",
+    re.I,
+)
 
 
 def strip_punct(text: str) -> str:
@@ -75,7 +139,7 @@ _WHICHEVER = re.compile(r"哪(个|种|档|样)[^，,。?？]{0,6}(就|选|要|�
 def is_question(text: str) -> bool:
     t = simplify(text).strip()
     if _WHICHEVER.search(t) and not re.search(r"[?？]|吗|呢$", t):
-        return False   # '哪个便宜选哪个': a choice, not a question
+        return False  # '哪个便宜选哪个': a choice, not a question
     return bool(_QUESTION.search(t))
 
 
@@ -88,7 +152,9 @@ def is_sentence(text: str) -> bool:
 _CORRECTION = re.compile(
     r"(^不是的?(?=[，,\s])|不对|错了|说错了?|写错了?|输错了?|搞错了?|弄错了?|打错了?|记错了?|更正一下|更正|纠正一下|纠正|"
     r"改一下|改成|改为|换成|应该是|应当是|其实是|实际上是|准确地说是|正确的是|"
-    r"\bsorry\b|\bi meant\b|\bi mean\b|\bactually\b|\bcorrection\b|^no\s*,|\bshould be\b|\bchange it to\b)", re.I)
+    r"\bsorry\b|\bi meant\b|\bi mean\b|\bactually\b|\bcorrection\b|^no\s*,|\bshould be\b|\bchange it to\b)",
+    re.I,
+)
 
 
 def split_correction(text: str) -> Tuple[bool, str, str]:
@@ -106,12 +172,12 @@ def split_correction(text: str) -> Tuple[bool, str, str]:
     if not matches:
         return False, "", t
     last = matches[-1]
-    head, tail = t[:last.start()], t[last.end():]
+    head, tail = t[: last.start()], t[last.end() :]
     tail = re.sub(r"^[\s，,。.:：!！]*(?:应该是|应该|是|为|成|到|it'?s|it is|is|to)?\s*", "", tail, flags=re.I)
     if strip_punct(tail):
         m = re.search(r"^(.*?)[，,\s]+(?:而)?(?:不是|\bnot\b)(.+)$", tail, re.I)
         if m and strip_punct(m.group(1)):
-            return True, head + m.group(2), m.group(1)    # '不对，是株洲，不是长沙'
+            return True, head + m.group(2), m.group(1)  # '不对，是株洲，不是长沙'
         return True, head, tail
     # '杭州，刚才说错了': the value is before the marker
     return True, "", head

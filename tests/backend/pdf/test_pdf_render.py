@@ -3,6 +3,7 @@
 pdftotext needs the `poppler-data` package to load STSong-Light's predefined GB
 CMap (UniGB-UCS2-H); without it every Chinese character is silently dropped.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,7 @@ INSURANCES = ["pension", "medical_tier1", "unemployment", "work_injury", "matern
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def _need(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
@@ -45,19 +47,19 @@ def extract(pdf: bytes, tmp_path: Path, name: str = "doc.pdf", *, layout: bool =
     target = tmp_path / name
     target.write_bytes(pdf)
     mode = ["-layout"] if layout else []
-    result = subprocess.run([_need("pdftotext"), *mode, str(target), "-"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run([_need("pdftotext"), *mode, str(target), "-"], capture_output=True, text=True, check=True)
     if "language pack" in result.stderr or "Unknown CMap" in result.stderr:
-        pytest.fail("pdftotext cannot decode the Chinese font: install poppler-data "
-                    f"(apt-get install poppler-data). stderr: {result.stderr.strip()}")
+        pytest.fail(
+            "pdftotext cannot decode the Chinese font: install poppler-data "
+            f"(apt-get install poppler-data). stderr: {result.stderr.strip()}"
+        )
     return result.stdout
 
 
 def page_count(pdf: bytes, tmp_path: Path, name: str = "pages.pdf") -> int:
     target = tmp_path / name
     target.write_bytes(pdf)
-    info = subprocess.run([_need("pdfinfo"), str(target)],
-                          capture_output=True, text=True, check=True).stdout
+    info = subprocess.run([_need("pdfinfo"), str(target)], capture_output=True, text=True, check=True).stdout
     match = re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)
     assert match, info
     return int(match.group(1))
@@ -72,9 +74,15 @@ def contributions(months: int, start: tuple[int, int] = (2023, 1)) -> list[Contr
     rows = []
     year, month = start
     for i in range(months):
-        rows.append(ContributionRow(
-            month=f"{year}-{month:02d}", insurance="pension",
-            base_fen=1_234_50, personal_fen=98_76 + i, employer_fen=197_52))
+        rows.append(
+            ContributionRow(
+                month=f"{year}-{month:02d}",
+                insurance="pension",
+                base_fen=1_234_50,
+                personal_fen=98_76 + i,
+                employer_fen=197_52,
+            )
+        )
         month += 1
         if month == 13:
             year, month = year + 1, 1
@@ -142,23 +150,44 @@ def application(**overrides) -> ApplicationFormData:
 
 # ----------------------------------------------------------------------------- certificate
 
+
 def test_certificate_text_is_extractable(tmp_path):
     pdf = render_insurance_certificate(certificate())
     assert pdf.startswith(b"%PDF")
     text = extract(pdf, tmp_path)
 
     for expected in [
-        "深圳市社会保险参保证明", "张三", "4403**********123X", "SZCB202611270001",
+        "深圳市社会保险参保证明",
+        "张三",
+        "4403**********123X",
+        "SZCB202611270001",
         "2026年11月27日",
-        "养老保险", "医疗保险（一档）", "医疗保险（二档）", "医疗保险（居民）",
-        "失业保险", "工伤保险", "生育保险",
-        "正常参保", "暂停参保", "已停保",
-        "2020年01月", "2019年12月", "—",
+        "养老保险",
+        "医疗保险（一档）",
+        "医疗保险（二档）",
+        "医疗保险（居民）",
+        "失业保险",
+        "工伤保险",
+        "生育保险",
+        "正常参保",
+        "暂停参保",
+        "已停保",
+        "2020年01月",
+        "2019年12月",
+        "—",
         "2026年09月 至 2026年11月",
-        "1234.50", "98.76", "197.52", "24.69", "74.07",
-        "已缴费", "已补缴", "扣款失败", "待扣款",
+        "1234.50",
+        "98.76",
+        "197.52",
+        "24.69",
+        "74.07",
+        "已缴费",
+        "已补缴",
+        "扣款失败",
+        "待扣款",
         "此证明仅用于证明参保缴费情况",
-        "可通过证明编号", "向深圳市社会保险基金管理局核验",
+        "可通过证明编号",
+        "向深圳市社会保险基金管理局核验",
         "第 1 页",
     ]:
         assert expected in text, expected
@@ -166,7 +195,7 @@ def test_certificate_text_is_extractable(tmp_path):
 
 def test_certificate_totals_count_paid_rows_only(tmp_path):
     text = extract(render_insurance_certificate(certificate()), tmp_path)
-    totals = text[text.index("缴费合计"):]
+    totals = text[text.index("缴费合计") :]
     lines = {line.split()[0]: line.split()[1:] for line in totals.splitlines() if line.split()}
     # pension: 2 paid months (the failed November is listed but not counted)
     assert lines["养老保险"] == ["2", "197.52", "395.04", "592.56"]
@@ -199,7 +228,7 @@ def test_forty_months_flow_onto_more_pages(tmp_path):
     assert "2023年01月" in text and "2026年04月" in text
     assert "2023年01月 至 2026年04月" in text
     assert text.count("1234.50") == 40
-    assert "40" in text[text.index("缴费合计"):]  # 40 paid months of pension
+    assert "40" in text[text.index("缴费合计") :]  # 40 paid months of pension
 
 
 def test_empty_certificate_prints_no_record(tmp_path):
@@ -231,25 +260,38 @@ def test_enum_members_are_accepted():
     class Status(str, Enum):
         active = "active"
 
-    data = certificate(enrolments=[EnrolmentRow(Insurance.pension, Status.active, "2020-01")],
-                       contributions=[ContributionRow("2026-01", Insurance.pension, 100, 8, 16, Status.active)])
+    data = certificate(
+        enrolments=[EnrolmentRow(Insurance.pension, Status.active, "2020-01")],
+        contributions=[ContributionRow("2026-01", Insurance.pension, 100, 8, 16, Status.active)],
+    )
     assert render_insurance_certificate(data).startswith(b"%PDF")
 
 
 # ----------------------------------------------------------------------------- application form
+
 
 def test_application_form_text_is_extractable(tmp_path):
     pdf = render_application_form(application(valid_until=date(2026, 12, 27)))
     text = extract(pdf, tmp_path)
     for expected in [
         "深圳市社会保险个人业务预申请表",
-        "个人延缴登记", "register_extended_contribution",
+        "个人延缴登记",
+        "register_extended_contribution",
         "YS2026000012347",
-        "张三", "4403**********123X",
-        "2026年11月27日 14:05", "2026年12月27日",
-        "延缴险种", "养老保险", "累计缴费月数", "170", "138****5678",
-        "携带材料", "办理地点", "福田区福华三路",
-        "申请人签名", "日期",
+        "张三",
+        "4403**********123X",
+        "2026年11月27日 14:05",
+        "2026年12月27日",
+        "延缴险种",
+        "养老保险",
+        "累计缴费月数",
+        "170",
+        "138****5678",
+        "携带材料",
+        "办理地点",
+        "福田区福华三路",
+        "申请人签名",
+        "日期",
         "第 1 页",
     ]:
         assert expected in text, expected
@@ -260,8 +302,11 @@ def test_application_form_text_is_extractable(tmp_path):
 
 def test_application_form_mismatch_section(tmp_path):
     mismatch = MismatchItem(
-        field_label="户籍性质", submitted_value="深户", registry_value="非深户",
-        fix_zh="进入“个人信息变更”，将“非深户”维护成“广东省内非深户”或“广东省外户籍”")
+        field_label="户籍性质",
+        submitted_value="深户",
+        registry_value="非深户",
+        fix_zh="进入“个人信息变更”，将“非深户”维护成“广东省内非深户”或“广东省外户籍”",
+    )
     pdf = render_application_form(application(mismatches=[mismatch]))
     text = extract(pdf, tmp_path)
     assert "比对不一致项" in text
@@ -282,8 +327,11 @@ def test_markup_characters_and_long_values_in_form(tmp_path):
     long_value = "深圳市南山区粤海街道科技园社区" * 12 + "（备注 A&B <重要> 末尾）"
     data = application(
         applicant_name="李四 & 王五",
-        fields=[("单位名称", "深圳<某某>科技有限公司 & 分公司"), ("详细地址", long_value),
-                ("多行说明", "第一行\n第二行 <b>不是粗体</b>")],
+        fields=[
+            ("单位名称", "深圳<某某>科技有限公司 & 分公司"),
+            ("详细地址", long_value),
+            ("多行说明", "第一行\n第二行 <b>不是粗体</b>"),
+        ],
         materials=["身份证 & 户口簿 <原件>", "很长的材料说明" * 20],
         service_location="窗口 A&B <3号>",
     )
@@ -319,8 +367,7 @@ def test_latin_letters_with_accents_are_extractable(tmp_path):
 
 
 def test_barcode_cannot_carry_non_ascii_numbers_but_form_still_renders(tmp_path):
-    text = extract(render_application_form(application(pre_application_number="预申请123")),
-                   tmp_path)
+    text = extract(render_application_form(application(pre_application_number="预申请123")), tmp_path)
     assert "预申请123" in text
 
 
@@ -340,10 +387,19 @@ def test_barcode_is_drawn_for_ascii_numbers():
 
 # ----------------------------------------------------------------------------- units
 
-@pytest.mark.parametrize("fen, text", [
-    (0, "0.00"), (5, "0.05"), (100, "1.00"), (123450, "1234.50"),
-    (-150, "-1.50"), (-5, "-0.05"), (10**20 + 1, "1000000000000000000.01"),
-])
+
+@pytest.mark.parametrize(
+    "fen, text",
+    [
+        (0, "0.00"),
+        (5, "0.05"),
+        (100, "1.00"),
+        (123450, "1234.50"),
+        (-150, "-1.50"),
+        (-5, "-0.05"),
+        (10**20 + 1, "1000000000000000000.01"),
+    ],
+)
 def test_format_fen(fen, text):
     assert format_fen(fen) == text
 

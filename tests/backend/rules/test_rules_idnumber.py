@@ -1,13 +1,20 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sz_backend.errors import BusinessError
 from sz_backend.rules import idnumber
 from sz_backend.rules.idnumber import (
-    IdInfo, check_character, iso7064_mod11_2, normalize, parse, upgrade_15_to_18,
-    validate, validate_15,
+    IdInfo,
+    check_character,
+    iso7064_mod11_2,
+    normalize,
+    parse,
+    upgrade_15_to_18,
+    validate,
+    validate_15,
 )
 
 TODAY = date(2026, 11, 27)
@@ -20,6 +27,7 @@ def code_of(fn, *args, **kw) -> BusinessError:
 
 
 # -- the standard's vectors -------------------------------------------------------
+
 
 @pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014"])
 def test_standard_vectors_validate(number):
@@ -49,6 +57,7 @@ def test_upgrade_vector():
 
 # -- normalisation ----------------------------------------------------------------
 
+
 def test_normalize_full_width_spaces_dashes_and_lowercase_x():
     assert normalize("１１０１０５ １９４９-１２３１ ００２ｘ") == "11010519491231002X"
     assert normalize(" 110105-19491231-002x ") == "11010519491231002X"
@@ -56,6 +65,7 @@ def test_normalize_full_width_spaces_dashes_and_lowercase_x():
 
 
 # -- errors -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("raw", ["", "1101051949123100", "11010519491231002X1"])
 def test_length(raw):
@@ -71,8 +81,9 @@ def test_length_of_old_number_points_to_upgrade():
     assert "升位" in err.fix_zh and "upgrade" in err.fix_en
 
 
-@pytest.mark.parametrize("raw", ["1101051949123100XX", "11010519491231A02X", "11010519491231002Y",
-                                 "1101051949123100٣X"])  # an Arabic-Indic digit
+@pytest.mark.parametrize(
+    "raw", ["1101051949123100XX", "11010519491231A02X", "11010519491231002Y", "1101051949123100٣X"]
+)  # an Arabic-Indic digit
 def test_format(raw):
     assert code_of(validate, raw, today=TODAY).code == "ID_NUMBER_FORMAT"
 
@@ -97,8 +108,7 @@ def test_leap_day():
     first17 = "440304" + "20000229" + "123"
     assert validate(first17 + check_character(first17), today=TODAY)
     first17 = "440304" + "19000229" + "123"  # 1900 is not a leap year
-    assert code_of(validate, first17 + check_character(first17),
-                   today=TODAY).code == "ID_NUMBER_BIRTH_DATE"
+    assert code_of(validate, first17 + check_character(first17), today=TODAY).code == "ID_NUMBER_BIRTH_DATE"
 
 
 def test_wrong_check_character_does_not_reveal_the_right_one():
@@ -116,6 +126,7 @@ def test_validate_without_today_uses_the_clock():
 
 
 # -- 15-digit numbers ---------------------------------------------------------------
+
 
 def test_validate_15():
     assert validate_15(" 110105-491231-002 ", today=TODAY) == "110105491231002"
@@ -137,6 +148,7 @@ def test_upgrade_validates_its_input():
 
 
 # -- parse --------------------------------------------------------------------------
+
 
 def test_parse_18():
     assert parse("11010519491231002x", today=TODAY) == IdInfo("110105", date(1949, 12, 31), "F", 18)
@@ -175,12 +187,10 @@ def test_prefix_plus_computed_check_validates(address, born, seq):
             assert code_of(validate, first17 + other, today=TODAY).code == "ID_NUMBER_CHECK"
 
 
-@given(addresses, st.dates(date(1900, 1, 1), date(1999, 12, 31)),
-       st.integers(0, 995).map(lambda n: f"{n:03d}"))
+@given(addresses, st.dates(date(1900, 1, 1), date(1999, 12, 31)), st.integers(0, 995).map(lambda n: f"{n:03d}"))
 def test_upgrade_output_always_validates(address, born, seq):
     id15 = address + born.strftime("%y%m%d") + seq
     id18 = upgrade_15_to_18(id15, today=TODAY)
     assert validate(id18, today=TODAY) == id18
     old, new = parse(id15, today=TODAY), parse(id18, today=TODAY)
-    assert (old.address_code, old.birth_date, old.gender) == (new.address_code, new.birth_date,
-                                                              new.gender)
+    assert (old.address_code, old.birth_date, old.gender) == (new.address_code, new.birth_date, new.gender)

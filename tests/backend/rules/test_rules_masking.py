@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sz_backend.rules.masking import mask_bank_account, mask_id_number, mask_name, mask_phone
 
@@ -8,7 +9,7 @@ def test_id_number():
     assert mask_id_number("44030419900101123X") == "4403**********123X"
     assert mask_id_number("44030419900101123x") == "4403**********123X"
     assert mask_id_number("４４０３０４１９９００１０１１２３Ｘ") == "4403**********123X"
-    assert mask_id_number("440304900101123") == "4403*******1123"   # 15 digits
+    assert mask_id_number("440304900101123") == "4403*******1123"  # 15 digits
 
 
 def test_phone():
@@ -40,8 +41,7 @@ def test_short_id_number_shows_nothing():
     assert mask_id_number("12345678") == "********"
 
 
-@pytest.mark.parametrize("value, masked", [(None, ""), ("", ""), ("  ", ""), ("A", "*"),
-                                           ("AB", "A*"), ("ABC", "A*C")])
+@pytest.mark.parametrize("value, masked", [(None, ""), ("", ""), ("  ", ""), ("A", "*"), ("AB", "A*"), ("ABC", "A*C")])
 def test_short_names(value, masked):
     assert mask_name(value) == masked
 

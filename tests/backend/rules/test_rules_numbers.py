@@ -2,12 +2,16 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sz_backend.rules.idnumber import iso7064_mod11_2
 from sz_backend.rules.numbers import (
-    is_valid_pre_application_number, is_valid_serial_number, make_pre_application_number,
-    make_serial_number, normalize_pre_application_number,
+    is_valid_pre_application_number,
+    is_valid_serial_number,
+    make_pre_application_number,
+    make_serial_number,
+    normalize_pre_application_number,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -35,8 +39,7 @@ def test_normalization():
     assert is_valid_pre_application_number(fancy)
 
 
-@pytest.mark.parametrize("bad", ["", "YS", "YS20260000123", "XS2026000012345", "YS2026000012345X",
-                                 "YS20260000ABCD1"])
+@pytest.mark.parametrize("bad", ["", "YS", "YS20260000123", "XS2026000012345", "YS2026000012345X", "YS20260000ABCD1"])
 def test_malformed(bad):
     assert not is_valid_pre_application_number(bad)
 
@@ -53,7 +56,7 @@ def test_every_single_substitution_is_detected(year, seq):
     for i, ch in enumerate(n):
         for other in "0123456789XYS":
             if other != ch:
-                assert not is_valid_pre_application_number(n[:i] + other + n[i + 1:]), (i, other)
+                assert not is_valid_pre_application_number(n[:i] + other + n[i + 1 :]), (i, other)
 
 
 @pytest.mark.parametrize("year, seq", SAMPLES)
@@ -61,7 +64,7 @@ def test_every_adjacent_swap_is_detected(year, seq):
     n = make_pre_application_number(year, seq)
     for i in range(len(n) - 1):
         if n[i] != n[i + 1]:
-            swapped = n[:i] + n[i + 1] + n[i] + n[i + 2:]
+            swapped = n[:i] + n[i + 1] + n[i] + n[i + 2 :]
             assert not is_valid_pre_application_number(swapped), i
 
 

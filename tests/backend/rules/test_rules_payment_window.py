@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sz_backend.errors import BusinessError
 from sz_backend.rules import payment_window
@@ -32,14 +33,15 @@ def write(tmp_path, text):
 
 # -- working days ---------------------------------------------------------------
 
+
 def test_2026_holidays_and_adjusted_workdays(cal):
-    assert not cal.is_working_day(date(2026, 10, 1))        # National Day (Thursday)
-    assert cal.is_working_day(date(2026, 10, 10))           # Saturday, adjusted working day
-    assert cal.is_working_day(date(2026, 2, 14))            # Saturday before Spring Festival
-    assert not cal.is_working_day(date(2026, 2, 23))        # Monday, last Spring Festival day
-    assert cal.is_working_day(date(2026, 11, 27))           # ordinary Friday
-    assert not cal.is_working_day(date(2026, 11, 28))       # ordinary Saturday
-    assert cal.is_working_day(datetime(2026, 10, 10, 3))    # a datetime counts as its date
+    assert not cal.is_working_day(date(2026, 10, 1))  # National Day (Thursday)
+    assert cal.is_working_day(date(2026, 10, 10))  # Saturday, adjusted working day
+    assert cal.is_working_day(date(2026, 2, 14))  # Saturday before Spring Festival
+    assert not cal.is_working_day(date(2026, 2, 23))  # Monday, last Spring Festival day
+    assert cal.is_working_day(date(2026, 11, 27))  # ordinary Friday
+    assert not cal.is_working_day(date(2026, 11, 28))  # ordinary Saturday
+    assert cal.is_working_day(datetime(2026, 10, 10, 3))  # a datetime counts as its date
 
 
 def test_file_2026_agrees_with_chinese_calendar_every_day(cal):
@@ -52,7 +54,7 @@ def test_file_2026_agrees_with_chinese_calendar_every_day(cal):
 def test_package_years_are_used_when_the_file_does_not_list_them(cal):
     assert 2025 not in cal.file_years
     assert not cal.is_working_day(date(2025, 10, 8))  # National Day 2025 ran to 10-08
-    assert cal.is_working_day(date(2025, 9, 28))      # Sunday, adjusted working day
+    assert cal.is_working_day(date(2025, 9, 28))  # Sunday, adjusted working day
 
 
 def test_default_calendar_is_cached_and_reads_the_data_file():
@@ -62,13 +64,14 @@ def test_default_calendar_is_cached_and_reads_the_data_file():
 
 # -- opening hours ----------------------------------------------------------------
 
+
 def test_opening_hours_boundaries(cal):
     assert not cal.is_open(at(2026, 11, 27, 8, 59, 59))
     assert cal.is_open(at(2026, 11, 27, 9, 0))
     assert cal.is_open(at(2026, 11, 27, 16, 59, 59))
     assert not cal.is_open(at(2026, 11, 27, 17, 0))
-    assert not cal.is_open(at(2026, 10, 1, 10, 0))    # holiday
-    assert cal.is_open(at(2026, 10, 10, 10, 0))       # working Saturday
+    assert not cal.is_open(at(2026, 10, 1, 10, 0))  # holiday
+    assert cal.is_open(at(2026, 10, 10, 10, 0))  # working Saturday
 
 
 def test_other_time_zones_are_converted(cal):
@@ -92,12 +95,12 @@ def test_next_opening_across_national_day(cal):
 
 
 def test_next_opening_cases(cal):
-    assert cal.next_opening(at(2026, 11, 27, 8, 0)) == at(2026, 11, 27, 9, 0)    # same morning
-    assert cal.next_opening(at(2026, 11, 27, 17, 0)) == at(2026, 11, 30, 9, 0)   # Fri -> Mon
-    assert cal.next_opening(at(2026, 11, 28, 12, 0)) == at(2026, 11, 30, 9, 0)   # Sat -> Mon
-    assert cal.next_opening(at(2026, 10, 9, 18, 0)) == at(2026, 10, 10, 9, 0)    # working Sat
+    assert cal.next_opening(at(2026, 11, 27, 8, 0)) == at(2026, 11, 27, 9, 0)  # same morning
+    assert cal.next_opening(at(2026, 11, 27, 17, 0)) == at(2026, 11, 30, 9, 0)  # Fri -> Mon
+    assert cal.next_opening(at(2026, 11, 28, 12, 0)) == at(2026, 11, 30, 9, 0)  # Sat -> Mon
+    assert cal.next_opening(at(2026, 10, 9, 18, 0)) == at(2026, 10, 10, 9, 0)  # working Sat
     open_now = at(2026, 11, 27, 10, 15)
-    assert cal.next_opening(open_now) == open_now                                # open: now
+    assert cal.next_opening(open_now) == open_now  # open: now
     # across the year end into the fallback year
     assert cal.next_opening(at(2026, 12, 31, 17, 0)).date() >= date(2027, 1, 1)
 
@@ -125,10 +128,11 @@ def test_check_open_error_across_national_day(cal):
 
 # -- fallback and precedence -------------------------------------------------------
 
+
 def test_year_without_data_falls_back_with_one_warning(cal, caplog):
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    assert cal.is_working_day(date(2031, 1, 1))       # Wednesday: New Year, but no data
-    assert not cal.is_working_day(date(2031, 1, 4))   # Saturday
+    assert cal.is_working_day(date(2031, 1, 1))  # Wednesday: New Year, but no data
+    assert not cal.is_working_day(date(2031, 1, 4))  # Saturday
     cal.next_opening(at(2031, 1, 3, 18, 0))
     warnings = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING]
     assert len(warnings) == 1
@@ -149,7 +153,9 @@ def test_2027_is_not_guessed(cal, caplog):
 
 
 def test_file_overrides_the_package(tmp_path, caplog):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 2026:
   source: test
   holidays:
@@ -157,7 +163,8 @@ def test_file_overrides_the_package(tmp_path, caplog):
   workdays: [2026-03-07]   # a Saturday
 2027:
   holidays: ["2027-01-01..2027-01-03"]
-""")
+""",
+    )
     caplog.set_level(logging.WARNING, logger=LOGGER)
     cal = PaymentCalendar.from_file(path)
     assert chinese_calendar.is_workday(date(2026, 3, 2))
@@ -175,15 +182,18 @@ def test_calendar_without_package():
     assert cal.is_working_day(date(2026, 10, 1))
 
 
-@pytest.mark.parametrize("text", [
-    "2026:\n  holiday: [2026-01-01]\n",                             # typo in key
-    "2026:\n  holidays: [2025-12-31]\n",                            # wrong year
-    "2026:\n  holidays: [2026-01-01]\n  workdays: [2026-01-01]\n",  # both
-    "2026:\n  holidays: ['2026-01-05..2026-01-01']\n",              # reversed range
-    "2026:\n  holidays: [2026-13-01]\n",                            # not a date
-    "twenty: {}\n",                                                 # not a year
-    "- 2026\n",                                                     # not a mapping
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026:\n  holiday: [2026-01-01]\n",  # typo in key
+        "2026:\n  holidays: [2025-12-31]\n",  # wrong year
+        "2026:\n  holidays: [2026-01-01]\n  workdays: [2026-01-01]\n",  # both
+        "2026:\n  holidays: ['2026-01-05..2026-01-01']\n",  # reversed range
+        "2026:\n  holidays: [2026-13-01]\n",  # not a date
+        "twenty: {}\n",  # not a year
+        "- 2026\n",  # not a mapping
+    ],
+)
 def test_bad_files_are_rejected(tmp_path, text):
     with pytest.raises(ValueError):
         PaymentCalendar.from_file(write(tmp_path, text))
@@ -195,6 +205,7 @@ def test_empty_file_is_allowed(tmp_path):
 
 
 # -- properties ----------------------------------------------------------------------
+
 
 @given(st.datetimes(datetime(2026, 1, 1), datetime(2026, 12, 20)))
 def test_next_opening_is_open_and_nothing_earlier_is(naive):

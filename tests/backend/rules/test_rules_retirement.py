@@ -1,11 +1,17 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sz_backend.rules.retirement import (
-    RetirementGroup, age_in_years, delay_months, has_reached_retirement,
-    minimum_contribution_months, retirement_age_months, retirement_month,
+    RetirementGroup,
+    age_in_years,
+    delay_months,
+    has_reached_retirement,
+    minimum_contribution_months,
+    retirement_age_months,
+    retirement_month,
 )
 
 M, F55, F50 = RetirementGroup.MALE_60, RetirementGroup.FEMALE_55, RetirementGroup.FEMALE_50
@@ -16,28 +22,36 @@ def test_enum_values():
     assert retirement_month(1965, 1, "male_60") == (2025, 2)  # plain strings accepted
 
 
-@pytest.mark.parametrize("group, born, expected", [
-    # rules.md vectors
-    (M, (1965, 1), (2025, 2)),
-    (M, (1965, 12), (2026, 3)),
-    (F55, (1971, 4), (2026, 8)),
-    (F50, (1995, 12), (2050, 12)),
-    # before the reform starts: original ages
-    (M, (1964, 12), (2024, 12)),
-    (F55, (1969, 12), (2024, 12)),
-    (F50, (1974, 12), (2024, 12)),
-    # first delayed birth month of each group: +1 month
-    (F55, (1970, 1), (2025, 2)),
-    (F50, (1975, 1), (2025, 2)),
-    (F50, (1975, 3), (2025, 5)),   # +1 month per 2 birth months: 1975-03 is +2
-])
+@pytest.mark.parametrize(
+    "group, born, expected",
+    [
+        # rules.md vectors
+        (M, (1965, 1), (2025, 2)),
+        (M, (1965, 12), (2026, 3)),
+        (F55, (1971, 4), (2026, 8)),
+        (F50, (1995, 12), (2050, 12)),
+        # before the reform starts: original ages
+        (M, (1964, 12), (2024, 12)),
+        (F55, (1969, 12), (2024, 12)),
+        (F50, (1974, 12), (2024, 12)),
+        # first delayed birth month of each group: +1 month
+        (F55, (1970, 1), (2025, 2)),
+        (F50, (1975, 1), (2025, 2)),
+        (F50, (1975, 3), (2025, 5)),  # +1 month per 2 birth months: 1975-03 is +2
+    ],
+)
 def test_retirement_month(group, born, expected):
     assert retirement_month(*born, group) == expected
 
 
-@pytest.mark.parametrize("group, first_capped, age_years", [
-    (M, (1976, 9), 63), (F55, (1981, 9), 58), (F50, (1984, 11), 55),
-])
+@pytest.mark.parametrize(
+    "group, first_capped, age_years",
+    [
+        (M, (1976, 9), 63),
+        (F55, (1981, 9), 58),
+        (F50, (1984, 11), 55),
+    ],
+)
 def test_caps(group, first_capped, age_years):
     y, m = first_capped
     assert retirement_age_months(y, m, group) == age_years * 12
@@ -62,9 +76,18 @@ def test_bad_month():
         retirement_month(1970, 1, "female_60")
 
 
-@pytest.mark.parametrize("year, months", [
-    (2024, 180), (2029, 180), (2030, 186), (2031, 192), (2038, 234), (2039, 240), (2050, 240),
-])
+@pytest.mark.parametrize(
+    "year, months",
+    [
+        (2024, 180),
+        (2029, 180),
+        (2030, 186),
+        (2031, 192),
+        (2038, 234),
+        (2039, 240),
+        (2050, 240),
+    ],
+)
 def test_minimum_contribution_months(year, months):
     assert minimum_contribution_months(year) == months
 

@@ -4,6 +4,7 @@
 
 Run it again when an item or a field is added to backend/data/catalog*.yml.
 """
+
 import json
 from pathlib import Path
 
@@ -14,71 +15,72 @@ OUT = REPO / "tests" / "bot" / "stories" / "test_stories.yml"
 spec = yaml.safe_load((REPO / "backend" / "data" / "catalog.codes.yml").read_text(encoding="utf-8"))
 back = yaml.safe_load((REPO / "backend" / "data" / "catalog.yml").read_text(encoding="utf-8"))
 SAMPLE = {  # field -> (entity or None, value typed, slot value)
- "month": ("month", "上个月", "2026-10"),
- "medical_tier": ("medical_tier", "1", "1"),
- "pension_grade": ("pension_grade", "三", "3"),
- "destination_province": ("province", "湖南省", "湖南省"),
- "destination_city": ("city", "长沙", "长沙"),
- "from_province": ("province", "湖南省", "湖南省"),
- "from_city": ("city", "长沙", "长沙"),
- "new_id_number": ("id_number", "44030119780512123X", "44030119780512123X"),
- "bank_name": ("bank_name", "招商银行", "招商银行"),
- "account_no": (None, None, "6225880212340000"),
- "holder_name": (None, None, "张伟"),
- "holder_id_number": ("id_number", "440304198805121317", "440304198805121317"),
- "years": (None, None, "5"),
- "work_start_year": (None, None, "1988"),
- "work_end_year": (None, None, "1995"),
- "category": ("choice", "被征地农民", "被征地农民"),
- "from_month": ("month", "2020年1月", "2020-01"),
- "to_month": ("month", "2020年12月", "2020-12"),
- "other_place": (None, None, "广州"),
- "settle_in_date": (None, None, "2026-06-01"),
- "hukou_category": ("hukou_category", "guangdong_non_shenzhen", "guangdong_non_shenzhen"),
- "phone": ("phone_number", "13800138009", "13800138009"),
- "address": (None, None, "深圳市南山区"),
- "in_school": ("choice", "yes", "yes"),
- "school_name": (None, None, "南山实验学校"),
- "guardian_name": (None, None, "李娜"),
- "guardian_id_number": ("id_number", "440305199008202426", "440305199008202426"),
- "relation": ("choice", "mother", "mother"),
- "change_target": ("choice", "hukou_category", "hukou_category"),
- "pre_application_number": ("pre_application_number", "YS202600000001X", "YS202600000001X"),
+    "month": ("month", "上个月", "2026-10"),
+    "medical_tier": ("medical_tier", "1", "1"),
+    "pension_grade": ("pension_grade", "三", "3"),
+    "destination_province": ("province", "湖南省", "湖南省"),
+    "destination_city": ("city", "长沙", "长沙"),
+    "from_province": ("province", "湖南省", "湖南省"),
+    "from_city": ("city", "长沙", "长沙"),
+    "new_id_number": ("id_number", "44030119780512123X", "44030119780512123X"),
+    "bank_name": ("bank_name", "招商银行", "招商银行"),
+    "account_no": (None, None, "6225880212340000"),
+    "holder_name": (None, None, "张伟"),
+    "holder_id_number": ("id_number", "440304198805121317", "440304198805121317"),
+    "years": (None, None, "5"),
+    "work_start_year": (None, None, "1988"),
+    "work_end_year": (None, None, "1995"),
+    "category": ("choice", "被征地农民", "被征地农民"),
+    "from_month": ("month", "2020年1月", "2020-01"),
+    "to_month": ("month", "2020年12月", "2020-12"),
+    "other_place": (None, None, "广州"),
+    "settle_in_date": (None, None, "2026-06-01"),
+    "hukou_category": ("hukou_category", "guangdong_non_shenzhen", "guangdong_non_shenzhen"),
+    "phone": ("phone_number", "13800138009", "13800138009"),
+    "address": (None, None, "深圳市南山区"),
+    "in_school": ("choice", "yes", "yes"),
+    "school_name": (None, None, "南山实验学校"),
+    "guardian_name": (None, None, "李娜"),
+    "guardian_id_number": ("id_number", "440305199008202426", "440305199008202426"),
+    "relation": ("choice", "mother", "mother"),
+    "change_target": ("choice", "hukou_category", "hukou_category"),
+    "pre_application_number": ("pre_application_number", "YS202600000001X", "YS202600000001X"),
 }
 REFUSAL = {  # code -> who is refused (demo data, backend/sz_backend/seed.py) and why
- "stop_individual_insurance": "李娜 is insured through her employer",
- "stop_child_insurance": "李小红 is a student, not a child enrolment",
- "stop_student_insurance": "no linked child is enrolled as a student",
- "stop_resident_insurance": "张伟 has no residents' insurance",
- "resume_resident_insurance": "何丽's residents' insurance is still active",
- "retry_individual_collection": "outside the payment window / nothing failed",
- "pay_child_medical": "outside the payment window",
- "change_enrollment_info": "李娜 is not a flexible worker",
- "upgrade_id_number": "张伟 already has an 18-digit ID number",
- "maintain_payment_bank": "刘洋's activated financial social security card locks the payment account",
- "change_resident_pension_grade": "张伟 is not in residents' pension insurance",
- "continue_medical_after_retirement": "张伟 is not retired",
- "transfer_pension_out": "赵建国 has no active pension enrolment",
- "transfer_medical_out": "赵建国 has no active medical enrolment",
- "cancel_pension_transfer_out": "张伟 has no pending transfer-out",
- "cancel_medical_transfer_out": "周敏's medical transfer was already accepted",
- "register_extended_contribution": "张伟 is far from retirement age",
- "register_lump_sum_contribution": "张伟 has not extended for five years",
- "register_resident_pension": "张伟 is insured as a flexible worker",
- "elderly_resident_medical": "张伟 is not over age",
- "resident_back_payment": "张伟 is not in residents' pension insurance",
- "work_years_back_payment": "no working years to recognise",
- "four_categories_back_payment": "not one of the four categories",
- "refund_duplicate_pension": "no duplicate contributions",
- "transfer_pension_in": "a transfer-in is already pending",
- "transfer_medical_in": "a transfer-in is already pending",
- "register_individual_insurance": "黄强 does not have Shenzhen hukou",
- "enroll_child_first_time": "every linked child is already enrolled",
- "change_basic_info": "no identity (not logged in)",
- "maintain_child_student_info": "no linked child",
- "maintain_guardian_info": "no linked child",
+    "stop_individual_insurance": "李娜 is insured through her employer",
+    "stop_child_insurance": "李小红 is a student, not a child enrolment",
+    "stop_student_insurance": "no linked child is enrolled as a student",
+    "stop_resident_insurance": "张伟 has no residents' insurance",
+    "resume_resident_insurance": "何丽's residents' insurance is still active",
+    "retry_individual_collection": "outside the payment window / nothing failed",
+    "pay_child_medical": "outside the payment window",
+    "change_enrollment_info": "李娜 is not a flexible worker",
+    "upgrade_id_number": "张伟 already has an 18-digit ID number",
+    "maintain_payment_bank": "刘洋's activated financial social security card locks the payment account",
+    "change_resident_pension_grade": "张伟 is not in residents' pension insurance",
+    "continue_medical_after_retirement": "张伟 is not retired",
+    "transfer_pension_out": "赵建国 has no active pension enrolment",
+    "transfer_medical_out": "赵建国 has no active medical enrolment",
+    "cancel_pension_transfer_out": "张伟 has no pending transfer-out",
+    "cancel_medical_transfer_out": "周敏's medical transfer was already accepted",
+    "register_extended_contribution": "张伟 is far from retirement age",
+    "register_lump_sum_contribution": "张伟 has not extended for five years",
+    "register_resident_pension": "张伟 is insured as a flexible worker",
+    "elderly_resident_medical": "张伟 is not over age",
+    "resident_back_payment": "张伟 is not in residents' pension insurance",
+    "work_years_back_payment": "no working years to recognise",
+    "four_categories_back_payment": "not one of the four categories",
+    "refund_duplicate_pension": "no duplicate contributions",
+    "transfer_pension_in": "a transfer-in is already pending",
+    "transfer_medical_in": "a transfer-in is already pending",
+    "register_individual_insurance": "黄强 does not have Shenzhen hukou",
+    "enroll_child_first_time": "every linked child is already enrolled",
+    "change_basic_info": "no identity (not logged in)",
+    "maintain_child_student_info": "no linked child",
+    "maintain_guardian_info": "no linked child",
 }
 Q = lambda s: json.dumps(s, ensure_ascii=False)
+
 
 def form_turns(fields, with_faq=False):
     out = []
@@ -106,6 +108,7 @@ def form_turns(fields, with_faq=False):
             out.append("    - requested_slot: null\n  - active_loop: null\n")
     return "".join(out), names
 
+
 def start(code, stage, entities=None, task=True):
     s = f"  - intent: {code}\n"
     if entities:
@@ -116,9 +119,11 @@ def start(code, stage, entities=None, task=True):
     s += f"    - task_stage: {stage}\n"
     return s
 
+
 CONFIRM = "  - intent: affirm\n  - action: action_submit_task\n  - slot_was_set:\n    - task_code: null\n    - task_stage: idle\n"
 
-o = ['''version: "3.1"
+o = [
+    """version: "3.1"
 
 # Test stories of the dialogue: run with
 #   rasa test core --stories tests/bot/stories --fail-on-prediction-errors
@@ -134,15 +139,24 @@ o = ['''version: "3.1"
 # backend/sz_backend/seed.py.
 
 stories:
-''']
+"""
+]
 for e in spec["items"]:
     code, mode, name = e["code"], e["mode"], e["name"]
     fields = back["items"][code].get("fields") or []
     child = e.get("acts_for") == "child"
-    title = {"direct": "completed online", "pre_application": "pre-application", "compare": "comparison passes, completed online"}[mode]
+    title = {
+        "direct": "completed online",
+        "pre_application": "pre-application",
+        "compare": "comparison passes, completed online",
+    }[mode]
     if fields:
         turns, names = form_turns(fields, with_faq=(mode == "pre_application"))
-        o.append(f"- story: {code} ({name}) happy path, {title}" + (", a question in the middle of the form" if mode == "pre_application" else "") + "\n  steps:\n")
+        o.append(
+            f"- story: {code} ({name}) happy path, {title}"
+            + (", a question in the middle of the form" if mode == "pre_application" else "")
+            + "\n  steps:\n"
+        )
         o.append(start(code, "collect"))
         o.append(turns)
         o.append("  - action: action_review_task\n  - slot_was_set:\n    - task_stage: confirm\n")
@@ -156,10 +170,12 @@ for e in spec["items"]:
     o.append(start(code, "idle", task=False) + "\n")
     if mode == "compare":
         # comparison fails -> pre-application (same predictions), and the backend's 422 re-ask
-        first = (fields[0]["name"] if fields else "change_target")
+        first = fields[0]["name"] if fields else "change_target"
         if fields and any(f.get("required") for f in fields):
             turns, names = form_turns(fields)
-            o.append(f"- story: {code} ({name}) the backend rejects a field after confirmation and it is asked again; then the comparison fails and it becomes a pre-application\n  steps:\n")
+            o.append(
+                f"- story: {code} ({name}) the backend rejects a field after confirmation and it is asked again; then the comparison fails and it becomes a pre-application\n  steps:\n"
+            )
             o.append(start(code, "collect"))
             o.append(turns)
             o.append("  - action: action_review_task\n  - slot_was_set:\n    - task_stage: confirm\n")
@@ -167,15 +183,21 @@ for e in spec["items"]:
             ent, typed, value = SAMPLE[n]
             o.append("  - intent: affirm\n  - action: action_submit_task\n  - slot_was_set:\n")
             o.append(f"    - {n}: null\n    - task_stage: collect\n")
-            o.append(f"  - action: item_form\n  - active_loop: item_form\n  - slot_was_set:\n    - requested_slot: {n}\n")
+            o.append(
+                f"  - action: item_form\n  - active_loop: item_form\n  - slot_was_set:\n    - requested_slot: {n}\n"
+            )
             o.append("  - intent: inform\n" + (f"    entities:\n    - {ent}: {Q(typed)}\n" if ent else ""))
-            o.append(f"  - action: item_form\n  - slot_was_set:\n    - {n}: {Q(value)}\n    - requested_slot: null\n  - active_loop: null\n")
+            o.append(
+                f"  - action: item_form\n  - slot_was_set:\n    - {n}: {Q(value)}\n    - requested_slot: null\n  - active_loop: null\n"
+            )
             o.append("  - action: action_review_task\n  - slot_was_set:\n    - task_stage: confirm\n")
             o.append(CONFIRM + "\n")
     if child:
         o.append(f"- story: {code} ({name}) for one of several linked children, chosen with a button\n  steps:\n")
         o.append(start(code, "choose", task=False))
-        o.append(f"  - intent: {code}\n    entities:\n    - subject_id: \"5\"\n  - action: action_start_task\n  - slot_was_set:\n    - task_code: {code}\n    - subject_id: \"5\"\n")
+        o.append(
+            f'  - intent: {code}\n    entities:\n    - subject_id: "5"\n  - action: action_start_task\n  - slot_was_set:\n    - task_code: {code}\n    - subject_id: "5"\n'
+        )
         o.append(f"    - task_stage: {'collect' if fields else 'confirm'}\n")
         if fields:
             turns, _ = form_turns(fields)
@@ -183,14 +205,17 @@ for e in spec["items"]:
         o.append(CONFIRM + "\n")
 
 # ---- services
-o.append('''- story: self_service_payment (个缴自助缴费) happy path, paid
+o.append(
+    """- story: self_service_payment (个缴自助缴费) happy path, paid
   steps:
   - intent: self_service_payment
   - action: action_start_task
   - slot_was_set:
     - task_code: self_service_payment
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: self_service_payment (个缴自助缴费) refused outside the payment window (the backend says when it opens)
   steps:
   - intent: self_service_payment
@@ -198,7 +223,9 @@ o.append('''- story: self_service_payment (个缴自助缴费) happy path, paid
   - slot_was_set:
     - task_code: self_service_payment
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: self_service_payment (个缴自助缴费) the backend is busy at submission; the same confirmation is retried and acts once
   steps:
   - intent: self_service_payment
@@ -210,7 +237,9 @@ o.append('''- story: self_service_payment (个缴自助缴费) happy path, paid
   - action: action_submit_task
   - slot_was_set:
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: query_contributions (五险缴费明细查询) answered at once
   steps:
   - intent: query_contributions
@@ -299,12 +328,14 @@ o.append('''- story: self_service_payment (个缴自助缴费) happy path, paid
   - slot_was_set:
     - requested_slot: null
     - task_stage: idle
-''')
+"""
+)
 OUT.write_text("".join(o), encoding="utf-8")
 
 # ---- vague requests, conversation, interruptions
 # Conversation repair (issue 14) and corrections (issue 16): bot/data/rules/repair.yml
-REPAIR = '''
+REPAIR = (
+    """
 - story: repeat and dont know in the middle of the form, then a correction of the earlier answer
   steps:
   - intent: maintain_payment_bank
@@ -397,7 +428,9 @@ REPAIR = '''
   - action: action_review_task
   - slot_was_set:
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: 不对 alone at the summary asks which one, repeat, a person, don't know, then a corrected value
   steps:
   - intent: stop_resident_insurance
@@ -422,7 +455,9 @@ REPAIR = '''
   - action: action_correct_task
   - slot_was_set:
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: a correction or don't know with nothing pending, a person while "which one?" is pending
   steps:
   - intent: correct_value
@@ -453,10 +488,14 @@ REPAIR = '''
   - slot_was_set:
     - task_code: stop_child_insurance
     - task_stage: confirm
-''' + CONFIRM + '''
-'''
+"""
+    + CONFIRM
+    + """
+"""
+)
 
-o2 = '''
+o2 = (
+    """
 - story: stop_insurance (vague) for a guardian who is also a flexible worker; the candidates are offered as buttons
   steps:
   - intent: stop_insurance
@@ -471,7 +510,9 @@ o2 = '''
     - task_code: stop_child_insurance
     - subject_id: "3"
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: stop_insurance (vague); the person types (or says) the child's name instead of clicking
   steps:
   - intent: stop_insurance
@@ -485,7 +526,9 @@ o2 = '''
   - slot_was_set:
     - task_code: stop_child_insurance
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: which child? a bare name unclear to the NLU, an answer matching nothing is asked again, then no
   steps:
   - intent: pay_child_medical
@@ -514,7 +557,9 @@ o2 = '''
   - slot_was_set:
     - task_code: stop_individual_insurance
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: transfer_out (vague) with the insurance named resolves to the pension transfer and asks its fields
   steps:
   - intent: transfer_out
@@ -541,7 +586,9 @@ o2 = '''
   - action: action_review_task
   - slot_was_set:
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: cancel in the middle of the form leaves it
   steps:
   - intent: transfer_medical_out
@@ -586,7 +633,9 @@ o2 = '''
   - intent: faq
   - action: action_answer_question
   - action: utter_confirm_or_cancel
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: asking for a person in the middle of the form, then carrying on
   steps:
   - intent: retry_individual_collection
@@ -616,7 +665,9 @@ o2 = '''
   - action: action_review_task
   - slot_was_set:
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: switching to another item in the middle of the form
   steps:
   - intent: transfer_pension_in
@@ -682,7 +733,9 @@ o2 = '''
   - slot_was_set:
     - task_code: stop_individual_insurance
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: out of scope, then affirm and deny with nothing pending
   steps:
   - intent: out_of_scope
@@ -705,7 +758,9 @@ o2 = '''
   - action: action_correct_task
   - slot_was_set:
     - task_stage: confirm
-''' + CONFIRM + '''
+"""
+    + CONFIRM
+    + """
 - story: ask for a person
   steps:
   - intent: ask_human
@@ -743,6 +798,8 @@ o2 = '''
     - requested_slot: null
     - task_code: null
     - task_stage: idle
-''' + REPAIR
+"""
+    + REPAIR
+)
 with OUT.open("a", encoding="utf-8") as f:
     f.write(o2)

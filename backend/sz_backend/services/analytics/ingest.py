@@ -24,6 +24,7 @@ What is derived, from events only (the assistant's own conventions, bot/actions)
   (neither, unless the flow went back to collecting a field: that is a re-ask);
 - handoff: `action_handoff` or the slot `handoff_requested`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,10 +73,16 @@ def _summary(body: dict[str, Any]) -> dict[str, Any]:
     if kind == "user":
         parse = body.get("parse_data") or {}
         intent = parse.get("intent") or {}
-        guess = next((r.get("name") for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT),
-                     None)
-        out = {"text": mask_text(str(body.get("text") or "")), "intent": intent.get("name"),
-               "confidence": intent.get("confidence"), "guess": guess, "channel": body.get("input_channel")}
+        guess = next(
+            (r.get("name") for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT), None
+        )
+        out = {
+            "text": mask_text(str(body.get("text") or "")),
+            "intent": intent.get("name"),
+            "confidence": intent.get("confidence"),
+            "guess": guess,
+            "channel": body.get("input_channel"),
+        }
     elif kind == "bot":
         text = str(body.get("text") or "")
         out = {"serial": bool(_SERIAL.search(text)), "pre_application": bool(_PRE_APP.search(text))}
@@ -104,8 +111,12 @@ def ingest(session: Session, body: dict[str, Any]) -> bool:
             session.flush()
     except IntegrityError:  # a twin consumer took it in at the same moment
         return False
-    latest = session.scalar(select(AnalyticsSession).where(AnalyticsSession.conversation == conv)
-                            .order_by(AnalyticsSession.id.desc()).limit(1))
+    latest = session.scalar(
+        select(AnalyticsSession)
+        .where(AnalyticsSession.conversation == conv)
+        .order_by(AnalyticsSession.id.desc())
+        .limit(1)
+    )
     if latest is not None and summary["ts"] < float((latest.state or {}).get("ts", 0)):
         _rebuild(session, conv)  # arrived late (kept by Rasa during an outage): replay in order
     else:
@@ -127,13 +138,26 @@ def _rebuild(session: Session, conv: str) -> None:
 def _current(session: Session, conv: str, at: datetime, new: bool) -> AnalyticsSession:
     """The sender's latest session; a new one at session_started (unless the latest is still empty:
     Rasa logs action_session_start just before session_started)."""
-    sess = session.scalar(select(AnalyticsSession).where(AnalyticsSession.conversation == conv)
-                          .order_by(AnalyticsSession.id.desc()).limit(1))
+    sess = session.scalar(
+        select(AnalyticsSession)
+        .where(AnalyticsSession.conversation == conv)
+        .order_by(AnalyticsSession.id.desc())
+        .limit(1)
+    )
     if new and sess is not None and (sess.user_turns or sess.items_started):
         sess = None
     if sess is None:
-        sess = AnalyticsSession(conversation=conv, started_at=at, last_at=at, user_turns=0, fallbacks=0,
-                                handoff=False, items_started=0, items_finished=0, state={})
+        sess = AnalyticsSession(
+            conversation=conv,
+            started_at=at,
+            last_at=at,
+            user_turns=0,
+            fallbacks=0,
+            handoff=False,
+            items_started=0,
+            items_finished=0,
+            state={},
+        )
         session.add(sess)
         session.flush()
     return sess
@@ -156,9 +180,18 @@ def _derive(session: Session, conv: str, kind: str, at: datetime, summary: dict[
         sess.channel = summary.get("channel") or sess.channel
         guess = summary.get("guess")
         fallback = summary.get("intent") == FALLBACK_INTENT
-        session.add(AnalyticsTurn(session_id=sess.id, at=at, channel=sess.channel, text=summary["text"],
-                                  intent=summary.get("intent"), confidence=summary.get("confidence"),
-                                  best_guess=guess, fallback=fallback))
+        session.add(
+            AnalyticsTurn(
+                session_id=sess.id,
+                at=at,
+                channel=sess.channel,
+                text=summary["text"],
+                intent=summary.get("intent"),
+                confidence=summary.get("confidence"),
+                best_guess=guess,
+                fallback=fallback,
+            )
+        )
         sess.user_turns += 1
         sess.fallbacks += int(fallback)
         state["awaiting_reply"] = True
@@ -211,8 +244,9 @@ def _derive(session: Session, conv: str, kind: str, at: datetime, summary: dict[
 
 
 def _last_turn(session: Session, sess: AnalyticsSession) -> AnalyticsTurn | None:
-    return session.scalar(select(AnalyticsTurn).where(AnalyticsTurn.session_id == sess.id)
-                          .order_by(AnalyticsTurn.id.desc()).limit(1))
+    return session.scalar(
+        select(AnalyticsTurn).where(AnalyticsTurn.session_id == sess.id).order_by(AnalyticsTurn.id.desc()).limit(1)
+    )
 
 
 def _aware(value: datetime) -> datetime:

@@ -11,6 +11,7 @@ An `Allowed` entry is {"value", "label_zh", "label_en", "aliases": [...]} plus
 optional facts (a tier's monthly amount, a city's province). Matching uses `key()`:
 NFKC, case-folded, without spaces, so "Tier 1", "ｔｉｅｒ１" and "tier1" are one key.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,11 +44,22 @@ def _entry(value: Any, label_zh: str, label_en: str, aliases: list[str], **facts
 
 def _numbered(n: int, unit_zh: str, unit_en: str) -> list[str]:
     cn = CN_NUMERALS[n] if n <= 10 else str(n)
-    return [str(n), cn, f"{cn}{unit_zh}", f"第{cn}{unit_zh}", f"{n}{unit_zh}", f"第{n}{unit_zh}", f"第{cn}",
-            f"第{n}", f"{unit_en} {n}", f"{unit_en}{n}"]
+    return [
+        str(n),
+        cn,
+        f"{cn}{unit_zh}",
+        f"第{cn}{unit_zh}",
+        f"{n}{unit_zh}",
+        f"第{n}{unit_zh}",
+        f"第{cn}",
+        f"第{n}",
+        f"{unit_en} {n}",
+        f"{unit_en}{n}",
+    ]
 
 
 # -- tiers and grades (policy.yml) ---------------------------------------------------------------------
+
 
 @lru_cache
 def tiers() -> list[dict[str, Any]]:
@@ -58,8 +70,17 @@ def tiers() -> list[dict[str, Any]]:
     for raw in sorted(policy["medical_tier_rates"], key=int):
         n = int(raw)
         monthly = percent_of(base, str(policy["medical_tier_rates"][raw]))
-        out.append(_entry(n, f"{CN_NUMERALS[n]}档", f"tier {n}", _numbered(n, "档", "tier"),
-                          monthly_fen=monthly, monthly_yuan=fen_to_yuan_str(monthly), base_fen=base))
+        out.append(
+            _entry(
+                n,
+                f"{CN_NUMERALS[n]}档",
+                f"tier {n}",
+                _numbered(n, "档", "tier"),
+                monthly_fen=monthly,
+                monthly_yuan=fen_to_yuan_str(monthly),
+                base_fen=base,
+            )
+        )
     return out
 
 
@@ -70,9 +91,16 @@ def grades() -> list[dict[str, Any]]:
     for n, fen in enumerate(get_policy()["resident_pension"]["grades_fen"], start=1):
         yuan = fen_to_yuan_str(int(fen))
         whole = yuan.removesuffix(".00")
-        out.append(_entry(n, f"第{n}档（每年{whole}元）", f"grade {n} ({whole} yuan a year)",
-                          [*_numbered(n, "档", "grade"), f"{whole}元", f"每年{whole}元", f"{whole} yuan"],
-                          yearly_fen=int(fen), yearly_yuan=yuan))
+        out.append(
+            _entry(
+                n,
+                f"第{n}档（每年{whole}元）",
+                f"grade {n} ({whole} yuan a year)",
+                [*_numbered(n, "档", "grade"), f"{whole}元", f"每年{whole}元", f"{whole} yuan"],
+                yearly_fen=int(fen),
+                yearly_yuan=yuan,
+            )
+        )
     return out
 
 
@@ -88,7 +116,7 @@ def small_number(text: str) -> int | None:
 
 
 def number_of(text: str) -> int | None:
-    """"3", "三", "第三" -> 3 (used with the alias lists above; nothing beyond 10 in words)."""
+    """ "3", "三", "第三" -> 3 (used with the alias lists above; nothing beyond 10 in words)."""
     t = key(text)
     if t.isdigit():
         return int(t)
@@ -96,6 +124,7 @@ def number_of(text: str) -> int | None:
 
 
 # -- places (regions.yml, places.yml) -----------------------------------------------------------------
+
 
 @lru_cache
 def _regions() -> dict[str, Any]:
@@ -105,8 +134,10 @@ def _regions() -> dict[str, Any]:
 @lru_cache
 def provinces() -> list[dict[str, Any]]:
     english = _regions().get("english", {})
-    return [_entry(full, full, english.get(full, full), [*shorts, english.get(full, "")])
-            for full, shorts in _regions()["provinces"].items()]
+    return [
+        _entry(full, full, english.get(full, full), [*shorts, english.get(full, "")])
+        for full, shorts in _regions()["provinces"].items()
+    ]
 
 
 @lru_cache
@@ -151,14 +182,15 @@ def cities_in(province: str) -> set[str]:
 
 # -- banks (banks.yml) ----------------------------------------------------------------------------------
 
+
 @lru_cache
 def bank_list() -> list[dict[str, Any]]:
     raw = yaml.safe_load(banks.DEFAULT_BANKS_FILE.read_text(encoding="utf-8"))["banks"]
-    return [_entry(b["name_zh"], b["name_zh"], b["name_en"], [b["name_en"], *(b.get("aliases") or [])])
-            for b in raw]
+    return [_entry(b["name_zh"], b["name_zh"], b["name_en"], [b["name_en"], *(b.get("aliases") or [])]) for b in raw]
 
 
 # -- choices (catalog.yml) -------------------------------------------------------------------------------
+
 
 def choices(spec: FieldSpec) -> list[dict[str, Any]]:
     return [_entry(c.value, c.label_zh, c.label_en, list(c.aliases)) for c in spec.choice_options]
@@ -175,7 +207,11 @@ def choice_of(spec: FieldSpec, text: Any) -> str | None:
 def allowed_for(spec: FieldSpec) -> list[dict[str, Any]] | None:
     """The closed list of a field, or None for an open one (text, dates, numbers, ID and account numbers)."""
     return {
-        "tier": tiers, "grade": grades, "province": provinces, "city": cities, "bank": bank_list,
+        "tier": tiers,
+        "grade": grades,
+        "province": provinces,
+        "city": cities,
+        "bank": bank_list,
     }.get(spec.type, lambda: choices(spec) if spec.type == "choice" else None)()
 
 

@@ -9,11 +9,12 @@ Submission and the validate call run the same `check` and `field_errors`. The ru
 everything common: authority, field validation, the transaction record, serial
 and pre-application numbers, the printable form, the audit log.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from sqlalchemy import select
@@ -55,9 +56,14 @@ class ItemContext:
     def next_month(self) -> str:
         return add_months(self.this_month, 1)
 
-    def enrolments(self, *, person: Person | None = None, insurance: InsuranceType | None = None,
-                   schemes: tuple[Scheme, ...] | None = None,
-                   statuses: tuple[EnrolmentStatus, ...] | None = None) -> list[Enrolment]:
+    def enrolments(
+        self,
+        *,
+        person: Person | None = None,
+        insurance: InsuranceType | None = None,
+        schemes: tuple[Scheme, ...] | None = None,
+        statuses: tuple[EnrolmentStatus, ...] | None = None,
+    ) -> list[Enrolment]:
         stmt = select(Enrolment).where(Enrolment.person_id == (person or self.subject).id)
         if insurance is not None:
             stmt = stmt.where(Enrolment.insurance == insurance)
@@ -83,7 +89,7 @@ class Mismatch:
 
 @dataclass
 class ItemResult:
-    completed: bool                     # False -> becomes a pre-application
+    completed: bool  # False -> becomes a pre-application
     message_zh: str
     message_en: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -107,7 +113,7 @@ class ItemHandler:
         return []
 
     def expected_outcome(self, ctx: ItemContext) -> str | None:
-        """"completed" or "pre_application" when the handler can tell in advance (a compare item that
+        """ "completed" or "pre_application" when the handler can tell in advance (a compare item that
         already sees the registry's answer); None: the catalogue mode decides."""
         return None
 

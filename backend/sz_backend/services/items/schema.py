@@ -6,6 +6,7 @@ the names people use, from `allowed.py`, the same lists the normalisers accept)
 and, for open types, the format and range in words. The final word stays with
 POST /items/{code}/validate, which runs the submission's own checks.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,13 +31,19 @@ _FORMATS: dict[str, tuple[str, str, str | None]] = {
     "choice": ("从选项中选择一项", "one of the options", None),
 }
 
+
 # Ranges and cross-field rules, per field name, in words (the rules themselves are in the handlers).
 def _rules(spec: FieldSpec) -> tuple[str, str] | None:
     policy = get_policy()
     return {
-        "years": (f"1至{policy['resident_pension']['back_payment_max_years']}年",
-                  f"1 to {policy['resident_pension']['back_payment_max_years']} years"),
-        "work_start_year": ("不早于年满16周岁的年份，不晚于结束年份", "not before you turned 16, not after the last year"),
+        "years": (
+            f"1至{policy['resident_pension']['back_payment_max_years']}年",
+            f"1 to {policy['resident_pension']['back_payment_max_years']} years",
+        ),
+        "work_start_year": (
+            "不早于年满16周岁的年份，不晚于结束年份",
+            "not before you turned 16, not after the last year",
+        ),
         "work_end_year": ("不晚于今年，不早于起始年份", "not after this year, not before the first year"),
         "from_month": ("不晚于结束月", "not after the last month"),
         "to_month": ("不晚于本月，不早于起始月", "not after this month, not before the first month"),
@@ -48,7 +55,10 @@ def _rules(spec: FieldSpec) -> tuple[str, str] | None:
         "medical_tier": ("变更时须与现有档次不同", "when changing: not the current tier"),
         "pension_grade": ("变更时须与现有档次不同", "when changing: not the current grade"),
         "holder_name": ("须为本人姓名，否则转为预申请", "must be your own name, otherwise a pre-application"),
-        "holder_id_number": ("须为本人身份证号，否则转为预申请", "must be your own ID number, otherwise a pre-application"),
+        "holder_id_number": (
+            "须为本人身份证号，否则转为预申请",
+            "must be your own ID number, otherwise a pre-application",
+        ),
         "new_id_number": ("须与社保记录中的15位号码对应", "must correspond to the 15-digit number on record"),
         "guardian_id_number": ("成年人，不能是孩子本人", "an adult, not the child"),
         "school_name": ("在园在校时必填", "required when in kindergarten or school"),
@@ -57,8 +67,13 @@ def _rules(spec: FieldSpec) -> tuple[str, str] | None:
 
 def field_schema(spec: FieldSpec) -> dict[str, Any]:
     fmt_zh, fmt_en, pattern = _FORMATS.get(spec.type, ("", "", None))
-    schema: dict[str, Any] = {"type": spec.type, "required": spec.required, "allowed": allowed.allowed_for(spec),
-                              "format_zh": fmt_zh, "format_en": fmt_en}
+    schema: dict[str, Any] = {
+        "type": spec.type,
+        "required": spec.required,
+        "allowed": allowed.allowed_for(spec),
+        "format_zh": fmt_zh,
+        "format_en": fmt_en,
+    }
     if pattern:
         schema["pattern"] = pattern
     if spec.type == "text":

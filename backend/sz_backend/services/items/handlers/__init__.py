@@ -1,4 +1,5 @@
 """Item handlers, one module per family; importing this package registers them all."""
+
 import importlib
 import pkgutil
 

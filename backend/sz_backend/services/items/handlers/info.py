@@ -1,4 +1,5 @@
 """Changing the person's own records: 个人参保信息变更, 身份证号正常升位, 缴费银行信息维护."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -30,6 +31,7 @@ _TIER_ZH = {1: "一档", 2: "二档"}
 
 # -- 个人参保信息变更 ----------------------------------------------------------------------------------
 
+
 @handler
 class ChangeEnrollmentInfo(ItemHandler):
     """Change the medical tier of a flexible worker's medical insurance, from next month."""
@@ -42,18 +44,26 @@ class ChangeEnrollmentInfo(ItemHandler):
 
     def check(self, ctx: ItemContext) -> None:
         if self._enrolment(ctx) is None:
-            raise refused("NO_INDIVIDUAL_ENROLMENT", "您没有正在参保的个人缴费（灵活就业）医疗保险，无法变更参保档次",
-                          "You have no active flexible-worker medical insurance whose tier could change",
-                          fix_zh="深户灵活就业人员请先办理“个人缴费人员参保登记”；由单位参保的，档次由单位申报",
-                          fix_en="Flexible workers with Shenzhen hukou register first; for insurance through an "
-                                 "employer the employer declares the tier")
+            raise refused(
+                "NO_INDIVIDUAL_ENROLMENT",
+                "您没有正在参保的个人缴费（灵活就业）医疗保险，无法变更参保档次",
+                "You have no active flexible-worker medical insurance whose tier could change",
+                fix_zh="深户灵活就业人员请先办理“个人缴费人员参保登记”；由单位参保的，档次由单位申报",
+                fix_en="Flexible workers with Shenzhen hukou register first; for insurance through an "
+                "employer the employer declares the tier",
+            )
 
     def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
         enrolment, new = self._enrolment(ctx), ctx.fields.get("medical_tier")
         if enrolment is not None and new is not None and enrolment.medical_tier == new:
-            yield refused_field("medical_tier", "SAME_TIER", f"{ctx.subject.name}的医疗保险当前已是{_TIER_ZH[new]}，无需变更",
-                                f"{ctx.subject.name}'s medical insurance is already tier {new}",
-                                fix_zh=f"如需变更，请选择{_TIER_ZH[3 - new]}", fix_en=f"To change it choose tier {3 - new}")
+            yield refused_field(
+                "medical_tier",
+                "SAME_TIER",
+                f"{ctx.subject.name}的医疗保险当前已是{_TIER_ZH[new]}，无需变更",
+                f"{ctx.subject.name}'s medical insurance is already tier {new}",
+                fix_zh=f"如需变更，请选择{_TIER_ZH[3 - new]}",
+                fix_en=f"To change it choose tier {3 - new}",
+            )
 
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         enrolment = self._enrolment(ctx)
@@ -62,12 +72,16 @@ class ChangeEnrollmentInfo(ItemHandler):
         base = enrolment.base_fen or int(get_policy()["contribution"]["flexible_default_base_fen"])
         monthly = percent_of(base, str(get_policy()["contribution"]["medical_tier_rates"][str(new)]))
         now_due = payments.flexible_due(ctx.session, enrolment, ctx.this_month).amount_fen
-        return [(f"医疗保险由{_TIER_ZH.get(old or 0, '未定档')}改为{_TIER_ZH[new]}，自{ctx.next_month}起生效，届时每月医疗保险"
-                 f"缴费{fen_to_yuan_str(monthly)}元（现为{fen_to_yuan_str(now_due)}元）；{ctx.this_month}仍按原档次，"
-                 "养老保险不变。",
-                 f"Medical insurance changes from tier {old} to tier {new} from {ctx.next_month}: then "
-                 f"{fen_to_yuan_str(monthly)} yuan a month (now {fen_to_yuan_str(now_due)}); {ctx.this_month} keeps "
-                 "the old tier and pension insurance is unchanged.")]
+        return [
+            (
+                f"医疗保险由{_TIER_ZH.get(old or 0, '未定档')}改为{_TIER_ZH[new]}，自{ctx.next_month}起生效，届时每月医疗保险"
+                f"缴费{fen_to_yuan_str(monthly)}元（现为{fen_to_yuan_str(now_due)}元）；{ctx.this_month}仍按原档次，"
+                "养老保险不变。",
+                f"Medical insurance changes from tier {old} to tier {new} from {ctx.next_month}: then "
+                f"{fen_to_yuan_str(monthly)} yuan a month (now {fen_to_yuan_str(now_due)}); {ctx.this_month} keeps "
+                "the old tier and pension insurance is unchanged.",
+            )
+        ]
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         enrolment = self._enrolment(ctx)
@@ -85,12 +99,18 @@ class ChangeEnrollmentInfo(ItemHandler):
             f"届时每月医疗保险缴费{fen_to_yuan_str(monthly)}元。",
             f"Medical insurance changes from tier {old} to tier {new} from {ctx.next_month}; the monthly medical "
             f"contribution will then be {fen_to_yuan_str(monthly)} yuan.",
-            details={"old_tier": old, "new_tier": new, "effective_from": ctx.next_month,
-                     "monthly_fen": monthly, "monthly_yuan": fen_to_yuan_str(monthly)},
+            details={
+                "old_tier": old,
+                "new_tier": new,
+                "effective_from": ctx.next_month,
+                "monthly_fen": monthly,
+                "monthly_yuan": fen_to_yuan_str(monthly),
+            },
         )
 
 
 # -- 身份证号正常升位 ----------------------------------------------------------------------------------
+
 
 @handler
 class UpgradeIdNumber(ItemHandler):
@@ -100,11 +120,14 @@ class UpgradeIdNumber(ItemHandler):
 
     def check(self, ctx: ItemContext) -> None:
         if len(ctx.subject.id_number) != 15:
-            raise refused("ALREADY_18_DIGITS", "您的社保记录中已是18位身份证号码，无需升位",
-                          "Your record already has the 18-character ID number; no upgrade is needed",
-                          fix_zh="如社保记录中的身份证号码有误，请携带身份证和户口簿到社保窗口办理更正",
-                          fix_en="If the ID number on record is wrong, bring your ID card and hukou book to a "
-                                 "service window to have it corrected")
+            raise refused(
+                "ALREADY_18_DIGITS",
+                "您的社保记录中已是18位身份证号码，无需升位",
+                "Your record already has the 18-character ID number; no upgrade is needed",
+                fix_zh="如社保记录中的身份证号码有误，请携带身份证和户口簿到社保窗口办理更正",
+                fix_en="If the ID number on record is wrong, bring your ID card and hukou book to a "
+                "service window to have it corrected",
+            )
 
     @staticmethod
     def computable(old: str) -> bool:
@@ -122,34 +145,50 @@ class UpgradeIdNumber(ItemHandler):
         expected = idnumber.upgrade_15_to_18(old)
         if typed != expected:
             # Never show the computed number: the person must read it from their own ID card.
-            yield refused_field("new_id_number", "ID_UPGRADE_MISMATCH",
-                                f"您输入的18位身份证号码与{ctx.subject.name}社保记录中的15位号码不对应",
-                                f"The 18-character ID number entered does not correspond to {ctx.subject.name}'s "
-                                "15-digit number on record",
-                                fix_zh="请对照本人18位居民身份证逐位核对后重新输入；如身份证信息确有变化（如出生日期更正），"
-                                       "请携带身份证和户口簿到社保窗口办理",
-                                fix_en="Check it digit by digit against your 18-character ID card and enter it again; "
-                                       "if your ID details really changed, bring your ID card and hukou book to a "
-                                       "service window")
-        elif ctx.session.scalar(select(Person.id).where(Person.id_number == expected,
-                                                        Person.id != ctx.subject.id)) is not None:
-            yield refused_field("new_id_number", "ID_NUMBER_IN_USE",
-                                "该18位身份证号码已登记在另一条社保记录上，不能在网上升位",
-                                "This 18-character ID number is already on another insurance record; it cannot be "
-                                "upgraded online", fix_zh="请携带身份证到社保窗口办理记录合并",
-                                fix_en="Bring your ID card to a service window to have the records merged")
+            yield refused_field(
+                "new_id_number",
+                "ID_UPGRADE_MISMATCH",
+                f"您输入的18位身份证号码与{ctx.subject.name}社保记录中的15位号码不对应",
+                f"The 18-character ID number entered does not correspond to {ctx.subject.name}'s "
+                "15-digit number on record",
+                fix_zh="请对照本人18位居民身份证逐位核对后重新输入；如身份证信息确有变化（如出生日期更正），"
+                "请携带身份证和户口簿到社保窗口办理",
+                fix_en="Check it digit by digit against your 18-character ID card and enter it again; "
+                "if your ID details really changed, bring your ID card and hukou book to a "
+                "service window",
+            )
+        elif (
+            ctx.session.scalar(select(Person.id).where(Person.id_number == expected, Person.id != ctx.subject.id))
+            is not None
+        ):
+            yield refused_field(
+                "new_id_number",
+                "ID_NUMBER_IN_USE",
+                "该18位身份证号码已登记在另一条社保记录上，不能在网上升位",
+                "This 18-character ID number is already on another insurance record; it cannot be upgraded online",
+                fix_zh="请携带身份证到社保窗口办理记录合并",
+                fix_en="Bring your ID card to a service window to have the records merged",
+            )
 
     def expected_outcome(self, ctx: ItemContext) -> str | None:
         return "completed" if self.computable(ctx.subject.id_number) else "pre_application"
 
     def preview(self, ctx: ItemContext) -> list[tuple[str, str]]:
         if not self.computable(ctx.subject.id_number):
-            return [("您的15位号码不能在网上自动升位：提交后转为预申请，请携带身份证到窗口办理。",
-                     "Your 15-digit number cannot be upgraded online: it becomes a pre-application; bring your ID "
-                     "card to a window.")]
+            return [
+                (
+                    "您的15位号码不能在网上自动升位：提交后转为预申请，请携带身份证到窗口办理。",
+                    "Your 15-digit number cannot be upgraded online: it becomes a pre-application; bring your ID "
+                    "card to a window.",
+                )
+            ]
         masked = mask_id_number(ctx.fields["new_id_number"])
-        return [(f"社保记录中的身份证号码将由15位升为18位（{masked}）；参保和缴费记录不变。",
-                 f"The ID number on record becomes the 18-character {masked}; enrolments and contributions stay.")]
+        return [
+            (
+                f"社保记录中的身份证号码将由15位升为18位（{masked}）；参保和缴费记录不变。",
+                f"The ID number on record becomes the 18-character {masked}; enrolments and contributions stay.",
+            )
+        ]
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         old = ctx.subject.id_number
@@ -172,8 +211,10 @@ class UpgradeIdNumber(ItemHandler):
         ctx.subject.id_number = expected
         # The registry row keyed by the old number follows, unless the registry already has the new one.
         registry = ctx.session.scalar(select(HukouRecord).where(HukouRecord.id_number == old))
-        if registry is not None and ctx.session.scalar(
-                select(HukouRecord.id).where(HukouRecord.id_number == expected)) is None:
+        if (
+            registry is not None
+            and ctx.session.scalar(select(HukouRecord.id).where(HukouRecord.id_number == expected)) is None
+        ):
             registry.id_number = expected
         ctx.session.flush()
         masked = mask_id_number(expected)
@@ -187,9 +228,11 @@ class UpgradeIdNumber(ItemHandler):
 
 # -- 缴费银行信息维护 ----------------------------------------------------------------------------------
 
+
 def _same_name(a: str, b: str) -> bool:
     def norm(s: str) -> str:
         return "".join(unicodedata.normalize("NFKC", s).split())
+
     return norm(a) == norm(b)
 
 
@@ -206,13 +249,14 @@ def card_lock(ctx: ItemContext) -> BusinessError | None:
     if card is None:
         return None
     masked = mask_bank_account(card.card_no)
-    return refused("CARD_LOCKS_ACCOUNT",
-                   f"{ctx.subject.name}已办理并激活金融社保卡（{card.bank_name}{masked}），只能以金融社保卡为缴费账户，无法变更",
-                   f"{ctx.subject.name} has an activated financial social security card ({card.bank_name} {masked}); "
-                   "it is the only allowed payment account and cannot be changed",
-                   fix_zh="请确保金融社保卡账户余额充足；如需更换，请先到发卡银行办理社保卡相关业务",
-                   fix_en="Keep enough money on the card's account; to change it, first deal with the card "
-                          "at the issuing bank")
+    return refused(
+        "CARD_LOCKS_ACCOUNT",
+        f"{ctx.subject.name}已办理并激活金融社保卡（{card.bank_name}{masked}），只能以金融社保卡为缴费账户，无法变更",
+        f"{ctx.subject.name} has an activated financial social security card ({card.bank_name} {masked}); "
+        "it is the only allowed payment account and cannot be changed",
+        fix_zh="请确保金融社保卡账户余额充足；如需更换，请先到发卡银行办理社保卡相关业务",
+        fix_en="Keep enough money on the card's account; to change it, first deal with the card at the issuing bank",
+    )
 
 
 def payment_bank_errors(ctx: ItemContext, *, refuse_current: bool) -> Iterator[BusinessError]:
@@ -229,25 +273,36 @@ def payment_bank_errors(ctx: ItemContext, *, refuse_current: bool) -> Iterator[B
         return
     if bank_name is not None and not banks.is_cooperating(bank_name):
         names = [b["name_zh"] for b in banks.cooperating_banks()]
-        yield refused_field("bank_name", "BANK_NOT_COOPERATING",
-                            f"“{bank_name[:20]}”不是金融社保卡合作银行，不能作为缴费账户",
-                            f"{bank_name[:20]} is not a bank cooperating with the financial social security card",
-                            fix_zh=f"请使用以下银行在深圳开户的本人账户：{'、'.join(names)}",
-                            fix_en="Use your own account opened in Shenzhen at one of: "
-                                   + ", ".join(b["name_en"] for b in banks.cooperating_banks()),
-                            banks=names)
+        yield refused_field(
+            "bank_name",
+            "BANK_NOT_COOPERATING",
+            f"“{bank_name[:20]}”不是金融社保卡合作银行，不能作为缴费账户",
+            f"{bank_name[:20]} is not a bank cooperating with the financial social security card",
+            fix_zh=f"请使用以下银行在深圳开户的本人账户：{'、'.join(names)}",
+            fix_en="Use your own account opened in Shenzhen at one of: "
+            + ", ".join(b["name_en"] for b in banks.cooperating_banks()),
+            banks=names,
+        )
         return
     if refuse_current and bank_name is not None and account_no is not None:
         bank_name = banks.canonical_bank(bank_name) or bank_name
-        current = ctx.session.scalar(select(BankAccount.id).where(
-            BankAccount.person_id == ctx.subject.id, BankAccount.account_no == account_no,
-            BankAccount.bank_name == bank_name, BankAccount.is_payment_account.is_(True)))
+        current = ctx.session.scalar(
+            select(BankAccount.id).where(
+                BankAccount.person_id == ctx.subject.id,
+                BankAccount.account_no == account_no,
+                BankAccount.bank_name == bank_name,
+                BankAccount.is_payment_account.is_(True),
+            )
+        )
         if current is not None:
-            yield refused_field("account_no", "ALREADY_PAYMENT_ACCOUNT",
-                                f"该账户已经是{ctx.subject.name}的缴费账户，无需变更",
-                                f"This account is already {ctx.subject.name}'s payment account",
-                                fix_zh="如需更换，请填写另一个本人名下的合作银行账户",
-                                fix_en="To change it, give another account in your name at a cooperating bank")
+            yield refused_field(
+                "account_no",
+                "ALREADY_PAYMENT_ACCOUNT",
+                f"该账户已经是{ctx.subject.name}的缴费账户，无需变更",
+                f"This account is already {ctx.subject.name}'s payment account",
+                fix_zh="如需更换，请填写另一个本人名下的合作银行账户",
+                fix_en="To change it, give another account in your name at a cooperating bank",
+            )
 
 
 def set_payment_account(ctx: ItemContext, bank_name: str, account_no: str, holder_name: str) -> BankAccount:
@@ -259,8 +314,13 @@ def set_payment_account(ctx: ItemContext, bank_name: str, account_no: str, holde
         a.is_payment_account = False
     if existing is None:
         # opened_in_shenzhen is not asked by these items (catalog.yml has no such field): assumed.
-        existing = BankAccount(person_id=ctx.subject.id, bank_name=bank_name, account_no=account_no,
-                               holder_name=holder_name, opened_in_shenzhen=True)
+        existing = BankAccount(
+            person_id=ctx.subject.id,
+            bank_name=bank_name,
+            account_no=account_no,
+            holder_name=holder_name,
+            opened_in_shenzhen=True,
+        )
         ctx.session.add(existing)
     existing.is_payment_account = True
     ctx.session.flush()
@@ -289,18 +349,26 @@ class MaintainPaymentBank(ItemHandler):
         bank_name = banks.canonical_bank(f["bank_name"]) or f["bank_name"]
         masked = mask_bank_account(f["account_no"])
         if self._compare(ctx):
-            return [(f"户名或户主身份证号与{ctx.subject.name}的身份信息不一致：提交后不会变更缴费账户，而是转为预申请，"
-                     "需携带身份证和银行卡到窗口办理。",
-                     f"The holder's name or ID number differs from {ctx.subject.name}'s: submitting does not change "
-                     "the account but makes a pre-application; bring your ID card and bank card to a window.")]
+            return [
+                (
+                    f"户名或户主身份证号与{ctx.subject.name}的身份信息不一致：提交后不会变更缴费账户，而是转为预申请，"
+                    "需携带身份证和银行卡到窗口办理。",
+                    f"The holder's name or ID number differs from {ctx.subject.name}'s: submitting does not change "
+                    "the account but makes a pre-application; bring your ID card and bank card to a window.",
+                )
+            ]
         try:
             old = payments.payment_account(ctx.session, ctx.subject)
             was_zh, was_en = f"（原为{old.label_zh}）", f" (was {old.label_en})"
         except BusinessError:
             was_zh, was_en = "", ""
-        return [(f"缴费账户将改为{bank_name}{masked}{was_zh}，此后的扣款从该账户进行；已扣款的月份不变。",
-                 f"The payment account becomes {bank_name} {masked}{was_en}; later deductions come from it, "
-                 "deductions already made stay.")]
+        return [
+            (
+                f"缴费账户将改为{bank_name}{masked}{was_zh}，此后的扣款从该账户进行；已扣款的月份不变。",
+                f"The payment account becomes {bank_name} {masked}{was_en}; later deductions come from it, "
+                "deductions already made stay.",
+            )
+        ]
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
         f = ctx.fields
@@ -331,12 +399,27 @@ class MaintainPaymentBank(ItemHandler):
         f, person = ctx.fields, ctx.subject
         out: list[Mismatch] = []
         if not _same_name(f["holder_name"], person.name):
-            out.append(Mismatch("holder_name", "账户户名", "account holder name", f["holder_name"], person.name,
-                                "缴费账户必须是本人名下的账户，请提供户名为本人的银行账户",
-                                "The payment account must be in your own name: give an account held by you"))
+            out.append(
+                Mismatch(
+                    "holder_name",
+                    "账户户名",
+                    "account holder name",
+                    f["holder_name"],
+                    person.name,
+                    "缴费账户必须是本人名下的账户，请提供户名为本人的银行账户",
+                    "The payment account must be in your own name: give an account held by you",
+                )
+            )
         if f["holder_id_number"] != _own_id_number(person):
-            out.append(Mismatch("holder_id_number", "户主身份证号", "account holder's ID number",
-                                mask_id_number(f["holder_id_number"]), mask_id_number(person.id_number),
-                                "户主身份证号须为本人身份证号，请核对或提供本人名下的账户",
-                                "The holder's ID number must be your own: check it or give an account in your name"))
+            out.append(
+                Mismatch(
+                    "holder_id_number",
+                    "户主身份证号",
+                    "account holder's ID number",
+                    mask_id_number(f["holder_id_number"]),
+                    mask_id_number(person.id_number),
+                    "户主身份证号须为本人身份证号，请核对或提供本人名下的账户",
+                    "The holder's ID number must be your own: check it or give an account in your name",
+                )
+            )
         return out
