@@ -1,5 +1,20 @@
-"""Masking of personal data wherever it is shown or logged.
+"""Masking of personal data wherever it is shown or logged: the one format.
 
+This module is the only home of masking in the backend and the canonical format
+for the whole project (issue 13): the bot's masking of numbers typed into the chat
+(bot/masking.py) must produce exactly these strings, and its test loads this file
+by path to compare both. Hence it stays pure: standard library only, no imports from
+the package (tests/backend/rules/test_rules_masking.py checks that).
+
+The format:
+
+- resident ID number: first 4 and last 4 kept   4403**********123X  (15-digit: 4403*******1234)
+- mobile phone (8+ digits): first 3 and last 4  138****5678
+- bank account / card: last 4 kept             ************1234
+- name: first character, and the last of 3+     张*, 张*丰, 欧**锋
+
+Separators (spaces, hyphens, dashes) are dropped and full-width characters read as
+ASCII (NFKC); the masked form has no separators; the ID check character is upper-case.
 Each function accepts any string (or None) and never raises: a malformed value
 must still be masked, never echoed in full. Input that is too short to keep any
 part safely is masked completely.
@@ -53,3 +68,18 @@ def mask_name(value: str | None) -> str:
     if len(text) == 2:
         return text[0] + "*"
     return _keep(text, 1, 1)
+
+
+_ID_RUN = re.compile(r"(?<![0-9])(\d{17}[\dXx]|\d{15})(?![0-9])")
+_PHONE_RUN = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+_ACCOUNT_RUN = re.compile(r"(?<![0-9])\d{10,30}(?![0-9])")
+
+
+def mask_text(text: str | None) -> str:
+    """Free text with every run of digits that reads as an ID number (15 or 18 characters),
+    a mobile number (1[3-9] + 9 digits) or an account number (10-30 digits) masked as above.
+
+    Used on texts kept for analytics; runs must be plain digits (no separators)."""
+    text = _ID_RUN.sub(lambda m: mask_id_number(m.group()), text or "")
+    text = _PHONE_RUN.sub(lambda m: mask_phone(m.group()), text)
+    return _ACCOUNT_RUN.sub(lambda m: mask_bank_account(m.group()), text)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from ..errors import BusinessError, invalid, refused
 from ..persistence.models import Person, RegistrationLink, UserAccount
 from ..rules import idnumber
-from ..rules.masking import mask_bank_account
+from ..rules.masking import mask_bank_account, mask_name
 from ..settings import get_settings
 from . import audit, otp
 from .items.comparison import mainland_mobile
@@ -119,9 +119,7 @@ def view(session: Session, token: str) -> LinkView:
     row = _live_link(session, token)
     person = session.get(Person, row.person_id)
     name = person.name if person else ""
-    return LinkView(
-        name=name[:1] + "*" * max(1, len(name) - 1), bank_name=row.bank_name, account=mask_bank_account(row.account_no)
-    )
+    return LinkView(name=mask_name(name), bank_name=row.bank_name, account=mask_bank_account(row.account_no))
 
 
 def complete(

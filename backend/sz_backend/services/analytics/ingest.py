@@ -40,22 +40,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...persistence.models import AnalyticsEvent, AnalyticsItemStep, AnalyticsSession, AnalyticsTurn
-from ...rules.masking import mask_bank_account, mask_id_number, mask_phone
+from ...rules.masking import mask_text
 
 TASK_SLOTS = ("task_code", "task_stage", "handoff_requested")
 FALLBACK_INTENT = "nlu_fallback"
 _SERIAL = re.compile(r"SZ\d{14}")
 _PRE_APP = re.compile(r"YS\d{12}[0-9X]", re.IGNORECASE)
-_ID = re.compile(r"(?<![0-9])(\d{17}[\dXx]|\d{15})(?![0-9])")
-_PHONE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
-_ACCOUNT = re.compile(r"(?<![0-9])\d{10,30}(?![0-9])")
 MAX_TEXT = 500
-
-
-def mask_text(text: str) -> str:
-    text = _ID.sub(lambda m: mask_id_number(m.group()), text or "")
-    text = _PHONE.sub(lambda m: mask_phone(m.group()), text)
-    return _ACCOUNT.sub(lambda m: mask_bank_account(m.group()), text)[:MAX_TEXT]
 
 
 def conversation_key(sender_id: str) -> str:
@@ -77,7 +68,7 @@ def _summary(body: dict[str, Any]) -> dict[str, Any]:
             (r.get("name") for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT), None
         )
         out = {
-            "text": mask_text(str(body.get("text") or "")),
+            "text": mask_text(str(body.get("text") or ""))[:MAX_TEXT],
             "intent": intent.get("name"),
             "confidence": intent.get("confidence"),
             "guess": guess,
