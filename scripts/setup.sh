@@ -2,6 +2,7 @@
 # One-time (and idempotent) setup: two virtual environments and the system tools.
 #   .venv/backend  Python >= 3.11, the business core (SQLAlchemy 2, FastAPI)
 #   .venv/rasa     Python 3.10, Rasa Open Source 3.6.21 and the action server
+#   .venv/tools    ruff and mypy (scripts/lint.sh, pre-commit)
 # Re-running only reinstalls an environment whose requirements file changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,9 @@ make_venv() {  # $1 venv dir, $2 python, $3 requirements file
   echo "setup: installing $req into $venv (first run takes a few minutes)"
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip wheel setuptools
-  "$venv/bin/python" -m pip install -q -r "$req"
+  local hashes=()  # a lock with hashes installs exactly those files, nothing unhashed
+  grep -q -- '--hash=' "$req" && hashes=(--require-hashes)
+  "$venv/bin/python" -m pip install -q "${hashes[@]}" -r "$req"
   echo "$sum" > "$stamp"
 }
 
@@ -45,6 +48,7 @@ PY_RASA=$(find_python 3.10) || die "Python 3.10 is needed for Rasa 3.6.21. Insta
 
 make_venv .venv/backend "$PY_BACKEND" backend/requirements.txt
 make_venv .venv/rasa "$PY_RASA" bot/requirements.txt
+make_venv .venv/tools "$PY_BACKEND" scripts/tools-requirements.txt
 
 # System tools the tests use: pdftotext (poppler-utils) to read generated PDFs.
 missing=()
