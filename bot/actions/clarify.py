@@ -212,7 +212,10 @@ async def ask_which_child(
         en += "\nNot possible for the other children:\n" + "\n".join(lines_en)
     buttons = [_child_button(o, index, lang) for o in usable]
     if len({o["code"] for o in usable}) == 1:  # one item: the child's name is the title
-        buttons = [dict(b, title=str(o.get("subject_name") or o.get("subject_id"))) for b, o in zip(buttons, usable)]
+        buttons = [
+            dict(b, title=str(o.get("subject_name") or o.get("subject_id")))
+            for b, o in zip(buttons, usable, strict=True)
+        ]
     return offer_choices(dispatcher, lang, zh, en, buttons)
 
 

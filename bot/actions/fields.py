@@ -159,7 +159,7 @@ _NOT_A_COUNT = re.compile(r"[遍下次点样起直般些会定切共边并旦块
 def id_check_ok(number: str) -> bool:
     if len(number) != 18 or not number[:17].isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True))
     return ID_CHECK[total % 11] == number[17]
 
 

@@ -477,7 +477,7 @@ def _last_outcome(tracker: Tracker, turns: int = 3) -> Optional[str]:
 def _contextual_answer(kind: str, outcome: str, lang: str) -> Optional[str]:
     lines = outcome.splitlines()
     if kind == "materials":
-        start = next((i for i, l in enumerate(lines) if l.startswith(("请携带以下材料", "Please bring"))), None)
+        start = next((i for i, line in enumerate(lines) if line.startswith(("请携带以下材料", "Please bring"))), None)
         if start is None:
             return None
         items = []
@@ -493,7 +493,7 @@ def _contextual_answer(kind: str, outcome: str, lang: str) -> Optional[str]:
         )
         return "\n".join([head] + items) if items else None
     if kind == "where":
-        where = next((l for l in lines if l.startswith(("办理地点：", "Where:"))), None)
+        where = next((line for line in lines if line.startswith(("办理地点：", "Where:"))), None)
         return pick(lang, f"刚才这项业务的{where}", f"For that item — {where}") if where else None
     if kind == "fix":
         m = re.search(r"(建议：[^\n]+|What you can do:[^\n]+)", outcome)

@@ -470,10 +470,13 @@ def _spoken_parts(
     questions: List[str] = []
     buttons: List[Dict[str, Any]] = []
     directives: Dict[str, Any] = {}
-    conv = lambda t: _speakable_zh_en(t, english, url_words)
+
+    def conv(t: str) -> str:
+        return _speakable_zh_en(t, english, url_words)
+
     for sentence in _sentences(conv(prefix)) if prefix else []:
         statements.append(sentence)
-    for message, text in zip(messages, texts):
+    for message, text in zip(messages, texts, strict=True):
         for sentence in _sentences(conv(text)) if text else []:
             (questions if _is_question(sentence) else statements).append(sentence)
         if message.get("image") or message.get("attachment"):
@@ -800,7 +803,9 @@ def phone_render(
                 kept.append(sentence)
             else:
                 if confirming:  # what is confirmed (the amount, from when) is heard, at least its head
-                    head = _clauses(sentence, lambda h: fits_phone(build(kept + [h] + rest, offer, qs).text, english))
+                    head = _clauses(
+                        sentence, lambda h, rest=rest: fits_phone(build(kept + [h] + rest, offer, qs).text, english)
+                    )
                     if head:
                         kept.append(head)
                 full = True

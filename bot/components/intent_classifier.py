@@ -40,9 +40,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT, TEXT_TO
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-logger = logging.getLogger(__name__)
-
 from bot.components.tokenizer import NORMALIZED_TEXT  # set by DomainJiebaTokenizer
+
+logger = logging.getLogger(__name__)
 
 MODEL_FILE = "tfidf_intent.pkl"
 
@@ -241,7 +241,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             return messages
         clf = self._model["clf"]
         probabilities, agreement = self._probabilities(messages)
-        for i, (message, row) in enumerate(zip(messages, probabilities)):
+        for i, (message, row) in enumerate(zip(messages, probabilities, strict=True)):
             ranking = self._ranking(clf.classes_, row)
             message.set(INTENT, ranking[0], add_to_output=True)
             best = int(np.argmax(row))
@@ -257,7 +257,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     def _ranking(classes: np.ndarray, row: np.ndarray) -> List[Dict[str, Any]]:
         """Intents by probability; retrieval sub-intents (faq/x) summed into their intent (faq)."""
         totals: Dict[str, float] = {}
-        for name, probability in zip(classes, row):
+        for name, probability in zip(classes, row, strict=True):
             intent = str(name).split("/", 1)[0]
             totals[intent] = totals.get(intent, 0.0) + float(probability)
         return [{"name": n, "confidence": c} for n, c in sorted(totals.items(), key=lambda kv: -kv[1])]

@@ -78,9 +78,9 @@ _original_pick_best_policy = DefaultPolicyPredictionEnsemble._pick_best_policy
 def _pick_best_policy(predictions: List[PolicyPrediction]) -> PolicyPrediction:
     """Rasa's choice, without evaluating lazy predictions that cannot be chosen."""
     pending = [isinstance(p, LazyPrediction) and not p.computed for p in predictions]
-    lazy = [p for p, is_pending in zip(predictions, pending) if is_pending]
+    lazy = [p for p, is_pending in zip(predictions, pending, strict=True) if is_pending]
     if lazy:
-        settled = [p for p, is_pending in zip(predictions, pending) if not is_pending]
+        settled = [p for p, is_pending in zip(predictions, pending, strict=True) if not is_pending]
         # a lazy prediction is neither "no user" nor end-to-end: if any settled one is, it is not a candidate
         no_user = any(p.is_no_user_prediction for p in settled)
         e2e = any(p.is_end_to_end_prediction for p in settled)

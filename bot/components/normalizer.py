@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
 import logging
 import re
 import threading
@@ -163,7 +164,7 @@ def _align_conversion(text: str, converted: str) -> str:
             cuts.append(i)
     cuts.append(len(text))
     out: List[str] = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         piece = text[a:b]
         conv = convert(piece)
         out.append(conv if len(conv) == len(piece) else _t2s_per_char(piece))
@@ -217,7 +218,7 @@ def to_simplified(text: str) -> str:
         else:  # _align_conversion is quadratic: align piece by piece (linear in the length)
             converted = "".join(_simplified_piece(piece) for piece in _pieces(text))
             if "么" in text:
-                converted = "".join([o if o == "么" else c for o, c in zip(text, converted)])
+                converted = "".join([o if o == "么" else c for o, c in zip(text, converted, strict=False)])
         text = converted
     if _EXTRA_RE.search(text):
         text = _EXTRA_RE.sub(lambda m: EXTRA_SIMPLIFIED[m.group(0)], text)

@@ -63,7 +63,7 @@ PEOPLE = {
 
 def id_number(area: str, birth: str, seq: int) -> str:
     first17 = f"{area}{birth}{seq:03d}"
-    return first17 + ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+    return first17 + ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
 
 def answer(field: str, user: str) -> str:
@@ -78,7 +78,7 @@ def answer(field: str, user: str) -> str:
         "from_province": "湖南省",
         "from_city": "长沙",
         "new_id_number": "44030119780512123"
-        + ID_CHECK[sum(int(d) * w for d, w in zip("44030119780512123", ID_WEIGHTS)) % 11],
+        + ID_CHECK[sum(int(d) * w for d, w in zip("44030119780512123", ID_WEIGHTS, strict=True)) % 11],
         "bank_name": "招商银行",
         "account_no": "6225 8802 1234 0000",
         "holder_name": name,

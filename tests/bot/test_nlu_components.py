@@ -674,7 +674,7 @@ def test_response_selector_featurizers_skip_other_intents_only_at_inference(toke
     gated, gated_data = train(gated_cls, {"retrieval_intent": "faq"})
     plain, plain_data = train(plain_cls, {})
     # training featurizes every example, as Rasa's own featurizer does
-    for ours, theirs in zip(gated_data.training_examples, plain_data.training_examples):
+    for ours, theirs in zip(gated_data.training_examples, plain_data.training_examples, strict=True):
         assert len(ours.features) == len(theirs.features) > 0
     # inference: the same features for a message of the retrieval intent, none for the others
     texts = [
@@ -686,7 +686,7 @@ def test_response_selector_featurizers_skip_other_intents_only_at_inference(toke
     gated.process(ours)
     plain.process(theirs)
     assert len(ours[0].features) == len(theirs[0].features) > 0
-    for a, b in zip(ours[0].features, theirs[0].features):
+    for a, b in zip(ours[0].features, theirs[0].features, strict=True):
         assert (a.type, a.origin) == (b.type, b.origin)
         assert np.array_equal(a.features.toarray(), b.features.toarray())
     assert ours[1].features == [] and ours[2].features == []

@@ -19,7 +19,7 @@ PRE_APP_RE = re.compile(r"YS\d{12}[0-9X]")
 def id_check_ok(number: str) -> bool:
     if len(number) != 18 or not number[:17].isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True))
     return ID_CHECK[total % 11] == number[17]
 
 

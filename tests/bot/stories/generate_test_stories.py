@@ -79,7 +79,10 @@ REFUSAL = {  # code -> who is refused (demo data, backend/sz_backend/seed.py) an
     "maintain_child_student_info": "no linked child",
     "maintain_guardian_info": "no linked child",
 }
-Q = lambda s: json.dumps(s, ensure_ascii=False)
+
+
+def Q(s: object) -> str:
+    return json.dumps(s, ensure_ascii=False)
 
 
 def form_turns(fields, with_faq=False):

@@ -510,7 +510,7 @@ class ChangeBasicInfo(ItemHandler):
         return lines
 
     def execute(self, ctx: ItemContext, tx: Transaction) -> ItemResult:
-        p, f = ctx.subject, ctx.fields
+        p = ctx.subject
         direct, category = self._changes(ctx)
         phone = direct.get("phone")
         category_change = category is not None
