@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
+import itertools
 import os
 import platform
 import sys
@@ -79,16 +80,16 @@ def metrics(gold: list[str], pred: list[str]) -> dict:
         "accuracy": accuracy_score(gold, pred),
         "macro_f1": f1_score(gold, pred, labels=labels, average="macro", zero_division=0),
         # acted on the wrong intent (a wrong answer or action)
-        "wrong_intent": sum(p != g and p != "out_of_scope" for g, p in zip(gold, pred)) / n,
+        "wrong_intent": sum(p != g and p != "out_of_scope" for g, p in zip(gold, pred, strict=True)) / n,
         # a request the assistant did not act on (said it did not understand)
-        "fallback": sum(p != g and p == "out_of_scope" for g, p in zip(gold, pred)) / n,
+        "fallback": sum(p != g and p == "out_of_scope" for g, p in zip(gold, pred, strict=True)) / n,
     }
 
 
 def oos_pr(gold: list[str], pred: list[str]) -> tuple[float, float]:
-    tp = sum(g in OOS and p in OOS for g, p in zip(gold, pred))
-    fp = sum(g not in OOS and p in OOS for g, p in zip(gold, pred))
-    fn = sum(g in OOS and p not in OOS for g, p in zip(gold, pred))
+    tp = sum(g in OOS and p in OOS for g, p in zip(gold, pred, strict=True))
+    fp = sum(g not in OOS and p in OOS for g, p in zip(gold, pred, strict=True))
+    fn = sum(g in OOS and p not in OOS for g, p in zip(gold, pred, strict=True))
     return tp / ((tp + fp) or 1), tp / ((tp + fn) or 1)
 
 
@@ -229,7 +230,9 @@ def section(name: str, rows: list[dict], preds: list[str]) -> tuple[list[str], d
             f"| {style} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['wrong_intent']:.3f} | "
             f"{m['fallback']:.3f} |"
         )
-    confused = collections.Counter((g, p) for g, p in zip(gold, preds) if merged(g) != merged(p)).most_common(10)
+    confused = collections.Counter(
+        (g, p) for g, p in zip(gold, preds, strict=True) if merged(g) != merged(p)
+    ).most_common(10)
     lines += [
         "",
         "Most confused (gold -> predicted: count): " + "; ".join(f"{g} -> {p}: {c}" for (g, p), c in confused),
@@ -284,7 +287,7 @@ def calibrate(folds: int = 5, thresholds=(0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 
             tokenizer.process([msg])
             tests.append(msg)
         clf.process(tests)
-        for i, msg in zip(test_idx, tests):
+        for i, msg in zip(test_idx, tests, strict=True):
             from bot.components.fallback import judge
 
             verdict = judge(msg, gate._vocab, 0.0, float(config["CalibratedFallbackClassifier"]["override_confidence"]))
@@ -310,7 +313,7 @@ def calibrate(folds: int = 5, thresholds=(0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 
             "",
             f"Of which not acted on because the ensemble's two models disagree: "
             f"{sum(d == 'ask' for _, _, d in judged)} examples, "
-            f"{sum(d == 'ask' and merged(g) == merged(top) for g, (top, _, d) in zip(gold, judged))} "
+            f"{sum(d == 'ask' and merged(g) == merged(top) for g, (top, _, d) in zip(gold, judged, strict=True))} "
             "of them with the right best class.",
         ]
     # reliability: how often the best class is right, by its probability (meaningful messages only)
@@ -322,11 +325,13 @@ def calibrate(folds: int = 5, thresholds=(0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 
         "|---|---|---|",
     ]
     edges = [0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.01]
-    for lo, hi in zip(edges, edges[1:]):
-        hits = [merged(g) == merged(top) for g, (top, p, d) in zip(gold, judged) if d == "act" and lo <= p < hi]
+    for lo, hi in itertools.pairwise(edges):
+        hits = [
+            merged(g) == merged(top) for g, (top, p, d) in zip(gold, judged, strict=True) if d == "act" and lo <= p < hi
+        ]
         if hits:
             lines.append(f"| {lo:.2f}-{min(hi, 1):.2f} | {len(hits)} | {sum(hits) / len(hits):.3f} |")
-    flagged = [g for g, (_, _, d) in zip(gold, judged) if d == "not_understood"]
+    flagged = [g for g, (_, _, d) in zip(gold, judged, strict=True) if d == "not_understood"]
     lines += [
         "",
         f"Judged meaningless by the vocabulary test: {len(flagged)} of {len(gold)} training examples "
@@ -356,7 +361,7 @@ def evaluate_set(label: str, rows: list[dict], model: str) -> tuple[list[str], d
         name: [
             [g, p, c]
             for (g, p), c in collections.Counter(
-                (r["intent"], p) for r, p in zip(rows, preds) if merged(r["intent"]) != merged(p)
+                (r["intent"], p) for r, p in zip(rows, preds, strict=True) if merged(r["intent"]) != merged(p)
             ).most_common(10)
         ]
         for name, preds in (("rasa", rasa_preds), ("baseline", base_preds))
@@ -372,7 +377,7 @@ def evaluate_set(label: str, rows: list[dict], model: str) -> tuple[list[str], d
         "baseline_markdown": "\n".join(base_lines),
         "errors": [
             {"text": r["text"], "gold": r["intent"], "pred": p, "style": r["style"]}
-            for r, p in zip(rows, rasa_preds)
+            for r, p in zip(rows, rasa_preds, strict=True)
             if merged(r["intent"]) != merged(p)
         ],
     }

@@ -46,7 +46,7 @@ DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$YmVuY2hiZW5jaGJlbmNo$Zm9yYmVuY2htYX
 
 def id_number(person_id: int, birth: date) -> str:
     first17 = f"{AREA}{birth:%Y%m%d}{person_id % 1000:03d}"
-    total = sum(int(c) * w for c, w in zip(first17, WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return first17 + "10X98765432"[total % 11]
 
 

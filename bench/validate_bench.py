@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gzip
 import json
 import os
@@ -23,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "backend" / "bin" / "python"
@@ -96,7 +97,7 @@ def _start(tmp: Path) -> Tuple[subprocess.Popen, str]:
     raise SystemExit("backend did not start: see " + str(tmp / "backend.log"))
 
 
-def _timed(fn) -> float:  # noqa: ANN001
+def _timed(fn: Callable[[], Any]) -> float:
     started = time.perf_counter()
     fn()
     return (time.perf_counter() - started) * 1000
@@ -134,9 +135,12 @@ def main() -> int:
                 body = {"subject_id": subject, "fields": given}
                 query = f"?subject_id={subject}" if subject else ""
                 first = _http("POST", f"{url}/items/{code}/validate", body, h)[1]
-                validate = [_timed(lambda: _http("POST", f"{url}/items/{code}/validate", body, h)) for _ in range(N)]
+                validate = [
+                    _timed(functools.partial(_http, "POST", f"{url}/items/{code}/validate", body, h)) for _ in range(N)
+                ]
                 eligibility = [
-                    _timed(lambda: _http("GET", f"{url}/items/{code}/eligibility{query}", headers=h)) for _ in range(N)
+                    _timed(functools.partial(_http, "GET", f"{url}/items/{code}/eligibility{query}", headers=h))
+                    for _ in range(N)
                 ]
                 state = "preview" if first["preview"] else ("errors" if first["errors"] else "partial")
                 rows.append(

@@ -55,7 +55,7 @@ def id_number(area: str, birth: str, seq: int) -> str:
     """A demo person's ID number as backend/sz_backend/seed.py makes it (GB 11643 check character)."""
     first17 = f"{area}{birth}{seq:03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(first17, weights))
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
     return first17 + "10X98765432"[total % 11]
 
 

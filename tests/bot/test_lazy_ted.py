@@ -81,7 +81,7 @@ def test_same_choice_as_rasa_with_ted_computed_only_when_it_can_win(seed):
         eager = PolicyPrediction(list(ted_probs), "LazyTEDPolicy", 1)
         calls = []
 
-        def compute() -> PolicyPrediction:
+        def compute(calls: list = calls, ted_probs: list = ted_probs) -> PolicyPrediction:
             calls.append(1)
             return PolicyPrediction(list(ted_probs), "LazyTEDPolicy", 1)
 
@@ -128,4 +128,4 @@ def test_a_lazy_prediction_reads_like_the_computed_one():
     assert (lazy.max_confidence, lazy.diagnostic_data, lazy.events) == (0.8, {"a": 1}, [])
     assert lazy.computed
     with pytest.raises(AttributeError):
-        lazy.no_such_attribute
+        _ = lazy.no_such_attribute
