@@ -43,7 +43,7 @@ def channel_kind(tracker: Tracker) -> str:
     """web / wechat / phone / other, from the input channel of the latest message."""
     name = (tracker.get_latest_input_channel() or "").lower()
     latest = tracker.latest_message or {}
-    meta = latest.get("metadata") if isinstance(latest.get("metadata"), dict) else {}
+    meta: Any = latest.get("metadata") if isinstance(latest.get("metadata"), dict) else {}
     name = name or str(meta.get("channel") or "").lower()
     if meta.get("identity_unavailable") is True:
         # the channel could not ask the backend who this is (WeChat binding): not "please bind"

@@ -31,7 +31,7 @@ import json
 import logging
 import re
 import uuid
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
@@ -456,11 +456,11 @@ class ActionStartTask(Action):
             if len(named) == 1:  # the child named in the request ("小儿子王小明"): that one, eligible or not
                 options = named
             else:  # no child named: ask when more than one child could be meant
-                asked = await ask_which_child(
+                which = await ask_which_child(
                     client, token, code, options, tracker.latest_message or {}, dispatcher, lang
                 )
-                if asked is not None:
-                    return asked
+                if which is not None:
+                    return which
             usable = [o for o in options if o.get("eligible")]
             if len(usable) == 1:
                 subject_id = usable[0].get("subject_id")
@@ -916,7 +916,7 @@ class ValidateItemForm(Action):
                     if parsed.hint_zh is None and not message.get("text"):
                         return []
                     hint_zh, hint_en = (parsed.hint_zh, parsed.hint_en) if parsed.hint_zh else hint_for(spec)
-                    say(dispatcher, lang, hint_zh, hint_en)
+                    say(dispatcher, lang, hint_zh, cast(str, hint_en))
                     fill(requested, None)
                 else:
                     if parsed.value is not None:

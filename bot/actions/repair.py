@@ -379,15 +379,15 @@ class ActionCorrectTask(Action):
             raise
         errors = {n: e for n, e in ((check or {}).get("errors") or {}).items() if n in corr}
         if errors:
-            for name, err in errors.items():
+            for name, problem in errors.items():
                 label = specs.get(name, {}).get("label_zh", name)
                 label_en = specs.get(name, {}).get("label_en", name)
                 spec = specs.get(name) or {"name": name}
                 say(
                     dispatcher,
                     lang,
-                    f"{label}“{display_value(spec, corr[name], 'zh')}”不能使用：{_err(err, 'zh')}",
-                    f"The {label_en} “{display_value(spec, corr[name], 'en')}” cannot be used: {_err(err, 'en')}",
+                    f"{label}“{display_value(spec, corr[name], 'zh')}”不能使用：{_err(problem, 'zh')}",
+                    f"The {label_en} “{display_value(spec, corr[name], 'en')}” cannot be used: {_err(problem, 'en')}",
                 )
                 events.append(SlotSet(name, None))
             return events + [SlotSet("task_nonce", None), SlotSet("requested_slot", None), SlotSet(STAGE_SLOT, COLLECT)]

@@ -83,14 +83,14 @@ class ChannelBackend:
         if status >= 500 or not isinstance(data, dict):
             raise BackendUnavailable(f"HTTP {status}")
         if status >= 400:
-            err = data.get("error") if isinstance(data.get("error"), dict) else {}
+            error: Any = data.get("error") if isinstance(data.get("error"), dict) else {}
             raise BackendRefusal(
                 status=status,
-                code=str(err.get("code") or f"HTTP_{status}"),
-                message_zh=str(err.get("message_zh") or ""),
-                message_en=str(err.get("message_en") or ""),
-                fix_zh=str(err.get("fix_zh") or ""),
-                fix_en=str(err.get("fix_en") or ""),
+                code=str(error.get("code") or f"HTTP_{status}"),
+                message_zh=str(error.get("message_zh") or ""),
+                message_en=str(error.get("message_en") or ""),
+                fix_zh=str(error.get("fix_zh") or ""),
+                fix_en=str(error.get("fix_en") or ""),
             )
         return data
 

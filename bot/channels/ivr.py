@@ -501,7 +501,7 @@ def parse_request(body: Any) -> Inbound:
     if not isinstance(call_id, str) or not call_id.strip() or len(call_id) > 128:
         raise BadRequest("call_id is required (a string of at most 128 characters)")
     caller = normalise_phone(body.get("caller") or body.get("from") or body.get("From") or "")
-    speech = body.get("speech") if isinstance(body.get("speech"), dict) else {}
+    speech: Any = body.get("speech") if isinstance(body.get("speech"), dict) else {}
     alternatives: List[Tuple[str, Optional[float]]] = []
     for alt in body.get("alternatives") or speech.get("alternatives") or []:
         if isinstance(alt, dict) and isinstance(alt.get("transcript"), str):

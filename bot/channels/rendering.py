@@ -90,7 +90,7 @@ def signals(messages: Sequence[Message]) -> Dict[str, Dict[str, Any]]:
     """The signals among one turn's messages, by name (the last one of a name wins)."""
     found: Dict[str, Dict[str, Any]] = {}
     for message in messages:
-        custom = message.get("custom") if isinstance(message, dict) else None
+        custom: Any = message.get("custom") if isinstance(message, dict) else None
         if is_signal(custom):
             found[custom[SIGNAL_KEY]] = dict(custom)
     return found
@@ -107,7 +107,7 @@ def _attachment_url(value: Any) -> Optional[str]:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        payload = value.get("payload") if isinstance(value.get("payload"), dict) else value
+        payload: Any = value.get("payload") if isinstance(value.get("payload"), dict) else value
         for key in ("url", "src", "link"):
             if isinstance(payload.get(key), str):
                 return payload[key]

@@ -29,7 +29,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 import aiohttp
 
@@ -83,7 +83,9 @@ class SmsSender:
         headers = {"Authorization": f"Bearer {self.gateway_key}"} if self.gateway_key else {}
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)) as session:
-                async with session.post(self.gateway_url, json={"to": phone, "text": text}, headers=headers) as r:
+                async with session.post(
+                    cast(str, self.gateway_url), json={"to": phone, "text": text}, headers=headers
+                ) as r:
                     if r.status // 100 != 2:
                         raise SmsFailed(f"gateway answered {r.status}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as err:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple, cast
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -150,7 +150,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         return hstack(parts).tocsr()
 
     def _features(self, messages: List[Message], fit: bool = False) -> Any:
-        return self._part_features(self._model, messages, fit)
+        return self._part_features(cast(Dict[str, Any], self._model), messages, fit)
 
     def _fit_part(self, part: Dict[str, Any], examples: List[Message], labels: List[str]) -> None:
         from sklearn.linear_model import LogisticRegression
@@ -229,8 +229,9 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
 
     def _probabilities(self, messages: List[Message]) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """(probabilities, per message whether the two models' best classes agree or None)."""
-        first = self._part_proba(self._model, messages)
-        second_part = self._model.get("second")
+        model = cast(Dict[str, Any], self._model)
+        first = self._part_proba(model, messages)
+        second_part = model.get("second")
         if not second_part:
             return first, None
         second = self._part_proba(second_part, messages)

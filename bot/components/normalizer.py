@@ -45,7 +45,7 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ _opencc_lock = threading.Lock()
 _opencc_converters: Dict[str, object] = {}
 
 
-def _converter(config: str = OPENCC_CONFIG):
+def _converter(config: str = OPENCC_CONFIG) -> Any:
     conv = _opencc_converters.get(config)
     if conv is None:
         with _opencc_lock:
@@ -558,7 +558,7 @@ def reload_lexicon() -> Lexicon:
     global _lexicon
     with _lexicon_lock:
         _lexicon = build_lexicon()
-    normalize.cache_clear()
+    _normalize_cached.cache_clear()  # normalize.cache_clear
     return _lexicon
 
 

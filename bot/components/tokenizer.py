@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, cast
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -98,7 +98,7 @@ class DomainJiebaTokenizer(JiebaTokenizer):
         dictionary_path = config.get("dictionary_path")
         if dictionary_path is not None:
             try:
-                directory = Path(_resolve_dictionary_path(dictionary_path))
+                directory = Path(cast(str, _resolve_dictionary_path(dictionary_path)))
                 files += sorted(p for p in directory.glob("*") if p.is_file())
             except FileNotFoundError:
                 pass  # reported by create()

@@ -9,7 +9,7 @@ The list and its aliases come from the backend's schema (GET /catalogue,
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 
 from . import dates, numbers
 from .text import is_non_answer, is_question, is_sentence
@@ -165,7 +165,7 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     ftype = spec.get("type")
     t = dates.numeric(text)
     low = t.lower()
-    levels = _ordered(spec, ftype)
+    levels = _ordered(spec, cast(str, ftype))
     nums: List[Tuple[int, int]] = []
     ends: Dict[int, int] = {}
     for m in _LEVEL_NUM.finditer(low):
@@ -534,7 +534,7 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     for entry in entries:
         words += [(n, str(entry["value"])) for n in _names(entry)]
     min_len = 1 if asked or cue else 3
-    hits = []
+    hits: List[Tuple[int, int, str, int]] = []
     for word, value in sorted(set(words), key=lambda p: -len(p[0])):
         w = word.lower()
         if len(w) < min_len or (w.isascii() and len(w) < 2):

@@ -129,10 +129,10 @@ def month_mentions(text: str, today: datetime) -> List[Tuple[str, int, bool]]:
         if re.match(r"\s*(?:个月|号|日)", t[m.end() :]) and not re.search(r"月", m.group(0)):
             continue
         if m.group(1):
-            y = numbers.year_of(m.group(1), today.year)
-            if y is None:
+            year = numbers.year_of(m.group(1), today.year)
+            if year is None:
                 continue
-            add(_key(y, mo), m.start(), m.end(), True)
+            add(_key(year, mo), m.start(), m.end(), True)
         elif m.group(2):
             add(_key(today.year + _REL_YEAR[m.group(2)], mo), m.start(), m.end(), True)
         else:
@@ -169,9 +169,9 @@ def month_mentions(text: str, today: datetime) -> List[Tuple[str, int, bool]]:
     for m in re.finditer(r"(今年|去年|前年)?\s*(年初|年头|年底|年末|年尾)", t):
         y = today.year + (_REL_YEAR[m.group(1)] if m.group(1) else 0)
         add(_key(y, 1 if m.group(2) in ("年初", "年头") else 12), m.start(), m.end(), True)
-    m = re.search(r"(\d{1,2})\s*(?:个)?\s*月(?:以)?前|(\d{1,2}) months? ago", low)
-    if m:
-        add(_shift(today, -int(m.group(1) or m.group(2))), m.start(), m.end(), True)
+    ago = re.search(r"(\d{1,2})\s*(?:个)?\s*月(?:以)?前|(\d{1,2}) months? ago", low)
+    if ago:
+        add(_shift(today, -int(ago.group(1) or ago.group(2))), ago.start(), ago.end(), True)
     return sorted(out, key=lambda p: p[1])
 
 
@@ -281,8 +281,8 @@ def full_dates(t: str, today: datetime) -> List[Tuple[str, int]]:
     for m in re.finditer(r"大前天|前天|昨天|今天|yesterday|today", low):
         back = {"大前天": 3, "前天": 2, "昨天": 1, "yesterday": 1}.get(m.group(), 0)
         day = today.date().toordinal() - back
-        d = date.fromordinal(day)
-        candidates.append((d.year, d.month, d.day, m.start()))
+        when = date.fromordinal(day)
+        candidates.append((when.year, when.month, when.day, m.start()))
     out: List[Tuple[str, int]] = []
     for y, mo, d, pos in sorted(candidates, key=lambda c: c[3]):
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 from . import choices, dates, freetext, identifiers, numbers, places
 from .text import is_question, simplify, split_correction, strip_punct
@@ -102,11 +102,11 @@ def _places(specs: List[Spec], text: str, asked: Optional[str], out: Dict[str, s
             spec = next(s for s in place_specs if s["name"] == asked)
             value = choices.match_allowed(spec, strip_punct(text), whole=True)
             if value is not None:
-                out[asked] = value
+                out[cast(str, asked)] = value
                 entry = next((e for e in choices.allowed(spec) if str(e.get("value")) == value), {})
                 province_field = (spec.get("schema") or {}).get("province_field")
                 if entry.get("province") and province_field in {s["name"] for s in place_specs}:
-                    out[province_field] = str(entry["province"])
+                    out[cast(str, province_field)] = str(entry["province"])
         return
     groups: Dict[Optional[str], List[Spec]] = {}
     for s in place_specs:
@@ -141,7 +141,7 @@ def _months(
     if by_label:
         target = by_label
     elif asked in names:
-        target = asked
+        target = cast(str, asked)
     elif len(names) >= 2 and re.search(
         r"(到|至|截止|结束|until|till|to)\s*$", text[: max(0, text.find(value[5:].lstrip("0")))]
     ):
@@ -166,7 +166,7 @@ def _years(
             if by_label:
                 target = by_label
             elif asked in names:
-                target = asked
+                target = cast(str, asked)
             elif len(names) >= 2 and end_cue and not re.search(r"从|开始|起|since|from", text):
                 target = names[1]
             else:
@@ -257,7 +257,7 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
         number = next((n for n, child in identifiers.id_numbers(text) if not child), None)
         if number:
             names = [s["name"] for s in id_specs]
-            out[asked if asked in names else next((n for n in names if not known.get(n)), names[0])] = number
+            out[cast(str, asked) if asked in names else next((n for n in names if not known.get(n)), names[0])] = number
     question = is_question(text)
     for s in specs:
         name, ftype, here = s["name"], _ftype(s), s["name"] == asked
