@@ -15,9 +15,7 @@
   browser is named by the test in the ``X-Fake-WeChat-OpenID`` header).
 - ``bind_on_page``: what a WeChat user does with the binding link: open it in
   the in-app browser (through the OAuth redirects), fill in the log-in form.
-- ``fake_api``: a module-scoped pytest fixture serving a ``FakeWeChatAPI`` for
-  the requesting test module's ``APP_ID`` and ``APP_SECRET`` (import it into
-  the test module to use it).
+The fixtures built on them (``backend_url``, ``fake_api``, ...) are in conftest.py.
 """
 
 from __future__ import annotations
@@ -61,7 +59,6 @@ def id_number(area: str, birth: str, seq: int) -> str:
 
 def start_backend(tmp_dir: Path) -> Iterator[str]:
     """Generator for a fixture: yields the base URL of a real backend process."""
-    import pytest
 
     if not BACKEND_PY.exists():
         pytest.skip("backend virtual environment missing (run scripts/setup.sh)")
@@ -383,11 +380,3 @@ def bind_on_page(
     pages["nonce"] = nonce
     pages["login_url"] = login_url
     return pages
-
-
-@pytest.fixture(scope="module")
-def fake_api(request: pytest.FixtureRequest) -> Iterator[FakeWeChatAPI]:
-    """A running ``FakeWeChatAPI`` for the test module's ``APP_ID`` and ``APP_SECRET``."""
-    api = FakeWeChatAPI(request.module.APP_ID, request.module.APP_SECRET).start()
-    yield api
-    api.stop()

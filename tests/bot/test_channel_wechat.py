@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import logging
-import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -28,21 +27,19 @@ import requests
 pytest.importorskip("rasa")
 wechatpy = pytest.importorskip("wechatpy")
 
-from wechatpy import parse_message  # noqa: E402
-from wechatpy.crypto import WeChatCrypto  # noqa: E402
-from wechatpy.utils import WeChatSigner  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (
+from channel_fixtures import (  # noqa: E402
     PASSWORD,
     SERVICE_KEY,
     FakeBot,
     FakeWeChatAPI,
-    SanicServer,  # noqa: E402, F401 (fixture)
+    SanicServer,
     bind_link,
     bind_on_page,
     start_backend,
 )
+from wechatpy import parse_message  # noqa: E402
+from wechatpy.crypto import WeChatCrypto  # noqa: E402
+from wechatpy.utils import WeChatSigner  # noqa: E402
 
 from bot.channels.rendering import split_utf8, wechat_render  # noqa: E402
 from bot.channels.wechat import WeChatInput, cdata, text_reply_xml  # noqa: E402

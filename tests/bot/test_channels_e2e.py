@@ -30,11 +30,9 @@ import asyncio
 import base64
 import json
 import re
-import sys
 import time
 import xml.etree.ElementTree as ET
 from itertools import count
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
@@ -43,21 +41,19 @@ import requests
 pytest.importorskip("rasa")
 wechatpy = pytest.importorskip("wechatpy")
 
-from wechatpy import parse_message  # noqa: E402
-from wechatpy.crypto import WeChatCrypto  # noqa: E402
-from wechatpy.utils import WeChatSigner  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (
+from channel_fixtures import (  # noqa: E402
     PASSWORD,
     PHONE_PIN,
     SERVICE_KEY,
     FakeWeChatAPI,
     bind_link,
-    bind_on_page,  # noqa: E402, F401
+    bind_on_page,
     id_number,
 )
 from stack import Stack, run_stack  # noqa: E402
+from wechatpy import parse_message  # noqa: E402
+from wechatpy.crypto import WeChatCrypto  # noqa: E402
+from wechatpy.utils import WeChatSigner  # noqa: E402
 
 from bot.channels.ivr import spoken_problems  # noqa: E402
 

@@ -13,12 +13,10 @@ reply of a bound user (finding 7).
 from __future__ import annotations
 
 import base64
-import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
 from itertools import count
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -27,21 +25,18 @@ import requests
 pytest.importorskip("rasa")
 pytest.importorskip("wechatpy")
 
-from wechatpy import parse_message  # noqa: E402
-from wechatpy.crypto import WeChatCrypto  # noqa: E402
-from wechatpy.utils import WeChatSigner  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import (
+from channel_fixtures import (  # noqa: E402
     PASSWORD,
     SERVICE_KEY,
     FakeBot,
     FakeWeChatAPI,
     SanicServer,
-    fake_api,  # noqa: E402,F401
     free_port,
     start_backend,
 )
+from wechatpy import parse_message  # noqa: E402
+from wechatpy.crypto import WeChatCrypto  # noqa: E402
+from wechatpy.utils import WeChatSigner  # noqa: E402
 
 from bot.channels.wechat import WeChatInput  # noqa: E402
 
