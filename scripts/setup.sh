@@ -3,7 +3,11 @@
 #   .venv/backend  Python >= 3.11, the business core (SQLAlchemy 2, FastAPI)
 #   .venv/rasa     Python 3.10, Rasa Open Source 3.6.21 and the action server
 #   .venv/tools    ruff and mypy (scripts/lint.sh, pre-commit)
-# Re-running only reinstalls an environment whose requirements file changed.
+# Each environment installs from a lock with hashes (every package, direct or not, at one version,
+# only files with those hashes): backend/requirements.lock, bot/requirements.lock,
+# scripts/tools-requirements.txt, made from the hand-written requirements files with uv (the
+# command is at the top of each lock; README "Tooling"). Re-running only reinstalls an
+# environment whose lock changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -30,13 +34,25 @@ find_python() {  # $1 = wanted "3.10" or "3.11+"
   return 1
 }
 
-make_venv() {  # $1 venv dir, $2 python, $3 requirements file
+# A lock is out of date when a pin of its requirements file is not in it (edited by hand, lock not remade).
+check_lock() {  # $1 requirements file, $2 its lock
+  local pin missing=()
+  while read -r pin; do
+    grep -qixF -- "$pin \\" "$2" || missing+=("$pin")
+  done < <(sed -e 's/#.*//' -e 's/\[[^]]*\]//' -e 's/[[:space:]]//g' "$1" | grep '==' \
+    | awk -F'==' '{ n = tolower($1); gsub(/[_.]/, "-", n); print n "==" $2 }')
+  [ ${#missing[@]} -eq 0 ] || die "$2 does not pin ${missing[*]} of $1: remake it with the command at its top"
+}
+
+make_venv() {  # $1 venv dir, $2 python, $3 requirements file (a lock with hashes: pip --require-hashes)
   local venv=$1 py=$2 req=$3 stamp="$1/.requirements.sha"
   local sum; sum=$(sha256sum "$req" | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
   echo "setup: installing $req into $venv (first run takes a few minutes)"
-  [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip wheel setuptools
+  if [ ! -x "$venv/bin/python" ]; then
+    "$py" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip wheel setuptools
+  fi
   local hashes=()  # a lock with hashes installs exactly those files, nothing unhashed
   grep -q -- '--hash=' "$req" && hashes=(--require-hashes)
   "$venv/bin/python" -m pip install -q "${hashes[@]}" -r "$req"
@@ -46,8 +62,10 @@ make_venv() {  # $1 venv dir, $2 python, $3 requirements file
 PY_BACKEND=$(find_python 3.11+) || die "Python 3.11 or newer is needed for the backend. Install it (e.g. 'pyenv install 3.11') and run again."
 PY_RASA=$(find_python 3.10) || die "Python 3.10 is needed for Rasa 3.6.21. Install it (e.g. 'pyenv install 3.10.13') and run again."
 
-make_venv .venv/backend "$PY_BACKEND" backend/requirements.txt
-make_venv .venv/rasa "$PY_RASA" bot/requirements.txt
+check_lock backend/requirements.txt backend/requirements.lock
+check_lock bot/requirements.txt bot/requirements.lock
+make_venv .venv/backend "$PY_BACKEND" backend/requirements.lock
+make_venv .venv/rasa "$PY_RASA" bot/requirements.lock
 make_venv .venv/tools "$PY_BACKEND" scripts/tools-requirements.txt
 
 # System tools the tests use: pdftotext (poppler-utils) to read generated PDFs.

@@ -2,8 +2,8 @@
 # Setup for the benchmarks and the scale-out deployment (idempotent, quick when done).
 #   - Debian packages: nginx (load balancer of the scale-out setup), wrk (HTTP load on the backend),
 #     hyperfine (times whole commands); installed with apt-get when missing (as root).
-#   - bench/requirements.txt (py-spy) into .venv/rasa; checks that .venv/rasa can reach
-#     PostgreSQL (psycopg2) and Redis (redis) for the scale-out tracker and lock stores.
+#   - bench/requirements.lock (py-spy, hashed; made from bench/requirements.txt) into .venv/rasa;
+#     checks that .venv/rasa can reach PostgreSQL (psycopg2) and Redis (redis) for the scale-out tracker and lock stores.
 # Called by scripts/bench.sh and scripts/scaleout.sh; needs scripts/setup.sh to have made the venvs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,10 +32,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 stamp=.venv/rasa/.bench-requirements.sha
-sum=$(sha256sum bench/requirements.txt | cut -d' ' -f1)
+sum=$(sha256sum bench/requirements.lock | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
-  echo "setup_bench: installing bench/requirements.txt into .venv/rasa"
-  .venv/rasa/bin/python -m pip install -q -r bench/requirements.txt
+  echo "setup_bench: installing bench/requirements.lock into .venv/rasa"
+  .venv/rasa/bin/python -m pip install -q --require-hashes -r bench/requirements.lock
   echo "$sum" > "$stamp"
 fi
 .venv/rasa/bin/python -c "import psycopg2, redis" 2>/dev/null \
