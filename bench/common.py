@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -84,7 +84,7 @@ class Procs:
         self.items: List[Dict[str, Any]] = []
 
     def start(
-        self, name: str, argv: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None
+        self, name: str, argv: Sequence[Union[str, Path, int]], cwd: Path, env: Optional[Dict[str, str]] = None
     ) -> subprocess.Popen:
         log = self.logdir / f"{name}.log"
         full_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})}

@@ -46,7 +46,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Tuple
 
 import requests
 import yaml
@@ -688,7 +688,7 @@ def credentials(st: Any) -> Dict[str, Any]:
     }
 
 
-def start_stack(tmp: Path, model: Optional[str]):
+def start_stack(tmp: Path, model: Optional[str]) -> Tuple[Generator[Any, None, None], Any]:
     """tests/bot/stack.py's run_stack (REST channel), as a generator kept open by the caller."""
     if model:
         os.environ["SZ_TEST_MODEL"] = str(Path(model).resolve())

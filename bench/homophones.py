@@ -18,7 +18,7 @@ import sys
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,7 +35,7 @@ def _same_sound() -> Dict[str, List[str]]:
     from bot.components.normalizer import _jieba_main_dict
 
     chars = []
-    with open(_jieba_main_dict(), encoding="utf-8") as f:
+    with open(cast(Path, _jieba_main_dict()), encoding="utf-8") as f:
         for line in f:
             word, _, rest = line.partition(" ")
             if len(word) == 1 and "\u4e00" <= word <= "\u9fff":

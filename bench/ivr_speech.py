@@ -27,7 +27,7 @@ import sys
 import tempfile
 import wave
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "var" / "ivr-spoken-all.txt"
@@ -63,7 +63,7 @@ def main() -> int:
     if not SOURCE.exists():
         print(f"{SOURCE} is missing: run tests/bot/test_ivr_spoken.py first")
         return 2
-    prompts = {}
+    prompts: Dict[str, Any] = {}
     for line in SOURCE.read_text(encoding="utf-8").splitlines():
         m = LINE.match(line)
         if m:
@@ -97,8 +97,8 @@ def main() -> int:
             f"Ratio espeak-ng / estimate (Chinese): median {statistics.median(r[0] / r[1] for r in zh if r[1]):.2f}.",
         ]
     lines += ["", "Longest with espeak-ng:", ""]
-    for real, est, ch, where, text in sorted(rows, reverse=True)[:8]:
-        lines.append(f"- {real:.1f} s (estimate {est:.1f} s, {ch} characters) {where}: {text}")
+    for seconds, estimate, ch, where, text in sorted(rows, reverse=True)[:8]:
+        lines.append(f"- {seconds:.1f} s (estimate {estimate:.1f} s, {ch} characters) {where}: {text}")
     report = "\n".join(lines) + "\n"
     print(report)
     REPORT.parent.mkdir(exist_ok=True)

@@ -15,7 +15,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 import aiohttp
 
@@ -114,7 +114,7 @@ async def _closed_loop(
     concurrency: int,
     seconds: float,
     max_turns: int,
-    make_turn,
+    make_turn: Callable[[aiohttp.ClientSession, str], Awaitable[float]],
     label: str,
     turns_per_sender: int = 10,
     warmup: int = 0,
@@ -152,7 +152,7 @@ async def _closed_loop(
     return result
 
 
-def faq_turn(url: str):
+def faq_turn(url: str) -> Callable[[aiohttp.ClientSession, str], Awaitable[float]]:
     async def turn(session: aiohttp.ClientSession, sender: str) -> float:
         dt, msgs = await send(session, url, sender, FAQ_TEXT)
         check_faq(msgs)
@@ -161,7 +161,7 @@ def faq_turn(url: str):
     return turn
 
 
-def backend_turn(url: str, token: str):
+def backend_turn(url: str, token: str) -> Callable[[aiohttp.ClientSession, str], Awaitable[float]]:
     async def turn(session: aiohttp.ClientSession, sender: str) -> float:
         dt, msgs = await send(session, url, sender, BACKEND_TEXT, {"auth_token": token})
         check_contributions(msgs)

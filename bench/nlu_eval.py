@@ -241,7 +241,9 @@ def section(name: str, rows: list[dict], preds: list[str]) -> tuple[list[str], d
     return lines, {"overall": overall, "styles": by_style, "oos": (p, r), "oos_f1": f1(p, r)}
 
 
-def calibrate(folds: int = 5, thresholds=(0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)) -> list[str]:
+def calibrate(
+    folds: int = 5, thresholds: tuple[float, ...] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+) -> list[str]:
     """Cross-validation of the intent classifier + fallback decision on the training data."""
     import tempfile
 

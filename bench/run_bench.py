@@ -95,13 +95,13 @@ def cpu_snapshot() -> Dict[str, float]:
     """CPU seconds so far: the whole machine (/proc/stat), this process and its waited-for
     children (the servers and load generators it started), and the local database servers."""
     tick = os.sysconf("SC_CLK_TCK")
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # minus idle and iowait
+    machine = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(machine) - machine[3] - (machine[4] if len(machine) > 4 else 0)  # minus idle and iowait
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     # the kernel's own interrupt handling and its threads (writeback of the growth phase's
     # inserts, say) work for the benchmark's I/O: counted with the services
-    services = (fields[5] + fields[6]) / tick if len(fields) > 6 else 0.0  # irq, softirq
+    services = (machine[5] + machine[6]) / tick if len(machine) > 6 else 0.0  # irq, softirq
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -180,10 +180,11 @@ def phase_env(args: argparse.Namespace) -> Dict[str, Any]:
             "('fastapi','uvicorn','SQLAlchemy','psycopg','pydantic')}}))",
         ]
     )
+    backend_info: Dict[str, Any]
     try:
-        backend_versions = json.loads(backend_versions.splitlines()[-1])
+        backend_info = json.loads(backend_versions.splitlines()[-1])
     except (ValueError, IndexError):
-        backend_versions = {"error": backend_versions[:200]}
+        backend_info = {"error": backend_versions[:200]}
     pg = "-"
     try:
         import psycopg2
@@ -240,7 +241,7 @@ def phase_env(args: argparse.Namespace) -> Dict[str, Any]:
             "aiohttp": ver("aiohttp"),
             "psycopg2-binary": ver("psycopg2-binary"),
             "redis (client)": ver("redis"),
-            "backend": backend_versions,
+            "backend": backend_info,
             "PostgreSQL": pg,
             "Redis": redis_v,
             "nginx": _cmd(["nginx", "-v"]).replace("nginx version: ", ""),

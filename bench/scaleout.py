@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from .common import (
     PG_HOST,
@@ -86,9 +86,8 @@ def start(args: argparse.Namespace) -> int:
     tracker_db, backend_db = f"rasa_scaleout{suffix}", f"sz_scaleout{suffix}"
     _ensure_db(tracker_db, args.fresh)
     _ensure_db(backend_db, args.fresh)
-    if args.auto_ports:
-        ports = None
-    else:
+    ports: Optional[Dict[str, Any]] = None
+    if not args.auto_ports:
         ports = {
             "nginx": FIXED_PORTS["nginx"],
             "nginx_actions": FIXED_PORTS["nginx_actions"],

@@ -103,7 +103,7 @@ def score(run: Callable[..., Dict[str, str]], cases: List[Dict[str, Any]], items
     times: List[float] = []
     for case in cases:
         specs = items[case["item"]]["fields"]
-        args = (specs, case["text"], [], case.get("asked"), case.get("known") or {})
+        args: Tuple[Any, ...] = (specs, case["text"], [], case.get("asked"), case.get("known") or {})
         got = run(*args)
         best = min(_timed(run, args) for _ in range(3))
         times.append(best)
