@@ -1,217 +1,38 @@
 """The dialogue's actions against a REAL backend process.
 
-A session-scoped fixture starts the backend (its own virtual environment, a
-temporary SQLite database, the clock pinned to a working day inside the
-payment window, demo people seeded). The actions run with a real rasa_sdk
-Tracker and CollectingDispatcher; a small driver (`Chat`) plays the Rasa
-server's part: it records the user's turns, applies the events the actions
-return, and runs `validate_item_form` the way Rasa's FormAction does.
+conftest.py's ``backend_url`` starts the backend for this module (its own virtual environment,
+a temporary SQLite database, the clock pinned to a working day inside the payment window, demo
+people seeded) and ``client`` points the actions at it. The actions run with a real rasa_sdk
+Tracker and CollectingDispatcher; a small driver (``Chat``, actions_driver.py) plays the Rasa
+server's part: it records the user's turns, applies the events the actions return, and runs
+``validate_item_form`` the way Rasa's FormAction does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sys
-from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import requests
 
 pytest.importorskip("rasa_sdk")
 
-from rasa_sdk import Tracker  # noqa: E402
-from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+from actions_driver import Chat, login  # noqa: E402
+from channel_fixtures import free_port  # noqa: E402
 
 from bot.actions import backend_client  # noqa: E402
 from bot.actions.backend_client import BackendClient  # noqa: E402
 from bot.actions.clarify import ActionClarifyIntent  # noqa: E402
 from bot.actions.handoff import ActionHandoff  # noqa: E402
-from bot.actions.items import (
+from bot.actions.items import (  # noqa: E402
     ActionCancelTask,
     ActionReviewTask,
     ActionStartTask,
-    ActionSubmitTask,  # noqa: E402
-    ValidateItemForm,
+    ActionSubmitTask,
 )
-from bot.language_detection import classify_language  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import NOW, free_port, start_backend  # noqa: E402
-
-PASSWORD = "Demo@2026"
-FORM = "item_form"
-
-
-@pytest.fixture(scope="session")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real backend process (temporary SQLite, demo people, clock pinned to NOW)."""
-    yield from start_backend(tmp_path_factory.mktemp("backend"))
-
-
-@pytest.fixture(autouse=True)
-def client(backend_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[BackendClient]:
-    monkeypatch.setenv("SZ_NOW", NOW)
-    c = BackendClient(backend_url, timeout=(2, 10))
-    backend_client.set_client(c)
-    yield c
-    backend_client.set_client(None)
-
-
-_tokens: Dict[tuple, str] = {}
-
-
-def login(backend_url: str, username: str) -> str:
-    """A real bearer token of a demo person (what the web channel passes as metadata after login)."""
-    key = (backend_url, username)
-    if key not in _tokens:
-        r = requests.post(
-            f"{backend_url}/auth/login",
-            json={"username": username, "password": PASSWORD},
-            headers={"X-Channel": "web"},
-            timeout=10,
-        )
-        r.raise_for_status()
-        _tokens[key] = r.json()["token"]
-    return _tokens[key]
-
-
-class Slots(dict):
-    """Slot values as Rasa holds them: a slot never set is None."""
-
-    def __missing__(self, name: str) -> None:
-        return None
-
-
-class Chat:
-    """Plays the Rasa server: user turns, actions, and the FormAction around validate_item_form."""
-
-    def __init__(self, token: Optional[str] = None, sender: str = "pytest-user", channel: str = "socketio") -> None:
-        self.token = token
-        self.sender = sender
-        self.channel = channel
-        self.slots: Dict[str, Any] = Slots({"language": "zh", "task_stage": "idle", "requested_slot": None})
-        self.events: List[Dict[str, Any]] = [{"event": "action", "name": "action_listen"}]
-        self.latest: Dict[str, Any] = {}
-        self.active_loop: Dict[str, Any] = {}
-        self.messages: List[Dict[str, Any]] = []
-
-    # -- user side
-    def user(
-        self,
-        text: str,
-        intent: str,
-        entities: Optional[Dict[str, Any]] = None,
-        confidence: float = 0.95,
-        ranking: Optional[List[Dict[str, Any]]] = None,
-        **extra: Any,
-    ) -> None:
-        if self.events[-1].get("name") != "action_listen":
-            self.events.append({"event": "action", "name": "action_listen"})
-        metadata = {"auth_token": self.token} if self.token else {}
-        ents = [
-            {"entity": k, "value": v}
-            for k, vs in (entities or {}).items()
-            for v in (vs if isinstance(vs, list) else [vs])
-        ]
-        self.latest = {
-            "text": text,
-            "intent": {"name": intent, "confidence": confidence},
-            "entities": ents,
-            "intent_ranking": ranking or [{"name": intent, "confidence": confidence}],
-            "metadata": metadata,
-            **extra,
-        }
-        self.events.append(
-            {
-                "event": "user",
-                "text": text,
-                "parse_data": self.latest,
-                "input_channel": self.channel,
-                "metadata": metadata,
-            }
-        )
-        # the Rasa process fills `language` from the LanguageDetector entity (bot/components/language.py)
-        lang = classify_language(text)
-        if lang is not None:
-            self.slots["language"] = lang
-
-    # -- server side
-    def tracker(self, extra: Optional[List[Dict[str, Any]]] = None) -> Tracker:
-        events = self.events + (extra or [])
-        return Tracker(
-            self.sender,
-            dict(self.slots),
-            self.latest,
-            events,
-            False,
-            None,
-            dict(self.active_loop),
-            events[-1].get("name") if events[-1].get("event") == "action" else None,
-        )
-
-    def _apply(self, events: List[Dict[str, Any]]) -> None:
-        for e in events:
-            if e["event"] == "slot":
-                self.slots[e["name"]] = e["value"]
-            elif e["event"] == "active_loop":
-                self.active_loop = {"name": e["name"]} if e["name"] else {}
-            self.events.append(e)
-
-    def _said(self) -> None:
-        """The replies as `bot` events, as the Rasa server records them."""
-        self.events += [
-            {"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}} for m in self.messages
-        ]
-
-    def _run(
-        self, action: Any, record: bool = True, extra: Optional[List[Dict[str, Any]]] = None
-    ) -> List[Dict[str, Any]]:
-        dispatcher = CollectingDispatcher()
-        events = asyncio.run(action.run(dispatcher, self.tracker(extra), {}))
-        self.messages = dispatcher.messages
-        self._apply(events)
-        if record:
-            self.events.append({"event": "action", "name": action.name()})
-        self._said()
-        return events
-
-    def run(self, action: Any) -> str:
-        self._run(action)
-        return self.text
-
-    def form(self) -> str:
-        """One run of item_form: 'asked' (a question is due), 'done', or 'rejected'."""
-        activating = not self.active_loop
-        if activating:
-            self._apply([{"event": "active_loop", "name": FORM}])
-        extra = [
-            {"event": "slot", "name": "requested_slot", "value": self.slots.get("requested_slot")},
-            {"event": "action", "name": FORM},
-        ]
-        dispatcher = CollectingDispatcher()
-        events = asyncio.run(ValidateItemForm().run(dispatcher, self.tracker(extra), {}))
-        self.messages = dispatcher.messages
-        last_action = next(e["name"] for e in reversed(self.events) if e["event"] == "action")
-        if not activating and last_action == "action_listen" and not events:
-            return "rejected"
-        self._apply(events)
-        self.events.append({"event": "action", "name": FORM})
-        self._said()
-        if self.slots.get("requested_slot") is None or not self.active_loop:
-            self._apply([{"event": "active_loop", "name": None}])
-            return "done"
-        self.messages.append({"text": f"<utter_ask_{self.slots['requested_slot']}>"})
-        return "asked"
-
-    @property
-    def text(self) -> str:
-        return "\n".join(m.get("text") or "" for m in self.messages)
-
-    @property
-    def buttons(self) -> List[Dict[str, str]]:
-        return [b for m in self.messages for b in (m.get("buttons") or [])]
+# every test runs the actions against this module's backend
+pytestmark = pytest.mark.usefixtures("client")
 
 
 # ---------------------------------------------------------------------------

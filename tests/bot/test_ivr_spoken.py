@@ -30,7 +30,6 @@ import asyncio
 import glob
 import json
 import re
-import sys
 from itertools import count
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -41,10 +40,9 @@ import yaml
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import test_actions_flow as flow  # noqa: E402  (the actions driver and the backend fixture)
-from channel_fixtures import PHONE_PIN, SanicServer  # noqa: E402
-from test_actions_all_items import PEOPLE, answer, id_number, who_may  # noqa: E402
+import actions_driver as driver  # noqa: E402  (plays the Rasa server around the actions)
+from actions_driver import PEOPLE, answer, who_may  # noqa: E402
+from channel_fixtures import PHONE_PIN, SanicServer, id_number  # noqa: E402
 
 from bot.actions.items import ActionCancelTask, ActionReviewTask, ActionStartTask, ActionSubmitTask  # noqa: E402
 from bot.actions.tasks import ITEM_CODES, TASK_INTENTS  # noqa: E402
@@ -59,8 +57,8 @@ from bot.channels.rendering import (
 )
 from bot.channels.sms import read_outbox  # noqa: E402
 
-backend_url = flow.backend_url
-client = flow.client
+# the actions run against this module's backend (conftest.py)
+pytestmark = pytest.mark.usefixtures("client")
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "ivr-spoken-secret"
@@ -118,12 +116,12 @@ class ActionsBot:
     replies from the real actions and the domain's responses."""
 
     def __init__(self) -> None:
-        self.chats: Dict[str, flow.Chat] = {}
+        self.chats: Dict[str, driver.Chat] = {}
         self.intent: Dict[str, Tuple[str, Dict[str, Any]]] = {}  # call id -> intent of its next utterance
         self.canned: Dict[str, List[Dict[str, Any]]] = {}  # text -> messages (a domain response)
 
     async def __call__(self, message: Any) -> None:
-        chat = self.chats.setdefault(message.sender_id, flow.Chat(sender=message.sender_id, channel="ivr"))
+        chat = self.chats.setdefault(message.sender_id, driver.Chat(sender=message.sender_id, channel="ivr"))
         chat.token = (message.metadata or {}).get("auth_token")
         if message.text in self.canned:
             out = self.canned[message.text]
@@ -134,7 +132,7 @@ class ActionsBot:
         for m in out:
             await message.output_channel.send_response(message.sender_id, dict(m))
 
-    def _form(self, chat: flow.Chat) -> List[Dict[str, Any]]:
+    def _form(self, chat: driver.Chat) -> List[Dict[str, Any]]:
         state = chat.form()
         said = list(chat.messages)
         if state == "done":
@@ -142,13 +140,13 @@ class ActionsBot:
             said += chat.messages
         return [self._utter(m, chat) for m in said]
 
-    def _utter(self, m: Dict[str, Any], chat: flow.Chat) -> Dict[str, Any]:
+    def _utter(self, m: Dict[str, Any], chat: driver.Chat) -> Dict[str, Any]:
         placeholder = re.fullmatch(r"<(utter_ask_\w+)>", str(m.get("text") or ""))
         if placeholder:
             return response(placeholder.group(1), chat.slots["language"] or "zh")
         return m
 
-    def _turn(self, chat: flow.Chat, text: str, sender: str) -> List[Dict[str, Any]]:
+    def _turn(self, chat: driver.Chat, text: str, sender: str) -> List[Dict[str, Any]]:
         stage = chat.slots["task_stage"]
         if text == "/affirm":
             chat.user(text, "affirm")

@@ -1,23 +1,22 @@
 """Bugs found by trying the integrated assistant as residents would (the "probe"), one test each.
 
 Action by action against a REAL backend process (the `Chat` driver of
-test_actions_flow.py plays the Rasa server with the intent and entities the
+actions_driver.py plays the Rasa server with the intent and entities the
 trained NLU really gave for these messages).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("rasa_sdk")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_actions_flow import Chat, backend_url, client, login  # noqa: E402,F401  (fixtures)
+from actions_driver import Chat, login  # noqa: E402
 
 from bot.actions.items import ActionStartTask  # noqa: E402
+
+# every test runs the actions against this module's backend (conftest.py)
+pytestmark = pytest.mark.usefixtures("client")
 
 
 def test_a_child_named_only_in_the_words_gets_the_childs_records_not_the_guardians(backend_url: str) -> None:

@@ -1,6 +1,6 @@
 """Conversation repair and corrections, action by action against a REAL backend process.
 
-The driver `Chat` of test_actions_flow.py plays the Rasa server (user turns with the
+The driver `Chat` of actions_driver.py plays the Rasa server (user turns with the
 intent and entities the NLU would give, the FormAction around validate_item_form);
 the backend is a real process with the demo people. What is checked is what the
 person sees and what the backend ends up with:
@@ -19,22 +19,22 @@ person sees and what the backend ends up with:
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
 pytest.importorskip("rasa_sdk")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from actions_driver import Chat, login  # noqa: E402
 from channel_fixtures import id_number  # noqa: E402
-from test_actions_flow import Chat, backend_url, client, login  # noqa: E402,F401  (fixtures)
 
 from bot.actions.corrections import named_field, read_correction, value_text  # noqa: E402
 from bot.actions.items import ActionReviewTask, ActionStartTask, ActionSubmitTask  # noqa: E402
 from bot.actions.repair import ActionCorrectTask, ActionExplainField, ActionRepeatLast  # noqa: E402
 from bot.actions.tasks import conflicting_request, redirected_request  # noqa: E402
+
+# every test runs the actions against this module's backend (conftest.py)
+pytestmark = pytest.mark.usefixtures("client")
 
 ZHANGWEI_ID = id_number("440304", "19880512", 131)
 BANK_SPECS = [
