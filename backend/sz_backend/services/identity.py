@@ -84,27 +84,56 @@ def issue_token(session: Session, account: UserAccount, channel: str) -> dict[st
 _BAD_LOGIN = ("LOGIN_FAILED", "用户名或密码不正确", "Wrong user name or password")
 
 
-def _check_password(
-    session: Session, username: str, password: str, channel: str, source: str | None = None
-) -> UserAccount:
-    """The account of a right user name and password; wrong ones count towards the lock-out
-    (per user name across channels, and per client address: services/lockout.py)."""
-    subject = f"user:{username.strip()}"
+def check_password(
+    session: Session,
+    subject: str,
+    stored_hash: str | None,
+    password: str,
+    *,
+    usable: bool,
+    channel: str,
+    source: str | None,
+    refusal: BusinessError,
+    person_id: int | None = None,
+) -> None:
+    """The one password check of residents and staff, under the lock-out (services/lockout.py):
+    failures per `subject` (user:<name>, staff:<name>) and per client address.
+
+    The secret is always verified (an unknown user name takes the same time); a wrong secret,
+    or an account that is missing or not `usable`, counts as a failure and raises `refusal`."""
     if source:
         lockout.check("source", f"ip:{source}")
     lockout.check("password", subject)
-    account = session.scalar(select(UserAccount).where(UserAccount.username == username.strip()))
-    if not verify_secret(account.password_hash if account else None, password) or account is None:
-        lockout.fail("password", subject, channel=channel, person_id=account.person_id if account else None)
+    if not verify_secret(stored_hash, password) or not usable:
+        lockout.fail("password", subject, channel=channel, person_id=person_id)
         if source:
             lockout.fail("source", f"ip:{source}", channel=channel)
-        raise BusinessError(
+        raise refusal
+    lockout.succeed(session, "password", subject)
+
+
+def _check_password(
+    session: Session, username: str, password: str, channel: str, source: str | None = None
+) -> UserAccount:
+    """The account of a right user name and password; wrong ones count towards the lock-out."""
+    account = session.scalar(select(UserAccount).where(UserAccount.username == username.strip()))
+    check_password(
+        session,
+        f"user:{username.strip()}",
+        account.password_hash if account else None,
+        password,
+        usable=account is not None,
+        channel=channel,
+        source=source,
+        person_id=account.person_id if account else None,
+        refusal=BusinessError(
             *_BAD_LOGIN,
             status=401,
             fix_zh="忘记密码可在深圳市人力资源和社会保障局统一用户平台找回",
             fix_en="Reset a forgotten password on the bureau's unified user platform",
-        )
-    lockout.succeed(session, "password", subject)
+        ),
+    )
+    assert account is not None  # usable=False raised above
     return account
 
 

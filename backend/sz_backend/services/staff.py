@@ -3,10 +3,10 @@
 Staff are not residents: their accounts live in their own table, hold no person
 and no channel binding, and their tokens are never accepted by the residents'
 API (nor residents' tokens here). Passwords use the residents' hashing
-(`identity.hash_secret` / `verify_secret`, Argon2id) and the same lock-out
-(`services/lockout.py`: SZ_PASSWORD_MAX_FAILURES wrong passwords within
-SZ_LOCK_MINUTES lock the user name, the right password included; failed log-ins per
-client address are limited too).
+(`identity.hash_secret`, Argon2id) and their one password check
+(`identity.check_password`) with its lock-out (`services/lockout.py`:
+SZ_PASSWORD_MAX_FAILURES wrong passwords within SZ_LOCK_MINUTES lock the user name,
+the right password included; failed log-ins per client address are limited too).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from ..errors import BusinessError
 from ..persistence.models import StaffAccount, StaffRole, StaffToken
-from . import audit, lockout
-from .identity import hash_secret, verify_secret
+from . import audit, identity
+from .identity import hash_secret
 from .secrets_at_rest import as_utc, token_digest
 
 STAFF_TOKEN_TTL_MINUTES = 480  # one working day
@@ -46,18 +46,18 @@ def create(session: Session, username: str, display_name: str, role: StaffRole, 
 def login(session: Session, username: str, password: str, source: str | None = None) -> dict[str, object]:
     """The residents' lock-out rules (services/lockout.py): failures per user name (kind
     "password", subject "staff:<name>", its own namespace) and per client address."""
-    subject = f"staff:{username.strip()}"
-    if source:
-        lockout.check("source", f"ip:{source}")
-    lockout.check("password", subject)
     account = session.scalar(select(StaffAccount).where(StaffAccount.username == username.strip()))
-    ok = verify_secret(account.password_hash if account else None, password)  # always verify: same timing
-    if account is None or not account.active or not ok:
-        lockout.fail("password", subject, channel="window")
-        if source:
-            lockout.fail("source", f"ip:{source}", channel="window")
-        raise BusinessError("LOGIN_FAILED", "用户名或密码不正确", "Wrong user name or password", status=401)
-    lockout.succeed(session, "password", subject)
+    identity.check_password(
+        session,
+        f"staff:{username.strip()}",
+        account.password_hash if account else None,
+        password,
+        usable=account is not None and account.active,
+        channel="window",
+        source=source,
+        refusal=BusinessError("LOGIN_FAILED", "用户名或密码不正确", "Wrong user name or password", status=401),
+    )
+    assert account is not None  # usable=False raised above
     token = secrets.token_urlsafe(32)
     expires = datetime.now(timezone.utc) + timedelta(minutes=STAFF_TOKEN_TTL_MINUTES)
     session.add(StaffToken(token_hash=token_digest(token), staff_id=account.id, expires_at=expires))
