@@ -1,11 +1,16 @@
-"""Errors with stable machine codes and bilingual messages.
+"""The backend's one error type: stable machine codes and bilingual messages.
 
-Every refusal the backend gives (bad input, a failed eligibility check, missing
-authority) is a `BusinessError`. The API turns it into a 4xx JSON body:
+Every error the API answers with is a `BusinessError`: refusals of the services (bad
+input, a failed eligibility check, missing authority) raise it, and the application
+(api/app.py) turns the framework's own errors (request validation, unknown path or
+method, a lost race for a record, an unexpected failure) into one too. The body is
+always `{"error": err.to_dict()}`, documented as `api/schemas.py: ErrorResponse`:
     {"error": {"code": "...", "message_zh": "...", "message_en": "...",
-               "fix_zh": "...", "fix_en": "...", "field": "..."}}
-The assistant shows `message_*` and `fix_*` to the person; `code` is what
-programs and tests match on, so codes never change once published.
+               "fix_zh": "...", "fix_en": "...", "field": "...", "details": {...}}}
+`code`, `message_zh` and `message_en` are always there; the others only when they
+have a value. The assistant shows `message_*` and `fix_*` to the person; `code`
+(UPPER_SNAKE_CASE) is what programs and tests match on, so codes never change once
+published (tests/backend/test_errors.py).
 """
 
 from __future__ import annotations
@@ -44,14 +49,11 @@ class BusinessError(Exception):
         return body
 
 
-class InvalidInput(BusinessError):
-    """Input that can never be right as typed (400/422 family)."""
-
-
 def invalid(
     code: str, zh: str, en: str, *, field: str | None = None, fix_zh: str | None = None, fix_en: str | None = None
-) -> InvalidInput:
-    return InvalidInput(code, zh, en, status=422, field=field, fix_zh=fix_zh, fix_en=fix_en)
+) -> BusinessError:
+    """Input that can never be right as typed (422)."""
+    return BusinessError(code, zh, en, status=422, field=field, fix_zh=fix_zh, fix_en=fix_en)
 
 
 def refused(

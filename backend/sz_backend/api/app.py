@@ -19,11 +19,12 @@ from . import routes_auth, routes_items, routes_pages, routes_registration, rout
 from .schemas import ErrorResponse
 
 log = logging.getLogger("sz_backend")
-_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422, 500)}
 
 
-def _error(status: int, code: str, zh: str, en: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message_zh": zh, "message_en": en, **extra}}, status_code=status)
+def error_response(err: BusinessError) -> JSONResponse:
+    """The one error body of the API: {"error": {code, message_zh, message_en, fix_*, field, details}}."""
+    return JSONResponse({"error": err.to_dict()}, status_code=err.status)
 
 
 def create_app() -> FastAPI:
@@ -40,18 +41,20 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(BusinessError)
     async def business_error(_req: Request, exc: BusinessError) -> JSONResponse:
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_req: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return _error(
-            422,
-            "INVALID_REQUEST",
-            f"请求内容不正确：{where}",
-            f"Invalid request: {where} {first.get('msg', '')}",
-            field=where or None,
+        return error_response(
+            BusinessError(
+                "INVALID_REQUEST",
+                f"请求内容不正确：{where}",
+                f"Invalid request: {where} {first.get('msg', '')}",
+                status=422,
+                field=where or None,
+            )
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -61,24 +64,28 @@ def create_app() -> FastAPI:
             405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "Method not allowed"),
         }
         code, zh, en = codes.get(exc.status_code, ("HTTP_ERROR", "请求失败", str(exc.detail)))
-        return _error(exc.status_code, code, zh, en)
+        return error_response(BusinessError(code, zh, en, status=exc.status_code))
 
     @app.exception_handler(IntegrityError)
     async def conflict(_req: Request, exc: IntegrityError) -> JSONResponse:
         # Two requests raced for the same record (e.g. paying one month twice at once):
         # the loser's unit of work was rolled back whole, so nothing is half-written.
         log.warning("integrity conflict: %s", type(exc.orig).__name__)
-        return _error(
-            409,
-            "CONFLICT",
-            "该业务刚刚已提交，请勿重复提交；可查询结果后再试",
-            "This was just submitted by another request; check the result before retrying",
+        return error_response(
+            BusinessError(
+                "CONFLICT",
+                "该业务刚刚已提交，请勿重复提交；可查询结果后再试",
+                "This was just submitted by another request; check the result before retrying",
+                status=409,
+            )
         )
 
     @app.exception_handler(Exception)
     async def unexpected(_req: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return _error(500, "INTERNAL", "系统繁忙，请稍后再试", "System busy, please try again later")
+        return error_response(
+            BusinessError("INTERNAL", "系统繁忙，请稍后再试", "System busy, please try again later", status=500)
+        )
 
     @app.on_event("startup")
     def refuse_development_secrets() -> None:
