@@ -8,10 +8,12 @@ the payment window unless a test pins it elsewhere.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -108,6 +110,46 @@ def db(template: str, tmp_path, monkeypatch) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _first_difference(sent: Any, built: Any, path: str = "") -> str:
+    if isinstance(sent, dict) and isinstance(built, dict):
+        if list(sent) != list(built):
+            return f"{path or '/'}: keys sent {list(sent)}, built {list(built)}"
+        for key in built:
+            if json.dumps(sent[key]) != json.dumps(built[key]):
+                return _first_difference(sent[key], built[key], f"{path}/{key}")
+    if isinstance(sent, list) and isinstance(built, list) and len(sent) == len(built):
+        for i, (a, b) in enumerate(zip(sent, built, strict=True)):
+            if json.dumps(a) != json.dumps(b):
+                return _first_difference(a, b, f"{path}/{i}")
+    return f"{path or '/'}: sent {sent!r:.200}, built {built!r:.200}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def responses_keep_their_bytes() -> Iterator[None]:
+    """Every JSON answer of the suite leaves as the handler built it: the response models
+    (api/responses.py) check and document the bodies but must not drop, add, retype or
+    reorder a key. A handler key the model does not declare fails here (the model would
+    filter it out of the wire)."""
+    import fastapi.routing
+    from fastapi.encoders import jsonable_encoder
+
+    original = fastapi.routing.serialize_response
+
+    async def checked(*, response_content: Any, **kwargs: Any) -> Any:
+        sent = await original(response_content=response_content, **kwargs)
+        if kwargs.get("field") is not None and isinstance(response_content, (dict, list)):
+            wire = json.loads(sent) if isinstance(sent, (bytes, str)) else sent
+            expected = jsonable_encoder(response_content)
+            assert json.dumps(wire, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False), (
+                f"the response model changed the body at {_first_difference(wire, expected)}"
+            )
+        return sent
+
+    fastapi.routing.serialize_response = checked  # type: ignore[assignment]
+    yield
+    fastapi.routing.serialize_response = original
 
 
 @pytest.fixture

@@ -16,10 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..errors import BusinessError
 from ..settings import check_production_settings, get_settings
 from . import routes_auth, routes_items, routes_pages, routes_registration, routes_services, routes_window
+from .responses import Health
 from .schemas import ErrorResponse
 
 log = logging.getLogger("sz_backend")
-_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422, 500)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422, 500)
+}
 
 
 def error_response(err: BusinessError) -> JSONResponse:
@@ -92,7 +95,7 @@ def create_app() -> FastAPI:
         # Also when started without cli.py (uvicorn sz_backend.api.app:app --workers N).
         check_production_settings(get_settings())
 
-    @app.get("/health", tags=["meta"])
+    @app.get("/health", tags=["meta"], response_model=Health)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

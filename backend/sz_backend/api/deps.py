@@ -1,4 +1,4 @@
-"""Request plumbing shared by the routers: sessions, identity, idempotency."""
+"""Request plumbing shared by the routers: the route class, sessions, identity, idempotency."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Header
+from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,6 +17,16 @@ from ..errors import BusinessError
 from ..persistence.db import session_scope
 from ..persistence.models import IdempotencyRecord
 from ..services import identity
+
+
+class ContractRoute(APIRoute):
+    """Every router's route class: the response model (api/responses.py) checks and documents
+    the answer, and only the keys the handler gave are sent (`response_model_exclude_unset`),
+    so declaring a model changes no body on the wire."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["response_model_exclude_unset"] = True
+        super().__init__(path, endpoint, **kwargs)
 
 
 def bearer(authorization: str | None = Header(default=None)) -> str | None:

@@ -14,10 +14,11 @@ from ..persistence.db import session_scope
 from ..services import identity
 from ..services.items import runner
 from ..services.items.schema import public_field
-from .deps import bearer, run_idempotent
+from .deps import ContractRoute, bearer, run_idempotent
+from .responses import Catalogue, CatalogueEntry, Eligibility, ItemResult, Options, Validation
 from .schemas import ItemRequest
 
-router = APIRouter(tags=["items"])
+router = APIRouter(route_class=ContractRoute, tags=["items"])
 
 
 def _entry(entry: Any) -> dict[str, Any]:
@@ -25,7 +26,11 @@ def _entry(entry: Any) -> dict[str, Any]:
     return entry.to_dict() | {"fields": [public_field(f) for f in entry.fields]}
 
 
-@router.get("/catalogue", summary="Every business item and service: names, mode, fields with their schema, materials")
+@router.get(
+    "/catalogue",
+    summary="Every business item and service: names, mode, fields with their schema, materials",
+    responses={200: {"model": Catalogue}},
+)
 def catalogue() -> Response:
     return Response(_catalogue_body(), media_type="application/json")
 
@@ -43,7 +48,7 @@ def _catalogue_body() -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-@router.get("/catalogue/{code}", summary="One catalogue entry")
+@router.get("/catalogue/{code}", response_model=CatalogueEntry, summary="One catalogue entry")
 def catalogue_entry(code: str) -> dict[str, Any]:
     entry = get_catalogue().get(code)
     if entry is None:
@@ -58,7 +63,11 @@ def catalogue_entry(code: str) -> dict[str, Any]:
     return _entry(entry)
 
 
-@router.get("/options", summary="Which of the given items this person (and each linked child) can use now")
+@router.get(
+    "/options",
+    response_model=Options,
+    summary="Which of the given items this person (and each linked child) can use now",
+)
 def options(
     codes: str = Query(min_length=1, max_length=2000, description="comma-separated item codes"),
     token: str | None = Depends(bearer),
@@ -75,7 +84,11 @@ def options(
         return {"options": out}
 
 
-@router.get("/items/{code}/eligibility", summary="Can this person use the item now (before giving any field)?")
+@router.get(
+    "/items/{code}/eligibility",
+    response_model=Eligibility,
+    summary="Can this person use the item now (before giving any field)?",
+)
 def eligibility(
     code: str, subject_id: int | None = Query(default=None, ge=1, le=2**31 - 1), token: str | None = Depends(bearer)
 ) -> dict[str, Any]:
@@ -86,6 +99,7 @@ def eligibility(
 
 @router.post(
     "/items/{code}/validate",
+    response_model=Validation,
     summary="Check fields (some or all) exactly as submission would, without changing anything",
 )
 def validate(code: str, body: ItemRequest, token: str | None = Depends(bearer)) -> dict[str, Any]:
@@ -98,7 +112,9 @@ def validate(code: str, body: ItemRequest, token: str | None = Depends(bearer)) 
         return runner.validate_item(s, who.person, code, body.subject_id, dict(body.fields), who.channel)
 
 
-@router.post("/items/{code}", summary="Carry out a business item: completed, or a pre-application")
+@router.post(
+    "/items/{code}", response_model=ItemResult, summary="Carry out a business item: completed, or a pre-application"
+)
 def submit(
     code: str,
     body: ItemRequest,

@@ -16,16 +16,18 @@ from fastapi.responses import HTMLResponse
 from ..errors import BusinessError
 from ..persistence.db import session_scope
 from ..services import registration_link
-from .deps import channel_header
+from .deps import ContractRoute, channel_header
+from .responses import RegistrationCheck, SetupLink
 from .routes_pages import HEADERS
 from .schemas import RegistrationCheckRequest, RegistrationLinkRequest
 
-router = APIRouter()
+router = APIRouter(route_class=ContractRoute)
 MAX_FORM_BYTES = 4096
 
 
 @router.post(
     "/accounts/setup-link",
+    response_model=SetupLink,
     summary="Chat registration step 2: the SMS code for a one-time link to the "
     "page where the user name and password are set",
 )
@@ -35,7 +37,9 @@ def setup_link(body: RegistrationLinkRequest, channel: str = Depends(channel_hea
 
 
 @router.post(
-    "/accounts/check", summary="Check registration details one by one (format, cooperating bank); nobody is looked up"
+    "/accounts/check",
+    response_model=RegistrationCheck,
+    summary="Check registration details one by one (format, cooperating bank); nobody is looked up",
 )
 def check(body: RegistrationCheckRequest) -> dict[str, Any]:
     return registration_link.check_fields({k: v[:64] for k, v in body.fields.items()})

@@ -14,14 +14,28 @@ from ..persistence.db import session_scope
 from ..persistence.models import Person, SmsOutbox
 from ..services import certificate, contributions, documents, identity, payments, pre_applications, registration
 from ..settings import get_settings
-from .deps import bearer, channel_header, run_idempotent
+from .deps import ContractRoute, bearer, channel_header, run_idempotent
+from .responses import (
+    Certificate,
+    Contributions,
+    Outbox,
+    Payment,
+    PreApplicationStatus,
+    Quote,
+    Registered,
+    RegistrationCode,
+)
 from .schemas import PaymentRequest, RegisterAccountRequest, RegistrationCodeRequest
 
-router = APIRouter(tags=["services"])
+router = APIRouter(route_class=ContractRoute, tags=["services"])
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-@router.post("/services/self_service_payment", summary="Pay this month's contribution (working days 09:00-17:00)")
+@router.post(
+    "/services/self_service_payment",
+    response_model=Payment,
+    summary="Pay this month's contribution (working days 09:00-17:00)",
+)
 def self_service_payment(
     body: PaymentRequest, token: str | None = Depends(bearer), idempotency_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
@@ -37,6 +51,7 @@ def self_service_payment(
 
 @router.get(
     "/services/self_service_payment/quote",
+    response_model=Quote,
     summary="What paying this month would charge, and from which account (refusals as for paying)",
 )
 def self_service_payment_quote(token: str | None = Depends(bearer)) -> dict[str, Any]:
@@ -45,7 +60,11 @@ def self_service_payment_quote(token: str | None = Depends(bearer)) -> dict[str,
         return payments.quote(s, who.person)
 
 
-@router.get("/services/contributions", summary="Monthly contribution details of the five insurances")
+@router.get(
+    "/services/contributions",
+    response_model=Contributions,
+    summary="Monthly contribution details of the five insurances",
+)
 def query_contributions(
     from_month: str | None = Query(default=None, pattern=MONTH),
     to_month: str | None = Query(default=None, pattern=MONTH),
@@ -57,14 +76,22 @@ def query_contributions(
         return contributions.query(s, who.person, subject_id, from_month, to_month, who.channel)
 
 
-@router.post("/services/certificate", summary="Issue an insurance certificate PDF; returns its download link")
+@router.post(
+    "/services/certificate",
+    response_model=Certificate,
+    summary="Issue an insurance certificate PDF; returns its download link",
+)
 def print_certificate(body: PaymentRequest, token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
         return certificate.issue(s, who.person, body.subject_id, who.channel)
 
 
-@router.get("/pre-applications/{number}", summary="Status of a pre-application by its number")
+@router.get(
+    "/pre-applications/{number}",
+    response_model=PreApplicationStatus,
+    summary="Status of a pre-application by its number",
+)
 def pre_application_status(number: str, token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         who = identity.authenticate(s, token)
@@ -73,6 +100,7 @@ def pre_application_status(number: str, token: str | None = Depends(bearer)) -> 
 
 @router.post(
     "/accounts/code",
+    response_model=RegistrationCode,
     summary="Registration step 1: the bank confirms the card; a one-time code goes by SMS to the phone the bank holds",
 )
 def registration_code(body: RegistrationCodeRequest, channel: str = Depends(channel_header)) -> dict[str, Any]:
@@ -80,7 +108,11 @@ def registration_code(body: RegistrationCodeRequest, channel: str = Depends(chan
         return registration.request_code(s, body, channel)
 
 
-@router.post("/accounts", summary="Registration step 2: the account (needs the one-time code of step 1)")
+@router.post(
+    "/accounts",
+    response_model=Registered,
+    summary="Registration step 2: the account (needs the one-time code of step 1)",
+)
 def register_account(body: RegisterAccountRequest, channel: str = Depends(channel_header)) -> dict[str, Any]:
     with session_scope() as s:
         return registration.register(s, body, channel)
@@ -88,6 +120,7 @@ def register_account(body: RegisterAccountRequest, channel: str = Depends(channe
 
 @router.get(
     "/dev/sms-outbox",
+    response_model=Outbox,
     summary="Development only: the text messages the outbox SMS adapter kept",
     include_in_schema=False,
 )

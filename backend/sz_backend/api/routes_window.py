@@ -14,21 +14,34 @@ from ..persistence.models import SmsOutbox, StaffRole
 from ..rules.masking import mask_phone
 from ..services import identity, notices, staff, window
 from ..services.analytics import report
-from .deps import bearer
+from .deps import ContractRoute, bearer
+from .responses import (
+    AnalyticsSummary,
+    AuditTrail,
+    Notices,
+    Ok,
+    StaffMe,
+    StaffOutbox,
+    StaffToken,
+    WindowDetail,
+    WindowFind,
+)
 from .schemas import FinishRequest, MaterialsRequest, ReturnRequest, StaffLoginRequest
 
-router = APIRouter(prefix="/window", tags=["window"])
-residents = APIRouter(tags=["services"])
+router = APIRouter(route_class=ContractRoute, prefix="/window", tags=["window"])
+residents = APIRouter(route_class=ContractRoute, tags=["services"])
 
 
-@router.post("/auth/login", summary="Staff log-in (clerk or supervisor); returns a bearer token")
+@router.post(
+    "/auth/login", response_model=StaffToken, summary="Staff log-in (clerk or supervisor); returns a bearer token"
+)
 def login(body: StaffLoginRequest, request: Request) -> dict[str, Any]:
     source = request.client.host if request.client else None
     with session_scope() as s:
         return staff.login(s, body.username, body.password, source=source)
 
 
-@router.post("/auth/logout", summary="Revoke the staff token")
+@router.post("/auth/logout", response_model=Ok, summary="Revoke the staff token")
 def logout(token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         staff.authenticate(s, token)
@@ -36,14 +49,18 @@ def logout(token: str | None = Depends(bearer)) -> dict[str, Any]:
     return {"ok": True}
 
 
-@router.get("/me", summary="The logged-in clerk")
+@router.get("/me", response_model=StaffMe, summary="The logged-in clerk")
 def me(token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         a = staff.authenticate(s, token).staff
         return {"username": a.username, "display_name": a.display_name, "role": a.role.value}
 
 
-@router.get("/pre-applications", summary="Find pre-applications by number or by the resident's ID number")
+@router.get(
+    "/pre-applications",
+    response_model=WindowFind,
+    summary="Find pre-applications by number or by the resident's ID number",
+)
 def find(
     number: str | None = Query(default=None, max_length=40),
     id_number: str | None = Query(default=None, max_length=24),
@@ -54,13 +71,21 @@ def find(
         return window.find(s, who, number=number, id_number=id_number)
 
 
-@router.get("/pre-applications/{number}", summary="One pre-application: item, data (masked), materials, comparison")
+@router.get(
+    "/pre-applications/{number}",
+    response_model=WindowDetail,
+    summary="One pre-application: item, data (masked), materials, comparison",
+)
 def detail(number: str, token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         return window.detail(s, staff.authenticate(s, token), number)
 
 
-@router.post("/pre-applications/{number}/materials", summary="Mark materials of the checklist as received")
+@router.post(
+    "/pre-applications/{number}/materials",
+    response_model=WindowDetail,
+    summary="Mark materials of the checklist as received",
+)
 def receive(number: str, body: MaterialsRequest, token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         return window.receive_materials(s, staff.authenticate(s, token), number, body.received)
@@ -68,6 +93,7 @@ def receive(number: str, body: MaterialsRequest, token: str | None = Depends(bea
 
 @router.post(
     "/pre-applications/{number}/finish",
+    response_model=WindowDetail,
     summary="Finish it: the item's effect by its own handler, a serial number, the resident told",
 )
 def finish(
@@ -79,7 +105,11 @@ def finish(
     return result
 
 
-@router.post("/pre-applications/{number}/return", summary="Return it with a reason and what to bring")
+@router.post(
+    "/pre-applications/{number}/return",
+    response_model=WindowDetail,
+    summary="Return it with a reason and what to bring",
+)
 def return_(
     number: str, body: ReturnRequest, tasks: BackgroundTasks, token: str | None = Depends(bearer)
 ) -> dict[str, Any]:
@@ -94,14 +124,20 @@ def return_(
     return result
 
 
-@router.get("/pre-applications/{number}/audit", summary="Every audited window step (supervisors)")
+@router.get(
+    "/pre-applications/{number}/audit", response_model=AuditTrail, summary="Every audited window step (supervisors)"
+)
 def audit_trail(number: str, token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         staff.authenticate(s, token, role=StaffRole.supervisor)
         return {"entries": window.audit_trail(s, number)}
 
 
-@router.get("/sms-outbox", summary="The development SMS outbox, newest first (supervisors; phones masked)")
+@router.get(
+    "/sms-outbox",
+    response_model=StaffOutbox,
+    summary="The development SMS outbox, newest first (supervisors; phones masked)",
+)
 def sms_outbox(limit: int = Query(default=20, ge=1, le=200), token: str | None = Depends(bearer)) -> dict[str, Any]:
     with session_scope() as s:
         staff.authenticate(s, token, role=StaffRole.supervisor)
@@ -114,7 +150,11 @@ def sms_outbox(limit: int = Query(default=20, ge=1, le=200), token: str | None =
         }
 
 
-@router.get("/analytics/summary", summary="Conversation analytics for the dashboard (supervisors)")
+@router.get(
+    "/analytics/summary",
+    response_model=AnalyticsSummary,
+    summary="Conversation analytics for the dashboard (supervisors)",
+)
 def analytics_summary(
     days: int = Query(default=30, ge=1, le=366), token: str | None = Depends(bearer)
 ) -> dict[str, Any]:
@@ -141,7 +181,9 @@ def analytics_nlu_export(
     )
 
 
-@residents.get("/notices", summary="Notices not shown yet (the widget shows them at the next visit)")
+@residents.get(
+    "/notices", response_model=Notices, summary="Notices not shown yet (the widget shows them at the next visit)"
+)
 def my_notices(
     language: str = Query(default="zh", pattern="^(zh|en)$"), token: str | None = Depends(bearer)
 ) -> dict[str, Any]:
