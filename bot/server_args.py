@@ -27,14 +27,14 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, Optional
 
-DEFAULT_WIDGET_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
+from bot.settings import DEFAULT_WIDGET_ORIGINS  # noqa: F401 (this module's name for it)
+from bot.settings import load as load_settings
+
 MIN_TOKEN_LENGTH = 24
 
 
 def widget_origins() -> List[str]:
-    raw = os.environ.get("SZ_WIDGET_ORIGINS", "")
-    found = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
-    return found or list(DEFAULT_WIDGET_ORIGINS)
+    return list(load_settings().widget_origins)
 
 
 def new_token() -> str:
@@ -64,12 +64,12 @@ def api_args(token: str, origins: Optional[Iterable[str]] = None, interface: Opt
     origins = list(origins) if origins is not None else widget_origins()
     if any(o.strip() == "*" for o in origins):
         raise ValueError("CORS '*' would let any web page use the Rasa server; list the widget's origins")
-    interface = interface or os.environ.get("SZ_RASA_INTERFACE") or "127.0.0.1"
+    interface = interface or load_settings().rasa_interface
     return ["--enable-api", "--auth-token", token, "-i", interface, "--cors", *origins]
 
 
 def main(argv: List[str]) -> int:
-    token = os.environ.get("SZ_RASA_AUTH_TOKEN", "")
+    token = load_settings().rasa_auth_token
     try:
         print("\n".join(api_args(token)))
     except ValueError as e:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import re
 import unicodedata
 from datetime import datetime
@@ -15,6 +14,11 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+# Display masks: the backend's format, from the bot's one masking module (bot/masking.py).
+from bot.masking import mask_id_number as mask_id  # noqa: F401
+from bot.masking import mask_phone  # noqa: F401
+from bot.settings import load as load_settings
 
 from .backend_client import BackendError
 
@@ -71,7 +75,7 @@ log = logging.getLogger(__name__)
 
 def now() -> datetime:
     """Asia/Shanghai now; SZ_NOW (or the backend's SZ_BACKEND_NOW) pins it for demos and tests."""
-    pinned = os.environ.get("SZ_NOW") or os.environ.get("SZ_BACKEND_NOW")
+    pinned = load_settings().now
     if pinned:
         value = datetime.fromisoformat(pinned)
         return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
@@ -95,10 +99,7 @@ def pick(lang: str, zh: str, en: str) -> str:
 # custom payload (Rasa `json_message`, delivered to the channel as {"custom": {...}}),
 # never through its wording. Channels that have nothing to do ignore it; the web channel
 # drops it (bot/channels/rendering.py `is_signal`).
-SIGNAL_KEY = "signal"
-VERIFY_IDENTITY = "verify_identity"  # {"signal": "verify_identity", "reason": "required" | "expired"}
-HANDOFF = "handoff"  # {"signal": "handoff", "number": "12333", "reason": "user_request"}
-END_CALL = "end_call"  # {"signal": "end_call"}: the phone channel hangs up after the reply
+from bot.signals import END_CALL, HANDOFF, SIGNAL_KEY, VERIFY_IDENTITY  # noqa: E402, F401 (one definition)
 
 
 def signal(name: str, **details: Any) -> Dict[str, Any]:
@@ -236,19 +237,9 @@ def idempotency_key(sender_id: str, code: str, nonce: str) -> str:
 _SEP = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d]+")
 
 
-def mask_id(value: Any) -> str:
-    text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or ""))).upper()
-    return text[:4] + "*" * (len(text) - 8) + text[-4:] if len(text) > 8 else "*" * len(text)
-
-
 def mask_account(value: Any) -> str:
     text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or "")))
     return "*" * max(0, len(text) - 4) + text[-4:]
-
-
-def mask_phone(value: Any) -> str:
-    text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or "")))
-    return text[:3] + "*" * (len(text) - 7) + text[-4:] if len(text) >= 8 else "*" * len(text)
 
 
 def named_subjects(

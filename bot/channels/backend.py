@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 import aiohttp
 
+from bot.settings import DEFAULT_BACKEND_URL as SETTINGS_BACKEND_URL
+from bot.settings import DEFAULT_CHANNEL_SERVICE_KEY
+from bot.settings import load as load_settings
+
 log = logging.getLogger(__name__)
 
-DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"
-DEFAULT_SERVICE_KEY = "dev-channel-key-change-me"
+DEFAULT_BACKEND_URL = SETTINGS_BACKEND_URL
+DEFAULT_SERVICE_KEY = DEFAULT_CHANNEL_SERVICE_KEY
 
 
 class BackendUnavailable(Exception):
@@ -54,8 +57,9 @@ class ChannelBackend:
         timeout_seconds: float = 3.0,
         slow_timeout_seconds: float = 10.0,
     ) -> None:
-        self.base_url = (base_url or os.environ.get("SZ_BACKEND_URL") or DEFAULT_BACKEND_URL).rstrip("/")
-        self.service_key = service_key or os.environ.get("SZ_CHANNEL_SERVICE_KEY") or DEFAULT_SERVICE_KEY
+        settings = load_settings()
+        self.base_url = (base_url or settings.backend_url).rstrip("/")
+        self.service_key = service_key or settings.channel_service_key
         self.timeout_seconds = float(timeout_seconds)  # token look-ups (every message)
         self.slow_timeout_seconds = float(slow_timeout_seconds)  # password/PIN checks (Argon2 is slow on purpose)
 

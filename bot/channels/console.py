@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from typing import Any, AsyncGenerator, Dict, List, Optional
+
+from bot.settings import load as load_settings
 
 SIGNALS = {
     "verify_identity": "[signal verify_identity: the person must identify first (web: log in, WeChat: bind, "
@@ -56,13 +57,14 @@ def _login() -> Optional[str]:
     if _state["tried"]:
         return _state["token"]
     _state["tried"] = True
-    user = os.environ.get("SZ_SHELL_USER")
+    settings = load_settings()
+    user = settings.shell_user
     if not user:
         return None
     import requests
 
-    backend = (os.environ.get("SZ_BACKEND_URL") or "http://127.0.0.1:8000").rstrip("/")
-    password = os.environ.get("SZ_SHELL_PASSWORD") or getpass.getpass(f"password of {user}: ")
+    backend = settings.backend_url.rstrip("/")
+    password = settings.shell_password or getpass.getpass(f"password of {user}: ")
     try:
         r = requests.post(
             f"{backend}/auth/login",

@@ -65,8 +65,9 @@ What the channel does
 - Three failed verifications, or three no-inputs in a row (two reprompts),
   transfer the call to 12333. DTMF 0 (when no options are pending) transfers too.
 - Low recognition confidence (< ``confidence_threshold``, 0.6): the n-best
-  alternatives are scored against a small domain-term list (with pinyin
-  homophones: 设保 -> 社保, 停报 -> 停保), and the best one is confirmed first
+  alternatives are corrected by the NLU's homophone corrector
+  (``bot.components.normalizer``: 设保 -> 社保, 停报 -> 停保) and scored by the
+  domain terms they hold, and the best one is confirmed first
   ("您是说……吗？确认请按1，重说请按2").
 - Spoken digits are normalised (四四零三 -> 4403, 幺 -> 1, 叉 -> X; amounts via
   cn2an: 三百元 -> 300元).
@@ -105,7 +106,6 @@ import functools
 import hmac
 import json
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -116,6 +116,9 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.components import normalizer
+from bot.settings import load as load_settings
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
 from .rendering import (
@@ -290,61 +293,6 @@ SKIP_WORDS = {"跳过", "不验证", "不用验证", "只咨询", "咨询", "我
 
 # ---------------------------------------------------------------- speech normalisation
 
-# The small domain-term list for choosing among n-best alternatives (and fixing
-# the commonest homophones of these terms). The NLU pipeline has its own, fuller
-# normaliser; this one only has to pick the right hypothesis and read it back.
-DOMAIN_TERMS: Tuple[str, ...] = (
-    "社会保险",
-    "养老保险",
-    "医疗保险",
-    "工伤保险",
-    "失业保险",
-    "生育保险",
-    "灵活就业",
-    "预申请",
-    "社保",
-    "医保",
-    "停保",
-    "参保",
-    "退保",
-    "养老",
-    "工伤",
-    "失业",
-    "生育",
-    "少儿",
-    "居保",
-    "趸缴",
-    "延缴",
-    "托收",
-    "转出",
-    "缴费",
-    "缴纳",
-    "保险",
-    "停缴",
-    "证明",
-)
-# Real words that sound like a term but are not it.
-PROTECTED = {
-    "工商",
-    "事业",
-    "实业",
-    "视野",
-    "生意",
-    "剩余",
-    "一包",
-    "眼角",
-    "言教",
-    "举报",
-    "脱手",
-    "世业",
-    "不交",
-    "报销",
-    "正名",
-    "正明",
-    "保鲜",
-    "宝贝",
-}
-
 _DIGIT = {
     "零": "0",
     "〇": "0",
@@ -368,18 +316,6 @@ _UNIT_NUMBER = re.compile(
     r"(?<![零〇一二两三四五六七八九十百千万亿])[一二两三四五六七八九十][零一二两三四五六七八九十百千万]+"
 )
 _SPOKEN_X = re.compile(r"(?<=\d)\s*[叉差xX](?![A-Za-z])")
-
-
-@lru_cache(maxsize=4096)
-def _pinyin(ch: str) -> str:
-    from pypinyin import Style, lazy_pinyin
-
-    return lazy_pinyin(ch, style=Style.NORMAL)[0] if "\u4e00" <= ch <= "\u9fff" else ch
-
-
-@lru_cache(maxsize=1)
-def _term_keys() -> Dict[Tuple[str, ...], str]:
-    return {tuple(_pinyin(c) for c in term): term for term in DOMAIN_TERMS}
 
 
 def normalise_digits(text: str) -> str:
@@ -407,27 +343,21 @@ def normalise_digits(text: str) -> str:
     return _SPOKEN_X.sub("X", text)
 
 
+@lru_cache(maxsize=1)
+def _terms_longest_first() -> Tuple[str, ...]:
+    return tuple(sorted(normalizer.lexicon().terms, key=len, reverse=True))
+
+
 def correct_terms(text: str) -> Tuple[str, int]:
-    """Fix homophones of the domain terms; returns the text and how many terms it holds."""
-    keys = _term_keys()
-    chars = list(text)
-    sounds = [_pinyin(c) for c in chars]
-    i = 0
-    while i < len(chars):
-        for size in (4, 3, 2):
-            if i + size > len(chars):
-                continue
-            window = "".join(chars[i : i + size])
-            term = keys.get(tuple(sounds[i : i + size]))
-            if term and window != term and window not in PROTECTED:
-                chars[i : i + size] = list(term)
-                i += size - 1
-                break
-        i += 1
-    fixed = "".join(chars)
+    """Fix homophones of the domain terms; returns the text and how many terms it holds.
+
+    The correction is the NLU's own (``bot.components.normalizer.correct_homophones``, the
+    lexicon in bot/components/domain_terms.txt), so the hypothesis read back to the caller and
+    scored here is the text the NLU understands; the count ranks n-best alternatives."""
+    fixed = normalizer.correct_homophones(text)
     hits = 0
     rest = fixed
-    for term in sorted(DOMAIN_TERMS, key=len, reverse=True):
+    for term in _terms_longest_first():
         if term in rest:
             hits += rest.count(term)
             rest = rest.replace(term, "\u3000")
@@ -616,8 +546,9 @@ class IVRInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InputChannel":
         credentials = dict(credentials or {})
-        if not credentials.get("webhook_secret") and os.environ.get("IVR_WEBHOOK_SECRET"):
-            credentials["webhook_secret"] = os.environ["IVR_WEBHOOK_SECRET"]
+        secret = load_settings().ivr_webhook_secret
+        if not credentials.get("webhook_secret") and secret:
+            credentials["webhook_secret"] = secret
         known = {
             "backend_url",
             "service_key",
@@ -674,7 +605,7 @@ class IVRInput(InputChannel):
     # ------------------------------------------------------------ Rasa hooks
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"ivr_webhook_{id(self)}", __name__)
-        normalise_transcript("设保一二三")  # load pypinyin and cn2an now, not during the first call
+        normalise_transcript("设保一二三")  # load pypinyin, the lexicon and cn2an now, not during the first call
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

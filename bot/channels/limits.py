@@ -16,22 +16,18 @@ handler so a channel applies the rule in one line.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
 
-log = logging.getLogger(__name__)
+from bot.settings import DEFAULT_MAX_MESSAGE_CHARS  # noqa: F401 (this module's name for it)
+from bot.settings import load as load_settings
 
-DEFAULT_MAX_MESSAGE_CHARS = 1000
+log = logging.getLogger(__name__)
 
 
 def max_chars() -> int:
-    try:
-        value = int(os.environ.get("SZ_MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS))
-    except ValueError:
-        value = DEFAULT_MAX_MESSAGE_CHARS
-    return value if value > 0 else DEFAULT_MAX_MESSAGE_CHARS
+    return load_settings().max_message_chars
 
 
 def too_long(text: Any, limit: int | None = None) -> bool:

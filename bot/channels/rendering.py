@@ -33,6 +33,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from bot.signals import END_CALL, HANDOFF, SIGNAL_KEY, VERIFY_IDENTITY, is_signal, signals  # noqa: F401
+
 Message = Dict[str, Any]
 
 # ---------------------------------------------------------------- shared pieces
@@ -71,29 +73,7 @@ def _button_list(message: Message) -> List[Dict[str, Any]]:
     return [b for b in buttons if isinstance(b, dict)]
 
 
-# Channel signals: custom payloads {"signal": name, ...} that the actions send for the
-# channels to act on (bot/actions/common.py): "verify_identity" (the turn needs the person
-# identified: the IVR starts caller verification), "handoff" (a person takes over: the IVR
-# transfers the call), "end_call". They are never shown or spoken as text.
-SIGNAL_KEY = "signal"
-VERIFY_IDENTITY = "verify_identity"
-HANDOFF = "handoff"
-END_CALL = "end_call"
-
-
-def is_signal(custom: Any) -> bool:
-    """True for a channel-signal payload (a custom dict with a string ``signal``)."""
-    return isinstance(custom, dict) and isinstance(custom.get(SIGNAL_KEY), str)
-
-
-def signals(messages: Sequence[Message]) -> Dict[str, Dict[str, Any]]:
-    """The signals among one turn's messages, by name (the last one of a name wins)."""
-    found: Dict[str, Dict[str, Any]] = {}
-    for message in messages:
-        custom: Any = message.get("custom") if isinstance(message, dict) else None
-        if is_signal(custom):
-            found[custom[SIGNAL_KEY]] = dict(custom)
-    return found
+# Channel signals (custom payloads {"signal": name, ...}; bot/signals.py) are never shown or spoken as text.
 
 
 def _custom_text(message: Message) -> Optional[str]:
@@ -107,7 +87,9 @@ def _attachment_url(value: Any) -> Optional[str]:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        payload: Any = value.get("payload") if isinstance(value.get("payload"), dict) else value
+        payload = value.get("payload")
+        if not isinstance(payload, dict):
+            payload = value
         for key in ("url", "src", "link"):
             if isinstance(payload.get(key), str):
                 return payload[key]

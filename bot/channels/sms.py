@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import uuid
 from pathlib import Path
@@ -33,9 +32,12 @@ from typing import Any, Dict, List, Optional, cast
 
 import aiohttp
 
+from bot.settings import DEFAULT_SMS_OUTBOX
+from bot.settings import load as load_settings
+
 log = logging.getLogger(__name__)
 
-DEFAULT_OUTBOX = "var/sms-outbox.jsonl"
+DEFAULT_OUTBOX = DEFAULT_SMS_OUTBOX
 
 
 class SmsFailed(Exception):
@@ -50,9 +52,10 @@ class SmsSender:
         gateway_key: Optional[str] = None,
         timeout_seconds: float = 5.0,
     ) -> None:
-        self.gateway_url = gateway_url or os.environ.get("SZ_SMS_GATEWAY_URL") or None
-        self.gateway_key = gateway_key or os.environ.get("SZ_SMS_GATEWAY_KEY") or ""
-        self.outbox = Path(outbox or os.environ.get("SZ_SMS_OUTBOX") or DEFAULT_OUTBOX)
+        settings = load_settings()
+        self.gateway_url = gateway_url or settings.sms_gateway_url
+        self.gateway_key = gateway_key or settings.sms_gateway_key
+        self.outbox = Path(outbox or settings.sms_outbox)
         self.timeout_seconds = float(timeout_seconds)
         self._lock = asyncio.Lock()
 
@@ -80,6 +83,8 @@ class SmsSender:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     async def _post(self, phone: str, text: str) -> None:
+        if not self.gateway_url:
+            raise SmsFailed("no gateway configured")
         headers = {"Authorization": f"Bearer {self.gateway_key}"} if self.gateway_key else {}
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)) as session:

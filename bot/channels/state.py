@@ -29,16 +29,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlparse
 
+from bot.settings import STATE_STORE_ENV
+from bot.settings import load as load_settings
+
 log = logging.getLogger(__name__)
 
-ENV_STATE_STORE = "SZ_CHANNEL_STATE_STORE"
+ENV_STATE_STORE = STATE_STORE_ENV
 DEFAULT_PREFIX = "szchan:"
 
 
@@ -208,7 +210,7 @@ def create_state_store(
     ``channel`` is appended to the key prefix, so the WeChat and IVR entries may name the same db.
     """
     if setting in (None, ""):
-        setting = (env if env is not None else os.environ).get(ENV_STATE_STORE) or "memory"
+        setting = load_settings(env).state_store
     if isinstance(setting, str):
         text = setting.strip()
         if text.lower() in ("memory", "in-memory", "inmemory", "local"):

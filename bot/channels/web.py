@@ -54,7 +54,6 @@ import hashlib
 import inspect
 import json
 import logging
-import os
 import re
 import time
 import uuid
@@ -70,12 +69,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.settings import load as load_settings
+
 from .limits import limit_length
 from .rendering import is_signal
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BACKEND_URL = "http://127.0.0.1:8000"
 TOKEN_KEY = "auth_token"
 # Client metadata keys that could be taken for an identity: never passed on as sent.
 RESERVED_METADATA_KEYS = frozenset(
@@ -361,7 +361,7 @@ class WebSocketIOInput(SocketIOInput):
             jwt_method,
             metadata_key,
         )
-        url = backend_url or os.environ.get("SZ_BACKEND_URL") or DEFAULT_BACKEND_URL
+        url = backend_url or load_settings().backend_url
         self.verifier = verifier or TokenVerifier(
             url, timeout=verify_timeout, ttl=auth_cache_seconds, negative_ttl=min(10.0, auth_cache_seconds)
         )

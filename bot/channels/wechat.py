@@ -79,7 +79,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 import time
@@ -93,6 +92,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.settings import load as load_settings
 
 from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
 from .limits import limit_length
@@ -127,17 +128,6 @@ BIND_MENU_KEYS = {"bind": "bind", "bind_account": "bind", "unbind": "unbind", "u
 _EVENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 _TOKEN_ERRORS = {40001, 40014, 42001}
-ENV_SETTINGS = {
-    "token": "WECHAT_TOKEN",
-    "app_id": "WECHAT_APP_ID",
-    "app_secret": "WECHAT_APP_SECRET",
-    "encoding_aes_key": "WECHAT_ENCODING_AES_KEY",
-    "api_base": "WECHAT_API_BASE",
-    "public_url": "WECHAT_PUBLIC_URL",
-    "oauth_base": "WECHAT_OAUTH_BASE",
-    "link_base": "SZ_BACKEND_PUBLIC_URL",
-    "allow_plaintext": "WECHAT_ALLOW_PLAINTEXT",
-}
 
 
 def _bool(value: Any) -> bool:
@@ -394,9 +384,9 @@ class WeChatInput(InputChannel):
         credentials.yml; there is deliberately no default token (a known token would let anyone
         forge pushes in any user's name)."""
         credentials = dict(credentials or {})
-        for key, env in ENV_SETTINGS.items():
-            if not credentials.get(key) and os.environ.get(env):
-                credentials[key] = os.environ[env]
+        for key, value in load_settings().wechat.items():
+            if not credentials.get(key):
+                credentials[key] = value
         known = {
             "token",
             "app_id",

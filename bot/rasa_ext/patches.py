@@ -11,14 +11,15 @@ this is the only place that reads it.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Mapping, Optional
+
+from bot.settings import RASA_PATCHES_ENV
+from bot.settings import load as load_settings
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_RASA_VERSION = "3.6.21"
-SWITCH_ENV = "SZ_RASA_PATCHES"
-_OFF = frozenset({"off", "0", "false", "no"})
+SWITCH_ENV = RASA_PATCHES_ENV
 
 
 def installed_rasa_version() -> str:
@@ -28,8 +29,7 @@ def installed_rasa_version() -> str:
 
 
 def patches_switched_on(environ: Optional[Mapping[str, str]] = None) -> bool:
-    value = (os.environ if environ is None else environ).get(SWITCH_ENV, "on")
-    return value.strip().lower() not in _OFF
+    return load_settings(environ).rasa_patches
 
 
 def apply_patches(rasa_version: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> bool:

@@ -12,7 +12,7 @@
 2. Personal numbers typed into the chat (resident ID numbers, bank account
    numbers, mobile numbers; the pattern is bot/masking.py):
    - user and bot events are stored masked (text, parse_data text and entity
-     values, metadata): 440304********123X. They are history; no later turn
+     values, metadata): 4403**********123X. They are history; no later turn
      reads their text (each turn reads the current message, which the Rasa
      server holds in memory until the turn is saved);
    - slot events whose value holds such a number (new_id_number, account_no,
@@ -57,7 +57,6 @@ import hashlib
 import itertools
 import json
 import logging
-import os
 import threading
 from typing import Any, Dict, Optional
 
@@ -67,6 +66,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.masking import contains_personal_number, mask_value
+from bot.settings import TRACKER_STORE_KEY_ENV
+from bot.settings import load as load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ ALWAYS_ENCRYPTED_SLOTS = frozenset(
     {"registration_name", "registration_bank_name", "registration_code", "registration_otp_id"}
 )
 
-KEY_ENV = "SZ_TRACKER_STORE_KEY"
+KEY_ENV = TRACKER_STORE_KEY_ENV
 DEV_KEY = "dev-tracker-store-key-change-me"
 ENCRYPTED_PREFIX = "sz-enc:v1:"
 # event fields that can hold what a person typed (or a reply quoting it)
@@ -87,8 +88,9 @@ _TEXT_FIELDS = ("text", "parse_data", "metadata", "data", "entities", "action_te
 def refuse_development_key() -> None:
     """The started Rasa server refuses the built-in development key unless development mode is
     explicit (SZ_DEV_MODE=1, set by scripts/run.sh; issue 11, docs/security.md)."""
-    keys = [k.strip() for k in os.environ.get(KEY_ENV, "").split(",") if k.strip()]
-    if (not keys or DEV_KEY in keys) and os.environ.get("SZ_DEV_MODE") != "1":
+    settings = load_settings()
+    keys = settings.tracker_store_keys
+    if (not keys or DEV_KEY in keys) and not settings.dev_mode:
         raise RuntimeError(
             f"tracker store: {KEY_ENV} is unset or the development key; set a secret key "
             "(docs/security.md), or SZ_DEV_MODE=1 for development"
@@ -132,7 +134,7 @@ def _fernet_key(secret: str) -> bytes:
 def _fernet() -> Any:
     from cryptography.fernet import Fernet, MultiFernet
 
-    setting = os.environ.get(KEY_ENV, "")
+    setting = load_settings().tracker_store_key
     with _fernet_lock:
         if setting not in _fernet_cache:
             secrets = [s for s in setting.split(",") if s.strip()]
@@ -209,6 +211,8 @@ _STORED_EVENTS = "_sz_stored_events"
 
 class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
     """SQLTrackerStore that writes no secrets and no personal numbers in clear (module docstring)."""
+
+    engine: Any  # SQLTrackerStore's SQLAlchemy engine (Rasa is not typed for the checker)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         refuse_development_key()

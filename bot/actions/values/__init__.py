@@ -25,11 +25,12 @@ def warm_up() -> None:
 def _warm_in_background() -> None:
     """Only in the action server (`rasa run actions --actions bot.actions`): the Rasa server also
     imports this package (for its tracker store) but never reads a value. SZ_VALUES_WARM=1/0 forces it."""
-    import os
     import sys
     import threading
 
-    forced = os.environ.get("SZ_VALUES_WARM")
+    from bot.settings import load as load_settings
+
+    forced = load_settings().values_warm
     action_server = "--actions" in sys.argv or sys.argv[1:3] == ["run", "actions"]
     if forced == "1" or (forced is None and action_server):
         threading.Thread(target=warm_up, name="values-warm-up", daemon=True).start()
