@@ -61,24 +61,18 @@ def _login() -> Optional[str]:
     user = settings.shell_user
     if not user:
         return None
-    import requests
+    from bot.backend_client import BackendClient, BackendError, BackendUnavailable
 
-    backend = settings.backend_url.rstrip("/")
+    client = BackendClient(settings.backend_url)
     password = settings.shell_password or getpass.getpass(f"password of {user}: ")
     try:
-        r = requests.post(
-            f"{backend}/auth/login",
-            json={"username": user, "password": password},
-            headers={"X-Channel": "web"},
-            timeout=10,
-        )
-    except requests.RequestException as err:
-        print(f"[log-in failed: backend {backend} unreachable ({type(err).__name__}); chatting as a guest]")
+        _state["token"] = client.login(user, password, channel="web")
+    except BackendUnavailable as err:
+        print(f"[log-in failed: backend {client.base_url} unreachable ({err}); chatting as a guest]")
         return None
-    if r.status_code != 200:
-        print(f"[log-in failed ({r.status_code}); chatting as a guest]")
+    except BackendError as err:
+        print(f"[log-in failed ({err.status}); chatting as a guest]")
         return None
-    _state["token"] = r.json().get("token")
     print(f"[logged in as {user}]")
     return _state["token"]
 

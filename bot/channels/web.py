@@ -10,7 +10,7 @@ only after the channel has verified the page's token with the backend:
   every message's `customData.auth_token` (the widget does both; rasa-webchat
   style clients only the latter). A message's own token wins over the
   connection's.
-- The channel verifies it with `GET {backend}/me` (bearer token, timeout,
+- The channel verifies it with `GET {backend}/me` (bot/backend_client.py; bearer token, timeout,
   results cached briefly, keyed by the token's SHA-256) and passes ONLY a
   verified token on, as metadata `auth_token`. Client metadata keys that
   could pass for identity (`auth_token`, `person_id`, `channel`, ...) are
@@ -61,7 +61,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Text, Tuple, Union
 
-import aiohttp
 from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
@@ -69,6 +68,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.backend_client import BackendClient, BackendError, BackendUnavailable
 from bot.settings import load as load_settings
 
 from .limits import limit_length
@@ -155,6 +155,7 @@ class TokenVerifier:
     ) -> None:
         self.backend_url = backend_url.rstrip("/")
         self.timeout = timeout
+        self.client = BackendClient(self.backend_url, timeout)
         self.ttl = ttl
         self.negative_ttl = negative_ttl
         self.stale_ttl = max(stale_ttl, ttl)
@@ -217,21 +218,17 @@ class TokenVerifier:
             self._cache.popitem(last=False)
 
     async def _ask_backend(self, token: str) -> Tuple[str, Optional[VerifiedIdentity]]:
-        url = f"{self.backend_url}/me"
         try:
-            timeout = aiohttp.ClientTimeout(total=self.timeout)
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.get(url, headers={"Authorization": f"Bearer {token}", "X-Channel": "web"}) as resp:
-                    if resp.status in (401, 403):
-                        return INVALID, None
-                    if resp.status != 200:
-                        logger.warning("token verification: backend answered %s", resp.status)
-                        return UNAVAILABLE, None
-                    body = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as err:
-            logger.warning("token verification: backend unreachable (%s)", type(err).__name__)
+            body = await self.client.me(token, channel="web", timeout=self.timeout)
+        except BackendError as err:
+            if err.status in (401, 403):
+                return INVALID, None
+            logger.warning("token verification: backend answered %s", err.status)
             return UNAVAILABLE, None
-        person_id = body.get("id") if isinstance(body, dict) else None
+        except BackendUnavailable as err:
+            logger.warning("token verification: backend unreachable (%s)", err)
+            return UNAVAILABLE, None
+        person_id = body.get("id")
         if person_id is None or person_id == "":
             logger.warning("token verification: /me answered without a person id")
             return UNAVAILABLE, None

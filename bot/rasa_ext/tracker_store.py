@@ -247,7 +247,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
         import sqlalchemy as sa
 
         self.engine.dispose()
-        self.engine: Any = sa.create_engine(
+        self.engine = sa.create_engine(
             self.engine.url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
         )
 

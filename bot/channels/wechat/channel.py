@@ -1,292 +1,61 @@
-"""WeChat Official Account (公众号) input channel for Rasa 3.6.
+"""The WeChat Official Account input channel: pushes in, replies out, within WeChat's 5 s.
 
-URL (set it as the server URL in the Official Account console):
-``https://<host>/webhooks/wechat/webhook``
-
-Protocol handled here
----------------------
-- ``GET`` URL verification: ``signature == sha1(sorted(token, timestamp, nonce))``
-  -> answer ``echostr``; otherwise 403. Every ``POST`` is checked the same way
-  (constant-time compare; timestamps older than ``max_clock_skew_seconds`` are
-  refused too).
-- Safe mode (``encrypt_type=aes``) is required: ``msg_signature`` over the
-  ``Encrypt`` element is checked (constant time), the message is decrypted with
-  the EncodingAESKey/AppID, and the reply is encrypted the same way (wechatpy's
-  ``PrpCrypto``/``WeChatCrypto``). The plain ``signature`` covers only token,
-  timestamp and nonce, not the body, so plaintext pushes are refused unless
-  ``allow_plaintext: true`` (development only; env ``WECHAT_ALLOW_PLAINTEXT=1``);
-  without an EncodingAESKey and without that setting the channel is disabled
-  (503) and says why in the log.
-- Replay (issue 11, finding 4): timestamps more than ``max_clock_skew_seconds``
-  (default 300) from now are refused, and every (timestamp, nonce) is
-  remembered for that long in the state store (this process's memory, or Redis
-  when configured) with a digest of the request: the same nonce with another
-  body is refused (403); the identical request again is WeChat's retry (below).
-  This covers the pushes that start or end a binding too ("绑定", "解绑"); the
-  binding page's own links and forms are one-time (bot/channels/wechat_bind.py).
-- Text messages (and voice messages with WeChat's ``Recognition`` text) go to
-  Rasa; ``subscribe`` gets a welcome; menu ``CLICK`` with an item code as
-  EventKey (``stop_child_insurance``) goes to Rasa as ``/stop_child_insurance``;
-  other message types get a polite text reply; other events get ``success``.
-- The passive reply is one text message in valid XML (``]]>`` split across
-  CDATA sections, XML-invalid characters dropped) within ``reply_budget_seconds``
-  (default 4.5; WeChat waits 5). A slower turn answers in time with what is
-  ready, or ``interim_text`` ("正在处理，请稍候……"; empty -> ``success``), and
-  the rest goes through the customer-service message API
-  (``{api_base}/cgi-bin/message/custom/send``; access token from
-  ``{api_base}/cgi-bin/token``, cached until shortly before it expires).
-  Texts longer than WeChat's limit are split; the overflow goes the same way.
-- Retries (same MsgId; events: same FromUserName + CreateTime) are processed
-  once: the first request claims that id in the channel state store (atomic,
-  ``dedup_ttl_seconds``); a retry waits for the first within its own budget and
-  gets the same reply. A retry reaching another Rasa process (shared Redis
-  store) polls the store for the reply the first process fixed until its own
-  deadline, and otherwise answers ``success`` (empty) rather than process the
-  message twice; the rest then comes through the customer-service API.
-
-Identity
---------
-sender_id = OpenID (one stable conversation per user). The OpenID is bound to
-an account on a web page (WeChat's 网页授权, ``bot/channels/wechat_bind.py``),
-never with a password in the chat: "绑定"/"bind", or a personal request from an
-unbound user, gets a one-time link; the page learns the OpenID from WeChat's
-OAuth code, takes the user name and password, calls ``POST /channels/bind``
-and then carries out the request that started the binding. "解绑"/"unbind" ->
-``POST /channels/unbind``.
-Every other message carries ``metadata = {"channel": "wechat", "auth_token":
-<token from POST /channels/token, cached briefly>}``; unbound users get no
-token (the assistant answers questions and tells them to send 绑定).
-
-Buttons are rendered as "回复 1：确认"; a reply "1" maps back to that button's
-payload (last buttons sent to that user, for ``button_ttl_seconds``).
-
-State: retry de-duplication, the binding dialogue (never the password), the
-numbered buttons and texts the customer-service API could not deliver live in
-the channel state store (``bot/channels/state.py``): this process's memory by
-default, or Redis (``state_store: redis://host:6379/3`` or env
-``SZ_CHANNEL_STATE_STORE``) shared by several Rasa processes. Per process:
-the backend-token cache (``token_cache_seconds``) and the access token;
-several processes that each fetch an access token invalidate each other's
-(use one token service in that case).
+Why this module: it is the part that knows Rasa and Sanic (routes, the Rasa
+message, output channels) and the timing rules of a turn (the passive reply
+within ``reply_budget_seconds``, WeChat's retries processed once, the rest
+through the customer-service API). The protocol it speaks is in protocol.py and
+crypto.py, the WeChat API in api.py, binding in binding.py and bind_page.py;
+the whole channel is described in the package docstring (bot/channels/wechat/).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
-import hmac
-import json
 import logging
-import re
-import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
-import aiohttp
-import xmltodict
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.backend_client import BackendClient, BackendUnavailable
 from bot.settings import load as load_settings
 
-from .backend import BackendRefusal, BackendUnavailable, ChannelBackend
-from .limits import limit_length
-from .rendering import VERIFY_IDENTITY, signals, split_utf8, wechat_links, wechat_render, xml_safe
-from .state import StateStore, create_state_store
-from .wechat_bind import BindPage, done_text
+from ..limits import limit_length
+from ..rendering import VERIFY_IDENTITY, signals, split_utf8, wechat_links, wechat_render
+from ..state import StateStore, create_state_store
+from .api import DEFAULT_API_BASE, WeChatAPI, WeChatAPIError
+from .bind_page import BindPage
+from .binding import BindingDialogue
+from .cache import TTLCache
+from .crypto import SafeMode, valid_signature
+from .outputs import WeChatCustomerServiceOutput, WeChatOutput
+from .protocol import EVENT_KEY, Reject, check_body, check_message, dedup_key, parse_xml, text_reply_xml
+from .texts import (
+    BIND_MENU_KEYS,
+    BIND_WORDS,
+    BUSY_ZH,
+    CHANNEL,
+    INTERIM_ZH,
+    MENU_UNAVAILABLE_ZH,
+    UNBIND_WORDS,
+    UNSUPPORTED_ZH,
+    VOICE_UNHEARD_ZH,
+    WELCOME_ZH,
+)
 
 log = logging.getLogger(__name__)
-
-DEFAULT_API_BASE = "https://api.weixin.qq.com"
-CHANNEL = "wechat"
-MAX_BODY_BYTES = 256 * 1024
-
-WELCOME_ZH = (
-    "您好，欢迎关注深圳社保个人网上服务！我是智能助手，可以帮您：\n"
-    "· 解答社保政策和办事问题\n"
-    "· 办理停保、参保登记、社保关系转移转入、本月缴费、参保证明打印等个人业务\n"
-    "· 查询缴费明细和预申请进度\n"
-    "办理个人业务前，请先发送“绑定”，把微信绑定到您的社保个人网上服务账户。\n"
-    "直接告诉我您要办什么就行，比如“我要给孩子停医保”。"
-)
-UNSUPPORTED_ZH = "抱歉，我暂时只能看懂文字消息。请用文字告诉我您要办理的业务或想咨询的问题。"
-VOICE_UNHEARD_ZH = "没听清，请再说一遍。"
-BUSY_ZH = "系统繁忙，请稍后再试。"
-INTERIM_ZH = "正在处理，请稍候……"
-MENU_UNAVAILABLE_ZH = "该菜单暂不可用，请直接用文字告诉我您要办理的业务。"
-
-BIND_WORDS = {"绑定", "bind", "绑定账户", "绑定账号", "账户绑定", "账号绑定", "绑定帐号", "绑定帐户"}
-UNBIND_WORDS = {"解绑", "unbind", "解除绑定", "取消绑定", "解绑账户", "解绑账号"}
-CANCEL_WORDS = {"取消", "退出", "算了", "不绑了", "cancel", "quit", "exit"}
-BIND_MENU_KEYS = {"bind": "bind", "bind_account": "bind", "unbind": "unbind", "unbind_account": "unbind"}
-_EVENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_OPENID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
-_TOKEN_ERRORS = {40001, 40014, 42001}
 
 
 def _bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
-
-
-def _sha1_sorted(*parts: str) -> str:
-    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
-
-
-def _same(expected: str, given: Optional[str]) -> bool:
-    """Constant-time comparison of hex digests."""
-    if not isinstance(given, str) or not given:
-        return False
-    return hmac.compare_digest(expected.encode("ascii"), given.strip().lower().encode("utf-8", "replace"))
-
-
-def cdata(value: Any) -> str:
-    """A CDATA section that stays valid whatever the text holds (``]]>`` is split)."""
-    text = xml_safe(str(value))
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
-def text_reply_xml(to_user: str, from_user: str, content: str, create_time: Optional[int] = None) -> str:
-    return (
-        "<xml>"
-        f"<ToUserName>{cdata(to_user)}</ToUserName>"
-        f"<FromUserName>{cdata(from_user)}</FromUserName>"
-        f"<CreateTime>{int(create_time if create_time is not None else time.time())}</CreateTime>"
-        "<MsgType><![CDATA[text]]></MsgType>"
-        f"<Content>{cdata(content)}</Content>"
-        "</xml>"
-    )
-
-
-def _mask_name(name: Any) -> str:
-    text = str(name or "").strip()
-    if len(text) <= 1:
-        return "*" * len(text)
-    if len(text) == 2:
-        return text[0] + "*"
-    return text[0] + "*" * (len(text) - 2) + text[-1]
-
-
-class _Reject(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-class WeChatAPIError(Exception):
-    def __init__(self, errcode: Any, errmsg: str = "") -> None:
-        super().__init__(f"errcode={errcode} {errmsg}")
-        self.errcode = errcode
-
-
-class WeChatAPI:
-    """Access token (cached until 5 minutes before expiry) and customer-service text messages."""
-
-    def __init__(
-        self,
-        app_id: Optional[str],
-        app_secret: Optional[str],
-        api_base: str = DEFAULT_API_BASE,
-        timeout_seconds: float = 5.0,
-    ) -> None:
-        self.app_id = app_id or ""
-        self.app_secret = app_secret or ""
-        self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._token: Optional[str] = None
-        self._expires = 0.0
-        self._lock: Optional[asyncio.Lock] = None
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.app_id and self.app_secret)
-
-    async def access_token(self, force: bool = False) -> str:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if not force and self._token and time.monotonic() < self._expires:
-                return self._token
-            params = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret}
-            try:
-                async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                    async with session.get(f"{self.api_base}/cgi-bin/token", params=params) as resp:
-                        data = await resp.json(content_type=None)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as err:
-                raise WeChatAPIError("network", type(err).__name__) from None
-            if not isinstance(data, dict) or not data.get("access_token"):
-                errcode = data.get("errcode") if isinstance(data, dict) else None
-                raise WeChatAPIError(errcode, str(data.get("errmsg", "")) if isinstance(data, dict) else "")
-            expires_in = int(data.get("expires_in") or 7200)
-            self._token = str(data["access_token"])
-            self._expires = time.monotonic() + max(60, expires_in - 300)
-            return self._token
-
-    async def send_text(self, openid: str, content: str) -> None:
-        body = json.dumps(
-            {"touser": openid, "msgtype": "text", "text": {"content": content}}, ensure_ascii=False
-        ).encode("utf-8")  # WeChat wants raw UTF-8, not \\u escapes
-        for attempt in range(2):
-            token = await self.access_token(force=attempt > 0)
-            try:
-                async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                    async with session.post(
-                        f"{self.api_base}/cgi-bin/message/custom/send",
-                        params={"access_token": token},
-                        data=body,
-                        headers={"Content-Type": "application/json; charset=utf-8"},
-                    ) as resp:
-                        data = await resp.json(content_type=None)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as err:
-                raise WeChatAPIError("network", type(err).__name__) from None
-            errcode = data.get("errcode", 0) if isinstance(data, dict) else "bad-body"
-            if errcode in (0, "0"):
-                return
-            if errcode in _TOKEN_ERRORS and attempt == 0:
-                continue  # token revoked or expired early: fetch a new one once
-            raise WeChatAPIError(errcode, str(data.get("errmsg", "")) if isinstance(data, dict) else "")
-
-
-class _TTLCache:
-    """Insertion-ordered dict whose entries expire; bounded in size."""
-
-    def __init__(self, ttl_seconds: float, max_items: int = 20000) -> None:
-        self.ttl = ttl_seconds
-        self.max_items = max_items
-        self._items: "OrderedDict[str, Tuple[float, Any]]" = OrderedDict()
-
-    def _purge(self) -> None:
-        now = time.monotonic()
-        while self._items:
-            key, (at, _) = next(iter(self._items.items()))
-            if now - at <= self.ttl and len(self._items) <= self.max_items:
-                break
-            self._items.popitem(last=False)
-
-    def get(self, key: str) -> Any:
-        self._purge()
-        entry = self._items.get(key)
-        return entry[1] if entry else None
-
-    def put(self, key: str, value: Any) -> None:
-        self._items[key] = (time.monotonic(), value)
-        self._items.move_to_end(key)
-        self._purge()
-
-    def pop(self, key: str) -> Any:
-        entry = self._items.pop(key, None)
-        return entry[1] if entry else None
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 @dataclass
@@ -333,43 +102,7 @@ class _User:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-class WeChatOutput(CollectingOutputChannel):
-    """Collects one turn's bot messages into the turn (rendered by the channel); links become
-    ``<a href>`` text on the public URL (``WeChatInput.links``)."""
-
-    def __init__(self, messages: List[Dict[str, Any]], links: Optional[Callable[[str], str]] = None) -> None:
-        super().__init__()
-        self.messages = messages
-        self.links = links
-
-    async def _persist_message(self, message: Dict[Text, Any]) -> None:
-        if self.links and isinstance(message.get("text"), str):
-            message = dict(message, text=self.links(message["text"]))
-        await super()._persist_message(message)
-
-    @classmethod
-    def name(cls) -> Text:
-        return CHANNEL
-
-
-class WeChatCustomerServiceOutput(OutputChannel):
-    """Bot messages outside a user turn (e.g. reminders): sent through the customer-service API."""
-
-    def __init__(self, channel: "WeChatInput") -> None:
-        self.channel = channel
-
-    @classmethod
-    def name(cls) -> Text:
-        return CHANNEL
-
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        await self.channel.push(recipient_id, [dict(message)])
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.channel.push(recipient_id, [{"text": text}])
-
-
-class WeChatInput(InputChannel):
+class WeChatInput(BindingDialogue, InputChannel):
     """WeChat Official Account server (see the module docstring)."""
 
     @classmethod
@@ -448,7 +181,7 @@ class WeChatInput(InputChannel):
         self.app_id = str(app_id or "")
         self.api = WeChatAPI(app_id, app_secret, api_base)
         self.reply_budget = float(reply_budget_seconds)
-        self.backend = ChannelBackend(backend_url, service_key, timeout_seconds=min(3.0, self.reply_budget * 0.6))
+        self.backend = BackendClient(backend_url, min(3.0, self.reply_budget * 0.6), service_key=service_key)
         self.interim_text = interim_text if interim_text else None
         # Safe mode unless plaintext is explicitly allowed (development): require_encryption is
         # the older setting of the same rule and can only make it stricter.
@@ -462,18 +195,9 @@ class WeChatInput(InputChannel):
         self.token_cache_seconds = float(token_cache_seconds)
         # WeChat retries within ~15 s; unanswered turns are sent through the API after this.
         self.retry_window = max(16.0, self.reply_budget * 3 + 1)
-        self._aes_key: Optional[bytes] = None
-        self._crypto: Any = None
+        self._crypto: Optional[SafeMode] = None
         if encoding_aes_key and not self.disabled:
-            from wechatpy.crypto import WeChatCrypto  # noqa: WPS433 (optional dependency at import)
-
-            key = base64.b64decode(str(encoding_aes_key) + "=")
-            if len(key) != 32:
-                raise ValueError("wechat: encoding_aes_key must be the 43-character EncodingAESKey")
-            if not self.app_id:
-                raise ValueError("wechat: safe mode (encoding_aes_key) needs app_id")
-            self._aes_key = key
-            self._crypto = WeChatCrypto(self.token, str(encoding_aes_key), self.app_id)
+            self._crypto = SafeMode(self.token, str(encoding_aes_key), self.app_id)
         elif self.require_encryption and not self.disabled:
             log.error(
                 "wechat channel disabled: safe mode (encoding_aes_key + app_id, WECHAT_ENCODING_AES_KEY) is "
@@ -485,8 +209,8 @@ class WeChatInput(InputChannel):
                 "wechat: plaintext pushes accepted (allow_plaintext): development only, their body is not signed"
             )
         self.dedup_ttl = max(float(dedup_ttl_seconds), self.retry_window + 5)
-        self._turns = _TTLCache(self.dedup_ttl)  # this process's turns (their tasks and events)
-        self._tokens = _TTLCache(self.token_cache_seconds)
+        self._turns = TTLCache(self.dedup_ttl)  # this process's turns (their tasks and events)
+        self._tokens = TTLCache(self.token_cache_seconds)
         # Shared state (memory, or Redis for several Rasa processes): bot/channels/state.py
         self.state: StateStore = (
             state_store if isinstance(state_store, StateStore) else create_state_store(state_store, CHANNEL)
@@ -499,15 +223,7 @@ class WeChatInput(InputChannel):
         self._background: set = set()
         # Binding on a web page (WeChat OAuth), never a password in the chat: bot/channels/wechat_bind.py
         self.public_url = str(public_url or "http://127.0.0.1:5005").rstrip("/")
-        self.binder = BindPage(
-            self,
-            self.public_url,
-            oauth_base,
-            self.app_id,
-            str(app_secret or ""),
-            api_base or DEFAULT_API_BASE,
-            self.bind_timeout,
-        )
+        self.binder = BindPage(self, self.public_url, oauth_base, self.api, self.bind_timeout)
         # Links in replies: the backend as the servers reach it -> its public URL
         self.link_base = str(link_base or "").rstrip("/") or None
         if not self.link_base:
@@ -552,15 +268,7 @@ class WeChatInput(InputChannel):
     def _valid_signature(
         self, signature: Optional[str], timestamp: Optional[str], nonce: Optional[str], check_age: bool = True
     ) -> bool:
-        if not signature or not timestamp or nonce is None:
-            return False
-        ok = _same(_sha1_sorted(self.token, timestamp, nonce), signature)
-        if ok and check_age and self.max_clock_skew > 0:
-            try:
-                ok = abs(time.time() - int(timestamp)) <= self.max_clock_skew
-            except ValueError:
-                ok = False
-        return ok
+        return valid_signature(self.token, signature, timestamp, nonce, self.max_clock_skew, check_age)
 
     async def _fresh_nonce(self, timestamp: Optional[str], nonce: Optional[str], request_bytes: bytes) -> bool:
         """False when this (timestamp, nonce) came before with another request (a replayed signature).
@@ -578,52 +286,43 @@ class WeChatInput(InputChannel):
         """Checks and decrypts a push; returns the message fields and whether it was encrypted."""
         args = request.args
         if not self._valid_signature(args.get("signature"), args.get("timestamp"), args.get("nonce")):
-            raise _Reject(403, "invalid signature")
+            raise Reject(403, "invalid signature")
         body = request.body or b""
-        if len(body) > MAX_BODY_BYTES:
-            raise _Reject(413, "body too large")
-        if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-            raise _Reject(400, "DTD not allowed")
+        check_body(body)
         encrypted = (args.get("encrypt_type") or "raw").lower() == "aes"
-        outer = _parse_xml(body)
+        outer = parse_xml(body)
         if encrypted:
             if self._crypto is None:
-                raise _Reject(403, "safe mode is not configured")
+                raise Reject(403, "safe mode is not configured")
             encrypt = outer.get("Encrypt")
             if not isinstance(encrypt, str) or not encrypt:
-                raise _Reject(400, "no Encrypt element")
-            expected = _sha1_sorted(self.token, args.get("timestamp") or "", args.get("nonce") or "", encrypt)
-            if not _same(expected, args.get("msg_signature")):
-                raise _Reject(403, "invalid msg_signature")
-            from wechatpy.crypto import PrpCrypto
-
+                raise Reject(400, "no Encrypt element")
+            timestamp, nonce = args.get("timestamp") or "", args.get("nonce") or ""
+            if not self._crypto.valid_msg_signature(timestamp, nonce, encrypt, args.get("msg_signature")):
+                raise Reject(403, "invalid msg_signature")
             try:
-                inner = PrpCrypto(self._aes_key).decrypt(encrypt, self.app_id)
+                inner = self._crypto.decrypt(encrypt)
             except Exception:  # wrong key, padding, AppID mismatch
-                raise _Reject(403, "cannot decrypt") from None
-            data = _parse_xml(inner.encode("utf-8"))
+                raise Reject(403, "cannot decrypt") from None
+            data = parse_xml(inner.encode("utf-8"))
         else:
             if self.require_encryption:
-                raise _Reject(403, "plaintext pushes are refused")
+                raise Reject(403, "plaintext pushes are refused")
             data = outer
-        if not _OPENID.match(str(data.get("FromUserName") or "")) or not data.get("MsgType"):
-            raise _Reject(400, "not a WeChat message")
+        check_message(data)
         return data, encrypted
 
     def _reply(self, data: Dict[str, Any], content: Optional[str], encrypted: bool) -> HTTPResponse:
         if not content:
             return response.text("success")
         xml = text_reply_xml(str(data["FromUserName"]), str(data.get("ToUserName") or ""), content)
-        if encrypted:
-            xml = self._crypto.encrypt_message(xml, secrets.token_hex(8), str(int(time.time())))
+        if encrypted and self._crypto is not None:
+            xml = self._crypto.encrypt_reply(xml)
         return response.text(xml, content_type="application/xml; charset=utf-8")
 
     @staticmethod
     def _dedup_key(data: Dict[str, Any]) -> str:
-        if data.get("MsgId"):
-            return f"msg:{data['MsgId']}"
-        # Events have no MsgId: a retry repeats FromUserName + CreateTime (and the event itself).
-        return f"ev:{data.get('FromUserName')}:{data.get('CreateTime')}:{data.get('Event')}:{data.get('EventKey')}"
+        return dedup_key(data)
 
     async def handle_push(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -631,7 +330,7 @@ class WeChatInput(InputChannel):
         started = time.monotonic()
         try:
             data, encrypted = self._open(request)
-        except _Reject as err:
+        except Reject as err:
             log.warning("wechat push refused: %s", err.reason)
             return response.text(err.reason, status=err.status)
         args = request.args
@@ -836,28 +535,6 @@ class WeChatInput(InputChannel):
         else:
             await self.state.set(f"user:{openid}", user.to_json(), self.user_ttl)
 
-    async def _auth_token(self, openid: str) -> Optional[str]:
-        """The backend token of a bound OpenID (None: not bound). Raises BackendUnavailable
-        when the backend cannot say (a bound user must then hear "unavailable", not "bind")."""
-        cached = self._tokens.get(openid)
-        if cached is not None:
-            return cached.get("token")
-        try:
-            body = await self.backend.token(CHANNEL, openid)
-        except BackendRefusal as err:
-            log.warning("wechat: no token (backend: %s)", err)
-            return None
-        self._remember(openid, body)
-        return (body or {}).get("token")
-
-    def _remember(self, openid: str, body: Optional[Dict[str, Any]]) -> None:
-        self._tokens.put(openid, body or {})
-        token = (body or {}).get("token")
-        if token:
-            issued = self._issued.setdefault(openid, [])
-            issued.append(str(token))
-            del issued[:-50]
-
     # ------------------------------------------------------------ one push
     async def _process(
         self, turn: _Turn, data: Dict[str, Any], key: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -907,7 +584,7 @@ class WeChatInput(InputChannel):
                 event_key = str(data.get("EventKey") or "").strip()
                 if event_key in BIND_MENU_KEYS:
                     await self._handle_text(turn, user, BIND_MENU_KEYS[event_key], key, on_new_message)
-                elif _EVENT_KEY.match(event_key):
+                elif EVENT_KEY.match(event_key):
                     await self._to_rasa(turn, user, f"/{event_key}", key, on_new_message)
                 else:
                     self._say(turn, MENU_UNAVAILABLE_ZH)
@@ -977,88 +654,8 @@ class WeChatInput(InputChannel):
             # (not when the backend could not say whether the user is bound: "unavailable" then)
             self._say(turn, await self.binder.offer(turn.openid, pending=text))
 
-    # ------------------------------------------------------------ binding dialogue
-    async def _start_binding(self, turn: _Turn, user: _User) -> None:
-        self._tokens.pop(turn.openid)  # ask the backend afresh
-        try:
-            body = await self.backend.token(CHANNEL, turn.openid)
-        except (BackendUnavailable, BackendRefusal):
-            self._say(turn, "系统繁忙，暂时无法绑定，请稍后再试。")
-            return
-        if body:
-            self._remember(turn.openid, body)
-            self._say(turn, f"您的微信已经绑定了账户（{_mask_name(body.get('name'))}）。如需更换，请先发送“解绑”。")
-            return
-        self._say(turn, await self.binder.offer(turn.openid))
-
-    # ------------------------------------------------------------ after the binding page
+    # ------------------------------------------------------------ links in replies
     def links(self, text: str) -> str:
         """Links of a reply as ``<a href>`` text, backend links on the public URL."""
         internal = [self.backend.base_url, "http://127.0.0.1:8000", "http://localhost:8000"]
         return wechat_links(text, self.link_base, internal)
-
-    def bound(self, openid: str, body: Optional[Dict[str, Any]]) -> None:
-        """The binding page bound this OpenID: remember its token."""
-        self._tokens.pop(openid)
-        self._remember(openid, body)
-
-    def spawn(self, coro: Awaitable[Any]) -> None:
-        self._spawn(coro)
-
-    async def after_binding(
-        self,
-        openid: str,
-        body: Optional[Dict[str, Any]],
-        pending: Optional[str],
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    ) -> None:
-        """Tell the chat, and carry out the request that started the binding (its reply goes
-        through the customer-service API, or with the user's next message when that is off)."""
-        messages: List[Dict[str, Any]] = [{"text": done_text(_mask_name((body or {}).get("name")), bool(pending))}]
-        token = (body or {}).get("token")
-        try:
-            if pending and token:
-                async with self._user_lock(openid):
-                    await on_new_message(
-                        UserMessage(
-                            pending,
-                            WeChatOutput(messages, self.links),
-                            openid,
-                            input_channel=self.name(),
-                            metadata={"channel": CHANNEL, "auth_token": token},
-                        )
-                    )
-        except Exception:
-            log.exception("wechat: the request after binding failed")
-            messages.append({"text": BUSY_ZH})
-        await self.push(openid, messages)
-
-    async def _unbind(self, turn: _Turn) -> None:
-        self._tokens.pop(turn.openid)
-        try:
-            unbound = await self.backend.unbind(CHANNEL, turn.openid)
-        except (BackendUnavailable, BackendRefusal):
-            self._say(turn, "系统繁忙，暂时无法解绑，请稍后再试。")
-            return
-        # Tokens handed out for this OpenID stop working now (the conversation may still hold one,
-        # e.g. in session_started_metadata).
-        issued = self._issued.pop(turn.openid, [])
-        if issued:
-            await asyncio.gather(*(self.backend.logout(t) for t in issued))
-        self._say(
-            turn,
-            "已解除微信与账户的绑定。需要时可以再发送“绑定”。"
-            if unbound
-            else "您的微信还没有绑定账户。需要办理个人业务时，请发送“绑定”。",
-        )
-
-
-def _parse_xml(body: bytes) -> Dict[str, Any]:
-    try:
-        parsed = xmltodict.parse(body, disable_entities=True)
-    except Exception:
-        raise _Reject(400, "malformed XML") from None
-    root = parsed.get("xml") if isinstance(parsed, dict) else None
-    if not isinstance(root, dict):
-        raise _Reject(400, "no <xml> root")
-    return root

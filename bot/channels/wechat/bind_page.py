@@ -1,5 +1,9 @@
 """WeChat account binding through a web page (网页授权), never a password in the chat.
 
+Why its own module: these are web pages (HTTP routes, HTML, one-time links and
+forms) with their own security rules, next to but apart from the WeChat push
+protocol; the chat side of binding is bot/channels/wechat/binding.py.
+
 A password typed into a WeChat conversation stays in the user's chat history
 (and on every device the account syncs to). Government Official Accounts bind
 through an OAuth web page instead; so does this channel:
@@ -31,7 +35,6 @@ no-store`` and a Content-Security-Policy that allows nothing but the form.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import secrets
@@ -39,16 +42,17 @@ import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional
 from urllib.parse import quote, urlsplit
 
-import aiohttp
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from .backend import BackendRefusal, BackendUnavailable
+from bot.backend_client import BackendError, BackendUnavailable
+
+from .api import WeChatAPI, WeChatAPIError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .wechat import WeChatInput
+    from .channel import WeChatInput
 
 log = logging.getLogger(__name__)
 
@@ -121,16 +125,14 @@ class BindPage:
         channel: "WeChatInput",
         public_url: str,
         oauth_base: Optional[str],
-        app_id: str,
-        app_secret: str,
-        api_base: str,
+        api: WeChatAPI,
         ttl_seconds: float,
     ) -> None:
         self.channel = channel
         self.public_url = (public_url or "").rstrip("/")
         self.oauth_base = (oauth_base or DEFAULT_OAUTH_BASE).rstrip("/")
-        self.app_id, self.app_secret = app_id or "", app_secret or ""
-        self.api_base = api_base.rstrip("/")
+        self.api = api
+        self.app_id, self.app_secret = api.app_id, api.app_secret
         self.ttl = float(ttl_seconds)
         if self.public_url and not self.public_url.startswith("https://") and not _loopback(self.public_url):
             log.warning("wechat: public_url %s is not HTTPS: the binding page will refuse requests", self.public_url)
@@ -225,7 +227,7 @@ class BindPage:
                 body = await self.channel.backend.bind("wechat", openid, username, password)
             except BackendUnavailable:
                 return _page("绑定社保账户", _form(nonce, username, "系统繁忙，请稍后再试。"), 503)
-            except BackendRefusal as err:
+            except BackendError as err:
                 if err.status == 409:
                     return _page(
                         "无法绑定",
@@ -257,20 +259,14 @@ class BindPage:
 
     async def _openid(self, code: str) -> Optional[str]:
         """The OAuth code -> the OpenID of the WeChat user who opened the page."""
-        params = {"appid": self.app_id, "secret": self.app_secret, "code": code, "grant_type": "authorization_code"}
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-                async with session.get(f"{self.api_base}/sns/oauth2/access_token", params=params) as resp:
-                    data = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as err:
-            log.warning("wechat oauth: code exchange failed (%s)", type(err).__name__)
+            return await self.api.oauth_openid(code)
+        except WeChatAPIError as err:
+            if err.errcode == "network":
+                log.warning("wechat oauth: code exchange failed (%s)", err)
+            else:
+                log.warning("wechat oauth: code refused (errcode %s)", err.errcode)
             return None
-        if not isinstance(data, dict) or not data.get("openid"):
-            log.warning(
-                "wechat oauth: code refused (errcode %s)", data.get("errcode") if isinstance(data, dict) else "?"
-            )
-            return None
-        return str(data["openid"])
 
 
 def done_text(name: str, pending: bool) -> str:
