@@ -74,12 +74,11 @@ def require_shenzhen_hukou(session: Session, person: Person, item_zh: str, item_
     if person.hukou_category == HukouCategory.shenzhen or registry_says_shenzhen(session, person):
         return
     require_current_category(person)
-    if person.hukou_category != HukouCategory.shenzhen:
-        raise refused(
-            "NOT_SHENZHEN_HUKOU",
-            f"{item_zh}仅限深圳户籍人员办理",
-            f"{item_en} is only for people with Shenzhen hukou",
-            fix_zh="户籍登记中也不是深户；如户口已迁入深圳，请携带户口簿到社保窗口核实后办理",
-            fix_en="The hukou registry does not show Shenzhen hukou either; if your hukou has moved to "
-            "Shenzhen, bring the hukou book to a service window",
-        )
+    raise refused(
+        "NOT_SHENZHEN_HUKOU",
+        f"{item_zh}仅限深圳户籍人员办理",
+        f"{item_en} is only for people with Shenzhen hukou",
+        fix_zh="户籍登记中也不是深户；如户口已迁入深圳，请携带户口簿到社保窗口核实后办理",
+        fix_en="The hukou registry does not show Shenzhen hukou either; if your hukou has moved to "
+        "Shenzhen, bring the hukou book to a service window",
+    )

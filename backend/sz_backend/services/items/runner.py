@@ -214,8 +214,8 @@ def validate_item(
         refusal = err
     values, errors = normalise_each(entry, submitted)
     ctx.fields = dict(values)
-    for err in handler.field_errors(ctx):
-        errors.setdefault(err.field or "_item", err)
+    for field_err in handler.field_errors(ctx):
+        errors.setdefault(field_err.field or "_item", field_err)
     missing = missing_fields(entry, submitted)
     missing += [n for n in handler.required_now(ctx) if n not in missing and n not in submitted]
     preview = None

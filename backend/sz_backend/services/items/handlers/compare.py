@@ -447,7 +447,7 @@ class ChangeBasicInfo(ItemHandler):
     def _changes(ctx: ItemContext) -> tuple[dict[str, str], HukouCategory | None]:
         """(phone/address that differ from the record, the new hukou category if it differs)."""
         p, f = ctx.subject, ctx.fields
-        direct = {k: f[k] for k in ("phone", "address") if k in f and f[k] != getattr(p, k)}
+        direct: dict[str, str] = {k: f[k] for k in ("phone", "address") if k in f and f[k] != getattr(p, k)}
         category = HukouCategory(f["hukou_category"]) if "hukou_category" in f else None
         return direct, category if category is not None and category != p.hukou_category else None
 
@@ -699,7 +699,7 @@ class MaintainGuardianInfo(ItemHandler):
             link = guardian and ctx.session.scalar(
                 select(GuardianLink).where(GuardianLink.guardian_id == guardian.id, GuardianLink.child_id == child.id)
             )
-            if link and link.relation == relation and not self._new_phone(ctx):
+            if guardian is not None and link and link.relation == relation and not self._new_phone(ctx):
                 yield refused_field(
                     "relation",
                     "GUARDIAN_ALREADY_LINKED",
