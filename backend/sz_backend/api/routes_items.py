@@ -7,10 +7,12 @@ from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.orm import Session
 
 from ..catalogue import get_catalogue
 from ..errors import BusinessError
 from ..persistence.db import session_scope
+from ..persistence.models import Person
 from ..services import identity
 from ..services.items import runner
 from ..services.items.schema import public_field
@@ -75,11 +77,11 @@ def options(
     with session_scope() as s:
         who = identity.authenticate(s, token)
         children = runner.linked_children(s, who.person)
-        out = []
+        out: list[dict[str, Any]] = []
         for code in dict.fromkeys(c.strip() for c in codes.split(",") if c.strip()):
             entry = runner.item_entry(code)
             # No linked child: one entry saying so (NO_LINKED_CHILD), so a reason is never missing.
-            subjects = ([c.id for c in children] or [None]) if entry.acts_for == "child" else [None]
+            subjects: list[int | None] = ([c.id for c in children] or [None]) if entry.acts_for == "child" else [None]
             out.extend(runner.check_eligibility(s, who.person, code, sid, who.channel) for sid in subjects)
         return {"options": out}
 
@@ -125,10 +127,9 @@ def submit(
         who = identity.authenticate(s, token)
         account_id, person_id, channel = who.account.id, who.person.id, who.channel
 
-    def work(session):  # noqa: ANN001, ANN202
-        from ..persistence.models import Person
-
+    def work(session: Session) -> dict[str, Any]:
         actor = session.get(Person, person_id)
+        assert actor is not None  # the account's person (authenticated above)
         return runner.run_item(session, actor, code, body.subject_id, dict(body.fields), channel)
 
     return run_idempotent(account_id, idempotency_key, {"code": code, **body.model_dump()}, work)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..errors import BusinessError
 from ..persistence.db import session_scope
@@ -43,8 +44,10 @@ def self_service_payment(
         who = identity.authenticate(s, token)
         account_id, person_id, channel = who.account.id, who.person.id, who.channel
 
-    def work(session):  # noqa: ANN001, ANN202
-        return payments.self_service_payment(session, session.get(Person, person_id), body.subject_id, channel)
+    def work(session: Session) -> dict[str, Any]:
+        actor = session.get(Person, person_id)
+        assert actor is not None  # the account's person (authenticated above)
+        return payments.self_service_payment(session, actor, body.subject_id, channel)
 
     return run_idempotent(account_id, idempotency_key, {"service": "self_service_payment", **body.model_dump()}, work)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sz_backend.errors import invalid, refused
+from sz_backend.errors import BusinessError, invalid, refused
 
 _TZ = ZoneInfo("Asia/Shanghai")
 
@@ -85,7 +85,7 @@ def _today(today: date | None) -> date:
     return today if today is not None else datetime.now(_TZ).date()
 
 
-def _length_error(n: int, expected: int):
+def _length_error(n: int, expected: int) -> BusinessError:
     if expected == 18 and n == 15:
         return invalid(
             "ID_NUMBER_LENGTH",

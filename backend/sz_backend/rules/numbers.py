@@ -51,7 +51,7 @@ def normalize_pre_application_number(s: str) -> str:
 
 def is_valid_pre_application_number(s: str) -> bool:
     m = _PRE_RE.fullmatch(normalize_pre_application_number(s))
-    return bool(m) and iso7064_mod11_2(m.group(1)) == m.group(2)
+    return m is not None and iso7064_mod11_2(m.group(1)) == m.group(2)
 
 
 def make_serial_number(at: datetime, seq: int) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import BusinessError, invalid, refused
-from ..persistence.models import BankAccount, UserAccount
+from ..persistence.models import BankAccount, Person, UserAccount
 from ..rules import banks, idnumber
 from ..rules.masking import mask_bank_account, mask_id_number, mask_phone
 from . import audit, otp
@@ -93,7 +93,7 @@ OTP_TEXT_ZH = (
 )
 
 
-def _identify(session: Session, body: RegisterAccountRequest | RegistrationCodeRequest):  # noqa: ANN202
+def _identify(session: Session, body: RegisterAccountRequest | RegistrationCodeRequest) -> tuple[Person, str, str, str]:
     """The checks both steps share: the person, no account yet, the bank's confirmation of the card."""
     id_number = idnumber.validate(body.id_number)
     phone = mainland_mobile(body.phone)
@@ -122,7 +122,7 @@ def _identify(session: Session, body: RegisterAccountRequest | RegistrationCodeR
     return person, phone, account_no, bank
 
 
-def _bank_confirms(session: Session, person, bank: str, account_no: str, phone: str, name: str) -> str:  # noqa: ANN001
+def _bank_confirms(session: Session, person: Person, bank: str, account_no: str, phone: str, name: str) -> str:
     """The bank's confirmation (one answer for every mismatch); returns what the code is bound to."""
     if not verifier().verify(
         session, CardCheck(bank=bank, card_no=account_no, name=name, id_number=person.id_number, phone=phone)
@@ -188,10 +188,10 @@ def free_username(session: Session, raw: str) -> str:
 
 def create_account(
     session: Session,
-    person,
+    person: Person,
     username: str,
     password: str,
-    bank: str,  # noqa: ANN001
+    bank: str,
     account_no: str,
     phone: str,
     channel: str,

@@ -16,9 +16,9 @@ materials, and finishes it or returns it.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..catalogue import get_catalogue
@@ -75,7 +75,7 @@ def find(session: Session, who: StaffIdentity, *, number: str | None, id_number:
         )
     if number:
         pres = [get(session, number)]
-        key = {"by": "number", "number": pres[0].number}
+        key: dict[str, Any] = {"by": "number", "number": pres[0].number}
     else:
         try:
             valid = idnumber.validate(id_number or "")
@@ -220,12 +220,13 @@ def _move(session: Session, pre: PreApplication, to: PreApplicationStatus) -> No
     """Change the status only if it is still open (compare-and-set): of two clerks acting on one
     number at once, the second waits for the first's unit of work and then finds it closed.
     (SQLite ignores FOR UPDATE; the conditional UPDATE takes the write lock on both databases.)"""
-    moved = session.execute(
+    result = session.execute(
         update(PreApplication)
         .where(PreApplication.id == pre.id, PreApplication.status.in_(OPEN))
         .values(status=to)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    moved = cast("CursorResult[Any]", result).rowcount
     session.refresh(pre)
     if moved != 1:
         raise _closed(pre)
