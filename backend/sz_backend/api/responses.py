@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..services.items.base import Mismatch  # a dataclass: one definition for the services and the contract
 from .schemas import ErrorBody
 
 
@@ -241,16 +242,6 @@ class Validation(Body):
     preview: Preview | None
     eligible: bool
     refusal: FieldError | None
-
-
-class Mismatch(Body):
-    field: str
-    label_zh: str
-    label_en: str
-    submitted: str
-    registry: str
-    fix_zh: str
-    fix_en: str
 
 
 class IssuedPreApplication(Body):
