@@ -267,15 +267,14 @@ def _ivr(args: argparse.Namespace) -> None:
 def _rest(args: argparse.Namespace) -> None:
     token = None
     if args.user:
-        r = requests.post(
-            f"{args.backend}/auth/login",
-            json={"username": args.user, "password": args.password},
-            headers={"X-Channel": "web"},
-            timeout=10,
-        )
-        if r.status_code != 200:
-            sys.exit(f"login failed ({r.status_code}): {r.text[:200]}")
-        token = r.json()["token"]
+        from bot.backend_client import BackendClient, BackendError, BackendUnavailable
+
+        try:
+            token = BackendClient(args.backend).login(args.user, args.password, channel="web")
+        except BackendError as err:
+            sys.exit(f"login failed ({err.status}): {err}")
+        except BackendUnavailable as err:
+            sys.exit(f"login failed: backend {args.backend} unreachable ({err})")
         print(f"logged in as {args.user}")
     sender = f"tryout-{args.user or 'guest'}-{uuid.uuid4().hex[:8]}"
     buttons: list = []
