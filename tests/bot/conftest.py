@@ -14,6 +14,7 @@ Fixtures (a test module may define its own of the same name to differ):
 - ``client`` (function): the actions' backend client pointed at ``backend_url``, clock pinned to
   ``NOW`` (modules whose every test needs it: ``pytestmark = pytest.mark.usefixtures("client")``).
 - ``fake_api`` (module): a ``FakeWeChatAPI`` for the module's ``APP_ID`` and ``APP_SECRET``.
+- ``bot`` (module): a ``FakeBot`` (Rasa's stand-in) answering with the module's ``script``.
 - ``stack`` (module): the whole assistant (backend, action server, Rasa) for the module, with the
   module's ``stack_credentials(st)`` (default: the REST channel only).
 
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
-from channel_fixtures import NOW, FakeWeChatAPI, start_backend
+from channel_fixtures import NOW, FakeBot, FakeWeChatAPI, start_backend
 from stack import Stack, run_stack
 
 os.environ.setdefault("SZ_DEV_MODE", "1")
@@ -99,6 +100,12 @@ def fake_api(request: pytest.FixtureRequest) -> Iterator[FakeWeChatAPI]:
     api = FakeWeChatAPI(request.module.APP_ID, request.module.APP_SECRET).start()
     yield api
     api.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(request: pytest.FixtureRequest) -> FakeBot:
+    """Stands in for Rasa: answers with the module's ``script(text, metadata)``."""
+    return FakeBot(request.module.script)
 
 
 def _rest_only(st: Stack) -> Dict[str, Any]:

@@ -7,23 +7,11 @@ checks the client method end to end: values, errors, missing, preview, refusal.
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from channel_fixtures import start_backend  # noqa: E402
-
 from bot.actions.backend_client import BackendClient, BackendError  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from start_backend(tmp_path_factory.mktemp("validate_backend"))
 
 
 def _token(url: str, username: str) -> str:

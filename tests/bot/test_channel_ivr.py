@@ -15,7 +15,6 @@ real Rasa server, action server and backend.)
 
 from __future__ import annotations
 
-import sys
 from itertools import count
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
@@ -25,8 +24,7 @@ import requests
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import PHONE_PIN, SERVICE_KEY, FakeBot, SanicServer, id_number, start_backend  # noqa: E402
+from channel_fixtures import PHONE_PIN, SERVICE_KEY, FakeBot, SanicServer, id_number  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from bot.actions.common import HANDOFF, signal  # noqa: E402
@@ -108,16 +106,6 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from start_backend(tmp_path_factory.mktemp("ivr_backend"))
-
-
-@pytest.fixture(scope="module")
-def bot() -> FakeBot:
-    return FakeBot(script)
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
@@ -30,7 +28,6 @@ import requests
 pytest.importorskip("rasa")
 pytest.importorskip("wechatpy")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_channel_ivr as ivr_t  # noqa: E402
 import test_channel_wechat as wx_t  # noqa: E402
 from channel_fixtures import (
@@ -41,7 +38,6 @@ from channel_fixtures import (
     SanicServer,
     bind_link,  # noqa: E402
     bind_on_page,
-    start_backend,
 )
 
 from bot.channels.ivr import IVRInput  # noqa: E402
@@ -181,11 +177,6 @@ def test_store_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ---------------------------------------------------------------- two instances, one Redis
-
-
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from start_backend(tmp_path_factory.mktemp("state_backend"))
 
 
 def _shared(prefix: str) -> str:

@@ -35,7 +35,6 @@ from channel_fixtures import (  # noqa: E402
     SanicServer,
     bind_link,
     bind_on_page,
-    start_backend,
 )
 from wechatpy import parse_message  # noqa: E402
 from wechatpy.crypto import WeChatCrypto  # noqa: E402
@@ -90,16 +89,6 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from start_backend(tmp_path_factory.mktemp("wechat_backend"))
-
-
-@pytest.fixture(scope="module")
-def bot() -> FakeBot:
-    return FakeBot(script)
 
 
 @pytest.fixture(scope="module")

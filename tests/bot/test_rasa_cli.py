@@ -28,8 +28,7 @@ import yaml
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import FakeBot, SanicServer, start_backend  # noqa: E402
+from channel_fixtures import FakeBot, SanicServer  # noqa: E402
 
 from bot.channels import console as shell  # noqa: E402
 from bot.channels.rest import ReadableRestInput  # noqa: E402
@@ -125,11 +124,6 @@ def test_shell_prints_custom_payloads_readably() -> None:
     assert "transfers the call to 12333" in printed
     assert '"title": "参保证明"' in printed and "\\u" not in printed
     assert "您好" in printed
-
-
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from start_backend(tmp_path_factory.mktemp("cli_backend"))
 
 
 def test_shell_logs_in_with_sz_shell_user(

@@ -8,28 +8,15 @@ locks for a while; the IVR tells the caller and transfers to an agent. Finding
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 pytest.importorskip("rasa")
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from channel_fixtures import SERVICE_KEY, FakeBot, SanicServer, start_backend  # noqa: E402
-from test_channel_ivr import SECRET, Call, script  # noqa: E402
+from channel_fixtures import SERVICE_KEY, FakeBot, SanicServer  # noqa: E402
+from test_channel_ivr import SECRET, Call, script  # noqa: E402, F401  (script: what conftest.py's bot answers)
 
 from bot.channels.ivr import MAX_TRANSCRIPT_CHARS, IVRInput  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from start_backend(tmp_path_factory.mktemp("ivr_security_backend"))
-
-
-@pytest.fixture(scope="module")
-def bot() -> FakeBot:
-    return FakeBot(script)
 
 
 @pytest.fixture(scope="module")

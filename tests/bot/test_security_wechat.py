@@ -32,7 +32,6 @@ from channel_fixtures import (  # noqa: E402
     FakeWeChatAPI,
     SanicServer,
     free_port,
-    start_backend,
 )
 from wechatpy import parse_message  # noqa: E402
 from wechatpy.crypto import WeChatCrypto  # noqa: E402
@@ -58,16 +57,6 @@ def script(text: str, metadata: Dict[str, Any]) -> List[tuple]:
     if text == "whoami":
         return [("text", "已绑定" if metadata.get("auth_token") else "未绑定")]
     return [("text", f"收到：{text}")]
-
-
-@pytest.fixture(scope="module")
-def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from start_backend(tmp_path_factory.mktemp("wechat_security_backend"))
-
-
-@pytest.fixture(scope="module")
-def bot() -> FakeBot:
-    return FakeBot(script)
 
 
 @pytest.fixture(scope="module")
