@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole test suite (installs what it needs first).
+#  0. format, lint and type checks (scripts/lint.sh: ruff format --check, ruff check, mypy),
 #  1. backend on SQLite, 2. backend on PostgreSQL (skipped when the server is
 #  absent, a failure under CI=true), 3. the assistant: data validation, one
 #  training, test stories, then actions/channels/widget/scale-out against real
@@ -9,6 +10,8 @@ source "$(dirname "$0")/env.sh"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 status=0
+echo "== format, lint, types (scripts/lint.sh: ruff, mypy)"
+"$ROOT/scripts/lint.sh" || status=1
 echo "== backend (SQLite)"
 "$BACKEND_PY" -m pytest tests/backend -q -p no:cacheprovider "$@" || status=1
 echo "== backend (PostgreSQL)"
