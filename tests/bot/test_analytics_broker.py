@@ -20,15 +20,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, List
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import BACKEND_PY, REPO  # noqa: E402
 
 pytest.importorskip("rasa", reason="needs the Rasa environment (.venv/rasa)")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Set
@@ -28,7 +27,6 @@ import yaml
 
 pytest.importorskip("rasa_sdk")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import BACKEND_PY, REPO  # noqa: E402
 
 from bot.actions import clarify, common, tasks  # noqa: E402

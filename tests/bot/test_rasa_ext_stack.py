@@ -10,7 +10,6 @@ slots in the trackers). Nothing is submitted, so the shared backend is the same 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -19,7 +18,6 @@ import yaml
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import NOW, PASSWORD, REPO, SERVICE_KEY  # noqa: E402
 from stack import RASA_TOKEN, Stack, model, run_stack  # noqa: E402
 

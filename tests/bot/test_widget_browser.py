@@ -39,8 +39,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import REPO, Stack, run_stack  # noqa: E402
 from stack import free_port as _free_port
 from stack import http_get as _get

@@ -19,14 +19,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, Iterator
 
 import pytest
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import PASSWORD, REPO, start_backend  # noqa: E402
 
 CHROMIUM = os.environ.get("SZ_CHROMIUM", "/usr/bin/chromium")

@@ -19,7 +19,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,8 +26,6 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import BACKEND_PY, PASSWORD, REPO  # noqa: E402
 from stack import Stack, run_stack  # noqa: E402
 
