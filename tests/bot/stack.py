@@ -16,8 +16,10 @@ on free ports and in a temporary directory:
 
 It waits until every process answers, yields the ``Stack`` (URLs, ports,
 ``logs()`` for failure messages) and stops the processes it started, and only
-those, at the end. Used by tests/bot/test_widget_browser.py (Socket.IO widget)
-and tests/bot/test_channels_e2e.py (WeChat and IVR).
+those, at the end. conftest.py's ``stack`` fixture (one stack per test module, with the
+module's ``stack_credentials``) runs it; test_widget_browser.py, test_channels_e2e.py,
+test_rasa_ext_stack.py and test_window_e2e.py start theirs with more processes or settings, and
+bench/conversations.py uses it outside pytest.
 
 The model: ``SZ_TEST_MODEL=/path/model.tar.gz``, else the newest file in
 models/, else one is trained into models/.

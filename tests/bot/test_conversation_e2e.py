@@ -24,19 +24,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from itertools import count
-from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import PASSWORD  # noqa: E402
-from stack import Stack, run_stack  # noqa: E402
+from stack import Stack  # noqa: E402
 
 from bot.language_detection import classify_language  # noqa: E402
 
@@ -54,11 +51,6 @@ _senders = count(1)
 # ======================================================================================
 # The stack and a resident talking to it
 # ======================================================================================
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from run_stack(tmp_path_factory.mktemp("conversation-e2e"), lambda st: {"rest": None})
-
-
 def login(st: Stack, username: str) -> str:
     r = requests.post(f"{st.backend}/auth/login", json={"username": username, "password": PASSWORD}, timeout=10)
     assert r.status_code == 200, r.text

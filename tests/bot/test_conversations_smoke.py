@@ -14,16 +14,12 @@ expectation is deliberately wrong and checks that the runner says so.
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import Stack, run_stack  # noqa: E402
+from stack import Stack  # noqa: E402
 
 from bench.conversations import BackendState, load_conversations, run_all  # noqa: E402
 
@@ -36,11 +32,6 @@ SMOKE_IDS = [
     "faq_payment_hours",  # answer, not logged in
     "handoff_plain",  # handoff
 ]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from run_stack(tmp_path_factory.mktemp("conversations-smoke"), lambda st: {"rest": None})
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 from itertools import count
-from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 from urllib.parse import urljoin
 
 import pytest
@@ -26,18 +24,12 @@ import requests
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import Stack, run_stack  # noqa: E402
+from stack import Stack  # noqa: E402
 
 PHONE = "13800138014"
 LINK = re.compile(r"(http\S+/accounts/setup\?t=[\w-]+)")
 PASSWORD = "Linxiao2026"
 _senders = count(1)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from run_stack(tmp_path_factory.mktemp("registration-e2e"), lambda st: {"rest": None})
 
 
 class Chat:

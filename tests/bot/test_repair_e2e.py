@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from itertools import count
-from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channel_fixtures import PASSWORD, PHONE_PIN, SERVICE_KEY, id_number  # noqa: E402
-from stack import Stack, run_stack  # noqa: E402
+from stack import Stack  # noqa: E402
 
 from bot.channels.ivr import spoken_problems  # noqa: E402
 
@@ -43,21 +40,18 @@ _senders = count(1)
 _calls = count(1)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    def credentials(st: Stack) -> Dict[str, Any]:
-        return {
-            "rest": None,
-            "bot.channels.ivr.IVRInput": {
-                "webhook_secret": IVR_SECRET,
-                "confidence_threshold": 0.6,
-                "transfer_number": "12333",
-                "backend_url": st.backend,
-                "service_key": SERVICE_KEY,
-            },
-        }
-
-    yield from run_stack(tmp_path_factory.mktemp("repair-e2e"), credentials)
+def stack_credentials(st: Stack) -> Dict[str, Any]:
+    """The channels of this module's stack (conftest.py's ``stack`` fixture)."""
+    return {
+        "rest": None,
+        "bot.channels.ivr.IVRInput": {
+            "webhook_secret": IVR_SECRET,
+            "confidence_threshold": 0.6,
+            "transfer_number": "12333",
+            "backend_url": st.backend,
+            "service_key": SERVICE_KEY,
+        },
+    }
 
 
 def login(st: Stack, username: str) -> str:

@@ -21,34 +21,30 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 import requests
 
 pytest.importorskip("rasa")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import RASA_TOKEN, REPO, Stack, run_stack  # noqa: E402
+from stack import RASA_TOKEN, REPO, Stack  # noqa: E402
 
 WIDGET_ORIGIN = "http://127.0.0.1:8080"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    def credentials(st: Stack) -> Dict[str, Any]:  # the project's REST and widget channel classes
-        return {
-            "bot.channels.rest.ReadableRestInput": None,
-            "bot.channels.web.WebSocketIOInput": {
-                "user_message_evt": "user_uttered",
-                "bot_message_evt": "bot_uttered",
-                "session_persistence": True,
-                "metadata_key": "customData",
-                "backend_url": st.backend,
-            },
-        }
-
-    yield from run_stack(tmp_path_factory.mktemp("security-rasa"), credentials)
+def stack_credentials(st: Stack) -> Dict[str, Any]:  # the project's REST and widget channel classes
+    """The channels of this module's stack (conftest.py's ``stack`` fixture)."""
+    return {
+        "bot.channels.rest.ReadableRestInput": None,
+        "bot.channels.web.WebSocketIOInput": {
+            "user_message_evt": "user_uttered",
+            "bot_message_evt": "bot_uttered",
+            "session_persistence": True,
+            "metadata_key": "customData",
+            "backend_url": st.backend,
+        },
+    }
 
 
 def _say(st: Stack, sender: str, text: str, timeout: float = 120) -> List[Dict[str, Any]]:
