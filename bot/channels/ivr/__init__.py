@@ -72,9 +72,9 @@ What the channel does
 - Three failed verifications, or three no-inputs in a row (two reprompts),
   transfer the call to 12333. DTMF 0 (when no options are pending) transfers too.
 - Low recognition confidence (< ``confidence_threshold``, 0.6): the n-best
-  alternatives are corrected by the NLU's homophone corrector
-  (``bot.components.normalizer``: 设保 -> 社保, 停报 -> 停保) and scored by the
-  domain terms they hold, and the best one is confirmed first
+  alternatives are scored against a small domain-term list (with pinyin
+  homophones: 设保 -> 社保, 停报 -> 停保; ``speech.py`` says why it is not the
+  NLU's corrector), and the best one is confirmed first
   ("您是说……吗？确认请按1，重说请按2").
 - Spoken digits are normalised (四四零三 -> 4403, 幺 -> 1, 叉 -> X; amounts via
   cn2an: 三百元 -> 300元).

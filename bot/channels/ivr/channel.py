@@ -136,7 +136,7 @@ class IVRInput(InputChannel):
     # ------------------------------------------------------------ Rasa hooks
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"ivr_webhook_{id(self)}", __name__)
-        normalise_transcript("设保一二三")  # load pypinyin, the lexicon and cn2an now, not during the first call
+        normalise_transcript("设保一二三")  # load pypinyin and cn2an now, not during the first call
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
