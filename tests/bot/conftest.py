@@ -18,9 +18,10 @@ Fixtures (a test module may define its own of the same name to differ):
 - ``stack`` (module): the whole assistant (backend, action server, Rasa) for the module, with the
   module's ``stack_credentials(st)`` (default: the REST channel only).
 
-End-to-end tests: every test that uses a fixture starting processes (``E2E_FIXTURES``) or is
-marked ``slow``, and every test of a module that starts processes in its tests
-(``E2E_MODULES``), is marked ``e2e``; ``pytest -m "not e2e" tests/bot`` runs the rest in seconds.
+End-to-end tests: every test that uses a fixture starting processes or loading the trained
+model (``E2E_FIXTURES``) or is marked ``slow``, and every test of a module that starts processes
+in its tests (``E2E_MODULES``), is marked ``e2e``; ``pytest -m "not e2e" tests/bot`` runs the
+others, which start no process and need no trained model.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from stack import Stack, run_stack
 
 os.environ.setdefault("SZ_DEV_MODE", "1")
 
-# Fixtures that start processes (a backend, a stack, Rasa, a message broker, a browser's Node.js).
+# Fixtures that start processes (a backend, a stack, Rasa, a message broker, a browser's Node.js)
+# or need the trained model (agent: loads it, trains one when models/ has none).
 E2E_FIXTURES = frozenset(
     {
+        "agent",
         "backend_url",
         "backend",
         "stack",

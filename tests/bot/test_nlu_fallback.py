@@ -72,8 +72,7 @@ REQUESTS = [
 @pytest.fixture(scope="module")
 def agent():
     from rasa.core.agent import Agent
-
-    from tests.bot.stack import model
+    from stack import model
 
     return Agent.load(str(model()))
 
