@@ -22,7 +22,9 @@ at signals that do not depend on the classifier:
 Then the classifier: when its two models (``TfidfIntentClassifier`` with
 ``ensemble: true``: character n-grams within words / words and word pairs +
 character n-grams across words) name different best classes, the message is
-not acted on (unless the mean probability reaches ``override_confidence``);
+not acted on unless the mean probability of the best class reaches
+``disagree_threshold`` (default: ``override_confidence``; calibrated like
+``threshold``);
 then the confidence: the probability of the single best class
 (a FAQ topic counts on its own, not summed into ``faq``, so a follow-up that
 is vaguely FAQ-like does not get a confident answer on an unrelated topic).
@@ -164,8 +166,15 @@ def _has_value_entity(message: Message) -> bool:
     )
 
 
-def judge(message: Message, vocab: Optional[Vocabulary], threshold: float, override: float = 1.0) -> Dict[str, Any]:
-    """The decision for one parsed message (see the module docstring)."""
+def judge(
+    message: Message,
+    vocab: Optional[Vocabulary],
+    threshold: float,
+    override: float = 1.0,
+    disagree: Optional[float] = None,
+) -> Dict[str, Any]:
+    """The decision for one parsed message (see the module docstring); ``disagree``: the
+    confidence a best class needs when the ensemble's two models disagree (default ``override``)."""
     text = message.get(TEXT) or ""
     if text.startswith("/"):  # a button payload names its intent
         return {"decision": "act", "reason": "payload", "informative": 0}
@@ -184,7 +193,7 @@ def judge(message: Message, vocab: Optional[Vocabulary], threshold: float, overr
     informative = len(vocab.informative(words_of(message))) if vocab is not None else 1
     if informative == 0 and not has_value and numerals < 11 and confidence < override:
         return {"decision": "not_understood", "reason": "no_domain_words", "informative": 0}
-    if message.get(MODELS_AGREE) is False and confidence < override:
+    if message.get(MODELS_AGREE) is False and confidence < (override if disagree is None else disagree):
         return {"decision": "ask", "reason": "models_disagree", "informative": informative}
     if confidence < threshold:
         return {"decision": "ask", "reason": "low_confidence", "informative": informative}
@@ -199,7 +208,8 @@ class CalibratedFallbackClassifier(IntentClassifier, GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         # threshold: calibrated (config.yml); override: a prediction this sure is taken even
         # without a domain word ("what can you do for me"); max_intent_share: see Vocabulary
-        return {"threshold": 0.3, "override_confidence": 0.6, "max_intent_share": 0.6}
+        # disagree_threshold: what the best class needs when the two models disagree (None: override)
+        return {"threshold": 0.3, "override_confidence": 0.6, "max_intent_share": 0.6, "disagree_threshold": None}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -257,8 +267,13 @@ class CalibratedFallbackClassifier(IntentClassifier, GraphComponent):
         for message in messages:
             if self._vocab is None and message.get(TOP_CLASS) is None:
                 continue  # nothing trained (no intents): nothing to judge
+            disagree = self.config.get("disagree_threshold")
             verdict = judge(
-                message, self._vocab, float(self.config["threshold"]), float(self.config["override_confidence"])
+                message,
+                self._vocab,
+                float(self.config["threshold"]),
+                float(self.config["override_confidence"]),
+                None if disagree is None else float(disagree),
             )
             message.set(UNDERSTANDING, verdict, add_to_output=True)
             if verdict["decision"] == "act":
