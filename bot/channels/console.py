@@ -27,12 +27,13 @@ import json
 from typing import Any, AsyncGenerator, Dict, List, Optional
 
 from bot.settings import load as load_settings
+from bot.signals import END_CALL, HANDOFF, SIGNAL_KEY, VERIFY_IDENTITY, is_signal
 
 SIGNALS = {
-    "verify_identity": "[signal verify_identity: the person must identify first (web: log in, WeChat: bind, "
+    VERIFY_IDENTITY: "[signal verify_identity: the person must identify first (web: log in, WeChat: bind, "
     "phone: caller verification). In rasa shell: start it with SZ_SHELL_USER=<demo user>]",
-    "handoff": "[signal handoff: a person takes over (the phone channel transfers the call to {number})]",
-    "end_call": "[signal end_call: the phone channel hangs up]",
+    HANDOFF: "[signal handoff: a person takes over (the phone channel transfers the call to {number})]",
+    END_CALL: "[signal end_call: the phone channel hangs up]",
 }
 
 _state: Dict[str, Any] = {"token": None, "tried": False}
@@ -40,13 +41,13 @@ _state: Dict[str, Any] = {"token": None, "tried": False}
 
 def describe(custom: Any) -> str:
     """A custom payload as one readable line."""
-    if isinstance(custom, dict) and isinstance(custom.get("signal"), str):
-        template = SIGNALS.get(custom["signal"], "[signal {signal}]")
+    if is_signal(custom):
+        template = SIGNALS.get(custom[SIGNAL_KEY], "[signal {signal}]")
         details = {"number": "12333", **{k: v for k, v in custom.items() if isinstance(v, (str, int))}}
         try:
             return template.format(**details)
         except (KeyError, IndexError):
-            return f"[signal {custom['signal']}]"
+            return f"[signal {custom[SIGNAL_KEY]}]"
     if isinstance(custom, dict) and isinstance(custom.get("text"), str):
         return custom["text"]
     return json.dumps(custom, ensure_ascii=False, indent=2)
