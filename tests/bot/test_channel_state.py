@@ -28,7 +28,7 @@ import requests
 pytest.importorskip("rasa")
 pytest.importorskip("wechatpy")
 
-import test_channel_ivr as ivr_t  # noqa: E402
+import ivr_driver as ivr_t  # noqa: E402
 import test_channel_wechat as wx_t  # noqa: E402
 from channel_fixtures import (
     PASSWORD,

@@ -13,20 +13,15 @@ from typing import Iterator
 import pytest
 
 pytest.importorskip("rasa")
-from channel_fixtures import SERVICE_KEY, FakeBot, SanicServer  # noqa: E402
-from test_channel_ivr import SECRET, Call, script  # noqa: E402, F401  (script: what conftest.py's bot answers)
+from channel_fixtures import FakeBot, SanicServer  # noqa: E402
+from ivr_driver import Call, script, start_ivr_server  # noqa: E402, F401  (script: what conftest.py's bot answers)
 
-from bot.channels.ivr import MAX_TRANSCRIPT_CHARS, IVRInput  # noqa: E402
+from bot.channels.ivr import MAX_TRANSCRIPT_CHARS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(backend_url: str, bot: FakeBot) -> Iterator[SanicServer]:
-    channel = IVRInput.from_credentials(
-        {"backend_url": backend_url, "service_key": SERVICE_KEY, "webhook_secret": SECRET}
-    )
-    srv = SanicServer({"/webhooks/ivr": channel.blueprint(bot)}).start()
-    yield srv
-    srv.stop()
+    yield from start_ivr_server(backend_url, bot)
 
 
 def test_pin_guesses_over_several_calls_lock_verification_and_transfer_to_an_agent(
