@@ -29,7 +29,7 @@ pytest.importorskip("rasa")
 pytest.importorskip("wechatpy")
 
 import ivr_driver as ivr_t  # noqa: E402
-import test_channel_wechat as wx_t  # noqa: E402
+import wechat_driver as wx_t  # noqa: E402
 from channel_fixtures import (
     PASSWORD,
     SERVICE_KEY,
