@@ -19,7 +19,8 @@ It waits until every process answers, yields the ``Stack`` (URLs, ports,
 those, at the end. conftest.py's ``stack`` fixture (one stack per test module, with the
 module's ``stack_credentials``) runs it; test_widget_browser.py, test_channels_e2e.py,
 test_rasa_ext_stack.py and test_window_e2e.py start theirs with more processes or settings, and
-bench/conversations.py uses it outside pytest.
+bench/conversations.py uses it outside pytest. ``SocketUser`` talks to a stack's Rasa as the
+web widget does (Socket.IO).
 
 The model: ``SZ_TEST_MODEL=/path/model.tar.gz``, else the newest file in
 models/, else one is trained into models/.
@@ -27,6 +28,7 @@ models/, else one is trained into models/.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -257,3 +259,57 @@ def run_stack(
         yield st
     finally:
         st.stop()
+
+
+class SocketUser:
+    """A Socket.IO client speaking the widget's protocol (python-socketio, which comes with Rasa)."""
+
+    def __init__(
+        self, url: str, token: Optional[str] = None, session_id: Optional[str] = None, origin: Optional[str] = None
+    ) -> None:
+        import socketio
+
+        self.url, self.token, self.session_id, self.origin = url, token, session_id, origin
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.bot: List[Dict[str, Any]] = []
+        self.auth: List[Dict[str, Any]] = []
+        self.confirmed = asyncio.Event()
+        self.sio.on("bot_uttered", lambda m: self.bot.append(m))
+        self.sio.on("auth_status", lambda m: self.auth.append(m))
+
+        def confirm(sid: str) -> None:
+            self.session_id = sid
+            self.confirmed.set()
+
+        self.sio.on("session_confirm", confirm)
+
+    async def __aenter__(self) -> "SocketUser":
+        await self.sio.connect(
+            self.url,
+            socketio_path="/socket.io",
+            transports=["polling"],  # engineio 4.15 websocket client needs aiohttp >= 3.10; Rasa pins 3.9
+            auth={"auth_token": self.token} if self.token else None,
+            wait_timeout=10,
+            headers={"Origin": self.origin} if self.origin else {},
+        )
+        await self.sio.emit("session_request", {"session_id": self.session_id})
+        await asyncio.wait_for(self.confirmed.wait(), 10)
+        return self
+
+    async def __aexit__(self, *_: Any) -> None:
+        await self.sio.disconnect()
+
+    async def say(self, text: str, custom: Optional[Dict[str, Any]] = None, wait: float = 30.0) -> List[Dict[str, Any]]:
+        before = len(self.bot)
+        await self.sio.emit(
+            "user_uttered", {"message": text, "session_id": self.session_id, "customData": custom or {}}
+        )
+        deadline = time.monotonic() + wait
+        seen, quiet_since = before, time.monotonic()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            if len(self.bot) != seen:
+                seen, quiet_since = len(self.bot), time.monotonic()
+            elif seen > before and time.monotonic() - quiet_since > 1.5:  # the turn's messages are in
+                return self.bot[before:]
+        raise AssertionError(f"no reply to {text!r}")

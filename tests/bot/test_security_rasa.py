@@ -232,7 +232,7 @@ def test_tracker_store_refuses_the_development_key_outside_development_mode(
 def test_the_widget_socket_answers_a_long_message_kindly(stack: Stack) -> None:
     import asyncio
 
-    from test_widget_browser import SocketUser
+    from stack import SocketUser
 
     async def talk() -> List[Dict[str, Any]]:
         async with SocketUser(stack.rasa) as user:
