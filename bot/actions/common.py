@@ -258,3 +258,33 @@ def named_subjects(
         if name and (name in text or name in mentioned or (given and (given in text or given in mentioned))):
             hits.append(o)
     return hits
+
+
+def request_message(tracker: Tracker) -> Dict[str, Any]:
+    """The message that asked for the task being started.
+
+    Usually the latest one. When the latest is a button press (a payload such as
+    "/change_basic_info") that answered the bot's "which one?" right after a request in
+    words ("我换手机号了，新号码139…" -> [个人基本信息变更]), the words of that request: what they
+    gave (a phone number, a place, a child's name) is used, not asked again."""
+    latest = dict(tracker.latest_message or {})
+    if not str(latest.get("text") or "").startswith("/"):
+        return latest
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return latest
+    earlier = users[-2]
+    text = str(earlier.get("text") or "")
+    if not text or text.startswith("/"):
+        return latest
+    # only when the bot's turn between them offered buttons (the choice the click answers)
+    start = max(i for i, e in enumerate(tracker.events) if e is earlier)
+    between = [e for e in tracker.events[start + 1 :] if e.get("event") == "bot"]
+    if not any(((e.get("data") or {}).get("buttons")) for e in between):
+        return latest
+    parsed = dict(earlier.get("parse_data") or {})
+    return {
+        **latest,
+        "text": text,
+        "entities": list(parsed.get("entities") or []) + list(latest.get("entities") or []),
+    }

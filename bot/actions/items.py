@@ -34,7 +34,7 @@ import uuid
 from typing import Any, Dict, List, Optional, Text, cast
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import registration, services
@@ -58,6 +58,7 @@ from .common import (
     offer_choices,
     pick,
     reason_text,
+    request_message,
     reset_task_events,
     say,
 )
@@ -88,6 +89,7 @@ from .tasks import (
     redirected_request,
     required_names,
     task_fields,
+    vague_change_request,
 )
 
 log = logging.getLogger(__name__)
@@ -329,6 +331,18 @@ def render_outcome(body: Dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
+async def start_item(code: str, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> List[Dict[str, Any]]:
+    """Start `code` from another action (a follow-up such as "刚才那个撤销掉"): events as action_start_task's."""
+    events: List[Dict[str, Any]] = reset_task_events(IDLE, tracker)
+    try:
+        return events + await ActionStartTask()._start(code, dispatcher, tracker, lang, None)
+    except BackendUnavailable:
+        busy(dispatcher, lang)
+    except BackendError as err:
+        say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
+    return events
+
+
 class ActionStartTask(Action):
     """Start any item or service: identity, clarification, subject, eligibility, then form or summary."""
 
@@ -382,9 +396,12 @@ class ActionStartTask(Action):
         if code == _intent(tracker):
             code = redirected_request(code, text)  # a child's school record is the child's, not one's own
         conflict = conflicting_request(code, text) if code == _intent(tracker) else None
+        vague_change = vague_change_request(code, text) if code == _intent(tracker) else None
         try:
             if conflict:
                 return events + await self._ask_which(dispatcher, lang, *conflict)
+            if vague_change:
+                return events + await self._ask_which_information(dispatcher, lang, vague_change)
             events += await self._start(code, dispatcher, tracker, lang, subject_id)
         except BackendUnavailable:
             busy(dispatcher, lang)
@@ -428,6 +445,22 @@ class ActionStartTask(Action):
             buttons,
         )
 
+    @staticmethod
+    async def _ask_which_information(dispatcher: CollectingDispatcher, lang: str, codes: tuple) -> List[Dict[str, Any]]:
+        """ "改一下我的信息" names no information: which item, never a guess."""
+        names = await catalogue_index(get_client())
+        buttons = [
+            {"title": str(names.get(c, {}).get("en" if lang == "en" else "zh", c)), "payload": f"/{c}"} for c in codes
+        ]
+        return offer_choices(
+            dispatcher,
+            lang,
+            "请问要修改哪一项信息？基本信息（户籍类别、手机号码、联系地址）、参保信息（医疗保险档次），还是缴费银行账户？",
+            "Which information do you want to change: basic details (hukou category, phone, address), "
+            "your insurance details (medical tier), or the payment bank account?",
+            buttons,
+        )
+
     async def _start(
         self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, subject_id: Optional[int]
     ) -> List[Dict[str, Any]]:
@@ -436,6 +469,11 @@ class ActionStartTask(Action):
             return registration.start(dispatcher, tracker, lang)
         token = auth_token(tracker)
         if not token:
+            from .repair import ITEM_FAQ
+
+            if code in ITEM_FAQ and _QUESTION.search(str((tracker.latest_message or {}).get("text") or "")):
+                # "灵活就业怎么参保？" asked before logging in: how it is done, then how to log in to do it
+                dispatcher.utter_message(response=ITEM_FAQ[code])
             kind = channel_kind(tracker)
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
             return []
@@ -450,15 +488,14 @@ class ActionStartTask(Action):
         entry = await client.catalogue_entry(code)
         name = name_of(entry, lang)
         for_child = entry.get("acts_for") == "child"
+        request = request_message(tracker)
         if for_child and not subject_id:
             options = await with_child_names(client, token, await client.options(token, [code]))
-            named = named_subjects(tracker.latest_message or {}, options)
+            named = named_subjects(request, options)
             if len(named) == 1:  # the child named in the request ("小儿子王小明"): that one, eligible or not
                 options = named
             else:  # no child named: ask when more than one child could be meant
-                which = await ask_which_child(
-                    client, token, code, options, tracker.latest_message or {}, dispatcher, lang
-                )
+                which = await ask_which_child(client, token, code, options, request, dispatcher, lang)
                 if which is not None:
                     return which
             usable = [o for o in options if o.get("eligible")]
@@ -499,7 +536,7 @@ class ActionStartTask(Action):
         ]
         if required_names(fields, {}):
             # what the request itself already gives is not listed as needed (the form takes it)
-            given = _extract(fields, tracker.latest_message or {}, None, {}) or {}
+            given = _extract(fields, request, None, {}) or {}
             labels = [
                 f.get("label_en") if lang == "en" else f.get("label_zh")
                 for f in fields
@@ -540,7 +577,8 @@ class ActionStartTask(Action):
             events = [SlotSet("task_code", code)]
             return events + present_summary(dispatcher, lang, code, {}, [], {"quote": quote}, None)
         if code == "query_pre_application":
-            number = services.pre_application_number_from(message)
+            # the number said now, else the one of the pre-application made a moment ago ("它现在什么状态？")
+            number = services.pre_application_number_from(message) or _recent_pre_application(tracker)
             if number:
                 return await services.run_read_service(
                     client, token, code, tracker, dispatcher, lang, subject_id=None, number=number
@@ -580,6 +618,21 @@ class ActionStartTask(Action):
                 return offer_choices(dispatcher, lang, "请问是哪个孩子的？", "Which child?", buttons)
             subject_id = int(children[0]["id"])
         return await services.run_read_service(client, token, code, tracker, dispatcher, lang, subject_id=subject_id)
+
+
+def _recent_pre_application(tracker: Tracker, turns: int = 4) -> Optional[str]:
+    """The pre-application number the bot gave in the last few turns (the one just made), if any."""
+    seen = 0
+    for e in reversed(list(tracker.events)):
+        if e.get("event") == "user":
+            seen += 1
+            if seen > turns:
+                return None
+        elif e.get("event") == "bot":
+            m = re.search(r"(?:预申请号|Pre-application number)[：:]\s*(YS\d{12}[0-9X])", str(e.get("text") or ""))
+            if m:
+                return m.group(1)
+    return None
 
 
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
@@ -776,6 +829,50 @@ def _heard_an_answer(spec: Dict[str, Any], message: Dict[str, Any], parsed: Pars
     return cjk >= 2 or (latin >= 3 and bool(re.search(r"[aeiouAEIOU]", text)))
 
 
+_DAY_WITHOUT_YEAR = re.compile(r"(?<![\d上这本下])(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号|號)?")
+_ANY_YEAR = re.compile(r"\d{2,4}\s*[年\-/.]\s*\d|今年|去年|前年|明年|本年|上一年|上年|\b(19|20)\d{2}\b")
+
+
+def _year_said_before(tracker: Tracker) -> Optional[int]:
+    """The year the person said earlier in this task ("安安2025年落的户", "去年年初迁的户口"), if any."""
+    from .common import now
+    from .values import dates, numbers
+
+    events = list(tracker.events)
+    starts = [i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == "action_start_task"]
+    if not starts:
+        return None
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    prior = [i for i in users if i < starts[-1]] or [starts[-1]]
+    payload = str(events[prior[-1]].get("text") or "").startswith("/")
+    first = prior[-2] if payload and len(prior) >= 2 else prior[-1]  # a click: the words before it
+    today = now()
+    found: Optional[int] = None
+    for e in events[first : users[-1] if users else len(events)]:
+        if e.get("event") != "user" or str(e.get("text") or "").startswith("/"):
+            continue
+        t = dates.numeric(str(e.get("text") or ""))
+        mentions = [(pos, y) for y, pos in numbers.years_in(t, today.year)]
+        mentions += [(m.start(), today.year + off) for w, off in dates._REL_YEAR.items() for m in re.finditer(w, t)]
+        if mentions:
+            found = sorted(mentions)[-1][1]
+    return found
+
+
+def _with_year_said_before(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker) -> Dict[str, Any]:
+    """A day said without its year ("1月10号") after the year was said earlier in the task: that year."""
+    if spec.get("type") != "date" or _is_payload(message):
+        return message
+    from .values import dates
+
+    text = str(message.get("text") or "")
+    t = dates.numeric(text)
+    if _ANY_YEAR.search(t) or not _DAY_WITHOUT_YEAR.search(t):
+        return message
+    year = _year_said_before(tracker)
+    return {**message, "text": f"{year}年{t}"} if year else message
+
+
 def _err_text(err: Dict[str, Any], lang: str) -> str:
     return error_text(
         BackendError(
@@ -847,6 +944,7 @@ class ValidateItemForm(Action):
         readable = [f for f in fields if f.get("name") in specs]
         if _fresh_user_input(tracker) and requested in specs:
             spec = specs[requested]
+            message = _with_year_said_before(spec, message, tracker)
             extracted = _extract(readable, message, requested, values)
             parsed = self._parse_requested(spec, message, tracker, extracted)
             answered = [
@@ -923,9 +1021,13 @@ class ValidateItemForm(Action):
                         give(requested, parsed.value)
                     for name, value in found.items():
                         give(name, value)
-        elif requested is None and not _ran_this_turn(tracker, "action_correct_task"):
-            # activation: take what the request itself already said ("转到湖南长沙"); not after a
-            # correction at the summary (it read the message already; a refused value is not re-read)
+        elif requested is None and not any(
+            _ran_this_turn(tracker, a) for a in ("action_correct_task", "action_review_task")
+        ):
+            # activation: take what the request itself already said ("转到湖南长沙", also when the
+            # item was then picked from buttons); not after a correction at the summary (it read the
+            # message already; a refused value is not re-read)
+            message = request_message(tracker)
             extracted = _extract(readable, message, None, values)
             if extracted is not None:
                 for name, value in extracted.items():
@@ -990,7 +1092,10 @@ class ValidateItemForm(Action):
         canonical = check.get("values") or {}
         said_before = " ".join(str(e.get("text") or "") for e in _previous_bot_turn(tracker))
         fields = [dict(spec) for spec in specs.values()]
-        for name in dict.fromkeys(given):
+        # the values given now, then any given earlier that the backend now refuses (a cross-field
+        # rule: a date before the child's birth, an end before the start): none reaches the summary
+        earlier = [n for n in errors if n in specs and n not in given and values.get(n) is not None]
+        for name in dict.fromkeys(list(given) + earlier):
             spec = specs.get(name) or {}
             if name in errors:
                 err = errors[name] or {}
@@ -1058,6 +1163,9 @@ class ActionReviewTask(Action):
             fields = await task_fields(client, code)
             values = _values(tracker)
             check = await _quiet_check(client, auth_token(tracker), code, values, _subject_id_slot(tracker))
+            refused = _refused_values(check, form_specs(fields), values)
+            if refused:
+                return self._ask_again(dispatcher, lang, fields, refused)
             return present_summary(
                 dispatcher,
                 lang,
@@ -1077,6 +1185,40 @@ class ActionReviewTask(Action):
             else:
                 say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
         return reset_task_events(IDLE, tracker)
+
+    @staticmethod
+    def _ask_again(
+        dispatcher: CollectingDispatcher, lang: str, fields: List[Dict[str, Any]], refused: Dict[str, Dict[str, Any]]
+    ) -> List[Dict[str, Any]]:
+        """A value the backend refuses is never shown for confirmation: its reason, then the form asks it again."""
+        specs = form_specs(fields)
+        events: List[Dict[str, Any]] = []
+        for name, err in refused.items():
+            spec = specs.get(name) or {}
+            say(
+                dispatcher,
+                lang,
+                f"{spec.get('label_zh', name)}不能使用：{_err_text(err, 'zh')}",
+                f"The {spec.get('label_en', name)} cannot be used: {_err_text(err, 'en')}",
+            )
+            events += [SlotSet(n, None) for n in _fields_to_ask_again(name, fields)]
+        log.info("summary held back: the backend refuses %s", ",".join(refused))
+        return events + [
+            SlotSet("task_nonce", None),
+            SlotSet("requested_slot", None),
+            SlotSet(STAGE_SLOT, COLLECT),
+            FollowupAction(FORM),
+        ]
+
+
+def _refused_values(
+    check: Optional[Dict[str, Any]], specs: Dict[str, Dict[str, Any]], values: Dict[str, Any]
+) -> Dict[str, Dict[str, Any]]:
+    """The given values the backend's validation refuses, by field name (none may reach a summary)."""
+    errors = (check or {}).get("errors") or {}
+    return {
+        n: dict(e or {}) for n, e in errors.items() if n in specs and n != CHANGE_TARGET and values.get(n) is not None
+    }
 
 
 def _field_for_error(err: BackendError, fields: List[Dict[str, Any]], asked: List[str]) -> Optional[str]:
@@ -1240,6 +1382,15 @@ class ActionCancelTask(Action):
         lang = reply_language(tracker)
         in_loop = bool((tracker.active_loop or {}).get("name"))
         pending = in_loop or tracker.get_slot(STAGE_SLOT) in (COLLECT, CONFIRM) or tracker.get_slot("task_code")
+        if not pending:
+            from .repair import undo_item
+
+            undo = await undo_item(tracker, str((tracker.latest_message or {}).get("text") or ""))
+            if undo:  # "刚才那个撤销掉" right after a transfer-out: its cancellation (no fields: a summary)
+                events = await start_item(undo, dispatcher, tracker, lang)
+                if any(e.get("name") == STAGE_SLOT and e.get("value") == COLLECT for e in events):
+                    return events + [FollowupAction(FORM)]
+                return events + [FollowupAction("action_listen")]
         if pending:
             say(
                 dispatcher,

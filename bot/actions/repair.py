@@ -256,6 +256,11 @@ class ActionCorrectTask(Action):
         intent = (message.get("intent") or {}).get("name")
         text = str(message.get("text") or "")
         if tracker.get_slot(STAGE_SLOT) != CONFIRM or not code:
+            undo = await undo_item(tracker, text)
+            if undo:  # "刚才那个撤销掉" right after a transfer-out: its cancellation
+                from .items import start_item
+
+                return await start_item(undo, dispatcher, tracker, lang)
             say(
                 dispatcher,
                 lang,
@@ -377,7 +382,13 @@ class ActionCorrectTask(Action):
                 say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
                 return events + [SlotSet(STAGE_SLOT, CONFIRM)]
             raise
-        errors = {n: e for n, e in ((check or {}).get("errors") or {}).items() if n in corr}
+        # the corrected values, and any other shown value the backend now refuses with them (a cross-field
+        # rule): none may stay in the summary
+        errors = {
+            n: e
+            for n, e in ((check or {}).get("errors") or {}).items()
+            if n in corr or (n in specs and n != CHANGE_TARGET and values.get(n) is not None)
+        }
         if errors:
             for name, problem in errors.items():
                 label = specs.get(name, {}).get("label_zh", name)
@@ -386,8 +397,8 @@ class ActionCorrectTask(Action):
                 say(
                     dispatcher,
                     lang,
-                    f"{label}“{display_value(spec, corr[name], 'zh')}”不能使用：{_err(problem, 'zh')}",
-                    f"The {label_en} “{display_value(spec, corr[name], 'en')}” cannot be used: {_err(problem, 'en')}",
+                    f"{label}“{display_value(spec, values.get(name), 'zh')}”不能使用：{_err(problem, 'zh')}",
+                    f"The {label_en} “{display_value(spec, values.get(name), 'en')}” cannot be used: {_err(problem, 'en')}",
                 )
                 events.append(SlotSet(name, None))
             return events + [SlotSet("task_nonce", None), SlotSet("requested_slot", None), SlotSet(STAGE_SLOT, COLLECT)]
@@ -414,6 +425,40 @@ class ActionCorrectTask(Action):
             tracker.get_slot("subject_name"),
             preview=(check or {}).get("preview"),
         )
+
+
+# ---- undoing what was just done ------------------------------------------------------------
+# An item done a moment ago that has its own cancellation item in the catalogue: "等一下，我还是不转了，
+# 刚才那个撤销掉" right after it means that cancellation, not "nothing to change".
+UNDO_ITEMS = {
+    "transfer_pension_out": "cancel_pension_transfer_out",
+    "transfer_medical_out": "cancel_medical_transfer_out",
+}
+UNDO_WORDS = re.compile(
+    r"撤销|撤銷|撤回|撤掉|不转了|不轉了|不想转|不想轉|不要转|不要轉|取消|反悔|退回来|"
+    r"\bundo\b|\bcancel\b|\brevoke\b|\bwithdraw\b|\btake (?:it|that) back\b",
+    re.I,
+)
+_DONE_MARKS = ("已办结：", "Done: ")
+
+
+async def undo_item(tracker: Tracker, text: str) -> Optional[str]:
+    """The cancellation item of the item completed in the last few turns, when the words ask to undo it."""
+    from .clarify import catalogue_index
+
+    outcome = _last_outcome(tracker)
+    if not outcome or not UNDO_WORDS.search(text or "") or not outcome.startswith(_DONE_MARKS):
+        return None
+    try:
+        names = await catalogue_index(get_client())
+    except (BackendUnavailable, BackendError):
+        return None
+    head = outcome.splitlines()[0]
+    for done, undo in UNDO_ITEMS.items():
+        entry = names.get(done) or {}
+        if any(entry.get(k) and f"{mark}{entry[k]}" in head for k in ("zh", "en") for mark in _DONE_MARKS):
+            return undo
+    return None
 
 
 def _err(err: Dict[str, Any], lang: str) -> str:
@@ -447,6 +492,7 @@ FOLLOW_UPS = (
     ),
     ("number", re.compile(r"流水号|流水號|预申请号|預申請號|编号|編號|\bserial\b|\breference\b", re.I)),
 )
+_STATUS = re.compile(r"进度|進度|状态|狀態|办到哪|辦到哪|审核|審核|受理了|\bstatus\b|\bprogress\b", re.I)
 _OUTCOME_MARKS = (
     "预申请号：",
     "业务流水号：",
@@ -512,6 +558,56 @@ def _contextual_answer(kind: str, outcome: str, lang: str) -> Optional[str]:
     return None
 
 
+# ---- from the answer to the item ------------------------------------------------------------
+# A how-to answer about something the chat can do is followed by the item itself, as a button
+# ("户籍信息不对要怎么改" -> the answer, then [个人基本信息变更]): the resident does not have to find
+# the item in the web system. Items need the login; new-user registration is for the logged out.
+FAQ_ITEMS: Dict[str, tuple] = {
+    "fix_hukou_category": ("change_basic_info",),
+    "flexible_employment": ("register_individual_insurance",),
+    "child_enrollment": ("enroll_child_first_time",),
+    "card_locks_account": ("maintain_payment_bank",),
+    "lump_sum": ("register_extended_contribution", "register_lump_sum_contribution"),
+    "register": ("register_account",),
+    "login": ("register_account",),
+}
+# how a request for an item, asked as a question by someone not logged in, is answered first
+ITEM_FAQ = {
+    "register_individual_insurance": "utter_faq/flexible_employment",
+    "enroll_child_first_time": "utter_faq/child_enrollment",
+    "register_extended_contribution": "utter_faq/lump_sum",
+    "register_lump_sum_contribution": "utter_faq/lump_sum",
+}
+
+
+async def offer_items_of_topic(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, action: str) -> None:
+    """After the FAQ answer `action` (utter_faq/<topic>): the items it is about, to do them here and now."""
+    from .clarify import catalogue_index
+
+    topic = action.split("/", 1)[1] if "/" in action else ""
+    logged_in = bool(auth_token(tracker))
+    codes = [c for c in FAQ_ITEMS.get(topic, ()) if (c == "register_account") != logged_in]
+    if not codes:
+        return
+    try:
+        names = await catalogue_index(get_client())
+    except (BackendUnavailable, BackendError):
+        return
+    buttons = [
+        {"title": str((names.get(c) or {}).get("en" if lang == "en" else "zh")), "payload": f"/{c}"}
+        for c in codes
+        if c in names
+    ]
+    if buttons:
+        say(
+            dispatcher,
+            lang,
+            "需要的话，我现在就可以在这里帮您办理：",
+            "If you like, I can do it for you here and now:",
+            buttons=buttons,
+        )
+
+
 class ActionAnswerQuestion(Action):
     """A question: in the context of the last outcome when it follows one, else the FAQ answer."""
 
@@ -526,6 +622,26 @@ class ActionAnswerQuestion(Action):
         message = tracker.latest_message or {}
         text = str(message.get("text") or "")
         outcome = _last_outcome(tracker)
+        number = re.search(r"(?:预申请号|Pre-application number)[：:]\s*(YS\d{12}[0-9X])", outcome or "")
+        token = auth_token(tracker)
+        if number and token and _STATUS.search(text):
+            # "那它现在是什么状态？" right after a pre-application: the status of that one
+            from . import services
+
+            try:
+                await services.run_read_service(
+                    get_client(),
+                    token,
+                    "query_pre_application",
+                    tracker,
+                    dispatcher,
+                    lang,
+                    subject_id=None,
+                    number=number.group(1),
+                )
+                return []
+            except (BackendUnavailable, BackendError):
+                pass
         if outcome:
             for kind, pattern in FOLLOW_UPS:
                 if pattern.search(text):
@@ -545,6 +661,8 @@ class ActionAnswerQuestion(Action):
                 action = f"utter_{m.group(1)}"
         if action:
             dispatcher.utter_message(response=str(action))
+            if not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE):
+                await offer_items_of_topic(dispatcher, tracker, lang, str(action))
         else:
             from bot.retrieval_payload import ASK_EN, ASK_ZH
 

@@ -186,13 +186,54 @@ _SCHOOL_WORDS = re.compile(
 _PHONE_WORDS = re.compile(r"手机|手機|电话|電話|联系方式|聯繫方式|\bphone\b|\bmobile\b", re.I)
 
 
+# Pension vs medical: the words name the insurance; an item for the other one is never started.
+_MEDICAL_WORDS = re.compile(r"医保|醫保|医疗|醫療|\bmedical\b|\bhealth\b", re.I)
+_PENSION_WORDS = re.compile(r"养老|養老|\bpension\b|\bretirement insurance\b", re.I)
+PENSION_MEDICAL = (
+    ("transfer_pension_out", "transfer_medical_out"),
+    ("transfer_pension_in", "transfer_medical_in"),
+    ("cancel_pension_transfer_out", "cancel_medical_transfer_out"),
+)
+
+
 def redirected_request(code: str, text: str) -> str:
-    """The item the words mean when the understood one is for the wrong person's record."""
+    """The item the words mean when the understood one is for the wrong person's record,
+    or for the other insurance ("医保转出去" understood as the pension transfer-out)."""
     t = str(text or "")
     if not t or t.startswith("/"):
         return code
+    medical, pension = bool(_MEDICAL_WORDS.search(t)), bool(_PENSION_WORDS.search(t))
+    for p_code, m_code in PENSION_MEDICAL:
+        if code == p_code and medical and not pension:
+            return m_code
+        if code == m_code and pension and not medical:
+            return p_code
     if code == "change_basic_info" and _CHILD_WORDS.search(t) and _SCHOOL_WORDS.search(t):
         return "maintain_child_student_info"
     if code == "maintain_guardian_info" and _PHONE_WORDS.search(t) and not re.search(r"身份证|姓名|名字|关系", t):
         return "change_basic_info"
     return code
+
+
+# ---- "我想改一下我的信息": which information? ------------------------------------------------------
+# A change request that names no information at all must not open one item's form on a guess
+# (the medical tier, say): the person picks among the items that change one's own information.
+CHANGE_INFO_CODES = ("change_basic_info", "change_enrollment_info", "maintain_payment_bank")
+_CHANGE_WORDS = re.compile(r"改|修改|更改|变更|變更|更新|\bchange\b|\bupdate\b|\bedit\b", re.I)
+_GENERIC_INFO = re.compile(r"信息|資訊|资料|資料|个人情况|\binfo\b|\binformation\b|\bdetails\b", re.I)
+_SPECIFIC_INFO = re.compile(
+    r"档|檔|医保|醫保|医疗|醫療|养老|養老|手机|手機|电话|電話|号码|號碼|户籍|戶籍|户口|戶口|地址|住址|银行|銀行|卡|账户|帳戶|"
+    r"账号|帳號|学校|學校|学生|學生|监护|監護|身份证|身份證|孩子|小孩|儿子|女儿|基本信息|参保信息|參保信息|"
+    r"\btier\b|\bphone\b|\bmobile\b|\bhukou\b|\baddress\b|\bbank\b|\baccount\b|\bschool\b|\bguardian\b|\bID\b",
+    re.I,
+)
+
+
+def vague_change_request(code: str, text: str) -> Optional[Tuple[str, ...]]:
+    """The items to choose from when a request to change "my information" names none of it."""
+    t = str(text or "")
+    if code not in CHANGE_INFO_CODES or not t or t.startswith("/"):
+        return None
+    if _CHANGE_WORDS.search(t) and _GENERIC_INFO.search(t) and not _SPECIFIC_INFO.search(t):
+        return CHANGE_INFO_CODES
+    return None

@@ -311,6 +311,12 @@ def test_pre_application_status_asks_for_the_number_when_missing(backend_url: st
     chat.run(ActionStartTask())
     chat.user("确认", "affirm")
     number = re.search(r"YS\d{12}[0-9X]", chat.run(ActionSubmitTask())).group()
+    # right after it was made, "its progress" is that pre-application's: no number to type (issue 16)
+    chat.user("查一下预申请进度", "query_pre_application")
+    text = chat.run(ActionStartTask())
+    assert number in text and "已提交" in text and chat.slots["task_stage"] == "idle", text
+    # in a later conversation the number is asked for
+    chat = Chat(login(backend_url, "qianfang"), sender="pytest-status-later")
     chat.user("查一下预申请进度", "query_pre_application")
     chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "collect"

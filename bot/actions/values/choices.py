@@ -92,12 +92,14 @@ def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1
 
 # ---- tiers and grades -----------------------------------------------------------------------
 _CHEAPEST = re.compile(
-    r"低档|低的|便宜|最便宜|最低|最少|最小|最省钱|最划算|便宜的?那|便宜点|低的那|低一点的|底档|最低档|保底|"
+    r"低档|低檔|低的|便宜|最便宜|最低|最少|最小|最省钱|最省錢|最划算|最劃算|便宜的?那|便宜点|便宜點|低的那|低一点的|底档|最低档|保底|"
+    r"交得少|交的少|缴得少|繳得少|少交|少缴|少繳|省钱|省錢|省点|省點|负担轻|負擔輕|"
     r"\b(cheapest|cheaper|lowest|lower|minimum|min|least expensive|basic)\b",
     re.I,
 )
 _DEAREST = re.compile(
-    r"高档|高的|贵的|顶格|最高|最贵|最多|最大|最好|顶档|封顶|高的那|贵的那|满额|"
+    r"高档|高檔|高的|贵的|貴的|顶格|頂格|最高|最贵|最貴|最多|最大|最好|顶档|頂檔|封顶|封頂|高的那|贵的那|满额|滿額|"
+    r"交得多|交的多|缴得多|繳得多|多交|多缴|多繳|待遇好|待遇高|待遇更好|报销多|報銷多|保障好|保障高|贵一点|貴一點|高一点|高一點|"
     r"\b(highest|higher|maximum|max|most expensive|top|best|better)\b",
     re.I,
 )
@@ -471,7 +473,12 @@ def _hukou_by_place(low: str, values: List[str]) -> Optional[str]:
             continue
         if not (
             re.match(r"\s*(?:市|省)?\s*(?:的)?\s*(户口|户籍|户|人)", low[m.end : m.end + 4])
-            or re.search(r"(户口|户籍)\s*(?:在|是|落在|迁到|迁回)\s*$", low[max(0, m.start - 6) : m.start])
+            or re.search(
+                r"(户口|户籍|hukou|household registration)\s*(?:一直|现在|还|都|本来|原来|其实|is|was)?\s*"
+                r"(?:在|是|落在|迁到|迁回|\bin\b|\bfrom\b)\s*$",
+                low[max(0, m.start - 30) : m.start],
+            )
+            or re.match(r"\s*(hukou|household registration)", low[m.end : m.end + 25])
         ):
             continue
         if m.place.city == "深圳":

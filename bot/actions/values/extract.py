@@ -163,8 +163,16 @@ def _years(
             names = [s["name"] for s in year_specs]
             end_cue = re.search(r"到|至|截止|结束|离职|退休|辞职|until|till|to\s", text)
             by_label = _named_by_label(year_specs, text) if len(names) > 1 else None
+            t = dates.numeric(text)
+            said = re.search(rf"(?:{found[0]}|(?<!\d){str(found[0])[2:]})\s*年", t)
+            # "九几年开始…一直干到2000年": a year said right after 到/至 ends the period, whatever else is said
+            ends = bool(said) and bool(
+                re.search(r"(到|至|截止到?|直到|until|till|to)\s*$", t[max(0, said.start() - 4) : said.start()])
+            )
             if by_label:
                 target = by_label
+            elif len(names) >= 2 and ends:
+                target = names[1]
             elif asked in names:
                 target = cast(str, asked)
             elif len(names) >= 2 and end_cue and not re.search(r"从|开始|起|since|from", text):
@@ -267,9 +275,11 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
         if (
             question
             and ftype == "choice"
-            and not re.search(r"我是|我的|我户口|我现在|我家|孩子(已经|现在|还)|\bi am\b|\bi'm\b", text, re.I)
+            and not re.search(
+                r"我是|我的|我户口|我現在|我现在|我家|孩子(已经|现在|还)|\bi am\b|\bi'm\b|\bmy\b", text, re.I
+            )
         ):
-            continue  # '非深户要改成什么？' asks; '我是东莞户口，要怎么改' tells
+            continue  # '非深户要改成什么？' asks; '我是东莞户口，要怎么改' / 'my hukou is in Dongguan, how…' tell
         if ftype == "date":
             value = dates.full_date(text, today, _label_words(s))
         elif ftype in ("tier", "grade"):
