@@ -203,7 +203,8 @@ def redirected_request(code: str, text: str) -> str:
     if not t or t.startswith("/"):
         return code
     medical, pension = bool(_MEDICAL_WORDS.search(t)), bool(_PENSION_WORDS.search(t))
-    for p_code, m_code in PENSION_MEDICAL:
+    both = re.search(r"社保|社會保險|社会保险|也|一起|都|\bboth\b|\balso\b", t, re.I)  # "社保转出，医保也一起"
+    for p_code, m_code in () if both else PENSION_MEDICAL:
         if code == p_code and medical and not pension:
             return m_code
         if code == m_code and pension and not medical:
@@ -223,7 +224,7 @@ _CHANGE_WORDS = re.compile(r"改|修改|更改|变更|變更|更新|\bchange\b|\
 _GENERIC_INFO = re.compile(r"信息|資訊|资料|資料|个人情况|\binfo\b|\binformation\b|\bdetails\b", re.I)
 _SPECIFIC_INFO = re.compile(
     r"档|檔|医保|醫保|医疗|醫療|养老|養老|手机|手機|电话|電話|号码|號碼|户籍|戶籍|户口|戶口|地址|住址|银行|銀行|卡|账户|帳戶|"
-    r"账号|帳號|学校|學校|学生|學生|监护|監護|身份证|身份證|孩子|小孩|儿子|女儿|基本信息|参保信息|參保信息|"
+    r"账号|帳號|学校|學校|学生|學生|监护|監護|身份证|身份證|孩子|小孩|儿子|女儿|基本信息|参保信息|參保信息|搬家|搬了|"
     r"\btier\b|\bphone\b|\bmobile\b|\bhukou\b|\baddress\b|\bbank\b|\baccount\b|\bschool\b|\bguardian\b|\bID\b",
     re.I,
 )

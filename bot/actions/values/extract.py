@@ -166,7 +166,7 @@ def _years(
             t = dates.numeric(text)
             said = re.search(rf"(?:{found[0]}|(?<!\d){str(found[0])[2:]})\s*年", t)
             # "九几年开始…一直干到2000年": a year said right after 到/至 ends the period, whatever else is said
-            ends = bool(said) and bool(
+            ends = said is not None and bool(
                 re.search(r"(到|至|截止到?|直到|until|till|to)\s*$", t[max(0, said.start() - 4) : said.start()])
             )
             if by_label:
