@@ -27,8 +27,9 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
-from .common import named_subjects, offer_choices, pick, reason_text, say
+from .common import named_subjects, offer_choices, pick, reason_text, remember_request, say
 from .fields import entity_values
+from .handoff import wants_a_person
 from .language import reply_language
 from .tasks import ITEM_CODES, SERVICE_CODES
 
@@ -384,8 +385,14 @@ class ActionClarifyIntent(Action):
     ) -> List[Dict[Text, Any]]:
         lang = clarify_language(tracker)
         message = tracker.latest_message or {}
+        if wants_a_person(str(message.get("text") or "")):  # "I need an operator": no need to ask what is meant
+            from .handoff import ActionHandoff
+
+            return list(await ActionHandoff().run(dispatcher, tracker, domain))
         buttons = [] if not_understood(message) else await clarification_buttons(message, lang)
+        events: List[Dict[Text, Any]] = []
         if buttons:
+            events = remember_request(tracker)
             if not any(b["payload"] == "/ask_capabilities" for b in buttons):
                 buttons.append({"title": pick(lang, "都不是", "None of these"), "payload": "/ask_capabilities"})
             say(
@@ -397,7 +404,7 @@ class ActionClarifyIntent(Action):
             )
         else:
             did_not_understand(dispatcher, lang)
-        return []
+        return events
 
 
 class ActionDefaultFallback(ActionClarifyIntent):
@@ -409,5 +416,5 @@ class ActionDefaultFallback(ActionClarifyIntent):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        await super().run(dispatcher, tracker, domain)
-        return [UserUtteranceReverted()]
+        kept = await super().run(dispatcher, tracker, domain)
+        return [UserUtteranceReverted()] + kept  # the turn is forgotten; its words are kept for a pick

@@ -57,7 +57,7 @@ FIELD_SLOTS = (
     "relation",
 )
 FORM_ONLY_SLOTS = ("change_target", "pre_application_number")
-TASK_SLOTS = ("task_code", "subject_id", "subject_name", "task_nonce", "task_choices")
+TASK_SLOTS = ("task_code", "subject_id", "subject_name", "task_nonce", "task_choices", "task_request")
 STAGE_SLOT = "task_stage"  # idle / choose / collect / confirm: the only slot rules look at
 IDLE, CHOOSE, COLLECT, CONFIRM = "idle", "choose", "collect", "confirm"
 
@@ -270,6 +270,9 @@ def request_message(tracker: Tracker) -> Dict[str, Any]:
     latest = dict(tracker.latest_message or {})
     if not str(latest.get("text") or "").startswith("/"):
         return latest
+    kept = tracker.get_slot("task_request")
+    if kept:  # kept when the buttons were offered (the stored conversation masks personal numbers)
+        return {**latest, "text": str(kept)}
     users = [e for e in tracker.events if e.get("event") == "user"]
     if len(users) < 2:
         return latest
@@ -288,3 +291,13 @@ def request_message(tracker: Tracker) -> Dict[str, Any]:
         "text": text,
         "entities": list(parsed.get("entities") or []) + list(latest.get("entities") or []),
     }
+
+
+def remember_request(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Keep the words of the latest message for `request_message`: said when the bot answers a request
+    with buttons to pick the item (the slot is encrypted at rest when it holds a personal number)."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if text.startswith("/"):  # a pick: the request it answers stays for the item's form
+        kept = tracker.get_slot("task_request")
+        return [SlotSet("task_request", kept)] if kept else []
+    return [SlotSet("task_request", text[:500])] if text else []

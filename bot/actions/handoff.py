@@ -10,6 +10,7 @@ No personal data goes into any of them.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -28,6 +29,23 @@ WHERE_ZH = "携带身份证件到任一深圳市社会保险基金管理局服�
 WHERE_EN = (
     "Go to any Shenzhen Social Insurance Fund Administration service window with your ID (working days 9:00-17:00)."
 )
+
+
+# A person asked for in words the NLU may not be sure of ("I need an operator", "this is too confusing,
+# can someone help me", "找个真人"): inside a form or at a summary it must not be taken as an answer.
+_PERSON = re.compile(
+    r"转人工|轉人工|人工服务|人工服務|人工客服|找人工|要人工|接人工|真人|客服|接线员|接線員|话务员|話務員|"
+    r"\b(?:talk|speak|chat|connect|transfer|put)\b[^.?!]{0,20}\b(?:human|person|operator|agent|someone|somebody|"
+    r"staff|representative|customer service|people)\b|"
+    r"\b(?:real|live|human)\s+(?:person|agent|operator|human|being)\b|\boperator\b|\bcustomer service\b|"
+    r"\b(?:someone|somebody)\b[^.?!]{0,10}\bhelp\b|\bnot (?:a|the) (?:bot|robot|machine)\b",
+    re.I,
+)
+
+
+def wants_a_person(text: str) -> bool:
+    """True when the words ask for a person (hotline / agent), whatever the NLU made of them."""
+    return bool(_PERSON.search(str(text or "")))
 
 
 class ActionHandoff(Action):

@@ -58,6 +58,7 @@ from .common import (
     offer_choices,
     pick,
     reason_text,
+    remember_request,
     request_message,
     reset_task_events,
     say,
@@ -74,6 +75,7 @@ from .fields import (
     hint_for,
     parse_field,
 )
+from .handoff import wants_a_person
 from .identity import auth_token, channel_kind, login_help
 from .language import reply_language
 from .tasks import (
@@ -395,6 +397,7 @@ class ActionStartTask(Action):
             return events
         if code == _intent(tracker):
             code = redirected_request(code, text)  # a child's school record is the child's, not one's own
+        events += remember_request(tracker)  # cleared above; kept for a pick when "which one?" is asked now
         conflict = conflicting_request(code, text) if code == _intent(tracker) else None
         vague_change = vague_change_request(code, text) if code == _intent(tracker) else None
         try:
@@ -952,7 +955,17 @@ class ValidateItemForm(Action):
                 for n in required_names(fields, values)
                 if n not in (requested, CHANGE_TARGET) and n in specs and values.get(n) is not None
             ]
-            if _is_correction(message):
+            if (
+                wants_a_person(str(message.get("text") or ""))
+                and not _has_entity_for(spec, message)
+                and not _unmistakable_answer(spec, message, parsed)
+            ):
+                # "I need an operator" / "找个真人": the hotline, then the question again (never an answer)
+                from .handoff import ActionHandoff
+
+                events += await ActionHandoff().run(dispatcher, tracker, domain)
+                fill(requested, None)
+            elif _is_correction(message):
                 # "刚才那个说错了，应该是…": the earlier answer is replaced, the current question stays
                 corr = read_correction(
                     [specs[n] for n in answered] + [spec],

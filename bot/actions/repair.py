@@ -23,9 +23,23 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendError, BackendUnavailable, get_client
-from .common import COLLECT, CONFIRM, IDLE, STAGE_SLOT, busy, error_text, guarded, name_of, pick, reset_task_events, say
+from .common import (
+    COLLECT,
+    CONFIRM,
+    IDLE,
+    STAGE_SLOT,
+    busy,
+    error_text,
+    guarded,
+    name_of,
+    pick,
+    remember_request,
+    reset_task_events,
+    say,
+)
 from .corrections import CANCEL, WRONG, is_past_error, read_correction
 from .fields import display_value
+from .handoff import wants_a_person
 from .identity import auth_token
 from .language import reply_language
 from .tasks import CHANGE_TARGET, form_specs, is_item, required_names, task_fields
@@ -277,6 +291,10 @@ class ActionCorrectTask(Action):
         except BackendUnavailable:
             busy(dispatcher, lang)
             return [SlotSet(STAGE_SLOT, CONFIRM)]
+        if wants_a_person(text):  # at the summary: the hotline, and the summary still waits
+            from .handoff import ActionHandoff
+
+            return list(await ActionHandoff().run(dispatcher, tracker, domain)) + [SlotSet(STAGE_SLOT, CONFIRM)]
         specs = form_specs(fields)
         values = task_values(tracker)
         shown = [specs[n] for n in required_names(fields, values) if n != CHANGE_TARGET and n in specs]
@@ -580,19 +598,20 @@ ITEM_FAQ = {
 }
 
 
-async def offer_items_of_topic(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, action: str) -> None:
-    """After the FAQ answer `action` (utter_faq/<topic>): the items it is about, to do them here and now."""
+async def offer_items_of_topic(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, action: str) -> bool:
+    """After the FAQ answer `action` (utter_faq/<topic>): the items it is about, to do them here and now
+    (True when offered)."""
     from .clarify import catalogue_index
 
     topic = action.split("/", 1)[1] if "/" in action else ""
     logged_in = bool(auth_token(tracker))
     codes = [c for c in FAQ_ITEMS.get(topic, ()) if (c == "register_account") != logged_in]
     if not codes:
-        return
+        return False
     try:
         names = await catalogue_index(get_client())
     except (BackendUnavailable, BackendError):
-        return
+        return False
     buttons = [
         {"title": str((names.get(c) or {}).get("en" if lang == "en" else "zh")), "payload": f"/{c}"}
         for c in codes
@@ -606,6 +625,7 @@ async def offer_items_of_topic(dispatcher: CollectingDispatcher, tracker: Tracke
             "If you like, I can do it for you here and now:",
             buttons=buttons,
         )
+    return bool(buttons)
 
 
 class ActionAnswerQuestion(Action):
@@ -662,7 +682,8 @@ class ActionAnswerQuestion(Action):
         if action:
             dispatcher.utter_message(response=str(action))
             if not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE):
-                await offer_items_of_topic(dispatcher, tracker, lang, str(action))
+                if await offer_items_of_topic(dispatcher, tracker, lang, str(action)):
+                    return remember_request(tracker)
         else:
             from bot.retrieval_payload import ASK_EN, ASK_ZH
 

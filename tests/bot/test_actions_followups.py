@@ -40,6 +40,9 @@ def test_details_before_a_clarification_click_are_used(backend_url: str) -> None
     )
     chat.run(ActionClarifyIntent())
     assert "/change_basic_info" in [b["payload"] for b in chat.buttons], chat.text
+    for e in chat.events:  # the tracker store keeps what was said with personal numbers masked
+        if e.get("event") == "user":
+            e["text"] = e["parse_data"]["text"] = e["text"].replace("13912345678", "139****5678")
     chat.user("/change_basic_info", "change_basic_info")
     chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "collect", chat.text
@@ -137,3 +140,22 @@ def test_a_medical_request_read_as_the_pension_item_goes_to_the_medical_one(back
     chat.user("医保关系转到江西南昌去", "transfer_pension_out", {"province": "江西省", "city": "南昌"})
     chat.run(ActionStartTask())
     assert chat.slots["task_code"] == "transfer_medical_out", chat.text
+
+
+@pytest.mark.parametrize("words", ["I need an operator", "this is too confusing, can someone help me", "找个真人跟我说"])
+def test_a_person_asked_for_inside_the_form_is_handed_over(backend_url: str, words: str) -> None:
+    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender=f"fu-person-{len(words)}")
+    chat.user("I want to change my payment bank account", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "bank_name"
+    chat.user(words, "nlu_fallback", confidence=0.3)
+    assert chat.form() == "asked", chat.text
+    assert "12333" in chat.text and chat.slots["handoff_requested"] is True
+    assert chat.slots["bank_name"] is None and chat.slots["requested_slot"] == "bank_name"
+
+
+def test_an_english_request_names_the_new_bank(backend_url: str) -> None:
+    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-icbc")
+    chat.user("change my payment bank to ICBC", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["bank_name"] == "中国工商银行", chat.text

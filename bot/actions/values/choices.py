@@ -313,6 +313,22 @@ def _sounds_like_bank(spec: Dict[str, Any], text: str) -> Optional[str]:
     return None
 
 
+# a bank named as the new one in a request ("换成工行", "switch it to ICBC")
+_CHANGE_TO = r"换成|改成|改为|换到|換成|改為|換到|\b(?:to|into|with|at)\b"
+
+
+def _english_bank(text: str) -> Optional[str]:
+    """The bank an English request names ("switch my payment bank to ICBC"), by the usual English names."""
+    low = text.lower()
+    best: Optional[Tuple[int, str]] = None
+    for name, words in _BANK_WORDS.items():
+        for w in words:
+            if w.isascii() and len(w) >= 3 and re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low):
+                if best is None or len(w) > best[0]:
+                    best = (len(w), name)
+    return best[1] if best else None
+
+
 def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     value = match_allowed(spec, text, whole=False)
     if value:
@@ -325,7 +341,10 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         if heard:
             return heard
     if allowed(spec):
-        if asked or re.search(r"换成|改成|改为|换到", text):
+        if asked or re.search(_CHANGE_TO, text, re.I):
+            english = _english_bank(text)
+            if english:
+                return match_allowed(spec, english, whole=True)
             return _named_bank(text, asked)
         return None
     if not allowed(spec):
@@ -338,7 +357,7 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
                     best = (len(w), name)
         if best:
             return best[1]
-        if asked or re.search(r"换成|改成|改为|换到", text):
+        if asked or re.search(_CHANGE_TO, text, re.I):
             return _named_bank(text, asked)
     return None
 
