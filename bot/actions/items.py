@@ -392,8 +392,10 @@ class ActionStartTask(Action):
                     choices,
                 )
             code, subject_id = picked
+        if code not in TASK_INTENTS and not auth_token(tracker) and _REGISTER.search(text):
+            code = "register_account"  # "新用户注册，我叫…，身份证…" heard as details: the registration they ask for
         if code not in TASK_INTENTS:
-            say(dispatcher, lang, "请问您要办理什么业务？", "Which service do you need?")
+            dispatcher.utter_message(response="utter_ask_what_task")
             return events
         if code == _intent(tracker):
             code = redirected_request(code, text)  # a child's school record is the child's, not one's own
@@ -469,7 +471,7 @@ class ActionStartTask(Action):
     ) -> List[Dict[str, Any]]:
         client = get_client()
         if code == "register_account":  # no login: the registration form (bot/actions/registration.py)
-            return registration.start(dispatcher, tracker, lang)
+            return await registration.start(dispatcher, tracker, lang)
         token = auth_token(tracker)
         if not token:
             from .repair import ITEM_FAQ
@@ -638,6 +640,11 @@ def _recent_pre_application(tracker: Tracker, turns: int = 4) -> Optional[str]:
     return None
 
 
+_REGISTER = re.compile(
+    r"注册|註冊|新用户|新用戶|开个?(?:网上)?账号|開個?帳號|没有账号|沒有帳號|没账号|\bsign(?:ing)? ?up\b|\bregister\b|"
+    r"\bcreate an? account\b|\bnew (?:user|account)\b",
+    re.I,
+)
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
 # the person's own records, not a child's (said when asked "which child?")
 _OWN = re.compile(

@@ -84,8 +84,47 @@ def _plain(value: Any) -> str:
     return str(value or "").strip()[:64]
 
 
-def start(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> List[Dict[str, Any]]:
-    """Called by action_start_task for register_account: explain, then the form (rules/registration.yml)."""
+_NAME_SAID = re.compile(
+    r"(?:我叫|我的?名字(?:是|叫)|姓名(?:是|[:：])?|名字(?:是|[:：])|my name is|name[:：]?)\s*"
+    r"(?:([\u4e00-\u9fff·]{2,5}?)(?=$|[，,。.；;！!、\s]|身份证|身份證|\d)|([A-Za-z][A-Za-z' ]{1,30}[A-Za-z]))",
+    re.I,
+)
+
+
+def details_in(text: str) -> Dict[str, str]:
+    """The registration details a message gives ("新用户注册，我叫林晓，身份证4403…，招行卡6225…，手机138…"),
+    by slot, as said: the backend checks them. Numbers by their shape (18 characters: the ID; 11 digits from
+    1: the phone; 12-19 digits: the card), the bank by its name, the name after 我叫 / my name is."""
+    from .values.choices import _BANK_WORDS, _english_bank
+
+    found: Dict[str, str] = {}
+    for m in NUMBER_RUN.finditer(text.translate(_FULL_WIDTH)):
+        raw = re.sub(r"[\s\-\u2010-\u2015\uff0d]", "", m.group(0))
+        if len(raw) == 18 and raw[:17].isdigit():
+            found.setdefault("registration_id_number", raw)
+        elif len(raw) == 11 and raw.startswith("1") and raw.isdigit():
+            found.setdefault("registration_phone", raw)
+        elif 12 <= len(raw) <= 19 and raw.isdigit():
+            found.setdefault("registration_bank_account", raw)
+    low = text.lower()
+    bank = None
+    for name, words in _BANK_WORDS.items():
+        for w in (name, *[w for w in words if not w.isascii() and len(w) >= 2]):
+            if w in low and (bank is None or len(w) > bank[0]):
+                bank = (len(w), name)
+    english = _english_bank(text)
+    if bank or english:
+        found["registration_bank_name"] = bank[1] if bank else str(english)
+    said = _NAME_SAID.search(text)
+    person = (said.group(1) or said.group(2) or "").strip() if said else ""
+    if person and not re.search(r"注册|註冊|账号|帳號|用户|銀行|银行", person):
+        found["registration_name"] = person
+    return found
+
+
+async def start(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> List[Dict[str, Any]]:
+    """Called by action_start_task for register_account: explain, then the form (rules/registration.yml).
+    Details the request already gives are checked by the backend and not asked again."""
     say(
         dispatcher,
         lang,
@@ -98,10 +137,25 @@ def start(dispatcher: CollectingDispatcher, tracker: Tracker, lang: str) -> List
         "in this chat: after the code, you get a one-time link to a page where you choose your user name and "
         "password. Say “cancel” at any time.",
     )
-    return [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None] + [
+    events = [SlotSet(name, None) for name in ALL_SLOTS if tracker.get_slot(name) is not None] + [
         SlotSet(STAGE, "collect"),
         SlotSet(TASK_STAGE, "register"),
     ]
+    from .common import request_message
+
+    given = details_in(str(request_message(tracker).get("text") or ""))
+    if given:
+        try:
+            answer = await get_client().registration_check({DETAILS[slot]: raw for slot, raw in given.items()})
+        except (BackendUnavailable, BackendError):
+            return events  # the form asks each one
+        values, errors = answer.get("values") or {}, answer.get("errors") or {}
+        for slot in given:
+            field = DETAILS[slot]
+            if field not in errors and values.get(field) not in (None, ""):
+                events.append(SlotSet(slot, values[field]))
+        log.info("registration: %d detail(s) taken from the request", len(events) - 2)
+    return events
 
 
 def _details(tracker: Tracker) -> Dict[str, Any]:
@@ -160,6 +214,7 @@ class ValidateRegistrationForm(FormValidationAction):
     ) -> List[Dict[Text, Any]]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(events)
+        events += await self._more_details(tracker)
         if (
             tracker.get_slot(STAGE) == "collect"
             and not tracker.get_slot(OTP_ID)
@@ -167,6 +222,28 @@ class ValidateRegistrationForm(FormValidationAction):
         ):
             more = await _send_code(get_client(), dispatcher, tracker, reply_language(tracker))
             events += [SlotSet(k, v) for k, v in more.items()]
+        return events
+
+    @staticmethod
+    async def _more_details(tracker: Tracker) -> List[Dict[Text, Any]]:
+        """Other details the same answer gives ("林晓，440304…"): checked and kept, not asked again."""
+        if tracker.get_slot(STAGE) != "collect" or tracker.get_slot(OTP_ID) or CANCEL.match(_text(tracker)):
+            return []
+        asked = tracker.get_slot("requested_slot")
+        more = {k: v for k, v in details_in(_text(tracker)).items() if k != asked and not tracker.get_slot(k)}
+        if not more:
+            return []
+        try:
+            answer = await get_client().registration_check({DETAILS[slot]: raw for slot, raw in more.items()})
+        except (BackendUnavailable, BackendError):
+            return []
+        values, errors = answer.get("values") or {}, answer.get("errors") or {}
+        events = [
+            SlotSet(slot, values[DETAILS[slot]])
+            for slot in more
+            if DETAILS[slot] not in errors and values.get(DETAILS[slot]) not in (None, "")
+        ]
+        tracker.add_slots(events)
         return events
 
     async def _check(self, slot: Text, raw: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:

@@ -142,7 +142,9 @@ def test_a_medical_request_read_as_the_pension_item_goes_to_the_medical_one(back
     assert chat.slots["task_code"] == "transfer_medical_out", chat.text
 
 
-@pytest.mark.parametrize("words", ["I need an operator", "this is too confusing, can someone help me", "找个真人跟我说"])
+@pytest.mark.parametrize(
+    "words", ["I need an operator", "this is too confusing, can someone help me", "找个真人跟我说"]
+)
 def test_a_person_asked_for_inside_the_form_is_handed_over(backend_url: str, words: str) -> None:
     chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender=f"fu-person-{len(words)}")
     chat.user("I want to change my payment bank account", "maintain_payment_bank")
@@ -159,3 +161,25 @@ def test_an_english_request_names_the_new_bank(backend_url: str) -> None:
     chat.user("change my payment bank to ICBC", "maintain_payment_bank")
     chat.run(ActionStartTask())
     assert chat.form() == "asked" and chat.slots["bank_name"] == "中国工商银行", chat.text
+
+
+def test_registration_details_in_the_request_are_not_asked_again(backend_url: str) -> None:
+    chat = flow.Chat(None, sender="fu-register-details")
+    chat.user(
+        "新用户注册，我叫林晓，身份证440304199801202601，招商银行的卡6225 8802 1111 2222，预留手机13800138014", "inform"
+    )
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "register", chat.text
+    assert chat.slots["registration_name"] == "林晓"
+    assert chat.slots["registration_id_number"] == "440304199801202601"
+    assert chat.slots["registration_bank_account"] == "6225880211112222"
+    assert chat.slots["registration_phone"] == "13800138014"
+    assert chat.slots["registration_bank_name"]
+
+
+def test_details_with_no_task_ask_what_to_do(backend_url: str) -> None:
+    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-inform-idle")
+    chat.user("13800138000", "inform")
+    chat.run(ActionStartTask())
+    assert chat.messages[0].get("response") == "utter_ask_what_task"
+    assert chat.slots["task_stage"] == "idle"

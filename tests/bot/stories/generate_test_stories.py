@@ -748,7 +748,9 @@ o2 = (
   - intent: deny
   - action: utter_no_problem
   - intent: inform
-  - action: utter_ask_what_task
+  - action: action_start_task
+  - slot_was_set:
+    - task_stage: idle
 
 - story: an unclear message at the confirmation is not guessed at
   steps:
