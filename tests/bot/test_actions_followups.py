@@ -17,14 +17,13 @@ import pytest
 
 pytest.importorskip("rasa_sdk")
 
-import test_actions_flow as flow  # noqa: E402
+from actions_driver import Chat, login  # noqa: E402
 
 from bot.actions.clarify import ActionClarifyIntent  # noqa: E402
 from bot.actions.items import ActionCancelTask, ActionReviewTask, ActionStartTask, ActionSubmitTask  # noqa: E402
 from bot.actions.repair import ActionAnswerQuestion, ActionCorrectTask  # noqa: E402
 
-backend_url = flow.backend_url
-client = flow.client
+pytestmark = pytest.mark.usefixtures("client")
 
 
 def _faq(topic: str) -> dict:
@@ -32,7 +31,7 @@ def _faq(topic: str) -> dict:
 
 
 def test_details_before_a_clarification_click_are_used(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-phone")
+    chat = Chat(login(backend_url, "zhangwei"), sender="fu-phone")
     chat.user(
         "我换手机号了，新号码13912345678，帮我改一下",
         "nlu_fallback",
@@ -53,7 +52,7 @@ def test_details_before_a_clarification_click_are_used(backend_url: str) -> None
 
 
 def test_a_how_to_answer_offers_the_item_and_keeps_the_details(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "huangqiang"), sender="fu-hukou")
+    chat = Chat(login(backend_url, "huangqiang"), sender="fu-hukou")
     chat.user(
         "系统说我户籍信息不对，我是东莞户口，不是深户，要怎么改", "faq", response_selector=_faq("fix_hukou_category")
     )
@@ -71,18 +70,18 @@ def test_a_how_to_answer_offers_the_item_and_keeps_the_details(backend_url: str)
 
 
 def test_registration_is_offered_to_the_logged_out_only(backend_url: str) -> None:
-    chat = flow.Chat(None, sender="fu-register")
+    chat = Chat(None, sender="fu-register")
     chat.user("新用户怎么注册", "faq", response_selector=_faq("register"))
     chat.run(ActionAnswerQuestion())
     assert [b["payload"] for b in chat.buttons] == ["/register_account"]
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-register-in")
+    chat = Chat(login(backend_url, "zhangwei"), sender="fu-register-in")
     chat.user("新用户怎么注册", "faq", response_selector=_faq("register"))
     chat.run(ActionAnswerQuestion())
     assert not chat.buttons
 
 
 def test_a_how_to_question_about_an_item_before_logging_in_is_answered(backend_url: str) -> None:
-    chat = flow.Chat(None, sender="fu-flex-out")
+    chat = Chat(None, sender="fu-flex-out")
     chat.user("灵活就业人员怎么参保？", "register_individual_insurance")
     chat.run(ActionStartTask())
     assert chat.messages[0].get("response") == "utter_faq/flexible_employment"
@@ -91,7 +90,7 @@ def test_a_how_to_question_about_an_item_before_logging_in_is_answered(backend_u
 
 @pytest.mark.parametrize("intent", ["correct_value", "cancel"])
 def test_undo_right_after_a_transfer_out_is_its_cancellation(backend_url: str, intent: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "wugang"), sender=f"fu-undo-{intent}")
+    chat = Chat(login(backend_url, "wugang"), sender=f"fu-undo-{intent}")
     chat.user("养老保险转出到江西赣州", "transfer_pension_out", {"province": "江西省", "city": "赣州"})
     chat.run(ActionStartTask())
     assert chat.form() == "done"
@@ -107,26 +106,26 @@ def test_undo_right_after_a_transfer_out_is_its_cancellation(backend_url: str, i
 
 
 def test_nothing_to_undo_without_a_recent_transfer(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-undo-none")
+    chat = Chat(login(backend_url, "zhangwei"), sender="fu-undo-none")
     chat.user("刚才那个撤销掉", "correct_value")
     text = chat.run(ActionCorrectTask())
     assert "没有正在办理的业务" in text and chat.slots["task_stage"] == "idle"
 
 
 def test_change_my_information_naming_nothing_asks_which(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-vague-change")
+    chat = Chat(login(backend_url, "zhangwei"), sender="fu-vague-change")
     chat.user("我想改一下我的信息", "change_enrollment_info")
     text = chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "choose" and "哪一项" in text, text
     assert {b["payload"] for b in chat.buttons} >= {"/change_basic_info", "/change_enrollment_info"}
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-tier-change")
+    chat = Chat(login(backend_url, "zhangwei"), sender="fu-tier-change")
     chat.user("我想改一下医保档次", "change_enrollment_info")
     chat.run(ActionStartTask())
     assert chat.slots["task_stage"] == "collect" and chat.slots["task_code"] == "change_enrollment_info"
 
 
 def test_a_day_without_its_year_takes_the_year_said_before(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "chenjing"), sender="fu-year")
+    chat = Chat(login(backend_url, "chenjing"), sender="fu-year")
     chat.user("我女儿陈安安2025年迁的户口，帮她参加少儿医保", "enroll_child_first_time")
     chat.run(ActionStartTask())
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "settle_in_date", chat.text
@@ -136,7 +135,7 @@ def test_a_day_without_its_year_takes_the_year_said_before(backend_url: str) -> 
 
 
 def test_a_medical_request_read_as_the_pension_item_goes_to_the_medical_one(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "zhaojianguo"), sender="fu-medical")
+    chat = Chat(login(backend_url, "zhaojianguo"), sender="fu-medical")
     chat.user("医保关系转到江西南昌去", "transfer_pension_out", {"province": "江西省", "city": "南昌"})
     chat.run(ActionStartTask())
     assert chat.slots["task_code"] == "transfer_medical_out", chat.text
@@ -146,7 +145,7 @@ def test_a_medical_request_read_as_the_pension_item_goes_to_the_medical_one(back
     "words", ["I need an operator", "this is too confusing, can someone help me", "找个真人跟我说"]
 )
 def test_a_person_asked_for_inside_the_form_is_handed_over(backend_url: str, words: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender=f"fu-person-{len(words)}")
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"fu-person-{len(words)}")
     chat.user("I want to change my payment bank account", "maintain_payment_bank")
     chat.run(ActionStartTask())
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "bank_name"
@@ -157,14 +156,14 @@ def test_a_person_asked_for_inside_the_form_is_handed_over(backend_url: str, wor
 
 
 def test_an_english_request_names_the_new_bank(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-icbc")
+    chat = Chat(login(backend_url, "zhangwei"), sender="fu-icbc")
     chat.user("change my payment bank to ICBC", "maintain_payment_bank")
     chat.run(ActionStartTask())
     assert chat.form() == "asked" and chat.slots["bank_name"] == "中国工商银行", chat.text
 
 
 def test_registration_details_in_the_request_are_not_asked_again(backend_url: str) -> None:
-    chat = flow.Chat(None, sender="fu-register-details")
+    chat = Chat(None, sender="fu-register-details")
     chat.user(
         "新用户注册，我叫林晓，身份证440304199801202601，招商银行的卡6225 8802 1111 2222，预留手机13800138014", "inform"
     )
@@ -178,7 +177,7 @@ def test_registration_details_in_the_request_are_not_asked_again(backend_url: st
 
 
 def test_details_with_no_task_ask_what_to_do(backend_url: str) -> None:
-    chat = flow.Chat(flow.login(backend_url, "zhangwei"), sender="fu-inform-idle")
+    chat = Chat(login(backend_url, "zhangwei"), sender="fu-inform-idle")
     chat.user("13800138000", "inform")
     chat.run(ActionStartTask())
     assert chat.messages[0].get("response") == "utter_ask_what_task"

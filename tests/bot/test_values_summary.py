@@ -20,15 +20,13 @@ import requests
 
 pytest.importorskip("rasa_sdk")
 
-import test_actions_all_items as all_items  # noqa: E402  (same directory)
-import test_actions_flow as flow  # noqa: E402
+from actions_driver import Chat, answer, login, who_may  # noqa: E402
 
 from bot.actions.common import FIELD_SLOTS, FORM_ONLY_SLOTS  # noqa: E402
 from bot.actions.items import ActionReviewTask, ActionStartTask  # noqa: E402
 from bot.actions.tasks import CHANGE_TARGET  # noqa: E402
 
-backend_url = flow.backend_url
-client = flow.client
+pytestmark = pytest.mark.usefixtures("client")
 
 # (field type, item, field, what the resident says first, words that must not be in the summary)
 CASES: List[Tuple[str, str, str, str, Tuple[str, ...]]] = [
@@ -64,7 +62,7 @@ def _validate(url: str, token: str, code: str, fields: Dict[str, str], subject_i
     return r.json()
 
 
-def _shown(chat: flow.Chat) -> Dict[str, str]:
+def _shown(chat: Chat) -> Dict[str, str]:
     return {
         n: chat.slots[n]
         for n in FIELD_SLOTS + FORM_ONLY_SLOTS
@@ -76,12 +74,12 @@ def _shown(chat: flow.Chat) -> Dict[str, str]:
 def test_a_refused_value_never_reaches_the_summary(
     backend_url: str, ftype: str, code: str, field: str, bad: str, never: Tuple[str, ...]
 ) -> None:
-    found = all_items.who_may(backend_url, code)
+    found = who_may(backend_url, code)
     if not found:
         pytest.skip(f"no demo person may use {code} now")
     user, subject = found
-    token = flow.login(backend_url, user)
-    chat = flow.Chat(token, sender=f"summary-{ftype}-{field}")
+    token = login(backend_url, user)
+    chat = Chat(token, sender=f"summary-{ftype}-{field}")
     chat.user(f"/{code}" + (f'{{"subject_id":"{subject}"}}' if subject else ""), code, {"subject_id": subject})
     chat.run(ActionStartTask())
     if field == "phone":
@@ -96,7 +94,7 @@ def test_a_refused_value_never_reaches_the_summary(
         turns = 0
         while state == "asked":
             slot = chat.slots["requested_slot"]
-            reply = bad if slot == field and not said_bad else all_items.answer(slot, user)
+            reply = bad if slot == field and not said_bad else answer(slot, user)
             if slot == "from_month" and field == "to_month":
                 reply = "2025年3月"  # the end month said next is before it
             said_bad = said_bad or slot == field
