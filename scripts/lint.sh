@@ -3,6 +3,7 @@
 #   ruff format --check, ruff check     whole tree (settings in pyproject.toml)
 #   mypy backend/sz_backend              against .venv/backend's packages, Python 3.11
 #   mypy bot bench                       against .venv/rasa's packages, Python 3.10
+#   mypy tests/bot's helper modules      likewise (conftest.py, channel_fixtures.py, stack.py, *_driver.py)
 # The tools come from .venv/tools (scripts/tools-requirements.txt, installed by scripts/setup.sh).
 # Usage: scripts/lint.sh [ruff|mypy]   (default: both)
 set -uo pipefail
@@ -22,5 +23,9 @@ if [ "$what" = all ] || [ "$what" = mypy ]; then
     --python-executable "$BACKEND_PY" backend/sz_backend || status=1
   "$TOOLS/mypy" --cache-dir var/mypy-cache/rasa --python-version 3.10 \
     --python-executable "$RASA_PY" bot bench || status=1
+  # tests/bot's shared fixtures and helpers, as pytest imports them (top-level modules of that directory)
+  (cd tests/bot && MYPYPATH="$ROOT:$ROOT/backend" "$TOOLS/mypy" --config-file "$ROOT/pyproject.toml" \
+    --cache-dir "$ROOT/var/mypy-cache/tests-bot" --python-version 3.10 --python-executable "$RASA_PY" \
+    conftest.py channel_fixtures.py stack.py actions_driver.py ivr_driver.py wechat_driver.py) || status=1
 fi
 exit $status

@@ -152,7 +152,7 @@ class Chat:
         activating = not self.active_loop
         if activating:
             self._apply([{"event": "active_loop", "name": FORM}])
-        extra = [
+        extra: List[Dict[str, Any]] = [
             {"event": "slot", "name": "requested_slot", "value": self.slots.get("requested_slot")},
             {"event": "action", "name": FORM},
         ]

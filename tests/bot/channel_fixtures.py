@@ -271,7 +271,7 @@ class FakeWeChatAPI:
                     if query.get("appid") != [fake.app_id] or query.get("secret") != [fake.app_secret]:
                         self._json({"errcode": 40125, "errmsg": "invalid appsecret"})
                         return
-                    openid = fake.oauth_codes.pop(code, None)
+                    openid = fake.oauth_codes.pop(code, "")
                     if not openid:
                         self._json({"errcode": 40029, "errmsg": "invalid code"})
                         return
@@ -374,7 +374,9 @@ def bind_on_page(
     pages: Dict[str, Any] = {"form": form}
     if form.status_code != 200:
         return pages
-    nonce = re.search(r'name="f" value="([^"]+)"', form.text).group(1)
+    found = re.search(r'name="f" value="([^"]+)"', form.text)
+    assert found, form.text
+    nonce = found.group(1)
     login_url = form.url.split("/bind/")[0] + "/bind/login"
     pages["result"] = http.post(login_url, data={"f": nonce, "username": username, "password": password}, timeout=20)
     pages["nonce"] = nonce

@@ -27,7 +27,6 @@ others, which start no process and need no trained model.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
@@ -70,7 +69,7 @@ E2E_MODULES = frozenset(
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     for item in items:
-        module = Path(str(item.fspath)).stem
+        module = item.path.stem
         if (
             module in E2E_MODULES
             or item.get_closest_marker("slow") is not None
@@ -82,7 +81,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
 @pytest.fixture(scope="module")
 def backend_url(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
     """A real backend process (temporary SQLite, demo people, clock pinned to NOW) for the module."""
-    yield from start_backend(tmp_path_factory.mktemp(f"{Path(str(request.fspath)).stem}-backend"))
+    yield from start_backend(tmp_path_factory.mktemp(f"{request.path.stem}-backend"))
 
 
 @pytest.fixture
@@ -120,4 +119,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     """The whole assistant for the module: credentials from its ``stack_credentials(st)`` (REST only
     when it has none)."""
     credentials: Callable[[Stack], Dict[str, Any]] = getattr(request.module, "stack_credentials", _rest_only)
-    yield from run_stack(tmp_path_factory.mktemp(Path(str(request.fspath)).stem), credentials)
+    yield from run_stack(tmp_path_factory.mktemp(request.path.stem), credentials)

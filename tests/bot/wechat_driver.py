@@ -154,7 +154,7 @@ def encrypted_push(crypto: WeChatCrypto, xml: str, nonce: Optional[str] = None) 
     encrypt = envelope.findtext("Encrypt")
     body = f"<xml><ToUserName><![CDATA[{GH}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
     query = signed_query(int(ts), nonce)
-    query.update(encrypt_type="aes", msg_signature=envelope.findtext("MsgSignature"))
+    query.update(encrypt_type="aes", msg_signature=envelope.findtext("MsgSignature") or "")
     return body, query
 
 
