@@ -445,9 +445,10 @@ def main() -> int:
         "the domain terms) -> an ensemble of two logistic regressions (TF-IDF character 1-3-grams within words; "
         "jieba words and word pairs + character 2-4-grams across words), probabilities averaged -> the decision "
         "of `bot/components/fallback.py`: meaningless input (no content, random digits, no word of the domain "
-        "vocabulary) is `nlu_fallback` whatever the classifier says; a real message is acted on when the two "
-        "models agree and the best class reaches the threshold calibrated by cross-validation on the training "
-        "data (table at the end), else the assistant asks which one was meant. The baseline is one TF-IDF "
+        "vocabulary) is `nlu_fallback` whatever the classifier says; a real message is acted on when the best "
+        "class reaches the threshold calibrated by cross-validation on the training data (config.yml's "
+        "`threshold`, or `disagree_threshold` when the two models name different best classes; tables at the "
+        "end), else the assistant asks which one was meant. The baseline is one TF-IDF "
         "character 1-3-gram logistic regression on the raw text, trained on the same data, with no fallback.",
         "",
     ]
