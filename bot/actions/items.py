@@ -883,6 +883,30 @@ def _with_year_said_before(spec: Dict[str, Any], message: Dict[str, Any], tracke
     return {**message, "text": f"{year}年{t}"} if year else message
 
 
+# Fields naming a person who may be the resident ("户名：我自己"); the backend checks the name given.
+OWN_NAME_FIELDS = ("holder_name", "guardian_name")
+_SELF = re.compile(
+    r"^(?:是|就是|户名是|名字是)?\s*(?:我|我自己|自己|本人|我本人|我自己的|本人的|我的|自己的)(?:的|名下的?)?(?:账户|帐户|卡|名字)?\s*[。.!！]?$|"
+    r"^(?:it'?s |it is )?(?:me|myself|mine|my own(?: account| name| card)?|the same as me|same as mine)\s*[.!]?$",
+    re.I,
+)
+
+
+async def _own_name_for(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker) -> Optional[str]:
+    """The resident's own name when asked a holder's or guardian's name and the answer is "myself"."""
+    text = re.sub(r"\s+", " ", str(message.get("text") or "")).strip()
+    if spec.get("name") not in OWN_NAME_FIELDS or not _SELF.search(text):
+        return None
+    token = auth_token(tracker)
+    if not token:
+        return None
+    try:
+        name = (await get_client().me(token)).get("name")
+    except (BackendUnavailable, BackendError):
+        return None
+    return str(name) if name else None
+
+
 def _err_text(err: Dict[str, Any], lang: str) -> str:
     return error_text(
         BackendError(
@@ -956,6 +980,9 @@ class ValidateItemForm(Action):
             spec = specs[requested]
             message = _with_year_said_before(spec, message, tracker)
             extracted = _extract(readable, message, requested, values)
+            own = await _own_name_for(spec, message, tracker)
+            if own:  # "我自己" / "本人" / "it's my own account" for the holder's or guardian's name: one's own name
+                extracted = {**(extracted or {}), requested: own}
             parsed = self._parse_requested(spec, message, tracker, extracted)
             answered = [
                 n

@@ -182,3 +182,16 @@ def test_details_with_no_task_ask_what_to_do(backend_url: str) -> None:
     chat.run(ActionStartTask())
     assert chat.messages[0].get("response") == "utter_ask_what_task"
     assert chat.slots["task_stage"] == "idle"
+
+
+@pytest.mark.parametrize("words", ["我自己", "本人的", "it's my own account"])
+def test_the_holder_is_myself(backend_url: str, words: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"fu-self-{len(words)}")
+    chat.user("扣款银行改成工行", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "account_no"
+    chat.user("6222021234567890", "inform")
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "holder_name"
+    chat.user(words, "inform")
+    assert chat.form() == "asked", chat.text
+    assert chat.slots["holder_name"] == "张伟" and chat.slots["requested_slot"] == "holder_id_number"
