@@ -612,6 +612,17 @@ def test_intent_classifier_probabilities_match_scikit_learn(tmp_path):
     loaded = TfidfIntentClassifier.load({"word_features": False}, storage, resource, None)
     loaded.process(probe)
     assert probe[1].get("intent")["name"] == "faq"
+    # the ensemble: both models' scores (char_wb + words; char across words + word pairs) as scikit-learn's
+    from rasa.nlu.tokenizers.tokenizer import Token
+
+    for m in msgs + probe:  # one token per character: the word features need tokens
+        m.set("text_tokens", [Token(ch, i) for i, ch in enumerate(m.get("text")) if ch.strip()])
+    both = TfidfIntentClassifier({"word_features": True, "ensemble": True}, storage, Resource("tfidf2"))
+    both.train(TrainingData(msgs))
+    for part in (both._model, both._model["second"]):
+        weights, intercept = both._weights(part)
+        expected = np.asarray(both._part_features(part, probe) @ weights) + intercept
+        assert np.allclose(both._linear_scores(part, probe), expected, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------
