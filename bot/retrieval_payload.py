@@ -5,7 +5,9 @@ data has no `response_selector`; Rasa's `ActionRetrieveResponse` (`utter_faq`)
 then raised KeyError and the user got nothing. With `apply()`:
 - `/faq/<topic>` answers `utter_faq/<topic>` (the same response the NLU would pick);
 - a bare `/faq` (or an unknown topic) asks what the question is.
-Messages the NLU parsed are untouched.
+Messages the NLU parsed are untouched. It replaces a method of Rasa, so it passes the one
+gate of Rasa patches (bot/rasa_ext/patches.py): only on the Rasa release it was written for,
+and not with SZ_RASA_PATCHES=off (Rasa's own action then runs, KeyError included).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ def apply() -> None:
     from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME
     from rasa.shared.core.events import BotUttered
 
-    if getattr(ActionRetrieveResponse.run, "_sz_payload_fix", False):
+    from bot.rasa_ext.patches import patches_allowed
+
+    if getattr(ActionRetrieveResponse.run, "_sz_payload_fix", False) or not patches_allowed():
         return
     original = ActionRetrieveResponse.run
 

@@ -16,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 # Display masks: the backend's format, from the bot's one masking module (bot/masking.py).
+from bot.masking import mask_bank_account as mask_account  # noqa: F401
 from bot.masking import mask_id_number as mask_id  # noqa: F401
 from bot.masking import mask_phone  # noqa: F401
 from bot.settings import load as load_settings
@@ -232,14 +233,6 @@ def idempotency_key(sender_id: str, code: str, nonce: str) -> str:
     """One key per confirmation: a retried confirmation replays instead of acting twice."""
     digest = hashlib.sha256(f"{sender_id}\x1f{code}\x1f{nonce}".encode()).hexdigest()
     return f"rasa-{digest[:48]}"
-
-
-_SEP = re.compile(r"[\s\-\u2010-\u2015\u2212\uff0d]+")
-
-
-def mask_account(value: Any) -> str:
-    text = _SEP.sub("", unicodedata.normalize("NFKC", str(value or "")))
-    return "*" * max(0, len(text) - 4) + text[-4:]
 
 
 def named_subjects(

@@ -5,8 +5,11 @@ priority). When the RulePolicy (priority 6) or the MemoizationPolicy (3) knows
 the next action, its confidence is 1.0, so TED (priority 1, confidence <= 1.0)
 cannot win, yet Rasa runs TED's featurisation and transformer anyway: ~30 % of
 the Rasa server's CPU per turn (docs/benchmarks.md). Here TED returns a
-`LazyPrediction`, and the ensemble (patched on import) forces it only when it
-could be picked; otherwise it is dropped unevaluated. Same winner, same events:
+`LazyPrediction`, and the ensemble (patched when this module is loaded with the
+model, through the one gate of Rasa patches: bot/rasa_ext/patches.py, so only on
+the Rasa release it was written for and unless SZ_RASA_PATCHES=off) forces it
+only when it could be picked; otherwise it is dropped unevaluated. Without the
+patched ensemble the policy is plain TED (computed every time). Same winner, same events:
 a TED prediction carries no events, and without end-to-end training data it is
 never an end-to-end prediction (such a model is left fully eager).
 tests/bot/test_lazy_ted.py compares the patched ensemble with Rasa's own.
@@ -23,6 +26,8 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
+
+from bot.rasa_ext.patches import patches_allowed
 
 
 class LazyPrediction(PolicyPrediction):
@@ -67,7 +72,7 @@ class LazyTEDPolicy(TEDPolicy):
                 tracker, domain, rule_only_data=rule_only_data, **kwargs
             )
 
-        if self.model is None or TEXT in (getattr(self, "fake_features", None) or {}):
+        if not installed() or self.model is None or TEXT in (getattr(self, "fake_features", None) or {}):
             return compute()  # an end-to-end model may override other policies: no shortcut
         return LazyPrediction(compute, self.__class__.__name__, self.priority)
 
@@ -99,4 +104,17 @@ def _pick_best_policy(predictions: List[PolicyPrediction]) -> PolicyPrediction:
     return _original_pick_best_policy(predictions)
 
 
-DefaultPolicyPredictionEnsemble._pick_best_policy = staticmethod(_pick_best_policy)  # type: ignore[assignment]
+def install() -> None:
+    DefaultPolicyPredictionEnsemble._pick_best_policy = staticmethod(_pick_best_policy)  # type: ignore[assignment]
+
+
+def uninstall() -> None:
+    DefaultPolicyPredictionEnsemble._pick_best_policy = staticmethod(_original_pick_best_policy)  # type: ignore[assignment]
+
+
+def installed() -> bool:
+    return DefaultPolicyPredictionEnsemble._pick_best_policy is _pick_best_policy
+
+
+if patches_allowed():
+    install()

@@ -12,6 +12,7 @@ The stores are loaded by module path from endpoints.yml. The patches are applied
 the launcher (scripts/run.sh, the test and benchmark stacks, training in scripts/env.sh):
 a plain `rasa run` / `rasa test` runs Rasa's own code, only slower. Importing this
 package or any of its modules changes nothing in Rasa.
-bot/components/lazy_ted.py (a policy that patches Rasa's ensemble when the model loads it)
+bot/components/lazy_ted.py (a policy that patches Rasa's ensemble when the model loads it,
+through the same gate: patches.patches_allowed)
 is part of the model and stays with the NLU components.
 """

@@ -140,3 +140,52 @@ def test_the_launcher_is_rasas_command_line_with_the_patches() -> None:
         env={**{k: v for k, v in os.environ.items() if k != patches.SWITCH_ENV}, "RASA_TELEMETRY_ENABLED": "false"},
     )
     assert "Rasa Version      :         3.6.21" in out.stdout and "patched: True" in out.stdout, out.stderr[-3000:]
+
+
+# The two patches that install themselves with the model's components pass the same gate.
+_SELF_INSTALLING = (
+    "import rasa\n"
+    "{set_version}"
+    "import bot.components\n"  # applies the retrieval-payload fix (bot/retrieval_payload.py)
+    "from bot.components import lazy_ted\n"
+    "from rasa.core.actions.action import ActionRetrieveResponse\n"
+    "from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble as E\n"
+    "print('ensemble:', E._pick_best_policy is lazy_ted._pick_best_policy,"
+    " 'payload:', getattr(ActionRetrieveResponse.run, '_sz_payload_fix', False))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "version, switch, patched",
+    [("3.6.21", "", True), ("3.7.0", "", False), ("3.6.20", "", False), ("3.6.21", "off", False)],
+)
+def test_lazy_ted_and_the_payload_fix_follow_the_same_gate(version: str, switch: str, patched: bool) -> None:
+    code = _SELF_INSTALLING.format(set_version=f"rasa.__version__ = {version!r}\n")
+    env = {**os.environ, patches.SWITCH_ENV: switch, "RASA_TELEMETRY_ENABLED": "false"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert out.stdout.strip().splitlines()[-1:] == [f"ensemble: {patched} payload: {patched}"], out.stderr[-3000:]
+    if version != "3.6.21":
+        assert version in out.stderr and "not applied" in out.stderr
+
+
+def test_without_the_patched_ensemble_lazy_ted_is_plain_ted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's own ensemble would read a LazyPrediction's attributes one by one: without the
+    patched ensemble the policy gives TED's computed prediction, as TEDPolicy does."""
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    from bot.components import lazy_ted
+
+    computed = PolicyPrediction([0.2, 0.8], "LazyTEDPolicy", 1)
+    monkeypatch.setattr(TEDPolicy, "predict_action_probabilities", lambda self, *a, **k: computed)
+    policy = object.__new__(lazy_ted.LazyTEDPolicy)
+    policy.model = object()  # a trained model, no end-to-end features
+    policy.priority = 1
+    was = lazy_ted.installed()
+    try:
+        lazy_ted.install()
+        assert isinstance(policy.predict_action_probabilities(None, None), lazy_ted.LazyPrediction)  # type: ignore[arg-type]
+        lazy_ted.uninstall()
+        assert policy.predict_action_probabilities(None, None) is computed  # type: ignore[arg-type]
+    finally:
+        lazy_ted.install() if was else lazy_ted.uninstall()
