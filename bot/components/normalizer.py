@@ -576,6 +576,12 @@ class Correction:
     distance: int
 
 
+# Chinese numerals are values, never mis-heard for one another: grades and tiers
+# (一档..十五档), months and counts are distinct even where their pinyin is close
+# (五 wu / 一 yi, 七 qi / 一 yi, 十 shi / 四 si / 一 yi).
+NUMERALS = frozenset("〇零一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾")
+
+
 def _window_distance(lex: Lexicon, window: str, term: str) -> Optional[int]:
     """Pinyin distance of a window from a term, None when it may not be corrected."""
     mismatched = [k for k in range(len(term)) if window[k] != term[k]]
@@ -584,6 +590,8 @@ def _window_distance(lex: Lexicon, window: str, term: str) -> Optional[int]:
     for k in mismatched:
         ch = window[k]
         if ch in lex.stopchars or not is_han(ch):
+            return None
+        if ch in NUMERALS and term[k] in NUMERALS:  # another number, not a mis-hearing
             return None
     if window in lex.confusions[term]:
         return 0

@@ -168,6 +168,21 @@ def test_real_words_and_normal_sentences_unchanged(text):
     assert normalize(text) == nfkc(text)  # full-width punctuation -> ASCII only
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["五档", "我选五档", "改成七档", "十档", "居民医保三档", "我要交五档", "第十一档", "四档", "七月份", "缴了十年"],
+)
+def test_distinct_numerals_are_never_merged(text):
+    # grades/tiers 一档..十五档 are distinct values: 五 wu is no homophone of 一 yi
+    assert correct_homophones(text) == text
+    assert normalize(text) == nfkc(text)
+
+
+def test_numerals_are_still_corrected_from_non_numerals():
+    # a mis-heard non-numeral is still corrected towards a term with a numeral
+    assert correct_homophones("审择一档") == "选择一档"
+
+
 def test_context_decides_protected_words():
     assert normalize("工商银行") == "工商银行"
     assert normalize("工商保险") == "工伤保险"
