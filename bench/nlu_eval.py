@@ -242,6 +242,22 @@ def section(name: str, rows: list[dict], preds: list[str]) -> tuple[list[str], d
     return lines, {"overall": overall, "styles": by_style, "oos": (p, r), "oos_f1": f1(p, r)}
 
 
+CALIBRATION_EDGES = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.01)
+
+
+def monotone_rates(bins: list[tuple[int, int]]) -> list[float]:
+    """Pool-adjacent-violators over (n, right) bins in probability order: the
+    non-decreasing share of right answers closest to the raw shares (weighted by n),
+    so that one noisy bin does not move a threshold."""
+    blocks: list[list[int]] = []  # [n, right, number of bins pooled]
+    for n, r in bins:
+        blocks.append([n, r, 1])
+        while len(blocks) > 1 and blocks[-2][1] * blocks[-1][0] > blocks[-1][1] * blocks[-2][0]:
+            n2, r2, k2 = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + n2, blocks[-1][1] + r2, blocks[-1][2] + k2]
+    return [r / n for n, r, k in blocks for _ in range(k)]
+
+
 def calibrate(
     folds: int = 5,
     thresholds: tuple[float, ...] = (0.1, 0.15, 0.2, 0.3, 0.4),
@@ -318,6 +334,33 @@ def calibrate(
                 f"{f1(pr, rc):.3f} |"
             )
     disagreeing = [(g, top, p) for g, (top, p, d, a) in zip(gold, judged, strict=True) if d == "act" and not a]
+    agreeing = [(g, top, p) for g, (top, p, d, a) in zip(gold, judged, strict=True) if d == "act" and a]
+    rule_lines = [
+        "",
+        "The rule (act when the best class is right more often than not), applied to each group separately: "
+        "the share of right best classes per probability bin, made non-decreasing in the probability by pooling "
+        "adjacent bins that violate the order (pool-adjacent-violators, i.e. isotonic regression over the bins); "
+        "the threshold is the lower edge of the first bin whose pooled share is above 0.5.",
+        "",
+        "| models | bin | n | right (raw) | right (monotone) |",
+        "|---|---|---|---|---|",
+    ]
+    derived = {}
+    for name, group in (("agree", agreeing), ("disagree", disagreeing)):
+        bins = []
+        for lo, hi in itertools.pairwise(CALIBRATION_EDGES):
+            hits = [merged(g) == merged(top) for g, top, p in group if lo <= p < hi]
+            if hits:
+                bins.append((lo, hi, len(hits), sum(hits)))
+        smooth = monotone_rates([(n, r) for _, _, n, r in bins])
+        derived[name] = next((lo for (lo, _, _, _), q in zip(bins, smooth, strict=True) if q > 0.5), 1.0)
+        for (lo, hi, n, r), q in zip(bins, smooth, strict=True):
+            rule_lines.append(f"| {name} | {lo:.2f}-{min(hi, 1):.2f} | {n} | {r / n:.3f} | {q:.3f} |")
+    rule_lines += [
+        "",
+        f"Thresholds the rule gives: **{derived['agree']:.2f}** when the models agree, "
+        f"**{derived['disagree']:.2f}** when they disagree.",
+    ]
     lines += [
         "",
         f"The ensemble's two models disagree on {len(disagreeing)} examples "
@@ -348,6 +391,7 @@ def calibrate(
         ]
         if hits:
             lines.append(f"| {lo:.2f}-{min(hi, 1):.2f} | {len(hits)} | {sum(hits) / len(hits):.3f} |")
+    lines += rule_lines
     flagged = [g for g, (_, _, d, _) in zip(gold, judged, strict=True) if d == "not_understood"]
     lines += [
         "",
