@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .common import add_months_key, now
 from .values import extract_values  # noqa: F401  (contract #2: every value a user turn gives)
+from .values.identifiers import PRE_APP_RE, id_check_ok  # one home for the ID check digit (shared with extraction)
 
 _CN_NUM = {
     "零": 0,
@@ -39,9 +40,6 @@ _CN_NUM = {
     "十": 10,
     "幺": 1,
 }
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-PRE_APP_RE = re.compile(r"YS\d{12}[0-9X]")
 
 # Which NLU entity (docs/nlu-conventions.md) can fill a field of a given type / name.
 ENTITY_FOR_TYPE = {
@@ -154,13 +152,6 @@ def number_in(text: str) -> Optional[int]:
 
 # After a lone 一, characters that make it part of a word ("一遍", "一下", "一点") rather than a count.
 _NOT_A_COUNT = re.compile(r"[遍下次点样起直般些会定切共边并旦块个]")
-
-
-def id_check_ok(number: str) -> bool:
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True))
-    return ID_CHECK[total % 11] == number[17]
 
 
 def parse_month(text: str) -> Optional[str]:
