@@ -178,6 +178,21 @@ def error_text(err: BackendError, lang: str) -> str:
     return text
 
 
+def field_error_text(err: Dict[str, Any], lang: str) -> str:
+    """error_text for one field error of the backend's validate answer (a dict, not an exception)."""
+    return error_text(
+        BackendError(
+            status=422,
+            code=str(err.get("code", "")),
+            message_zh=str(err.get("message_zh") or "不符合要求"),
+            message_en=str(err.get("message_en") or "not valid"),
+            fix_zh=err.get("fix_zh"),
+            fix_en=err.get("fix_en"),
+        ),
+        lang,
+    )
+
+
 def _end(text: str, stop: str) -> str:
     text = str(text).strip()
     return text if text[-1:] in ("。", ".", "！", "!", "？", "?", "）", ")") else text + stop

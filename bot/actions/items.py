@@ -50,6 +50,7 @@ from .common import (
     STAGE_SLOT,
     busy,
     error_text,
+    field_error_text,
     guarded,
     idempotency_key,
     mask_id,
@@ -907,20 +908,6 @@ async def _own_name_for(spec: Dict[str, Any], message: Dict[str, Any], tracker: 
     return str(name) if name else None
 
 
-def _err_text(err: Dict[str, Any], lang: str) -> str:
-    return error_text(
-        BackendError(
-            status=422,
-            code=str(err.get("code", "")),
-            message_zh=str(err.get("message_zh") or "不符合要求"),
-            message_en=str(err.get("message_en") or "not valid"),
-            fix_zh=err.get("fix_zh"),
-            fix_en=err.get("fix_en"),
-        ),
-        lang,
-    )
-
-
 class ValidateItemForm(Action):
     """Fills and checks the slots of `item_form` for the current task, and says what to ask next.
 
@@ -1146,7 +1133,7 @@ class ValidateItemForm(Action):
             spec = specs.get(name) or {}
             if name in errors:
                 err = errors[name] or {}
-                reason_zh, reason_en = _err_text(err, "zh"), _err_text(err, "en")
+                reason_zh, reason_en = field_error_text(err, "zh"), field_error_text(err, "en")
                 if reason_zh and reason_zh in said_before:
                     return reason_zh, reason_en
                 label_zh, label_en = spec.get("label_zh", name), spec.get("label_en", name)
@@ -1245,8 +1232,8 @@ class ActionReviewTask(Action):
             say(
                 dispatcher,
                 lang,
-                f"{spec.get('label_zh', name)}不能使用：{_err_text(err, 'zh')}",
-                f"The {spec.get('label_en', name)} cannot be used: {_err_text(err, 'en')}",
+                f"{spec.get('label_zh', name)}不能使用：{field_error_text(err, 'zh')}",
+                f"The {spec.get('label_en', name)} cannot be used: {field_error_text(err, 'en')}",
             )
             events += [SlotSet(n, None) for n in _fields_to_ask_again(name, fields)]
         log.info("summary held back: the backend refuses %s", ",".join(refused))

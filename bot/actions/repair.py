@@ -30,6 +30,7 @@ from .common import (
     STAGE_SLOT,
     busy,
     error_text,
+    field_error_text,
     guarded,
     name_of,
     pick,
@@ -415,8 +416,8 @@ class ActionCorrectTask(Action):
                 say(
                     dispatcher,
                     lang,
-                    f"{label}“{display_value(spec, values.get(name), 'zh')}”不能使用：{_err(problem, 'zh')}",
-                    f"The {label_en} “{display_value(spec, values.get(name), 'en')}” cannot be used: {_err(problem, 'en')}",
+                    f"{label}“{display_value(spec, values.get(name), 'zh')}”不能使用：{field_error_text(problem, 'zh')}",
+                    f"The {label_en} “{display_value(spec, values.get(name), 'en')}” cannot be used: {field_error_text(problem, 'en')}",
                 )
                 events.append(SlotSet(name, None))
             return events + [SlotSet("task_nonce", None), SlotSet("requested_slot", None), SlotSet(STAGE_SLOT, COLLECT)]
@@ -477,21 +478,6 @@ async def undo_item(tracker: Tracker, text: str) -> Optional[str]:
         if any(entry.get(k) and f"{mark}{entry[k]}" in head for k in ("zh", "en") for mark in _DONE_MARKS):
             return undo
     return None
-
-
-def _err(err: Dict[str, Any], lang: str) -> str:
-    key = "en" if lang == "en" else "zh"
-    return error_text(
-        BackendError(
-            status=422,
-            code=str(err.get("code", "")),
-            message_zh=str(err.get("message_zh") or "不符合要求"),
-            message_en=str(err.get("message_en") or "not valid"),
-            fix_zh=err.get("fix_zh"),
-            fix_en=err.get("fix_en"),
-        ),
-        key,
-    )
 
 
 # ---- questions in the context of the last answer ---------------------------------------------
