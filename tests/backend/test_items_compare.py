@@ -19,6 +19,7 @@ from sz_backend.persistence.models import (
     HukouRecord,
     Person,
     PreApplication,
+    PreApplicationStatus,
     Scheme,
     Transaction,
 )
@@ -55,6 +56,15 @@ def edit_registry(who: str, /, **values: Any) -> None:
 def drop_registry(name: str) -> None:
     with session_scope() as s:
         s.execute(delete(HukouRecord).where(HukouRecord.name == name))
+
+
+def window_closes(name: str) -> None:
+    """The window finishes every open pre-application of this person (a second scenario can then
+    issue a new one: while one is open, a repeat is refused with its number)."""
+    with session_scope() as s:
+        pid_ = s.scalar(select(Person.id).where(Person.name == name))
+        for row in s.scalars(select(PreApplication).where(PreApplication.subject_person_id == pid_)):
+            row.status = PreApplicationStatus.completed
 
 
 def state(name: str) -> dict[str, Any]:
@@ -173,6 +183,7 @@ def test_register_flexible_worker_without_registry_record_or_other_name(client, 
     edit_registry("高远", name="高原")
     pre = pre_application(client, submit(client, as_user("gaoyuan"), REGISTER, {"medical_tier": 1}), REGISTER, "name")
     assert mismatch(pre, "name")["registry"] == "高原"
+    window_closes("高远")
     drop_registry("高原")
     pre = pre_application(
         client, submit(client, as_user("gaoyuan"), REGISTER, {"medical_tier": 1}), REGISTER, "id_number"
@@ -180,6 +191,27 @@ def test_register_flexible_worker_without_registry_record_or_other_name(client, 
     assert mismatch(pre, "id_number")["registry"] == "户籍信息未找到"
     assert "户口簿" in mismatch(pre, "id_number")["fix_zh"]
     assert state("高远")["enrolments"] == []
+
+
+def test_failed_comparison_while_one_is_open_gets_the_number_back_not_a_duplicate(client, as_user):
+    """One open pre-application per item and person holds for compare items too: a repeat whose
+    comparison fails again is refused with the open number (the summary says so before any
+    confirmation), and a repeat that now passes still completes online."""
+    edit_registry("高远", name="高原")
+    headers = as_user("gaoyuan")
+    first = pre_application(client, submit(client, headers, REGISTER, {"medical_tier": 1}), REGISTER, "name")
+    with session_scope() as s:
+        before = (s.scalar(select(func.count()).select_from(PreApplication)), state("高远"))
+    check = client.post(f"/items/{REGISTER}/validate", json={"fields": {"medical_tier": 1}}, headers=headers).json()
+    assert check["eligible"] is False and check["preview"] is None
+    assert check["refusal"]["code"] == "PRE_APPLICATION_PENDING"
+    err = refused(submit(client, headers, REGISTER, {"medical_tier": 1}), "PRE_APPLICATION_PENDING", 409)
+    assert err["details"]["number"] == first["number"] and first["number"] in err["message_zh"]
+    with session_scope() as s:
+        assert (s.scalar(select(func.count()).select_from(PreApplication)), state("高远")) == before
+    edit_registry("高原", name="高远")  # the registry now agrees: the online path is open again
+    r = submit(client, headers, REGISTER, {"medical_tier": 1})
+    assert r.status_code == 200 and r.json()["outcome"] == "completed", r.text
 
 
 @pytest.mark.parametrize(
@@ -270,6 +302,7 @@ def test_first_child_enrolment_with_other_date_or_hukou(client, as_user):
         "settle_in_date",
     )
     assert mismatch(pre, "settle_in_date")["registry"] == "2025-01-10"
+    window_closes("陈安安")
     edit_registry("陈安安", hukou_category=HukouCategory.guangdong_non_shenzhen)
     pre = pre_application(
         client,
@@ -493,6 +526,7 @@ def test_guardian_not_in_registry_or_not_known(client, as_user):
     pre = pre_application(client, r, GUARDIAN, "guardian_id_number")
     assert mismatch(pre, "guardian_id_number")["registry"] == "户籍信息未找到"
     assert stranger not in r.text
+    window_closes("李小明")
     # in the registry, but no person record in the social insurance system
     with session_scope() as s:
         s.add(HukouRecord(id_number=stranger, name="王五", hukou_category=HukouCategory.shenzhen))

@@ -3,7 +3,10 @@
 A pre-application only waits for the person to come to a window; a second one for
 the same item would be a duplicate the window has to sort out. So while one is
 open, the item is refused with the existing number (not personal data), which is
-also how someone who lost the number gets it back.
+also how someone who lost the number gets it back. The pre-application items call
+this in their checks (refused before any field is asked); the runner calls it for
+every other outcome that would become a pre-application (a failed comparison, an ID
+upgrade that cannot be computed), in the submission and in the validate preview.
 """
 
 from __future__ import annotations

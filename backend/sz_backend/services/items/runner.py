@@ -5,6 +5,12 @@ authority (self, or a guardian for a linked child) -> eligibility (handler.check
 serial number -> for a pre-application: its number, materials and printable
 form -> audit entry. All inside the caller's unit of work, so a refusal at any
 step leaves nothing half-written.
+
+One open pre-application per item and person holds for every outcome that
+becomes one, not only for the pre-application items (which refuse up front in
+their checks): a compare item whose comparison fails again, or an ID upgrade that
+cannot be computed, is refused with the open number instead of issuing a
+duplicate, while a repeat that now passes still completes online.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from .. import audit, documents
 from . import allowed
 from .base import REGISTRY, ItemContext, ItemResult
 from .fields import missing_error, missing_fields, normalise_each, normalise_fields
+from .pending import refuse_if_open_pre_application
 from .schema import public_field
 
 
@@ -182,6 +189,7 @@ def run_item(
     if result.completed:
         body["outcome"] = "completed"
     else:
+        refuse_if_open_pre_application(ctx)  # raising rolls back the transaction and any effect
         tx.outcome = Outcome.pre_application
         body["outcome"] = "pre_application"
         body["pre_application"] = _issue_pre_application(ctx, tx, result)
@@ -223,8 +231,14 @@ def validate_item(
         outcome = handler.expected_outcome(ctx) or {"direct": "completed", "pre_application": "pre_application"}.get(
             entry.mode, "comparison"
         )
-        lines = _preview_lines(ctx, handler.preview(ctx), outcome)
-        preview = {"lines_zh": [z for z, _ in lines], "lines_en": [e for _, e in lines], "outcome": outcome}
+        try:
+            if outcome == "pre_application":  # the summary must not promise a second one
+                refuse_if_open_pre_application(ctx)
+        except BusinessError as err:
+            refusal = err
+        else:
+            lines = _preview_lines(ctx, handler.preview(ctx), outcome)
+            preview = {"lines_zh": [z for z, _ in lines], "lines_en": [e for _, e in lines], "outcome": outcome}
     return {
         "code": code,
         "subject_id": ctx.subject.id,
