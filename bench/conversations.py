@@ -878,6 +878,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ids", help="comma-separated conversation ids to run (default: all)")
     ap.add_argument("--heldout-only", action="store_true", help="only the held-out conversations")
+    ap.add_argument("--tuning-only", action="store_true", help="only the tuning conversations (heldout: false)")
+    ap.add_argument("--file", help="only the conversations of this file of tests/conversations (e.g. situations.yml)")
     ap.add_argument("--model", help="model file (default: the newest in models/)")
     ap.add_argument("--report", default=str(REPORT), help="where to write the Markdown report ('' for none)")
     ap.add_argument("--json", help="also write the results as JSON here")
@@ -890,8 +892,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         if unknown:
             ap.error(f"unknown ids: {sorted(unknown)}")
         convs = [c for c in convs if c["id"] in wanted]
+    if args.file:
+        convs = [c for c in convs if c["file"] == Path(args.file).name]
     if args.heldout_only:
         convs = [c for c in convs if c.get("heldout")]
+    if args.tuning_only:
+        convs = [c for c in convs if not c.get("heldout")]
+    subset = bool(args.ids or args.file or args.heldout_only or args.tuning_only)
     print(f"{len(convs)} conversations", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="sz-conversations-") as tmp_name:
@@ -915,7 +922,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "commit": git_head(),
         "model": Path(args.model).name if args.model else stack_model().name,
         "conversations": f"{len(results)} ({sum(1 for r in results if r.conv.get('heldout'))} held-out)"
-        + (" — a subset (--ids/--heldout-only)" if args.ids or args.heldout_only else ""),
+        + (" — a subset (--ids/--file/--heldout-only/--tuning-only)" if subset else ""),
         "time": f"{took:.0f} s for the conversations ({took / max(len(results), 1):.1f} s each)",
     }
     print(f"\nright outcome overall: {f['overall']}   tuning: {f['tuning']}   held-out: {f['heldout']}")

@@ -27,10 +27,11 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
-from .common import named_subjects, offer_choices, pick, reason_text, remember_request, say
+from .common import IDLE, STAGE_SLOT, named_subjects, offer_choices, pick, reason_text, remember_request, say
 from .fields import entity_values
 from .handoff import wants_a_person
 from .language import reply_language
+from .questions import question_topic
 from .tasks import ITEM_CODES, SERVICE_CODES
 
 log = logging.getLogger(__name__)
@@ -389,6 +390,10 @@ class ActionClarifyIntent(Action):
             from .handoff import ActionHandoff
 
             return list(await ActionHandoff().run(dispatcher, tracker, domain))
+        topic = question_topic(tracker, message)
+        if topic and _has_response(domain, f"utter_faq/{topic}"):
+            # a question the FAQ answers (or a follow-up of the answer just given): the answer, not "which one?"
+            return await self._answer(dispatcher, tracker, lang, message, topic)
         buttons = [] if not_understood(message) else await clarification_buttons(message, lang)
         events: List[Dict[Text, Any]] = []
         if buttons:
@@ -405,6 +410,42 @@ class ActionClarifyIntent(Action):
         else:
             did_not_understand(dispatcher, lang)
         return events
+
+    @staticmethod
+    async def _answer(
+        dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, message: Dict[str, Any], topic: str
+    ) -> List[Dict[Text, Any]]:
+        """The FAQ answer; outside a task, the items the question may also have meant, to do here and now."""
+        from .repair import offer_items_of_topic
+
+        action = f"utter_faq/{topic}"
+        dispatcher.utter_message(response=action)
+        log.info("unsure question answered with %s", action)
+        if (tracker.active_loop or {}).get("name") or tracker.get_slot(STAGE_SLOT) not in (None, IDLE):
+            return []
+        if await offer_items_of_topic(dispatcher, tracker, lang, action):
+            return remember_request(tracker)
+        items = [
+            b
+            for b in await clarification_buttons(message, lang)
+            if b["payload"][1:] in ITEM_CODES or b["payload"][1:] in SERVICE_CODES
+        ]
+        if not items:
+            return []
+        say(
+            dispatcher,
+            lang,
+            "如果您是想办理业务，可以直接选择：",
+            "If you meant to do one of these, pick it:",
+            items,
+        )
+        return remember_request(tracker)
+
+
+def _has_response(domain: Dict[Text, Any], name: str) -> bool:
+    """True when the domain has that response (an empty domain, as in action tests: assumed)."""
+    responses = (domain or {}).get("responses") or {}
+    return not responses or name in responses
 
 
 class ActionDefaultFallback(ActionClarifyIntent):

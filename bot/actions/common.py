@@ -259,13 +259,38 @@ def named_subjects(
     if not text or text.startswith("/"):
         return []
     mentioned = {str(e.get("value")) for e in message.get("entities") or [] if e.get("entity") == "child_name"}
+    words = _latin_words(unicodedata.normalize("NFKC", str(message.get("text") or "")))
     hits = []
     for o in options:
         name = str(o.get(name_key) or "")
         given = name[1:] if len(name) >= 3 else ""
         if name and (name in text or name in mentioned or (given and (given in text or given in mentioned))):
             hits.append(o)
+        elif name and words and _said_in_pinyin(name, words):
+            hits.append(o)
     return hits
+
+
+def _latin_words(text: str) -> List[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def _said_in_pinyin(name: str, words: List[str]) -> bool:
+    """ "my son Xiaoming" / "Li Xiao Ming" in English: the name (or its given name of two characters or
+    more) in pinyin without tones, as one word or as consecutive words."""
+    from pypinyin import lazy_pinyin
+
+    syllables = lazy_pinyin(name)
+    if len(syllables) != len(name) or not all(s.isalpha() and s.isascii() for s in syllables):
+        return False
+    wanted = {"".join(syllables)} | ({"".join(syllables[1:])} if len(name) >= 3 else set())
+    for i in range(len(words)):
+        joined = ""
+        for w in words[i : i + len(syllables)]:
+            joined += w
+            if joined in wanted:
+                return True
+    return False
 
 
 def request_message(tracker: Tracker) -> Dict[str, Any]:

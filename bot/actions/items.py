@@ -78,7 +78,7 @@ from .fields import (
 )
 from .handoff import wants_a_person
 from .identity import auth_token, channel_kind, login_help
-from .language import reply_language
+from .language import is_bare_value, language_before_latest, reply_language
 from .tasks import (
     CHANGE_TARGET,
     TASK_INTENTS,
@@ -473,15 +473,22 @@ class ActionStartTask(Action):
         client = get_client()
         if code == "register_account":  # no login: the registration form (bot/actions/registration.py)
             return await registration.start(dispatcher, tracker, lang)
+        from .repair import ITEM_FAQ, offer_items_of_topic
+
         token = auth_token(tracker)
         if not token:
-            from .repair import ITEM_FAQ
-
             if code in ITEM_FAQ and _QUESTION.search(str((tracker.latest_message or {}).get("text") or "")):
                 # "灵活就业怎么参保？" asked before logging in: how it is done, then how to log in to do it
                 dispatcher.utter_message(response=ITEM_FAQ[code])
             kind = channel_kind(tracker)
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
+            return []
+        if code in ITEM_FAQ and not subject_id and asks_how(str((tracker.latest_message or {}).get("text") or "")):
+            # "趸缴需要什么条件？" / "灵活就业怎么参保？" asks about the item: the answer first, and the item
+            # as a button to do it now (not a form the question did not ask for)
+            dispatcher.utter_message(response=ITEM_FAQ[code])
+            if await offer_items_of_topic(dispatcher, tracker, lang, ITEM_FAQ[code]):
+                return remember_request(tracker)
             return []
         if code in VAGUE_CODES:
             resolved, subject_id, asked = await resolve_vague(client, token, code, tracker, dispatcher, lang)
@@ -642,7 +649,8 @@ def _recent_pre_application(tracker: Tracker, turns: int = 4) -> Optional[str]:
 
 
 _REGISTER = re.compile(
-    r"注册|註冊|新用户|新用戶|开个?(?:网上)?账号|開個?帳號|没有账号|沒有帳號|没账号|\bsign(?:ing)? ?up\b|\bregister\b|"
+    r"注册|註冊|新用户|新用戶|(?:开|開|开通|開通|申请|申請)[^，。,.！!？?]{0,8}(?:账号|帳號|账户|帳戶)|"
+    r"没有?(?:账号|账户)|沒有?(?:帳號|帳戶)|\bsign(?:ing)? ?up\b|\bregister\b|"
     r"\bcreate an? account\b|\bnew (?:user|account)\b",
     re.I,
 )
@@ -816,6 +824,25 @@ def _meaningless(message: Dict[str, Any]) -> bool:
     return bool(text.strip()) and not _is_payload(message) and not re.search(r"[0-9A-Za-z\u4e00-\u9fff]", clean(text))
 
 
+# The words of a question about an item (one repair.ITEM_FAQ answers) as opposed to a request to do
+# it ("趸缴需要什么条件？" vs "帮我办趸缴").
+_HOW = re.compile(
+    r"怎么|怎麼|如何|怎样|怎樣|咋|什么条件|什麼條件|哪些条件|哪些條件|需要什么|需要什麼|需要哪些|有什么要求|有什麼要求|"
+    r"是什么|是什麼|什么意思|什麼意思|谁可以|誰可以|哪些人|能不能办|能不能辦|"
+    r"\bhow (?:do|does|can|could|to)\b|\bwhat (?:is|are|does)\b|\bwho (?:can|may|is allowed)\b|\brequirements?\b",
+    re.I,
+)
+_DO_IT = re.compile(
+    r"帮我|幫我|给我办|給我辦|我要办|我要辦|请帮|請幫|麻烦|麻煩|\bplease\b|\bhelp me\b|\bsign me up\b|\bfor me\b",
+    re.I,
+)
+
+
+def asks_how(text: str) -> bool:
+    """A question about how an item works or who may use it, not a request to do it."""
+    return bool(_HOW.search(text or "")) and not _DO_IT.search(text or "") and not str(text).startswith("/")
+
+
 FREE_TYPES = {"text", "bank", "province", "city"}
 _QUESTION = re.compile(r"[?？]|什么|怎么|为什么|吗$|嘛$|呢$|哪|\bwhat\b|\bhow\b|\bwhy\b", re.I)
 
@@ -908,6 +935,33 @@ async def _own_name_for(spec: Dict[str, Any], message: Dict[str, Any], tracker: 
     return str(name) if name else None
 
 
+async def answer_question_in_task(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    lang: str,
+    code: Optional[str],
+    message: Dict[str, Any],
+    domain: Optional[Dict[str, Any]],
+) -> bool:
+    """An unsure question while a task is open: about the item (its materials, where to go), else the FAQ
+    topic the question is clearly about (questions.py). True when answered."""
+    from .questions import is_question, question_topic, task_answer
+
+    text = str(message.get("text") or "")
+    if not is_question(text):
+        return False
+    answer = await task_answer(code, text, lang)
+    if answer:
+        dispatcher.utter_message(text=answer)
+        return True
+    topic = question_topic(tracker, message)
+    responses = (domain or {}).get("responses") or {}
+    if topic and (not responses or f"utter_faq/{topic}" in responses):
+        dispatcher.utter_message(response=f"utter_faq/{topic}")
+        return True
+    return False
+
+
 class ValidateItemForm(Action):
     """Fills and checks the slots of `item_form` for the current task, and says what to ask next.
 
@@ -946,6 +1000,15 @@ class ValidateItemForm(Action):
         message = tracker.latest_message or {}
         requested = tracker.get_slot("requested_slot")
         events: List[Dict[str, Any]] = []
+        if (
+            lang != "en"
+            and requested
+            and language_before_latest(tracker) == "en"
+            and is_bare_value(str(message.get("text") or ""))
+        ):
+            # "王建军" / "南昌" typed in an English conversation: a value, not a switch to Chinese
+            lang = "en"
+            events.append(SlotSet("language", "en"))
 
         def fill(name: str, value: Any) -> None:
             values[name] = value
@@ -1025,8 +1088,10 @@ class ValidateItemForm(Action):
             elif (intent_name == "nlu_fallback" or _meaningless(message)) and not _heard_an_answer(
                 spec, message, parsed
             ):
-                # meaningless or not understood: never taken as the answer; the question again
-                say(dispatcher, lang, "抱歉，我没有听懂您的回答。", "Sorry, I did not understand your answer.")
+                # meaningless or not understood: never taken as the answer; a question about the item
+                # ("要带什么材料") or one the FAQ answers is answered; then the question again
+                if not await answer_question_in_task(dispatcher, tracker, lang, code, message, domain):
+                    say(dispatcher, lang, "抱歉，我没有听懂您的回答。", "Sorry, I did not understand your answer.")
                 fill(requested, None)
             else:
                 if extracted is not None:  # contract #2: every field this turn gives, as residents say it

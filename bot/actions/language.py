@@ -32,10 +32,39 @@ def _says_nothing(message: dict) -> bool:
     )
 
 
+# A bare value ("王建军", "南昌", "招商银行"): a few Chinese characters, no Latin letters, no question.
+_BARE_VALUE_CJK = 6
+
+
+def is_bare_value(text: str) -> bool:
+    """A short answer that is only a value written in Chinese (a name, a place, a bank): it says what the
+    value is, not which language the person speaks (foreigners in Shenzhen type Chinese names too)."""
+    t = re.sub(r"[\s,.，。!！、]", "", str(text or ""))
+    return (
+        bool(t) and not re.search(r"[A-Za-z?？]", t) and 0 < len(re.findall(r"[\u4e00-\u9fff]", t)) <= _BARE_VALUE_CJK
+    )
+
+
+def language_before_latest(tracker: Tracker) -> str | None:
+    """The slot `language` as it was before the latest user message (the NLU sets it again on every message)."""
+    seen_user = False
+    for e in reversed(list(tracker.events)):
+        if e.get("event") == "user":
+            seen_user = True
+        elif seen_user and e.get("event") == "slot" and e.get("name") == "language":
+            value = e.get("value")
+            return value if value in LANGUAGES else None
+    return None
+
+
 def reply_language(tracker: Tracker) -> str:
     """The language of the reply to the latest message."""
     message = tracker.latest_message or {}
     previous = tracker.get_slot("language")
     if _says_nothing(message):
         return previous if previous in LANGUAGES else detect_language(None)
+    if previous == "en" and is_bare_value(str(message.get("text") or "")):
+        # the slot says English although the message is Chinese: a bare value given in an English
+        # conversation, for which the form kept the language (items.ValidateItemForm)
+        return "en"
     return detect_language(message.get("text"), previous)

@@ -273,7 +273,21 @@ class ValidateRegistrationForm(FormValidationAction):
     async def validate_registration_id_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return await self._check("registration_id_number", _number_in(_plain(value)), dispatcher, tracker)
+        checked = await self._check("registration_id_number", _number_in(_plain(value)), dispatcher, tracker)
+        number = str(checked.get("registration_id_number") or "")
+        name = str(tracker.get_slot("registration_name") or "")
+        if number[:1] in "12345678" and number and name and not re.search(r"[\u4e00-\u9fff]", name):
+            # "Lin Xiao" with a mainland resident ID: the ID card (and the registry) has the name in Chinese
+            # characters; asked now, not refused after the bank and the phone
+            say(
+                dispatcher,
+                reply_language(tracker),
+                f"身份证上的姓名是汉字：请按身份证上的汉字输入姓名（“{name}”对不上）。",
+                f"Your resident ID card has your name in Chinese characters: please type it exactly as printed "
+                f"there (“{name}” cannot be matched).",
+            )
+            return {**checked, "registration_name": None}
+        return checked
 
     async def validate_registration_bank_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -43,6 +43,7 @@ from .fields import display_value
 from .handoff import wants_a_person
 from .identity import auth_token
 from .language import reply_language
+from .questions import FOLLOW_UP_TOPICS, last_answer_topic, selector_topics, sure_topic, task_answer
 from .tasks import CHANGE_TARGET, form_specs, is_item, required_names, task_fields
 
 log = logging.getLogger(__name__)
@@ -353,6 +354,12 @@ class ActionCorrectTask(Action):
                 ],
             )
             return [SlotSet(STAGE_SLOT, CONFIRM)]
+        from .items import answer_question_in_task
+
+        if await answer_question_in_task(dispatcher, tracker, lang, code, message, domain):
+            # a question at the summary ("要带什么材料？"): answered; the summary still waits
+            dispatcher.utter_message(response="utter_confirm_or_cancel")
+            return [SlotSet(STAGE_SLOT, CONFIRM)]
         say(
             dispatcher,
             lang,
@@ -655,10 +662,27 @@ class ActionAnswerQuestion(Action):
                     if answer:
                         dispatcher.utter_message(text=answer)
                         return []
+        code = tracker.get_slot("task_code")
+        if code and tracker.get_slot(STAGE_SLOT) in (COLLECT, CONFIRM):
+            # "要带什么材料？" in the middle of an item: that item's materials, not the general text
+            answer = await task_answer(code, text, lang)
+            if answer:
+                dispatcher.utter_message(text=answer)
+                return []
         selector = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
         action = selector.get("utter_action")
         if not action and "/" in str(selector.get("intent_response_key") or ""):
             action = "utter_" + str(selector["intent_response_key"])
+        previous = last_answer_topic(tracker)
+        if (
+            action
+            and previous
+            and not text.startswith("/")
+            and not sure_topic(message)
+            and previous in [t for t, _ in selector_topics(message)][:FOLLOW_UP_TOPICS]
+        ):
+            # a follow-up of the answer just given whose topic the selector is unsure of: that answer's topic
+            action = f"utter_faq/{previous}"
         if not action:
             # a button payload (/faq/<topic>) has no selector: its topic names the answer (bot/retrieval_payload.py)
             m = re.match(r"^/(faq/\w+)", text)

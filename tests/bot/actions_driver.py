@@ -128,7 +128,14 @@ class Chat:
     def _said(self) -> None:
         """The replies as `bot` events, as the Rasa server records them."""
         self.events += [
-            {"event": "bot", "text": m.get("text"), "data": {"buttons": m.get("buttons")}} for m in self.messages
+            {
+                "event": "bot",
+                "text": m.get("text"),
+                "data": {"buttons": m.get("buttons")},
+                # Rasa records the response a message was made from (rasa.core.actions.action._utter_responses)
+                "metadata": {"utter_action": m["response"]} if m.get("response") else {},
+            }
+            for m in self.messages
         ]
 
     def _run(
