@@ -921,9 +921,11 @@ _SELF = re.compile(
 
 
 async def _own_name_for(spec: Dict[str, Any], message: Dict[str, Any], tracker: Tracker) -> Optional[str]:
-    """The resident's own name when asked a holder's or guardian's name and the answer is "myself"."""
+    """The resident's own name when asked a holder's or guardian's name and the answer is "myself", or the
+    own name written in pinyin ("Zhang Wei" for 张伟: the records, and the comparison, have the characters)."""
     text = re.sub(r"\s+", " ", str(message.get("text") or "")).strip()
-    if spec.get("name") not in OWN_NAME_FIELDS or not _SELF.search(text):
+    latin = bool(re.fullmatch(r"[A-Za-z][A-Za-z .'-]{1,40}", text))
+    if spec.get("name") not in OWN_NAME_FIELDS or not (_SELF.search(text) or latin):
         return None
     token = auth_token(tracker)
     if not token:
@@ -932,6 +934,8 @@ async def _own_name_for(spec: Dict[str, Any], message: Dict[str, Any], tracker: 
         name = (await get_client().me(token)).get("name")
     except (BackendUnavailable, BackendError):
         return None
+    if name and latin and not _SELF.search(text):
+        return str(name) if named_subjects({"text": text}, [{"subject_name": name}]) else None
     return str(name) if name else None
 
 

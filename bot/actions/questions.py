@@ -44,8 +44,10 @@ QUESTION = re.compile(
 # wrong at 0.62 against the right topic's 0.29 (a margin of 2.1): that one is still asked.
 SURE_TOPIC = 0.5
 SURE_MARGIN = 2.5
-# A follow-up keeps the last answer's topic while the selector ranks it among its best few.
+# A follow-up keeps the last answer's topic while the selector ranks it among its best few, or has
+# no opinion at all (its best topic under FLAT: "And who is allowed to do it?" names no topic).
 FOLLOW_UP_TOPICS = 3
+FLAT = 0.3
 # Intents that, ranked above the FAQ, mean the message is not a question for the FAQ.
 _NOT_FAQ = ("nlu_fallback",)
 
@@ -101,6 +103,14 @@ def last_answer_topic(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def follows_up(message: Dict[str, Any], previous: str) -> bool:
+    """The selector has no clear topic of its own and does not rule out the one just answered."""
+    ranked = selector_topics(message)
+    if sure_topic(message) not in (None, previous):
+        return False
+    return previous in [t for t, _ in ranked[:FOLLOW_UP_TOPICS]] or not ranked or ranked[0][1] < FLAT
+
+
 def question_topic(tracker: Tracker, message: Optional[Dict[str, Any]] = None) -> Optional[str]:
     """The FAQ topic to answer an unsure question with, or None (then: ask, as before)."""
     message = message if message is not None else (tracker.latest_message or {})
@@ -110,9 +120,8 @@ def question_topic(tracker: Tracker, message: Optional[Dict[str, Any]] = None) -
     if (message.get("understanding") or {}).get("decision") == "not_understood":
         return None
     ranking = _ranking(message)
-    ranked = [t for t, _ in selector_topics(message)]
     previous = last_answer_topic(tracker)
-    if previous and "faq" in ranking[:2] and previous in ranked[:FOLLOW_UP_TOPICS]:
+    if previous and "faq" in ranking[:2] and follows_up(message, previous):
         return previous  # a follow-up question: in the context of the answer just given
     if ranking[:1] == ["faq"]:
         return sure_topic(message)

@@ -266,26 +266,20 @@ class ValidateRegistrationForm(FormValidationAction):
     async def validate_registration_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return await self._check(
+        checked = await self._check(
             "registration_name", NAME_PREFIX.sub("", _plain(value)).strip(" 。.，,"), dispatcher, tracker
         )
+        name = str(checked.get("registration_name") or "")
+        if _name_not_in_characters(name, str(tracker.get_slot("registration_id_number") or ""), dispatcher, tracker):
+            return {"registration_name": None}
+        return checked
 
     async def validate_registration_id_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         checked = await self._check("registration_id_number", _number_in(_plain(value)), dispatcher, tracker)
-        number = str(checked.get("registration_id_number") or "")
         name = str(tracker.get_slot("registration_name") or "")
-        if number[:1] in "12345678" and number and name and not re.search(r"[\u4e00-\u9fff]", name):
-            # "Lin Xiao" with a mainland resident ID: the ID card (and the registry) has the name in Chinese
-            # characters; asked now, not refused after the bank and the phone
-            say(
-                dispatcher,
-                reply_language(tracker),
-                f"身份证上的姓名是汉字：请按身份证上的汉字输入姓名（“{name}”对不上）。",
-                f"Your resident ID card has your name in Chinese characters: please type it exactly as printed "
-                f"there (“{name}” cannot be matched).",
-            )
+        if _name_not_in_characters(name, str(checked.get("registration_id_number") or ""), dispatcher, tracker):
             return {**checked, "registration_name": None}
         return checked
 
@@ -350,6 +344,22 @@ class ValidateRegistrationForm(FormValidationAction):
             f"{link.get('message_en', '')}\n{url}\nThen log in with your new user name and password.",
         )
         return {CODE: "confirmed", STAGE: "done"}
+
+
+def _name_not_in_characters(name: str, id_number: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """ "Lin Xiao" with a mainland resident ID number: the ID card and the registry have the name in Chinese
+    characters, so it could never match; said at once (and asked again), not refused after the bank and
+    the phone. True when said."""
+    if not name or not id_number or id_number[:1] not in "12345678" or re.search(r"[\u4e00-\u9fff]", name):
+        return False
+    say(
+        dispatcher,
+        reply_language(tracker),
+        f"身份证上的姓名是汉字：请按身份证上的汉字输入姓名（“{name}”对不上）。",
+        f"Your resident ID card has your name in Chinese characters: please type it exactly as printed there "
+        f"(“{name}” cannot be matched).",
+    )
+    return True
 
 
 def _cancelled(dispatcher: CollectingDispatcher, lang: str, slot: Text) -> Dict[Text, Any]:

@@ -43,7 +43,7 @@ from .fields import display_value
 from .handoff import wants_a_person
 from .identity import auth_token
 from .language import reply_language
-from .questions import FOLLOW_UP_TOPICS, last_answer_topic, selector_topics, sure_topic, task_answer
+from .questions import follows_up, last_answer_topic, sure_topic, task_answer
 from .tasks import CHANGE_TARGET, form_specs, is_item, required_names, task_fields
 
 log = logging.getLogger(__name__)
@@ -679,7 +679,7 @@ class ActionAnswerQuestion(Action):
             and previous
             and not text.startswith("/")
             and not sure_topic(message)
-            and previous in [t for t, _ in selector_topics(message)][:FOLLOW_UP_TOPICS]
+            and follows_up(message, previous)
         ):
             # a follow-up of the answer just given whose topic the selector is unsure of: that answer's topic
             action = f"utter_faq/{previous}"

@@ -287,3 +287,53 @@ def test_a_chinese_name_in_an_english_conversation_keeps_it_english(backend_url:
 def test_is_question() -> None:
     assert all(is_question(t) for t in ("几点能交", "能不能自己交", "And who can do it?", "是这样吗", "how so"))
     assert not any(is_question(t) for t in ("帮我停保", "I want to pay", "二档"))
+
+
+def test_the_own_name_in_pinyin_is_the_own_name(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="q-pinyin-holder")
+    chat.user("I opened an ICBC account and want my contributions taken from it", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["bank_name"] == "中国工商银行", chat.text  # the new bank, said
+    chat.user("6222020200055556666", "inform")
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "holder_name"
+    chat.user("Zhang Wei", "inform")
+    assert chat.form() == "asked" and chat.slots["holder_name"] == "张伟", chat.text
+    # somebody else's name in pinyin stays what was said (the comparison then decides)
+    chat = Chat(login(backend_url, "zhangwei"), sender="q-pinyin-other")
+    chat.user("I want to change my payment bank to ICBC", "maintain_payment_bank")
+    chat.run(ActionStartTask())
+    chat.form()
+    chat.user("6222020200055556666", "inform")
+    chat.form()
+    chat.user("Wang Fang", "inform")
+    chat.form()
+    assert chat.slots["holder_name"] != "张伟"
+
+
+def test_a_latin_name_with_a_resident_id_is_asked_again_in_characters(backend_url: str) -> None:
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from bot.actions.registration import ValidateRegistrationForm
+
+    chat = Chat(None, sender="q-register-latin")
+    chat.user("440304199801202601", "inform")
+    chat.slots["language"] = "en"
+    chat.slots["registration_name"] = "Lin Xiao"
+    form = ValidateRegistrationForm()
+    dispatcher = CollectingDispatcher()
+    out = asyncio.run(form.validate_registration_id_number("440304199801202601", dispatcher, chat.tracker(), {}))
+    assert out == {"registration_id_number": "440304199801202601", "registration_name": None}, out
+    assert "Chinese characters" in dispatcher.messages[0]["text"]
+    # with the number known, the name in pinyin again is not taken; in characters it is
+    chat.slots["registration_id_number"] = "440304199801202601"
+    chat.slots["registration_name"] = None
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(form.validate_registration_name("Lin Xiao", dispatcher, chat.tracker(), {})) == {
+        "registration_name": None
+    }
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(form.validate_registration_name("林晓", dispatcher, chat.tracker(), {})) == {
+        "registration_name": "林晓"
+    }

@@ -313,8 +313,12 @@ def _sounds_like_bank(spec: Dict[str, Any], text: str) -> Optional[str]:
     return None
 
 
-# a bank named as the new one in a request ("换成工行", "switch it to ICBC")
-_CHANGE_TO = r"换成|改成|改为|换到|換成|改為|換到|\b(?:to|into|with|at)\b"
+# a bank named as the new one in a request ("换成工行", "switch it to ICBC", "新开了一张建行卡",
+# "I opened an ICBC account")
+_CHANGE_TO = (
+    r"换成|改成|改为|换到|換成|改為|換到|新开|新開|新办|新辦|新卡|\b(?:to|into|with|at)\b|"
+    r"\b(?:new|opened|got)\b"
+)
 
 
 def _english_bank(text: str) -> Optional[str]:
