@@ -79,6 +79,7 @@ from .fields import (
 from .handoff import wants_a_person
 from .identity import auth_token, channel_kind, login_help
 from .language import is_bare_value, language_before_latest, reply_language
+from .questions import asks_how, is_question
 from .tasks import (
     CHANGE_TARGET,
     TASK_INTENTS,
@@ -472,6 +473,20 @@ class ActionStartTask(Action):
     ) -> List[Dict[str, Any]]:
         client = get_client()
         if code == "register_account":  # no login: the registration form (bot/actions/registration.py)
+            said = str((tracker.latest_message or {}).get("text") or "")
+            if (
+                not auth_token(tracker)
+                and is_question(said)
+                and asks_how(said, broad=True)
+                and not registration.details_in(said)
+            ):
+                # "人在国外能注册吗？" asks how registration works: the answer, and registration as a button
+                from .repair import offer_items_of_topic
+
+                dispatcher.utter_message(response="utter_faq/register")
+                if await offer_items_of_topic(dispatcher, tracker, lang, "utter_faq/register"):
+                    return remember_request(tracker)
+                return []
             return await registration.start(dispatcher, tracker, lang)
         from .repair import ITEM_FAQ, offer_items_of_topic
 
@@ -483,7 +498,11 @@ class ActionStartTask(Action):
             kind = channel_kind(tracker)
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
             return []
-        if code in ITEM_FAQ and not subject_id and asks_how(str((tracker.latest_message or {}).get("text") or "")):
+        if (
+            code in ITEM_FAQ
+            and not subject_id
+            and asks_how(str((tracker.latest_message or {}).get("text") or ""), True)
+        ):
             # "趸缴需要什么条件？" / "灵活就业怎么参保？" asks about the item: the answer first, and the item
             # as a button to do it now (not a form the question did not ask for)
             dispatcher.utter_message(response=ITEM_FAQ[code])
@@ -822,25 +841,6 @@ def _meaningless(message: Dict[str, Any]) -> bool:
     """Only punctuation, symbols or emoji ("？？", "。。。", "😂"): nothing that could be an answer."""
     text = str(message.get("text") or "")
     return bool(text.strip()) and not _is_payload(message) and not re.search(r"[0-9A-Za-z\u4e00-\u9fff]", clean(text))
-
-
-# The words of a question about an item (one repair.ITEM_FAQ answers) as opposed to a request to do
-# it ("趸缴需要什么条件？" vs "帮我办趸缴").
-_HOW = re.compile(
-    r"怎么|怎麼|如何|怎样|怎樣|咋|什么条件|什麼條件|哪些条件|哪些條件|需要什么|需要什麼|需要哪些|有什么要求|有什麼要求|"
-    r"是什么|是什麼|什么意思|什麼意思|谁可以|誰可以|哪些人|能不能办|能不能辦|"
-    r"\bhow (?:do|does|can|could|to)\b|\bwhat (?:is|are|does)\b|\bwho (?:can|may|is allowed)\b|\brequirements?\b",
-    re.I,
-)
-_DO_IT = re.compile(
-    r"帮我|幫我|给我办|給我辦|我要办|我要辦|请帮|請幫|麻烦|麻煩|\bplease\b|\bhelp me\b|\bsign me up\b|\bfor me\b",
-    re.I,
-)
-
-
-def asks_how(text: str) -> bool:
-    """A question about how an item works or who may use it, not a request to do it."""
-    return bool(_HOW.search(text or "")) and not _DO_IT.search(text or "") and not str(text).startswith("/")
 
 
 FREE_TYPES = {"text", "bank", "province", "city"}

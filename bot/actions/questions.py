@@ -63,6 +63,34 @@ def is_question(text: str) -> bool:
     return bool(QUESTION.search(str(text or "")))
 
 
+# The words of a question about an item (one repair.ITEM_FAQ answers) as opposed to a request to do
+# it ("趸缴需要什么条件？" vs "帮我办趸缴"); `broad` adds can-I / is-it-possible questions.
+_HOW = re.compile(
+    r"怎么|怎麼|如何|怎样|怎樣|咋|什么条件|什麼條件|哪些条件|哪些條件|需要什么|需要什麼|需要哪些|有什么要求|有什麼要求|"
+    r"是什么|是什麼|什么意思|什麼意思|什么政策|什麼政策|谁可以|誰可以|哪些人|能不能办|能不能辦|"
+    r"\bhow (?:do|does|can|could|to)\b|\bwhat (?:is|are|does)\b|\bwho (?:can|may|is allowed)\b|\brequirements?\b",
+    re.I,
+)
+_CAN = re.compile(
+    r"能不能|可不可以|可以吗|可以嗎|行不行|能.{0,12}吗|能.{0,12}嗎|符合条件|符合條件|"
+    r"\bis it possible\b|\bcan i\b|\bam i (?:allowed|eligible)\b|\bare we allowed\b",
+    re.I,
+)
+_DO_IT = re.compile(
+    r"帮我|幫我|给我办|給我辦|我要办|我要辦|请帮|請幫|麻烦|麻煩|\bplease\b|\bhelp me\b|\bsign me up\b|\bfor me\b",
+    re.I,
+)
+
+
+def asks_how(text: str, broad: bool = False) -> bool:
+    """A question about how an item works or who may use it (with `broad`: also whether one can), not a
+    request to do it."""
+    t = str(text or "")
+    if t.startswith("/") or _DO_IT.search(t):
+        return False
+    return bool(_HOW.search(t) or (broad and _CAN.search(t)))
+
+
 def _ranking(message: Dict[str, Any]) -> List[str]:
     return [str(r.get("name")) for r in message.get("intent_ranking") or [] if r.get("name") not in _NOT_FAQ]
 
@@ -125,6 +153,11 @@ def question_topic(tracker: Tracker, message: Optional[Dict[str, Any]] = None) -
         return previous  # a follow-up question: in the context of the answer just given
     if ranking[:1] == ["faq"]:
         return sure_topic(message)
+    from .repair import ITEM_FAQ
+
+    if ranking[:1] and ranking[0] in ITEM_FAQ and "faq" in ranking[:2] and asks_how(text, broad=True):
+        # "一次性补够剩下的年限，这是什么政策？": between the item and the FAQ, a question about the item
+        return str(ITEM_FAQ[ranking[0]]).split("/", 1)[1]
     return None
 
 

@@ -195,6 +195,10 @@ def test_without_identity_questions_are_fine_but_personal_data_is_refused(backen
     text = chat.run(ActionStartTask())
     assert "绑定" in text and chat.slots["task_stage"] == "idle"
     chat.user("新用户怎么注册", "register_account")
+    chat.run(ActionStartTask())  # a how-to question: the answer, and registration here as a button
+    assert chat.messages[0].get("response") == "utter_faq/register"
+    assert [b["payload"] for b in chat.buttons] == ["/register_account"]
+    chat.user("/register_account", "register_account")
     text = chat.run(ActionStartTask())  # registration needs no login: its form starts (rules/registration.yml)
     assert "身份证" in text and "密码" in text and chat.slots["task_stage"] == "register"
     # a token the backend does not know (expired, revoked): treated as no login

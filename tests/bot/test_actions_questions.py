@@ -23,9 +23,9 @@ pytest.importorskip("rasa_sdk")
 from actions_driver import Chat, login  # noqa: E402
 
 from bot.actions.clarify import ActionClarifyIntent  # noqa: E402
-from bot.actions.items import ActionReviewTask, ActionStartTask, asks_how  # noqa: E402
+from bot.actions.items import ActionReviewTask, ActionStartTask  # noqa: E402
 from bot.actions.language import is_bare_value  # noqa: E402
-from bot.actions.questions import is_question, question_topic  # noqa: E402
+from bot.actions.questions import asks_how, is_question, question_topic  # noqa: E402
 from bot.actions.repair import ActionAnswerQuestion, ActionCorrectTask  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("client")
@@ -233,13 +233,15 @@ def test_an_unclear_answer_at_the_summary_is_still_not_guessed(backend_url: str)
         ("趸缴需要什么条件？", True),
         ("灵活就业怎么参保", True),
         ("What are the requirements for the lump-sum payment?", True),
+        ("Is it possible to pay all the missing years at once?", True),
+        ("人在国外，能注册吗", True),
         ("帮我办一下趸缴", False),
         ("我要办个人趸缴登记", False),
         ("Please register my lump-sum contribution, how long does it take?", False),
     ],
 )
 def test_how_to_questions_about_an_item(text: str, asks: bool) -> None:
-    assert asks_how(text) is asks
+    assert asks_how(text, broad=True) is asks
 
 
 def test_a_how_to_question_about_an_item_is_answered_with_the_item_offered(backend_url: str) -> None:
@@ -337,3 +339,30 @@ def test_a_latin_name_with_a_resident_id_is_asked_again_in_characters(backend_ur
     assert asyncio.run(form.validate_registration_name("林晓", dispatcher, chat.tracker(), {})) == {
         "registration_name": "林晓"
     }
+
+
+def test_a_question_between_an_item_and_the_faq_is_answered(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "qianfang"), sender="q-item-or-faq")
+    chat.user(
+        "我听说可以一次性补够剩下的年限 这是什么政策",
+        "nlu_fallback",
+        ranking=_unsure([("register_lump_sum_contribution", 0.34), ("faq", 0.32)]),
+        understanding={"decision": "ask"},
+    )
+    chat.run(ActionClarifyIntent())
+    assert _responses(chat) == ["utter_faq/lump_sum"]
+    assert "/register_lump_sum_contribution" in [b["payload"] for b in chat.buttons]
+
+
+def test_a_question_about_registering_is_answered_with_registration_offered(backend_url: str) -> None:
+    chat = Chat(None, sender="q-register-question")
+    chat.user("人在国外 能注册深圳社保网上账户吗", "register_account")
+    chat.run(ActionStartTask())
+    assert _responses(chat) == ["utter_faq/register"]
+    assert [b["payload"] for b in chat.buttons] == ["/register_account"]
+    assert chat.slots["task_stage"] == "idle"
+    for words in ("我想注册", "帮我注册一个账号", "注册，我叫林晓，身份证440304199801202601"):
+        chat = Chat(None, sender=f"q-register-{len(words)}")
+        chat.user(words, "register_account")
+        chat.run(ActionStartTask())
+        assert chat.slots["task_stage"] == "register", (words, chat.text)
