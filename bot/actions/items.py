@@ -1269,6 +1269,14 @@ class ActionReviewTask(Action):
             refused = _refused_values(check, form_specs(fields), values)
             if refused:
                 return self._ask_again(dispatcher, lang, fields, refused)
+            if check and check.get("eligible") is False and check.get("refusal"):
+                # refused for the whole item with these values (e.g. a comparison that would fail again
+                # while its pre-application is open): said now, never after a confirmation
+                who = tracker.get_slot("subject_name")
+                _refusal(
+                    dispatcher, lang, name_of(entry, lang) if entry else code, reason_text(check["refusal"], lang), who
+                )
+                return reset_task_events(IDLE, tracker)
             return present_summary(
                 dispatcher,
                 lang,

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 pytest.importorskip("rasa_sdk")
 
@@ -195,3 +196,24 @@ def test_the_holder_is_myself(backend_url: str, words: str) -> None:
     chat.user(words, "inform")
     assert chat.form() == "asked", chat.text
     assert chat.slots["holder_name"] == "张伟" and chat.slots["requested_slot"] == "holder_id_number"
+
+
+def test_a_comparison_that_would_fail_again_is_refused_before_the_summary(backend_url: str) -> None:
+    """黄强's registry says 广东省内非深户; his pre-application for 广东省外户籍 is open. Asking for the same
+    change again gets the open number at once, not a summary to confirm that the backend then refuses."""
+    token = login(backend_url, "huangqiang")
+    first = requests.post(
+        f"{backend_url}/items/change_basic_info",
+        json={"fields": {"hukou_category": "outside_guangdong"}},
+        headers={"Authorization": f"Bearer {token}", "X-Channel": "web"},
+        timeout=10,
+    )
+    assert first.status_code == 200 and first.json()["outcome"] == "pre_application", first.text
+    number = first.json()["pre_application"]["number"]
+    chat = Chat(token, sender="fu-open-preapp")
+    chat.user("我是外省户口，户籍类别要改成广东省外户籍", "change_basic_info")
+    chat.run(ActionStartTask())
+    assert chat.form() == "done", chat.text
+    text = chat.run(ActionReviewTask())
+    assert number in text and "暂时不能办理" in text, text
+    assert chat.slots["task_stage"] == "idle" and not chat.buttons, chat.messages
