@@ -238,6 +238,10 @@ def test_grade_words_use_the_schema() -> None:
     assert extract_values(fields, "顶格的档次", [], "pension_grade", {}) == {"pension_grade": "10"}
     assert extract_values(fields, "最低那档就行", [], "pension_grade", {}) == {"pension_grade": "1"}
     assert extract_values(fields, "第三档", [], "pension_grade", {}) == {"pension_grade": "3"}
+    # a measure word between the number and 档, Traditional, and short answers to 'which grade'
+    for text in ("第五个档", "交第五個檔次", "五號檔", "选5", "第5個", "the 5th one", "5th", "五档吧"):
+        assert extract_values(fields, text, [], "pension_grade", {}) == {"pension_grade": "5"}, text
+    assert extract_values(fields, "5个月", [], "pension_grade", {}) == {}
     assert extract_values(fields, "我想调到第五档", [], None, {}) == {"pension_grade": "5"}
 
 

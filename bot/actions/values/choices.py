@@ -104,7 +104,7 @@ _DEAREST = re.compile(
     re.I,
 )
 _LEVEL_NUM = re.compile(
-    r"(?:第\s*)?(\d{1,2})\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
+    r"(?:第\s*)?(\d{1,2})\s*(?:个|号)?\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
     r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:tier|grade|level)\b",
     re.I,
 )
@@ -224,11 +224,18 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
             return levels[-1]
     if (asked or keyword) and not levels and ftype == "grade" and _CHEAPEST.search(low):
         return "1"  # grades rise with their number
-    if asked:
-        n = numbers.first_number(t) if re.fullmatch(r"\s*\d{1,2}\s*|[一二两三四五六七八九十]{1,2}", t.strip()) else None
+    if asked:  # the answer to 'which grade': '5', '五', '选5', '第5个', 'the 5th one'
+        n = numbers.first_number(t) if _BARE_LEVEL.fullmatch(low.strip()) else None
         if n is not None:
             return str(n)
     return None
+
+
+_BARE_LEVEL = re.compile(
+    r"(?:选|要|拣|交|买|第|the|number|no\.?)?\s*(?:\d{1,2}|[一二两三四五六七八九十]{1,2})\s*"
+    r"(?:st|nd|rd|th)?\s*(?:个|号|one)?\s*(?:吧|啦|呀|的|就行|就好)?",
+    re.I,
+)
 
 
 # ---- banks ------------------------------------------------------------------------------------
