@@ -721,3 +721,29 @@ def test_response_selector_featurizers_skip_other_intents_only_at_inference(toke
     everything = [message(t, i) for t, i in texts]
     ungated.process(everything)
     assert all(m.features for m in everything)
+
+
+def test_on_disagreement_first_takes_the_first_models_probabilities(tmp_path):
+    """Where the ensemble's two models disagree, ``on_disagreement: first`` gives the first
+    model's own probabilities (the fallback then judges them); where they agree, the mean."""
+    import numpy as np
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.components.intent_classifier import TfidfIntentClassifier
+
+    first = np.array([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3]])
+    second = np.array([[0.6, 0.2, 0.2], [0.1, 0.2, 0.7]])  # agrees on row 0, not on row 1
+    model = {"second": {"name": "second"}}
+    for mode, expected in (
+        ("mean", (first + second) / 2),
+        ("first", np.array([(first[0] + second[0]) / 2, first[1]])),
+    ):
+        clf = TfidfIntentClassifier(
+            {"ensemble": True, "on_disagreement": mode}, LocalModelStorage(tmp_path), Resource(mode)
+        )
+        clf._model = model
+        clf._part_proba = lambda part, messages: second if part.get("name") == "second" else first  # type: ignore[method-assign]
+        probabilities, agree = clf._probabilities([])
+        assert agree is not None and list(agree) == [True, False]
+        assert np.allclose(probabilities, expected)
