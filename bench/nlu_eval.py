@@ -3,7 +3,7 @@
     .venv/rasa/bin/python bench/nlu_eval.py [--model models/] [--report docs/nlu-report.md] [--json FILE]
                                             [--homophone-ablation] [--calibrate]
 
-Reads the held-out sets tests/nlu/heldout.yml, heldout2.yml and heldout3.yml (three
+Reads the held-out sets tests/nlu/heldout.yml, heldout2.yml, heldout3.yml and heldout4.yml (four
 authors; never used for training or tuning; a missing file is skipped), parses every message with the
 trained model, and reports per set: intent accuracy and macro-F1 overall and
 per style, the wrong-intent rate (an intent other than the right one: what
@@ -48,8 +48,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 OOS = {"out_of_scope", "nlu_fallback"}  # both mean "the bot does not act"
-# written by three authors, none of them the author of the training data; heldout3.yml is measured once
-HELDOUT = {name: ROOT / "tests/nlu" / name for name in ("heldout.yml", "heldout2.yml", "heldout3.yml")}
+# written by four authors, none of them the author of the training data; heldout.yml-heldout3.yml have
+# been used as dev sets (figures only); heldout4.yml is measured at the end of a session, not tuned on
+HELDOUT = {name: ROOT / "tests/nlu" / name for name in ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml")}
 
 
 def load_heldout(path: Path = HELDOUT["heldout.yml"]) -> list[dict]:
