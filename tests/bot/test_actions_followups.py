@@ -217,3 +217,28 @@ def test_a_comparison_that_would_fail_again_is_refused_before_the_summary(backen
     text = chat.run(ActionReviewTask())
     assert number in text and "暂时不能办理" in text, text
     assert chat.slots["task_stage"] == "idle" and not chat.buttons, chat.messages
+
+
+@pytest.mark.parametrize("second", [0.16, 0.05])
+def test_a_request_with_its_value_read_as_a_bare_value_starts_the_item(backend_url: str, second: float) -> None:
+    """The NLU may call "我换手机号了，新号码139…，帮我改一下" inform (a value alone) with the item close behind:
+    outside a task that is the request, and the number said is used; far behind, the person is asked."""
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"fu-inform-{second}")
+    chat.user(
+        "我换手机号了，新号码13912345678，帮我改一下",
+        "inform",
+        confidence=0.36,
+        ranking=[
+            {"name": "inform", "confidence": 0.36},
+            {"name": "change_basic_info", "confidence": second},
+            {"name": "faq", "confidence": 0.06},
+        ],
+    )
+    text = chat.run(ActionStartTask())
+    if second < 0.12:
+        assert chat.messages[0].get("response") == "utter_ask_what_task", chat.messages
+        return
+    assert chat.slots["task_code"] == "change_basic_info", text
+    assert chat.form() == "done", chat.text
+    assert chat.slots["phone"] == "13912345678"
+    assert "139" in chat.run(ActionReviewTask())
