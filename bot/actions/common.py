@@ -178,19 +178,24 @@ def error_text(err: BackendError, lang: str) -> str:
     return text
 
 
-def field_error_text(err: Dict[str, Any], lang: str) -> str:
-    """error_text for one field error of the backend's validate answer (a dict, not an exception)."""
+def _body_text(body: Dict[str, Any], lang: str, status: int, default_zh: str, default_en: str) -> str:
+    """error_text for an error the backend sent as data (a dict, not an exception)."""
     return error_text(
         BackendError(
-            status=422,
-            code=str(err.get("code", "")),
-            message_zh=str(err.get("message_zh") or "不符合要求"),
-            message_en=str(err.get("message_en") or "not valid"),
-            fix_zh=err.get("fix_zh"),
-            fix_en=err.get("fix_en"),
+            status=status,
+            code=str(body.get("code", "")),
+            message_zh=str(body.get("message_zh") or default_zh),
+            message_en=str(body.get("message_en") or default_en),
+            fix_zh=body.get("fix_zh"),
+            fix_en=body.get("fix_en"),
         ),
         lang,
     )
+
+
+def field_error_text(err: Dict[str, Any], lang: str) -> str:
+    """error_text for one field error of the backend's validate answer."""
+    return _body_text(err, lang, 422, "不符合要求", "not valid")
 
 
 def _end(text: str, stop: str) -> str:
@@ -199,18 +204,8 @@ def _end(text: str, stop: str) -> str:
 
 
 def reason_text(reason: Dict[str, Any], lang: str) -> str:
-    """Same as error_text for a refusal that came back as data (eligibility)."""
-    return error_text(
-        BackendError(
-            status=409,
-            code=str(reason.get("code", "")),
-            message_zh=str(reason.get("message_zh") or "暂不能办理"),
-            message_en=str(reason.get("message_en") or "Not possible now"),
-            fix_zh=reason.get("fix_zh"),
-            fix_en=reason.get("fix_en"),
-        ),
-        lang,
-    )
+    """error_text for a refusal that came back as data (eligibility, validate)."""
+    return _body_text(reason, lang, 409, "暂不能办理", "Not possible now")
 
 
 def name_of(entry: Dict[str, Any], lang: str) -> str:

@@ -79,7 +79,7 @@ from .fields import (
 from .handoff import wants_a_person
 from .identity import auth_token, channel_kind, login_help
 from .language import is_bare_value, language_before_latest, reply_language
-from .questions import asks_how, is_question
+from .questions import asks_how, is_question, question_topic, task_answer
 from .tasks import (
     CHANGE_TARGET,
     TASK_INTENTS,
@@ -494,44 +494,34 @@ class ActionStartTask(Action):
     async def _start(
         self, code: str, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, subject_id: Optional[int]
     ) -> List[Dict[str, Any]]:
+        from .repair import ITEM_FAQ, offer_items_of_topic  # repair imports this module
+
+        async def answer_and_offer(response: str) -> List[Dict[str, Any]]:
+            """A question about an item: the answer, and the item as a button to do it now."""
+            dispatcher.utter_message(response=response)
+            if await offer_items_of_topic(dispatcher, tracker, lang, response):
+                return remember_request(tracker)
+            return []
+
         client = get_client()
-        if code == "register_account":  # no login: the registration form (bot/actions/registration.py)
-            said = str((tracker.latest_message or {}).get("text") or "")
-            if (
-                not auth_token(tracker)
-                and is_question(said)
-                and asks_how(said, broad=True)
-                and not registration.details_in(said)
-            ):
-                # "人在国外能注册吗？" asks how registration works: the answer, and registration as a button
-                from .repair import offer_items_of_topic
-
-                dispatcher.utter_message(response="utter_faq/register")
-                if await offer_items_of_topic(dispatcher, tracker, lang, "utter_faq/register"):
-                    return remember_request(tracker)
-                return []
-            return await registration.start(dispatcher, tracker, lang)
-        from .repair import ITEM_FAQ, offer_items_of_topic
-
+        said = str((tracker.latest_message or {}).get("text") or "")
         token = auth_token(tracker)
+        if code == "register_account":  # no login: the registration form (bot/actions/registration.py)
+            if not token and is_question(said) and asks_how(said, broad=True) and not registration.details_in(said):
+                # "人在国外能注册吗？" asks how registration works: the answer, and registration as a button
+                return await answer_and_offer("utter_faq/register")
+            return await registration.start(dispatcher, tracker, lang)
         if not token:
-            if code in ITEM_FAQ and _QUESTION.search(str((tracker.latest_message or {}).get("text") or "")):
+            if code in ITEM_FAQ and _QUESTION.search(said):
                 # "灵活就业怎么参保？" asked before logging in: how it is done, then how to log in to do it
                 dispatcher.utter_message(response=ITEM_FAQ[code])
             kind = channel_kind(tracker)
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
             return []
-        if (
-            code in ITEM_FAQ
-            and not subject_id
-            and asks_how(str((tracker.latest_message or {}).get("text") or ""), True)
-        ):
+        if code in ITEM_FAQ and not subject_id and asks_how(said, True):
             # "趸缴需要什么条件？" / "灵活就业怎么参保？" asks about the item: the answer first, and the item
             # as a button to do it now (not a form the question did not ask for)
-            dispatcher.utter_message(response=ITEM_FAQ[code])
-            if await offer_items_of_topic(dispatcher, tracker, lang, ITEM_FAQ[code]):
-                return remember_request(tracker)
-            return []
+            return await answer_and_offer(ITEM_FAQ[code])
         if code in VAGUE_CODES:
             resolved, subject_id, asked = await resolve_vague(client, token, code, tracker, dispatcher, lang)
             if resolved is None:
@@ -972,8 +962,6 @@ async def answer_question_in_task(
 ) -> bool:
     """An unsure question while a task is open: about the item (its materials, where to go), else the FAQ
     topic the question is clearly about (questions.py). True when answered."""
-    from .questions import is_question, question_topic, task_answer
-
     text = str(message.get("text") or "")
     if not is_question(text):
         return False
