@@ -38,6 +38,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import registration, services
+from .assent import says_yes
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .clarify import ask_which_child, catalogue_index, resolve_vague, with_child_names
 from .common import (
@@ -1388,6 +1389,18 @@ class ActionSubmitTask(Action):
                 "There is nothing to confirm. What do you need?",
             )
             return [SlotSet(STAGE_SLOT, IDLE)]
+        if not says_yes((tracker.latest_message or {}).get("text") or ""):
+            # an `affirm` guessed from words that do not say yes: nothing is done, the summary stands
+            say(
+                dispatcher,
+                lang,
+                "我还不能确定您是否要办理，所以还没有提交。确认办理请点“确认”或回复“确认”，不办理请回复“取消”；"
+                "要修改哪一项，直接告诉我新的内容即可。",
+                "I am not sure you want to go ahead, so nothing has been submitted yet. Press “Confirm” or reply "
+                "“yes” to go ahead, or “cancel” to stop; to change something, just tell me the new value.",
+                buttons=CONFIRM_BUTTONS["en" if lang == "en" else "zh"],
+            )
+            return [SlotSet(STAGE_SLOT, CONFIRM)]
         token = auth_token(tracker)
         kind = channel_kind(tracker)
         if not token:

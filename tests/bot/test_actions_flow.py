@@ -55,6 +55,24 @@ def test_direct_item_completes_with_serial_number_and_a_retried_confirmation_act
     assert serial in text and "没有重复办理" in text
 
 
+def test_an_affirm_that_does_not_say_yes_submits_nothing_and_keeps_the_summary(backend_url: str) -> None:
+    """The classifier's `affirm` on words that do not agree ("没看懂你的问题" was read as affirm at 0.22 and a
+    child's insurance was stopped): nothing is submitted and the summary stands."""
+    chat = Chat(login(backend_url, "lina"), sender="pytest-assent")
+    chat.user("给小明停保", "stop_child_insurance")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm", chat.text
+    chat.user("没看懂你的问题", "affirm")
+    text = chat.run(ActionSubmitTask())
+    assert "还没有提交" in text and "已办结" not in text
+    assert chat.slots["task_stage"] == "confirm" and chat.slots["task_code"] == "stop_child_insurance"
+    assert [b["payload"] for b in chat.buttons] == ["/affirm", "/cancel"]
+    # (a plain yes submits: the other tests here; this module's backend keeps 李小明 enrolled for them)
+    chat.user("算了，先不办", "cancel")
+    chat.run(ActionCancelTask())
+    assert chat.slots["task_stage"] == "idle"
+
+
 def test_form_item_collects_fields_from_entities_and_text_then_completes(backend_url: str) -> None:
     # 赵建国 is retired; his medical insurance can be transferred out.
     chat = Chat(login(backend_url, "zhaojianguo"), sender="pytest-transfer")

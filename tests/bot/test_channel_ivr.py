@@ -232,6 +232,19 @@ def test_low_confidence_is_confirmed_using_the_nbest_and_domain_terms(server: Sa
     assert bot.texts(call.call_id) == ["我要停保", "医保怎么交"]
 
 
+def test_asking_to_hear_the_prompt_again_repeats_it_in_other_words_too(server: SanicServer, bot: FakeBot) -> None:
+    """A caller who did not catch the verification prompt asks for it in their own words: the prompt comes
+    again as it was (nothing reaches the dialogue); a longer sentence that only contains such words does not."""
+    call = Call(server)
+    first = call.start()
+    for asked in ("你说什么？再说一遍", "喂 没听清", "啥来着", "sorry, come again?", "Could you repeat that"):
+        out = call.say(asked)
+        assert (out["text"], out["expect"]) == (first["text"], first["expect"]), asked
+    assert bot.texts(call.call_id) == []
+    call.say("我没听清楚上次客服说的停保要什么材料")
+    assert bot.texts(call.call_id) == ["我没听清楚上次客服说的停保要什么材料"]
+
+
 def test_no_input_reprompts_twice_then_transfers(server: SanicServer) -> None:
     call = Call(server)
     first = call.start()

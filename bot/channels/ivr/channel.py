@@ -45,11 +45,11 @@ from .protocol import BadRequest, Inbound, dtmf_expect, parse_request, speech_ex
 from .speech import correct_terms, normalise_digits, normalise_transcript, spoken_code
 from .words import (
     NO_WORDS,
-    REPEAT_WORDS,
     SKIP_WORDS,
     SMS_WORDS,
     YES_WORDS,
     is_filler,
+    is_repeat,
     spoken_language,
     strip_filler,
     word,
@@ -439,7 +439,7 @@ class IVRInput(InputChannel):
             return self._say(call, self._p(call, "too_long"), speech_expect())
         if spoken in ("转人工", "人工", "人工服务", "找人工", "agent", "operator", "humanagent") and call.stage != IDLE:
             return self._transfer(call, "caller_request")
-        if spoken in REPEAT_WORDS and call.stage != IDLE:
+        if is_repeat(spoken) and call.stage != IDLE:
             return self._repeat(call)
         if call.stage == ID_LAST4:
             code = spoken_code(raw)

@@ -32,7 +32,15 @@ SMS_WORDS = {
     "sendmeatext",
     "sms",
 }
-REPEAT_WORDS = {"再说一遍", "重复一遍", "没听清", "没听清楚", "再说一次", "repeat", "sayitagain", "pardon"}
+# A short utterance asking to hear the prompt again ("你说什么 再说一遍", "sorry, come again?"); longer
+# speech that merely contains one of these words is a request or a question for the dialogue.
+REPEAT = re.compile(
+    r"再说一[遍次下]|再讲一[遍次下]|重复一[遍次下]|再重复|再来一[遍次]|再念一[遍次]|没听清|没听见|没听到|没听懂|"
+    r"你说什么|你说啥|你讲什么|你讲咩|讲咩话|说的啥|说的什么|刚才说什么|刚才说啥|刚才讲什么|什么来着|啥来着|"
+    r"repeat|sayagain|sayitagain|saythatagain|pardon|comeagain|whatdidyousay|didnotcatch|didntcatch"
+)
+REPEAT_MAX_CHARS = 14  # Chinese characters; English letters: REPEAT_MAX_LETTERS
+REPEAT_MAX_LETTERS = 32
 
 
 def is_filler(transcript: str) -> bool:
@@ -77,6 +85,12 @@ YES_WORDS = {
 }
 NO_WORDS = {"不是", "不对", "错了", "不是的", "重说", "不", "no", "说错了", "不对不对"}
 SKIP_WORDS = {"跳过", "不验证", "不用验证", "只咨询", "咨询", "我只是咨询", "咨询问题", "不用了"}
+
+
+def is_repeat(spoken: str) -> bool:
+    """``spoken`` (as :func:`word` gives it) asks for the last prompt again."""
+    limit = REPEAT_MAX_CHARS if re.search(r"[\u3400-\u9fff]", spoken) else REPEAT_MAX_LETTERS
+    return len(spoken) <= limit and bool(REPEAT.search(spoken))
 
 
 def word(text: str) -> str:
