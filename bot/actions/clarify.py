@@ -23,7 +23,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.events import FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
@@ -375,6 +375,23 @@ def did_not_understand(dispatcher: CollectingDispatcher, lang: str) -> None:
     )
 
 
+def registration_wanted(tracker: Tracker, message: Dict[str, Any]) -> bool:
+    """Not logged in, and the message says there is no account or asks for one ("I need an account for the
+    online services", "刚毕业还没有账号"): action_start_task starts the registration (or, for a how-to
+    question, answers it and offers it)."""
+    from .identity import auth_token
+    from .items import wants_registration
+
+    text = str(message.get("text") or "")
+    return (
+        not auth_token(tracker)
+        and not text.startswith("/")
+        and not not_understood(message)
+        and not (tracker.active_loop or {}).get("name")
+        and wants_registration(text)
+    )
+
+
 class ActionClarifyIntent(Action):
     """After `nlu_fallback`: offer the likely intents as buttons, or say it did not understand."""
 
@@ -390,6 +407,8 @@ class ActionClarifyIntent(Action):
             from .handoff import ActionHandoff
 
             return list(await ActionHandoff().run(dispatcher, tracker, domain))
+        if registration_wanted(tracker, message):
+            return [FollowupAction("action_start_task")]  # no login, no account: the registration itself
         topic = question_topic(tracker, message)
         if topic and _has_response(domain, f"utter_faq/{topic}"):
             # a question the FAQ answers (or a follow-up of the answer just given): the answer, not "which one?"

@@ -33,6 +33,7 @@ from bot.masking import NUMBER_RUN
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .common import IDLE, busy, error_text, guarded, say
 from .language import reply_language
+from .values.text import simplify
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def details_in(text: str) -> Dict[str, str]:
     from .values.choices import _BANK_WORDS, _english_bank
 
     found: Dict[str, str] = {}
+    text = simplify(text)
     for m in NUMBER_RUN.finditer(text.translate(_FULL_WIDTH)):
         raw = re.sub(r"[\s\-\u2010-\u2015\uff0d]", "", m.group(0))
         if len(raw) == 18 and raw[:17].isdigit():
@@ -286,7 +288,9 @@ class ValidateRegistrationForm(FormValidationAction):
     async def validate_registration_bank_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        text = re.sub(r"(?:是|用|的卡|的|卡|账户|帐户|账号|[。.，,!！])", "", _plain(value)) or _plain(value)
+        said = simplify(_plain(value))  # "招商銀行" is 招商银行: the backend's list is in Simplified characters
+        named = details_in(said).get("registration_bank_name")
+        text = named or re.sub(r"(?:是|用|的卡|的|卡|账户|帐户|账号|[。.，,!！])", "", said) or said
         return await self._check("registration_bank_name", text, dispatcher, tracker)
 
     async def validate_registration_bank_account(

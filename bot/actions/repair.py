@@ -19,7 +19,7 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendError, BackendUnavailable, get_client
@@ -43,7 +43,15 @@ from .fields import display_value
 from .handoff import wants_a_person
 from .identity import auth_token
 from .language import reply_language
-from .questions import follows_up, last_answer_topic, sure_topic, task_answer
+from .questions import (
+    answer_is_sure,
+    follows_up,
+    is_question,
+    last_answer_topic,
+    out_of_scope_near,
+    sure_topic,
+    task_answer,
+)
 from .tasks import CHANGE_TARGET, form_specs, is_item, required_names, task_fields
 
 log = logging.getLogger(__name__)
@@ -662,6 +670,12 @@ class ActionAnswerQuestion(Action):
                     if answer:
                         dispatcher.utter_message(text=answer)
                         return []
+        from .clarify import registration_wanted
+
+        if registration_wanted(tracker, message) and not (is_question(text) and answer_is_sure(message)):
+            # "I need an account for the online services" / "no login yet, how do I get one?" (no login) taken
+            # as a question: action_start_task starts the registration, or answers how and offers it
+            return [FollowupAction("action_start_task")]
         code = tracker.get_slot("task_code")
         if code and tracker.get_slot(STAGE_SLOT) in (COLLECT, CONFIRM):
             # "要带什么材料？" in the middle of an item: that item's materials, not the general text
@@ -683,6 +697,22 @@ class ActionAnswerQuestion(Action):
         ):
             # a follow-up of the answer just given whose topic the selector is unsure of: that answer's topic
             action = f"utter_faq/{previous}"
+        elif (
+            action
+            and not text.startswith("/")
+            and not answer_is_sure(message)
+            and not (tracker.active_loop or {}).get("name")
+            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+        ):
+            # outside a task, the NLU took it for a question but no FAQ topic fits: out of scope when that is
+            # close behind, else asked which one (never an answer to another question). Inside a task the
+            # message is most often an answer the NLU misread ("花旗银行" asked for the bank): as before
+            if out_of_scope_near(message):
+                dispatcher.utter_message(response="utter_out_of_scope")
+                return []
+            from .clarify import ActionClarifyIntent
+
+            return list(await ActionClarifyIntent().run(dispatcher, tracker, domain))
         if not action:
             # a button payload (/faq/<topic>) has no selector: its topic names the answer (bot/retrieval_payload.py)
             m = re.match(r"^/(faq/\w+)", text)

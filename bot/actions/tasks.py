@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from .backend_client import BackendClient
+from .backend_client import BackendClient, BackendError, BackendUnavailable
 
 ITEM_CODES = (
     "stop_individual_insurance",
@@ -91,6 +91,26 @@ async def task_fields(client: BackendClient, code: str) -> List[Dict[str, Any]]:
         return [dict(f) for f in SERVICE_FIELDS.get(code, [])]
     entry = await client.catalogue_entry(code)
     return [dict(f) for f in entry.get("fields") or []]
+
+
+async def with_current(
+    client: BackendClient, token: Optional[str], code: str, fields: List[Dict[str, Any]], subject_id: Any = None
+) -> List[Dict[str, Any]]:
+    """The fields with the present tier or grade (`schema.current`, from the eligibility answer), so that
+    "往上调两档" / "one tier higher" said inside the form is read from it (values.choices.level)."""
+    if not token or not any(f.get("type") in ("tier", "grade") for f in fields):
+        return fields
+    try:
+        elig = await client.eligibility(token, code, int(subject_id) if subject_id else None)
+    except (BackendUnavailable, BackendError, ValueError):
+        return fields
+    current = {f.get("name"): (f.get("schema") or {}).get("current") for f in elig.get("fields") or []}
+    return [
+        {**f, "schema": {**(f.get("schema") or {}), "current": current[f["name"]]}}
+        if current.get(f.get("name")) is not None
+        else f
+        for f in fields
+    ]
 
 
 def change_target_spec(fields: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -196,6 +216,15 @@ PENSION_MEDICAL = (
 )
 
 
+# Paying what is missing all at once (趸缴), however it is said.
+_ALL_AT_ONCE = re.compile(
+    r"趸缴|躉繳|趸交|躉交|一次性|一次补|一次補|一次交|一次缴|一次繳|一口气|一口氣|一下子补|一次过|一笔过|一筆過|"
+    r"\blump[- ]?sum\b|\bin one go\b|\ball at once\b|\bat once\b|\bin one payment\b|\bsingle payment\b|"
+    r"\bone[- ]off\b|\bone[- ]time payment\b|\bin a single\b|\bin full\b",
+    re.I,
+)
+
+
 def redirected_request(code: str, text: str) -> str:
     """The item the words mean when the understood one is for the wrong person's record,
     or for the other insurance ("医保转出去" understood as the pension transfer-out)."""
@@ -211,6 +240,10 @@ def redirected_request(code: str, text: str) -> str:
             return p_code
     if code == "change_basic_info" and _CHILD_WORDS.search(t) and _SCHOOL_WORDS.search(t):
         return "maintain_child_student_info"
+    if code == "register_extended_contribution" and _ALL_AT_ONCE.search(t):
+        # "延缴了五年还不够，剩下的一次性补上" / "pay off the rest in one go": naming 延缴 as what was done
+        # before, the request is the lump sum (趸缴)
+        return "register_lump_sum_contribution"
     if code == "maintain_guardian_info" and _PHONE_WORDS.search(t) and not re.search(r"身份证|姓名|名字|关系", t):
         return "change_basic_info"
     return code

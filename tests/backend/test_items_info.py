@@ -124,6 +124,17 @@ def test_change_tier_same_tier(client, as_user):
     assert _state(_pid("张伟")) == before
 
 
+def test_eligibility_lists_the_current_tier_and_grade(client, as_user):
+    """A change item's field says its present value (schema.current): the chat reads "升一档" from it."""
+    elig = client.get("/items/change_enrollment_info/eligibility", headers=as_user("liuyang")).json()
+    assert [f["schema"].get("current") for f in elig["fields"]] == ["2"]
+    elig = client.get("/items/change_resident_pension_grade/eligibility", headers=as_user("heli")).json()
+    assert [f["schema"].get("current") for f in elig["fields"]] == ["3"]
+    elig = client.get("/items/transfer_pension_out/eligibility", headers=as_user("wugang")).json()
+    assert elig["eligible"] is True
+    assert all("current" not in f["schema"] for f in elig["fields"])
+
+
 def test_change_tier_without_flexible_medical(client, as_user):
     headers, before = as_user("lina"), _state(_pid("李娜"))
     elig = client.get("/items/change_enrollment_info/eligibility", headers=headers).json()

@@ -186,6 +186,21 @@ def test_a_materials_question_in_the_form_is_about_the_item(backend_url: str) ->
     assert chat.form() == "asked" and chat.slots["requested_slot"] == "from_city"
 
 
+def test_a_materials_question_read_as_a_weak_faq_in_the_form_is_about_the_item(backend_url: str) -> None:
+    """The NLU's faq at 0.19 (below the interruption level) reaches the form: not 'tell me the province'."""
+    chat = _medical_in(backend_url, "q-materials-weak-faq")
+    chat.user(
+        "转进来的话需要准备哪些材料啊",
+        "faq",
+        confidence=0.19,
+        ranking=[{"name": "faq", "confidence": 0.19}, {"name": "out_of_scope", "confidence": 0.16}],
+        response_selector=_selector(("register", 0.73), ("online_items", 0.11)),
+    )
+    assert chat.form() == "asked"
+    assert "参保缴费凭证" in chat.text and "省份名称" not in chat.text, chat.text
+    assert chat.slots["requested_slot"] == "from_province" and chat.slots["from_province"] is None
+
+
 def test_a_materials_question_through_the_faq_rule_is_about_the_item(backend_url: str) -> None:
     chat = _medical_in(backend_url, "q-materials-rule")
     chat.user("要带什么材料？", "faq", response_selector=_selector(("pre_application", 0.9)))
@@ -366,3 +381,49 @@ def test_a_question_about_registering_is_answered_with_registration_offered(back
         chat.user(words, "register_account")
         chat.run(ActionStartTask())
         assert chat.slots["task_stage"] == "register", (words, chat.text)
+
+
+def test_a_question_no_faq_topic_fits_is_out_of_scope_not_another_answer(backend_url: str) -> None:
+    """The NLU takes it for a question (faq first, out_of_scope close), the selector is flat: not the
+    registration text (questions.ANSWER_FLOOR), the out-of-scope reply."""
+    chat = Chat(login(backend_url, "zhangwei"), sender="q-oos-flat")
+    chat.user(
+        "How many days of paternity leave do I get in Shenzhen?",
+        "faq",
+        confidence=0.26,
+        ranking=[{"name": "faq", "confidence": 0.26}, {"name": "out_of_scope", "confidence": 0.21}],
+        response_selector=_selector(("register", 0.16), ("lump_sum", 0.16), ("payment_hours", 0.15)),
+    )
+    chat.run(ActionAnswerQuestion())
+    assert _responses(chat) == ["utter_out_of_scope"]
+
+
+def test_a_flat_selector_without_out_of_scope_near_is_asked(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="q-flat-ask")
+    chat.user(
+        "招商银行",
+        "faq",
+        confidence=0.25,
+        ranking=[{"name": "faq", "confidence": 0.25}, {"name": "maintain_payment_bank", "confidence": 0.21}],
+        response_selector=_selector(("cooperating_banks", 0.21), ("register", 0.17)),
+    )
+    chat.run(ActionAnswerQuestion())
+    assert not _responses(chat)
+    assert "/maintain_payment_bank" in [b["payload"] for b in chat.buttons]
+    # a sure selector is still answered
+    chat.user("合作银行有哪些", "faq", response_selector=_selector(("cooperating_banks", 0.76)))
+    chat.run(ActionAnswerQuestion())
+    assert _responses(chat)[-1:] == ["utter_faq/cooperating_banks"]
+
+
+def test_an_unsure_question_with_a_weak_faq_intent_is_not_answered(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "lina"), sender="q-unsure-floor")
+    chat.user(
+        "Does my medical insurance cover dental treatment?",
+        "nlu_fallback",
+        ranking=_unsure([("faq", 0.14), ("query_contributions", 0.1)]),
+        response_selector=_selector(("child_enrollment", 0.74), ("flexible_employment", 0.05)),
+        understanding={"decision": "ask"},
+    )
+    chat.run(ActionClarifyIntent())
+    assert not _responses(chat)

@@ -267,6 +267,18 @@ def test_a_child_named_in_the_request_is_used(backend_url: str) -> None:
         ("change_basic_info", "我要改手机号", "change_basic_info"),
         ("maintain_guardian_info", "监护人的手机号换了", "change_basic_info"),
         ("maintain_guardian_info", "监护人身份证号填错了", "maintain_guardian_info"),
+        # 延缴 named as what was done before; the request is to pay the rest at once (趸缴)
+        (
+            "register_extended_contribution",
+            "I've extended my contributions for five years, still short, I want to pay the rest in one go",
+            "register_lump_sum_contribution",
+        ),
+        (
+            "register_extended_contribution",
+            "延缴满五年了还差一点，剩下的想一次性补上",
+            "register_lump_sum_contribution",
+        ),
+        ("register_extended_contribution", "我到退休年龄了年限不够，想办延缴", "register_extended_contribution"),
     ],
 )
 def test_a_request_for_a_childs_record_or_a_guardians_phone_goes_to_the_right_item(

@@ -792,3 +792,63 @@ def test_shenzhen_said_in_passing_is_not_the_other_end() -> None:
         "destination_province": "广东省",
         "destination_city": "深圳",
     }
+
+
+# ---- a change said relative to the present level (session 8) -----------------------------------------
+def _levels(code: str, current: Optional[str]) -> list:
+    if code == "change_resident_pension_grade":
+        allowed = [
+            {"value": str(i), "label_zh": f"第{i}档", "label_en": f"grade {i}", "aliases": []} for i in range(1, 11)
+        ]
+        kind = "grade"
+    else:
+        allowed = [
+            {"value": "1", "label_zh": "一档", "label_en": "tier 1", "aliases": []},
+            {"value": "2", "label_zh": "二档", "label_en": "tier 2", "aliases": []},
+        ]
+        kind = "tier"
+    schema = {"type": kind, "required": True, "allowed": allowed, **({"current": current} if current else {})}
+    return [dict(CATALOG[code]["fields"][0], schema=schema)]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("居民养老保险的档次想往上调两档", "5"),
+        ("每年交的档次提高两档", "5"),
+        ("往上調兩檔", "5"),
+        ("比现在高两档", "5"),
+        ("升一档", "4"),
+        ("降一档", "2"),
+        ("I want to go up two grades", "5"),
+        ("move my grade up by two grades", "5"),
+        ("one grade lower", "2"),
+        ("往上调两档，调到第五档", "5"),  # the target said wins
+        ("升到一档", "1"),  # 升到: absolute
+        ("我现在交三档，想交五档", "5"),  # the current one said first, then the new one
+        ("最高一档", "10"),
+    ],
+)
+def test_grade_relative_to_current(text: str, expected: str) -> None:
+    assert extract_values(_levels("change_resident_pension_grade", "3"), text, [], None, {}) == {
+        "pension_grade": expected
+    }, text
+
+
+def test_relative_change_without_current_is_asked_not_guessed() -> None:
+    """'升一档' is not 第一档; '多交一点' / 'higher' is not the top of ten grades."""
+    fields = _levels("change_resident_pension_grade", None)
+    for text in ("升一档", "往上调两档", "我想多交一点，档次往上调", "higher grade please"):
+        assert extract_values(fields, text, [], None, {}) == {}, text
+    assert extract_values(fields, "顶格的档次", [], None, {}) == {"pension_grade": "10"}
+
+
+def test_tier_relative_to_current() -> None:
+    """Medical tier 1 costs more than tier 2: 'one tier up' from 二档 is 一档; from 一档 there is none above."""
+    assert extract_values(_levels("change_enrollment_info", "2"), "医保的档次我想往上升一档", [], None, {}) == {
+        "medical_tier": "1"
+    }
+    assert extract_values(_levels("change_enrollment_info", "2"), "one tier higher please", [], None, {}) == {
+        "medical_tier": "1"
+    }
+    assert extract_values(_levels("change_enrollment_info", "1"), "升一档", [], None, {}) == {}

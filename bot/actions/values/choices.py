@@ -103,6 +103,16 @@ _DEAREST = re.compile(
     r"\b(highest|higher|maximum|max|most expensive|top|best|better)\b",
     re.I,
 )
+# With more than two levels (pension grades) only a superlative names an end: "多交一点" / "higher" is
+# not the top grade (asked instead); with two (medical tiers) the comparative is the other one.
+_MOST = re.compile(
+    r"顶格|頂格|最高|最贵|最貴|最多|最大|顶档|頂檔|封顶|封頂|满额|滿額|\b(highest|maximum|max|most expensive|top)\b",
+    re.I,
+)
+_LEAST = re.compile(
+    r"最便宜|最低|最少|最小|最省钱|最省錢|最划算|最劃算|底档|保底|\b(cheapest|lowest|minimum|min|least expensive)\b",
+    re.I,
+)
 _LEVEL_NUM = re.compile(
     r"(?:第\s*)?(\d{1,2})\s*(?:个|号)?\s*(?:档|级|等)|(?:tier|grade|level|band|class|no\.?)\s*(\d{1,2})\b|"
     r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:tier|grade|level)\b",
@@ -113,6 +123,48 @@ _EN_ORD = re.compile(
     r"\b(?:tier|grade|level)\s+(one|two|three|four|five)\b",
     re.I,
 )
+# A change said relative to the present level ("往上调两档", "降一档", "比现在高一档", "up two grades", "one
+# tier higher"): read from the schema's `current` (the eligibility answer lists it for change items);
+# without it nothing is read (asked), never the level number itself ("升一档" is not 第一档).
+_REL_NUM = r"(\d{1,2}|[一二两兩三四五六七八九十]{1,2})\s*(?:个|個)?\s*(?:档|檔|级|級|等)"
+_REL_ZH = re.compile(
+    r"(?<!最)(?<!第)(往上调|往上調|往上提|往上|向上调|向上調|向上|上调|上調|调高|調高|提高|提升|升高|升|高|加|"
+    r"往下调|往下調|往下|向下调|向下調|向下|下调|下調|调低|調低|降低|降|低|减|減)\s*(?:了)?\s*" + _REL_NUM
+)
+_REL_EN = re.compile(
+    r"\b(up|down|raise|lower|increase|decrease|reduce|move up|move down|go up|go down)\b[^.?!]{0,30}?\bby\s+"
+    r"(\d|one|two|three|four|five)\s+(?:grades?|tiers?|levels?|notch(?:es)?)\b|"
+    r"\b(up|down)\s+(\d|one|two|three|four|five)\s+(?:grades?|tiers?|levels?|notch(?:es)?)\b|"
+    r"\b(\d|one|two|three|four|five)\s+(?:grades?|tiers?|levels?|notch(?:es)?)\s+(higher|lower|up|down)\b",
+    re.I,
+)
+_UP = re.compile(r"上|高|提|升|加|up|raise|increase|higher", re.I)
+_TARGET = re.compile(r"(?:到|成|为|為|至|\bto\b)\s*(?:第|the\s+)?\s*(?:\d|[一二两兩三四五六七八九十])", re.I)
+
+
+def _relative(spec: Dict[str, Any], low: str, levels: List[str]) -> Tuple[bool, Optional[str]]:
+    """(a relative change was said, the level it gives or None) for tiers and grades."""
+    m = _REL_ZH.search(low)
+    if m:
+        word, count = m.group(1), numbers.cn_int(m.group(2)) if not m.group(2).isdigit() else int(m.group(2))
+    else:
+        m = _REL_EN.search(low)
+        if not m:
+            return False, None
+        groups = [g for g in m.groups() if g]
+        word = next((g for g in groups if not (g.isdigit() or numbers.cn_int(g))), "")
+        raw = next((g for g in groups if g.isdigit() or numbers.cn_int(g)), "")
+        count = int(raw) if raw.isdigit() else numbers.cn_int(raw)
+    blanked = low[: m.start()] + " " * (m.end() - m.start()) + low[m.end() :]
+    if _TARGET.search(blanked):
+        return False, None  # "往上调两档，调到第五档": the target said is the value
+    current = str((spec.get("schema") or {}).get("current") or "")
+    if not count or current not in levels:
+        return True, None
+    index = levels.index(current) + (count if _UP.search(word) else -count)
+    return True, levels[index] if 0 <= index < len(levels) else None
+
+
 _NEW_AFTER = re.compile(
     r"(调到|调成|调为|改到|改成|改为|换到|换成|换为|升到|升为|降到|降为|变成|变为|转到|改|换|调|到|成|"
     r"\bto\b|\binto\b|\binstead\b)",
@@ -168,6 +220,12 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     t = dates.numeric(text)
     low = t.lower()
     levels = _ordered(spec, cast(str, ftype))
+    relative, moved = _relative(spec, low, levels)
+    if relative:
+        return moved
+    top = re.search(r"(最高|最贵|最貴|最顶|最頂|最低|最便宜|最少)\s*的?\s*那?\s*(?:1|一)\s*(?:个|個)?\s*(?:档|檔)", low)
+    if top and levels:
+        return levels[-1] if _DEAREST.search(top.group(1)) else levels[0]  # '最高一档' is the top one
     nums: List[Tuple[int, int]] = []
     ends: Dict[int, int] = {}
     for m in _LEVEL_NUM.finditer(low):
@@ -209,6 +267,8 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
             r"(现在|目前|原来|当前|本来|之前|以前|currently|now)\s*(是|交|买|缴|在|选|on|is)?\s*的?\s*(第)?\s*$",
             low[: kept[0][1]],
         ):
+            if len(kept) > 1 and last != first:
+                return str(last)  # '我现在交三档，想交五档'
             return None  # '我现在是一档，想换一下': the current one
         return str(first)
     named = (
@@ -218,9 +278,10 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
         return named  # '每年1800元', '1800元那档', '一年交3600的'
     keyword = re.search(r"档|级|tier|grade|level|band|交|缴|买|选|pay|plan|option|one|那种|那个", low)
     if (asked or keyword) and levels:
-        if _CHEAPEST.search(low):
+        few = len(levels) <= 2
+        if _CHEAPEST.search(low) and (few or _LEAST.search(low)):
             return levels[0]
-        if _DEAREST.search(low):
+        if _DEAREST.search(low) and (few or _MOST.search(low)):
             return levels[-1]
     if (asked or keyword) and not levels and ftype == "grade" and _CHEAPEST.search(low):
         return "1"  # grades rise with their number
@@ -328,6 +389,17 @@ _CHANGE_TO = (
 )
 
 
+def _short_bank(text: str) -> Optional[str]:
+    """The bank a change names by a short Chinese name ("换成工商的", "改用建设的卡"), after the change verb."""
+    tail = re.split(r"换成|改成|改为|换到|換成|改為|換到|改用|换用|換用|新开|新開|新办|新辦", text)[-1]
+    best: Optional[Tuple[int, str]] = None
+    for name, words in list(_BANK_WORDS.items()) + [(v, (k,)) for k, v in _BANK_WHOLE.items() if k != "中国"]:
+        for w in words:
+            if not w.isascii() and len(w) >= 2 and w in tail and (best is None or len(w) > best[0]):
+                best = (len(w), name)
+    return best[1] if best else None
+
+
 def _english_bank(text: str) -> Optional[str]:
     """The bank an English request names ("switch my payment bank to ICBC"), by the usual English names."""
     low = text.lower()
@@ -356,6 +428,9 @@ def bank(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
             english = _english_bank(text)
             if english:
                 return match_allowed(spec, english, whole=True)
+            short = _short_bank(text)
+            if short:  # "换成工商的": a short name the schema does not list as an alias
+                return match_allowed(spec, short, whole=True)
             return _named_bank(text, asked)
         return None
     if not allowed(spec):

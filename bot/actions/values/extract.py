@@ -69,6 +69,8 @@ def _named_by_label(specs: List[Spec], text: str) -> Optional[str]:
         s["name"]: {str(s.get("label_zh", ""))[i : i + 2] for i in range(len(str(s.get("label_zh", ""))) - 1)}
         for s in specs
     }
+    for said, label_word in _LABEL_SYNONYMS:  # '开始月份说错了' names 起始月
+        text = text.replace(said, label_word)
     hits = []
     for name, own in grams.items():
         others = set().union(*(g for n, g in grams.items() if n != name)) if len(grams) > 1 else set()
@@ -77,6 +79,8 @@ def _named_by_label(specs: List[Spec], text: str) -> Optional[str]:
     return hits[0] if len(hits) == 1 else None
 
 
+# How people name a field's label word otherwise (the labels say 起始 / 结束).
+_LABEL_SYNONYMS = (("开始", "起始"), ("截止", "结束"), ("截至", "结束"), ("终止", "结束"), ("最后", "结束"))
 _GENERIC_GRAMS = {"日期", "月份", "年份", "号码", "名称", "时间"}
 
 
@@ -266,7 +270,8 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
         if number:
             names = [s["name"] for s in id_specs]
             out[cast(str, asked) if asked in names else next((n for n in names if not known.get(n)), names[0])] = number
-    question = is_question(text)
+    # "从三档升到五档怎么操作，帮我升一下": a question that also asks to do it gives its values
+    question = is_question(text) and not _DO_IT.search(text)
     for s in specs:
         name, ftype, here = s["name"], _ftype(s), s["name"] == asked
         value: Optional[str] = None
@@ -381,6 +386,9 @@ def _entities(
                     break
 
 
+_DO_IT = re.compile(r"帮我|幫我|给我办|給我辦|请帮|請幫|麻烦|麻煩|\bplease\b|\bfor me\b", re.I)
+
+
 def extract_values(
     specs: List[Spec], text: str, entities: List[Dict[str, Any]], asked: Optional[str], known: Dict[str, Any]
 ) -> Dict[str, str]:
@@ -417,7 +425,9 @@ def _extract(
         _entities(specs, entities, asked, known, today, out)
         return out
     corrected, rejected, new = split_correction(t)
-    if corrected and strip_punct(new):
+    if corrected and strip_punct(new) and any(v not in (None, "") for v in known.values()):
+        # only a value already given can be corrected: "卡我要换成工商的，卡号6222…" with nothing known yet is a
+        # request, read whole (its "换成" is the change it asks for)
         out = _correction(specs, rejected, new, asked, known, today)
         if out:
             return out

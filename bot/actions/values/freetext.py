@@ -69,13 +69,24 @@ _EN_STOP = {
 def person_name(text: str) -> Optional[str]:
     """'张三' / '我叫李小明' / '户名是欧阳娜娜' / 'Wang Fang' / 'my name is Li Lei' / '王芳 妈妈'."""
     whole = _person_name(text)
-    if whole is not None or not re.search(r"[\u4e00-\u9fff]", text):
+    if whole is not None:
         return whole
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        # 'Wang Fang, my wife' / 'me, Zhang Wei': the name beside who the person is
+        parts = [p.strip() for p in re.split(r"[,;()]+|\s+-\s+", text) if p.strip()]
+        names = [n for n in (_person_name(p) for p in parts if not _EN_WHO.fullmatch(p)) if n]
+        return names[0] if len(parts) > 1 and len(names) == 1 else None
     parts = [p for p in re.split(r"[\s,，、;；]+", strip_punct(text)) if p]
     names = [n for n in (_person_name(p) for p in parts) if n and n not in _KIN]
     return names[0] if len(parts) > 1 and len(names) == 1 else None
 
 
+_EN_WHO = re.compile(
+    r"(?:it'?s |that'?s |this is )?(?:me|myself|mine|my own|"
+    r"(?:(?:she|he) is |(?:she|he)'s )?my (?:wife|husband|spouse|partner|mother|mom|mum|father|dad|son|daughter|"
+    r"sister|brother|grandmother|grandfather|grandma|grandpa))[.!]?",
+    re.I,
+)
 _KIN = {
     "妈妈",
     "爸爸",

@@ -175,7 +175,7 @@ def split_correction(text: str) -> Tuple[bool, str, str]:
     head, tail = t[: last.start()], t[last.end() :]
     tail = re.sub(r"^[\s，,。.:：!！]*(?:应该是|应该|是|为|成|到|it'?s|it is|is|to)?\s*", "", tail, flags=re.I)
     if strip_punct(tail):
-        m = re.search(r"^(.*?)[，,\s]+(?:而)?(?:不是|\bnot\b)(.+)$", tail, re.I)
+        m = re.search(r"^(.*?)[，,\s]*(?:而)?(?:不是|\bnot\b)(.+)$", tail, re.I)
         if m and strip_punct(m.group(1)):
             return True, head + m.group(2), m.group(1)  # '不对，是株洲，不是长沙'
         return True, head, tail

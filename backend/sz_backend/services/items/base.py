@@ -112,6 +112,12 @@ class ItemHandler:
         """Optional fields that the given ones make required (e.g. an account number with a bank)."""
         return []
 
+    def current_values(self, ctx: ItemContext) -> dict[str, Any]:
+        """The value a change item's field has now (e.g. the present pension grade), by field name: listed
+        as the field's `schema.current` in the eligibility answer, so that a client can read a change said
+        relative to it ("往上调两档", "one tier higher") without keeping a copy of the record."""
+        return {}
+
     def expected_outcome(self, ctx: ItemContext) -> str | None:
         """ "completed" or "pre_application" when the handler can tell in advance (a compare item that
         already sees the registry's answer); None: the catalogue mode decides."""

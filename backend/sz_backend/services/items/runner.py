@@ -139,13 +139,18 @@ def check_eligibility(
         if err.code in ("ITEM_UNKNOWN",):
             raise
         return {"code": code, "eligible": False, "subject_id": subject_id, "reason": err.to_dict()}
+    current = REGISTRY[code].current_values(ctx)
+    fields = [public_field(f) for f in entry.fields]
+    for f in fields:
+        if f["name"] in current:
+            f["schema"]["current"] = str(current[f["name"]])
     return {
         "code": code,
         "eligible": True,
         "subject_id": ctx.subject.id,
         "subject_name": ctx.subject.name,
         "mode": entry.mode,
-        "fields": [public_field(f) for f in entry.fields],
+        "fields": fields,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import select
 
@@ -52,6 +53,10 @@ class ChangeEnrollmentInfo(ItemHandler):
                 fix_en="Flexible workers with Shenzhen hukou register first; for insurance through an "
                 "employer the employer declares the tier",
             )
+
+    def current_values(self, ctx: ItemContext) -> dict[str, Any]:
+        enrolment = self._enrolment(ctx)
+        return {"medical_tier": enrolment.medical_tier} if enrolment is not None and enrolment.medical_tier else {}
 
     def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
         enrolment, new = self._enrolment(ctx), ctx.fields.get("medical_tier")

@@ -7,6 +7,7 @@ self-service payment and live in `services/payments.py`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import select
 
@@ -259,6 +260,10 @@ class ChangeResidentPensionGrade(ItemHandler):
                 fix_zh="未参加居民养老保险的，可预申请“居民养老参保登记”",
                 fix_en="If not enrolled, pre-apply for residents' pension enrolment",
             )
+
+    def current_values(self, ctx: ItemContext) -> dict[str, Any]:
+        enrolment = _resident_pension(ctx)
+        return {"pension_grade": enrolment.pension_grade} if enrolment is not None and enrolment.pension_grade else {}
 
     def field_errors(self, ctx: ItemContext) -> Iterator[BusinessError]:
         enrolment, new = _resident_pension(ctx), ctx.fields.get("pension_grade")
