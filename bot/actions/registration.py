@@ -301,7 +301,11 @@ class ValidateRegistrationForm(FormValidationAction):
     async def validate_registration_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return await self._check("registration_phone", _number_in(_plain(value)), dispatcher, tracker)
+        said = _number_in(_plain(value))
+        digits = re.sub(r"\D", "", said)
+        if len(digits) == 13 and digits.startswith("861"):
+            said = digits[2:]  # "+86 138 0013 8014": the country code is not part of the number
+        return await self._check("registration_phone", said, dispatcher, tracker)
 
     async def validate_registration_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

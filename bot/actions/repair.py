@@ -671,10 +671,18 @@ class ActionAnswerQuestion(Action):
                         dispatcher.utter_message(text=answer)
                         return []
         from .clarify import registration_wanted
+        from .items import item_behind_value
 
         if registration_wanted(tracker, message) and not (is_question(text) and answer_is_sure(message)):
             # "I need an account for the online services" / "no login yet, how do I get one?" (no login) taken
             # as a question: action_start_task starts the registration, or answers how and offers it
+            return [FollowupAction("action_start_task")]
+        if (
+            not (tracker.active_loop or {}).get("name")
+            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+            and item_behind_value(message)
+        ):
+            # "我办了张工商银行的卡，想用它交社保": a request, not shaped as a question, with its item close behind
             return [FollowupAction("action_start_task")]
         code = tracker.get_slot("task_code")
         if code and tracker.get_slot(STAGE_SLOT) in (COLLECT, CONFIRM):
@@ -701,6 +709,7 @@ class ActionAnswerQuestion(Action):
             action
             and not text.startswith("/")
             and not answer_is_sure(message)
+            and action != f"utter_faq/{previous}"  # a follow-up on the topic just answered
             and not (tracker.active_loop or {}).get("name")
             and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
         ):

@@ -7,7 +7,10 @@
 - an account holder given with who they are ("me, Zhang Wei", "Wang Fang, my wife");
 - without a login, "I need an account" / "还没有账号" starts the registration (also from the clarification
   and from an FAQ reading); a bank named in Traditional characters is the bank;
-- a correction inside a form that names another field ("开始月份说错了，是…") corrects that field.
+- a correction inside a form that names another field ("开始月份说错了，是…") corrects that field;
+- a request the NLU read as a question, not shaped as one, with its item close behind, is that item;
+- a message naming only the field ("关于社保") is asked which one, whatever the NLU guessed;
+- out of scope is not said to a message that names an item's own thing (a tier) with the item close.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ pytest.importorskip("rasa_sdk")
 from actions_driver import Chat, login  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
-from bot.actions.clarify import ActionClarifyIntent  # noqa: E402
+from bot.actions.clarify import ActionClarifyIntent, ActionOutOfScope  # noqa: E402
 from bot.actions.items import ActionStartTask  # noqa: E402
 from bot.actions.registration import ValidateRegistrationForm, details_in  # noqa: E402
 from bot.actions.repair import ActionAnswerQuestion  # noqa: E402
@@ -141,6 +144,12 @@ def test_a_bank_in_traditional_characters_registers(backend_url: str) -> None:
         )
     )
     assert out == {"registration_bank_name": "招商银行"}
+    out = asyncio.run(
+        ValidateRegistrationForm().validate_registration_phone(
+            "+86 138 0013 8014", CollectingDispatcher(), chat.tracker(), {}
+        )
+    )
+    assert out == {"registration_phone": "13800138014"}
 
 
 def test_a_correction_naming_another_field_in_the_form(backend_url: str) -> None:
@@ -157,3 +166,67 @@ def test_a_correction_naming_another_field_in_the_form(backend_url: str) -> None
 
 def test_a_correction_without_a_comma_before_not() -> None:
     assert split_correction("等一下，城市写错了，是江门不是佛山")[2] == "江门"
+
+
+def test_a_request_read_as_a_question_starts_the_item(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="dc-faq-request")
+    chat.user(
+        "我办了张工商银行的卡，想用它交社保",
+        "faq",
+        confidence=0.3,
+        ranking=[{"name": "faq", "confidence": 0.297}, {"name": "maintain_payment_bank", "confidence": 0.264}],
+        response_selector={
+            "faq": {
+                "response": {"intent_response_key": "faq/cooperating_banks"},
+                "ranking": [{"intent_response_key": "faq/cooperating_banks", "confidence": 0.75}],
+            }
+        },
+    )
+    chat.run(ActionAnswerQuestion())
+    assert _followups(chat) == ["action_start_task"], chat.text
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "maintain_payment_bank", chat.text
+    # a question with the same ranking is answered
+    chat = Chat(login(backend_url, "zhangwei"), sender="dc-faq-question")
+    chat.user(
+        "工商银行的卡能用来交社保吗",
+        "faq",
+        ranking=[{"name": "faq", "confidence": 0.297}, {"name": "maintain_payment_bank", "confidence": 0.264}],
+        response_selector={
+            "faq": {
+                "response": {"intent_response_key": "faq/cooperating_banks"},
+                "ranking": [{"intent_response_key": "faq/cooperating_banks", "confidence": 0.75}],
+            }
+        },
+    )
+    chat.run(ActionAnswerQuestion())
+    assert _followups(chat) == [] and chat.messages[0].get("response") == "utter_faq/cooperating_banks"
+
+
+@pytest.mark.parametrize("text", ["关于社保", "social insurance stuff"])
+def test_a_message_naming_only_the_field_is_asked_which(backend_url: str, text: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"dc-topic-{len(text)}")
+    chat.user(
+        text,
+        "transfer_out",
+        confidence=0.5,
+        ranking=[{"name": "transfer_out", "confidence": 0.5}, {"name": "stop_insurance", "confidence": 0.22}],
+    )
+    chat.run(ActionStartTask())
+    assert chat.buttons and chat.slots.get("task_code") is None, chat.text
+    assert "需先停保" not in chat.text
+
+
+def test_out_of_scope_with_an_items_own_words_is_asked(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "liuyang"), sender="dc-oos-tier")
+    chat.user(
+        "医保档次往上提一下",
+        "out_of_scope",
+        confidence=0.3,
+        ranking=[{"name": "out_of_scope", "confidence": 0.3}, {"name": "change_enrollment_info", "confidence": 0.2}],
+    )
+    chat.run(ActionOutOfScope())
+    assert "/change_enrollment_info" in [b["payload"] for b in chat.buttons], chat.text
+    chat.user("深圳明天会下雨吗", "out_of_scope", ranking=[{"name": "out_of_scope", "confidence": 0.9}])
+    chat.run(ActionOutOfScope())
+    assert chat.messages[0].get("response") == "utter_out_of_scope"

@@ -827,6 +827,7 @@ def _levels(code: str, current: Optional[str]) -> list:
         ("升到一档", "1"),  # 升到: absolute
         ("我现在交三档，想交五档", "5"),  # the current one said first, then the new one
         ("最高一档", "10"),
+        ("档次调到五", "5"),
     ],
 )
 def test_grade_relative_to_current(text: str, expected: str) -> None:

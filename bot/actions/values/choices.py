@@ -285,6 +285,12 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
             return levels[-1]
     if (asked or keyword) and not levels and ftype == "grade" and _CHEAPEST.search(low):
         return "1"  # grades rise with their number
+    said_to = re.search(
+        r"(?:调到|調到|改到|改成|换成|換成|升到|提到|降到|调成|調成|改为|改為)\s*(?:第)?\s*(\d{1,2})\s*(?:[吧啊呀。.，,!！]|$)",
+        low,
+    )
+    if said_to and re.search(r"档|檔|级|級", low) and (not levels or said_to.group(1) in levels):
+        return said_to.group(1)  # '档次调到五'
     if asked:  # the answer to 'which grade': '5', '五', '选5', '第5个', 'the 5th one'
         n = numbers.first_number(t) if _BARE_LEVEL.fullmatch(low.strip()) else None
         if n is not None:

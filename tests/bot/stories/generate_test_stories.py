@@ -742,7 +742,7 @@ o2 = (
 - story: out of scope, then affirm and deny with nothing pending
   steps:
   - intent: out_of_scope
-  - action: utter_out_of_scope
+  - action: action_out_of_scope
   - intent: affirm
   - action: utter_nothing_to_confirm
   - intent: deny
