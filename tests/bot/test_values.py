@@ -853,3 +853,12 @@ def test_tier_relative_to_current() -> None:
         "medical_tier": "1"
     }
     assert extract_values(_levels("change_enrollment_info", "1"), "升一档", [], None, {}) == {}
+
+
+def test_a_polite_request_shaped_as_a_question_gives_its_values() -> None:
+    """'Could you change … to ICBC?' asks to do it: the bank is read (a plain question is not)."""
+    assert run("maintain_payment_bank", "Could you change the bank that pays my social insurance to ICBC?") == {
+        "bank_name": "中国工商银行"
+    }
+    assert run("maintain_payment_bank", "能帮忙把扣款银行换成工行吗") == {"bank_name": "中国工商银行"}
+    assert run("change_enrollment_info", "一档多少钱？") == {}

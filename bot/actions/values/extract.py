@@ -386,7 +386,11 @@ def _entities(
                     break
 
 
-_DO_IT = re.compile(r"帮我|幫我|给我办|給我辦|请帮|請幫|麻烦|麻煩|\bplease\b|\bfor me\b", re.I)
+_DO_IT = re.compile(
+    r"帮我|幫我|给我办|給我辦|请帮|請幫|麻烦|麻煩|帮忙|幫忙|\bplease\b|\bfor me\b|"
+    r"\b(?:could|can|would|will) you\b[^?]{0,40}\b(?:change|switch|move|update|set|make|put)\b",
+    re.I,
+)
 
 
 def extract_values(
