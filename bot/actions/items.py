@@ -417,6 +417,29 @@ class ActionStartTask(Action):
             from .repair import ActionCorrectTask
 
             return await ActionCorrectTask().run(dispatcher, tracker, domain)
+        pending = tracker.get_slot("task_code")
+        if (
+            tracker.get_slot(STAGE_SLOT) == CONFIRM
+            and code in TASK_INTENTS
+            and pending
+            and code != pending
+            and code.split("_")[0] == str(pending).split("_")[0]
+            and not _is_payload(message)
+            and not [e for e in message.get("entities") or [] if e.get("entity") != "language"]
+        ):
+            # "那就帮我停了吧" at a stop summary, read as a sibling item (the child's stop) with nothing that
+            # names it: a restatement of the pending request, not a switch. Asked, never switched or done.
+            names = await catalogue_index(get_client())
+            title = (names.get(str(pending)) or {}).get("en" if lang == "en" else "zh", pending)
+            say(
+                dispatcher,
+                lang,
+                f"您是要办理正在确认的“{title}”吗？确认办理请点“确认”，不办理请点“取消”；要办别的业务，请说出业务名称。",
+                f"Do you mean the “{title}” shown above? Press “Confirm” to go ahead or “Cancel” to stop; for "
+                "another item, please say its name.",
+                buttons=CONFIRM_BUTTONS["en" if lang == "en" else "zh"],
+            )
+            return []
         if code == _intent(tracker) and names_only_the_topic(text):
             # "关于社保" / "social insurance stuff": no item, no action said; whatever the NLU guessed
             # (a transfer-out, a stop), it is asked which one, never done or refused on that guess

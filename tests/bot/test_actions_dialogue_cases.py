@@ -230,3 +230,21 @@ def test_out_of_scope_with_an_items_own_words_is_asked(backend_url: str) -> None
     chat.user("深圳明天会下雨吗", "out_of_scope", ranking=[{"name": "out_of_scope", "confidence": 0.9}])
     chat.run(ActionOutOfScope())
     assert chat.messages[0].get("response") == "utter_out_of_scope"
+
+
+def test_a_restated_request_at_the_summary_read_as_a_sibling_item_is_asked_not_switched(backend_url: str) -> None:
+    """'那就帮我停了吧' at the summary of one's own stop, read as the child's stop with nothing naming a child:
+    the pending item is offered for confirmation; the task is neither switched nor done."""
+    chat = Chat(login(backend_url, "zhangwei"), sender="pytest-restated")
+    chat.user("我不干灵活就业了，社保帮我停了", "stop_individual_insurance")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm" and chat.slots["task_code"] == "stop_individual_insurance"
+    chat.user("那就帮我停了吧", "stop_child_insurance")
+    text = chat.run(ActionStartTask())
+    assert "正在确认" in text and "个人缴费人员停保" in text, text
+    assert [b["payload"] for b in chat.buttons] == ["/affirm", "/cancel"]
+    assert chat.slots["task_stage"] == "confirm" and chat.slots["task_code"] == "stop_individual_insurance"
+    # naming someone is a real switch, as before: the child's stop is started (and refused: no children)
+    chat.user("不是，给孩子停", "stop_child_insurance", {"subject": "child"})
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] != "stop_individual_insurance" or chat.slots["task_stage"] != "confirm"
