@@ -168,37 +168,29 @@ def test_a_correction_without_a_comma_before_not() -> None:
     assert split_correction("等一下，城市写错了，是江门不是佛山")[2] == "江门"
 
 
+# The NLU's reading of both messages below: a weak faq with the bank item close behind, the selector sure of
+# the banks topic.
+_FAQ_BANK_CLOSE = {
+    "ranking": [{"name": "faq", "confidence": 0.297}, {"name": "maintain_payment_bank", "confidence": 0.264}],
+    "response_selector": {
+        "faq": {
+            "response": {"intent_response_key": "faq/cooperating_banks"},
+            "ranking": [{"intent_response_key": "faq/cooperating_banks", "confidence": 0.75}],
+        }
+    },
+}
+
+
 def test_a_request_read_as_a_question_starts_the_item(backend_url: str) -> None:
     chat = Chat(login(backend_url, "zhangwei"), sender="dc-faq-request")
-    chat.user(
-        "我办了张工商银行的卡，想用它交社保",
-        "faq",
-        confidence=0.3,
-        ranking=[{"name": "faq", "confidence": 0.297}, {"name": "maintain_payment_bank", "confidence": 0.264}],
-        response_selector={
-            "faq": {
-                "response": {"intent_response_key": "faq/cooperating_banks"},
-                "ranking": [{"intent_response_key": "faq/cooperating_banks", "confidence": 0.75}],
-            }
-        },
-    )
+    chat.user("我办了张工商银行的卡，想用它交社保", "faq", confidence=0.3, **_FAQ_BANK_CLOSE)
     chat.run(ActionAnswerQuestion())
     assert _followups(chat) == ["action_start_task"], chat.text
     chat.run(ActionStartTask())
     assert chat.slots["task_code"] == "maintain_payment_bank", chat.text
     # a question with the same ranking is answered
     chat = Chat(login(backend_url, "zhangwei"), sender="dc-faq-question")
-    chat.user(
-        "工商银行的卡能用来交社保吗",
-        "faq",
-        ranking=[{"name": "faq", "confidence": 0.297}, {"name": "maintain_payment_bank", "confidence": 0.264}],
-        response_selector={
-            "faq": {
-                "response": {"intent_response_key": "faq/cooperating_banks"},
-                "ranking": [{"intent_response_key": "faq/cooperating_banks", "confidence": 0.75}],
-            }
-        },
-    )
+    chat.user("工商银行的卡能用来交社保吗", "faq", **_FAQ_BANK_CLOSE)
     chat.run(ActionAnswerQuestion())
     assert _followups(chat) == [] and chat.messages[0].get("response") == "utter_faq/cooperating_banks"
 
