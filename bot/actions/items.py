@@ -119,6 +119,13 @@ CONFIRM_BUTTONS = {
     "zh": [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}],
     "en": [{"title": "Confirm", "payload": "/affirm"}, {"title": "Cancel", "payload": "/cancel"}],
 }
+
+
+def confirm_buttons(lang: str) -> List[Dict[str, str]]:
+    """The summary's Confirm / Cancel buttons in the reply language (Chinese unless English)."""
+    return CONFIRM_BUTTONS["en" if lang == "en" else "zh"]
+
+
 MODE_NOTE = {
     "direct": ("确认后将在网上直接办结。", "Once you confirm, it is completed online."),
     "pre_application": (
@@ -270,7 +277,7 @@ def present_summary(
             lines.append(pick(lang, *note))
         lines.append(pick(lang, "确认办理吗？", "Shall I go ahead?"))
         text = "\n".join(lines)
-    dispatcher.utter_message(text=text, buttons=CONFIRM_BUTTONS["en" if lang == "en" else "zh"])
+    dispatcher.utter_message(text=text, buttons=confirm_buttons(lang))
     return [SlotSet(STAGE_SLOT, CONFIRM), SlotSet("task_nonce", uuid.uuid4().hex)]
 
 
@@ -429,16 +436,7 @@ class ActionStartTask(Action):
         ):
             # "那就帮我停了吧" at a stop summary, read as a sibling item (the child's stop) with nothing that
             # names it: a restatement of the pending request, not a switch. Asked, never switched or done.
-            names = await catalogue_index(get_client())
-            title = (names.get(str(pending)) or {}).get("en" if lang == "en" else "zh", pending)
-            say(
-                dispatcher,
-                lang,
-                f"您是要办理正在确认的“{title}”吗？确认办理请点“确认”，不办理请点“取消”；要办别的业务，请说出业务名称。",
-                f"Do you mean the “{title}” shown above? Press “Confirm” to go ahead or “Cancel” to stop; for "
-                "another item, please say its name.",
-                buttons=CONFIRM_BUTTONS["en" if lang == "en" else "zh"],
-            )
+            await self._ask_to_confirm_pending(dispatcher, lang, str(pending))
             return []
         if code == _intent(tracker) and names_only_the_topic(text):
             # "关于社保" / "social insurance stuff": no item, no action said; whatever the NLU guessed
@@ -499,6 +497,20 @@ class ActionStartTask(Action):
             else:
                 say(dispatcher, lang, error_text(err, "zh"), error_text(err, "en"))
         return events
+
+    @staticmethod
+    async def _ask_to_confirm_pending(dispatcher: CollectingDispatcher, lang: str, pending: str) -> None:
+        """The summary's item named again, with its Confirm / Cancel buttons; the summary stands."""
+        names = await catalogue_index(get_client())
+        title = (names.get(pending) or {}).get("en" if lang == "en" else "zh", pending)
+        say(
+            dispatcher,
+            lang,
+            f"您是要办理正在确认的“{title}”吗？确认办理请点“确认”，不办理请点“取消”；要办别的业务，请说出业务名称。",
+            f"Do you mean the “{title}” shown above? Press “Confirm” to go ahead or “Cancel” to stop; for "
+            "another item, please say its name.",
+            buttons=confirm_buttons(lang),
+        )
 
     @staticmethod
     async def _ask_which(
@@ -1484,7 +1496,7 @@ class ActionSubmitTask(Action):
                 "要修改哪一项，直接告诉我新的内容即可。",
                 "I am not sure you want to go ahead, so nothing has been submitted yet. Press “Confirm” or reply "
                 "“yes” to go ahead, or “cancel” to stop; to change something, just tell me the new value.",
-                buttons=CONFIRM_BUTTONS["en" if lang == "en" else "zh"],
+                buttons=confirm_buttons(lang),
             )
             return [SlotSet(STAGE_SLOT, CONFIRM)]
         token = auth_token(tracker)
