@@ -511,7 +511,12 @@ def _same(expected: Any, actual: Any) -> bool:
         text = str(v).strip().lower().replace(" ", "")
         return text[:-1] if len(text) > 2 and text[-1] in "市省" else text
 
-    return norm(expected) == norm(actual)
+    want, got = norm(expected), norm(actual)
+    if "*" in got and "*" not in want:
+        # the backend stores ID, card and phone numbers masked (rules/masking.py): the expected value
+        # matches when every character the mask kept is the same, in a string of the same length
+        return len(want) == len(got) and all(g in ("*", w) for w, g in zip(want, got, strict=True))
+    return want == got
 
 
 def check(

@@ -60,3 +60,14 @@ def test_a_wrong_outcome_is_reported(stack: Stack, state: BackendState) -> None:
     conv["expect"] = {"outcome": "completed", "item": "stop_resident_insurance"}  # not what the turns ask
     [result] = run_all([conv], stack.backend, stack.rasa, state, progress=False)
     assert not result.passed and "stop_resident_insurance" in " ".join(result.reasons), result.reasons
+
+
+def test_a_field_stored_masked_matches_the_full_value_it_masks() -> None:
+    from bench.conversations import _same
+
+    # the backend stores ID, card and phone numbers masked (backend rules/masking.py)
+    assert _same("440301197805121237", "4403**********1237")
+    assert _same("广州", "广州市")
+    assert not _same("440301197805121238", "4403**********1237")  # a kept character differs
+    assert not _same("44030119780512123", "4403**********1237")  # another length
+    assert not _same("4403", "4403**********1237")
