@@ -11,6 +11,7 @@ Modules, one per concern:
     items           the generic flow: start, item_form validation, review, submit, cancel
     services        payment, contribution details, certificate, pre-application status, registration
     clarify         vague requests and low-confidence NLU: ask, never guess
+    choices         a choice typed instead of clicked ("2", "第二个"): the button it names
     handoff         12333 hotline and service windows
     corrections     reading a correction (which value, what to)
     repair          repeat, "I don't know", corrections at the summary

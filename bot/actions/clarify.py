@@ -28,6 +28,7 @@ from rasa_sdk.events import FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
+from .choices import intent_buttons, picked_button, replay, shown_buttons
 from .common import IDLE, STAGE_SLOT, named_subjects, offer_choices, pick, reason_text, remember_request, say
 from .fields import entity_values
 from .handoff import wants_a_person
@@ -402,6 +403,9 @@ class ActionClarifyIntent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        button = picked_button(tracker)
+        if button:  # "2" / "第二个" to the buttons just shown: that button, as if pressed
+            return replay(tracker, button)
         lang = clarify_language(tracker)
         message = tracker.latest_message or {}
         if wants_a_person(str(message.get("text") or "")):  # "I need an operator": no need to ask what is meant
@@ -460,6 +464,34 @@ class ActionClarifyIntent(Action):
             items,
         )
         return remember_request(tracker)
+
+
+class ActionAffirmWithoutTask(Action):
+    """A yes with nothing to confirm. After "which one?" buttons it is no answer: one real option is taken,
+    several are shown again; otherwise there is nothing to confirm."""
+
+    def name(self) -> Text:
+        return "action_affirm_without_task"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        buttons = intent_buttons(shown_buttons(tracker))
+        real = [b for b in buttons if b.get("payload") not in ("/ask_capabilities", "/cancel", "/deny")]
+        if len(real) == 1:
+            return replay(tracker, real[0])
+        if real:
+            lang = clarify_language(tracker)
+            say(
+                dispatcher,
+                lang,
+                "请点选下面其中一项，或说出它的名称（也可以回复序号，如“1”）。",
+                "Please tap one of these, or say its name (or reply with its number, e.g. “1”).",
+                buttons,
+            )
+            return []
+        dispatcher.utter_message(response="utter_nothing_to_confirm")
+        return []
 
 
 def _has_response(domain: Dict[Text, Any], name: str) -> bool:

@@ -40,6 +40,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from . import registration, services
 from .assent import says_yes
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
+from .choices import position
 from .clarify import ActionClarifyIntent, ask_which_child, catalogue_index, resolve_vague, with_child_names
 from .common import (
     CHOOSE,
@@ -800,8 +801,9 @@ def match_choice(text: str, choices: List[Dict[str, Any]]) -> Optional[tuple]:
     t = re.sub(r"\s+", "", text)
     if not t:
         return None
-    hits = []
-    for c in choices:
+    n = position(t)  # "2", "第二个": the choice at that place in the list shown
+    hits = [choices[n - 1]] if n is not None and 0 < n <= len(choices) else []
+    for c in choices if n is None else []:
         title = re.sub(r"\s+", "", str(c.get("title") or ""))
         parts = [p for p in re.split(r"[（）()]", title) if p]  # "少儿停保（李小明）" -> 少儿停保, 李小明
         if t in title or title in t or any(len(p) >= 2 and p in t for p in parts):

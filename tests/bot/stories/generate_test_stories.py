@@ -744,7 +744,7 @@ o2 = (
   - intent: out_of_scope
   - action: action_out_of_scope
   - intent: affirm
-  - action: utter_nothing_to_confirm
+  - action: action_affirm_without_task
   - intent: deny
   - action: utter_no_problem
   - intent: inform
