@@ -370,6 +370,10 @@ def test_a_reply_is_not_a_name(text: str) -> None:
         ("Wang Fang", "Wang Fang"),
         ("my name is li lei", "Li Lei"),
         ("買買提·艾力", "买买提·艾力"),
+        # who the person is, then the name (the name only: '老婆王芳' was stored)
+        ("我老婆王芳", "王芳"),
+        ("户名是我妈李秀英", "李秀英"),
+        ("我爱人叫陈丽", "陈丽"),
     ],
 )
 def test_names(text: str, expected: str) -> None:

@@ -111,6 +111,15 @@ _KIN = {
 }
 
 
+_KIN_BEFORE_NAME = re.compile(
+    r"(?:我|他|她)?(?:的)?(?:"
+    + "|".join(
+        sorted(_KIN | {"爱人", "媳妇", "太太", "老妈", "老爸", "妈", "爸", "岳母", "婆婆"}, key=len, reverse=True)
+    )
+    + r")(?:的名字|名字|的)?(?:是|叫|为)?([\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{1,10})?)"
+)
+
+
 def _person_name(text: str) -> Optional[str]:
     t = strip_punct(text)
     if is_non_answer(t) or is_question(t) or identifiers.phone(t) or identifiers.looks_like_id(t):
@@ -128,6 +137,9 @@ def _person_name(text: str) -> Optional[str]:
     if cue:
         t = cue.group(1)  # 'the account holder is my husband Li Ming'
     t = strip_punct(_NAME_PREFIX.sub("", _EN_NAME_PREFIX.sub("", t, count=1), count=1))
+    kin = _KIN_BEFORE_NAME.fullmatch(t)
+    if kin:
+        t = kin.group(1)  # '我老婆王芳', '爱人叫陈丽': the name, not who the person is
     t = re.sub(r"(?<=[\u4e00-\u9fff]{2})(吧|啊|呀|哦|哈|嘛)+$", "", t)
     if (
         re.fullmatch(r"[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{1,10})?", t)
