@@ -647,6 +647,19 @@ def test_a_place_heard_with_the_wrong_characters(text: str, expected: Dict[str, 
             {"hukou_category": "guangdong_non_shenzhen"},
         ),
         ("change_basic_info", "我是湖南户籍", "hukou_category", {"hukou_category": "outside_guangdong"}),
+        # a question that tells who one was: the category is given (it was asked again)
+        (
+            "four_categories_back_payment",
+            "我以前是农村户口，后来迁到深圳，听说四类人员可以补缴，我能办吗",
+            None,
+            {"category": "原农村户籍人员"},
+        ),
+        (
+            "four_categories_back_payment",
+            "I was a rural hukou resident, can I do the four categories back payment?",
+            None,
+            {"category": "原农村户籍人员"},
+        ),
         ("maintain_guardian_info", "想给小明加上他爸爸做监护人", None, {"relation": "father"}),
         (
             "maintain_payment_bank",

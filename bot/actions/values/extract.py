@@ -281,10 +281,13 @@ def _read(specs: List[Spec], text: str, asked: Optional[str], known: Dict[str, A
             question
             and ftype == "choice"
             and not re.search(
-                r"我是|我的|我户口|我現在|我现在|我家|孩子(已经|现在|还)|\bi am\b|\bi'm\b|\bmy\b", text, re.I
+                r"我(?:以前|原来|之前|过去|本来|曾经|从前)?是|我的|我户口|我現在|我现在|我家|孩子(已经|现在|还)|"
+                r"\bi (?:am|was)\b|\bi'm\b|\bmy\b",
+                text,
+                re.I,
             )
         ):
-            continue  # '非深户要改成什么？' asks; '我是东莞户口，要怎么改' / 'my hukou is in Dongguan, how…' tell
+            continue  # '非深户要改成什么？' asks; '我是东莞户口，要怎么改' / '我以前是农村户口…我能办吗' tell
         if ftype == "date":
             value = dates.full_date(text, today, _label_words(s))
         elif ftype in ("tier", "grade"):
