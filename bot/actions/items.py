@@ -81,9 +81,10 @@ from .fields import (
 from .handoff import wants_a_person
 from .identity import auth_token, channel_kind, login_help
 from .language import is_bare_value, language_before_latest, reply_language
-from .questions import asks_how, is_question, question_topic, task_answer
+from .questions import asks_how, is_question, item_overview, question_topic, task_answer
 from .tasks import (
     CHANGE_TARGET,
+    ITEM_CODES,
     TASK_INTENTS,
     VAGUE_CODES,
     conflicting_request,
@@ -500,6 +501,45 @@ class ActionStartTask(Action):
         return events
 
     @staticmethod
+    async def _about_item(
+        client: BackendClient,
+        token: Optional[str],
+        code: str,
+        subject_id: Optional[int],
+        tracker: Tracker,
+        lang: str,
+    ) -> Optional[str]:
+        """The answer to a question ABOUT an item ("什么是…", "…需要什么条件", "how does … work") that gives no
+        value of it; None for a request, or a question that carries a value (the form uses it)."""
+        message = tracker.latest_message or {}
+        said = str(message.get("text") or "")
+        if code not in ITEM_CODES or subject_id or not is_question(said) or not asks_how(said):
+            return None
+        try:
+            entry = await client.catalogue_entry(code)
+            catalogue = await client.catalogue()
+        except (BackendUnavailable, BackendError):
+            return None
+        if _extract(list(entry.get("fields") or []), message, None, {}):
+            return None
+        standing = None
+        if token and entry.get("acts_for") != "child":
+            try:
+                elig = await client.eligibility(token, code, None)
+            except (BackendUnavailable, BackendError):
+                elig = {}
+            if elig.get("eligible"):
+                standing = pick(lang, "根据您目前的参保情况，可以办理。", "From your records, you can do it now.")
+            elif elig.get("reason"):
+                reason = reason_text(elig["reason"], lang)
+                standing = pick(
+                    lang,
+                    f"根据您目前的参保情况，暂时不能办理：{reason}",
+                    f"From your records, not possible now: {reason}",
+                )
+        return item_overview(entry, catalogue, lang, standing)
+
+    @staticmethod
     async def _ask_to_confirm_pending(dispatcher: CollectingDispatcher, lang: str, pending: str) -> None:
         """The summary's item named again, with its Confirm / Cancel buttons; the summary stands."""
         names = await catalogue_index(get_client())
@@ -577,10 +617,13 @@ class ActionStartTask(Action):
                 # "人在国外能注册吗？" asks how registration works: the answer, and registration as a button
                 return await answer_and_offer("utter_faq/register")
             return await registration.start(dispatcher, tracker, lang)
+        about = await self._about_item(client, token, code, subject_id, tracker, lang) if code not in ITEM_FAQ else None
         if not token:
             if code in ITEM_FAQ and _QUESTION.search(said):
                 # "灵活就业怎么参保？" asked before logging in: how it is done, then how to log in to do it
                 dispatcher.utter_message(response=ITEM_FAQ[code])
+            elif about:
+                dispatcher.utter_message(text=about)
             kind = channel_kind(tracker)
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
             return []
@@ -588,6 +631,13 @@ class ActionStartTask(Action):
             # "趸缴需要什么条件？" / "灵活就业怎么参保？" asks about the item: the answer first, and the item
             # as a button to do it now (not a form the question did not ask for)
             return await answer_and_offer(ITEM_FAQ[code])
+        if about:
+            # "什么是四类人员补缴？" / "养老转入怎么办理？": how the item is done and whether one can, and the item
+            # as a button to do it now (not a form the question did not ask for)
+            entry = await client.catalogue_entry(code)
+            title = pick(lang, f"办理“{name_of(entry, 'zh')}”", f"Do “{name_of(entry, 'en')}” now")
+            say(dispatcher, lang, about, about, [{"title": title, "payload": f"/{code}"}])
+            return remember_request(tracker)
         if code in VAGUE_CODES:
             resolved, subject_id, asked = await resolve_vague(client, token, code, tracker, dispatcher, lang)
             if resolved is None:

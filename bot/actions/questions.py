@@ -215,6 +215,12 @@ async def task_answer(code: Optional[str], text: str, lang: str) -> Optional[str
         return None
     if entry.get("kind") not in (None, "item"):
         return None  # a service (a query, a certificate): nothing to bring
+    return how_it_is_done(entry, catalogue, lang)
+
+
+def how_it_is_done(entry: Dict[str, Any], catalogue: Dict[str, Any], lang: str) -> str:
+    """Online to the end, or a pre-application and the materials to bring (from the backend's catalogue)."""
+    code = str(entry.get("code") or "")
     name = str(entry.get("name_en") if lang == "en" else entry.get("name_zh") or code)
     where = str(catalogue.get("where_en") if lang == "en" else catalogue.get("where_zh") or "")
     materials = [str(m.get("en") if lang == "en" else m.get("zh")) for m in entry.get("materials") or []]
@@ -242,3 +248,28 @@ async def task_answer(code: Optional[str], text: str, lang: str) -> Optional[str
         )
     tail = pick(lang, f"\n办理地点：{where}", f"\nWhere: {where}") if where else ""
     return f"{head}\n{listed}{tail}"
+
+
+def _field_words(field: Dict[str, Any], lang: str) -> str:
+    """A field as asked for: its label, and a closed list's options ("人员类别（被征地农民、原临时工…）")."""
+    label = str(field.get("label_en") if lang == "en" else field.get("label_zh") or field.get("name"))
+    allowed = (field.get("schema") or {}).get("allowed") or []
+    options = [str(a.get("label_en") if lang == "en" else a.get("label_zh") or a.get("value")) for a in allowed]
+    if not options or len(options) > 6 or field.get("type") in ("tier", "grade", "bank", "province", "city"):
+        return label
+    return f"{label} ({', '.join(options)})" if lang == "en" else f"{label}（{'、'.join(options)}）"
+
+
+def item_overview(entry: Dict[str, Any], catalogue: Dict[str, Any], lang: str, standing: Optional[str]) -> str:
+    """ "什么是四类人员补缴？" / "How does a pension transfer-in work?": what the item needs, how it is done,
+    and (`standing`) whether the person can do it now; all from the backend (catalogue, eligibility)."""
+    fields = [_field_words(f, lang) for f in entry.get("fields") or [] if f.get("required")]
+    needs = (
+        pick(lang, f"办理时需要提供：{'；'.join(fields)}。", f"You will be asked for: {'; '.join(fields)}.")
+        if fields
+        else pick(lang, "办理时不需要填写其他信息。", "Nothing else needs to be filled in.")
+    )
+    parts = [how_it_is_done(entry, catalogue, lang), needs]
+    if standing:
+        parts.append(standing)
+    return "\n".join(parts)

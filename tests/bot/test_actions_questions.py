@@ -8,6 +8,8 @@
   that item: its materials and window, or that it completes online;
 - a how-to question about an item the FAQ explains is answered, with the item as a button; a request
   to do it starts it;
+- a question about any other item ("什么是四类人员补缴？") is answered from the backend (how it is done,
+  what it asks for, whether one can now), with the item as a button; one that gives a value starts it;
 - a Chinese name typed in an English conversation keeps the conversation English;
 - a child named in pinyin in an English request is that child.
 """
@@ -431,3 +433,44 @@ def test_an_unsure_question_with_a_weak_faq_intent_is_not_answered(backend_url: 
     )
     chat.run(ActionClarifyIntent())
     assert not _responses(chat)
+
+
+def test_a_question_about_an_item_is_answered_with_the_item_to_do_now(backend_url: str) -> None:
+    """ "什么是四类人员补缴？" started the form and asked for the category: a question, not a request."""
+    chat = Chat(login(backend_url, "wugang"), sender="about-four")
+    chat.user("四类人员一次性补缴是什么？需要什么条件", "four_categories_back_payment")
+    chat.run(ActionStartTask())
+    assert not chat.slots["task_code"] and chat.slots["task_stage"] == "idle", chat.text
+    assert "预申请" in chat.text and "四类人员身份证明材料" in chat.text, chat.text
+    assert "人员类别（被征地农民、原农村户籍人员、原临时工、其他符合政策人员）" in chat.text
+    assert "根据您目前的参保情况" in chat.text
+    assert [b["payload"] for b in chat.buttons] == ["/four_categories_back_payment"]
+    # the button does it
+    chat.user("/four_categories_back_payment", "four_categories_back_payment")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "four_categories_back_payment", chat.text
+
+
+def test_a_question_about_an_item_in_english(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="about-en")
+    chat.user("How does transferring pension insurance in work?", "transfer_pension_in")
+    chat.run(ActionStartTask())
+    assert not chat.slots["task_code"], chat.text
+    assert "province insured before" in chat.text and "pre-application" in chat.text, chat.text
+    assert chat.buttons and chat.buttons[0]["payload"] == "/transfer_pension_in"
+
+
+def test_a_question_that_gives_a_value_starts_the_item_with_it(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "wugang"), sender="about-value")
+    chat.user("我以前是农村户口，四类人员补缴怎么办理？", "four_categories_back_payment")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "four_categories_back_payment", chat.text
+    chat.form()
+    assert chat.slots["category"] == "原农村户籍人员", chat.text
+
+
+def test_a_request_is_not_a_question_about_the_item(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "wugang"), sender="about-request")
+    chat.user("帮我办一下养老保险转入，怎么弄都行", "transfer_pension_in")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "transfer_pension_in", chat.text
