@@ -83,7 +83,7 @@ def is_question(text: str) -> bool:
 # it ("趸缴需要什么条件？" vs "帮我办趸缴"); `broad` adds can-I / is-it-possible questions.
 _HOW = re.compile(
     r"怎么|怎麼|如何|怎样|怎樣|咋|什么条件|什麼條件|哪些条件|哪些條件|需要什么|需要什麼|需要哪些|有什么要求|有什麼要求|"
-    r"是什么|是什麼|什么意思|什麼意思|什么政策|什麼政策|谁可以|誰可以|哪些人|能不能办|能不能辦|"
+    r"是什么|是什麼|什么是|什麼是|什么叫|什麼叫|啥是|啥叫|什么意思|什麼意思|什么政策|什麼政策|谁可以|誰可以|哪些人|能不能办|能不能辦|"
     r"\bhow (?:do|does|can|could|to)\b|\bwhat (?:is|are|does)\b|\bwho (?:can|may|is allowed)\b|\brequirements?\b",
     re.I,
 )

@@ -435,10 +435,11 @@ def test_an_unsure_question_with_a_weak_faq_intent_is_not_answered(backend_url: 
     assert not _responses(chat)
 
 
-def test_a_question_about_an_item_is_answered_with_the_item_to_do_now(backend_url: str) -> None:
+@pytest.mark.parametrize("text", ["四类人员一次性补缴是什么？需要什么条件", "什么是四类人员补缴"])
+def test_a_question_about_an_item_is_answered_with_the_item_to_do_now(backend_url: str, text: str) -> None:
     """ "什么是四类人员补缴？" started the form and asked for the category: a question, not a request."""
-    chat = Chat(login(backend_url, "wugang"), sender="about-four")
-    chat.user("四类人员一次性补缴是什么？需要什么条件", "four_categories_back_payment")
+    chat = Chat(login(backend_url, "wugang"), sender=f"about-four-{len(text)}")
+    chat.user(text, "four_categories_back_payment")
     chat.run(ActionStartTask())
     assert not chat.slots["task_code"] and chat.slots["task_stage"] == "idle", chat.text
     assert "预申请" in chat.text and "四类人员身份证明材料" in chat.text, chat.text
