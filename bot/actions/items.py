@@ -40,7 +40,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from . import registration, services
 from .assent import says_yes
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
-from .choices import position
+from .choices import intent_buttons, position, shown_buttons
 from .clarify import ActionClarifyIntent, ask_which_child, catalogue_index, resolve_vague, with_child_names
 from .common import (
     CHOOSE,
@@ -440,6 +440,19 @@ class ActionStartTask(Action):
             # names it: a restatement of the pending request, not a switch. Asked, never switched or done.
             await self._ask_to_confirm_pending(dispatcher, lang, str(pending))
             return []
+        offered = [b["payload"][1:] for b in intent_buttons(shown_buttons(tracker))]
+        if (
+            len(offered) == 1
+            and offered[0] in TASK_INTENTS
+            and code in TASK_INTENTS
+            and code != offered[0]
+            and code.split("_")[0] == offered[0].split("_")[0]
+            and not _is_payload(message)
+            and not [e for e in message.get("entities") or [] if e.get("entity") != "language"]
+        ):
+            # "那就帮我停了吧" right after one item was offered as a button (an answer about it), read as a
+            # sibling item (the child's stop) with nothing that names it: the item offered
+            code = offered[0]
         if code == _intent(tracker) and names_only_the_topic(text):
             # "关于社保" / "social insurance stuff": no item, no action said; whatever the NLU guessed
             # (a transfer-out, a stop), it is asked which one, never done or refused on that guess

@@ -475,3 +475,14 @@ def test_a_request_is_not_a_question_about_the_item(backend_url: str) -> None:
     chat.user("帮我办一下养老保险转入，怎么弄都行", "transfer_pension_in")
     chat.run(ActionStartTask())
     assert chat.slots["task_code"] == "transfer_pension_in", chat.text
+
+
+def test_do_it_after_the_answer_is_the_item_offered(backend_url: str) -> None:
+    """'那就帮我停了吧' after the answer about one's own stop was read as the child's stop (0.25) and refused."""
+    chat = Chat(login(backend_url, "zhangwei"), sender="about-then-do")
+    chat.user("单位会给我买社保了，我自己交的那个要停保吗，怎么停", "stop_individual_insurance")
+    chat.run(ActionStartTask())
+    assert [b["payload"] for b in chat.buttons] == ["/stop_individual_insurance"], chat.text
+    chat.user("那就帮我停了吧", "stop_child_insurance", confidence=0.25)
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "stop_individual_insurance", chat.text
