@@ -183,3 +183,15 @@ def test_at_the_window_the_stale_category_takes_the_registrys_and_the_enrolment_
     done = client.post(f"/window/pre-applications/{number}/finish", json={}, headers=clerk)
     assert done.status_code == 200 and done.json()["status"] == "completed", done.text
     assert client.get("/me", headers=h).json()["hukou_category"] == "shenzhen"
+
+
+def test_an_english_transfer_preview_names_the_places_in_english(client, as_user):
+    """The English summary said 'moves to 成都, 四川省'."""
+    h = as_user("wugang")
+    preview = client.post(
+        "/items/transfer_pension_out/validate",
+        json={"fields": {"destination_province": "四川省", "destination_city": "成都"}},
+        headers=h,
+    ).json()["preview"]
+    assert any("Chengdu, Sichuan" in line for line in preview["lines_en"]), preview
+    assert any("四川省成都" in line for line in preview["lines_zh"]), preview

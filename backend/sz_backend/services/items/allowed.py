@@ -176,6 +176,12 @@ def lookup(kind: str, text: Any) -> list[dict[str, Any]]:
     return list(_alias_index(kind).get(key(text), []))
 
 
+def english(kind: str, value: Any) -> str:
+    """The English label of a canonical place (成都 -> Chengdu) for English texts; the value when unknown."""
+    rows = {r["label_en"] for r in lookup(kind, value) if r.get("label_en")}
+    return rows.pop() if len(rows) == 1 else str(value)
+
+
 def cities_in(province: str) -> set[str]:
     return {c["value"] for c in cities() if c["province"] == province}
 

@@ -206,12 +206,13 @@ class _TransferOut(ItemHandler):
         province, city = ctx.fields["destination_province"], ctx.fields["destination_city"]
         other_zh = "医疗保险" if k.insurance == InsuranceType.pension else "养老保险"
         other_en = "medical insurance" if k.insurance == InsuranceType.pension else "pension insurance"
+        city_en, province_en = allowed.english("city", city), allowed.english("province", province)
         return [
             (
                 f"将申请把{k.zh}关系转往{province}{city}；之后须向{city}社保经办机构申请转入，对方受理前可撤销。"
                 f"{other_zh}不受影响。",
-                f"The {k.en} moves to {city}, {province}; next apply for the transfer-in at {city}'s agency; until it "
-                f"accepts you can cancel. Your {other_en} is not affected.",
+                f"The {k.en} moves to {city_en}, {province_en}; next apply for the transfer-in at {city_en}'s "
+                f"agency; until it accepts you can cancel. Your {other_en} is not affected.",
             )
         ]
 
