@@ -11,9 +11,9 @@ with the button's payload, the way Rasa's own two-stage fallback replays a
 clarified message (Rasa runs `action_extract_slots` after it). The message keeps the
 original metadata, so the login travels with it.
 
-Only buttons whose payload is an intent (`/code` or `/code{...}`) are replayed; a
-number outside the list, or words around the number that say something else, are
-not a pick.
+Buttons whose payload is an intent (`/code` or `/code{...}`) are replayed; a question
+button is answered by the caller (bot/actions/clarify.py). A number outside the list,
+or words around the number that say something else, are not a pick.
 """
 
 from __future__ import annotations
@@ -85,14 +85,13 @@ def intent_buttons(buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def picked_button(tracker: Tracker) -> Optional[Dict[str, Any]]:
-    """The intent button the latest message picks by its position, else None."""
+    """The button the latest message picks by its position, else None."""
     text = str((tracker.latest_message or {}).get("text") or "")
     n = position(text)
     buttons = shown_buttons(tracker)
     if n is None or not 0 < n <= len(buttons):
         return None
-    button = buttons[n - 1]
-    return button if _PAYLOAD.match(str(button.get("payload") or "")) else None
+    return buttons[n - 1]
 
 
 def replay(tracker: Tracker, button: Dict[str, Any]) -> List[Dict[Text, Any]]:

@@ -405,7 +405,13 @@ class ActionClarifyIntent(Action):
     ) -> List[Dict[Text, Any]]:
         button = picked_button(tracker)
         if button:  # "2" / "第二个" to the buttons just shown: that button, as if pressed
-            return replay(tracker, button)
+            topic = _faq_topic_of(button)
+            if topic:  # a question button: its answer
+                dispatcher.utter_message(response=f"utter_faq/{topic}")
+                return []
+            replayed = replay(tracker, button)
+            if replayed:
+                return replayed
         lang = clarify_language(tracker)
         message = tracker.latest_message or {}
         if wants_a_person(str(message.get("text") or "")):  # "I need an operator": no need to ask what is meant
@@ -466,6 +472,12 @@ class ActionClarifyIntent(Action):
         return remember_request(tracker)
 
 
+def _faq_topic_of(button: Dict[str, Any]) -> Optional[str]:
+    """The FAQ topic of a question button (its payload is the topic's canonical question), else None."""
+    payload = str(button.get("payload") or "")
+    return next((topic for topic, (_, q_zh, _, q_en) in FAQ_TOPICS.items() if payload in (q_zh, q_en)), None)
+
+
 class ActionAffirmWithoutTask(Action):
     """A yes with nothing to confirm. After "which one?" buttons it is no answer: one real option is taken,
     several are shown again; otherwise there is nothing to confirm."""
@@ -476,9 +488,9 @@ class ActionAffirmWithoutTask(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        buttons = intent_buttons(shown_buttons(tracker))
+        buttons = shown_buttons(tracker)
         real = [b for b in buttons if b.get("payload") not in ("/ask_capabilities", "/cancel", "/deny")]
-        if len(real) == 1:
+        if len(real) == 1 and intent_buttons(real):
             return replay(tracker, real[0])
         if real:
             lang = clarify_language(tracker)

@@ -127,3 +127,24 @@ def test_a_typed_position_answers_which_child(backend_url: str) -> None:
     second = titles[1]
     assert chat.slots["task_code"] and chat.slots["task_stage"] != "choose", chat.text
     assert second.split("（")[1].rstrip("）") in chat.text, (second, chat.text)
+
+
+def test_a_typed_position_of_a_question_button_is_its_answer(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="choice-faq")
+    chat.user("I want to pay my social insurance for October", "nlu_fallback", confidence=0.8, ranking=ASKED)
+    chat.run(ActionClarifyIntent())
+    chat.messages[-1]["buttons"].insert(0, {"title": "Payment hours", "payload": "What time can I pay?"})
+    chat.events[-1]["data"]["buttons"] = chat.messages[-1]["buttons"]  # as if the FAQ had been offered first
+    chat.user("1", "nlu_fallback", confidence=0.9, ranking=[{"name": "nlu_fallback", "confidence": 0.9}])
+    events = chat._run(ActionClarifyIntent())
+    assert events == [] and chat.messages[0]["response"] == "utter_faq/payment_hours", chat.messages
+
+
+def test_yes_shows_the_same_list_again(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="choice-yes-same")
+    _asked_which(chat)
+    chat.events[-1]["data"]["buttons"].insert(0, {"title": "Payment hours", "payload": "What time can I pay?"})
+    shown = chat.events[-1]["data"]["buttons"]
+    chat.user("yes", "affirm")
+    chat._run(ActionAffirmWithoutTask())
+    assert chat.buttons == shown, chat.buttons
