@@ -182,12 +182,25 @@ _CHILD_WORDS = re.compile(
 )
 
 
+# A request to pay read as the contribution query ("帮我把10月份的社保交了"): asked, never only shown records
+_QUERY_WORDS = re.compile(
+    r"查|看|明细|明細|记录|記錄|多少|有没有|有沒有|了没|了沒|没有|沒有|是否|情况|情況|清单|清單|"
+    r"\bcheck\b|\bshow\b|\bhistory\b|\bhow much\b|\bdid\b|\bhave i\b|\bstatement\b|\brecords?\b",
+    re.I,
+)
+_DO_WORDS = re.compile(
+    r"帮我|幫我|给我|給我|替我|麻烦|麻煩|\bplease\b|\bhelp me\b|\bi want to\b|\bi'?d like to\b", re.I
+)
+
+
 def conflicting_request(code: str, text: str) -> Optional[Tuple[str, str]]:
     """(the item the words ask for, the item understood) when they contradict; else None."""
     t = str(text or "")
     if not t or t.startswith("/"):
         return None
     stop, pay = bool(_STOP_WORDS.search(t)), bool(_PAY_WORDS.search(t))
+    if code == "query_contributions" and pay and not stop and _DO_WORDS.search(t) and not _QUERY_WORDS.search(t):
+        return ("pay_child_medical" if _CHILD_WORDS.search(t) else "self_service_payment"), code
     if code in STOP_CODES and pay and not stop:
         return ("pay_child_medical" if _CHILD_WORDS.search(t) else "self_service_payment"), code
     if code in PAY_CODES and stop:

@@ -104,6 +104,9 @@ def test_reading_a_correction_without_a_field_uses_the_last_answer_and_the_words
         ("stop_insurance", "我要给儿子续费社保", "pay_child_medical"),
         ("stop_individual_insurance", "我想交这个月的社保", "self_service_payment"),
         ("pay_child_medical", "孩子的医保不想交了，停掉", "stop_child_insurance"),
+        # a request to pay read as the contribution query (0.24): asked, not records shown
+        ("query_contributions", "帮我把10月份的社保交了", "self_service_payment"),
+        ("query_contributions", "please pay my October contribution", "self_service_payment"),
     ],
 )
 def test_words_that_contradict_the_item_are_caught(code: str, text: str, wanted: str) -> None:
@@ -117,6 +120,9 @@ def test_words_that_contradict_the_item_are_caught(code: str, text: str, wanted:
         ("pay_child_medical", "给孩子交医保"),
         ("stop_individual_insurance", "停缴社保"),
         ("stop_child_insurance", "/stop_child_insurance"),
+        ("query_contributions", "帮我查一下10月份的社保交了没有"),
+        ("query_contributions", "10月份社保交了吗"),
+        ("query_contributions", "show me what I paid"),
     ],
 )
 def test_words_that_agree_with_the_item_pass(code: str, text: str) -> None:
