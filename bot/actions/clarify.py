@@ -33,7 +33,7 @@ from .common import IDLE, STAGE_SLOT, named_subjects, offer_choices, pick, reaso
 from .fields import entity_values
 from .handoff import wants_a_person
 from .language import reply_language
-from .questions import question_topic
+from .questions import asks_which_bank, is_question, question_topic
 from .tasks import ITEM_CODES, SERVICE_CODES
 
 log = logging.getLogger(__name__)
@@ -418,8 +418,31 @@ class ActionClarifyIntent(Action):
             from .handoff import ActionHandoff
 
             return list(await ActionHandoff().run(dispatcher, tracker, domain))
-        if registration_wanted(tracker, message):
-            return [FollowupAction("action_start_task")]  # no login, no account: the registration itself
+        if (
+            about_moving_hukou(str(message.get("text") or ""))
+            and not not_understood(message)
+            and not (tracker.active_loop or {}).get("name")
+            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+        ):
+            say_hukou_move_out_of_scope(dispatcher, lang)
+            return []
+        if registration_wanted(tracker, message) and not asks_which_bank(str(message.get("text") or "")):
+            return [FollowupAction("action_start_task")]
+        if not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE):
+            from .items import item_named_by_its_value, start_item_from_question
+
+            named = await item_named_by_its_value(message)
+            if named:  # an unsure message naming a value only one likely item has (a category of person)
+                return await start_item_from_question(
+                    named, dispatcher, tracker, lang
+                )  # no login, no account: the registration itself
+        if not not_understood(message):
+            from .repair import outcome_follow_up
+
+            follow_up = outcome_follow_up(tracker, str(message.get("text") or ""), lang)
+            if follow_up:  # "why can't I cancel it?" right after the refusal: its reason, not "which one?"
+                dispatcher.utter_message(text=follow_up)
+                return []
         topic = question_topic(tracker, message)
         if topic and _has_response(domain, f"utter_faq/{topic}"):
             # a question the FAQ answers (or a follow-up of the answer just given): the answer, not "which one?"
@@ -537,6 +560,59 @@ ITEM_WORDS = re.compile(
 )
 
 
+# Moving one's hukou (迁户口, 落户, "move my household registration") is the police's household office's
+# matter, not social insurance: a question about it with no insurance word is out of scope, whatever
+# the NLU leaned to (the hukou-category FAQ, a child's enrolment, a transfer). "孩子落户了怎么参保" names
+# insurance and is not.
+_HUKOU_MOVE = re.compile(
+    r"(?:户口|戶口|户籍|戶籍)[^，。,.！!？?]{0,12}(?:迁|遷|转到|轉到|转过|轉過|转来|轉來)|"
+    r"(?:迁|遷)[^，。,.！!？?]{0,6}(?:户口|戶口|户籍|戶籍)|落户|落戶|入户手续|入戶手續|"
+    r"\b(?:move|transfer|moving|transferring)\b[^.?!]{0,25}\b(?:hukou|household registration|residence registration)\b|"
+    r"\b(?:settle|register) (?:my |our |the )?(?:hukou|household registration)\b",
+    re.I,
+)
+_INSURANCE_WORDS = re.compile(
+    r"社保|社會保險|社会保险|医保|醫保|养老|養老|保险|保險|参保|參保|缴|繳|停保|\binsurance\b|\bsocial security\b|"
+    r"\bpension\b|\bcontribution",
+    re.I,
+)
+
+
+_SETTLE_DATE = re.compile(r"(?:落户|落戶|入户|入戶)的?(?:日期|时间|時間)")
+# "户口迁到深圳了，户籍类别要改": the record's change (change_basic_info), not the move
+_RECORD_CHANGE = re.compile(
+    r"类别|類別|类型|類型|信息|資訊|资料|資料|改|更新|变更|變更|\b(?:category|update|record)\b", re.I
+)
+_ASKS_OR_WANTS = re.compile(r"手续|手續|流程|办理|辦理|想|要|\b(?:want|need|how)\b", re.I)
+
+
+def about_moving_hukou(text: str) -> bool:
+    """A question or request about moving one's hukou itself (no insurance named, not a settle-in date given
+    as a value): out of scope."""
+    t = str(text or "")
+    return (
+        not t.startswith("/")
+        and bool(_HUKOU_MOVE.search(t))
+        and not _INSURANCE_WORDS.search(t)
+        and not _SETTLE_DATE.search(t)
+        and not _RECORD_CHANGE.search(t)
+        and (is_question(t) or bool(_ASKS_OR_WANTS.search(t)))
+    )
+
+
+def say_hukou_move_out_of_scope(dispatcher: CollectingDispatcher, lang: str) -> None:
+    """The out-of-scope reply, and who handles a hukou move."""
+    dispatcher.utter_message(response="utter_out_of_scope")
+    say(
+        dispatcher,
+        lang,
+        "户口迁入、迁出和落户由公安机关户政部门办理，请咨询派出所或公安户政窗口。户口迁好以后，社保方面的业务（如户籍类别变更、少儿参保）可以再来找我。",
+        "Moving a hukou (in, out, settling) is handled by the public security bureau's household registration "
+        "office: please ask a police station (派出所). Once it is moved, I can help with the social insurance side "
+        "(such as the hukou category or a child's enrolment).",
+    )
+
+
 class ActionOutOfScope(Action):
     """Out of scope, unless the message names an item's own thing (a tier, a stop, a transfer, the payment
     bank…) and an item is among the NLU's next guesses: then it is asked which one (buttons), not refused."""
@@ -552,5 +628,8 @@ class ActionOutOfScope(Action):
         ranked = [r.get("name") for r in message.get("intent_ranking") or []][1:4]
         if ITEM_WORDS.search(text) and any(n in ITEM_CODES or n in SERVICE_CODES for n in ranked):
             return list(await ActionClarifyIntent().run(dispatcher, tracker, domain))
+        if about_moving_hukou(text):
+            say_hukou_move_out_of_scope(dispatcher, reply_language(tracker))
+            return []
         dispatcher.utter_message(response="utter_out_of_scope")
         return []

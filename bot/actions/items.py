@@ -41,7 +41,15 @@ from . import registration, services
 from .assent import says_yes
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .choices import intent_buttons, position, shown_buttons
-from .clarify import ActionClarifyIntent, ask_which_child, catalogue_index, resolve_vague, with_child_names
+from .clarify import (
+    ActionClarifyIntent,
+    about_moving_hukou,
+    ask_which_child,
+    catalogue_index,
+    resolve_vague,
+    say_hukou_move_out_of_scope,
+    with_child_names,
+)
 from .common import (
     CHOOSE,
     COLLECT,
@@ -99,6 +107,8 @@ from .tasks import (
     vague_change_request,
     with_current,
 )
+from .values.choices import allowed
+from .values.text import simplify
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +368,17 @@ async def start_item(code: str, dispatcher: CollectingDispatcher, tracker: Track
     return events
 
 
+async def start_item_from_question(
+    code: str, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str
+) -> List[Dict[str, Any]]:
+    """start_item from an action the rules do not follow with the form (the FAQ answer, the clarification):
+    the form is run next when a value is to be asked or checked, as after action_start_task."""
+    events = await start_item(code, dispatcher, tracker, lang)
+    if any(e.get("name") == STAGE_SLOT and e.get("value") == COLLECT for e in events):
+        return events + [FollowupAction(FORM)]
+    return events
+
+
 # How close behind a bare value (inform) an item must rank to be the request itself (a guess, not
 # calibrated: the phone and bank requests below ranked their item 0.16-0.23 behind inform 0.22-0.39).
 INFORM_ITEM_FLOOR = 0.12
@@ -399,6 +420,50 @@ def item_behind_value(message: Dict[str, Any]) -> Optional[str]:
     if ranked and ranked[0].get("name") in TASK_INTENTS and float(ranked[0].get("confidence") or 0) >= floor:
         return str(ranked[0]["name"])
     return None
+
+
+# A message that names a value only one item's choice field has (a category of person: "我是原农村户籍人员",
+# "former rural hukou resident") is about that item when the NLU also has that item among its first guesses:
+# "户籍类别比对的时候我是原农村户籍人员，以前没交够的社保能一次补上吗" leaned to the hukou-category FAQ
+# (0.93) with 四类人员一次性补缴 fourth, and "原农村户籍人员" alone likewise (second). Short names
+# ("临时工", "其他", "是") and yes/no fields are not enough to name an item.
+VALUE_ITEM_RANK = 5
+
+
+def _distinctive(name: str) -> bool:
+    return len(name.split()) >= 3 if name.isascii() else len(name) >= 4
+
+
+async def item_named_by_its_value(message: Dict[str, Any]) -> Optional[str]:
+    """The item whose own choice value the message names, when the NLU ranks it among its first guesses."""
+    text = str(message.get("text") or "")
+    if not text or text.startswith("/"):
+        return None
+    guesses = [
+        str(r.get("name"))
+        for r in (message.get("intent_ranking") or [])[:VALUE_ITEM_RANK]
+        if r.get("name") in TASK_INTENTS
+    ]
+    if not guesses:
+        return None
+    try:
+        catalogue = await get_client().catalogue()
+    except (BackendUnavailable, BackendError):
+        return None
+    low = simplify(text).casefold()
+    named = set()
+    for entry in catalogue.get("items") or []:
+        for spec in entry.get("fields") or []:
+            if spec.get("type") != "choice":
+                continue
+            for choice in allowed(spec):
+                if str(choice.get("value")) in ("yes", "no"):
+                    continue
+                names = [str(choice.get(k) or "") for k in ("value", "label_zh", "label_en")]
+                names += [str(a) for a in choice.get("aliases") or []]
+                if any(n and _distinctive(n) and n.casefold() in low for n in names):
+                    named.add(str(entry.get("code")))
+    return named.pop() if len(named) == 1 and next(iter(named)) in guesses else None
 
 
 class ActionStartTask(Action):
@@ -457,6 +522,15 @@ class ActionStartTask(Action):
             # "关于社保" / "social insurance stuff": no item, no action said; whatever the NLU guessed
             # (a transfer-out, a stop), it is asked which one, never done or refused on that guess
             return list(await ActionClarifyIntent().run(dispatcher, tracker, domain))
+        if (
+            code == _intent(tracker)
+            and about_moving_hukou(text)
+            and not (tracker.active_loop or {}).get("name")
+            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+        ):
+            # "我要把户口迁到深圳" read as a transfer-in: a hukou move is the police's, not an item
+            say_hukou_move_out_of_scope(dispatcher, lang)
+            return []
         subject_id = _subject_id_entity(message)
         choices = tracker.get_slot("task_choices") or []
         events: List[Dict[str, Any]] = []

@@ -79,6 +79,25 @@ def is_question(text: str) -> bool:
     return bool(QUESTION.search(str(text or "")))
 
 
+# "Which banks can I use?" however it is worded (a foreign spouse, a new account, a card for the
+# contributions): the cooperating banks' list is the one FAQ answer that names banks, whatever topic
+# the selector leaned to (registration, the social security card) or whichever items the NLU offered.
+_WHICH_BANK = re.compile(
+    r"(?:哪些|哪几家|哪幾家|哪家|哪个|哪個|什么|什麼|啥)[^，。,.！!？?]{0,3}(?:银行|銀行)|"
+    r"\b(?:which|what)\s+(?:\w+\s+){0,2}banks?\b",
+    re.I,
+)
+_BANKS_ALLOWED = re.compile(r"\bbanks?\b[^.?!]{0,30}\b(?:accepted|supported|allowed|cooperating|partners?)\b", re.I)
+
+
+def asks_which_bank(text: str) -> bool:
+    """A question asking which banks (can be used): answered with the cooperating banks' list."""
+    t = str(text or "")
+    if t.startswith("/"):
+        return False
+    return bool(_WHICH_BANK.search(t)) or (is_question(t) and bool(_BANKS_ALLOWED.search(t)))
+
+
 # The words of a question about an item (one repair.ITEM_FAQ answers) as opposed to a request to do
 # it ("趸缴需要什么条件？" vs "帮我办趸缴"); `broad` adds can-I / is-it-possible questions.
 _HOW = re.compile(
@@ -180,9 +199,11 @@ def question_topic(tracker: Tracker, message: Optional[Dict[str, Any]] = None) -
     """The FAQ topic to answer an unsure question with, or None (then: ask, as before)."""
     message = message if message is not None else (tracker.latest_message or {})
     text = str(message.get("text") or "")
-    if not text or text.startswith("/") or not is_question(text):
+    if not text or text.startswith("/") or (message.get("understanding") or {}).get("decision") == "not_understood":
         return None
-    if (message.get("understanding") or {}).get("decision") == "not_understood":
+    if asks_which_bank(text):
+        return "cooperating_banks"
+    if not is_question(text):
         return None
     ranking = _ranking(message)
     previous = last_answer_topic(tracker)

@@ -33,6 +33,7 @@ from bot.masking import NUMBER_RUN
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .common import IDLE, busy, error_text, guarded, say
 from .language import reply_language
+from .values.numbers import digits_of
 from .values.text import simplify
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,18 @@ def _text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "").strip()
 
 
+# A number said digit by digit ("四四零三零四一九九八…", a speech transcript): six or more spoken digits in a row
+_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺两](?:[\s,，、]*[零〇一二三四五六七八九幺两叉]){5,}")
+
+
+def _spoken_digits(text: str) -> str:
+    """Runs of spoken digits as digits (叉 as the ID's X); other words keep their 一 and 两."""
+    return _SPOKEN_RUN.sub(lambda m: digits_of(m.group(0)).replace("叉", "X"), text)
+
+
 def _number_in(text: str) -> str:
     """The (longest) personal number in an answer such as "卡号是6225 8802 1111 2222"; else the text."""
-    runs = [m.group(0) for m in NUMBER_RUN.finditer(text.translate(_FULL_WIDTH))]
+    runs = [m.group(0) for m in NUMBER_RUN.finditer(_spoken_digits(text).translate(_FULL_WIDTH))]
     return max(runs, key=len) if runs else text
 
 
@@ -99,7 +109,7 @@ def details_in(text: str) -> Dict[str, str]:
     from .values.choices import _BANK_WORDS, _english_bank
 
     found: Dict[str, str] = {}
-    text = simplify(text)
+    text = _spoken_digits(simplify(text))
     for m in NUMBER_RUN.finditer(text.translate(_FULL_WIDTH)):
         raw = re.sub(r"[\s\-\u2010-\u2015\uff0d]", "", m.group(0))
         if len(raw) == 18 and raw[:17].isdigit():
@@ -268,8 +278,9 @@ class ValidateRegistrationForm(FormValidationAction):
     async def validate_registration_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        # "林曉" typed in Traditional characters is 林晓: the registry of the mainland ID holds Simplified names
         checked = await self._check(
-            "registration_name", NAME_PREFIX.sub("", _plain(value)).strip(" 。.，,"), dispatcher, tracker
+            "registration_name", NAME_PREFIX.sub("", simplify(_plain(value))).strip(" 。.，,"), dispatcher, tracker
         )
         name = str(checked.get("registration_name") or "")
         if _name_not_in_characters(name, str(tracker.get_slot("registration_id_number") or ""), dispatcher, tracker):

@@ -45,6 +45,7 @@ from .identity import auth_token
 from .language import reply_language
 from .questions import (
     answer_is_sure,
+    asks_which_bank,
     follows_up,
     is_question,
     last_answer_topic,
@@ -510,6 +511,19 @@ FOLLOW_UPS = (
         ),
     ),
     ("number", re.compile(r"流水号|流水號|预申请号|預申請號|编号|編號|\bserial\b|\breference\b", re.I)),
+    # "why can't I cancel it?" right after a refusal: its reason again, not an FAQ text that shares a word
+    (
+        "why",
+        re.compile(
+            r"为什么|為什麼|为啥|為啥|怎么不能|怎麼不能|咋不能|凭什么|憑什麼|\bwhy\b|\bhow come\b|\bwhat(?:'s| is) the reason\b",
+            re.I,
+        ),
+    ),
+)
+# The reason in a refusal the bot gave (items._refusal, ActionSubmitTask): after the item's name
+_REFUSAL_REASON = re.compile(
+    r"(?:暂时不能办理|未能办理)“[^”]*”(?:（[^）]*）)?：(?P<zh>.+)|”(?: \([^)]*\))? (?:is not possible right now|could not be done): (?P<en>.+)",
+    re.S,
 )
 _STATUS = re.compile(r"进度|進度|状态|狀態|办到哪|辦到哪|审核|審核|受理了|\bstatus\b|\bprogress\b", re.I)
 _OUTCOME_MARKS = (
@@ -536,6 +550,20 @@ def _last_outcome(tracker: Tracker, turns: int = 3) -> Optional[str]:
             text = str(e.get("text") or "")
             if any(m in text for m in _OUTCOME_MARKS):
                 return text
+    return None
+
+
+def outcome_follow_up(tracker: Tracker, text: str, lang: str) -> Optional[str]:
+    """The answer to a question about the business outcome just given ("要带什么材料", "why not?"), if it is
+    one: from that outcome's own text. Also for a message the NLU was unsure of (clarify.py)."""
+    outcome = _last_outcome(tracker)
+    if not outcome or not text or text.startswith("/"):
+        return None
+    for kind, pattern in FOLLOW_UPS:
+        if pattern.search(text):
+            answer = _contextual_answer(kind, outcome, lang)
+            if answer:
+                return answer
     return None
 
 
@@ -571,6 +599,12 @@ def _contextual_answer(kind: str, outcome: str, lang: str) -> Optional[str]:
             if m
             else None
         )
+    if kind == "why":
+        m = _REFUSAL_REASON.search(outcome)
+        if not m:
+            return None
+        reason = (m.group("zh") or m.group("en") or "").strip()
+        return pick(lang, f"原因是：{reason}", f"The reason: {reason}")
     if kind == "number":
         m = re.search(r"(预申请号：\S+|业务流水号：\S+|Pre-application number: \S+|Serial number: \S+)", outcome)
         return pick(lang, f"刚才的{m.group(1)}", f"From just now — {m.group(1)}") if m else None
@@ -663,23 +697,35 @@ class ActionAnswerQuestion(Action):
                 return []
             except (BackendUnavailable, BackendError):
                 pass
-        if outcome:
-            for kind, pattern in FOLLOW_UPS:
-                if pattern.search(text):
-                    answer = _contextual_answer(kind, outcome, lang)
-                    if answer:
-                        dispatcher.utter_message(text=answer)
-                        return []
-        from .clarify import registration_wanted
-        from .items import item_behind_value
+        answer = outcome_follow_up(tracker, text, lang)
+        if answer:
+            dispatcher.utter_message(text=answer)
+            return []
+        from .clarify import about_moving_hukou, registration_wanted, say_hukou_move_out_of_scope
+        from .items import item_behind_value, item_named_by_its_value, start_item_from_question
 
-        if registration_wanted(tracker, message) and not (is_question(text) and answer_is_sure(message)):
+        idle = not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+        if idle and about_moving_hukou(text):
+            # "How do I move my household registration to Shenzhen?": the police's matter, not the hukou-category FAQ
+            say_hukou_move_out_of_scope(dispatcher, lang)
+            return []
+        if idle:
+            named = await item_named_by_its_value(message)
+            if named:  # "我是原农村户籍人员，以前没交够的能一次补上吗" read as the hukou-category FAQ: the item
+                return await start_item_from_question(named, dispatcher, tracker, lang)
+        which_bank = asks_which_bank(text)  # a question about the banks, even with "account" or an item near
+        if (
+            registration_wanted(tracker, message)
+            and not (is_question(text) and answer_is_sure(message))
+            and not which_bank
+        ):
             # "I need an account for the online services" / "no login yet, how do I get one?" (no login) taken
             # as a question: action_start_task starts the registration, or answers how and offers it
             return [FollowupAction("action_start_task")]
         if (
             not (tracker.active_loop or {}).get("name")
             and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+            and not which_bank
             and item_behind_value(message)
         ):
             # "我办了张工商银行的卡，想用它交社保": a request, not shaped as a question, with its item close behind
@@ -696,7 +742,10 @@ class ActionAnswerQuestion(Action):
         if not action and "/" in str(selector.get("intent_response_key") or ""):
             action = "utter_" + str(selector["intent_response_key"])
         previous = last_answer_topic(tracker)
-        if (
+        if which_bank:
+            # "what bank should he open an account with?": the banks' list, whatever topic the selector leaned to
+            action = "utter_faq/cooperating_banks"
+        elif (
             action
             and previous
             and not text.startswith("/")

@@ -391,7 +391,10 @@ def _entities(
 
 _DO_IT = re.compile(
     r"帮我|幫我|给我办|給我辦|请帮|請幫|麻烦|麻煩|帮忙|幫忙|\bplease\b|\bfor me\b|"
-    r"\b(?:could|can|would|will) you\b[^?]{0,40}\b(?:change|switch|move|update|set|make|put)\b",
+    r"\b(?:could|can|would|will) you\b[^?]{0,40}\b(?:change|switch|move|update|set|make|put)\b|"
+    # "我能把交社保的卡换成工商银行的吗" / "Can I switch the card … to an ICBC one?": asking to change to a
+    # value names the new value (the request asked politely), unlike "一档多少钱？"
+    r"(?:换|換|改|调|調|变|變)(?:成|为|為)|\b(?:change|switch|move)\b[^?]{0,50}\b(?:to|into)\b",
     re.I,
 )
 

@@ -1,0 +1,250 @@
+"""Session 9 conversation causes (tests/conversations/situations3.yml), each against a real backend:
+
+- "why can't I cancel it?" right after a refusal is answered with that refusal's reason (a late medical
+  transfer cancellation: already accepted), not with an FAQ text that shares a word; also when the NLU
+  was unsure of it (the clarification);
+- a change asked as a question ("我能把交社保的卡换成工商银行的吗") gives its new value like a request;
+- a question asking which banks is answered with the cooperating banks, whatever topic the selector
+  leaned to;
+- moving one's hukou (a police matter) is out of scope, whatever the NLU leaned to (the hukou-category
+  FAQ, a child's enrolment, unsure), with who handles it; a hukou move named with insurance is not;
+- a message naming a value only one item has (a category of person, "原农村户籍人员") with that item among
+  the NLU's first guesses starts that item with the value, whatever FAQ topic it leaned to;
+- registration: a name typed in Traditional characters ("林曉") is the registry's Simplified name, and a
+  number said digit by digit ("四四零三…") is that number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytest.importorskip("rasa_sdk")
+
+from actions_driver import Chat, login  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from bot.actions.clarify import ActionClarifyIntent, about_moving_hukou  # noqa: E402
+from bot.actions.items import ActionStartTask  # noqa: E402
+from bot.actions.registration import ValidateRegistrationForm, details_in  # noqa: E402
+from bot.actions.repair import ActionAnswerQuestion  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("client")
+
+# what the NLU made of "why can't I cancel it?" (sz-fc54161e): the FAQ, the card-and-account topic
+_WHY_EN = {
+    "confidence": 0.41,
+    "ranking": [{"name": "faq", "confidence": 0.41}, {"name": "cancel_medical_transfer_out", "confidence": 0.2}],
+    "response_selector": {
+        "faq": {
+            "response": {
+                "intent_response_key": "faq/card_locks_account",
+                "utter_action": "utter_faq/card_locks_account",
+                "confidence": 0.6,
+            },
+            "ranking": [
+                {"intent_response_key": "faq/card_locks_account", "confidence": 0.6},
+                {"intent_response_key": "faq/online_items", "confidence": 0.2},
+            ],
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "request_text, why, reason",
+    [
+        ("please cancel the medical insurance transfer out", "why can't I cancel it?", "already accepted"),
+        ("撤销医保转出", "为什么不能撤销", "已受理"),
+    ],
+)
+def test_why_after_a_refusal_gives_its_reason(backend_url: str, request_text: str, why: str, reason: str) -> None:
+    chat = Chat(login(backend_url, "zhoumin"), sender=f"dc3-why-{len(why)}")
+    chat.user(request_text, "cancel_medical_transfer_out")
+    refusal = chat.run(ActionStartTask())
+    assert reason in refusal, refusal
+    chat.user(why, "faq", **_WHY_EN)
+    text = chat.run(ActionAnswerQuestion())
+    assert reason in text and "金融社保卡" not in text and "financial social security card" not in text, text
+    assert chat.messages[0].get("response") is None, chat.messages
+
+
+def test_why_read_as_unsure_after_a_refusal_gives_its_reason(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhoumin"), sender="dc3-why-unsure")
+    chat.user("please cancel the medical insurance transfer out", "cancel_medical_transfer_out")
+    chat.run(ActionStartTask())
+    chat.user("why can't I cancel it?", "nlu_fallback", **dict(_WHY_EN, confidence=0.59))
+    text = chat.run(ActionClarifyIntent())
+    assert "already accepted" in text and not chat.buttons, (text, chat.buttons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我能把交社保的卡换成工商银行的吗",
+        "Can I switch the card my social insurance is paid from to an ICBC one?",
+    ],
+)
+def test_a_change_asked_as_a_question_gives_its_new_value(backend_url: str, text: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"dc3-bank-q-{len(text)}")
+    chat.user(text, "maintain_payment_bank", {"bank_name": "中国工商银行"}, confidence=0.65)
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked", chat.text
+    assert chat.slots["bank_name"] == "中国工商银行", (chat.text, dict(chat.slots))
+    assert chat.slots["requested_slot"] != "bank_name"
+
+
+# "My husband is from abroad, what bank should he open an account with…" (sz-fc54161e): the FAQ, with the
+# selector leaning to the flexible workers' topic at 0.18 (not sure: asked back with three items)
+_WHICH_BANK_EN = {
+    "confidence": 0.32,
+    "ranking": [
+        {"name": "faq", "confidence": 0.32},
+        {"name": "maintain_payment_bank", "confidence": 0.2},
+        {"name": "register_account", "confidence": 0.05},
+    ],
+    "response_selector": {
+        "faq": {
+            "response": {
+                "intent_response_key": "faq/flexible_employment",
+                "utter_action": "utter_faq/flexible_employment",
+                "confidence": 0.18,
+            },
+            "ranking": [
+                {"intent_response_key": "faq/flexible_employment", "confidence": 0.18},
+                {"intent_response_key": "faq/fix_hukou_category", "confidence": 0.12},
+            ],
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My husband is from abroad, what bank should he open an account with to use the social insurance system?",
+        "我老公是外国人，他办社保能用哪几家银行的卡",
+    ],
+)
+@pytest.mark.parametrize("intent", ["faq", "nlu_fallback"])
+def test_which_banks_is_answered_with_the_cooperating_banks(text: str, intent: str) -> None:
+    chat = Chat(None, sender=f"dc3-which-bank-{intent}")
+    chat.user(text, intent, **_WHICH_BANK_EN)
+    chat.run(ActionClarifyIntent() if intent == "nlu_fallback" else ActionAnswerQuestion())
+    assert chat.messages[0].get("response") == "utter_faq/cooperating_banks", chat.messages
+
+
+def _faq_reading(topic: str, confidence: float = 0.44) -> dict:
+    return {
+        "confidence": confidence,
+        "ranking": [{"name": "faq", "confidence": confidence}, {"name": "out_of_scope", "confidence": 0.11}],
+        "response_selector": {
+            "faq": {
+                "response": {
+                    "intent_response_key": f"faq/{topic}",
+                    "utter_action": f"utter_faq/{topic}",
+                    "confidence": 0.88,
+                },
+                "ranking": [
+                    {"intent_response_key": f"faq/{topic}", "confidence": 0.88},
+                    {"intent_response_key": "faq/login", "confidence": 0.03},
+                ],
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "text, intent, topic",
+    [
+        ("How do I move my household registration to Shenzhen?", "faq", "fix_hukou_category"),
+        ("小孩的戶口要怎麼遷入？", "faq", "child_enrollment"),
+        ("我老家的户口想迁过来深圳落户，这个流程怎么走", "nlu_fallback", "register"),
+    ],
+)
+def test_moving_ones_hukou_is_out_of_scope(text: str, intent: str, topic: str) -> None:
+    chat = Chat(None, sender=f"dc3-hukou-{len(text)}")
+    chat.user(text, intent, **_faq_reading(topic))
+    chat.run(ActionClarifyIntent() if intent == "nlu_fallback" else ActionAnswerQuestion())
+    assert chat.messages[0].get("response") == "utter_out_of_scope", chat.messages
+    assert "派出所" in chat.text or "police" in chat.text, chat.text
+    assert not any(str(m.get("response") or "").startswith("utter_faq/") for m in chat.messages), chat.messages
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子刚落户深圳，怎么参保",
+        "户口迁到深圳以后医保怎么转进来",
+        "户籍类别要怎么改",
+        "I want to change my hukou category",
+        "落户日期是2026年6月1日",
+        "户口已经迁到深圳了，户籍类别要改一下",
+    ],
+)
+def test_a_hukou_move_with_insurance_or_a_category_change_is_not_out_of_scope(text: str) -> None:
+    assert not about_moving_hukou(text)
+
+
+def _hukou_faq_then(item: str, rank: int) -> dict:
+    ranking = [{"name": "faq", "confidence": 0.5}, {"name": "change_basic_info", "confidence": 0.065}]
+    ranking += [{"name": "stop_individual_insurance", "confidence": 0.04}] * (rank - 3)
+    ranking += [{"name": item, "confidence": 0.024}]
+    reading = _faq_reading("fix_hukou_category", 0.5)
+    return dict(reading, ranking=ranking)
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("户籍类别比对的时候我是原农村户籍人员，以前没交够的社保能一次补上吗", "faq"),
+        ("原农村户籍人员", "faq"),
+        ("我以前是原農村戶口的，欠的社保能補嗎", "nlu_fallback"),
+    ],
+)
+def test_a_value_only_one_item_has_starts_that_item(backend_url: str, text: str, intent: str) -> None:
+    chat = Chat(login(backend_url, "heli"), sender=f"dc3-four-{len(text)}")
+    chat.user(text, intent, **_hukou_faq_then("four_categories_back_payment", 4))
+    chat.run(ActionClarifyIntent() if intent == "nlu_fallback" else ActionAnswerQuestion())
+    assert chat.slots["task_code"] == "four_categories_back_payment", chat.text
+    # the rules do not follow the FAQ answer or the clarification with the form: the action asks for it
+    assert any(e.get("event") == "followup" and e.get("name") == "item_form" for e in chat.events), chat.events
+    if chat.form() == "done":  # the category given in the message is taken; else it is asked
+        assert chat.slots["category"] == "原农村户籍人员", (chat.text, dict(chat.slots))
+    else:
+        assert intent == "nlu_fallback" and chat.slots["requested_slot"] == "category", chat.text
+
+
+def test_a_value_of_an_item_the_nlu_does_not_guess_starts_nothing(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "heli"), sender="dc3-four-not-guessed")
+    reading = _faq_reading("fix_hukou_category", 0.5)
+    chat.user("原农村户籍人员是什么意思", "faq", **reading)
+    chat.run(ActionAnswerQuestion())
+    assert chat.slots["task_code"] is None and chat.messages[0].get("response") == "utter_faq/fix_hukou_category"
+
+
+@pytest.mark.parametrize(
+    "slot, said, value",
+    [
+        ("registration_name", "林曉", "林晓"),
+        ("registration_name", "我叫林曉", "林晓"),
+        ("registration_id_number", "四四零三零四一九九八零一二零二六零一", "440304199801202601"),
+        ("registration_phone", "幺三八 零零幺三 八零幺四", "13800138014"),
+        ("registration_bank_account", "六二二五 八八零二 一一一一 二二二二", "6225880211112222"),
+    ],
+)
+def test_registration_reads_traditional_names_and_spoken_numbers(
+    backend_url: str, slot: str, said: str, value: str
+) -> None:
+    chat = Chat(None, sender=f"dc3-register-{slot}")
+    chat.user(said, "inform")
+    validate = getattr(ValidateRegistrationForm(), f"validate_{slot}")
+    out = asyncio.run(validate(said, CollectingDispatcher(), chat.tracker(), {}))
+    assert out.get(slot) == value, out
+
+
+def test_registration_details_said_digit_by_digit() -> None:
+    found = details_in("我叫林晓 身份证 四四零三零四一九九八零一二零二六零一 手机 一三八零零一三八零一四")
+    assert found["registration_id_number"] == "440304199801202601"
+    assert found["registration_phone"] == "13800138014"
