@@ -298,6 +298,56 @@ async def resolve_vague(
     return None, None, []
 
 
+# ---- "孩子保险的事": a child's insurance named with nothing to do -----------------------------------
+# "我家娃的医保咋整", "about my daughter's insurance": the NLU picks some child item (a stop, a payment) and
+# the backend refuses it for the child ("nothing to stop"), so the person is told no without having asked
+# anything. A child and insurance named with no action word: asked which matter, offering the child items
+# the backend says are possible now for the person's children.
+_CHILD_INSURANCE = re.compile(
+    r"(?:孩子|小孩|儿子|兒子|女儿|女兒|娃|宝宝|寶寶|闺女|閨女|小朋友|"
+    r"\bkids?\b|\bkid's\b|\bchild(?:'s|ren|ren's)?\b|\bsons?\b|\bson's\b|\bdaughters?\b|\bdaughter's\b|\bbaby\b|\bbaby's\b)"
+    r"[^。.!！?？]{0,10}(?:保险|保險|医保|醫保|社保|\binsurance\b)",
+    re.I,
+)
+_CHILD_ACTION = re.compile(
+    r"停|交|缴|繳|费|費|续|續|参保|參保|首次|入保|买|買|转|轉|改|修改|变更|變更|更新|维护|維護|登记|登記|查|打印|证明|證明|退|补|補|"
+    r"学校|學校|幼儿园|幼兒園|监护|監護|\b(?:stop|pay|paying|enrol|enroll|enrolling|sign|register|cancel|transfer|"
+    r"paid|payments?|change|update|print|check|join|add|renew|buy|certificate|school|guardian|records?|contributions?)\b",
+    re.I,
+)
+
+
+def vague_child_matter(text: str) -> bool:
+    """A child's insurance named with nothing to do about it ("孩子保险的事", "my kid's insurance thing")."""
+    t = str(text or "")
+    return not t.startswith("/") and bool(_CHILD_INSURANCE.search(t)) and not _CHILD_ACTION.search(t)
+
+
+async def ask_child_matter(
+    client: BackendClient, token: str, dispatcher: CollectingDispatcher, lang: str
+) -> Optional[List[Dict[str, Any]]]:
+    """Which of the child items possible now is meant (buttons with the child's name); None when none is
+    possible (the caller goes on as before)."""
+    index = await catalogue_index(client)
+    codes = [c for c, e in index.items() if e.get("acts_for") == "child" and c in ITEM_CODES]
+    if not codes:
+        return None
+    options = await with_child_names(client, token, await client.options(token, codes))
+    usable = [o for o in options if o.get("eligible") and o.get("subject_id")]
+    if not usable:
+        return None
+    buttons = [_child_button(o, index, lang) for o in usable][:8]
+    return offer_choices(
+        dispatcher,
+        lang,
+        "请问是孩子保险的哪件事？根据您孩子的情况，现在可以办理：",
+        "Which matter about your child's insurance is it? Going by your children's records, these are possible now:",
+        buttons,
+        "都不是",
+        "None of these",
+    )
+
+
 # ---- low-confidence NLU ----------------------------------------------------------
 def _faq_choices(message: Dict[str, Any]) -> List[str]:
     selector = (message.get("response_selector") or {}).get("faq") or {}
@@ -566,7 +616,8 @@ ITEM_WORDS = re.compile(
 # insurance and is not.
 _HUKOU_MOVE = re.compile(
     r"(?:户口|戶口|户籍|戶籍)[^，。,.！!？?]{0,12}(?:迁|遷|转到|轉到|转过|轉過|转来|轉來)|"
-    r"(?:迁|遷)[^，。,.！!？?]{0,6}(?:户口|戶口|户籍|戶籍)|落户|落戶|入户手续|入戶手續|"
+    r"(?:迁|遷)[^，。,.！!？?]{0,6}(?:户口|戶口|户籍|戶籍)|落户|落戶|入[户戶](?:手续|手續|条件|條件|申请|申請|流程|要求|政策)|"
+    r"(?:办|辦|办理|辦理|申请|申請)[^，。,.！!？?]{0,4}(?:深圳)?(?:户口|戶口)(?!本|簿)|"
     r"\b(?:move|transfer|moving|transferring)\b[^.?!]{0,25}\b(?:hukou|household registration|residence registration)\b|"
     r"\b(?:settle|register) (?:my |our |the )?(?:hukou|household registration)\b",
     re.I,

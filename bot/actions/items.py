@@ -44,10 +44,12 @@ from .choices import intent_buttons, position, shown_buttons
 from .clarify import (
     ActionClarifyIntent,
     about_moving_hukou,
+    ask_child_matter,
     ask_which_child,
     catalogue_index,
     resolve_vague,
     say_hukou_move_out_of_scope,
+    vague_child_matter,
     with_child_names,
 )
 from .common import (
@@ -522,6 +524,22 @@ class ActionStartTask(Action):
             # "关于社保" / "social insurance stuff": no item, no action said; whatever the NLU guessed
             # (a transfer-out, a stop), it is asked which one, never done or refused on that guess
             return list(await ActionClarifyIntent().run(dispatcher, tracker, domain))
+        token = auth_token(tracker)
+        if (
+            token
+            and code in TASK_INTENTS
+            and code == _intent(tracker)
+            and vague_child_matter(text)
+            and not (tracker.active_loop or {}).get("name")
+            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+        ):
+            # "我家娃的医保咋整": a child's insurance with nothing to do named: which matter, not a guessed item
+            try:
+                asked = await ask_child_matter(get_client(), token, dispatcher, lang)
+            except (BackendUnavailable, BackendError):
+                asked = None
+            if asked is not None:
+                return remember_request(tracker) + asked
         if (
             code == _intent(tracker)
             and about_moving_hukou(text)

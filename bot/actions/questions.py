@@ -83,8 +83,8 @@ def is_question(text: str) -> bool:
 # contributions): the cooperating banks' list is the one FAQ answer that names banks, whatever topic
 # the selector leaned to (registration, the social security card) or whichever items the NLU offered.
 _WHICH_BANK = re.compile(
-    r"(?:哪些|哪几家|哪幾家|哪家|哪个|哪個|什么|什麼|啥)[^，。,.！!？?]{0,3}(?:银行|銀行)|"
-    r"\b(?:which|what)\s+(?:\w+\s+){0,2}banks?\b",
+    r"(?:哪些|哪几家|哪幾家|哪家|哪个|哪個|什么|什麼|啥|指定|特定)[^，。,.！!？?]{0,3}(?:银行|銀行)|"
+    r"\b(?:which|what|particular|specific|certain)\s+(?:\w+\s+){0,2}banks?\b",
     re.I,
 )
 _BANKS_ALLOWED = re.compile(r"\bbanks?\b[^.?!]{0,30}\b(?:accepted|supported|allowed|cooperating|partners?)\b", re.I)

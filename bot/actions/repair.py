@@ -515,7 +515,8 @@ FOLLOW_UPS = (
     (
         "why",
         re.compile(
-            r"为什么|為什麼|为啥|為啥|怎么不能|怎麼不能|咋不能|凭什么|憑什麼|\bwhy\b|\bhow come\b|\bwhat(?:'s| is) the reason\b",
+            r"为什么|為什麼|为啥|為啥|怎么不能|怎麼不能|咋不能|凭什么|憑什麼|太晚|来不及|來不及|"
+            r"\bwhy\b|\bhow come\b|\bwhat(?:'s| is) the reason\b|\btoo late\b",
             re.I,
         ),
     ),

@@ -238,6 +238,19 @@ _ALL_AT_ONCE = re.compile(
 )
 
 
+# Taking back a transfer-out that was asked for: the cancellation, not the transfer again.
+CANCEL_OF = {
+    "transfer_pension_out": "cancel_pension_transfer_out",
+    "transfer_medical_out": "cancel_medical_transfer_out",
+}
+_UNDO_WORDS = re.compile(
+    r"取消|撤销|撤銷|撤回|撤掉|收回|不转了|不轉了|不想转了|不想轉了|不要转了|不要轉了|"
+    r"\bcancel|\bwithdraw|\btake\b[^.?!]{0,30}\bback\b|\bundo\b|\bcall off\b|\bchanged my mind\b|"
+    r"\b(?:don'?t|do not|no longer) (?:want|need) to (?:transfer|move)\b",
+    re.I,
+)
+
+
 def redirected_request(code: str, text: str) -> str:
     """The item the words mean when the understood one is for the wrong person's record,
     or for the other insurance ("医保转出去" understood as the pension transfer-out)."""
@@ -248,9 +261,14 @@ def redirected_request(code: str, text: str) -> str:
     both = re.search(r"社保|社會保險|社会保险|也|一起|都|\bboth\b|\balso\b", t, re.I)  # "社保转出，医保也一起"
     for p_code, m_code in () if both else PENSION_MEDICAL:
         if code == p_code and medical and not pension:
-            return m_code
+            code = m_code
+            break
         if code == m_code and pension and not medical:
-            return p_code
+            code = p_code
+            break
+    if code in CANCEL_OF and _UNDO_WORDS.search(t):
+        # "I applied to move my medical insurance out… I'd like to take that application back": the cancellation
+        return CANCEL_OF[code]
     if code == "change_basic_info" and _CHILD_WORDS.search(t) and _SCHOOL_WORDS.search(t):
         return "maintain_child_student_info"
     if code == "register_extended_contribution" and _ALL_AT_ONCE.search(t):

@@ -11,7 +11,10 @@
 - a message naming a value only one item has (a category of person, "原农村户籍人员") with that item among
   the NLU's first guesses starts that item with the value, whatever FAQ topic it leaned to;
 - registration: a name typed in Traditional characters ("林曉") is the registry's Simplified name, and a
-  number said digit by digit ("四四零三…") is that number.
+  number said digit by digit ("四四零三…") is that number;
+- a child's insurance named with nothing to do ("我家娃的医保咋整") asks which matter, offering the child items
+  possible now, instead of refusing a guessed one; with an action word the item goes on as before;
+- taking back a transfer-out read as the transfer itself is its cancellation.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ pytest.importorskip("rasa_sdk")
 from actions_driver import Chat, login  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
-from bot.actions.clarify import ActionClarifyIntent, about_moving_hukou  # noqa: E402
+from bot.actions.clarify import ActionClarifyIntent, about_moving_hukou, vague_child_matter  # noqa: E402
 from bot.actions.items import ActionStartTask  # noqa: E402
 from bot.actions.registration import ValidateRegistrationForm, details_in  # noqa: E402
 from bot.actions.repair import ActionAnswerQuestion  # noqa: E402
@@ -56,6 +59,7 @@ _WHY_EN = {
     "request_text, why, reason",
     [
         ("please cancel the medical insurance transfer out", "why can't I cancel it?", "already accepted"),
+        ("cancel my medical insurance transfer", "is it too late?", "already accepted"),
         ("撤销医保转出", "为什么不能撤销", "已受理"),
     ],
 )
@@ -125,6 +129,7 @@ _WHICH_BANK_EN = {
     [
         "My husband is from abroad, what bank should he open an account with to use the social insurance system?",
         "我老公是外国人，他办社保能用哪几家银行的卡",
+        "I'm not Chinese. Do I need an account at a particular bank to use the online services?",
     ],
 )
 @pytest.mark.parametrize("intent", ["faq", "nlu_fallback"])
@@ -161,6 +166,7 @@ def _faq_reading(topic: str, confidence: float = 0.44) -> dict:
         ("How do I move my household registration to Shenzhen?", "faq", "fix_hukou_category"),
         ("小孩的戶口要怎麼遷入？", "faq", "child_enrollment"),
         ("我老家的户口想迁过来深圳落户，这个流程怎么走", "nlu_fallback", "register"),
+        ("辦理深圳戶口需要什麼條件？", "faq", "register"),
     ],
 )
 def test_moving_ones_hukou_is_out_of_scope(text: str, intent: str, topic: str) -> None:
@@ -181,6 +187,7 @@ def test_moving_ones_hukou_is_out_of_scope(text: str, intent: str, topic: str) -
         "I want to change my hukou category",
         "落户日期是2026年6月1日",
         "户口已经迁到深圳了，户籍类别要改一下",
+        "办事要带户口本吗",
     ],
 )
 def test_a_hukou_move_with_insurance_or_a_category_change_is_not_out_of_scope(text: str) -> None:
@@ -248,3 +255,35 @@ def test_registration_details_said_digit_by_digit() -> None:
     found = details_in("我叫林晓 身份证 四四零三零四一九九八零一二零二六零一 手机 一三八零零一三八零一四")
     assert found["registration_id_number"] == "440304199801202601"
     assert found["registration_phone"] == "13800138014"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("我家娃的医保咋整", "stop_child_insurance"),
+        ("about my daughter's insurance", "pay_child_medical"),
+        ("小孩保险的事能帮我看看吗", "stop_child_insurance"),
+    ],
+)
+def test_a_childs_insurance_with_nothing_to_do_asks_which_matter(backend_url: str, text: str, intent: str) -> None:
+    chat = Chat(login(backend_url, "chenjing"), sender=f"dc3-child-{len(text)}")
+    chat.user(text, intent, {"subject": "child"})
+    reply = chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "choose", reply
+    assert any("陈安安" in b["title"] and "enroll_child_first_time" in b["payload"] for b in chat.buttons), chat.buttons
+    assert "不能办理" not in reply and "not possible" not in reply, reply
+
+
+@pytest.mark.parametrize("text", ["给孩子停医保", "孩子的医保费帮我交一下", "my son's insurance needs to be paid"])
+def test_a_childs_insurance_with_an_action_is_not_vague(text: str) -> None:
+    assert not vague_child_matter(text)
+
+
+def test_taking_back_a_transfer_out_is_its_cancellation(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhoumin"), sender="dc3-take-back")
+    chat.user(
+        "Last month I applied to move my medical insurance out of Shenzhen. I'd like to take that application back.",
+        "transfer_medical_out",
+    )
+    reply = chat.run(ActionStartTask())
+    assert "Cancel a medical insurance transfer-out" in reply and "already accepted" in reply, reply
