@@ -419,6 +419,10 @@ def item_behind_value(message: Dict[str, Any]) -> Optional[str]:
         # "社保扣费的卡我要换成工商的，卡号6222…": a change verb makes it a request, not a bare value; the item
         # ranked next (0.117 there) is taken from a lower floor
         floor = INFORM_REQUEST_FLOOR
+        if len(ranked) > 1 and ranked[0].get("name") == "faq" and ranked[1].get("name") in TASK_INTENTS:
+            # "Change my payment account to my wife Wang Fang's … card 6217…, her ID is 4403…": inform 0.61, then
+            # the FAQ 0.088 and the item 0.086 — a change request is no question: the item behind the FAQ
+            ranked = ranked[1:]
     if ranked and ranked[0].get("name") in TASK_INTENTS and float(ranked[0].get("confidence") or 0) >= floor:
         return str(ranked[0]["name"])
     return None

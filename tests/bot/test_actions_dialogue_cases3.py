@@ -14,7 +14,9 @@
   number said digit by digit ("四四零三…") is that number;
 - a child's insurance named with nothing to do ("我家娃的医保咋整") asks which matter, offering the child items
   possible now, instead of refusing a guessed one; with an action word the item goes on as before;
-- taking back a transfer-out read as the transfer itself is its cancellation.
+- taking back a transfer-out read as the transfer itself is its cancellation;
+- a bank's card to pay with, asked back: the payment bank item is among the choices; a change request read
+  as a value with the FAQ and the item close behind is the item.
 """
 
 from __future__ import annotations
@@ -287,3 +289,53 @@ def test_taking_back_a_transfer_out_is_its_cancellation(backend_url: str) -> Non
     )
     reply = chat.run(ActionStartTask())
     assert "Cancel a medical insurance transfer-out" in reply and "already accepted" in reply, reply
+
+
+def test_a_banks_card_to_pay_with_offers_the_payment_bank_item(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="dc3-wife-card-q")
+    chat.user(
+        "我老婆的招行卡能不能用来交我的社保",
+        "faq",
+        {"bank_name": "招商银行"},
+        confidence=0.36,
+        ranking=[
+            {"name": "faq", "confidence": 0.358},
+            {"name": "stop_individual_insurance", "confidence": 0.062},
+            {"name": "self_service_payment", "confidence": 0.049},
+            {"name": "query_contributions", "confidence": 0.046},
+            {"name": "maintain_payment_bank", "confidence": 0.046},
+        ],
+        response_selector={
+            "faq": {
+                "response": {
+                    "intent_response_key": "faq/cooperating_banks",
+                    "utter_action": "utter_faq/cooperating_banks",
+                    "confidence": 0.46,
+                },
+                "ranking": [
+                    {"intent_response_key": "faq/cooperating_banks", "confidence": 0.46},
+                    {"intent_response_key": "faq/card_locks_account", "confidence": 0.27},
+                ],
+            }
+        },
+    )
+    chat.run(ActionAnswerQuestion())
+    assert chat.buttons and chat.buttons[0]["payload"] == "/maintain_payment_bank", chat.buttons
+
+
+def test_a_change_request_read_as_a_value_with_the_faq_first_is_the_item(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="dc3-wife-card-en")
+    chat.user(
+        "Change my payment account to my wife Wang Fang's China Construction Bank card 6217003200012345678, "
+        "her ID is 440305198803031510",
+        "inform",
+        {"id_number": "440305198803031510"},
+        confidence=0.61,
+        ranking=[
+            {"name": "inform", "confidence": 0.61},
+            {"name": "faq", "confidence": 0.088},
+            {"name": "maintain_payment_bank", "confidence": 0.086},
+        ],
+    )
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] == "maintain_payment_bank", chat.text
