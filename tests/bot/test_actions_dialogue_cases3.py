@@ -339,3 +339,14 @@ def test_a_change_request_read_as_a_value_with_the_faq_first_is_the_item(backend
     )
     chat.run(ActionStartTask())
     assert chat.slots["task_code"] == "maintain_payment_bank", chat.text
+
+
+def test_a_why_question_of_its_own_after_a_refusal_gets_its_faq_answer(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhoumin"), sender="dc3-why-own")
+    chat.user("撤销医保转出", "cancel_medical_transfer_out")
+    chat.run(ActionStartTask())
+    reading = _faq_reading("payment_hours", 0.8)
+    reading["response_selector"]["faq"]["ranking"][0]["confidence"] = 0.93
+    chat.user("为什么晚上交不了社保", "faq", **reading)
+    chat.run(ActionAnswerQuestion())
+    assert chat.messages[0].get("response") == "utter_faq/payment_hours", chat.messages
