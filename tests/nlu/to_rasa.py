@@ -25,7 +25,14 @@ from typing import Dict, List, Tuple
 import yaml
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml", "heldout5.yml", "heldout6.yml")  # a missing one is skipped
+SOURCES = (
+    "heldout.yml",
+    "heldout2.yml",
+    "heldout3.yml",
+    "heldout4.yml",
+    "heldout5.yml",
+    "heldout6.yml",
+)  # a missing one is skipped
 
 
 def convert(source: Path) -> Tuple[str, int, int]:
