@@ -105,6 +105,7 @@ from .tasks import (
     needs_confirmation,
     redirected_request,
     required_names,
+    says_change,
     task_fields,
     vague_change_request,
     with_current,
@@ -432,7 +433,9 @@ def item_behind_value(message: Dict[str, Any]) -> Optional[str]:
 # "former rural hukou resident") is about that item when the NLU also has that item among its first guesses:
 # "户籍类别比对的时候我是原农村户籍人员，以前没交够的社保能一次补上吗" leaned to the hukou-category FAQ
 # (0.93) with 四类人员一次性补缴 fourth, and "原农村户籍人员" alone likewise (second). Short names
-# ("临时工", "其他", "是") and yes/no fields are not enough to name an item.
+# ("临时工", "其他", "是") and yes/no fields are not enough to name an item. The value a change item changes
+# to (change_basic_info's hukou category "外省户口") names it only with a change word: "我是外省户口，能在深圳交社保
+# 吗？" tells who one is, it does not ask to change one's record.
 VALUE_ITEM_RANK = 5
 
 
@@ -459,6 +462,8 @@ async def item_named_by_its_value(message: Dict[str, Any]) -> Optional[str]:
     low = simplify(text).casefold()
     named = set()
     for entry in catalogue.get("items") or []:
+        if str(entry.get("code")).startswith(("change_", "maintain_")) and not says_change(text):
+            continue
         for spec in entry.get("fields") or []:
             if spec.get("type") != "choice":
                 continue

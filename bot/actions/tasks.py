@@ -302,3 +302,8 @@ def vague_change_request(code: str, text: str) -> Optional[Tuple[str, ...]]:
     if _CHANGE_WORDS.search(t) and _GENERIC_INFO.search(t) and not _SPECIFIC_INFO.search(t):
         return CHANGE_INFO_CODES
     return None
+
+
+def says_change(text: str) -> bool:
+    """The message asks for a change ("改", "变更", "update")."""
+    return bool(_CHANGE_WORDS.search(str(text or "")))

@@ -350,3 +350,26 @@ def test_a_why_question_of_its_own_after_a_refusal_gets_its_faq_answer(backend_u
     chat.user("为什么晚上交不了社保", "faq", **reading)
     chat.run(ActionAnswerQuestion())
     assert chat.messages[0].get("response") == "utter_faq/payment_hours", chat.messages
+
+
+@pytest.mark.parametrize(
+    "text", ["我是外省户口，能在深圳交社保吗？", "深圳户口和外省户口的医保有什么区别？", "广东省外的人能在深圳买医保吗"]
+)
+def test_a_hukou_category_said_in_a_question_does_not_start_its_change(backend_url: str, text: str) -> None:
+    """The hukou category is change_basic_info's value: said as who one is, it started that change."""
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"dc3-hukou-asked-{len(text)}")
+    reading = _faq_reading("fix_hukou_category", 0.6)
+    reading["ranking"] = [{"name": "faq", "confidence": 0.6}, {"name": "change_basic_info", "confidence": 0.1}]
+    chat.user(text, "faq", **reading)
+    chat.run(ActionAnswerQuestion())
+    assert chat.slots["task_code"] is None, chat.text
+    assert chat.messages[0].get("response") == "utter_faq/fix_hukou_category", chat.text
+
+
+def test_a_hukou_category_with_a_change_word_starts_its_change(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="dc3-hukou-change")
+    reading = _faq_reading("fix_hukou_category", 0.6)
+    reading["ranking"] = [{"name": "faq", "confidence": 0.6}, {"name": "change_basic_info", "confidence": 0.1}]
+    chat.user("户籍类别要改成深圳户籍，怎么弄？", "faq", **reading)
+    chat.run(ActionAnswerQuestion())
+    assert chat.slots["task_code"] == "change_basic_info", chat.text
