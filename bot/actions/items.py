@@ -106,6 +106,7 @@ from .tasks import (
     redirected_request,
     required_names,
     says_change,
+    siblings,
     task_fields,
     vague_change_request,
     with_current,
@@ -505,10 +506,8 @@ class ActionStartTask(Action):
         pending = tracker.get_slot("task_code")
         if (
             tracker.get_slot(STAGE_SLOT) == CONFIRM
-            and code in TASK_INTENTS
             and pending
-            and code != pending
-            and code.split("_")[0] == str(pending).split("_")[0]
+            and siblings(code, str(pending))
             and not _is_payload(message)
             and not [e for e in message.get("entities") or [] if e.get("entity") != "language"]
         ):
@@ -519,10 +518,7 @@ class ActionStartTask(Action):
         offered = [b["payload"][1:] for b in intent_buttons(shown_buttons(tracker))]
         if (
             len(offered) == 1
-            and offered[0] in TASK_INTENTS
-            and code in TASK_INTENTS
-            and code != offered[0]
-            and code.split("_")[0] == offered[0].split("_")[0]
+            and siblings(code, offered[0])
             and not _is_payload(message)
             and not [e for e in message.get("entities") or [] if e.get("entity") != "language"]
         ):

@@ -229,6 +229,17 @@ PENSION_MEDICAL = (
 )
 
 
+# One request for another person or the other insurance: the NLU's choice among these is not told apart by
+# a message that names nothing ("那就帮我停了吧" read as the child's stop). Items that merely share a first
+# word (register_account / register_resident_pension, transfer_pension_in / transfer_pension_out) are not.
+SIBLINGS = (STOP_CODES, PAY_CODES) + PENSION_MEDICAL
+
+
+def siblings(code: Optional[str], other: Optional[str]) -> bool:
+    """Two different items of one request for different people or insurances (SIBLINGS)."""
+    return code != other and any(code in group and other in group for group in SIBLINGS)
+
+
 # Paying what is missing all at once (趸缴), however it is said.
 _ALL_AT_ONCE = re.compile(
     r"趸缴|躉繳|趸交|躉交|一次性|一次补|一次補|一次交|一次缴|一次繳|一口气|一口氣|一下子补|一次过|一笔过|一筆過|"

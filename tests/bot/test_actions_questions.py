@@ -486,3 +486,28 @@ def test_do_it_after_the_answer_is_the_item_offered(backend_url: str) -> None:
     chat.user("那就帮我停了吧", "stop_child_insurance", confidence=0.25)
     chat.run(ActionStartTask())
     assert chat.slots["task_code"] == "stop_individual_insurance", chat.text
+
+
+@pytest.mark.parametrize(
+    "asked, offered, then, intent",
+    [
+        # items that share only their first word are different requests, not one for another person
+        ("养老保险转入怎么办理？", "transfer_pension_in", "不是转入，我是要转出去", "transfer_pension_out"),
+        (
+            "灵活就业怎么参保？",
+            "register_individual_insurance",
+            "帮我给我爸办城乡居民养老保险参保",
+            "register_resident_pension",
+        ),
+    ],
+)
+def test_another_item_after_the_answer_is_not_the_item_offered(
+    backend_url: str, asked: str, offered: str, then: str, intent: str
+) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"about-then-other-{intent}")
+    chat.user(asked, offered)
+    chat.run(ActionStartTask())
+    assert [b["payload"] for b in chat.buttons] == [f"/{offered}"], chat.text
+    chat.user(then, intent)
+    chat.run(ActionStartTask())
+    assert chat.slots["task_code"] != offered and "个人缴费人员参保登记" not in chat.text, chat.text
