@@ -667,7 +667,7 @@ class ActionStartTask(Action):
     async def _ask_which(
         dispatcher: CollectingDispatcher, lang: str, wanted: str, understood: str
     ) -> List[Dict[str, Any]]:
-        """The words say pay but the item is a stop (or the other way round): ask, never guess."""
+        """The words say pay but the item is a stop or the records (or the other way round): ask, never guess."""
         names = await catalogue_index(get_client())
         fixed = {
             "stop_insurance": ("停保", "Stop insurance"),
@@ -683,13 +683,17 @@ class ActionStartTask(Action):
             {"title": title(wanted), "payload": f"/{wanted}"},
             {"title": title(understood), "payload": f"/{understood}"},
         ]
-        return offer_choices(
-            dispatcher,
-            lang,
-            "想确认一下：您是要缴费，还是要停保？请选择一项。",
-            "Just to be sure: do you want to pay, or to stop the insurance? Please pick one.",
-            buttons,
-        )
+        if understood == "query_contributions":  # "帮我把10月份的社保交了" read as the records
+            zh, en = (
+                "想确认一下：您是要缴费，还是要查询缴费记录？请选择一项。",
+                ("Just to be sure: do you want to pay, or to see your contribution records? Please pick one."),
+            )
+        else:
+            zh, en = (
+                "想确认一下：您是要缴费，还是要停保？请选择一项。",
+                ("Just to be sure: do you want to pay, or to stop the insurance? Please pick one."),
+            )
+        return offer_choices(dispatcher, lang, zh, en, buttons)
 
     @staticmethod
     async def _ask_which_information(dispatcher: CollectingDispatcher, lang: str, codes: tuple) -> List[Dict[str, Any]]:

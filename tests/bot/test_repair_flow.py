@@ -129,6 +129,22 @@ def test_words_that_agree_with_the_item_pass(code: str, text: str) -> None:
     assert conflicting_request(code, text) is None
 
 
+@pytest.mark.parametrize(
+    "text, asked",
+    [
+        ("帮我把10月份的社保交了", "您是要缴费，还是要查询缴费记录？"),
+        ("please pay my October contribution", "do you want to pay, or to see your contribution records?"),
+    ],
+)
+def test_pay_read_as_the_records_asks_pay_or_records(backend_url: str, text: str, asked: str) -> None:
+    """The question named a stop ("缴费，还是要停保？") while its buttons were the payment and the records."""
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"pytest-pay-or-records-{len(text)}")
+    chat.user(text, "query_contributions", confidence=0.24)
+    chat.run(ActionStartTask())
+    assert asked in chat.text and "停保" not in chat.text and "stop" not in chat.text, chat.text
+    assert [b["payload"] for b in chat.buttons][:2] == ["/self_service_payment", "/query_contributions"]
+
+
 # ---- at the summary -------------------------------------------------------------------
 def test_a_correction_at_the_summary_replaces_the_value_and_the_submission_uses_it(backend_url: str) -> None:
     chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fix-summary")
