@@ -83,10 +83,13 @@ def is_question(text: str) -> bool:
 # contributions): the cooperating banks' list is the one FAQ answer that names banks, whatever topic
 # the selector leaned to (registration, the social security card) or whichever items the NLU offered.
 _WHICH_BANK = re.compile(
-    r"(?:哪些|哪几家|哪幾家|哪家|哪个|哪個|什么|什麼|啥|指定|特定)[^，。,.！!？?]{0,3}(?:银行|銀行)|"
-    r"\b(?:which|what|particular|specific|certain)\s+(?:\w+\s+){0,2}banks?\b",
+    r"(?:哪些|哪几家|哪幾家|哪家|哪个|哪個|什么|什麼|啥|指定|特定)(?:的|家|种|種|些)?(?:合作)?(?:银行|銀行)|"
+    r"\b(?:which|what|particular|specific|certain)\s+(?:\w+\s+){0,2}banks?\b(?!\s+(?:details|info|account number))",
     re.I,
 )
+# ... but not which bank took one's own money ("哪个银行扣的钱", "Which bank did you deduct from?"): that is
+# the person's payment bank, not the list
+_OWN_BANK = re.compile(r"扣(?:款|费|費)?的|扣了|扣我|\b(?:did|was|were|deducted|charged)\b", re.I)
 _BANKS_ALLOWED = re.compile(r"\bbanks?\b[^.?!]{0,30}\b(?:accepted|supported|allowed|cooperating|partners?)\b", re.I)
 
 
@@ -94,6 +97,8 @@ def asks_which_bank(text: str) -> bool:
     """A question asking which banks (can be used): answered with the cooperating banks' list."""
     t = str(text or "")
     if t.startswith("/"):
+        return False
+    if _OWN_BANK.search(t):
         return False
     return bool(_WHICH_BANK.search(t)) or (is_question(t) and bool(_BANKS_ALLOWED.search(t)))
 

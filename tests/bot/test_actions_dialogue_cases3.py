@@ -373,3 +373,20 @@ def test_a_hukou_category_with_a_change_word_starts_its_change(backend_url: str)
     chat.user("户籍类别要改成深圳户籍，怎么弄？", "faq", **reading)
     chat.run(ActionAnswerQuestion())
     assert chat.slots["task_code"] == "change_basic_info", chat.text
+
+
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("什么时候银行扣款？", "payment_hours"),
+        ("扣款的是哪个银行？", "card_locks_account"),
+        ("Which bank did you deduct my contribution from?", "card_locks_account"),
+    ],
+)
+def test_a_bank_question_that_is_not_which_banks_keeps_its_answer(text: str, topic: str) -> None:
+    """'什么时候银行扣款' (什么 … 银行) and one's own bank were given the cooperating banks' list, whatever the
+    selector was sure of."""
+    chat = Chat(None, sender=f"dc3-not-which-bank-{len(text)}")
+    chat.user(text, "faq", **_faq_reading(topic, 0.8))
+    chat.run(ActionAnswerQuestion())
+    assert chat.messages[0].get("response") == f"utter_faq/{topic}", chat.messages
