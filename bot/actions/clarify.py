@@ -637,8 +637,8 @@ _HUKOU_MOVE = re.compile(
     re.I,
 )
 _INSURANCE_WORDS = re.compile(
-    r"社保|社會保險|社会保险|医保|醫保|养老|養老|保险|保險|参保|參保|缴|繳|停保|\binsurance\b|\bsocial security\b|"
-    r"\bpension\b|\bcontribution",
+    r"社保|社會保險|社会保险|医保|醫保|医疗|醫療|养老|養老|保险|保險|参保|參保|缴|繳|停保|\binsurance\b|"
+    r"\bsocial security\b|\bpension\b|\bcontribution|\bmedical\b|\bhealth\b",
     re.I,
 )
 

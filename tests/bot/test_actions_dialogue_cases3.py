@@ -190,6 +190,9 @@ def test_moving_ones_hukou_is_out_of_scope(text: str, intent: str, topic: str) -
         "落户日期是2026年6月1日",
         "户口已经迁到深圳了，户籍类别要改一下",
         "办事要带户口本吗",
+        # medical cover is insurance (the elderly residents' medical insurance): not out of scope
+        "父母户口迁来深圳，他们的医疗怎么弄",
+        "I want to move my hukou to Shenzhen, what happens to my medical cover?",
     ],
 )
 def test_a_hukou_move_with_insurance_or_a_category_change_is_not_out_of_scope(text: str) -> None:
