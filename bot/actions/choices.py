@@ -36,7 +36,7 @@ _ZH_PICK = re.compile(
     r"(?:吧|啊|呀|哦|嗯|了|的)?$"
 )
 _EN_PICK = re.compile(
-    r"^(?:i'?ll take |i want |i choose |i pick |choose |pick |select )?(?:the )?(?:option |number |no\.? ?|#)?"
+    r"^(?:i'?ll take |i want |i choose |i pick |choose |pick |select )?(?:the )?(option |number |no\.? ?|#)?"
     r"(\w+)(?: one| option)?(?: please| pls)?$"
 )
 
@@ -54,10 +54,11 @@ def position(text: str) -> Optional[int]:
         return int(d) if d.isdigit() else _CN_DIGITS[d]
     m = _EN_PICK.match(re.sub(r"\s+", " ", t))
     if m:
-        w = m.group(1)
+        w = m.group(2)
         if w.isdigit() and 0 < int(w) < 10:
             return int(w)
-        return _EN_ORDINALS.get(w) or (_EN_CARDINALS.get(w) if m.group(0) != w else None)
+        # a number word only as "option two" / "number one": "no one", "the one", "I want one" pick nothing
+        return _EN_ORDINALS.get(w) or (_EN_CARDINALS.get(w) if m.group(1) not in (None, "no ") else None)
     return None
 
 

@@ -48,6 +48,11 @@ ASKED = [
         ("yes", None),
         ("10", None),
         ("", None),
+        ("option two", 2),
+        ("no one", None),
+        ("the one", None),
+        ("i want one", None),
+        ("pick one", None),
     ],
 )
 def test_a_position_is_a_whole_message_naming_a_place_in_the_list(text: str, expected: int) -> None:
