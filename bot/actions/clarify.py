@@ -491,15 +491,13 @@ class ActionClarifyIntent(Action):
             say_hukou_move_out_of_scope(dispatcher, lang)
             return []
         if registration_wanted(tracker, message) and not asks_which_bank(str(message.get("text") or "")):
-            return [FollowupAction("action_start_task")]
+            return [FollowupAction("action_start_task")]  # no login, no account: the registration itself
         if not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE):
             from .items import item_named_by_its_value, start_item_from_question
 
             named = await item_named_by_its_value(message)
             if named:  # an unsure message naming a value only one likely item has (a category of person)
-                return await start_item_from_question(
-                    named, dispatcher, tracker, lang
-                )  # no login, no account: the registration itself
+                return await start_item_from_question(named, dispatcher, tracker, lang)
         if not not_understood(message):
             from .repair import outcome_follow_up
 
