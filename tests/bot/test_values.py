@@ -380,6 +380,12 @@ def test_names(text: str, expected: str) -> None:
     assert run("maintain_payment_bank", text, "holder_name") == {"holder_name": expected}
 
 
+@pytest.mark.parametrize("text", ["我老公的名字", "户名用我老婆名下的"])
+def test_who_the_person_is_without_a_name_is_no_name(text: str) -> None:
+    """'我老公的名字' gave the holder name '名字' (the words after who the person is)."""
+    assert run("maintain_payment_bank", text, "holder_name").get("holder_name") in (None, "")
+
+
 @pytest.mark.parametrize("text", ["随便", "确认", "银行是哪个？", "我要办银行卡变更"])
 def test_a_reply_is_not_a_bank(text: str) -> None:
     assert "bank_name" not in run("maintain_payment_bank", text, "bank_name")
