@@ -15,6 +15,13 @@
   random digits, half a sentence) or nothing worth offering: "I did not
   understand" with three examples of what can be said, in the person's
   language (the language of earlier messages: keyboard mash is not English).
+- A position typed to the buttons just shown ("2", "第二个"): that button, replayed as if pressed
+  (bot/actions/choices.py), before any of the above; a yes to "which one?" buttons
+  (`action_affirm_without_task`) takes the only option or shows the list again.
+- A child's insurance named with nothing to do ("我家娃的医保咋整"): which child matter, among those
+  the backend says are possible now, instead of a guessed item refused.
+- Moving one's hukou (迁户口, 落户) with no insurance named is the police's matter: out of scope, with
+  who handles it, whatever the NLU leaned to.
 """
 
 from __future__ import annotations
