@@ -86,11 +86,13 @@ def intent_buttons(buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def picked_button(tracker: Tracker) -> Optional[Dict[str, Any]]:
-    """The button the latest message picks by its position, else None."""
+    """The button the latest message picks by its position, else None. A summary's Confirm is never
+    picked by a typed number: at a summary only a yes in words, the button or the phone's key 1 submits
+    (bot/actions/assent.py)."""
     text = str((tracker.latest_message or {}).get("text") or "")
     n = position(text)
     buttons = shown_buttons(tracker)
-    if n is None or not 0 < n <= len(buttons):
+    if n is None or not 0 < n <= len(buttons) or buttons[n - 1].get("payload") == "/affirm":
         return None
     return buttons[n - 1]
 

@@ -153,3 +153,17 @@ def test_yes_shows_the_same_list_again(backend_url: str) -> None:
     chat.user("yes", "affirm")
     chat._run(ActionAffirmWithoutTask())
     assert chat.buttons == shown, chat.buttons
+
+
+def test_a_typed_number_never_picks_a_summarys_confirm(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="choice-confirm")
+    chat.events.append(
+        {
+            "event": "bot",
+            "text": "确认办理吗？",
+            "data": {"buttons": [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/cancel"}]},
+        }
+    )
+    chat.user("1", "nlu_fallback", confidence=0.9, ranking=[{"name": "nlu_fallback", "confidence": 0.9}])
+    events = chat._run(ActionClarifyIntent())
+    assert not any(e["event"] == "user" for e in events), events
