@@ -254,7 +254,7 @@ def run_stack(
         if also is not None:
             also(st)
         st.wait("backend", f"{st.backend}/health", 90)
-        st.wait("actions", f"{st.actions}/health", 120)
+        st.wait("actions", f"{st.actions}/health", 240)  # importing rasa_sdk + TensorFlow took > 120 s under load
         st.wait("rasa", st.api("/status"), 240)
         yield st
     finally:
