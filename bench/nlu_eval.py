@@ -249,17 +249,49 @@ def section(name: str, rows: list[dict], preds: list[str]) -> tuple[list[str], d
 CALIBRATION_EDGES = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.01)
 
 
-def monotone_rates(bins: list[tuple[int, int]]) -> list[float]:
-    """Pool-adjacent-violators over (n, right) bins in probability order: the
-    non-decreasing share of right answers closest to the raw shares (weighted by n),
-    so that one noisy bin does not move a threshold."""
-    blocks: list[list[int]] = []  # [n, right, number of bins pooled]
-    for n, r in bins:
-        blocks.append([n, r, 1])
+MARGIN_EDGES = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 0.4, 0.6, 1.01)
+RULE_MIN_BIN = 30  # a bin with fewer examples is pooled with the next one (the last with the one before)
+RULE_Z = 1.0  # the lower bound: Wilson score interval, one standard error below the share right
+
+
+def wilson_lower(right: int, n: int, z: float = RULE_Z) -> float:
+    """Lower end of the Wilson score interval of a share right/n."""
+    if n == 0:
+        return 0.0
+    share = right / n
+    centre = share + z * z / (2 * n)
+    spread = z * (share * (1 - share) / n + z * z / (4 * n * n)) ** 0.5
+    return (centre - spread) / (1 + z * z / n)
+
+
+def rule_bins(values: list[tuple[float, bool]], edges: tuple[float, ...]) -> list[tuple[float, float, int, int, float]]:
+    """The declared rule's bins: (low, high, n, right, lower bound of the pooled share right).
+    Bins of fewer than RULE_MIN_BIN examples are pooled with the next; the shares are made
+    non-decreasing by pool-adjacent-violators; each bin gets the Wilson lower bound of its pool."""
+    bins: list[list] = []
+    for lo, hi in itertools.pairwise(edges):
+        hits = [ok for v, ok in values if lo <= v < hi]
+        if not hits:
+            continue
+        if bins and bins[-1][2] < RULE_MIN_BIN:
+            bins[-1] = [bins[-1][0], hi, bins[-1][2] + len(hits), bins[-1][3] + sum(hits)]
+        else:
+            bins.append([lo, hi, len(hits), sum(hits)])
+    if len(bins) > 1 and bins[-1][2] < RULE_MIN_BIN:
+        last = bins.pop()
+        bins[-1] = [bins[-1][0], last[1], bins[-1][2] + last[2], bins[-1][3] + last[3]]
+    blocks: list[list] = []  # [n, right, bins]
+    for b in bins:
+        blocks.append([b[2], b[3], [b]])
         while len(blocks) > 1 and blocks[-2][1] * blocks[-1][0] > blocks[-1][1] * blocks[-2][0]:
-            n2, r2, k2 = blocks.pop()
-            blocks[-1] = [blocks[-1][0] + n2, blocks[-1][1] + r2, blocks[-1][2] + k2]
-    return [r / n for n, r, k in blocks for _ in range(k)]
+            n2, r2, b2 = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + n2, blocks[-1][1] + r2, blocks[-1][2] + b2]
+    return [(b[0], b[1], b[2], b[3], wilson_lower(r, n)) for n, r, members in blocks for b in members]
+
+
+def rule_threshold(bins: list[tuple[float, float, int, int, float]]) -> float:
+    """The lower edge of the first bin whose lower bound is above 0.5 (1.0: none)."""
+    return next((lo for lo, _, _, _, bound in bins if bound > 0.5), 1.0)
 
 
 def calibrate(
@@ -298,6 +330,7 @@ def calibrate(
     examples = [e for e in data.intent_examples if e.get("intent")]
     labels = [e.get("intent_response_key") or e.get("intent") for e in examples]
     gold, judged = [], []  # per held-out fold example: gold label, (predicted full class, verdict without threshold)
+    margins: list[float] = []  # the best class's lead over the runner-up
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for k, (train_idx, test_idx) in enumerate(splitter.split(examples, labels)):
         train = TrainingData([examples[i] for i in train_idx])
@@ -321,6 +354,7 @@ def calibrate(
             top, prob = msg.get("top_class")
             gold.append(labels[i])
             judged.append((top, prob, verdict["decision"], msg.get("models_agree") is not False))
+            margins.append(float(msg.get("top_margin") or 0.0))
     lines = [
         f"Cross-validation on the training data ({folds} folds, {len(gold)} examples): the intent classifier "
         "and the fallback decision trained on 4/5 and judged on the remaining 1/5.",
@@ -338,37 +372,46 @@ def calibrate(
                 f"{f1(pr, rc):.3f} |"
             )
     disagreeing = [(g, top, p) for g, (top, p, d, a) in zip(gold, judged, strict=True) if d == "act" and not a]
-    agreeing = [(g, top, p) for g, (top, p, d, a) in zip(gold, judged, strict=True) if d == "act" and a]
     rule_lines = [
         "",
-        "The rule (act when the best class is right more often than not), applied to each group separately: "
-        "the share of right best classes per probability bin, made non-decreasing in the probability by pooling "
-        "adjacent bins that violate the order (pool-adjacent-violators, i.e. isotonic regression over the bins); "
-        "the threshold is the lower edge of the first bin whose pooled share is above 0.5.",
+        "The rule (act when the best class is right more often than not, with room for noise), applied to "
+        "each group (models agree / disagree) separately, once over the best class's probability and once "
+        "over its lead on the runner-up (margin): bins of fewer than "
+        f"{RULE_MIN_BIN} examples pooled with the next, the share of right best classes made non-decreasing by "
+        "pooling adjacent bins that violate the order (pool-adjacent-violators), and the threshold is the "
+        "lower edge of the first bin whose Wilson lower bound (one standard error) is above 0.5. A message is "
+        "acted on only when both its probability and its margin reach their group's thresholds.",
         "",
-        "| models | bin | n | right (raw) | right (monotone) |",
-        "|---|---|---|---|---|",
+        "| models | by | bin | n | right (raw) | lower bound (pooled) |",
+        "|---|---|---|---|---|---|",
     ]
     derived = {}
-    for name, group in (("agree", agreeing), ("disagree", disagreeing)):
-        bins = []
-        for lo, hi in itertools.pairwise(CALIBRATION_EDGES):
-            hits = [merged(g) == merged(top) for g, top, p in group if lo <= p < hi]
-            if hits:
-                bins.append((lo, hi, len(hits), sum(hits)))
-        smooth = monotone_rates([(n, r) for _, _, n, r in bins])
-        derived[name] = next((lo for (lo, _, _, _), q in zip(bins, smooth, strict=True) if q > 0.5), 1.0)
-        for (lo, hi, n, r), q in zip(bins, smooth, strict=True):
-            rule_lines.append(f"| {name} | {lo:.2f}-{min(hi, 1):.2f} | {n} | {r / n:.3f} | {q:.3f} |")
+    for name, agree in (("agree", True), ("disagree", False)):
+        for by, edges in (("probability", CALIBRATION_EDGES), ("margin", MARGIN_EDGES)):
+            values = [
+                (p if by == "probability" else gap, merged(g) == merged(top))
+                for g, (top, p, d, a), gap in zip(gold, judged, margins, strict=True)
+                if d == "act" and a == agree
+            ]
+            bins = rule_bins(values, edges)
+            derived[(name, by)] = rule_threshold(bins)
+            for lo, hi, n, r, bound in bins:
+                rule_lines.append(f"| {name} | {by} | {lo:.2f}-{min(hi, 1):.2f} | {n} | {r / n:.3f} | {bound:.3f} |")
     rule_lines += [
         "",
-        f"Thresholds the rule gives: **{derived['agree']:.2f}** when the models agree, "
-        f"**{derived['disagree']:.2f}** when they disagree.",
+        f"Thresholds the rule gives: probability **{derived[('agree', 'probability')]:.2f}** and margin "
+        f"**{derived[('agree', 'margin')]:.2f}** when the models agree, probability "
+        f"**{derived[('disagree', 'probability')]:.2f}** and margin **{derived[('disagree', 'margin')]:.2f}** "
+        "when they disagree.",
     ]
     # the decision with the thresholds the rule gives, per label: which intents CV finds weak
     rule_pred = [
-        "nlu_fallback" if d != "act" or p < max(derived["agree"], 0 if a else derived["disagree"]) else top
-        for top, p, d, a in judged
+        "nlu_fallback"
+        if d != "act"
+        or p < derived[("agree" if a else "disagree", "probability")]
+        or gap < derived[("agree" if a else "disagree", "margin")]
+        else top
+        for (top, p, d, a), gap in zip(judged, margins, strict=True)
     ]
     m = metrics(gold, rule_pred)
     pr, rc = oos_pr(gold, rule_pred)
@@ -527,7 +570,8 @@ def main() -> int:
         "vocabulary) is `nlu_fallback` whatever the classifier says; a real message is acted on when the best "
         "class reaches the threshold calibrated by cross-validation on the training data (config.yml's "
         "`threshold`, or `disagree_threshold` when the two models name different best classes; tables at the "
-        "end), else the assistant asks which one was meant. The baseline is one TF-IDF "
+        "end) and leads the runner-up class by config.yml's `margin` (`disagree_margin`), else the assistant "
+        "asks which one was meant. The baseline is one TF-IDF "
         "character 1-3-gram logistic regression on the raw text, trained on the same data, with no fallback. "
         "Where the ensemble's two models name different best classes, the first model's own probabilities "
         "decide (`on_disagreement: first`).",

@@ -310,6 +310,9 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             best = int(np.argmax(row))
             # the single best class (a FAQ topic on its own): what the fallback's threshold reads
             message.set("top_class", (str(clf.classes_[best]), float(row[best])))
+            # how far ahead of the runner-up it is (single classes too): the fallback's margin reads it
+            runner_up = float(np.partition(row, -2)[-2]) if len(row) > 1 else 0.0
+            message.set("top_margin", float(row[best]) - runner_up)
             if agreement is not None:
                 message.set("models_agree", bool(agreement[i]))
             length = int(self.config["ranking_length"])

@@ -747,3 +747,32 @@ def test_on_disagreement_first_takes_the_first_models_probabilities(tmp_path):
         probabilities, agree = clf._probabilities([])
         assert agree is not None and list(agree) == [True, False]
         assert np.allclose(probabilities, expected)
+
+
+def test_fallback_asks_when_the_runner_up_is_close():
+    """Session 9: a best class above the threshold is still asked about when the runner-up is within
+    ``margin`` (``disagree_margin`` when the ensemble's models disagree); the margin is the classifier's
+    ``top_margin``; without it (another classifier) only the thresholds apply."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.fallback import judge
+
+    def parsed(probability, margin, agree=True):
+        m = Message(data={"text": "我要停保"})
+        m.set("top_class", ("stop_individual_insurance", probability))
+        if margin is not None:
+            m.set("top_margin", margin)
+        m.set("models_agree", agree)
+        return m
+
+    def decide(m):
+        return judge(m, None, 0.15, 0.6, 0.3, margin=0.06, disagree_margin=0.12)
+
+    assert decide(parsed(0.40, 0.10))["decision"] == "act"
+    verdict = decide(parsed(0.40, 0.03))
+    assert verdict["decision"] == "ask" and verdict["reason"] == "close_runner_up"
+    assert decide(parsed(0.40, 0.10, agree=False))["decision"] == "ask"  # disagreeing: needs 0.12
+    assert decide(parsed(0.40, 0.20, agree=False))["decision"] == "act"
+    assert decide(parsed(0.25, 0.20, agree=False))["reason"] == "models_disagree"  # below 0.30
+    assert decide(parsed(0.40, None))["decision"] == "act"
+    assert judge(parsed(0.40, 0.03), None, 0.15)["decision"] == "act"  # margin off by default
