@@ -387,13 +387,13 @@ def calibrate(
     ]
     derived = {}
     for name, agree in (("agree", True), ("disagree", False)):
-        for by, edges in (("probability", CALIBRATION_EDGES), ("margin", MARGIN_EDGES)):
+        for by, bin_edges in (("probability", CALIBRATION_EDGES), ("margin", MARGIN_EDGES)):
             values = [
                 (p if by == "probability" else gap, merged(g) == merged(top))
                 for g, (top, p, d, a), gap in zip(gold, judged, margins, strict=True)
                 if d == "act" and a == agree
             ]
-            bins = rule_bins(values, edges)
+            bins = rule_bins(values, bin_edges)
             derived[(name, by)] = rule_threshold(bins)
             for lo, hi, n, r, bound in bins:
                 rule_lines.append(f"| {name} | {by} | {lo:.2f}-{min(hi, 1):.2f} | {n} | {r / n:.3f} | {bound:.3f} |")

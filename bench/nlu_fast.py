@@ -36,7 +36,7 @@ def merged(label: str) -> str:
     return "out_of_scope" if label in OOS else label
 
 
-def _components(config_path: Path):
+def _components(config_path: Path) -> tuple:
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
@@ -100,7 +100,7 @@ def record(out: Path, config_path: Path, new_data: list[str], sets: list[str]) -
         tokenizer.process(msgs)
         return msgs
 
-    cv = {"gold": [], "text": [], "rows": []}
+    cv: dict[str, list] = {"gold": [], "text": [], "rows": []}
     splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     classes = None
     for k, (train_idx, test_idx) in enumerate(splitter.split(examples, labels)):
