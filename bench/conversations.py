@@ -315,7 +315,14 @@ class PhonePlayer(Player):
         return str(self.last.get("text") or "")
 
     def buttons(self) -> List[Dict[str, str]]:
-        return []
+        """The spoken options ("个人参保信息变更请按1，都不是请按2"), so that the resident picks the item's
+        option by its key as they click it in the chat; confirmations are answered by asks_confirmation."""
+        if self.asks_confirmation():
+            return []
+        return [
+            {"title": title, "payload": key}
+            for title, key in re.findall(r"(?:^|[。，,.？?])\s*([^。，,.？?]{2,30}?)请按(\d)", self.text)
+        ]
 
     def signals(self) -> List[str]:
         return ["handoff"] if self.last.get("transfer") else []

@@ -71,3 +71,16 @@ def test_a_field_stored_masked_matches_the_full_value_it_masks() -> None:
     assert not _same("440301197805121238", "4403**********1237")  # a kept character differs
     assert not _same("44030119780512123", "4403**********1237")  # another length
     assert not _same("4403", "4403**********1237")
+
+
+def test_the_phone_player_reads_spoken_options_as_choices() -> None:
+    from bench.conversations import PhonePlayer
+
+    player = PhonePlayer.__new__(PhonePlayer)  # no call: only the reading of a prompt
+    player.last = {"text": "抱歉，我不太确定您的意思。您是想问以下哪一项？个人参保信息变更请按1，都不是请按2。"}
+    assert player.buttons() == [
+        {"title": "个人参保信息变更", "payload": "1"},
+        {"title": "都不是", "payload": "2"},
+    ]
+    player.last = {"text": "请核对。确认办理吗？确认请按1，取消请按2。"}
+    assert player.buttons() == []  # a confirmation is answered as one, not as a choice

@@ -521,6 +521,12 @@ def test_the_current_tier_is_not_the_new_one() -> None:
     assert run("change_enrollment_info", "现在是一档，要换成二档") == {"medical_tier": "2"}
 
 
+def test_going_back_to_the_old_tier_names_the_new_value() -> None:
+    # '原来的' before the tier read it as the current one: the tier was asked again after the request
+    assert run("change_enrollment_info", "你好 我想把医保改回原来的一档") == {"medical_tier": "1"}
+    assert run("change_enrollment_info", "switch me back to my old tier 1") == {"medical_tier": "1"}
+
+
 def test_a_phone_field_takes_only_a_mobile_number() -> None:
     spec = {"name": "guardian_phone", "type": "phone", "required": True, "label_zh": "监护人手机", "label_en": "phone"}
     assert extract_values([spec], "随便", [], "guardian_phone", {}) == {}

@@ -91,6 +91,11 @@ def match_allowed(spec: Dict[str, Any], text: str, whole: bool, min_len: int = 1
 
 
 # ---- tiers and grades -----------------------------------------------------------------------
+# "改回原来的一档" / "调回以前的档次" / "back to my old tier 1": going back names the new value
+_BACK_TO = re.compile(
+    r"(?:[改换換调調变變降升转轉退]回|回到)(?:到)?\s*(?:原来|原來|以前|之前|本来|本來|最早)?\s*的?\s*(?:第)?\s*$|"
+    r"\bback to (?:the |my )?(?:old |original |previous |former )?(?:tier |grade |level )?$"
+)
 _CHEAPEST = re.compile(
     r"低档|低檔|低的|便宜|最便宜|最低|最少|最小|最省钱|最省錢|最划算|最劃算|便宜的?那|便宜点|便宜點|低的那|低一点的|底档|最低档|保底|"
     r"交得少|交的少|缴得少|繳得少|少交|少缴|少繳|省钱|省錢|省点|省點|负担轻|負擔輕|"
@@ -263,6 +268,8 @@ def level(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
                 return str(last)  # '由一档调到二档'
         elif len(nums) > len(kept):
             return str(first)  # '不要一档，要二档'
+        if _BACK_TO.search(low[: kept[0][1]]):
+            return str(first)  # '改回原来的一档': the old level is the new value
         if re.search(
             r"(现在|目前|原来|当前|本来|之前|以前|currently|now)\s*(是|交|买|缴|在|选|on|is)?\s*的?\s*(第)?\s*$",
             low[: kept[0][1]],
