@@ -36,7 +36,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from .backend_client import BackendClient, BackendError, BackendUnavailable, get_client
 from .choices import intent_buttons, picked_button, replay, shown_buttons
-from .common import IDLE, STAGE_SLOT, named_subjects, offer_choices, pick, reason_text, remember_request, say
+from .common import (
+    named_subjects,
+    no_task_going_on,
+    offer_choices,
+    pick,
+    reason_text,
+    remember_request,
+    say,
+)
 from .fields import entity_values
 from .handoff import wants_a_person
 from .language import reply_language
@@ -492,14 +500,13 @@ class ActionClarifyIntent(Action):
         if (
             about_moving_hukou(str(message.get("text") or ""))
             and not not_understood(message)
-            and not (tracker.active_loop or {}).get("name")
-            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+            and no_task_going_on(tracker)
         ):
             say_hukou_move_out_of_scope(dispatcher, lang)
             return []
         if registration_wanted(tracker, message) and not asks_which_bank(str(message.get("text") or "")):
             return [FollowupAction("action_start_task")]  # no login, no account: the registration itself
-        if not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE):
+        if no_task_going_on(tracker):
             from .items import item_named_by_its_value, start_item_from_question
 
             named = await item_named_by_its_value(message)
@@ -543,7 +550,7 @@ class ActionClarifyIntent(Action):
         action = f"utter_faq/{topic}"
         dispatcher.utter_message(response=action)
         log.info("unsure question answered with %s", action)
-        if (tracker.active_loop or {}).get("name") or tracker.get_slot(STAGE_SLOT) not in (None, IDLE):
+        if not no_task_going_on(tracker):
             return []
         if await offer_items_of_topic(dispatcher, tracker, lang, action):
             return remember_request(tracker)

@@ -321,6 +321,11 @@ def request_message(tracker: Tracker) -> Dict[str, Any]:
     }
 
 
+def no_task_going_on(tracker: Tracker) -> bool:
+    """No form open and no item being chosen, filled or confirmed: a message is a new request or question."""
+    return not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+
+
 def remember_request(tracker: Tracker) -> List[Dict[str, Any]]:
     """Keep the words of the latest message for `request_message`: said when the bot answers a request
     with buttons to pick the item (the slot is encrypted at rest when it holds a personal number)."""

@@ -31,7 +31,7 @@ import json
 import logging
 import re
 import uuid
-from typing import Any, Dict, List, Optional, Text, cast
+from typing import Any, Dict, List, Optional, Text, Tuple, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
@@ -68,6 +68,7 @@ from .common import (
     mask_id,
     name_of,
     named_subjects,
+    no_task_going_on,
     offer_choices,
     pick,
     reason_text,
@@ -111,7 +112,7 @@ from .tasks import (
     vague_change_request,
     with_current,
 )
-from .values.choices import allowed
+from .values.choices import allowed, choice_names
 from .values.text import simplify
 
 log = logging.getLogger(__name__)
@@ -471,11 +472,14 @@ async def item_named_by_its_value(message: Dict[str, Any]) -> Optional[str]:
             for choice in allowed(spec):
                 if str(choice.get("value")) in ("yes", "no"):
                     continue
-                names = [str(choice.get(k) or "") for k in ("value", "label_zh", "label_en")]
-                names += [str(a) for a in choice.get("aliases") or []]
-                if any(n and _distinctive(n) and n.casefold() in low for n in names):
+                if any(_distinctive(n) and n.casefold() in low for n in choice_names(choice)):
                     named.add(str(entry.get("code")))
     return named.pop() if len(named) == 1 and next(iter(named)) in guesses else None
+
+
+def _names_nothing(message: Dict[str, Any]) -> bool:
+    """A typed message with no entity but its language: it names no person, item or value of its own."""
+    return not _is_payload(message) and not [e for e in message.get("entities") or [] if e.get("entity") != "language"]
 
 
 class ActionStartTask(Action):
@@ -508,20 +512,14 @@ class ActionStartTask(Action):
             tracker.get_slot(STAGE_SLOT) == CONFIRM
             and pending
             and siblings(code, str(pending))
-            and not _is_payload(message)
-            and not [e for e in message.get("entities") or [] if e.get("entity") != "language"]
+            and _names_nothing(message)
         ):
             # "那就帮我停了吧" at a stop summary, read as a sibling item (the child's stop) with nothing that
             # names it: a restatement of the pending request, not a switch. Asked, never switched or done.
             await self._ask_to_confirm_pending(dispatcher, lang, str(pending))
             return []
         offered = [b["payload"][1:] for b in intent_buttons(shown_buttons(tracker))]
-        if (
-            len(offered) == 1
-            and siblings(code, offered[0])
-            and not _is_payload(message)
-            and not [e for e in message.get("entities") or [] if e.get("entity") != "language"]
-        ):
+        if len(offered) == 1 and siblings(code, offered[0]) and _names_nothing(message):
             # "那就帮我停了吧" right after one item was offered as a button (an answer about it), read as a
             # sibling item (the child's stop) with nothing that names it: the item offered
             code = offered[0]
@@ -535,8 +533,7 @@ class ActionStartTask(Action):
             and code in TASK_INTENTS
             and code == _intent(tracker)
             and vague_child_matter(text)
-            and not (tracker.active_loop or {}).get("name")
-            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+            and no_task_going_on(tracker)
         ):
             # "我家娃的医保咋整": a child's insurance with nothing to do named: which matter, not a guessed item
             try:
@@ -545,12 +542,7 @@ class ActionStartTask(Action):
                 asked = None
             if asked is not None:
                 return remember_request(tracker) + asked
-        if (
-            code == _intent(tracker)
-            and about_moving_hukou(text)
-            and not (tracker.active_loop or {}).get("name")
-            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
-        ):
+        if code == _intent(tracker) and about_moving_hukou(text) and no_task_going_on(tracker):
             # "我要把户口迁到深圳" read as a transfer-in: a hukou move is the police's, not an item
             say_hukou_move_out_of_scope(dispatcher, lang)
             return []
@@ -618,9 +610,10 @@ class ActionStartTask(Action):
         subject_id: Optional[int],
         tracker: Tracker,
         lang: str,
-    ) -> Optional[str]:
+    ) -> Optional[Tuple[str, Dict[str, Any]]]:
         """The answer to a question ABOUT an item ("什么是…", "…需要什么条件", "how does … work") that gives no
-        value of it; None for a request, or a question that carries a value (the form uses it)."""
+        value of it, with the item's catalogue entry; None for a request, or a question that carries a value
+        (the form uses it)."""
         message = tracker.latest_message or {}
         said = str(message.get("text") or "")
         if code not in ITEM_CODES or subject_id or not is_question(said) or not asks_how(said):
@@ -647,7 +640,7 @@ class ActionStartTask(Action):
                     f"根据您目前的参保情况，暂时不能办理：{reason}",
                     f"From your records, not possible now: {reason}",
                 )
-        return item_overview(entry, catalogue, lang, standing)
+        return item_overview(entry, catalogue, lang, standing), entry
 
     @staticmethod
     async def _ask_to_confirm_pending(dispatcher: CollectingDispatcher, lang: str, pending: str) -> None:
@@ -686,12 +679,12 @@ class ActionStartTask(Action):
         if understood == "query_contributions":  # "帮我把10月份的社保交了" read as the records
             zh, en = (
                 "想确认一下：您是要缴费，还是要查询缴费记录？请选择一项。",
-                ("Just to be sure: do you want to pay, or to see your contribution records? Please pick one."),
+                "Just to be sure: do you want to pay, or to see your contribution records? Please pick one.",
             )
         else:
             zh, en = (
                 "想确认一下：您是要缴费，还是要停保？请选择一项。",
-                ("Just to be sure: do you want to pay, or to stop the insurance? Please pick one."),
+                "Just to be sure: do you want to pay, or to stop the insurance? Please pick one.",
             )
         return offer_choices(dispatcher, lang, zh, en, buttons)
 
@@ -737,7 +730,7 @@ class ActionStartTask(Action):
                 # "灵活就业怎么参保？" asked before logging in: how it is done, then how to log in to do it
                 dispatcher.utter_message(response=ITEM_FAQ[code])
             elif about:
-                dispatcher.utter_message(text=about)
+                dispatcher.utter_message(text=about[0])
             kind = channel_kind(tracker)
             say(dispatcher, lang, login_help("zh", kind), login_help("en", kind))
             return []
@@ -748,9 +741,9 @@ class ActionStartTask(Action):
         if about:
             # "什么是四类人员补缴？" / "养老转入怎么办理？": how the item is done and whether one can, and the item
             # as a button to do it now (not a form the question did not ask for)
-            entry = await client.catalogue_entry(code)
+            answer, entry = about
             title = pick(lang, f"办理“{name_of(entry, 'zh')}”", f"Do “{name_of(entry, 'en')}” now")
-            say(dispatcher, lang, about, about, [{"title": title, "payload": f"/{code}"}])
+            say(dispatcher, lang, answer, answer, [{"title": title, "payload": f"/{code}"}])
             return remember_request(tracker)
         if code in VAGUE_CODES:
             resolved, subject_id, asked = await resolve_vague(client, token, code, tracker, dispatcher, lang)

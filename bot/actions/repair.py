@@ -33,6 +33,7 @@ from .common import (
     field_error_text,
     guarded,
     name_of,
+    no_task_going_on,
     pick,
     remember_request,
     reset_task_events,
@@ -715,7 +716,7 @@ class ActionAnswerQuestion(Action):
         from .clarify import about_moving_hukou, registration_wanted, say_hukou_move_out_of_scope
         from .items import item_behind_value, item_named_by_its_value, start_item_from_question
 
-        idle = not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+        idle = no_task_going_on(tracker)
         if idle and about_moving_hukou(text):
             # "How do I move my household registration to Shenzhen?": the police's matter, not the hukou-category FAQ
             say_hukou_move_out_of_scope(dispatcher, lang)
@@ -733,12 +734,7 @@ class ActionAnswerQuestion(Action):
             # "I need an account for the online services" / "no login yet, how do I get one?" (no login) taken
             # as a question: action_start_task starts the registration, or answers how and offers it
             return [FollowupAction("action_start_task")]
-        if (
-            not (tracker.active_loop or {}).get("name")
-            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
-            and not which_bank
-            and item_behind_value(message)
-        ):
+        if no_task_going_on(tracker) and not which_bank and item_behind_value(message):
             # "我办了张工商银行的卡，想用它交社保": a request, not shaped as a question, with its item close behind
             return [FollowupAction("action_start_task")]
         code = tracker.get_slot("task_code")
@@ -770,8 +766,7 @@ class ActionAnswerQuestion(Action):
             and not text.startswith("/")
             and not answer_is_sure(message)
             and action != f"utter_faq/{previous}"  # a follow-up on the topic just answered
-            and not (tracker.active_loop or {}).get("name")
-            and tracker.get_slot(STAGE_SLOT) in (None, IDLE)
+            and no_task_going_on(tracker)
         ):
             # outside a task, the NLU took it for a question but no FAQ topic fits: out of scope when that is
             # close behind, else asked which one (never an answer to another question). Inside a task the
@@ -790,7 +785,7 @@ class ActionAnswerQuestion(Action):
                 action = f"utter_{m.group(1)}"
         if action:
             dispatcher.utter_message(response=str(action))
-            if not (tracker.active_loop or {}).get("name") and tracker.get_slot(STAGE_SLOT) in (None, IDLE):
+            if no_task_going_on(tracker):
                 if await offer_items_of_topic(dispatcher, tracker, lang, str(action)):
                     return remember_request(tracker)
         else:

@@ -26,7 +26,8 @@ def allowed(spec: Dict[str, Any]) -> List[Dict[str, Any]]:
     return [c if isinstance(c, dict) else {"value": c} for c in spec.get("choices") or []]
 
 
-def _names(entry: Dict[str, Any]) -> List[str]:
+def choice_names(entry: Dict[str, Any]) -> List[str]:
+    """Every name of one allowed choice: its value, labels and aliases."""
     names = [str(entry.get("value", ""))]
     for key in ("label_zh", "label_en"):
         if entry.get(key):
@@ -58,7 +59,7 @@ def _index(spec: Dict[str, Any]) -> Tuple[Dict[str, str], List[Tuple[str, str]]]
     if built is None:
         exact: Dict[str, str] = {}
         for entry in allowed(spec):
-            for name in _names(entry):
+            for name in choice_names(entry):
                 k = _key(name)
                 if k:
                     exact.setdefault(k, str(entry["value"]))
@@ -384,7 +385,7 @@ def _sounds_like_bank(spec: Dict[str, Any], text: str) -> Optional[str]:
         return None
     heard = "".join(lazy_pinyin(core))
     names = (
-        [(n, str(e["value"])) for e in allowed(spec) for n in _names(e)]
+        [(n, str(e["value"])) for e in allowed(spec) for n in choice_names(e)]
         if allowed(spec)
         else [(w, name) for name, words in _BANK_WORDS.items() for w in (name, *words)]
     )
@@ -657,7 +658,7 @@ def named_choice(spec: Dict[str, Any], text: str, asked: bool) -> Optional[str]:
     # the words: the schema's names and aliases, and how people say them
     words = [(w, v) for v, ws in CHOICE_WORDS.get(name, {}).items() if not values or v in values for w in ws]
     for entry in entries:
-        words += [(n, str(entry["value"])) for n in _names(entry)]
+        words += [(n, str(entry["value"])) for n in choice_names(entry)]
     min_len = 1 if asked or cue else 3
     hits: List[Tuple[int, int, str, int]] = []
     for word, value in sorted(set(words), key=lambda p: -len(p[0])):
