@@ -28,12 +28,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# the scoring is nlu_eval.py's own (one definition of accuracy, wrong intent, fallback, out-of-scope F1)
+from bench.nlu_eval import f1, merged, oos_pr  # noqa: E402
+from bench.nlu_eval import metrics as scored  # noqa: E402
+
 DEV_SETS = ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml", "heldout5.yml")
-OOS = {"out_of_scope", "nlu_fallback"}
-
-
-def merged(label: str) -> str:
-    return "out_of_scope" if label in OOS else label
 
 
 def _components(config_path: Path) -> tuple:
@@ -191,26 +190,19 @@ def act_declared(t, use_margin=True):
 
 
 def metrics(rows, rule):
-    n = len(rows)
-    right = wrong = fallback = 0
-    tp = fp = fn = 0
-    for gold, top, p, margin, agree, decision, pf, ps, _ in rows:
-        pred = top if decision == "act" and rule(top, p, margin, agree, pf, ps) else "nlu_fallback"
-        g, q = merged(gold), merged(pred)
-        right += g == q
-        wrong += g != q and q != "out_of_scope"
-        fallback += g != q and q == "out_of_scope"
-        tp += g == "out_of_scope" and q == "out_of_scope"
-        fp += g != "out_of_scope" and q == "out_of_scope"
-        fn += g == "out_of_scope" and q != "out_of_scope"
-    prec, rec = tp / ((tp + fp) or 1), tp / ((tp + fn) or 1)
+    gold = [r[0] for r in rows]
+    pred = [
+        top if decision == "act" and rule(top, p, margin, agree, pf, ps) else "nlu_fallback"
+        for _, top, p, margin, agree, decision, pf, ps, _ in rows
+    ]
+    m = scored(gold, pred)
     return {
-        "n": n,
-        "acc": right / n,
-        "wrong": wrong / n,
-        "fallback": fallback / n,
-        "oos_f1": 2 * prec * rec / ((prec + rec) or 1),
-        "wrong_n": wrong,
+        "n": m["n"],
+        "acc": m["accuracy"],
+        "wrong": m["wrong_intent"],
+        "fallback": m["fallback"],
+        "oos_f1": f1(*oos_pr(gold, pred)),
+        "wrong_n": round(m["wrong_intent"] * m["n"]),
     }
 
 
