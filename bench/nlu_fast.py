@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.nlu_eval import f1, merged, oos_pr  # noqa: E402
 from bench.nlu_eval import metrics as scored  # noqa: E402
 
-DEV_SETS = ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml", "heldout5.yml")
+DEV_SETS = ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml", "heldout5.yml", "heldout6.yml")
 
 
 def _components(config_path: Path) -> tuple:

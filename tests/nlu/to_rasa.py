@@ -32,6 +32,7 @@ SOURCES = (
     "heldout4.yml",
     "heldout5.yml",
     "heldout6.yml",
+    "heldout7.yml",
 )  # a missing one is skipped
 
 
