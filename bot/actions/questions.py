@@ -73,6 +73,14 @@ MATERIALS = re.compile(
     re.I,
 )
 WHERE = re.compile(r"去哪|哪里办|哪裡辦|在哪|哪儿办|地点|地點|哪个窗口|哪個窗口|\bwhere\b", re.I)
+# "这个多久生效？" / "要几天才办好" while an item is being done: how soon it is done and where the summary
+# says from when it applies (session 10 probe: it was "did not understand" inside the form)
+WHEN = re.compile(
+    r"(?:多久|多长时间|多長時間|几天|幾天|什么时候|什麼時候|啥时候|几时|幾時)[^，。,.?？!！]{0,4}?"
+    r"(?:办好|辦好|办完|辦完|办结|辦結|好|生效|下来|下來|到账|到賬|弄好|搞定|开始|開始|起)|生效|"
+    r"\bhow long\b|\bwhen\b[^?？]{0,40}\b(?:effect|effective|done|ready|finished|start|apply)",
+    re.I,
+)
 
 
 def is_question(text: str) -> bool:
@@ -230,7 +238,15 @@ async def task_answer(code: Optional[str], text: str, lang: str) -> Optional[str
     """ "要带什么材料" / "去哪里办" while an item is being done: about that item (None: not such a question)."""
     if not code or not text:
         return None
-    kind = "materials" if MATERIALS.search(text) else "where" if WHERE.search(text) else None
+    kind = (
+        "materials"
+        if MATERIALS.search(text)
+        else "where"
+        if WHERE.search(text)
+        else "when"
+        if WHEN.search(text)
+        else None
+    )
     if kind is None:
         return None
     client = get_client()
@@ -241,7 +257,42 @@ async def task_answer(code: Optional[str], text: str, lang: str) -> Optional[str
         return None
     if entry.get("kind") not in (None, "item"):
         return None  # a service (a query, a certificate): nothing to bring
+    if kind == "when":
+        return how_soon(entry, lang)
     return how_it_is_done(entry, catalogue, lang)
+
+
+def how_soon(entry: Dict[str, Any], lang: str) -> str:
+    """How soon an item is done: online at once, or a pre-application number at once and then the window
+    (its timing is the window's); what changes and from when is in the summary before confirming."""
+    name = str(entry.get("name_en") if lang == "en" else entry.get("name_zh") or entry.get("code") or "")
+    mode = entry.get("mode")
+    summary = pick(
+        lang,
+        "确认前的核对信息里，“办理后”一栏会写明有什么变化、从哪个月起。",
+        "The summary before you confirm says what changes and from which month.",
+    )
+    if mode == "direct" or not entry.get("materials"):
+        head = pick(
+            lang,
+            f"“{name}”确认后在网上当场办结，马上给出业务流水号。",
+            f"“{name}” is completed online as soon as you confirm, with a reference number at once.",
+        )
+    elif mode == "compare":
+        head = pick(
+            lang,
+            f"“{name}”提交后马上与户籍信息比对：通过就当场办结；不通过会转为预申请，到窗口办理。",
+            f"“{name}” is compared with the hukou record at once: if it matches, it is done on the spot; "
+            "if not, it becomes a pre-application finished at a service window.",
+        )
+    else:
+        head = pick(
+            lang,
+            f"“{name}”提交后马上得到预申请编号；之后带材料到窗口办理，办结时间以窗口为准。",
+            f"“{name}” gives you a pre-application number at once; the window finishes it when you bring "
+            "the materials, on the window's timing.",
+        )
+    return f"{head} {summary}" if lang == "en" else f"{head}{summary}"
 
 
 def how_it_is_done(entry: Dict[str, Any], catalogue: Dict[str, Any], lang: str) -> str:

@@ -5,7 +5,7 @@
   still asked / not understood, as before;
 - a follow-up question right after an answer is answered in the context of that answer;
 - "要带什么材料？" in the middle of an item (in the form, through the FAQ rule, at the summary) is about
-  that item: its materials and window, or that it completes online;
+  that item: its materials and window, or that it completes online; "这个多久生效？" how soon it is done;
 - a how-to question about an item the FAQ explains is answered, with the item as a button; a request
   to do it starts it;
 - a question about any other item ("什么是四类人员补缴？") is answered from the backend (how it is done,
@@ -219,6 +219,30 @@ def test_a_direct_item_needs_no_materials(backend_url: str) -> None:
     chat.user("What documents do I need to bring?", "nlu_fallback", ranking=_unsure([("faq", 0.2)]))
     assert chat.form() == "asked"
     assert "no materials" in chat.text, chat.text
+
+
+def test_how_soon_in_the_form_is_about_the_item_and_the_question_is_asked_again(backend_url: str) -> None:
+    """Session 10 probe: "这个多久生效啊" while the grade was asked got "did not understand"."""
+    chat = Chat(login(backend_url, "heli"), sender="q-when-form")
+    chat.user("居民养老想换个档次", "change_resident_pension_grade")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked" and chat.slots["requested_slot"] == "pension_grade"
+    chat.user("这个多久生效啊", "nlu_fallback", ranking=_unsure([("out_of_scope", 0.13)]))
+    assert chat.form() == "asked"
+    assert "当场办结" in chat.text and "没有听懂" not in chat.text, chat.text
+    assert chat.slots["requested_slot"] == "pension_grade" and chat.slots["pension_grade"] is None
+
+
+def test_how_long_for_a_pre_application_item_says_the_window_finishes_it(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "heli"), sender="q-when-summary")
+    chat.user("居民一次性补缴，补三年", "resident_back_payment")
+    chat.run(ActionStartTask())
+    assert chat.form() == "done"
+    chat.run(ActionReviewTask())
+    chat.user("How long will it take?", "nlu_fallback", ranking=_unsure([("faq", 0.2)]))
+    chat.run(ActionCorrectTask())
+    assert "pre-application number" in chat.text or "预申请编号" in chat.text, chat.text
+    assert chat.slots["task_stage"] == "confirm"
 
 
 def test_a_question_at_the_summary_is_answered_and_the_summary_waits(backend_url: str) -> None:
