@@ -998,10 +998,26 @@ def _ran_this_turn(tracker: Tracker, action: str) -> bool:
     return False
 
 
+# "算了，我是要停保" / "搞错了，应该是…" / "sorry, I meant …": the request itself corrected to another item
+SWITCH_WORDS = re.compile(
+    r"算了|说错了|說錯了|搞错了|搞錯了|弄错了|弄錯了|点错了|點錯了|不是这个|不是這個|其实是|其實是|我是要|我是想|"
+    r"\bi meant\b|\bwrong one\b|\bactually\b",
+    re.I,
+)
+
+
 def _is_interruption(message: Dict[str, Any], current: Optional[str]) -> bool:
     intent = message.get("intent") or {}
     name = intent.get("name")
     return name in INTERRUPTIONS and name != current and float(intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE
+
+
+def _switches_item(message: Dict[str, Any], current: Optional[str]) -> bool:
+    """Another item named with words that take the current one back ("算了，我是要停保", "sorry wrong one, I
+    meant ..."): the NLU acted on that item (its calibrated thresholds passed, below the interruption
+    level) and the words say it replaces what is being asked (session 10 probe: the tier was asked again)."""
+    name = (message.get("intent") or {}).get("name")
+    return name in TASK_INTENTS and name != current and bool(SWITCH_WORDS.search(str(message.get("text") or "")))
 
 
 # Field types whose answers have a shape of their own: a short message that reads as one
@@ -1319,6 +1335,8 @@ class ValidateItemForm(Action):
 
                 events += await ActionHandoff().run(dispatcher, tracker, domain)
                 fill(requested, None)
+            elif _switches_item(message, code) and not _has_entity_for(spec, message):
+                return []  # the rules start the item named instead
             elif _is_correction(message):
                 # "刚才那个说错了，应该是…": the earlier answer is replaced, the current question stays
                 corr = read_correction(

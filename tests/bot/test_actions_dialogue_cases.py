@@ -240,3 +240,23 @@ def test_a_restated_request_at_the_summary_read_as_a_sibling_item_is_asked_not_s
     chat.user("不是，给孩子停", "stop_child_insurance", {"subject": "child"})
     chat.run(ActionStartTask())
     assert chat.slots["task_code"] != "stop_individual_insurance" or chat.slots["task_stage"] != "confirm"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("算了，我是要停保", "rejected"),  # another item with words that take the current one back: the rules start it
+        ("sorry wrong one, I meant stopping my insurance", "rejected"),
+        ("停保", "asked"),  # another item at a low confidence without such words: still not a switch
+    ],
+)
+def test_another_item_named_with_switch_words_inside_a_form_leaves_the_form(
+    backend_url: str, text: str, expected: str
+) -> None:
+    """Session 10 probe: "算了，我是要停保" while the medical tier was asked got the tier question again."""
+    chat = Chat(login(backend_url, "zhangwei"), sender=f"dc-switch-{abs(hash(text))}")
+    chat.user("我要换医保档次", "change_enrollment_info")
+    chat.run(ActionStartTask())
+    assert chat.form() == "asked", chat.text
+    chat.user(text, "stop_insurance", confidence=0.3)
+    assert chat.form() == expected, chat.text
