@@ -308,6 +308,10 @@ def test_relation(text: str, asked: Optional[str], expected: Dict[str, str]) -> 
         ("在读", "in_school", {"in_school": "yes"}),
         ("是的", "in_school", {"in_school": "yes"}),
         ("no", "in_school", {"in_school": "no"}),
+        # not knowing is no "no" (session 10 probe: read as "not in school"); nothing taken, asked again
+        ("学校名字我不太清楚", "in_school", {}),
+        ("I don't know the school name", "in_school", {}),
+        ("不记得了", "in_school", {}),
     ],
 )
 def test_in_school(text: str, asked: Optional[str], expected: Dict[str, str]) -> None:

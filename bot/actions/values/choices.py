@@ -611,8 +611,16 @@ def _hukou_by_place(low: str, values: List[str]) -> Optional[str]:
     return None
 
 
+# Not knowing is no "no": "学校名字我不太清楚" was read as "not in school" (session 10 probe); masked first
+_UNSURE = re.compile(
+    r"不太?清楚|不知道|不晓得|不記得|不记得|记不得|記不得|记不清|記不清|不太?确定|不太?確定|不太?懂|不明白|不了解|说不清|說不清|"
+    r"\bnot sure\b|\bno idea\b|\bdon'?t know\b|\bdo not know\b|\bnot certain\b|\bdunno\b|\bcan'?t remember\b",
+    re.I,
+)
+
+
 def yes_no(text: str, asked: bool) -> Optional[str]:
-    low = text.lower()
+    low = _UNSURE.sub(" ", text.lower())
     if not asked and not _SCHOOL_WORDS.search(low):
         return None
     no = _NO.search(low)
