@@ -1,4 +1,5 @@
-"""A choice typed instead of clicked: "2", "第二个", "选第一项", "the second one".
+"""A choice typed instead of clicked: "2", "第二个", "选第一项", "the second one", or a part of its name
+that only it has ("养老" for the pension one).
 
 The widget and the REST channel show buttons, but many people answer a list by its
 number, as they would on WeChat (where the channel maps the numbers itself,
@@ -85,14 +86,38 @@ def intent_buttons(buttons: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return [b for b in buttons if _PAYLOAD.match(str(b.get("payload") or ""))]
 
 
+# buttons a name never picks: the summary's Confirm (see picked_button), and the way out of a list
+_NOT_BY_NAME = ("/affirm", "/cancel", "/deny", "/ask_capabilities")
+
+
+def named_button(text: str, buttons: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The one button whose title the whole message is part of ("养老" for "养老保险关系转出（省内外）" beside
+    "医疗保险关系转出", "pension" for "Transfer pension insurance out"), else None (no button, or several)."""
+    t = re.sub(r"[\s。．.!！,，~～?？]+", " ", unicodedata.normalize("NFKC", str(text or "")).lower()).strip()
+    t = re.sub(r"^(?:那|那就|就|嗯|好|ok|要|我要|选)[，,\s]*", "", t).strip()
+    t = re.sub(r"(?:吧|啊|呀|哦|的|那个|那個)$", "", t).strip()
+    cjk = sum(1 for ch in t if "\u4e00" <= ch <= "\u9fff")
+    if not t or (cjk < 2 and len(t) < 4) or cjk > 8 or len(t.split()) > 4:
+        return None
+    hits = [
+        b
+        for b in buttons
+        if b.get("payload") not in _NOT_BY_NAME
+        and t in unicodedata.normalize("NFKC", str(b.get("title") or "")).lower()
+    ]
+    return hits[0] if len(hits) == 1 else None
+
+
 def picked_button(tracker: Tracker) -> Optional[Dict[str, Any]]:
-    """The button the latest message picks by its position, else None. A summary's Confirm is never
-    picked by a typed number: at a summary only a yes in words, the button or the phone's key 1 submits
-    (bot/actions/assent.py)."""
+    """The button the latest message picks by its position or by a part of its name only it has, else None.
+    A summary's Confirm is never picked by a typed number: at a summary only a yes in words, the button or
+    the phone's key 1 submits (bot/actions/assent.py)."""
     text = str((tracker.latest_message or {}).get("text") or "")
     n = position(text)
     buttons = shown_buttons(tracker)
-    if n is None or not 0 < n <= len(buttons) or buttons[n - 1].get("payload") == "/affirm":
+    if n is None:
+        return named_button(text, buttons)
+    if not 0 < n <= len(buttons) or buttons[n - 1].get("payload") == "/affirm":
         return None
     return buttons[n - 1]
 

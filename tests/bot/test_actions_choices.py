@@ -1,6 +1,6 @@
 """A choice typed instead of clicked (bot/actions/choices.py), against a real backend.
 
-"2", "第二个", "the second one" after buttons is that button, replayed as if pressed (with the login);
+"2", "第二个", "the second one", or a part of its name only it has ("养老") after buttons is that button, replayed as if pressed (with the login);
 a yes after "which one?" takes the only option or shows the list again; a yes with nothing shown is
 still "nothing to confirm". Each of these failed before: "第二个" was "I did not understand", a yes was
 "nothing waiting for your confirmation".
@@ -14,7 +14,7 @@ pytest.importorskip("rasa_sdk")
 
 from actions_driver import Chat, login  # noqa: E402
 
-from bot.actions.choices import position  # noqa: E402
+from bot.actions.choices import named_button, position  # noqa: E402
 from bot.actions.clarify import ActionAffirmWithoutTask, ActionClarifyIntent  # noqa: E402
 from bot.actions.items import ActionStartTask  # noqa: E402
 
@@ -78,6 +78,41 @@ def test_a_typed_position_after_which_one_is_that_button_pressed(backend_url: st
     assert replayed["parse_data"]["intent"] == {"name": "self_service_payment", "confidence": 1.0}
     assert replayed["metadata"]["auth_token"] == chat.token  # the login travels with the pick
     assert not chat.messages  # nothing said: the item's own flow answers
+
+
+TRANSFERS = [
+    {"title": "养老保险关系转出（省内外）", "payload": "/transfer_pension_out"},
+    {"title": "医疗保险关系转出", "payload": "/transfer_medical_out"},
+    {"title": "都不是", "payload": "/cancel"},
+]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("养老", "/transfer_pension_out"),
+        ("医疗的", "/transfer_medical_out"),
+        ("养老吧", "/transfer_pension_out"),
+        # a part both titles have, the way out, a longer message, a place: not a pick by name
+        ("转出", None),
+        ("都不是", None),
+        ("我要转养老保险到湖北去", None),
+        ("湖北", None),
+        ("养", None),
+    ],
+)
+def test_a_part_of_one_buttons_name_is_that_button(text: str, expected: str) -> None:
+    """Session 10 probe: "养老" after the two transfer-outs got another "which one?" with other items."""
+    assert (named_button(text, TRANSFERS) or {}).get("payload") == expected
+
+
+def test_a_typed_name_after_which_one_is_that_button_pressed(backend_url: str) -> None:
+    chat = Chat(login(backend_url, "zhangwei"), sender="choice-name")
+    _asked_which(chat)
+    chat.user("flexible worker", "nlu_fallback", confidence=0.9, ranking=[{"name": "nlu_fallback", "confidence": 0.9}])
+    events = chat._run(ActionClarifyIntent())
+    assert [e["event"] for e in events] == ["action", "user"], events
+    assert events[1]["text"] == "/register_individual_insurance"
 
 
 def test_a_position_outside_the_list_is_not_a_pick(backend_url: str) -> None:
