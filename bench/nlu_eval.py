@@ -52,7 +52,15 @@ OOS = {"out_of_scope", "nlu_fallback"}  # both mean "the bot does not act"
 # been used as dev sets; heldout7.yml (session 10) is measured at the start and end of a session, not tuned on
 HELDOUT = {
     name: ROOT / "tests/nlu" / name
-    for name in ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml", "heldout5.yml", "heldout6.yml", "heldout7.yml")
+    for name in (
+        "heldout.yml",
+        "heldout2.yml",
+        "heldout3.yml",
+        "heldout4.yml",
+        "heldout5.yml",
+        "heldout6.yml",
+        "heldout7.yml",
+    )
 }
 
 

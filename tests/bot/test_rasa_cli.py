@@ -44,7 +44,15 @@ def test_heldout_sets_in_rasa_format_are_current_and_readable() -> None:
         [sys.executable, str(NLU / "to_rasa.py"), "--check"], capture_output=True, text=True, timeout=60
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    for name in ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml", "heldout5.yml", "heldout6.yml", "heldout7.yml"):
+    for name in (
+        "heldout.yml",
+        "heldout2.yml",
+        "heldout3.yml",
+        "heldout4.yml",
+        "heldout5.yml",
+        "heldout6.yml",
+        "heldout7.yml",
+    ):
         source = yaml.safe_load((NLU / name).read_text(encoding="utf-8"))["examples"]
         loaded = load_data(str(NLU / "rasa" / name))
         assert len(loaded.training_examples) == len(source), name
