@@ -172,6 +172,40 @@ def _has_value_entity(message: Message) -> bool:
     )
 
 
+# Entities that are a field's value: a message that is nothing but one (a city, a bank, a tier, a month, an
+# ID number) is the answer to a question, whatever the classifier saw in two unknown characters ("绵阳"
+# was affirm 0.43 at a summary: session 10 probe). Particles around it are allowed ("是绵阳吧").
+BARE_VALUE_TYPES = {
+    "id_number",
+    "pre_application_number",
+    "phone_number",
+    "province",
+    "city",
+    "medical_tier",
+    "month",
+    "bank_name",
+    "hukou_category",
+    "pension_grade",
+}
+BARE_VALUE_PARTICLES = set("是就吧啊呀的了嗯哦噢喔那")
+
+
+def bare_value(message: Message) -> bool:
+    """True when the message's letters, digits and CJK characters are all inside value entities."""
+    text = message.get(TEXT) or ""
+    if text.startswith("/"):
+        return False
+    spans = [
+        (int(e["start"]), int(e["end"]))
+        for e in message.get(ENTITIES) or []
+        if e.get(ENTITY_ATTRIBUTE_TYPE) in BARE_VALUE_TYPES and e.get("start") is not None and e.get("end") is not None
+    ]
+    if not spans:
+        return False
+    rest = "".join(ch for i, ch in enumerate(text) if not any(a <= i < b for a, b in spans))
+    return not content(rest).strip("".join(BARE_VALUE_PARTICLES))
+
+
 def judge(
     message: Message,
     vocab: Optional[Vocabulary],
@@ -301,6 +335,15 @@ class CalibratedFallbackClassifier(IntentClassifier, GraphComponent):
                 float(self.config.get("margin") or 0.0),
                 None if disagree_margin is None else float(disagree_margin),
             )
+            if bare_value(message):
+                verdict = {"decision": "act", "reason": "bare_value", "informative": verdict.get("informative", 0)}
+                message.set(INTENT, {INTENT_NAME_KEY: "inform", PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+                ranking = [r for r in message.get("intent_ranking") or [] if r.get(INTENT_NAME_KEY) != "inform"]
+                message.set(
+                    "intent_ranking",
+                    [{INTENT_NAME_KEY: "inform", PREDICTED_CONFIDENCE_KEY: 1.0}] + ranking,
+                    add_to_output=True,
+                )
             message.set(UNDERSTANDING, verdict, add_to_output=True)
             if verdict["decision"] == "act":
                 continue

@@ -776,3 +776,35 @@ def test_fallback_asks_when_the_runner_up_is_close():
     assert decide(parsed(0.25, 0.20, agree=False))["reason"] == "models_disagree"  # below 0.30
     assert decide(parsed(0.40, None))["decision"] == "act"
     assert judge(parsed(0.40, 0.03), None, 0.15)["decision"] == "act"  # margin off by default
+
+
+def test_a_message_that_is_only_a_value_is_inform():
+    """Session 10 probe: "绵阳" at a transfer's summary was affirm 0.43 (two characters no example had); a
+    message whose content is all inside value entities is `inform`, acted on, whatever the classifier said."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.fallback import CalibratedFallbackClassifier, bare_value
+
+    def parsed(text, entities, intent="affirm", confidence=0.43):
+        m = Message(data={"text": text})
+        m.set(
+            "entities",
+            [{"entity": e, "start": text.index(v), "end": text.index(v) + len(v), "value": v} for e, v in entities],
+        )
+        m.set("intent", {"name": intent, "confidence": confidence})
+        m.set("intent_ranking", [{"name": intent, "confidence": confidence}])
+        m.set("top_class", (intent, confidence))
+        return m
+
+    assert bare_value(parsed("绵阳", [("city", "绵阳")]))
+    assert bare_value(parsed("是绵阳吧。", [("city", "绵阳")]))
+    assert bare_value(parsed("Mianyang, Sichuan", [("city", "Mianyang"), ("province", "Sichuan")]))
+    assert not bare_value(parsed("改成绵阳", [("city", "绵阳")]))  # a correction: the classifier's
+    assert not bare_value(parsed("养老", [("insurance_type", "养老")]))  # not a field's value
+    assert not bare_value(parsed("/inform", [("city", "/inform")]))
+    assert not bare_value(parsed("好的", []))
+    gate = CalibratedFallbackClassifier({}, None, None)  # type: ignore[arg-type]
+    (m,) = gate.process([parsed("绵阳", [("city", "绵阳")])])
+    assert m.get("intent")["name"] == "inform" and m.get("understanding")["reason"] == "bare_value"
+    (m,) = gate.process([parsed("好的", [], intent="affirm", confidence=0.9)])
+    assert m.get("intent")["name"] == "affirm"

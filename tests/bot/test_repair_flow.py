@@ -163,6 +163,20 @@ def test_a_correction_at_the_summary_replaces_the_value_and_the_submission_uses_
     assert "中国建设银行" in str(me), me
 
 
+def test_an_english_new_not_old_correction_at_the_summary_replaces_the_city(backend_url: str) -> None:
+    """Session 10 probe: "wait no, Mianyang not Chengdu" at an English transfer summary was not understood."""
+    chat = Chat(login(backend_url, "wugang"), sender="pytest-fix-en-not")
+    chat.user("pension transfer out to Chengdu, Sichuan", "transfer_pension_out")
+    chat.run(ActionStartTask())
+    assert chat.form() == "done", chat.text
+    chat.run(ActionReviewTask())
+    assert chat.slots["task_stage"] == "confirm" and chat.slots["destination_city"] == "成都", chat.slots
+    chat.user("wait no, Mianyang not Chengdu", "nlu_fallback", confidence=0.85)
+    text = chat.run(ActionCorrectTask())
+    assert chat.slots["destination_city"] == "绵阳" and chat.slots["task_stage"] == "confirm", text
+    assert "Mianyang" in text, text
+
+
 def test_naming_a_field_at_the_summary_asks_it_again_then_shows_the_summary(backend_url: str) -> None:
     chat = Chat(login(backend_url, "zhangwei"), sender="pytest-fix-named")
     bank_summary(chat)

@@ -157,6 +157,17 @@ _CORRECTION = re.compile(
 )
 
 
+# English "<new>, not <old>", after fillers; short on both sides, and not a verb's negation ("I do not know")
+_EN_X_NOT_Y = re.compile(
+    r"^(?:(?:wait|no|nope|sorry|oh|oops|actually|hmm|um|uh|i meant|make it|it'?s|it is)\b[\s,.!]*)*"
+    r"(.+?)[,\s]+not\s+(.+?)[.!]?$",
+    re.I,
+)
+_EN_AUX_END = re.compile(
+    r"\b(?:do|does|did|is|am|are|was|were|can|could|will|would|should|have|has|i|it|that|this)$", re.I
+)
+
+
 def split_correction(text: str) -> Tuple[bool, str, str]:
     """Whether the text corrects a value, what it rejects and what it says instead:
     '不对，是杭州' -> (True, '', '杭州'); '不是3月，是4月' -> (True, '3月', '4月');
@@ -168,6 +179,9 @@ def split_correction(text: str) -> Tuple[bool, str, str]:
     m = re.search(r"^(?:是)?(.+?)[，,\s]+(?:而)?不是(.+)$", t)
     if m and not _CORRECTION.search(m.group(1)):
         return True, m.group(2), m.group(1)
+    m = _EN_X_NOT_Y.search(t)
+    if m and len(m.group(1).split()) <= 3 and len(m.group(2).split()) <= 3 and not _EN_AUX_END.search(m.group(1)):
+        return True, m.group(2), m.group(1)  # 'wait no, Mianyang not Chengdu' (session 10 probe)
     matches = list(_CORRECTION.finditer(t))
     if not matches:
         return False, "", t
