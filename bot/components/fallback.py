@@ -187,13 +187,15 @@ BARE_VALUE_TYPES = {
     "hukou_category",
     "pension_grade",
 }
+# a button payload: "/intent" or "/intent{...}"
+PAYLOAD = re.compile(r"^/\w")
 BARE_VALUE_PARTICLES = set("是就吧啊呀的了嗯哦噢喔那")
 
 
 def bare_value(message: Message) -> bool:
     """True when the message's letters, digits and CJK characters are all inside value entities."""
     text = message.get(TEXT) or ""
-    if text.startswith("/"):
+    if PAYLOAD.match(text):
         return False
     spans = [
         (int(e["start"]), int(e["end"]))
@@ -220,7 +222,7 @@ def judge(
     ``margin`` / ``disagree_margin``: how far the best class must be ahead of the runner-up
     (models agree / disagree; ``disagree_margin`` defaults to ``margin``)."""
     text = message.get(TEXT) or ""
-    if text.startswith("/"):  # a button payload names its intent
+    if PAYLOAD.match(text):  # a button payload names its intent (a lone "/" is no payload)
         return {"decision": "act", "reason": "payload", "informative": 0}
     normalized = "".join(t.text for t in message.get(TEXT_TOKENS) or [])
     key = content(normalized) or content(text)

@@ -26,6 +26,8 @@ MEANINGLESS = [
     "👍👍",
     "🤔？",
     "。",
+    "/",  # no button payload (session 10: it was read as one, and the classifier's affirm taken)
+    "//",
     # fillers and sounds
     "嗯",
     "嗯嗯嗯嗯",
