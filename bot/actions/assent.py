@@ -19,7 +19,9 @@ from bot.components.normalizer import to_simplified
 _YES = re.compile(
     r"确认|确定|是|对|好|可以|行|办|提交|同意|嗯|恩|要的|要得|没错|没问题|冇问题|妥|继续|就这样|无误|系呀|系啊|啱|"
     r"(?<![a-z])(?:ok|okay|yes|yeah|yep|yup|sure|confirm|confirmed|correct|right|go|go ahead|proceed|do it|fine|"
-    r"alright|all right|please|submit|agree|agreed|good|y)(?![a-z])|👍|✅|👌"
+    r"alright|all right|please|submit|agree|agreed|good|y)(?![a-z])|👍|✅|👌|"
+    # the item's own verb told to go ahead: "那就扣吧", "停了吧", "转吧" (session 10)
+    r"(?:扣|交|缴|停|转|撤|退|补|改|换|弄|搞)(?:了|掉)?吧"
 )
 # Dialect yeses that are other words inside a sentence (得 in 觉得, 系 in 关系): only alone.
 _YES_ALONE = re.compile(r"(?:得|中|成|系|得啦|中嘞|成啊|系啦)[\s,，.。!！~～啦呀啊嘞]*")
@@ -43,3 +45,10 @@ def says_yes(text: str) -> bool:
     if not _YES.search(said):
         return False
     return not _AGAINST.search(_YES_WITH_NEGATION.sub(" ", said))
+
+
+def short_yes(text: str) -> bool:
+    """A yes in a few words ("那行，办吧", "嗯 扣就扣吧"): what a summary may take as agreement also when the
+    classifier was unsure of the message (a longer one may say more than yes: "行，我问一下我老婆")."""
+    said = re.sub(r"[\s,，.。!！~～]+", "", str(text or ""))
+    return says_yes(text) and (len(said) <= 7 if not said.isascii() else len(str(text).split()) <= 4)

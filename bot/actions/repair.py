@@ -22,6 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from .assent import short_yes
 from .backend_client import BackendError, BackendUnavailable, get_client
 from .common import (
     COLLECT,
@@ -367,6 +368,14 @@ class ActionCorrectTask(Action):
             return [SlotSet(STAGE_SLOT, CONFIRM)]
         from .items import answer_question_in_task
 
+        if (
+            intent == "nlu_fallback"
+            and (message.get("understanding") or {}).get("decision") == "ask"
+            and short_yes(text)
+        ):
+            # "那行，办吧" the classifier was unsure of (asked, not meaningless: "嗯嗯啊啊" is no yes), yet a plain
+            # yes in a few words: the submission, whose own gate (assent.says_yes) reads it again
+            return [FollowupAction("action_submit_task")]
         if await answer_question_in_task(dispatcher, tracker, lang, code, message, domain):
             # a question at the summary ("要带什么材料？"): answered; the summary still waits
             dispatcher.utter_message(response="utter_confirm_or_cancel")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions.assent import says_yes
+from bot.actions.assent import says_yes, short_yes
 
 YES = [
     "确认",
@@ -74,3 +74,14 @@ def test_plain_agreement_is_a_yes(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_YES)
 def test_doubt_negation_or_question_is_not_a_yes(text: str) -> None:
     assert not says_yes(text)
+
+
+@pytest.mark.parametrize("text", ["那就扣吧", "停了吧", "那行，办吧", "嗯 扣就扣吧", "fine go ahead"])
+def test_a_yes_in_a_few_words_is_taken_also_when_the_nlu_was_unsure(text: str) -> None:
+    """Session 10: "那就扣吧" / "那行，办吧" at a summary were nlu_fallback and 'did not understand'."""
+    assert short_yes(text)
+
+
+@pytest.mark.parametrize("text", ["行，我问一下我老婆再说", "不要扣吧", "扣吧？", "yes but wait"])
+def test_a_longer_or_doubtful_yes_is_not_taken_when_the_nlu_was_unsure(text: str) -> None:
+    assert not short_yes(text)

@@ -225,6 +225,23 @@ def test_an_unclear_message_at_the_summary_is_not_guessed_at(backend_url: str) -
     assert "没有听懂" in text and [b["payload"] for b in chat.buttons] == ["/affirm", "/cancel"]
 
 
+@pytest.mark.parametrize(
+    "text, submitted", [("那行，办吧", True), ("嗯嗯啊啊", False), ("行，我问一下我老婆再说", False)]
+)
+def test_a_short_yes_the_nlu_was_unsure_of_submits_at_the_summary(backend_url: str, text: str, submitted: bool) -> None:
+    """Session 10: "那行，办吧" (asked, not meaningless) at a summary was 'did not understand'; meaningless
+    input and a longer message with a yes in it are still not taken."""
+    chat = Chat(login(backend_url, "heli"), sender=f"pytest-short-yes-{len(text)}")
+    chat.user("居民医保先停一下", "stop_resident_insurance")
+    chat.run(ActionStartTask())
+    assert chat.slots["task_stage"] == "confirm"
+    decision = "not_understood" if text == "嗯嗯啊啊" else "ask"
+    chat.user(text, "nlu_fallback", understanding={"decision": decision})
+    events = chat._run(ActionCorrectTask())
+    followups = [e.get("name") for e in events if e.get("event") == "followup"]
+    assert (followups == ["action_submit_task"]) is submitted, events
+
+
 # ---- inside the form ---------------------------------------------------------------------
 def test_a_correction_inside_the_form_replaces_the_earlier_field_not_the_next(backend_url: str) -> None:
     chat = Chat(login(backend_url, "zhaojianguo"), sender="pytest-fix-form")
