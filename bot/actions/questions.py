@@ -12,7 +12,8 @@ depend on the intent threshold decide here, never on meaningless input:
   the 趸缴 answer is about 趸缴 (a follow-up is read in the context of the last answer).
 
 Inside a task, "要带什么材料" / "去哪里办" is about the item being done: the catalogue's materials and
-its window, or that the item completes online and needs none (`task_answer`).
+its window, or that the item completes online and needs none; "这个多久生效" how soon it is done
+(`task_answer`).
 
 Used by clarify.ActionClarifyIntent (an unsure message outside a task), items.ValidateItemForm (an
 unsure message inside the form: answered, then the question again), repair.ActionCorrectTask (at the
