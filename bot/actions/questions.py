@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from .backend_client import BackendError, BackendUnavailable, get_client
-from .common import pick
+from .common import name_of, pick
 
 # Question shape: question words, a question particle at the end, or a question mark.
 QUESTION = re.compile(
@@ -266,7 +266,7 @@ async def task_answer(code: Optional[str], text: str, lang: str) -> Optional[str
 def how_soon(entry: Dict[str, Any], lang: str) -> str:
     """How soon an item is done: online at once, or a pre-application number at once and then the window
     (its timing is the window's); what changes and from when is in the summary before confirming."""
-    name = str(entry.get("name_en") if lang == "en" else entry.get("name_zh") or entry.get("code") or "")
+    name = name_of(entry, lang)
     mode = entry.get("mode")
     summary = pick(
         lang,
@@ -298,8 +298,7 @@ def how_soon(entry: Dict[str, Any], lang: str) -> str:
 
 def how_it_is_done(entry: Dict[str, Any], catalogue: Dict[str, Any], lang: str) -> str:
     """Online to the end, or a pre-application and the materials to bring (from the backend's catalogue)."""
-    code = str(entry.get("code") or "")
-    name = str(entry.get("name_en") if lang == "en" else entry.get("name_zh") or code)
+    name = name_of(entry, lang)
     where = str(catalogue.get("where_en") if lang == "en" else catalogue.get("where_zh") or "")
     materials = [str(m.get("en") if lang == "en" else m.get("zh")) for m in entry.get("materials") or []]
     mode = entry.get("mode")

@@ -189,7 +189,7 @@ BARE_VALUE_TYPES = {
 }
 # a button payload: "/intent" or "/intent{...}"
 PAYLOAD = re.compile(r"^/\w")
-BARE_VALUE_PARTICLES = set("是就吧啊呀的了嗯哦噢喔那")
+BARE_VALUE_PARTICLES = "是就吧啊呀的了嗯哦噢喔那"
 
 
 def bare_value(message: Message) -> bool:
@@ -205,7 +205,7 @@ def bare_value(message: Message) -> bool:
     if not spans:
         return False
     rest = "".join(ch for i, ch in enumerate(text) if not any(a <= i < b for a, b in spans))
-    return not content(rest).strip("".join(BARE_VALUE_PARTICLES))
+    return not content(rest).strip(BARE_VALUE_PARTICLES)
 
 
 def judge(
